@@ -1,0 +1,57 @@
+/**
+ * The `aunn` command line. Each subcommand lives in its own module under src/cli/commands/ and is loaded
+ * only when used, so `aunn info` does not pay for TensorFlow.js start-up.
+ *
+ *   aunn ingest ./scroll.volpkg --corpus ./corpus
+ */
+import { UserError } from './errors.js';
+
+type CommandModule = { run(argv: string[]): Promise<void> };
+
+const COMMANDS: Record<string, { describe: string; load: () => Promise<CommandModule> }> = {
+  sample: { describe: 'generate the synthetic sample scroll', load: () => import('./commands/sample.js') },
+  ingest: { describe: 'add scans, segments, labels or text to a corpus', load: () => import('./commands/ingest.js') },
+  info: { describe: 'list the records of a corpus', load: () => import('./commands/info.js') },
+  train: { describe: 'train the AUNN over a corpus', load: () => import('./commands/train.js') },
+  condition: { describe: 'condition a model on new address+byte pairs', load: () => import('./commands/condition.js') },
+  finetune: { describe: 'one-shot finetune a model on a new scroll', load: () => import('./commands/finetune.js') },
+  predict: { describe: 'write predicted values and uncertainty for a record', load: () => import('./commands/predict.js') },
+  ink: { describe: 'predict ink on a segment', load: () => import('./commands/ink.js') },
+  lm: { describe: 'Greek language model: train, eval, restore', load: () => import('./commands/lm.js') },
+  read: { describe: 'read text off predicted ink', load: () => import('./commands/read.js') },
+  export: { describe: 'export read text and ink images', load: () => import('./commands/export.js') },
+  serve: { describe: 'serve the app UI on 127.0.0.1', load: () => import('./commands/serve.js') },
+  bench: { describe: 'run the benchmarks', load: () => import('./commands/bench.js') },
+  demo: { describe: 'run the whole chain on the bundled sample scroll', load: () => import('./commands/demo.js') },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.describe}`);
+  return `usage: aunn <command> [options]\n\n${lines.join('\n')}\n\nRun \`aunn <command> --help\` for its options.`;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h') {
+    console.log(usage());
+    return;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`aunn: unknown command '${name}'\n\n${usage()}`);
+    process.exitCode = 2;
+    return;
+  }
+  try {
+    const mod = await command.load();
+    await mod.run(rest);
+  } catch (err) {
+    if (err instanceof UserError) {
+      // One clear line for the user; no stack trace for bad input.
+      console.error(`aunn ${name}: ${err.message}`);
+      process.exitCode = err.exitCode;
+      return;
+    }
+    throw err;
+  }
+}
