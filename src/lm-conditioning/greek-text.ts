@@ -1,0 +1,67 @@
+/**
+ * Greek text as the whole project sees it: scriptio continua (uppercase Α–Ω, no accents, breathings, spaces or
+ * punctuation; final sigma → Σ), and the default corpus, the SBL Greek New Testament (npm `sblgnt`, CC BY 4.0,
+ * "SBL Greek New Testament", Society of Biblical Literature and Logos Bible Software).
+ *
+ *   normalizeGreek('Ἐν ἀρχῇ ἦν ὁ λόγος,') === 'ΕΝΑΡΧΗΗΝΟΛΟΓΟΣ'
+ *   const { train, heldOut } = await loadSblgnt();   // the sample scroll draws only from `train`
+ *
+ * The held-out part (the books listed in HELD_OUT_BOOKS) is never written on a sample scroll and never used to
+ * train the language model: it is the unseen text the LM is evaluated on.
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+/** The 24 letters, in order; index = letter id everywhere in the project. */
+export const GREEK_ALPHABET = 'ΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩ';
+
+/** Books held out from the sample scrolls and from LM training (about 10% of the letters). */
+export const HELD_OUT_BOOKS = ['Heb', 'Jas', '1Pe', '2Pe', '1Jn', '2Jn', '3Jn', 'Jud'];
+
+/** Uppercase, strip diacritics (NFD + drop combining marks), final sigma → Σ, keep only Α–Ω. */
+export function normalizeGreek(text: string): string {
+  const decomposed = text.normalize('NFD').replace(/[\u0300-\u036f]/g, '');
+  let out = '';
+  for (const ch of decomposed.toUpperCase()) {
+    if (ch === 'ς' || ch === 'Σ') out += 'Σ';
+    else if (GREEK_ALPHABET.includes(ch)) out += ch;
+    // Archaic/variant forms that NFD does not fold.
+    else if (ch === 'ϲ' || ch === 'Ϲ') out += 'Σ';
+  }
+  return out;
+}
+
+export interface GreekCorpus {
+  /** Normalised letters of the training books, verse order, concatenated. */
+  train: string;
+  /** Normalised letters of the held-out books. */
+  heldOut: string;
+}
+
+function sblgntTxtDir(): string {
+  const require = createRequire(import.meta.url);
+  return path.join(path.dirname(require.resolve('sblgnt/package.json')), 'txt');
+}
+
+let cached: Promise<GreekCorpus> | undefined;
+
+/** Reads the SBLGNT books (skipping the apparatus files) and splits them into training and held-out text. */
+export function loadSblgnt(): Promise<GreekCorpus> {
+  cached ??= (async () => {
+    const dir = sblgntTxtDir();
+    const files = (await readdir(dir)).filter((f) => /^\d\d-.*\.txt$/.test(f) && !f.includes('APP')).sort();
+    let train = '';
+    let heldOut = '';
+    for (const f of files) {
+      const book = f.replace(/^\d\d-/, '').replace(/\.txt$/, '');
+      const lines = (await readFile(path.join(dir, f), 'utf8')).split('\n');
+      // Verse lines are `Mt 1:1<TAB>text`; the first line is the book title.
+      const text = lines.filter((l) => l.includes('\t')).map((l) => normalizeGreek(l.slice(l.indexOf('\t') + 1))).join('');
+      if (HELD_OUT_BOOKS.includes(book)) heldOut += text;
+      else train += text;
+    }
+    return { train, heldOut };
+  })();
+  return cached;
+}
