@@ -1,0 +1,37 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const aunn = path.resolve(__dirname, '../../bin/aunn.js');
+
+async function aunnRun(args: string[]) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [aunn, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('aunn command', () => {
+  it('lists its subcommands', async () => {
+    const r = await aunnRun(['--help']);
+    expect(r.code).toBe(0);
+    for (const c of ['ingest', 'train', 'finetune', 'ink', 'read', 'export', 'serve', 'bench', 'demo']) expect(r.stdout).toContain(c);
+  });
+
+  it('rejects an unknown command with exit code 2 and one line naming it', async () => {
+    const r = await aunnRun(['frobnicate']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe("aunn: unknown command 'frobnicate'");
+  });
+
+  it('bench rejects an unknown benchmark name', async () => {
+    const r = await aunnRun(['bench', '--only', 'no-such-bench', '--json']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/unknown benchmark\(s\): no-such-bench/);
+  });
+});
