@@ -1,0 +1,189 @@
+#!/usr/bin/python3
+"""Writes the small reader fixtures under test/fixtures/ with independent writers (python tifffile, Pillow, zarr 2.13,
+nibabel, pydicom), so the TypeScript readers are tested on files this project did not write.
+
+Run once (Debian: apt-get install -y python3-tifffile python3-zarr python3-numpy python3-nibabel python3-pydicom
+python3-pil), then commit the outputs; CI does not need python.
+
+    /usr/bin/python3 scripts/make-fixtures.py
+
+Every volume holds values from a formula the tests recompute (test/ingest/fixture-values.ts), so they compare voxel by
+voxel without storing expected arrays.
+"""
+import json
+import os
+import shutil
+import struct
+import zlib
+
+import numpy as np
+import tifffile
+import zarr
+import nibabel
+import pydicom
+from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from numcodecs import Blosc, GZip
+from PIL import Image
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures')
+
+
+def v16(shape):
+    z, y, x = np.indices(shape, dtype=np.int64)
+    return ((z * 7919 + y * 613 + x * 97 + 12345) % 65536).astype(np.uint16)
+
+
+def v8(shape):
+    z, y, x = np.indices(shape, dtype=np.int64)
+    return ((z * 31 + y * 7 + x * 3) % 256).astype(np.uint8)
+
+
+def fresh(*parts):
+    path = os.path.join(ROOT, *parts)
+    if os.path.isdir(path):
+        shutil.rmtree(path)
+    elif os.path.exists(path):
+        os.remove(path)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    return path
+
+
+def tiffs():
+    # Vesuvius-style slice stack, 16-bit, deflate with horizontal predictor, several strips per slice, + meta.json
+    d = fresh('tiff', 'stack16-deflate')
+    os.makedirs(d)
+    vol = v16((4, 20, 24))
+    for z in range(4):
+        tifffile.imwrite(os.path.join(d, '%05d.tif' % z), vol[z], compression='zlib', predictor=True, rowsperstrip=7)
+    with open(os.path.join(d, 'meta.json'), 'w') as f:
+        json.dump({'uuid': 'stack16', 'name': 'stack16', 'width': 24, 'height': 20, 'slices': 4,
+                   'voxelsize': 7.91, 'min': 0, 'max': 65535, 'format': 'tif', 'energy': 54}, f)
+    # 8-bit LZW slices from Pillow (another encoder)
+    d = fresh('tiff', 'stack8-lzw')
+    os.makedirs(d)
+    vol = v8((3, 20, 24))
+    for z in range(3):
+        Image.fromarray(vol[z]).save(os.path.join(d, 'slice_%d.tif' % (z + 8)), compression='tiff_lzw')
+    # PackBits single page (Pillow)
+    Image.fromarray(v8((1, 20, 24))[0]).save(fresh('tiff', 'packbits8.tif'), compression='packbits')
+    # multi-page, big-endian, uncompressed 16-bit
+    tifffile.imwrite(fresh('tiff', 'multipage16-be.tif'), v16((3, 20, 24)), byteorder='>', photometric='minisblack')
+    # tiled (16x16 tiles over 36x40), deflate, 2 pages
+    tifffile.imwrite(fresh('tiff', 'tiled16.tif'), v16((2, 36, 40)), tile=(16, 16), compression='zlib', photometric='minisblack')
+    # BigTIFF, 8-bit, 2 pages
+    tifffile.imwrite(fresh('tiff', 'bigtiff8.tif'), v8((2, 20, 24)), bigtiff=True, photometric='minisblack')
+    # float32: an unsupported dtype
+    tifffile.imwrite(fresh('tiff', 'float32.tif'), np.ones((4, 5), dtype=np.float32))
+
+
+def zarrs():
+    zarr.storage.default_compressor = Blosc()
+    a = zarr.open(fresh('zarr', 'v2-blosc-u16.zarr'), mode='w', shape=(6, 20, 24), chunks=(4, 8, 8), dtype='<u2',
+                  compressor=Blosc(cname='lz4', clevel=5, shuffle=Blosc.SHUFFLE), fill_value=0)
+    a[:] = v16((6, 20, 24))
+    b = zarr.open(fresh('zarr', 'v2-gzip-u8.zarr'), mode='w', shape=(6, 20, 24), chunks=(4, 8, 8), dtype='u1',
+                  compressor=GZip(level=5), fill_value=7)
+    b[:] = v8((6, 20, 24))
+    c = zarr.open(fresh('zarr', 'v2-f8.zarr'), mode='w', shape=(2, 3, 4), chunks=(2, 3, 4), dtype='<f8')
+    c[:] = 1.5
+    # OME-Zarr (NGFF 0.4) multiscales, 2 levels, with the sample generator's `aunn` key
+    g = zarr.open_group(fresh('zarr', 'ome-u8.zarr'), mode='w')
+    level0 = v8((6, 20, 24))
+    g.create_dataset('0', data=level0, chunks=(4, 8, 8), compressor=Blosc(cname='zstd', clevel=3))
+    g.create_dataset('1', data=level0[::2, ::2, ::2], chunks=(4, 8, 8), compressor=Blosc(cname='zstd', clevel=3))
+    g.attrs['multiscales'] = [{
+        'version': '0.4', 'name': 'ome-u8',
+        'axes': [{'name': a, 'type': 'space', 'unit': 'micrometer'} for a in 'zyx'],
+        'datasets': [
+            {'path': '0', 'coordinateTransformations': [{'type': 'scale', 'scale': [3.24, 3.24, 3.24]}]},
+            {'path': '1', 'coordinateTransformations': [{'type': 'scale', 'scale': [6.48, 6.48, 6.48]}]},
+        ],
+    }]
+    g.attrs['aunn'] = {'affineToScanA': [2, 0, 0, 1, 0, 2, 0, 2, 0, 0, 2, 3, 0, 0, 0, 1], 'energyKeV': 70}
+
+
+def nifti():
+    vol = v16((6, 20, 24))  # z, y, x
+    img = nibabel.Nifti1Image(np.ascontiguousarray(vol.transpose(2, 1, 0)), affine=np.diag([0.01, 0.01, 0.02, 1.0]))
+    img.header.set_xyzt_units('mm')
+    nibabel.save(img, fresh('nifti', 'nibabel-u16.nii.gz'))
+
+
+def dicom():
+    d = fresh('dicom', 'series')
+    os.makedirs(d)
+    vol = v16((3, 12, 16))
+    series = generate_uid(prefix='1.2.826.0.1.3680043.8.498.1.')
+    study = generate_uid(prefix='1.2.826.0.1.3680043.8.498.2.')
+    frame = generate_uid(prefix='1.2.826.0.1.3680043.8.498.3.')
+    for z in range(3):
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID = '1.2.840.10008.5.1.4.1.1.2'  # CT Image Storage
+        meta.MediaStorageSOPInstanceUID = generate_uid(prefix='1.2.826.0.1.3680043.8.498.4.')
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds = FileDataset(None, {}, file_meta=meta, preamble=b'\0' * 128)
+        ds.SOPClassUID = meta.MediaStorageSOPClassUID
+        ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+        ds.Modality = 'CT'
+        ds.PatientName = 'Scroll^Fixture'
+        ds.PatientID = 'fixture'
+        ds.StudyInstanceUID = study
+        ds.SeriesInstanceUID = series
+        ds.FrameOfReferenceUID = frame
+        ds.InstanceNumber = z + 1
+        ds.ImagePositionPatient = [0.0, 0.0, 2.0 * z]
+        ds.ImageOrientationPatient = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+        ds.PixelSpacing = [0.5, 0.25]  # row spacing (y), column spacing (x), mm
+        ds.SliceThickness = 2.0
+        ds.Rows, ds.Columns = 12, 16
+        ds.SamplesPerPixel = 1
+        ds.PhotometricInterpretation = 'MONOCHROME2'
+        ds.BitsAllocated = 16
+        ds.BitsStored = 16
+        ds.HighBit = 15
+        ds.PixelRepresentation = 0
+        ds.RescaleIntercept = 0
+        ds.RescaleSlope = 1
+        ds.PixelData = vol[z].tobytes()
+        ds.is_little_endian = True
+        ds.is_implicit_VR = False
+        # written in reverse order of names, so the reader must sort by position, not by file name
+        ds.save_as(os.path.join(d, 'IM%04d.dcm' % (3 - z)), write_like_original=False)
+
+
+def segment():
+    seg = '20230101000000'
+    d = fresh('segment', seg)
+    os.makedirs(os.path.join(d, 'layers'))
+    layers = np.zeros((65, 8, 10), dtype=np.uint16)
+    z, y, x = np.indices(layers.shape)
+    layers[:] = (z * 1000 + y * 10 + x) % 65536
+    for i in range(65):
+        tifffile.imwrite(os.path.join(d, 'layers', '%02d.tif' % i), layers[i])
+    ink = np.zeros((8, 10), dtype=np.uint8)
+    ink[2:5, 3:7] = 255
+    ink[6, 1] = 200   # > 127: ink
+    ink[6, 2] = 100   # <= 127: no ink
+    Image.fromarray(ink).save(os.path.join(d, seg + '_inklabels.png'))
+    mask = np.zeros((8, 10), dtype=np.uint8)
+    mask[:, :6] = 255
+    Image.fromarray(mask).save(os.path.join(d, seg + '_mask.png'))
+    with open(os.path.join(d, seg + '.obj'), 'w') as f:
+        f.write('# fixture mesh\n')
+        for (vx, vy, vz, u, v) in [(10, 20, 30, 0, 0), (19, 20, 30, 1, 0), (19, 27, 31, 1, 1), (10, 27, 31, 0, 1)]:
+            f.write('v %d %d %d\n' % (vx, vy, vz))
+        for (u, v) in [(0, 0), (1, 0), (1, 1), (0, 1)]:
+            f.write('vt %d %d\n' % (u, v))
+        f.write('f 1/1 2/2 3/3\nf 1/1 3/3 4/4\n')
+    with open(os.path.join(d, 'meta.json'), 'w') as f:
+        json.dump({'type': 'seg', 'uuid': seg, 'name': seg, 'volume': '20230205180739', 'format': 'obj'}, f)
+
+
+if __name__ == '__main__':
+    tiffs()
+    zarrs()
+    nifti()
+    dicom()
+    segment()
+    print('fixtures written under', os.path.normpath(ROOT))
