@@ -1,5 +1,40 @@
-// Placeholder until the command is built; replaced by its owner.
+/**
+ * `aunn serve --corpus DIR [--port P]`: the app's UI and API on 127.0.0.1 for any browser; prints the URL with
+ * its token. Ctrl-C stops it (and any job it started).
+ *
+ *   aunn serve --corpus ./corpus --port 8765
+ */
+import { Command } from 'commander';
 import { UserError } from '../errors.js';
-export async function run(_argv: string[]): Promise<void> {
-  throw new UserError('this command is not built yet');
+import { openCorpusForServing } from '../server/open-corpus.js';
+import { startServer } from '../server/server.js';
+
+export async function run(argv: string[]): Promise<void> {
+  const cmd = new Command('aunn serve')
+    .description('serve the app UI and its API on 127.0.0.1 (token-protected)')
+    .requiredOption('--corpus <dir>', 'corpus folder to show')
+    .option('--port <n>', 'port (default: a free one)', '0')
+    .parse(argv, { from: 'user' });
+  const o = cmd.opts<{ corpus: string; port: string }>();
+  const port = Number(o.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be 0..65535, got '${o.port}'`);
+  const corpus = await openCorpusForServing(o.corpus);
+  let app;
+  try {
+    app = await startServer({ corpus, port });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UserError(`port ${port} is in use; pick another with --port or leave it out`);
+    throw e;
+  }
+  console.log(`Scroll AUNN: serving ${corpus.dir} (${corpus.manifest.records.length} records)`);
+  console.log(`Open ${app.url}`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      void app.close().then(resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
 }
