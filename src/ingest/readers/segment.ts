@@ -1,0 +1,155 @@
+/**
+ * A Vesuvius segment folder → IngestItems of one group `<scroll>/<segment>`:
+ *   `<segment>/layers`     'segment-layers' [n, H, W] from `layers/00..64.tif` (or a fragment's `surface_volume/`),
+ *                           layer 32 on the surface (extra.surfaceLayer); the mesh kept as attachments:
+ *                           `<id>.obj` (with `vt` UVs) → 'mesh.obj', or tifxyz `x.tif y.tif z.tif meta.json` →
+ *                           'x.tif' 'y.tif' 'z.tif' 'tifxyz.json'; the segment's meta.json in extra.segmentMeta.
+ *   `<segment>/inklabels`  'ink-labels' [1, H, W] from `<id>_inklabels.png` / `inklabels.png` (> 127 → 255, else 0)
+ *   `<segment>/mask`       'mask' [1, H, W] from `<id>_mask.png` / `mask.png`
+ *
+ *   const items = await openSegment('/data/scroll1.volpkg/paths/20230503225234', { scroll: 'scroll1' });
+ */
+import { createReadStream, existsSync } from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../../cli/errors.js';
+import { sha256File, sha256Files } from '../checksum.js';
+import { listVisible, readJson, sniffFile } from '../sniff.js';
+import type { IngestItem, VolumeSource } from '../source.js';
+import { binarize, openPng } from './image2d.js';
+import { openTiffPages, openTiffStack } from './tiff.js';
+
+export const SURFACE_LAYER = 32;
+export const LAYER_COUNT = 65;
+
+export interface SegmentOptions {
+  scroll: string;
+  signal?: AbortSignal;
+  /** Called for every file the segment uses (the volpkg reader checks it stays inside the package). */
+  guard?: (file: string) => Promise<void>;
+}
+
+/** Whether `dir` looks like a segment (has a layers/ or surface_volume/ folder of TIFFs). */
+export function isSegmentDir(dir: string): boolean {
+  return existsSync(path.join(dir, 'layers')) || existsSync(path.join(dir, 'surface_volume'));
+}
+
+export async function openSegment(dir: string, opts: SegmentOptions): Promise<IngestItem[]> {
+  const id = path.basename(path.resolve(dir));
+  const guard = opts.guard ?? (async () => {});
+  const layersDir = ['layers', 'surface_volume'].map((d) => path.join(dir, d)).find((d) => existsSync(d));
+  if (!layersDir) throw new UserError(`${dir}: not a segment (no layers/ or surface_volume/ folder)`);
+  const entries = await listVisible(dir);
+  const files = new Map(entries.filter((e) => e.isFile).map((e) => [e.name, path.join(dir, e.name)]));
+  const group = `${opts.scroll}/${id}`;
+
+  // layers
+  const layerNames = (await listVisible(layersDir)).filter((e) => e.isFile && /\.tiff?$/i.test(e.name)).map((e) => e.name);
+  if (layerNames.length === 0) throw new UserError(`${layersDir}: empty folder (no layer .tif files)`);
+  const layerFiles = layerNames.map((n) => path.join(layersDir, n));
+  for (const f of layerFiles) await guard(f);
+  const layers = await openTiffStack(layerFiles, opts.signal);
+  const [, height, width] = layers.shape;
+  const surfaceLayer = layerFiles.length === LAYER_COUNT ? SURFACE_LAYER : Math.floor(layerFiles.length / 2);
+  if (layerFiles.length !== LAYER_COUNT) {
+    layers.warnings.push(`${layersDir}: ${layerFiles.length} layers, not ${LAYER_COUNT}; surface assumed at layer ${surfaceLayer}`);
+  }
+  const segmentMeta = files.has('meta.json') ? await readJson(files.get('meta.json')!) : undefined;
+  const { attachments, mesh } = await findMesh(dir, id, files, segmentMeta, guard);
+  const layersItem: IngestItem = {
+    name: `${id}/layers`,
+    scroll: opts.scroll,
+    modality: 'segment-layers',
+    volume: layers,
+    source: { path: path.resolve(layersDir), sha256: await sha256Files(layersDir, layerNames, opts.signal), format: 'tiff-stack' },
+    group,
+    extra: { segment: id, surfaceLayer, layerCount: layerFiles.length, ...(mesh ? { mesh } : {}), ...(segmentMeta ? { segmentMeta } : {}) },
+    ...(Object.keys(attachments).length ? { attachments } : {}),
+  };
+  const items: IngestItem[] = [layersItem];
+
+  // labels and mask
+  const pick = (...names: string[]) => names.map((n) => files.get(n)).find((f) => f !== undefined);
+  const inkFile = pick(`${id}_inklabels.png`, 'inklabels.png', `${id}_inklabels.tif`, `${id}_inklabels.tiff`, 'inklabels.tif');
+  const maskFile = pick(`${id}_mask.png`, 'mask.png', `${id}_mask.tif`, 'mask.tif');
+  const maskName = `${id}/mask`;
+  for (const [file, kind] of [[inkFile, 'inklabels'], [maskFile, 'mask']] as const) {
+    if (!file) continue;
+    await guard(file);
+    const volume = binarize(await openLabelImage(file));
+    if (volume.shape[1] !== height || volume.shape[2] !== width) {
+      throw new UserError(`${file}: ${volume.shape[2]}x${volume.shape[1]} does not match the segment layers (${width}x${height})`);
+    }
+    items.push({
+      name: `${id}/${kind}`,
+      scroll: opts.scroll,
+      modality: kind === 'mask' ? 'mask' : 'ink-labels',
+      volume,
+      source: { path: path.resolve(file), sha256: await sha256File(file, opts.signal), format: file.toLowerCase().endsWith('.png') ? 'png' : 'tiff' },
+      group,
+      extra: { segment: id, ...(kind === 'inklabels' && maskFile ? { labelledMask: maskName } : {}) },
+    });
+  }
+  return items;
+}
+
+/** A 2-D label image (PNG or single-page TIFF), by content. */
+export async function openLabelImage(file: string): Promise<VolumeSource> {
+  const kind = await sniffFile(file);
+  if (kind === 'png') return openPng(file);
+  if (kind === 'tiff') {
+    const volume = await openTiffPages(file);
+    if (volume.shape[0] !== 1) throw new UserError(`${file}: a label image must have one page (has ${volume.shape[0]})`);
+    return volume;
+  }
+  throw new UserError(`${file}: not a PNG or TIFF image`);
+}
+
+async function findMesh(
+  dir: string, id: string, files: Map<string, string>, segmentMeta: Record<string, unknown> | undefined, guard: (f: string) => Promise<void>,
+): Promise<{ attachments: Record<string, string>; mesh?: Record<string, unknown> }> {
+  const objs = [...files.keys()].filter((n) => n.toLowerCase().endsWith('.obj'));
+  const obj = files.get(`${id}.obj`) ?? (objs.length === 1 ? files.get(objs[0]!) : undefined);
+  if (obj) {
+    await guard(obj);
+    const counts = await countObj(obj);
+    if (counts.vertices === 0) throw new UserError(`${obj}: not an OBJ mesh (no vertices)`);
+    return { attachments: { 'mesh.obj': path.resolve(obj) }, mesh: { format: 'obj', file: path.basename(obj), ...counts, hasUV: counts.uvs > 0 } };
+  }
+  // tifxyz: in the segment folder itself (meta.json format "tifxyz") or in one sub-folder
+  const candidates = [dir, ...(await listVisible(dir)).filter((e) => e.isDir && !['layers', 'surface_volume'].includes(e.name)).map((e) => path.join(dir, e.name))];
+  for (const candidate of candidates) {
+    const metaFile = path.join(candidate, 'meta.json');
+    if (!['x.tif', 'y.tif', 'z.tif'].every((n) => existsSync(path.join(candidate, n))) || !existsSync(metaFile)) continue;
+    const meta = candidate === dir && segmentMeta ? segmentMeta : await readJson(metaFile);
+    if (meta.format !== 'tifxyz') continue;
+    const attachments: Record<string, string> = {};
+    for (const n of ['x.tif', 'y.tif', 'z.tif']) {
+      const f = path.join(candidate, n);
+      await guard(f);
+      if ((await sniffFile(f)) !== 'tiff') throw new UserError(`${f}: tifxyz coordinate file is not a TIFF`);
+      attachments[n] = path.resolve(f);
+    }
+    await guard(metaFile);
+    attachments['tifxyz.json'] = path.resolve(metaFile);
+    return { attachments, mesh: { format: 'tifxyz', folder: path.relative(dir, candidate) || '.', scale: meta.scale } };
+  }
+  return { attachments: {} };
+}
+
+/** Counts `v`, `vt` and `f` lines of an OBJ, streamed. */
+async function countObj(file: string): Promise<{ vertices: number; uvs: number; faces: number }> {
+  let vertices = 0, uvs = 0, faces = 0, carry = '';
+  for await (const chunk of createReadStream(file, { encoding: 'latin1', highWaterMark: 1 << 20 })) {
+    const lines = (carry + (chunk as string)).split('\n');
+    carry = lines.pop()!;
+    for (const line of lines) {
+      if (line.startsWith('v ')) vertices++;
+      else if (line.startsWith('vt ')) uvs++;
+      else if (line.startsWith('f ')) faces++;
+    }
+  }
+  if (carry.startsWith('v ')) vertices++;
+  else if (carry.startsWith('vt ')) uvs++;
+  else if (carry.startsWith('f ')) faces++;
+  return { vertices, uvs, faces };
+}

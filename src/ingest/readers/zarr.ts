@@ -1,0 +1,222 @@
+/**
+ * Zarr v2 / v3 arrays and OME-Zarr multiscales (level 0 unless asked) as lazy VolumeSources, from a local folder or an
+ * https URL (zarrita + @zarrita/storage). uint8 / uint16 only. Missing chunks read as the fill value and are listed in
+ * `volume.warnings`; a chunk that fails to decompress is a UserError naming the chunk.
+ *
+ * Metadata kept: OME `coordinateTransformations` scale → voxelSizeUm (by the axes' unit; none given = µm); the
+ * sample generator's `"aunn": { affineToScanA, energyKeV }` in the group attributes → energyKeV and
+ * `extra.affineToScanA` (voxel (x,y,z,1) of this scan → voxel coords of scan A). Turning that into a µm affine needs
+ * scan A's voxel size: `discover` does it when scan A is ingested in the same call (see resolveScanAffines).
+ *
+ *   const { volume, format } = await openZarr('/data/scan.ome.zarr', { level: 1 });
+ *   const slab = await volume.readSlab(0, 8);
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import * as zarr from 'zarrita';
+import FileSystemStore from '@zarrita/storage/fs';
+import { UserError } from '../../cli/errors.js';
+import { sha256Bytes, sha256Files } from '../checksum.js';
+import type { VolumeSource } from '../source.js';
+import { assertSlabRange, samplePlanes, type Shape3, type Voxels } from './volume-util.js';
+
+zarr.registry.set('gzip', () => import('numcodecs/gzip').then((m) => m.default as never));
+zarr.registry.set('zlib', () => import('numcodecs/zlib').then((m) => m.default as never));
+
+export interface OpenedZarr {
+  volume: VolumeSource;
+  format: 'zarr-v2' | 'zarr-v3' | 'ome-zarr';
+  sha256: string;
+  extra: Record<string, unknown>;
+}
+
+const METADATA_KEYS = ['.zarray', '.zgroup', '.zattrs', 'zarr.json'];
+
+export function isUrl(location: string): boolean {
+  return /^https?:\/\//i.test(location);
+}
+
+/** Whether a local folder holds zarr metadata at its root. */
+export function hasZarrMetadata(dir: string): boolean {
+  return ['.zarray', '.zgroup', 'zarr.json'].some((k) => existsSync(path.join(dir, k)));
+}
+
+/** A store wrapper that remembers the keys it could not find and the metadata bytes it read. */
+class TrackingStore implements zarr.AsyncReadable {
+  readonly missing = new Set<string>();
+  readonly metadata: Array<{ name: string; bytes: Uint8Array }> = [];
+  constructor(private readonly inner: zarr.AsyncReadable) {}
+  async get(key: zarr.AbsolutePath, opts?: zarr.GetOptions): Promise<Uint8Array | undefined> {
+    const bytes = await this.inner.get(key, opts);
+    const base = key.slice(key.lastIndexOf('/') + 1);
+    if (METADATA_KEYS.includes(base)) {
+      if (bytes) this.metadata.push({ name: key, bytes });
+    } else if (!bytes) this.missing.add(key);
+    return bytes;
+  }
+}
+
+const UNIT_TO_UM: Record<string, number> = { micrometer: 1, micron: 1, 'µm': 1, um: 1, millimeter: 1000, mm: 1000, nanometer: 1e-3, nm: 1e-3, meter: 1e6 };
+
+type Json = Record<string, unknown>;
+
+function multiscalesOf(attrs: Json): Json[] | undefined {
+  const ome = attrs.ome as Json | undefined;
+  const ms = (ome?.multiscales ?? attrs.multiscales) as Json[] | undefined;
+  return Array.isArray(ms) && ms.length > 0 ? ms : undefined;
+}
+
+function scaleOf(transforms: unknown): number[] | undefined {
+  if (!Array.isArray(transforms)) return undefined;
+  const scale = transforms.find((t) => (t as Json)?.type === 'scale') as Json | undefined;
+  return Array.isArray(scale?.scale) ? (scale!.scale as number[]) : undefined;
+}
+
+function wrapZarrError(location: string, err: unknown): never {
+  if (err instanceof UserError) throw err;
+  if (zarr.isZarritaError(err, 'CodecPipelineError')) {
+    const cause = (err.cause as Error | undefined)?.message ?? String(err.cause);
+    throw new UserError(`${location}: chunk ${err.chunkPath ?? '?'} fails to decompress (${err.codec ?? 'codec'}: ${cause})`, { cause: err });
+  }
+  if (zarr.isZarritaError(err, 'InvalidMetadataError', 'UnknownCodecError', 'UnsupportedError', 'NotFoundError')) {
+    throw new UserError(`${location}: invalid zarr (${err.message})`, { cause: err });
+  }
+  if (err instanceof Error && err.name === 'AbortError') throw err;
+  throw new UserError(`${location}: cannot read zarr data (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+}
+
+/** Opens a zarr array or OME-Zarr group at `location` (folder or http(s) URL). */
+export async function openZarr(location: string, opts: { level?: number; signal?: AbortSignal } = {}): Promise<OpenedZarr> {
+  const url = isUrl(location);
+  if (!url && !hasZarrMetadata(location)) {
+    throw new UserError(`${location}: not a readable zarr store (no .zarray, .zgroup or zarr.json at its root)`);
+  }
+  const store = new TrackingStore(url ? new zarr.FetchStore(location) : new FileSystemStore(location));
+  let node: zarr.Array<zarr.DataType, TrackingStore> | zarr.Group<TrackingStore>;
+  try {
+    node = await zarr.open(store);
+  } catch (err) {
+    if (zarr.isZarritaError(err, 'NotFoundError')) {
+      throw new UserError(`${location}: not a readable zarr store (no .zarray or zarr.json found)`, { cause: err });
+    }
+    wrapZarrError(location, err);
+  }
+  const extra: Record<string, unknown> = {};
+  let arrayPath = '';
+  let scaleZyx: number[] | undefined;
+  let unitToUm = 1;
+  let format: OpenedZarr['format'] = store.metadata.some((m) => m.name.endsWith('zarr.json')) ? 'zarr-v3' : 'zarr-v2';
+  let arr: zarr.Array<zarr.DataType, TrackingStore>;
+  if (node instanceof zarr.Group) {
+    const attrs = node.attrs as Json;
+    const multiscales = multiscalesOf(attrs);
+    if (!multiscales) throw new UserError(`${location}: a zarr group without OME multiscales metadata; give the path of the array inside it`);
+    const ms = multiscales[0]!;
+    const datasets = (ms.datasets as Json[] | undefined) ?? [];
+    const level = opts.level ?? 0;
+    if (!Number.isInteger(level) || level < 0 || level >= datasets.length) {
+      throw new UserError(`${location}: no multiscale level ${level} (it has ${datasets.length}: 0..${datasets.length - 1})`);
+    }
+    arrayPath = String(datasets[level]!.path);
+    if (arrayPath.split('/').includes('..') || path.isAbsolute(arrayPath)) {
+      throw new UserError(`${location}: multiscale dataset path "${arrayPath}" escapes the store`);
+    }
+    try {
+      arr = await zarr.open(node.resolve(arrayPath), { kind: 'array' });
+    } catch (err) {
+      if (zarr.isZarritaError(err, 'NotFoundError')) {
+        throw new UserError(`${location}: level ${level} array "${arrayPath}" is missing its .zarray/zarr.json`, { cause: err });
+      }
+      wrapZarrError(location, err);
+    }
+    format = 'ome-zarr';
+    const levelScale = scaleOf(datasets[level]!.coordinateTransformations);
+    const msScale = scaleOf(ms.coordinateTransformations);
+    if (levelScale) scaleZyx = levelScale.map((s, i) => s * (msScale?.[i] ?? 1));
+    const axes = ms.axes as Array<Json | string> | undefined;
+    const spaceUnit = axes?.map((a) => (typeof a === 'string' ? undefined : (a.unit as string | undefined))).find((u) => u);
+    if (spaceUnit) unitToUm = UNIT_TO_UM[spaceUnit] ?? NaN;
+    extra.omeVersion = ms.version ?? (attrs.ome as Json | undefined)?.version;
+    extra.level = level;
+    extra.levels = datasets.length;
+    const aunn = attrs.aunn as Json | undefined;
+    if (aunn) {
+      if (Array.isArray(aunn.affineToScanA) && aunn.affineToScanA.length === 16) extra.affineToScanA = aunn.affineToScanA;
+      if (typeof aunn.energyKeV === 'number') extra.energyKeV = aunn.energyKeV;
+    }
+  } else {
+    arr = node;
+  }
+  const dtype = arr.dtype;
+  if (dtype !== 'uint8' && dtype !== 'uint16') {
+    throw new UserError(`${location}${arrayPath ? '/' + arrayPath : ''}: unsupported dtype ${dtype} (only uint8 and uint16)`);
+  }
+  const full = arr.shape;
+  if (full.length < 2) throw new UserError(`${location}: a ${full.length}-D array is not an image or volume`);
+  const lead = full.slice(0, Math.max(0, full.length - 3));
+  const warnings: string[] = [];
+  if (lead.some((n) => n > 1)) warnings.push(`${location}: leading axes ${JSON.stringify(lead)} (time/channel): reading index 0 of each`);
+  const shape: Shape3 = full.length === 2 ? [1, full[0]!, full[1]!] : [full.at(-3)!, full.at(-2)!, full.at(-1)!];
+  const voxelSizeUm = scaleZyx && scaleZyx.length >= 3 && Number.isFinite(unitToUm)
+    ? (scaleZyx.slice(-3).map((s) => s * unitToUm) as [number, number, number])
+    : undefined;
+  const sha256 = url ? sha256Bytes(store.metadata) : await sha256Files(location, listFiles(location, arrayPath), opts.signal);
+  if (url) extra.sha256Covers = 'metadata documents only (remote store)';
+  const fill = arr.fillValue ?? 0;
+  const reported = new Set<string>();
+  const volume: VolumeSource = {
+    shape,
+    dtype,
+    warnings,
+    ...(voxelSizeUm ? { voxelSizeUm } : {}),
+    ...(typeof extra.energyKeV === 'number' ? { energyKeV: extra.energyKeV as number } : {}),
+    async readSlab(z0, z1, signal) {
+      assertSlabRange(shape, z0, z1, location);
+      const selection = [...lead.map(() => 0), ...(full.length === 2 ? [] : [zarr.slice(z0, z1)]), null, null];
+      let chunk: zarr.Chunk<zarr.DataType>;
+      try {
+        chunk = await zarr.get(arr, selection, signal ? { signal } : {});
+      } catch (err) {
+        wrapZarrError(location, err);
+      }
+      for (const key of store.missing) {
+        if (reported.has(key)) continue;
+        reported.add(key);
+        if (reported.size <= 20) warnings.push(`${location}: chunk ${key} is missing; read as fill value ${String(fill)}`);
+        else if (reported.size === 21) warnings.push(`${location}: more chunks missing (not all listed); read as fill value`);
+      }
+      return toRasterOrder(chunk as zarr.Chunk<'uint8' | 'uint16'>, [z1 - z0, shape[1], shape[2]]);
+    },
+  };
+  volume.sampleValues = (count) => samplePlanes(volume, count);
+  return { volume, format, sha256, extra };
+}
+
+/** zarrita returns C-order data for C arrays; F-order v2 arrays come back strided: copy those to raster order. */
+function toRasterOrder(chunk: zarr.Chunk<'uint8' | 'uint16'>, slab: Shape3): Voxels {
+  const data = chunk.data as Voxels;
+  const stride = chunk.stride.slice(-3);
+  while (stride.length < 3) stride.unshift(0);
+  const [sz, sy, sx] = stride as [number, number, number];
+  if (sx === 1 && sy === slab[2] && (slab[0] === 1 || sz === slab[1] * slab[2])) return data;
+  const out = data instanceof Uint16Array ? new Uint16Array(slab[0] * slab[1] * slab[2]) : new Uint8Array(slab[0] * slab[1] * slab[2]);
+  let i = 0;
+  for (let z = 0; z < slab[0]; z++) for (let y = 0; y < slab[1]; y++) for (let x = 0; x < slab[2]; x++) out[i++] = data[z * sz + y * sy + x * sx]!;
+  return out;
+}
+
+/** Files that make up the chosen array: root metadata + everything under the array's folder (relative names). */
+function listFiles(root: string, arrayPath: string): string[] {
+  const names = METADATA_KEYS.filter((k) => existsSync(path.join(root, k)));
+  const dir = path.join(root, arrayPath);
+  if (arrayPath === '') {
+    for (const entry of readdirSync(dir, { recursive: true }) as string[]) {
+      if (!METADATA_KEYS.includes(entry) && statSync(path.join(dir, entry)).isFile()) names.push(entry);
+    }
+  } else {
+    for (const entry of readdirSync(dir, { recursive: true }) as string[]) {
+      if (statSync(path.join(dir, entry)).isFile()) names.push(path.join(arrayPath, entry));
+    }
+  }
+  return names;
+}
