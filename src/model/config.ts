@@ -1,0 +1,147 @@
+/**
+ * The one typed configuration of an AUNN: encoding, network shape and training hyper-parameters, with defaults.
+ * It is saved inside every checkpoint, so a model always knows how it was built and trained.
+ *
+ *   const cfg = modelConfig({ encoding: { kind: 'bits+physical' }, width: 128 });
+ *   inputDim(cfg.encoding); // 40 + 3 * 2 * 8
+ */
+import { UserError } from '../cli/errors.js';
+
+export type EncodingKind = 'bits' | 'bits+physical';
+export type ScheduleKind = 'minibatch' | 'serial' | 'anneal';
+
+export interface PhysicalEncodingConfig {
+  /** Sin/cos pairs per axis, wavelengths spaced geometrically from maxWavelengthUm down to minWavelengthUm. */
+  frequencies: number;
+  minWavelengthUm: number;
+  maxWavelengthUm: number;
+}
+
+export interface EncodingConfig {
+  kind: EncodingKind;
+  /** Address bits fed as ±1 (the corpus' addressBits, 40 by default). */
+  addressBits: number;
+  physical: PhysicalEncodingConfig;
+}
+
+/** Learning-rate multipliers of the parameter groups (input layer, residual trunk, output head). */
+export interface ParamGroupLr {
+  input: number;
+  trunk: number;
+  output: number;
+}
+
+export interface TrainConfig {
+  batchSize: number;
+  /** Peak AdamW learning rate (multiplied per parameter group by `groupLr`). */
+  lr: number;
+  groupLr: ParamGroupLr;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  warmupSteps: number;
+  /** Cosine decay to lr * minLrFraction over the run. */
+  minLrFraction: number;
+  /** Global gradient-norm clip. */
+  clipNorm: number;
+  /** Fraction of every record's addresses held out (never trained on). */
+  heldOutFraction: number;
+  schedule: ScheduleKind;
+  /** Serial schedule: window length (addresses), steps per window, fraction of each batch replayed from earlier. */
+  serialWindow: number;
+  serialStepsPerWindow: number;
+  replayFraction: number;
+  /** Minibatch: a record is drawn with probability ∝ voxels^recordWeightPower (0.5: small records not drowned). */
+  recordWeightPower: number;
+  /** Data-parallel worker threads (gradients averaged through shared memory). */
+  threads: number;
+  checkpointEverySeconds: number;
+  evalEverySeconds: number;
+  seed: number;
+}
+
+export interface ModelConfig {
+  format: 'aunn-config';
+  version: 1;
+  encoding: EncodingConfig;
+  /** Hidden width and number of hidden layers (input projection + depth-1 pre-norm residual blocks). */
+  width: number;
+  depth: number;
+  norm: 'rms';
+  activation: 'relu';
+  train: TrainConfig;
+}
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+export const DEFAULT_CONFIG: ModelConfig = {
+  format: 'aunn-config',
+  version: 1,
+  encoding: {
+    kind: 'bits+physical',
+    addressBits: 40,
+    physical: { frequencies: 8, minWavelengthUm: 8, maxWavelengthUm: 4096 },
+  },
+  width: 256,
+  depth: 6,
+  norm: 'rms',
+  activation: 'relu',
+  train: {
+    batchSize: 4096,
+    lr: 2e-3,
+    groupLr: { input: 1, trunk: 1, output: 1 },
+    beta1: 0.9,
+    beta2: 0.99,
+    eps: 1e-8,
+    weightDecay: 0.01,
+    warmupSteps: 50,
+    minLrFraction: 0.1,
+    clipNorm: 1,
+    heldOutFraction: 0.05,
+    schedule: 'minibatch',
+    serialWindow: 65536,
+    serialStepsPerWindow: 4,
+    replayFraction: 0.5,
+    recordWeightPower: 0.5,
+    threads: 2,
+    checkpointEverySeconds: 120,
+    evalEverySeconds: 10,
+    seed: 1,
+  },
+};
+
+function merge<T>(base: T, over: DeepPartial<T> | undefined): T {
+  if (over === undefined) return structuredClone(base);
+  const out: Record<string, unknown> = structuredClone(base) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(over as Record<string, unknown>)) {
+    if (v === undefined) continue;
+    const cur = out[k];
+    out[k] = cur && typeof cur === 'object' && !Array.isArray(cur) && typeof v === 'object' ? merge(cur, v as never) : v;
+  }
+  return out as T;
+}
+
+/** Defaults overridden by `over`, validated (UserError on nonsense). */
+export function modelConfig(over?: DeepPartial<ModelConfig>): ModelConfig {
+  const cfg = merge(DEFAULT_CONFIG, over);
+  const bad = (what: string) => {
+    throw new UserError(`invalid model config: ${what}`);
+  };
+  if (cfg.encoding.kind !== 'bits' && cfg.encoding.kind !== 'bits+physical') bad(`encoding '${cfg.encoding.kind}' (use bits or bits+physical)`);
+  if (!(cfg.encoding.addressBits >= 8 && cfg.encoding.addressBits <= 53)) bad(`addressBits ${cfg.encoding.addressBits}`);
+  if (!(cfg.width >= 8 && cfg.width <= 4096 && Number.isInteger(cfg.width))) bad(`width ${cfg.width}`);
+  if (!(cfg.depth >= 1 && cfg.depth <= 64 && Number.isInteger(cfg.depth))) bad(`depth ${cfg.depth}`);
+  const t = cfg.train;
+  if (!(t.batchSize >= 2 && Number.isInteger(t.batchSize))) bad(`batchSize ${t.batchSize}`);
+  if (!(t.lr > 0)) bad(`lr ${t.lr}`);
+  if (!(t.heldOutFraction >= 0 && t.heldOutFraction < 1)) bad(`heldOutFraction ${t.heldOutFraction}`);
+  if (!['minibatch', 'serial', 'anneal'].includes(t.schedule)) bad(`schedule '${t.schedule}' (use minibatch, serial or anneal)`);
+  if (!(t.threads >= 1 && t.threads <= 16 && Number.isInteger(t.threads))) bad(`threads ${t.threads}`);
+  return cfg;
+}
+
+/** Width of the encoded input vector. */
+export function inputDim(enc: EncodingConfig): number {
+  return enc.addressBits + (enc.kind === 'bits+physical' ? 6 * enc.physical.frequencies : 0);
+}

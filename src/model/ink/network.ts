@@ -1,0 +1,219 @@
+/**
+ * The ink readout network: a few 'same' convolutions over a band of normalised layers (channels = layers), ReLU and
+ * dropout between them, one logit per pixel. Weights are plain Float32Arrays (JSON-serialisable, shareable across
+ * scrolls); the forward pass is differentiable with respect to the weights *and* the input, so a gradient can flow
+ * from ink back into whatever produced the layers (the AUNN's reconstruction, a language-model loss through the ink).
+ *
+ * On the wasm backend there is no Conv2DBackpropFilter kernel and a transposed matMul is ~10x slower than a plain one
+ * (REFERENCE.md), and the npm tfjs-core registers no gradient functions under Node ESM, so training runs the convolutions
+ * as im2col (in JS: tf.slice/concat/transpose are slow on wasm) + plain matMuls, backward pass written out; inference uses tf.conv2d
+ * (same weights, same layout [k, k, cin, cout]).
+ *
+ *   const net = initNetwork({ inChannels: 17, kernels: [5, 5, 1], channels: [16, 16] }, seed);
+ *   const { logits, cache } = forward(net.shape, weights, x, [B, H, W, C], { dropout: 0.2, rand });
+ *   const { grads, dInput } = backward(net.shape, weights, cache, dLogits, true); cache.dispose();
+ *   const logits2 = inferLogits(net, x);                                                     // conv2d path
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { gaussian, mulberry32 } from './random.js';
+
+export interface NetworkShape {
+  inChannels: number;
+  /** Odd kernel size of every layer; the last layer maps to one logit. */
+  kernels: number[];
+  /** Output channels of every hidden layer (kernels.length - 1 of them). */
+  channels: number[];
+}
+
+export interface NetworkParams {
+  shape: NetworkShape;
+  /** W{i}: [k*k*cin, cout] (= conv filter [k, k, cin, cout] flattened), b{i}: [cout]. */
+  tensors: { name: string; dims: number[]; data: Float32Array; decay: boolean }[];
+}
+
+export function layerDims(shape: NetworkShape): { k: number; cin: number; cout: number }[] {
+  const out: { k: number; cin: number; cout: number }[] = [];
+  let cin = shape.inChannels;
+  shape.kernels.forEach((k, i) => {
+    if (k % 2 !== 1) throw new Error(`ink network: kernel sizes must be odd (got ${k})`);
+    const cout = i < shape.kernels.length - 1 ? shape.channels[i]! : 1;
+    out.push({ k, cin, cout });
+    cin = cout;
+  });
+  if (shape.channels.length !== shape.kernels.length - 1) throw new Error(`ink network: ${shape.kernels.length} kernels need ${shape.kernels.length - 1} hidden channel counts`);
+  return out;
+}
+
+/** Pixels of context on each side that one output sees. */
+export const receptiveRadius = (shape: NetworkShape): number => shape.kernels.reduce((r, k) => r + (k - 1) / 2, 0);
+
+/** He-normal weights, zero biases; the last bias starts at the logit of `prior` (the ink rate). */
+export function initNetwork(shape: NetworkShape, seed: number, prior = 0.1): NetworkParams {
+  const rand = mulberry32(seed);
+  const tensors: NetworkParams['tensors'] = [];
+  const dims = layerDims(shape);
+  dims.forEach(({ k, cin, cout }, i) => {
+    const fanIn = k * k * cin;
+    const std = i === dims.length - 1 ? 0.5 * Math.sqrt(1 / fanIn) : Math.sqrt(2 / fanIn);
+    const w = new Float32Array(fanIn * cout);
+    for (let j = 0; j < w.length; j++) w[j] = gaussian(rand) * std;
+    const b = new Float32Array(cout);
+    if (i === dims.length - 1) b.fill(Math.log(prior / (1 - prior)));
+    tensors.push({ name: `W${i}`, dims: [fanIn, cout], data: w, decay: true }, { name: `b${i}`, dims: [cout], data: b, decay: false });
+  });
+  return { shape, tensors };
+}
+
+/** [B, H, W, C] → [B*H*W, k*k*C] patches with zero padding ('same'), in conv filter order (dy, dx, c). */
+export function im2col(x: Float32Array, b: number, h: number, w: number, c: number, k: number): Float32Array {
+  if (k === 1) return x;
+  const r = (k - 1) / 2;
+  const K = k * k * c;
+  const out = new Float32Array(b * h * w * K);
+  for (let bi = 0; bi < b; bi++)
+    for (let y = 0; y < h; y++)
+      for (let xx = 0; xx < w; xx++) {
+        let dst = ((bi * h + y) * w + xx) * K;
+        for (let dy = 0; dy < k; dy++) {
+          const yy = y + dy - r;
+          if (yy < 0 || yy >= h) {
+            dst += k * c; // zeros already
+            continue;
+          }
+          for (let dx = 0; dx < k; dx++, dst += c) {
+            const x2 = xx + dx - r;
+            if (x2 < 0 || x2 >= w) continue;
+            const src = ((bi * h + yy) * w + x2) * c;
+            for (let ci = 0; ci < c; ci++) out[dst + ci] = x[src + ci]!;
+          }
+        }
+      }
+  return out;
+}
+
+/** The adjoint of im2col: patch gradients [B*H*W, k*k*C] summed back onto the image [B, H, W, C]. */
+export function col2im(cols: Float32Array, b: number, h: number, w: number, c: number, k: number): Float32Array {
+  if (k === 1) return cols;
+  const r = (k - 1) / 2;
+  const K = k * k * c;
+  const out = new Float32Array(b * h * w * c);
+  for (let bi = 0; bi < b; bi++)
+    for (let y = 0; y < h; y++)
+      for (let xx = 0; xx < w; xx++) {
+        let src = ((bi * h + y) * w + xx) * K;
+        for (let dy = 0; dy < k; dy++) {
+          const yy = y + dy - r;
+          if (yy < 0 || yy >= h) {
+            src += k * c;
+            continue;
+          }
+          for (let dx = 0; dx < k; dx++, src += c) {
+            const x2 = xx + dx - r;
+            if (x2 < 0 || x2 >= w) continue;
+            const dst = ((bi * h + yy) * w + x2) * c;
+            for (let ci = 0; ci < c; ci++) out[dst + ci]! += cols[src + ci]!;
+          }
+        }
+      }
+  return out;
+}
+
+/** What the backward pass needs from the forward pass; call `dispose()` when done. */
+export interface ForwardCache {
+  input: [number, number, number, number];
+  /** Patches of every layer's input, [N, k*k*cin], kept on the backend. */
+  cols: tf.Tensor2D[];
+  /** Per hidden layer: ReLU derivative x dropout mask / keep, [N * cout]. */
+  gates: Float32Array[];
+  dispose(): void;
+}
+
+/**
+ * Forward pass for training (im2col + plain matMul): logits [B*H*W] and the cache for `backward`. `weights` are the
+ * arrays of `params.tensors` (W0, b0, W1, b1, ...); x is [B, H, W, C]. Dropout masks come from `rand`.
+ */
+export function forward(shape: NetworkShape, weights: Float32Array[], x: Float32Array, dims4: [number, number, number, number], opts: { dropout?: number; rand?: () => number } = {}): { logits: Float32Array; cache: ForwardCache } {
+  const [b, h, w] = dims4;
+  const n = b * h * w;
+  const dims = layerDims(shape);
+  const cols: tf.Tensor2D[] = [];
+  const gates: Float32Array[] = [];
+  const keep = 1 - (opts.rand ? (opts.dropout ?? 0) : 0);
+  let act = x;
+  dims.forEach(({ k, cin, cout }, i) => {
+    const colT = tf.tensor2d(im2col(act, b, h, w, cin, k), [n, k * k * cin]);
+    cols.push(colT);
+    const z = tf.tidy(() => tf.add(tf.matMul(colT, tf.tensor2d(weights[2 * i]!, [k * k * cin, cout])), tf.tensor1d(weights[2 * i + 1]!)));
+    const zs = z.dataSync() as Float32Array;
+    z.dispose();
+    if (i < dims.length - 1) {
+      const gate = new Float32Array(zs.length);
+      for (let j = 0; j < zs.length; j++) {
+        const g = zs[j]! > 0 && (keep === 1 || opts.rand!() < keep) ? 1 / keep : 0;
+        gate[j] = g;
+        zs[j]! *= g;
+      }
+      gates.push(gate);
+    }
+    act = zs;
+  });
+  return { logits: act, cache: { input: dims4, cols, gates, dispose: () => cols.forEach((t) => t.dispose()) } };
+}
+
+/**
+ * Backward pass: from dLoss/dLogits [B*H*W] to the weight gradients (same order as the weights) and, when asked,
+ * dLoss/dInput [B, H, W, C] (what lets ink gradients flow into whatever produced the layers). Plain matMuls only.
+ */
+export function backward(shape: NetworkShape, weights: Float32Array[], cache: ForwardCache, dLogits: Float32Array, wantInput = false): { grads: Float32Array[]; dInput?: Float32Array } {
+  const dims = layerDims(shape);
+  const [b, h, w] = cache.input;
+  const n = b * h * w;
+  const grads: Float32Array[] = new Array(weights.length);
+  let dz = dLogits;
+  let dInput: Float32Array | undefined;
+  for (let i = dims.length - 1; i >= 0; i--) {
+    const { k, cin, cout } = dims[i]!;
+    const K = k * k * cin;
+    const db = new Float32Array(cout);
+    for (let j = 0; j < n; j++) for (let o = 0; o < cout; o++) db[o]! += dz[j * cout + o]!;
+    grads[2 * i + 1] = db;
+    const needInput = i > 0 || wantInput;
+    const [dW, dcols] = tf.tidy(() => {
+      const dzT = tf.tensor2d(dz, [n, cout]);
+      // dW = colsᵀ dz, computed as (dzᵀ cols)ᵀ: only the small matrices get transposed
+      const dWt = tf.transpose(tf.matMul(tf.transpose(dzT), cache.cols[i]!));
+      const dc = needInput ? tf.matMul(dzT, tf.transpose(tf.tensor2d(weights[2 * i]!, [K, cout]))) : undefined;
+      return [dWt, dc] as const;
+    });
+    grads[2 * i] = dW.dataSync() as Float32Array;
+    dW.dispose();
+    if (!dcols) break;
+    const dAct = col2im(dcols.dataSync() as Float32Array, b, h, w, cin, k);
+    dcols.dispose();
+    if (i === 0) {
+      dInput = dAct;
+      break;
+    }
+    const gate = cache.gates[i - 1]!;
+    for (let j = 0; j < dAct.length; j++) dAct[j]! *= gate[j]!;
+    dz = dAct;
+  }
+  return { grads, dInput };
+}
+
+/** Inference logits [B, H, W, 1] with tf.conv2d (no dropout). */
+export function inferLogits(params: NetworkParams, x: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const dims = layerDims(params.shape);
+    let act: tf.Tensor4D = x;
+    dims.forEach(({ k, cin, cout }, i) => {
+      const wt = params.tensors[2 * i]!;
+      const bt = params.tensors[2 * i + 1]!;
+      const filter = tf.tensor4d(wt.data, [k, k, cin, cout]);
+      let a = tf.add(tf.conv2d(act, filter, 1, 'same'), tf.tensor1d(bt.data)) as tf.Tensor4D;
+      if (i < dims.length - 1) a = tf.relu(a);
+      act = a;
+    });
+    return act;
+  });
+}

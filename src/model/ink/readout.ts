@@ -1,0 +1,353 @@
+/**
+ * The ink readout: trains the small convolutional network of `network.ts` on the labelled regions of one or more
+ * segments (shared across scrolls), with dropout, AdamW weight decay, flips/transposes and intensity jitter, and
+ * early stopping on a held-out stripe of the labelled region (never on unlabelled pixels). The layer band is picked by
+ * label correlation on the labelled data. The F0.5 threshold is chosen on that held-out stripe.
+ *
+ *   const { readout, log } = await trainReadout([seg1], { maxSeconds: 30, signal });
+ *   const prob = await predictReadout(readout, seg2);   // Float32Array [H*W], ink probability
+ *   await writeFile('ink-readout.json', JSON.stringify(readoutToJson(readout)));
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../backend.js';
+import { chooseBand } from './band.js';
+import { bandSize, layerBand, type LayerBand } from './features.js';
+import { chooseThreshold } from './metrics.js';
+import { backward, forward, inferLogits, initNetwork, receptiveRadius, type NetworkParams, type NetworkShape } from './network.js';
+import { gaussian, mulberry32 } from './random.js';
+import { labelledPixels, maskBounds, validateSegment, type InkSegment } from './segment.js';
+
+export interface InkReadout {
+  kind: 'cnn';
+  band: LayerBand;
+  /** Layer index of the surface in the training segments; bands are applied relative to it on other segments. */
+  surface: number;
+  net: NetworkParams;
+  /** F0.5-best threshold on the held-out labelled stripe. */
+  threshold: number;
+  trainedOn: string[];
+}
+
+export interface ReadoutOptions {
+  /** Layer band (default: chosen by label correlation). */
+  band?: LayerBand;
+  kernels?: number[];
+  channels?: number[];
+  dropout?: number;
+  weightDecay?: number;
+  learningRate?: number;
+  batch?: number;
+  crop?: number;
+  maxSteps?: number;
+  maxSeconds?: number;
+  evalEvery?: number;
+  /** Evaluations without improvement before stopping. */
+  patience?: number;
+  /** Fraction of the labelled region (a stripe at its far end, along its longer side) held out for early stopping. */
+  valFraction?: number;
+  seed?: number;
+  signal?: AbortSignal;
+  onProgress?: (step: number, maxSteps: number, info: { loss: number; valLoss?: number }) => void;
+}
+
+export interface TrainLog {
+  steps: number;
+  bestStep: number;
+  seconds: number;
+  stepsPerSecond: number;
+  bestValLoss: number;
+  band: LayerBand;
+  correlation?: number[];
+  curve: { step: number; loss: number; valLoss: number }[];
+}
+
+/** One training segment prepared: features, train/val pixel masks. */
+interface Prepared {
+  seg: InkSegment;
+  x: Float32Array; // [H, W, C]
+  y: Uint8Array; // 0/1 labels
+  train: Uint8Array;
+  val: Uint8Array;
+  trainIdx: Uint32Array;
+}
+
+/** Band shifted so that it sits at the same depth relative to the surface of `seg`. */
+export function bandFor(readout: Pick<InkReadout, 'band' | 'surface'>, seg: InkSegment): LayerBand {
+  const shift = seg.surface - readout.surface;
+  return { from: readout.band.from + shift, to: readout.band.to + shift };
+}
+
+/** Labelled pixels split into a training part and a held-out stripe at the far end of the longer side, with a gap. */
+export function splitLabelled(seg: InkSegment, valFraction: number, gap: number): { train: Uint8Array; val: Uint8Array } {
+  const lab = labelledPixels(seg);
+  const train = new Uint8Array(lab.length);
+  const val = new Uint8Array(lab.length);
+  const box = maskBounds(lab, seg.height, seg.width);
+  if (!box) return { train, val };
+  const alongX = box.x1 - box.x0 >= box.y1 - box.y0;
+  const lo = alongX ? box.x0 : box.y0;
+  const hi = alongX ? box.x1 : box.y1;
+  const cut = Math.round(hi - (hi - lo) * valFraction);
+  for (let y = 0; y < seg.height; y++) {
+    for (let x = 0; x < seg.width; x++) {
+      const i = y * seg.width + x;
+      if (!lab[i]) continue;
+      const t = alongX ? x : y;
+      if (t >= cut) val[i] = 1;
+      else if (t < cut - gap) train[i] = 1;
+    }
+  }
+  return { train, val };
+}
+
+function prepare(seg: InkSegment, band: LayerBand, valFraction: number, gap: number): Prepared {
+  const x = layerBand(seg, band);
+  const y = new Uint8Array(seg.height * seg.width);
+  for (let i = 0; i < y.length; i++) y[i] = seg.labels![i]! > 127 ? 1 : 0;
+  const { train, val } = splitLabelled(seg, valFraction, gap);
+  let n = 0;
+  for (const v of train) n += v;
+  const trainIdx = new Uint32Array(n);
+  for (let i = 0, j = 0; i < train.length; i++) if (train[i]) trainIdx[j++] = i;
+  return { seg, x, y, train, val, trainIdx };
+}
+
+/** Fills one augmented crop (flips, transpose, intensity jitter) centred on a random training pixel. */
+function fillCrop(p: Prepared, c: number, s: number, rand: () => number, xs: Float32Array, ys: Float32Array, ws: Float32Array, o: number): void {
+  const { width: W, height: H } = p.seg;
+  const centre = p.trainIdx[Math.floor(rand() * p.trainIdx.length)]!;
+  const cy = Math.floor(centre / W) - (s >> 1);
+  const cx = (centre % W) - (s >> 1);
+  const flipY = rand() < 0.5, flipX = rand() < 0.5, transpose = rand() < 0.5;
+  const gain = Math.exp(0.15 * gaussian(rand));
+  const offset = 0.15 * gaussian(rand);
+  const chanGain = Array.from({ length: c }, () => Math.exp(0.05 * gaussian(rand)));
+  for (let i = 0; i < s; i++) {
+    for (let j = 0; j < s; j++) {
+      let a = flipY ? s - 1 - i : i;
+      let b = flipX ? s - 1 - j : j;
+      if (transpose) [a, b] = [b, a];
+      const y = cy + a, x = cx + b;
+      const dst = o + i * s + j;
+      if (y < 0 || y >= H || x < 0 || x >= W) {
+        ws[dst] = 0;
+        ys[dst] = 0;
+        for (let k = 0; k < c; k++) xs[dst * c + k] = 0;
+        continue;
+      }
+      const src = y * W + x;
+      ws[dst] = p.train[src]!;
+      ys[dst] = p.y[src]!;
+      const on = !p.seg.sheetMask || p.seg.sheetMask[src] !== 0;
+      for (let k = 0; k < c; k++) xs[dst * c + k] = on ? (p.x[src * c + k]! * chanGain[k]! ) * gain + offset + 0.05 * gaussian(rand) : 0;
+    }
+  }
+}
+
+/** Inference over a [H, W, C] feature image in row tiles (bounded memory): probabilities [H*W]. */
+async function inferImage(net: NetworkParams, x: Float32Array, height: number, width: number, channels: number, signal?: AbortSignal): Promise<Float32Array> {
+  const margin = receptiveRadius(net.shape);
+  const tileRows = Math.max(8, Math.floor(2_000_000 / Math.max(1, width * channels * 9)));
+  const out = new Float32Array(height * width);
+  for (let y0 = 0; y0 < height; y0 += tileRows) {
+    signal?.throwIfAborted();
+    const y1 = Math.min(height, y0 + tileRows);
+    const a = Math.max(0, y0 - margin), b = Math.min(height, y1 + margin);
+    const tile = tf.tensor4d(x.subarray(a * width * channels, b * width * channels), [1, b - a, width, channels]);
+    const probT = tf.tidy(() => tf.sigmoid(inferLogits(net, tile)));
+    const prob = (await probT.data()) as Float32Array;
+    tile.dispose();
+    probT.dispose();
+    out.set(prob.subarray((y0 - a) * width, (y1 - a) * width), y0 * width);
+  }
+  return out;
+}
+
+function bce(prob: Float32Array, y: Uint8Array, mask: Uint8Array): number {
+  let s = 0, n = 0;
+  for (let i = 0; i < prob.length; i++) {
+    if (!mask[i]) continue;
+    const p = Math.min(1 - 1e-6, Math.max(1e-6, prob[i]!));
+    s -= y[i] ? Math.log(p) : Math.log(1 - p);
+    n++;
+  }
+  return n ? s / n : NaN;
+}
+
+export async function trainReadout(segments: InkSegment[], opts: ReadoutOptions = {}): Promise<{ readout: InkReadout; log: TrainLog }> {
+  await initBackend();
+  const labelled = segments.filter((s) => s.labels);
+  if (labelled.length === 0) throw new Error('trainReadout: none of the segments has ink labels');
+  for (const s of labelled) validateSegment(s);
+  const kernels = opts.kernels ?? [5, 5, 1];
+  const channels = opts.channels ?? [16, 16];
+  const dropout = opts.dropout ?? 0.2;
+  const weightDecay = opts.weightDecay ?? 0.05;
+  const lr = opts.learningRate ?? 3e-3;
+  const batch = opts.batch ?? 8;
+  const crop = opts.crop ?? 48;
+  const maxSteps = opts.maxSteps ?? 2000;
+  const maxSeconds = opts.maxSeconds ?? 60;
+  const evalEvery = opts.evalEvery ?? 25;
+  const patience = opts.patience ?? 8;
+  const valFraction = opts.valFraction ?? 0.2;
+  const seed = opts.seed ?? 1;
+  const rand = mulberry32(seed);
+
+  const surface = labelled[0]!.surface;
+  let correlation: number[] | undefined;
+  let band = opts.band;
+  if (!band) {
+    const choice = chooseBand(labelled);
+    band = choice.band;
+    correlation = choice.correlation;
+  }
+  const shape: NetworkShape = { inChannels: bandSize(band), kernels, channels };
+  const gap = receptiveRadius(shape);
+  const prepared = labelled.map((s) => prepare(s, bandFor({ band: band!, surface }, s), valFraction, gap)).filter((p) => p.trainIdx.length > 0);
+  if (prepared.length === 0) throw new Error('trainReadout: no labelled pixels left for training');
+  let inkRate = 0, total = 0;
+  for (const p of prepared) for (const i of p.trainIdx) { inkRate += p.y[i]!; total++; }
+  const net = initNetwork(shape, seed, Math.min(0.9, Math.max(0.01, inkRate / total)));
+  const weights = net.tensors.map((t) => Float32Array.from(t.data));
+  const m1 = weights.map((w) => new Float32Array(w.length));
+  const m2 = weights.map((w) => new Float32Array(w.length));
+  /** AdamW with decoupled weight decay on the matrices. */
+  const adamW = (t: number, grads: Float32Array[]) => {
+    const c1 = 1 - 0.9 ** t, c2 = 1 - 0.999 ** t;
+    weights.forEach((w, i) => {
+      const g = grads[i]!, a = m1[i]!, v = m2[i]!;
+      const decay = net.tensors[i]!.decay ? weightDecay : 0;
+      for (let j = 0; j < w.length; j++) {
+        a[j] = 0.9 * a[j]! + 0.1 * g[j]!;
+        v[j] = 0.999 * v[j]! + 0.001 * g[j]! * g[j]!;
+        w[j]! -= lr * ((a[j]! / c1) / (Math.sqrt(v[j]! / c2) + 1e-8) + decay * w[j]!);
+      }
+    });
+  };
+  const c = shape.inChannels;
+  const xs = new Float32Array(batch * crop * crop * c);
+  const ys = new Float32Array(batch * crop * crop);
+  const ws = new Float32Array(batch * crop * crop);
+  const pick = prepared.map((p) => p.trainIdx.length);
+  const wsum = pick.reduce((a, b) => a + b, 0);
+
+  const snapshot = (): NetworkParams => ({ shape, tensors: net.tensors.map((t, i) => ({ ...t, data: Float32Array.from(weights[i]!) })) });
+  const validate = async (): Promise<number> => {
+    const params = snapshot();
+    let s = 0, n = 0;
+    for (const p of prepared) {
+      let count = 0;
+      for (const v of p.val) count += v;
+      if (!count) continue;
+      const prob = await inferImage(params, p.x, p.seg.height, p.seg.width, c, opts.signal);
+      s += bce(prob, p.y, p.val) * count;
+      n += count;
+    }
+    return n ? s / n : NaN;
+  };
+
+  const t0 = performance.now();
+  const curve: TrainLog['curve'] = [];
+  let best = { loss: Infinity, step: 0, params: snapshot() };
+  let sinceBest = 0;
+  let step = 0;
+  let lossAcc = 0, lossN = 0;
+  {
+    for (step = 1; step <= maxSteps; step++) {
+      opts.signal?.throwIfAborted();
+      for (let b = 0; b < batch; b++) {
+        let r = rand() * wsum, k = 0;
+        while (k < pick.length - 1 && r >= pick[k]!) r -= pick[k++]!;
+        fillCrop(prepared[k]!, c, crop, rand, xs, ys, ws, b * crop * crop);
+      }
+      let wTotal = 0;
+      for (let j = 0; j < ws.length; j++) wTotal += ws[j]!;
+      wTotal = Math.max(1, wTotal);
+      const { logits: z, cache } = forward(shape, weights, xs, [batch, crop, crop, c], { dropout, rand });
+      const dz = new Float32Array(z.length);
+      let loss = 0;
+      for (let j = 0; j < z.length; j++) {
+        if (!ws[j]) continue;
+        const zj = z[j]!;
+        // softplus(z) - y z, computed stably; its derivative is sigmoid(z) - y
+        loss += (Math.max(zj, 0) + Math.log1p(Math.exp(-Math.abs(zj))) - ys[j]! * zj) * ws[j]!;
+        dz[j] = ((1 / (1 + Math.exp(-zj)) - ys[j]!) * ws[j]!) / wTotal;
+      }
+      const { grads } = backward(shape, weights, cache, dz);
+      cache.dispose();
+      adamW(step, grads);
+      lossAcc += loss / wTotal;
+      lossN++;
+      const elapsed = (performance.now() - t0) / 1000;
+      const last = step === maxSteps || elapsed >= maxSeconds;
+      if (step % evalEvery === 0 || last) {
+        const valLoss = await validate();
+        const loss = lossAcc / lossN;
+        lossAcc = lossN = 0;
+        curve.push({ step, loss, valLoss });
+        opts.onProgress?.(step, maxSteps, { loss, valLoss });
+        if (!(valLoss >= best.loss)) {
+          // NaN val loss (no val stripe): keep the latest weights
+          best = { loss: Number.isNaN(valLoss) ? best.loss : valLoss, step, params: snapshot() };
+          sinceBest = 0;
+        } else if (++sinceBest >= patience) break;
+      }
+      if (last) break;
+    }
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const steps = Math.min(step, maxSteps);
+  // threshold on the held-out labelled stripe (all labelled pixels when there is none)
+  const probs: number[] = [], labs: number[] = [];
+  for (const p of prepared) {
+    let count = 0;
+    for (const v of p.val) count += v;
+    const use = count ? p.val : labelledPixels(p.seg);
+    const prob = await inferImage(best.params, p.x, p.seg.height, p.seg.width, c, opts.signal);
+    for (let i = 0; i < prob.length; i++) if (use[i]) { probs.push(prob[i]!); labs.push(p.y[i]! * 255); }
+  }
+  const { threshold } = chooseThreshold(probs, labs);
+  const readout: InkReadout = { kind: 'cnn', band, surface, net: best.params, threshold, trainedOn: labelled.map((s) => s.name) };
+  return {
+    readout,
+    log: { steps, bestStep: best.step, seconds, stepsPerSecond: steps / seconds, bestValLoss: best.loss, band, correlation, curve },
+  };
+}
+
+/** Ink probability [H*W] of a segment (0 off the sheet). */
+export async function predictReadout(readout: InkReadout, seg: InkSegment, signal?: AbortSignal): Promise<Float32Array> {
+  await initBackend();
+  validateSegment(seg);
+  const band = bandFor(readout, seg);
+  const x = layerBand(seg, band);
+  const prob = await inferImage(readout.net, x, seg.height, seg.width, bandSize(band), signal);
+  if (seg.sheetMask) for (let i = 0; i < prob.length; i++) if (!seg.sheetMask[i]) prob[i] = 0;
+  return prob;
+}
+
+/** JSON form (weights as base64 little-endian float32). */
+export function readoutToJson(r: InkReadout): Record<string, unknown> {
+  return {
+    format: 'aunn-ink-readout',
+    version: 1,
+    kind: r.kind,
+    band: r.band,
+    surface: r.surface,
+    threshold: r.threshold,
+    trainedOn: r.trainedOn,
+    shape: r.net.shape,
+    tensors: r.net.tensors.map((t) => ({ name: t.name, dims: t.dims, decay: t.decay, data: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('base64') })),
+  };
+}
+
+export function readoutFromJson(j: Record<string, unknown>, source = 'ink readout'): InkReadout {
+  if (j.format !== 'aunn-ink-readout' || j.version !== 1) throw new Error(`${source}: not an ink readout (format ${String(j.format)}, version ${String(j.version)})`);
+  const tensors = (j.tensors as { name: string; dims: number[]; decay: boolean; data: string }[]).map((t) => {
+    const buf = Buffer.from(t.data, 'base64');
+    const data = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+    if (data.length !== t.dims.reduce((a, b) => a * b, 1)) throw new Error(`${source}: tensor ${t.name} has ${data.length} values for dims ${t.dims.join('x')}`);
+    return { name: t.name, dims: t.dims, decay: t.decay, data };
+  });
+  return { kind: 'cnn', band: j.band as LayerBand, surface: j.surface as number, threshold: j.threshold as number, trainedOn: j.trainedOn as string[], net: { shape: j.shape as NetworkShape, tensors } };
+}

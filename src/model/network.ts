@@ -1,0 +1,256 @@
+/**
+ * The AUNN network: input projection, depth-1 pre-norm residual blocks (RMSNorm → dense → ReLU, added back), a final
+ * RMSNorm and a 256-way softmax head over the byte. Forward and backward are written out by hand with TensorFlow.js
+ * ops: on the wasm backend a transposed matMul is ~10x slower than a plain one, so every gradient matMul gets an
+ * explicit transpose (REFERENCE.md), and nothing is recorded on a tape.
+ *
+ * Parameters live in one flat Float32Array (see `paramLayout`), which is what the optimizer, the worker threads'
+ * shared memory and the checkpoints hold.
+ *
+ *   const layout = paramLayout(cfg);
+ *   const params = initParams(layout, seed);
+ *   const { loss, grads } = lossAndGrads(cfg, layout, params, x, labels, n);
+ *   const out = predictBatch(cfg, layout, params, x, n); // { mean, argmax, entropy }
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { inputDim, type ModelConfig } from './config.js';
+
+export type ParamGroup = 'input' | 'trunk' | 'output';
+export interface ParamEntry {
+  name: string;
+  shape: number[];
+  offset: number;
+  size: number;
+  group: ParamGroup;
+  /** Weight decay applies to matrices only (not biases or norm gains). */
+  decay: boolean;
+}
+export interface ParamLayout {
+  entries: ParamEntry[];
+  total: number;
+}
+
+export const OUTPUTS = 256;
+const EPS = 1e-6;
+
+export function paramLayout(cfg: Pick<ModelConfig, 'encoding' | 'width' | 'depth'>): ParamLayout {
+  const entries: ParamEntry[] = [];
+  let offset = 0;
+  const add = (name: string, shape: number[], group: ParamGroup, decay: boolean) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    entries.push({ name, shape, offset, size, group, decay });
+    offset += size;
+  };
+  const d = inputDim(cfg.encoding);
+  const w = cfg.width;
+  add('in.W', [d, w], 'input', true);
+  add('in.b', [w], 'input', false);
+  for (let i = 1; i < cfg.depth; i++) {
+    add(`block${i}.W`, [w, w], 'trunk', true);
+    add(`block${i}.b`, [w], 'trunk', false);
+  }
+  add('out.W', [w, OUTPUTS], 'output', true);
+  add('out.b', [OUTPUTS], 'output', false);
+  return { entries, total: offset };
+}
+
+/** Small deterministic PRNG (mulberry32): sampling and initialisation are reproducible from a seed. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** He-uniform matrices, zero biases, unit norm gains; residual blocks start small so the trunk starts near identity. */
+export function initParams(layout: ParamLayout, seed: number, out?: Float32Array): Float32Array {
+  const p = out ?? new Float32Array(layout.total);
+  const rnd = mulberry32(seed);
+  for (const e of layout.entries) {
+    const v = p.subarray(e.offset, e.offset + e.size);
+    if (e.name.endsWith('.b')) v.fill(0);
+    else {
+      const fanIn = e.shape[0];
+      const scale = e.name.startsWith('block') ? 0.5 : 1;
+      const lim = scale * Math.sqrt(6 / fanIn);
+      for (let i = 0; i < v.length; i++) v[i] = (rnd() * 2 - 1) * lim;
+    }
+  }
+  return p;
+}
+
+type Tensors = Record<string, tf.Tensor>;
+
+function upload(layout: ParamLayout, params: Float32Array): Tensors {
+  const t: Tensors = {};
+  for (const e of layout.entries) t[e.name] = tf.tensor(params.subarray(e.offset, e.offset + e.size), e.shape, 'float32');
+  return t;
+}
+
+/** Uploaded weights, reused across batches (inference) until disposed. */
+export class UploadedParams {
+  readonly t: Tensors;
+  constructor(
+    readonly layout: ParamLayout,
+    params: Float32Array,
+  ) {
+    this.t = upload(layout, params);
+  }
+  dispose(): void {
+    for (const v of Object.values(this.t)) v.dispose();
+  }
+}
+
+/**
+ * RMSNorm without a gain (a per-feature gain is redundant with the next dense layer's rows): y = h * r with
+ * r = rsqrt(mean(h²) + eps), [n, 1], kept for the backward pass.
+ */
+function rmsNorm(h: tf.Tensor2D): { y: tf.Tensor2D; r: tf.Tensor2D } {
+  const r = tf.rsqrt(tf.add(tf.mean(tf.square(h), -1, true), EPS)) as tf.Tensor2D;
+  return { y: tf.mul(h, r) as tf.Tensor2D, r };
+}
+
+/** relu(x·W + b) in one fused kernel. */
+function denseRelu(x: tf.Tensor2D, W: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  return tf.fused.matMul({ a: x, b: W as tf.Tensor2D, bias: b, activation: 'relu' }) as tf.Tensor2D;
+}
+
+function logits(cfg: Pick<ModelConfig, 'depth'>, t: Tensors, x: tf.Tensor2D): tf.Tensor2D {
+  let h = denseRelu(x, t['in.W'], t['in.b']);
+  for (let i = 1; i < cfg.depth; i++) h = tf.add(h, denseRelu(rmsNorm(h).y, t[`block${i}.W`], t[`block${i}.b`])) as tf.Tensor2D;
+  return tf.fused.matMul({ a: rmsNorm(h).y, b: t['out.W'] as tf.Tensor2D, bias: t['out.b'] }) as tf.Tensor2D;
+}
+
+export interface BatchPrediction {
+  /** Expected byte value under the softmax. */
+  mean: Float32Array;
+  argmax: Uint8Array;
+  /** Entropy of the softmax in nats (0 … ln 256). */
+  entropy: Float32Array;
+}
+
+let valuesCache: tf.Tensor2D | undefined;
+function byteValues(): tf.Tensor2D {
+  if (!valuesCache || valuesCache.isDisposed) valuesCache = tf.keep(tf.reshape(tf.range(0, OUTPUTS, 1, 'float32'), [OUTPUTS, 1]) as tf.Tensor2D);
+  return valuesCache;
+}
+
+/** Forward pass over n encoded inputs (row-major [n, inputDim]). */
+export function predictBatch(cfg: Pick<ModelConfig, 'encoding' | 'depth'>, weights: UploadedParams, x: Float32Array, n: number): BatchPrediction {
+  const d = inputDim(cfg.encoding);
+  const [mean, argmax, entropy] = tf.tidy(() => {
+    const xt = tf.tensor2d(x.subarray(0, n * d), [n, d]);
+    const lg = logits(cfg, weights.t, xt);
+    const logp = tf.logSoftmax(lg);
+    const p = tf.exp(logp);
+    return [tf.matMul(p, byteValues()), tf.argMax(lg, -1), tf.neg(tf.sum(tf.mul(p, logp), -1))];
+  });
+  const out = {
+    mean: mean.dataSync() as Float32Array,
+    argmax: Uint8Array.from(argmax.dataSync() as Int32Array),
+    entropy: entropy.dataSync() as Float32Array,
+  };
+  mean.dispose();
+  argmax.dispose();
+  entropy.dispose();
+  return out;
+}
+
+/**
+ * Dense backward without transposed matMuls: dW = xᵀ·dy, db = 1ᵀ·dy, dx = dy·Wᵀ (explicit transposes, plain
+ * matMuls; the column sum as a matMul is ~10x faster than tf.sum over axis 0 on wasm).
+ */
+function denseBackward(x: tf.Tensor2D, W: tf.Tensor2D, dy: tf.Tensor2D, needDx: boolean, ones: tf.Tensor2D) {
+  const dW = tf.matMul(tf.transpose(x), dy);
+  const db = tf.reshape(tf.matMul(ones, dy), [dy.shape[1]]);
+  const dx = needDx ? (tf.matMul(dy, tf.transpose(W)) as tf.Tensor2D) : undefined;
+  return { dW, db, dx };
+}
+
+/** Backward of y = h * r (r = rsqrt(mean(h²)+eps)) given dy: dh = r·dy − h·r³·mean(dy·h). */
+function rmsNormBackward(h: tf.Tensor2D, r: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D {
+  const width = h.shape[1];
+  const dot = tf.sum(tf.mul(dy, h), -1, true);
+  const coef = tf.mul(tf.mul(tf.square(r), r), tf.div(dot, width));
+  return tf.sub(tf.mul(dy, r), tf.mul(h, coef)) as tf.Tensor2D;
+}
+
+export interface LossAndGrads {
+  /** Mean cross-entropy (nats) over the batch. */
+  loss: number;
+  /** Sum of squared errors of the expectation against the labels (for a running PSNR). */
+  sse: number;
+}
+
+/**
+ * Mean softmax cross-entropy of n samples and its gradient with respect to every parameter, written into `grads`
+ * (same layout as params). x is row-major [n, inputDim], labels the bytes.
+ */
+export function lossAndGrads(
+  cfg: Pick<ModelConfig, 'encoding' | 'depth'>,
+  layout: ParamLayout,
+  params: Float32Array,
+  x: Float32Array,
+  labels: Uint8Array | Int32Array,
+  n: number,
+  grads: Float32Array,
+): LossAndGrads {
+  const d = inputDim(cfg.encoding);
+  const result = tf.tidy(() => {
+    const t = upload(layout, params);
+    const xt = tf.tensor2d(x.subarray(0, n * d), [n, d]);
+    const lab = tf.tensor1d(Int32Array.from(labels.subarray(0, n)), 'int32');
+    // Forward, keeping what the backward pass needs.
+    const ones = tf.ones([1, n]) as tf.Tensor2D;
+    const a0 = denseRelu(xt, t['in.W'], t['in.b']);
+    let h = a0;
+    const saved: { h: tf.Tensor2D; r: tf.Tensor2D; y: tf.Tensor2D; a: tf.Tensor2D }[] = [];
+    for (let i = 1; i < cfg.depth; i++) {
+      const { y, r } = rmsNorm(h);
+      const a = denseRelu(y, t[`block${i}.W`], t[`block${i}.b`]);
+      saved.push({ h, r, y, a });
+      h = tf.add(h, a) as tf.Tensor2D;
+    }
+    const { y: yOut, r: rOut } = rmsNorm(h);
+    const lg = tf.fused.matMul({ a: yOut, b: t['out.W'] as tf.Tensor2D, bias: t['out.b'] }) as tf.Tensor2D;
+    const logp = tf.logSoftmax(lg);
+    const p = tf.exp(logp);
+    const onehot = tf.cast(tf.oneHot(lab, OUTPUTS), 'float32');
+    const loss = tf.div(tf.neg(tf.sum(tf.mul(onehot, logp))), n);
+    const err = tf.sub(tf.squeeze(tf.matMul(p, byteValues()), [1]), tf.cast(lab, 'float32'));
+    const sse = tf.sum(tf.square(err));
+    // Backward.
+    const g: Record<string, tf.Tensor> = {};
+    const dlg = tf.div(tf.sub(p, onehot), n) as tf.Tensor2D;
+    const o = denseBackward(yOut, t['out.W'] as tf.Tensor2D, dlg, true, ones);
+    g['out.W'] = o.dW;
+    g['out.b'] = o.db;
+    let dh = rmsNormBackward(h, rOut, o.dx!);
+    for (let i = cfg.depth - 1; i >= 1; i--) {
+      const s = saved[i - 1];
+      const dpre = tf.mul(dh, tf.step(s.a)) as tf.Tensor2D;
+      const b = denseBackward(s.y, t[`block${i}.W`] as tf.Tensor2D, dpre, true, ones);
+      g[`block${i}.W`] = b.dW;
+      g[`block${i}.b`] = b.db;
+      dh = tf.add(dh, rmsNormBackward(s.h, s.r, b.dx!)) as tf.Tensor2D;
+    }
+    const dpre0 = tf.mul(dh, tf.step(a0)) as tf.Tensor2D;
+    const i0 = denseBackward(xt, t['in.W'] as tf.Tensor2D, dpre0, false, ones);
+    g['in.W'] = i0.dW;
+    g['in.b'] = i0.db;
+    const flat = tf.concat(layout.entries.map((e) => tf.reshape(g[e.name], [e.size])));
+    return { flat, loss, sse };
+  });
+  const flatData = result.flat.dataSync() as Float32Array;
+  grads.set(flatData);
+  const loss = (result.loss.dataSync() as Float32Array)[0];
+  const sse = (result.sse.dataSync() as Float32Array)[0];
+  result.flat.dispose();
+  result.loss.dispose();
+  result.sse.dispose();
+  return { loss, sse };
+}
