@@ -11,7 +11,7 @@
  *   const { volume, format } = await openZarr('/data/scan.ome.zarr', { level: 1 });
  *   const slab = await volume.readSlab(0, 8);
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import * as zarr from 'zarrita';
 import FileSystemStore from '@zarrita/storage/fs';
@@ -20,8 +20,51 @@ import { sha256Bytes, sha256Files } from '../checksum.js';
 import type { VolumeSource } from '../source.js';
 import { assertSlabRange, samplePlanes, type Shape3, type Voxels } from './volume-util.js';
 
-zarr.registry.set('gzip', () => import('numcodecs/gzip').then((m) => m.default as never));
-zarr.registry.set('zlib', () => import('numcodecs/zlib').then((m) => m.default as never));
+/** Chunk bytes → the store key they came from, so a decode failure can name its chunk. */
+const chunkKeys = new WeakMap<Uint8Array, string>();
+
+type CodecEntry = Awaited<ReturnType<NonNullable<ReturnType<typeof zarr.registry.get>>>>;
+type CodecMeta = Parameters<CodecEntry['fromConfig']>[1];
+
+/**
+ * Registers a compressor whose decode checks the chunk's decoded size: blosc happily "decodes" garbage to nothing,
+ * which zarrita would then read as zeros without a word.
+ */
+function registerChecked(name: string, load: () => Promise<CodecEntry> | CodecEntry): void {
+  zarr.registry.set(name, async () => {
+    const entry = await load();
+    return {
+      ...entry,
+      fromConfig(config: unknown, meta: CodecMeta) {
+        const codec = entry.fromConfig(config, meta);
+        const bytesPer = meta.dataType === 'uint8' || meta.dataType === 'int8' ? 1 : meta.dataType === 'uint16' || meta.dataType === 'int16' ? 2 : 0;
+        const expected = bytesPer * meta.shape.reduce((a, b) => a * b, 1);
+        if (expected === 0) return codec;
+        const checked = Object.create(codec) as typeof codec;
+        checked.decode = async (data: Uint8Array) => {
+          const key = chunkKeys.get(data);
+          const prefix = key ? `chunk ${key}: ` : '';
+          let out: Uint8Array;
+          try {
+            out = await codec.decode(data);
+          } catch (err) {
+            throw new Error(`${prefix}${name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+          }
+          if (out.length !== expected) throw new Error(`${prefix}${name} decoded ${out.length} bytes, expected ${expected}`);
+          return out;
+        };
+        return checked;
+      },
+    } as CodecEntry;
+  });
+}
+// zarrita's own loaders (it decodes gzip and zlib itself), wrapped; `numcodecs.*` are the names v2 metadata maps to.
+for (const name of ['blosc', 'lz4', 'zstd', 'gzip', 'zlib']) {
+  for (const key of [name, `numcodecs.${name}`]) {
+    const load = zarr.registry.get(key);
+    if (load) registerChecked(key, load);
+  }
+}
 
 export interface OpenedZarr {
   volume: VolumeSource;
@@ -52,6 +95,7 @@ class TrackingStore implements zarr.AsyncReadable {
     if (METADATA_KEYS.includes(base)) {
       if (bytes) this.metadata.push({ name: key, bytes });
     } else if (!bytes) this.missing.add(key);
+    else chunkKeys.set(bytes, key);
     return bytes;
   }
 }
@@ -76,7 +120,8 @@ function wrapZarrError(location: string, err: unknown): never {
   if (err instanceof UserError) throw err;
   if (zarr.isZarritaError(err, 'CodecPipelineError')) {
     const cause = (err.cause as Error | undefined)?.message ?? String(err.cause);
-    throw new UserError(`${location}: chunk ${err.chunkPath ?? '?'} fails to decompress (${err.codec ?? 'codec'}: ${cause})`, { cause: err });
+    const chunk = err.chunkPath ?? /^chunk (\S+):/.exec(cause)?.[1] ?? '?';
+    throw new UserError(`${location}: chunk ${chunk} fails to decompress (${cause.replace(/^chunk \S+: /, '')})`, { cause: err });
   }
   if (zarr.isZarritaError(err, 'InvalidMetadataError', 'UnknownCodecError', 'UnsupportedError', 'NotFoundError')) {
     throw new UserError(`${location}: invalid zarr (${err.message})`, { cause: err });
@@ -91,6 +136,7 @@ export async function openZarr(location: string, opts: { level?: number; signal?
   if (!url && !hasZarrMetadata(location)) {
     throw new UserError(`${location}: not a readable zarr store (no .zarray, .zgroup or zarr.json at its root)`);
   }
+  if (!url) checkDeclaredDtype(location);
   const store = new TrackingStore(url ? new zarr.FetchStore(location) : new FileSystemStore(location));
   let node: zarr.Array<zarr.DataType, TrackingStore> | zarr.Group<TrackingStore>;
   try {
@@ -219,4 +265,30 @@ function listFiles(root: string, arrayPath: string): string[] {
     }
   }
   return names;
+}
+
+const NUMPY_KINDS: Record<string, string> = { b: 'bool', i: 'int', u: 'uint', f: 'float', c: 'complex', m: 'timedelta', M: 'datetime', O: 'object', S: 'bytes', U: 'unicode', V: 'void' };
+
+/** Reads a local array's declared dtype first, so an unsupported one gets a clear message (not a parse failure). */
+function checkDeclaredDtype(location: string): void {
+  let declared: string | undefined;
+  try {
+    const v2 = path.join(location, '.zarray');
+    const v3 = path.join(location, 'zarr.json');
+    if (existsSync(v2)) {
+      const typestr = (JSON.parse(readFileSync(v2, 'utf8')) as { dtype?: unknown }).dtype;
+      const match = typeof typestr === 'string' ? /^[<>|=]?([biufcmMOSUV])(\d*)$/.exec(typestr) : null;
+      if (match) declared = `${NUMPY_KINDS[match[1]!]}${match[1] === 'b' ? '' : Number(match[2]) * (match[1] === 'c' || match[1] === 'U' ? 4 : 8) || ''}`;
+      else if (typestr !== undefined) declared = JSON.stringify(typestr);
+      if (match && match[1] === 'U') declared = 'unicode';
+    } else if (existsSync(v3)) {
+      const meta = JSON.parse(readFileSync(v3, 'utf8')) as { node_type?: string; data_type?: unknown };
+      if (meta.node_type === 'array') declared = typeof meta.data_type === 'string' ? meta.data_type : JSON.stringify(meta.data_type);
+    }
+  } catch (err) {
+    throw new UserError(`${location}: invalid zarr metadata (${(err as Error).message})`, { cause: err });
+  }
+  if (declared !== undefined && declared !== 'uint8' && declared !== 'uint16') {
+    throw new UserError(`${location}: unsupported dtype ${declared} (only uint8 and uint16)`);
+  }
 }

@@ -1,0 +1,162 @@
+import { createServer, type Server } from 'node:http';
+import { createReadStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as zarr from 'zarrita';
+import FileSystemStore from '@zarrita/storage/fs';
+import { UserError } from '../../src/cli/errors.js';
+import { discover } from '../../src/ingest/discover.js';
+import { openZarr } from '../../src/ingest/readers/zarr.js';
+import { copyFixture, expectVolume, FIXTURES, tempDir, v16, v8 } from './fixture-values.js';
+
+const Z = path.join(FIXTURES, 'zarr');
+
+const expectUserError = async (p: Promise<unknown>, pattern: RegExp) => {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(UserError);
+  expect((err as Error).message).toMatch(pattern);
+};
+
+describe('zarr v2 written by python zarr 2.13', () => {
+  it('reads blosc-lz4 uint16 and gzip uint8 arrays value by value', async () => {
+    const [a] = await discover(path.join(Z, 'v2-blosc-u16.zarr'), {});
+    expect(a!.source.format).toBe('zarr-v2');
+    expect(a!.name).toBe('v2-blosc-u16');
+    await expectVolume(a!.volume, v16, 3);
+    const b = await openZarr(path.join(Z, 'v2-gzip-u8.zarr'));
+    await expectVolume(b.volume, v8, 5);
+    expect(b.volume.warnings).toEqual([]);
+  });
+
+  it('reads OME-Zarr multiscales: level 0 by default, any level on request, scale → µm, the aunn key', async () => {
+    const [scan] = await discover(path.join(Z, 'ome-u8.zarr'), { scroll: 's' });
+    expect(scan!.source.format).toBe('ome-zarr');
+    expect(scan!.volume.voxelSizeUm).toEqual([3.24, 3.24, 3.24]);
+    expect(scan!.volume.energyKeV).toBe(70);
+    expect(scan!.extra?.affineToScanA).toEqual([2, 0, 0, 1, 0, 2, 0, 2, 0, 0, 2, 3, 0, 0, 0, 1]);
+    await expectVolume(scan!.volume, v8);
+    const level1 = await openZarr(path.join(Z, 'ome-u8.zarr'), { level: 1 });
+    expect(level1.volume.shape).toEqual([3, 10, 12]);
+    expect(level1.volume.voxelSizeUm).toEqual([6.48, 6.48, 6.48]);
+    await expectVolume(level1.volume, (z, y, x) => v8(2 * z, 2 * y, 2 * x));
+    await expectUserError(openZarr(path.join(Z, 'ome-u8.zarr'), { level: 2 }), /no multiscale level 2/);
+  });
+
+  it('turns affineToScanA into a µm affine when scan A is ingested with it', async () => {
+    const dir = tempDir();
+    const pkg = path.join(dir, 'two.volpkg');
+    mkdirSync(path.join(pkg, 'volumes'), { recursive: true });
+    writeFileSync(path.join(pkg, 'config.json'), JSON.stringify({ name: 'two-scans' }));
+    copyFixture('zarr/ome-u8.zarr', path.join(pkg, 'volumes'));
+    // scan A: a TIFF stack with voxel size 7.91 µm and no matrix
+    copyFixture('tiff/stack16-deflate', path.join(pkg, 'volumes'));
+    const items = await discover(pkg, {});
+    const b = items.find((i) => i.name === 'ome-u8')!;
+    const a = items.find((i) => i.name === 'stack16-deflate')!;
+    expect(b.scroll).toBe('two-scans');
+    expect(b.volume.affine).toEqual([2, 0, 0, 1, 0, 2, 0, 2, 0, 0, 2, 3, 0, 0, 0, 1].map((v, i) => (i < 12 ? v * 7.91 : v)));
+    expect(a.volume.affine).toEqual([7.91, 0, 0, 0, 0, 7.91, 0, 0, 0, 0, 7.91, 0, 0, 0, 0, 1]);
+  });
+});
+
+describe('zarr v3 written by zarrita, and a hand-written v2 .zarray', () => {
+  it('reads a zstd-compressed uint16 v3 array', async () => {
+    const dir = path.join(tempDir(), 'v3.zarr');
+    const arr = await zarr.create(zarr.root(new FileSystemStore(dir)), {
+      shape: [5, 7, 9], chunkShape: [2, 4, 4], dtype: 'uint16',
+      codecs: [{ name: 'bytes', configuration: { endian: 'little' } }, { name: 'zstd', configuration: { level: 1, checksum: false } }],
+    });
+    const data = new Uint16Array(5 * 7 * 9);
+    for (let z = 0; z < 5; z++) for (let y = 0; y < 7; y++) for (let x = 0; x < 9; x++) data[(z * 7 + y) * 9 + x] = v16(z, y, x);
+    await zarr.set(arr, null, { data, shape: [5, 7, 9], stride: [63, 9, 1] });
+    const [item] = await discover(dir, {});
+    expect(item!.source.format).toBe('zarr-v3');
+    await expectVolume(item!.volume, v16, 2);
+  });
+
+  it('reads an uncompressed Fortran-order v2 array with "/" chunk keys', async () => {
+    const dir = path.join(tempDir(), 'hand.zarr');
+    mkdirSync(dir);
+    const shape = [3, 4, 5], chunks = [2, 4, 3];
+    writeFileSync(path.join(dir, '.zarray'), JSON.stringify({
+      zarr_format: 2, shape, chunks, dtype: '|u1', compressor: null, fill_value: 0, order: 'F', filters: null, dimension_separator: '/',
+    }));
+    for (let cz = 0; cz < 2; cz++) for (let cx = 0; cx < 2; cx++) {
+      const bytes = new Uint8Array(2 * 4 * 3);
+      // Fortran order inside the chunk: x fastest index is z
+      for (let x = 0; x < 3; x++) for (let y = 0; y < 4; y++) for (let z = 0; z < 2; z++) {
+        const gz = cz * 2 + z, gx = cx * 3 + x;
+        bytes[x * 8 + y * 2 + z] = gz < 3 && gx < 5 ? v8(gz, y, gx) : 0;
+      }
+      mkdirSync(path.join(dir, String(cz), '0'), { recursive: true });
+      writeFileSync(path.join(dir, String(cz), '0', String(cx)), bytes);
+    }
+    const [item] = await discover(dir, {});
+    await expectVolume(item!.volume, v8, 3);
+  });
+});
+
+describe('zarr from an https/http URL (FetchStore)', () => {
+  let server: Server;
+  let base = '';
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const file = path.join(Z, decodeURIComponent(new URL(req.url!, 'http://x').pathname));
+      if (!file.startsWith(Z) || !existsSync(file) || !statSync(file).isFile()) { res.statusCode = 404; res.end(); return; }
+      createReadStream(file).pipe(res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address() as { port: number };
+    base = `http://127.0.0.1:${address.port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('reads an OME-Zarr level over HTTP; the checksum covers the metadata', async () => {
+    const [item] = await discover(`${base}/ome-u8.zarr`, { scroll: 'remote', level: 1 });
+    expect(item!.name).toBe('ome-u8');
+    expect(item!.source.path).toBe(`${base}/ome-u8.zarr`);
+    expect(item!.extra?.sha256Covers).toMatch(/metadata/);
+    await expectVolume(item!.volume, (z, y, x) => v8(2 * z, 2 * y, 2 * x));
+  });
+});
+
+describe('bad zarr input', () => {
+  it('a .zarr folder without .zarray/zarr.json', async () => {
+    const dir = copyFixture('zarr/v2-gzip-u8.zarr');
+    rmSync(path.join(dir, '.zarray'));
+    await expectUserError(discover(dir, {}), /v2-gzip-u8\.zarr: zarr folder without \.zarray, \.zgroup or zarr\.json/);
+  });
+
+  it('an OME level whose .zarray is missing', async () => {
+    const dir = copyFixture('zarr/ome-u8.zarr');
+    rmSync(path.join(dir, '1', '.zarray'));
+    await expectUserError(discover(dir, { level: 1 }), /level 1 array "1" is missing its \.zarray/);
+  });
+
+  it('missing chunks read as the fill value, with a warning naming the chunk', async () => {
+    const dir = copyFixture('zarr/v2-gzip-u8.zarr');
+    rmSync(path.join(dir, '1.1.2'));
+    const [item] = await discover(dir, {});
+    await expectVolume(item!.volume, (z, y, x) => (z >= 4 && y >= 8 && y < 16 && x >= 16 ? 7 : v8(z, y, x)), 6);
+    expect(item!.volume.warnings.join('\n')).toMatch(/chunk \/1\.1\.2 is missing; read as fill value 7/);
+  });
+
+  it('unsupported dtypes: float64 and complex', async () => {
+    await expectUserError(discover(path.join(Z, 'v2-f8.zarr'), {}), /v2-f8\.zarr: unsupported dtype float64/);
+    const dir = path.join(tempDir(), 'complex.zarr');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, '.zarray'), JSON.stringify({ zarr_format: 2, shape: [2, 2, 2], chunks: [2, 2, 2], dtype: '<c8', compressor: null, fill_value: null, order: 'C', filters: null }));
+    await expectUserError(discover(dir, {}), /complex\.zarr: (unsupported dtype|invalid zarr)/);
+  });
+
+  it('a chunk that fails to decompress names the chunk', async () => {
+    const dir = copyFixture('zarr/v2-blosc-u16.zarr');
+    writeFileSync(path.join(dir, '0.1.2'), Buffer.from('this is not a blosc frame at all, just text'));
+    const [item] = await discover(dir, {});
+    await expectUserError(item!.volume.readSlab(0, 6), /v2-blosc-u16\.zarr: chunk .*0\.1\.2 fails to decompress/);
+    const gz = copyFixture('zarr/v2-gzip-u8.zarr');
+    writeFileSync(path.join(gz, '1.0.1'), Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
+    const [gzItem] = await discover(gz, {});
+    await expectUserError(gzItem!.volume.readSlab(4, 6), /v2-gzip-u8\.zarr: chunk .*1\.0\.1 fails to decompress/);
+  });
+});
