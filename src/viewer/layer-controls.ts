@@ -1,0 +1,113 @@
+/**
+ * The layer list's controls (napari's layer panel): visibility, opacity, colormap, window lo/hi with auto-contrast,
+ * and a threshold for overlays. Calls `onChange` after every edit; the caller re-renders and saves the state.
+ *
+ *   list.append(layerControls(layer, () => panel.refreshStyles(), () => autoContrast(plane.data)));
+ */
+import { COLORMAPS, type ColormapName } from './colormaps.js';
+import { h } from './dom.js';
+import type { Layer } from './layers.js';
+
+export function layerControls(layer: Layer, onChange: () => void, auto?: () => [number, number] | undefined): HTMLElement {
+  const slug = layer.key.replace(/[^\w]+/g, '-');
+  const lo = h('input', { type: 'range', min: '0', max: '255', value: String(layer.window[0]), className: 'win-lo', title: 'window low' });
+  const hi = h('input', { type: 'range', min: '0', max: '255', value: String(layer.window[1]), className: 'win-hi', title: 'window high' });
+  const loText = h('span', { className: 'num' }, String(layer.window[0]));
+  const hiText = h('span', { className: 'num' }, String(layer.window[1]));
+  const sync = () => {
+    lo.value = String(layer.window[0]);
+    hi.value = String(layer.window[1]);
+    loText.textContent = String(layer.window[0]);
+    hiText.textContent = String(layer.window[1]);
+  };
+  const onWindow = () => {
+    let a = Number(lo.value);
+    let b = Number(hi.value);
+    if (b <= a) {
+      if (document.activeElement === lo) a = b - 1;
+      else b = a + 1;
+    }
+    layer.window = [Math.max(0, a), Math.min(255, b)];
+    layer.autoWindow = false;
+    sync();
+    onChange();
+  };
+  lo.oninput = onWindow;
+  hi.oninput = onWindow;
+  const colormap = h('select', {
+    className: 'colormap',
+    onchange: (e: Event) => {
+      layer.colormap = (e.target as HTMLSelectElement).value as ColormapName;
+      onChange();
+    },
+  });
+  for (const c of COLORMAPS) colormap.append(h('option', { value: c, selected: c === layer.colormap }, c));
+  const row = h(
+    'div',
+    { className: 'layer', 'data-layer': layer.key, 'data-role': layer.role, id: `layer-${slug}` },
+    h(
+      'label',
+      { className: 'layer-name' },
+      h('input', {
+        type: 'checkbox',
+        className: 'visible',
+        checked: layer.visible,
+        onchange: (e: Event) => {
+          layer.visible = (e.target as HTMLInputElement).checked;
+          onChange();
+        },
+      }),
+      ` ${layer.key} `,
+      h('small', {}, layer.role),
+    ),
+    h(
+      'div',
+      { className: 'layer-row' },
+      'opacity ',
+      h('input', {
+        type: 'range',
+        min: '0',
+        max: '1',
+        step: '0.05',
+        value: String(layer.opacity),
+        className: 'opacity',
+        oninput: (e: Event) => {
+          layer.opacity = Number((e.target as HTMLInputElement).value);
+          onChange();
+        },
+      }),
+      colormap,
+    ),
+    h('div', { className: 'layer-row' }, 'window ', lo, loText, hi, hiText),
+  );
+  if (auto) {
+    row.querySelector('.layer-row:last-child')!.append(
+      h('button', {
+        className: 'auto',
+        title: 'auto-contrast (0.5–99.5 percentile of the shown slice)',
+        onclick: () => {
+          const w = auto();
+          if (!w) return;
+          layer.window = w;
+          sync();
+          onChange();
+        },
+      }, 'auto'),
+    );
+  }
+  if (layer.role === 'ink' || layer.role === 'labels' || layer.role === 'mask') {
+    row.append(
+      h('div', { className: 'layer-row' }, 'threshold ',
+        h('input', {
+          type: 'range', min: '0', max: '255', value: String(layer.threshold), className: 'threshold',
+          oninput: (e: Event) => {
+            layer.threshold = Number((e.target as HTMLInputElement).value);
+            onChange();
+          },
+        }),
+      ),
+    );
+  }
+  (row as HTMLElement & { syncWindow?: () => void }).syncWindow = sync;
+  return row;
+}
