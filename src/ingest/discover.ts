@@ -62,10 +62,10 @@ async function discoverItems(location: string, opts: DiscoverOptions & { maxDim:
     if (opts.as === 'text' || opts.as === 'labels') throw new UserError(`${abs}: --as ${opts.as} needs a file, not a folder`);
     if (opts.as === 'segment') {
       if (!isSegmentDir(abs)) throw new UserError(`${abs}: not a segment folder (no layers/ or surface_volume/)`);
-      return openSegment(abs, segmentOptions(abs, opts));
+      return openSegment(abs, await segmentOptions(abs, opts));
     }
     if (!opts.as && !hasZarrMetadata(abs) && isVolpkgDir(abs)) return openVolpkg(abs, opts);
-    if (!opts.as && isSegmentDir(abs)) return openSegment(abs, segmentOptions(abs, opts));
+    if (!opts.as && isSegmentDir(abs)) return openSegment(abs, await segmentOptions(abs, opts));
     if (!opts.as && !hasZarrMetadata(abs)) {
       const segments = (await listVisible(abs)).filter((e) => e.isDir && isSegmentDir(path.join(abs, e.name)));
       if (segments.length > 0) {
@@ -117,9 +117,9 @@ async function scanItem(location: string, opts: DiscoverOptions & { maxDim: numb
   return { name, scroll, modality: 'scan', volume: opened.volume, source: opened.source, extra: opened.extra };
 }
 
-function segmentOptions(dir: string, opts: DiscoverOptions) {
+async function segmentOptions(dir: string, opts: DiscoverOptions) {
   return {
-    scroll: opts.scroll ?? volpkgAncestorNameSync(dir) ?? stem(dir),
+    scroll: opts.scroll ?? (await volpkgAncestorName(dir)) ?? stem(dir),
     ...(opts.signal ? { signal: opts.signal } : {}),
   };
 }
@@ -137,11 +137,6 @@ async function volpkgAncestorName(location: string): Promise<string | undefined>
   if (isUrl(location)) return undefined;
   const pkg = volpkgAncestor(location);
   return pkg ? volpkgName(pkg) : undefined;
-}
-
-function volpkgAncestorNameSync(location: string): string | undefined {
-  const pkg = volpkgAncestor(location);
-  return pkg ? stem(pkg) : undefined;
 }
 
 function volpkgAncestor(location: string): string | undefined {
