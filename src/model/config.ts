@@ -43,6 +43,8 @@ export interface TrainConfig {
   warmupSteps: number;
   /** Cosine decay to lr * minLrFraction over the run. */
   minLrFraction: number;
+  /** Width (in byte values) of the Gaussian-smoothed targets of the softmax; 0 = one-hot. */
+  labelSigma: number;
   /** Global gradient-norm clip. */
   clipNorm: number;
   /** Fraction of every record's addresses held out (never trained on). */
@@ -97,6 +99,7 @@ export const DEFAULT_CONFIG: ModelConfig = {
     weightDecay: 0.01,
     warmupSteps: 50,
     minLrFraction: 0.1,
+    labelSigma: 2,
     clipNorm: 1,
     heldOutFraction: 0.05,
     schedule: 'minibatch',

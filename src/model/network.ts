@@ -160,6 +160,23 @@ export function predictBatch(cfg: Pick<ModelConfig, 'encoding' | 'depth'>, weigh
   return out;
 }
 
+const targetCache = new Map<number, tf.Tensor2D>();
+/** Row v: a Gaussian of width sigma (bytes) centred on v, normalised over the 256 bytes. */
+function gaussianTargets(sigma: number): tf.Tensor2D {
+  let t = targetCache.get(sigma);
+  if (!t || t.isDisposed) {
+    const m = new Float32Array(OUTPUTS * OUTPUTS);
+    for (let v = 0; v < OUTPUTS; v++) {
+      let s = 0;
+      for (let k = 0; k < OUTPUTS; k++) s += m[v * OUTPUTS + k] = Math.exp(-0.5 * ((k - v) / sigma) ** 2);
+      for (let k = 0; k < OUTPUTS; k++) m[v * OUTPUTS + k] /= s;
+    }
+    t = tf.keep(tf.tensor2d(m, [OUTPUTS, OUTPUTS]));
+    targetCache.set(sigma, t);
+  }
+  return t;
+}
+
 /**
  * Dense backward without transposed matMuls: dW = xᵀ·dy, db = 1ᵀ·dy, dx = dy·Wᵀ (explicit transposes, plain
  * matMuls; the column sum as a matMul is ~10x faster than tf.sum over axis 0 on wasm).
@@ -187,7 +204,7 @@ export interface LossAndGrads {
 }
 
 /**
- * Mean softmax cross-entropy of n samples and its gradient with respect to every parameter, written into `grads`
+ * Mean softmax cross-entropy of n samples (against one-hot targets, or Gaussian-smoothed ones when labelSigma > 0) and its gradient with respect to every parameter, written into `grads`
  * (same layout as params). x is row-major [n, inputDim], labels the bytes.
  */
 export function lossAndGrads(
@@ -198,6 +215,7 @@ export function lossAndGrads(
   labels: Uint8Array | Int32Array,
   n: number,
   grads: Float32Array,
+  labelSigma = 0,
 ): LossAndGrads {
   const d = inputDim(cfg.encoding);
   const result = tf.tidy(() => {
@@ -219,7 +237,8 @@ export function lossAndGrads(
     const lg = tf.fused.matMul({ a: yOut, b: t['out.W'] as tf.Tensor2D, bias: t['out.b'] }) as tf.Tensor2D;
     const logp = tf.logSoftmax(lg);
     const p = tf.exp(logp);
-    const onehot = tf.cast(tf.oneHot(lab, OUTPUTS), 'float32');
+    // Target: one-hot, or a Gaussian over neighbouring bytes (HL-Gauss: the classes learn their order together).
+    const onehot = labelSigma > 0 ? tf.gather(gaussianTargets(labelSigma), lab) : tf.cast(tf.oneHot(lab, OUTPUTS), 'float32');
     const loss = tf.div(tf.neg(tf.sum(tf.mul(onehot, logp))), n);
     const err = tf.sub(tf.squeeze(tf.matMul(p, byteValues()), [1]), tf.cast(lab, 'float32'));
     const sse = tf.sum(tf.square(err));

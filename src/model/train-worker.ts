@@ -135,7 +135,7 @@ async function main(init: WorkerInit): Promise<void> {
     if (nSerial < share) sampler.minibatch(addresses, labels, nSerial, share, rng);
     enc.encode(addresses, x, share);
     localParams.set(params);
-    const r = lossAndGrads(cfg, layout, localParams, x, labels, share, myGrads);
+    const r = lossAndGrads(cfg, layout, localParams, x, labels, share, myGrads, t.labelSigma);
     stats[w * 3] = r.loss;
     stats[w * 3 + 1] = r.sse;
     stats[w * 3 + 2] = share;

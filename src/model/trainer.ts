@@ -151,7 +151,11 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     };
   };
   if (latest === 0) {
-    config = modelConfig({ ...opts.config, encoding: { addressBits: manifest.addressBits, ...opts.config?.encoding } });
+    const recs = pickRecords(corpus, opts.records, 'train');
+    config = modelConfig({
+      ...opts.config,
+      encoding: { addressBits: manifest.addressBits, ...opts.config?.encoding, physical: { ...autoWavelengths(recs), ...opts.config?.encoding?.physical } },
+    });
     const layout = paramLayout(config);
     state = { params: initParams(layout, config.train.seed), m: new Float32Array(layout.total), v: new Float32Array(layout.total) };
     version = 1;
@@ -279,6 +283,24 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     opts.signal?.removeEventListener('abort', onAbort);
     await Promise.all(workers.map((w) => w.terminate()));
   }
+}
+
+/**
+ * Physical-feature wavelengths fitted to the data: from 2 voxels (the finest the scans resolve) to twice the largest
+ * record's extent, in µm. Fixed at model creation (saved in the config), so later appends do not move them.
+ */
+export function autoWavelengths(records: RecordMeta[]): { minWavelengthUm: number; maxWavelengthUm: number } {
+  let minVox = Infinity;
+  let maxExtent = 0;
+  for (const r of records) {
+    const v = r.voxelSizeUm ?? [1, 1, 1];
+    r.shape.forEach((n, i) => {
+      if (n > 1) minVox = Math.min(minVox, v[i]);
+      maxExtent = Math.max(maxExtent, n * v[i]);
+    });
+  }
+  if (!Number.isFinite(minVox) || maxExtent === 0) return { minWavelengthUm: 2, maxWavelengthUm: 1024 };
+  return { minWavelengthUm: 2 * minVox, maxWavelengthUm: Math.max(4 * minVox, 2 * maxExtent) };
 }
 
 function uniqueRecords(corpus: CorpusLike, names: string[]): RecordMeta[] {
