@@ -1,5 +1,71 @@
-// Placeholder until the command is built; replaced by its owner.
+/**
+ * `aunn sample --out DIR [--seed N] [--size small|medium] [--scroll NAME] [--force]`: writes a synthetic carbonized
+ * scroll in the Vesuvius layout (DIR/<scroll>.volpkg), its truth (DIR/truth, never ingested) and previews
+ * (DIR/previews/*.png). Same seed, same bytes. See sample-data/generate.ts.
+ *
+ *   aunn sample --out ./sample --seed 2
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { generateSample } from '../../../sample-data/index.js';
+import type { SampleSize } from '../../../sample-data/params.js';
 import { UserError } from '../errors.js';
-export async function run(_argv: string[]): Promise<void> {
-  throw new UserError('this command is not built yet');
+import { progress, type Progress } from '../progress.js';
+
+function nonNegativeInt(v: string): number {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError('must be a non-negative integer');
+  return Number(v);
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const cmd = new Command('aunn sample')
+    .description('generate the synthetic sample scroll (Vesuvius volpkg layout + truth + previews)')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--seed <n>', 'random seed (another seed, another scroll)', nonNegativeInt, 1)
+    .option('--size <size>', 'small (160x160x96) or medium (400x400x240)', 'small')
+    .option('--scroll <name>', 'scroll name (default sample-s<seed>)')
+    .option('--force', 'replace an earlier sample in --out')
+    .option('--quiet', 'no progress output')
+    .option('--json', 'print the summary as JSON')
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} });
+  try {
+    cmd.parse(argv, { from: 'user' });
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') {
+      console.log(cmd.helpInformation());
+      return;
+    }
+    throw new UserError((e.message ?? String(err)).replace(/^error: /, ''), { exitCode: 2 });
+  }
+  const o = cmd.opts<{ out: string; seed: number; size: string; scroll?: string; force?: boolean; quiet?: boolean; json?: boolean }>();
+  if (o.size !== 'small' && o.size !== 'medium') throw new UserError(`--size must be small or medium (got '${o.size}')`, { exitCode: 2 });
+  const bars = new Map<string, Progress>();
+  const summary = await generateSample({
+    out: o.out,
+    seed: o.seed,
+    size: o.size as SampleSize,
+    scroll: o.scroll,
+    force: o.force,
+    onProgress: ({ stage, done, total }) => {
+      if (o.quiet) return;
+      let bar = bars.get(stage);
+      if (!bar) bars.set(stage, (bar = progress(stage, total, { unit: 'steps' })));
+      bar.set(done);
+      if (done >= total) bar.done();
+    },
+  });
+  if (o.json) {
+    console.log(JSON.stringify(summary, null, 2));
+    return;
+  }
+  const mb = (summary.bytes / 1e6).toFixed(1);
+  console.log(`sample ${summary.scroll} (seed ${summary.seed}, ${summary.size}) in ${summary.seconds.toFixed(1)} s, ${mb} MB`);
+  console.log(`  volpkg   ${summary.volpkg}`);
+  console.log(`  scan A   ${summary.scanA.id}: ${summary.scanA.shape.join('x')} (z,y,x) ${summary.scanA.voxelSizeUm} µm ${summary.scanA.energyKeV} keV, uint16 TIFF`);
+  console.log(`  scan B   ${summary.scanB.id}: ${summary.scanB.shape.join('x')} ${summary.scanB.voxelSizeUm} µm ${summary.scanB.energyKeV} keV, uint8 OME-Zarr`);
+  console.log(`  segment  ${summary.segment.id}: ${summary.segment.layers} layers of ${summary.segment.width}x${summary.segment.height}, labels for x < ${summary.segment.labelledXMax}`);
+  console.log(`  text     ${summary.letters.total} letters in ${summary.letters.columns} columns of ${summary.letters.linesPerColumn} lines (${summary.letters.unlabelled} unlabelled)`);
+  console.log(`  ink CNR at layer 32: ${summary.cnrLayer32.toFixed(2)}`);
+  console.log(`  truth    ${summary.truth}`);
 }

@@ -1,0 +1,11 @@
+/**
+ * The synthetic sample scroll: `generateSample` and the pieces the tests and other parts reuse.
+ *
+ *   import { generateSample } from '../sample-data/index.js';
+ *   const s = await generateSample({ out: '/tmp/sample', seed: 1, size: 'small' });
+ *   s.segment.dir, s.scanA.dir, s.scanB.affineToScanA, s.truth
+ */
+export { generateSample, LABELLED_FRACTION, type SampleOptions, type SampleSummary } from './generate.js';
+export { SAMPLE_SIZES, scrollParams, type SampleSize, type ScrollParams } from './params.js';
+export { inkContrastToNoise, type InkContrast } from './measure.js';
+export { LAYERS, SURFACE_LAYER } from './segment.js';
