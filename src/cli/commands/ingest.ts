@@ -1,5 +1,112 @@
-// Placeholder until the command is built; replaced by its owner.
+/**
+ * `aunn ingest PATH --corpus DIR [--scroll NAME] [--as scan|segment|labels|text] [--window LO,HI] [--level L]
+ *  [--max-dim N] [--address-bits N] [--quiet] [--json]`: add what PATH holds to the corpus (created when missing).
+ * Bad input: one line naming the file and the reason, non-zero exit, corpus unchanged.
+ *
+ *   aunn ingest ./scroll1.volpkg --corpus ./corpus --scroll scroll1
+ */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { Corpus } from '../../corpus/index.js';
+import { emptyManifest, MANIFEST_FILE } from '../../corpus/manifest.js';
+import { discoverItems, ingestItems, planItems, type IngestOptions } from '../../ingest/ingest.js';
+import { parseWindow } from '../../ingest/window.js';
 import { UserError } from '../errors.js';
-export async function run(_argv: string[]): Promise<void> {
-  throw new UserError('this command is not built yet');
+import { formatRecordTable } from './info.js';
+
+const AS_VALUES = ['scan', 'segment', 'labels', 'text'] as const;
+
+function positiveInt(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError('must be a positive integer');
+  return Number(v);
+}
+function nonNegativeInt(v: string): number {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError('must be a non-negative integer');
+  return Number(v);
+}
+
+export function parseArgs(argv: string[], name: string, build: (cmd: Command) => Command): Command | undefined {
+  const cmd = build(new Command(name)).exitOverride().configureOutput({ writeErr: () => {} });
+  try {
+    cmd.parse(argv, { from: 'user' });
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') {
+      console.log(cmd.helpInformation());
+      return undefined;
+    }
+    throw new UserError((e.message ?? String(err)).replace(/^error: /, ''), { exitCode: 2 });
+  }
+  return cmd;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const cmd = parseArgs(argv, 'aunn ingest', (c) =>
+    c
+      .description('add scans, segments, ink labels or text to a corpus (created when missing)')
+      .argument('<path>', 'file, folder or https:// URL to ingest')
+      .requiredOption('--corpus <dir>', 'corpus folder')
+      .option('--scroll <name>', 'scroll (or fragment) id')
+      .option('--as <kind>', `what PATH holds: ${AS_VALUES.join('|')}`)
+      .option('--window <lo,hi>', '16→8-bit window in source units (default: 0.5/99.5 percentiles)')
+      .option('--level <n>', 'scale level of a multiscale source', nonNegativeInt)
+      .option('--max-dim <n>', 'largest size allowed per axis', positiveInt)
+      .option('--address-bits <n>', 'address bits of a new corpus (default 40)', positiveInt)
+      .option('--quiet', 'no progress output')
+      .option('--json', 'print the new records as JSON'),
+  );
+  if (!cmd) return;
+  const source = cmd.args[0]!;
+  const o = cmd.opts<{
+    corpus: string;
+    scroll?: string;
+    as?: string;
+    window?: string;
+    level?: number;
+    maxDim?: number;
+    addressBits?: number;
+    quiet?: boolean;
+    json?: boolean;
+  }>();
+  if (o.as !== undefined && !(AS_VALUES as readonly string[]).includes(o.as)) {
+    throw new UserError(`--as must be one of ${AS_VALUES.join(', ')} (got '${o.as}')`, { exitCode: 2 });
+  }
+  const opts: IngestOptions = {
+    scroll: o.scroll,
+    as: o.as as IngestOptions['as'],
+    window: o.window !== undefined ? parseWindow(o.window) : undefined,
+    level: o.level,
+    maxDim: o.maxDim,
+    quiet: o.quiet,
+  };
+
+  const items = await discoverItems(source, opts);
+  const corpusDir = path.resolve(o.corpus);
+  const isCorpus = await stat(path.join(corpusDir, MANIFEST_FILE)).then(
+    () => true,
+    () => false,
+  );
+  // Validate against an empty index space before a new corpus folder is made, so bad input leaves nothing behind.
+  if (!isCorpus) planItems(emptyManifest(o.addressBits), items, opts);
+  const corpus = await Corpus.open(corpusDir, { create: true, addressBits: isCorpus ? undefined : o.addressBits });
+
+  const abort = new AbortController();
+  const onSigint = () => abort.abort(new UserError('interrupted; the corpus keeps only the records from before this ingest'));
+  process.once('SIGINT', onSigint);
+  let records;
+  try {
+    records = await ingestItems(corpus, items, opts, undefined, abort.signal);
+  } catch (err) {
+    if (abort.signal.aborted) throw abort.signal.reason;
+    throw err;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  for (const rec of records) {
+    const warnings = (rec.extra?.warnings as string[] | undefined) ?? [];
+    for (const w of warnings) console.error(`warning: ${rec.name}: ${w}`);
+  }
+  if (o.json) console.log(JSON.stringify(records, null, 1));
+  else console.log(formatRecordTable(records));
 }

@@ -1,0 +1,299 @@
+/**
+ * The zarr v3 side of the corpus: DIR/data.zarr holds one group per record (`records/<id>`) with one uint8 array per
+ * pyramid level (`0`, `1`, …), zstd-compressed, chunked 64³ (clamped to the shape; thinner in z for very large planes
+ * so a writer never buffers more than ~64 MiB per level), and OME-Zarr 0.5 `multiscales` attributes on the group so
+ * napari and other OME-Zarr tools open it.
+ *
+ *   const store = dataStore('/data/corpus');
+ *   const writer = await createRecordArrays(store, 'records/7.partial-123', { name, shape, voxelSizeUm }, levels);
+ *   await writer.writeSlab(0, planes0to63); …; await writer.finish();
+ *   const arr = await openLevel(store, 'records/7', 0);
+ *   const { data } = await zarr.get(arr, [zarr.slice(0, 8), null, null]);
+ */
+import { mkdir, open, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import FileSystemStore from '@zarrita/storage/fs';
+import * as zarr from 'zarrita';
+import { levelScaleOf, levelShapeOf, PlaneDownsampler, type Shape3 } from './pyramid.js';
+
+export const DATA_DIR = 'data.zarr';
+export const RECORDS_GROUP = 'records';
+export const ATTACHMENTS_DIR = 'attachments';
+
+/** Codecs of every record array: raw bytes, then zstd (numcodecs, works offline; zarr-python reads it too). */
+export const RECORD_CODECS = [
+  { name: 'bytes', configuration: { endian: 'little' } },
+  { name: 'zstd', configuration: { level: 1, checksum: false } },
+];
+
+/** A writer never buffers more than about this many bytes of planes per level. */
+const PLANE_BUFFER_BYTES = 64 << 20;
+/** Elements per chunk (64³). */
+const CHUNK_ELEMENTS = 64 ** 3;
+/** Chunks a read or write works on at once. */
+const CHUNK_CONCURRENCY = 8;
+
+export type Store = FileSystemStore;
+export type Uint8ZarrArray = zarr.Array<'uint8', Store>;
+
+export function dataStore(corpusDir: string): Store {
+  return new FileSystemStore(path.join(corpusDir, DATA_DIR));
+}
+
+/** Create the root group and the `records` group (idempotent). */
+export async function initStore(corpusDir: string): Promise<void> {
+  const store = dataStore(corpusDir);
+  await mkdir(path.join(corpusDir, DATA_DIR), { recursive: true });
+  await zarr.create(zarr.root(store), { attributes: { 'scroll-aunn': { about: 'one zarr group per record under records/' } } });
+  await zarr.create(zarr.root(store).resolve(RECORDS_GROUP), { attributes: {} });
+}
+
+/** Chunk shape for an array of this shape: 64³ clamped; 2-D and 1-D arrays get the same number of elements. */
+export function chunkShapeFor(shape: readonly [number, number, number]): Shape3 {
+  const [d, h, w] = shape;
+  if (d > 1) {
+    const planeBudget = Math.max(1, Math.floor(PLANE_BUFFER_BYTES / (h * w)));
+    let cz = 1;
+    while (cz * 2 <= Math.min(64, planeBudget)) cz *= 2;
+    return [Math.min(cz, d), Math.min(64, h), Math.min(64, w)];
+  }
+  if (h > 1) return [1, Math.min(512, h), Math.min(512, w)];
+  return [1, 1, Math.min(CHUNK_ELEMENTS, w)];
+}
+
+/** A queue that runs at most `limit` chunk tasks at once (zarrita's default runs all of them together). */
+export function boundedQueue(limit = CHUNK_CONCURRENCY): () => { add(fn: () => Promise<void>): void; onIdle(): Promise<void[]> } {
+  return () => {
+    const waiting: Array<() => Promise<void>> = [];
+    const results: Promise<void>[] = [];
+    let running = 0;
+    const pump = () => {
+      while (running < limit && waiting.length) {
+        const task = waiting.shift()!;
+        running++;
+        results.push(
+          task().finally(() => {
+            running--;
+            pump();
+          }),
+        );
+      }
+    };
+    return {
+      add(fn) {
+        waiting.push(fn);
+        pump();
+      },
+      async onIdle() {
+        // Tasks queue more only through add(); wait until everything added has settled.
+        let seen = -1;
+        while (seen !== results.length || waiting.length) {
+          seen = results.length;
+          await Promise.all(results);
+        }
+        return Promise.all(results);
+      },
+    };
+  };
+}
+
+export interface RecordArraysInfo {
+  name: string;
+  shape: Shape3;
+  voxelSizeUm?: [number, number, number];
+}
+
+/** OME-Zarr 0.5 attributes of a record group: one multiscale image, levels `0..levels-1`, axes z, y, x. */
+export function omeAttributes(info: RecordArraysInfo, levels: number): Record<string, unknown> {
+  const voxel = info.voxelSizeUm ?? [1, 1, 1];
+  const unit = info.voxelSizeUm ? 'micrometer' : undefined;
+  const axes = ['z', 'y', 'x'].map((name) => ({ name, type: 'space', ...(unit ? { unit } : {}) }));
+  const datasets = Array.from({ length: levels }, (_, level) => {
+    const factor = levelScaleOf(info.shape, level);
+    const scale = factor.map((f, a) => f * voxel[a]!);
+    // A mean-pooled voxel's centre sits half a (coarse - fine) voxel further along.
+    const translation = factor.map((f, a) => ((f - 1) / 2) * voxel[a]!);
+    return {
+      path: String(level),
+      coordinateTransformations: [
+        { type: 'scale', scale },
+        { type: 'translation', translation },
+      ],
+    };
+  });
+  return { ome: { version: '0.5', multiscales: [{ name: info.name, axes, datasets }] } };
+}
+
+/**
+ * Create the group and level arrays of a record at `groupPath` (relative to data.zarr) and return a writer that
+ * takes level-0 planes in z order and builds the other levels as it goes.
+ */
+export async function createRecordArrays(store: Store, groupPath: string, info: RecordArraysInfo, levels: number): Promise<RecordWriter> {
+  const group = zarr.root(store).resolve(groupPath);
+  await zarr.create(group, { attributes: omeAttributes(info, levels) });
+  const arrays: Uint8ZarrArray[] = [];
+  for (let level = 0; level < levels; level++) {
+    const shape = levelShapeOf(info.shape, level);
+    arrays.push(
+      await zarr.create(group.resolve(String(level)), {
+        shape,
+        chunkShape: chunkShapeFor(shape),
+        dtype: 'uint8',
+        codecs: RECORD_CODECS,
+        fillValue: 0,
+        dimensionNames: ['z', 'y', 'x'],
+      }),
+    );
+  }
+  return new RecordWriter(arrays, info.name);
+}
+
+/** One level's pending planes, written one chunk-row slab at a time. */
+interface LevelSink {
+  array: Uint8ZarrArray;
+  shape: Shape3;
+  planeSize: number;
+  slabPlanes: number;
+  buffer: Uint8Array;
+  buffered: number;
+  /** Planes already written to the store. */
+  written: number;
+}
+
+/** Streams level-0 planes into the record's arrays, building the pyramid on the way. */
+export class RecordWriter {
+  private readonly sinks: LevelSink[];
+  private readonly downsamplers: PlaneDownsampler[];
+  private nextZ = 0;
+
+  constructor(
+    arrays: Uint8ZarrArray[],
+    private readonly what: string,
+  ) {
+    this.sinks = arrays.map((array) => {
+      const shape = array.shape as Shape3;
+      const planeSize = shape[1] * shape[2];
+      const slabPlanes = array.chunks[0]!;
+      return { array, shape, planeSize, slabPlanes, buffer: new Uint8Array(slabPlanes * planeSize), buffered: 0, written: 0 };
+    });
+    this.downsamplers = this.sinks.slice(0, -1).map((s) => new PlaneDownsampler(s.shape));
+  }
+
+  get shape(): Shape3 {
+    return this.sinks[0]!.shape;
+  }
+
+  /** Planes [z0, z0 + n) of level 0, raster order; slabs must come in z order without gaps. */
+  async writeSlab(z0: number, data: Uint8Array, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    const { planeSize, shape } = this.sinks[0]!;
+    if (z0 !== this.nextZ) throw new RangeError(`${this.what}: slab starts at plane ${z0}, expected ${this.nextZ} (slabs must come in z order)`);
+    if (data.length === 0 || data.length % planeSize !== 0) {
+      throw new RangeError(`${this.what}: slab of ${data.length} bytes is not a whole number of ${shape[1]}×${shape[2]} planes`);
+    }
+    const planes = data.length / planeSize;
+    if (z0 + planes > shape[0]) throw new RangeError(`${this.what}: slab [${z0}, ${z0 + planes}) goes past depth ${shape[0]}`);
+    for (let i = 0; i < planes; i++) await this.pushPlane(0, data.subarray(i * planeSize, (i + 1) * planeSize), signal);
+    this.nextZ += planes;
+  }
+
+  /** Flush what is buffered at every level; throws if level 0 did not receive every plane. */
+  async finish(signal?: AbortSignal): Promise<void> {
+    if (this.nextZ !== this.shape[0]) throw new RangeError(`${this.what}: only ${this.nextZ} of ${this.shape[0]} planes were written`);
+    for (let level = 0; level < this.sinks.length; level++) {
+      await this.flush(level, signal);
+      const last = this.downsamplers[level]?.flush();
+      if (last) await this.pushPlane(level + 1, last, signal);
+    }
+    for (const sink of this.sinks) {
+      if (sink.written !== sink.shape[0]) throw new Error(`${this.what}: level wrote ${sink.written} of ${sink.shape[0]} planes`);
+    }
+  }
+
+  private async pushPlane(level: number, plane: Uint8Array, signal?: AbortSignal): Promise<void> {
+    const sink = this.sinks[level]!;
+    sink.buffer.set(plane, sink.buffered * sink.planeSize);
+    sink.buffered++;
+    if (sink.buffered === sink.slabPlanes) await this.flush(level, signal);
+    const down = this.downsamplers[level];
+    if (down) {
+      const out = down.push(plane);
+      if (out) await this.pushPlane(level + 1, out, signal);
+    }
+  }
+
+  private async flush(level: number, signal?: AbortSignal): Promise<void> {
+    const sink = this.sinks[level]!;
+    if (sink.buffered === 0) return;
+    signal?.throwIfAborted();
+    const z0 = sink.written;
+    const n = sink.buffered;
+    const [, h, w] = sink.shape;
+    await zarr.set(
+      sink.array,
+      [zarr.slice(z0, z0 + n), null, null],
+      { data: sink.buffer.subarray(0, n * sink.planeSize), shape: [n, h, w], stride: [h * w, w, 1] },
+      { createQueue: boundedQueue() },
+    );
+    sink.written += n;
+    sink.buffered = 0;
+  }
+}
+
+const openArrays = new WeakMap<Store, Map<string, Promise<Uint8ZarrArray>>>();
+
+/** Open (once per store) the array of one level of a record group. */
+export function openLevel(store: Store, groupPath: string, level: number): Promise<Uint8ZarrArray> {
+  let cache = openArrays.get(store);
+  if (!cache) openArrays.set(store, (cache = new Map()));
+  const key = `${groupPath}/${level}`;
+  let arr = cache.get(key);
+  if (!arr) {
+    arr = zarr.open.v3(zarr.root(store).resolve(key), { kind: 'array' }).then((a) => {
+      if (a.dtype !== 'uint8') throw new Error(`${key}: expected a uint8 array, found ${a.dtype}`);
+      return a as Uint8ZarrArray;
+    });
+    arr.catch(() => cache.delete(key));
+    cache.set(key, arr);
+  }
+  return arr;
+}
+
+/** Read a box of one level, raster z, y, x. */
+export async function readBox(
+  store: Store,
+  groupPath: string,
+  level: number,
+  box: { z: [number, number]; y: [number, number]; x: [number, number] },
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
+  const arr = await openLevel(store, groupPath, level);
+  const chunk = await zarr.get(arr, [zarr.slice(...box.z), zarr.slice(...box.y), zarr.slice(...box.x)], {
+    signal,
+    createQueue: boundedQueue(),
+  });
+  return chunk.data as Uint8Array;
+}
+
+/** fsync every file under `dir` (so a rename that publishes it is durable), a few at a time. */
+export async function fsyncTree(dir: string): Promise<void> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const files = entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name));
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const file = files[next++]!;
+      const handle = await open(file, 'r');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CHUNK_CONCURRENCY, files.length) }, worker));
+}
+
+export async function removeTree(p: string): Promise<void> {
+  await rm(p, { recursive: true, force: true, maxRetries: 3 });
+}
