@@ -55,6 +55,8 @@ export interface JobRunnerOptions {
   corpusDir: string;
   /** How to start a job; default `node bin/aunn.js <command> ...args --corpus DIR`. Tests pass their own. */
   commandLine?: (command: string, args: string[]) => { file: string; args: string[] };
+  /** Path of bin/aunn.js (default: found from this module; the bundled Electron main passes its own). */
+  aunnBin?: string;
   /** Events kept per job (older logs are dropped, progress is thinned). */
   maxEvents?: number;
 }
@@ -108,10 +110,11 @@ export class JobRunner {
     if (args.includes('--corpus')) throw new HttpError(400, 'the corpus is the one being served; do not pass --corpus');
     const line = this.opts.commandLine
       ? this.opts.commandLine(command, args)
-      : { file: process.execPath, args: [AUNN_BIN, command, ...args, '--corpus', this.opts.corpusDir] };
+      : { file: process.execPath, args: [this.opts.aunnBin ?? AUNN_BIN, command, ...args, '--corpus', this.opts.corpusDir] };
     const child = spawn(line.file, line.args, {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, AUNN_PROGRESS_JSON: '1', FORCE_COLOR: '0' },
+      // Inside Electron, process.execPath is the Electron binary: run it as plain Node.
+      env: { ...process.env, AUNN_PROGRESS_JSON: '1', FORCE_COLOR: '0', ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) },
       detached: process.platform !== 'win32',
     });
     const id = `job${++this.counter}-${Date.now().toString(36)}`;

@@ -25,6 +25,8 @@ export interface ServerOptions {
   token?: string;
   /** Folder with index.html/app.js/style.css; default: build dist/ui on demand. Null: API only. */
   uiDir?: string | null;
+  /** Path of bin/aunn.js for jobs (the bundled Electron main passes it). */
+  aunnBin?: string;
   /** How jobs are started (tests). */
   jobCommandLine?: JobRunnerOptions['commandLine'];
   /** Called for requests that failed with a server error (default: console.error). */
@@ -50,7 +52,7 @@ export async function startServer(opts: ServerOptions): Promise<AppServer> {
     const { ensureUiBuilt } = await import('./build-ui.js');
     uiDir = await ensureUiBuilt();
   }
-  const jobs = new JobRunner({ corpusDir: opts.corpus.dir, commandLine: opts.jobCommandLine });
+  const jobs = new JobRunner({ corpusDir: opts.corpus.dir, commandLine: opts.jobCommandLine, aunnBin: opts.aunnBin });
   let port = 0;
   const onError = opts.onError ?? ((err, req) => console.error(`aunn serve: ${req.method} ${req.url}: ${(err as Error)?.stack ?? err}`));
 

@@ -1,0 +1,171 @@
+/**
+ * The Electron main process: opens a corpus (command line `--corpus DIR`, the last recent one, or a folder dialog),
+ * starts the same local API server as `aunn serve` in-process, and loads its URL (token included) in one hardened
+ * window (app/security.ts). Native menus, open-folder / open-file dialogs, recent corpora, PNG save dialog.
+ * Bundled to dist/app/main.cjs; `npm start` (app/launch.ts) builds and launches it.
+ *
+ *   electron dist/app/main.cjs --corpus ./corpus
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BrowserWindow, Menu, app, dialog, ipcMain, session, type MenuItemConstructorOptions } from 'electron';
+import { openCorpusForServing } from '../src/cli/server/open-corpus.js';
+import { startServer, type AppServer } from '../src/cli/server/server.js';
+import { IPC, type MenuAction } from './bridge.js';
+import { corpusFromArgv } from './corpus-arg.js';
+import { RecentCorpora } from './recent.js';
+import { hardenWebContents, hardenedWebPreferences, installSessionPolicy } from './security.js';
+
+/** dist/app when bundled (preload.cjs beside it, the UI in dist/ui). */
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+export interface AppContext {
+  win?: BrowserWindow;
+  server?: AppServer;
+  corpusDir?: string;
+  /** https zarr roots the user entered; the only remote content allowed. */
+  allowedRemote: Set<string>;
+  recent: RecentCorpora;
+  paths: { preload: string; uiDir: string; aunnBin: string };
+}
+
+export function defaultPaths(here = HERE): AppContext['paths'] {
+  return { preload: path.join(here, 'preload.cjs'), uiDir: path.join(here, '../ui'), aunnBin: path.join(here, '../../bin/aunn.js') };
+}
+
+export function createMainWindow(ctx: AppContext, origin: string): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1440,
+    height: 920,
+    title: 'Scroll AUNN',
+    backgroundColor: '#0d0d11',
+    show: false,
+    webPreferences: hardenedWebPreferences(ctx.paths.preload),
+  });
+  hardenWebContents(win.webContents, origin);
+  win.once('ready-to-show', () => win.show());
+  return win;
+}
+
+/** Serve `dir` and show it; replaces the previous corpus's server and window. */
+export async function openCorpus(ctx: AppContext, dir: string): Promise<void> {
+  const corpus = await openCorpusForServing(dir);
+  const server = await startServer({ corpus, uiDir: ctx.paths.uiDir, aunnBin: ctx.paths.aunnBin });
+  const origin = `http://127.0.0.1:${server.port}`;
+  installSessionPolicy(session.defaultSession, origin, ctx.allowedRemote);
+  const old = { win: ctx.win, server: ctx.server };
+  ctx.server = server;
+  ctx.corpusDir = corpus.dir;
+  ctx.win = createMainWindow(ctx, origin);
+  await ctx.win.loadURL(server.url);
+  old.win?.destroy();
+  await old.server?.close();
+  await ctx.recent.add(corpus.dir);
+  Menu.setApplicationMenu(Menu.buildFromTemplate(await menuTemplate(ctx)));
+}
+
+async function chooseCorpus(ctx: AppContext): Promise<string | null> {
+  const r = await dialog.showOpenDialog({ title: 'Open a corpus folder', properties: ['openDirectory', 'createDirectory'] });
+  if (r.canceled || !r.filePaths[0]) return null;
+  await openCorpus(ctx, r.filePaths[0]);
+  return r.filePaths[0];
+}
+
+function send(ctx: AppContext, action: MenuAction): void {
+  ctx.win?.webContents.send(IPC.menu, action);
+}
+
+export async function menuTemplate(ctx: AppContext): Promise<MenuItemConstructorOptions[]> {
+  const recent = await ctx.recent.list();
+  return [
+    {
+      label: 'File',
+      submenu: [
+        { label: 'Open Corpus…', accelerator: 'CmdOrCtrl+O', click: () => void chooseCorpus(ctx) },
+        { label: 'Open Recent', submenu: recent.length ? recent.map((d) => ({ label: d, click: () => void openCorpus(ctx, d) })) : [{ label: '(none)', enabled: false }] },
+        { label: 'Ingest Files…', accelerator: 'CmdOrCtrl+I', click: () => send(ctx, 'ingest') },
+        { label: 'Screenshot (PNG)', accelerator: 'CmdOrCtrl+Shift+S', click: () => send(ctx, 'screenshot') },
+        { type: 'separator' },
+        { role: 'quit' },
+      ],
+    },
+    {
+      label: 'View',
+      submenu: [
+        { label: 'Volume', accelerator: 'CmdOrCtrl+1', click: () => send(ctx, 'tab:volume') },
+        { label: 'Segment', accelerator: 'CmdOrCtrl+2', click: () => send(ctx, 'tab:segment') },
+        { label: 'Compare', accelerator: 'CmdOrCtrl+3', click: () => send(ctx, 'tab:compare') },
+        { label: 'Training', accelerator: 'CmdOrCtrl+4', click: () => send(ctx, 'tab:training') },
+        { type: 'separator' },
+        { role: 'reload' },
+        { role: 'toggleDevTools' },
+        { role: 'togglefullscreen' },
+      ],
+    },
+    { role: 'help', submenu: [{ label: 'Scroll AUNN — reconstruct carbonized scrolls with one Absolute Unit NN', enabled: false }] },
+  ];
+}
+
+/** The IPC handlers behind the preload's API; each checks its arguments. */
+export function registerIpc(ctx: AppContext): void {
+  ipcMain.handle(IPC.openCorpus, () => chooseCorpus(ctx));
+  ipcMain.handle(IPC.recentCorpora, () => ctx.recent.list());
+  ipcMain.handle(IPC.openFiles, async () => {
+    const r = await dialog.showOpenDialog({
+      title: 'Add scans, segments, labels or texts',
+      properties: ['openFile', 'openDirectory', 'multiSelections'],
+      filters: [
+        { name: 'Scans and segments', extensions: ['tif', 'tiff', 'zarr', 'nrrd', 'nii', 'gz', 'mha', 'mhd', 'obj', 'png', 'txt', 'json', 'volpkg', 'dcm'] },
+        { name: 'All files', extensions: ['*'] },
+      ],
+    });
+    return r.canceled ? [] : r.filePaths;
+  });
+  ipcMain.handle(IPC.savePng, async (_e, bytes: unknown, name: unknown) => {
+    if (!(bytes instanceof Uint8Array) || bytes.length > 256 * 1024 * 1024) throw new Error('savePng: expected PNG bytes');
+    if (bytes[0] !== 0x89 || bytes[1] !== 0x50 || bytes[2] !== 0x4e || bytes[3] !== 0x47) throw new Error('savePng: not a PNG');
+    const r = await dialog.showSaveDialog({ defaultPath: path.basename(String(name ?? 'aunn.png')), filters: [{ name: 'PNG image', extensions: ['png'] }] });
+    if (r.canceled || !r.filePath) return null;
+    await writeFile(r.filePath, bytes);
+    return r.filePath;
+  });
+  ipcMain.handle(IPC.allowZarrUrl, (_e, url: unknown) => {
+    try {
+      const u = new URL(String(url));
+      if (u.protocol !== 'https:') return false;
+      ctx.allowedRemote.add(u.href);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+export async function startApp(): Promise<AppContext> {
+  app.enableSandbox();
+  await app.whenReady();
+  const ctx: AppContext = { allowedRemote: new Set(), recent: new RecentCorpora(path.join(app.getPath('userData'), 'recent.json')), paths: defaultPaths() };
+  registerIpc(ctx);
+  Menu.setApplicationMenu(Menu.buildFromTemplate(await menuTemplate(ctx)));
+  app.on('web-contents-created', (_e, contents) => {
+    const origin = ctx.server ? `http://127.0.0.1:${ctx.server.port}` : 'null';
+    hardenWebContents(contents, origin);
+  });
+  app.on('window-all-closed', () => {
+    void ctx.server?.close();
+    app.quit();
+  });
+  const dir = corpusFromArgv(process.argv) ?? (await ctx.recent.list())[0];
+  try {
+    if (dir) await openCorpus(ctx, dir);
+    else if (!(await chooseCorpus(ctx))) app.quit();
+  } catch (e) {
+    dialog.showErrorBox('Scroll AUNN', (e as Error).message);
+    if (!(await chooseCorpus(ctx))) app.quit();
+  }
+  return ctx;
+}
+
+// Start only inside Electron (unit tests import the functions above with `electron` mocked).
+if (process.versions.electron && !process.env.VITEST) void startApp();
