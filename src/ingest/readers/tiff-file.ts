@@ -100,7 +100,7 @@ export class TiffFile {
     signal?.throwIfAborted();
     const page = this.pages[index];
     if (!page) throw new RangeError(`${this.file}: no page ${index} (has ${this.pages.length})`);
-    const reader = new ByteReader(this.file, this.handle, this.size);
+    const reader = await this.pageReader(page);
     const bytesPerSample = page.bitsPerSample / 8;
     const samples = page.planarConfig === 2 ? 1 : page.samplesPerPixel;
     const out = new Uint8Array(page.width * page.height * samples * bytesPerSample);
@@ -132,6 +132,28 @@ export class TiffFile {
     const first = bytesPerSample === 2 ? new Uint16Array(page.width * page.height) : new Uint8Array(page.width * page.height);
     for (let i = 0; i < first.length; i++) first[i] = values[i * samples]!;
     return first;
+  }
+
+  /**
+   * Reads a page's strips/tiles with one read when they lie together (the usual layout), else one read per chunk:
+   * thousands of small strips per slice otherwise cost thousands of syscalls.
+   */
+  private async pageReader(page: TiffPage): Promise<{ read(offset: number, length: number, what: string): Promise<Uint8Array> }> {
+    const direct = new ByteReader(this.file, this.handle, this.size);
+    const n = chunksPerPlane(page);
+    let start = Infinity, end = 0, total = 0;
+    for (let i = 0; i < n; i++) {
+      start = Math.min(start, page.offsets[i]!);
+      end = Math.max(end, page.offsets[i]! + page.byteCounts[i]!);
+      total += page.byteCounts[i]!;
+    }
+    if (n < 2 || end - start > 2 * total + (1 << 20)) return direct;
+    const span = await direct.read(start, end - start, 'page data');
+    return {
+      async read(offset, length) {
+        return span.subarray(offset - start, offset - start + length);
+      },
+    };
   }
 
   async close(): Promise<void> {
