@@ -6,7 +6,7 @@
  *   opened.volume.shape; opened.source.format;   // [z, y, x], 'tiff-stack'
  */
 import path from 'node:path';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { UserError } from '../cli/errors.js';
 import type { SourceInfo } from '../corpus/types.js';
 import { sha256File, sha256Files } from './checksum.js';
@@ -60,9 +60,12 @@ async function openFile(file: string, opts: OpenVolumeOptions): Promise<OpenedVo
     case 'nrrd':
     case 'nifti':
     case 'mha': {
-      if (lower.endsWith('.mhd')) throw new UserError(`${file}: a .mhd header needs its .raw data file beside it; give the .mha or keep them together (reading .mhd is not supported yet)`);
+      const dataFile = kind === 'mha' ? await metaImageDataFile(file) : undefined;
       const { volume } = await openItkImage(file, kind, opts);
-      return done(volume, kind);
+      if (!dataFile) return done(volume, kind);
+      const dir = path.dirname(file);
+      const sha256 = await sha256Files(dir, [path.basename(file), path.relative(dir, dataFile)], opts.signal);
+      return { volume, source: { path: file, sha256, format: kind }, extra: { dataFile } };
     }
     case 'dicom': {
       const { volume, extra } = await openDicomSeries([file], opts);
@@ -114,4 +117,17 @@ async function openFolder(dir: string, opts: OpenVolumeOptions): Promise<OpenedV
   }
   const format = tiffs.length === 1 ? (volume.shape[0] > 1 ? 'tiff-multipage' : 'tiff') : 'tiff-stack';
   return { volume, source: { path: dir, sha256: await sha256Files(dir, names(tiffs), opts.signal), format }, extra };
+}
+
+/** The separate data file a MetaImage header names (ElementDataFile other than LOCAL), checked to exist. */
+async function metaImageDataFile(file: string): Promise<string | undefined> {
+  const header = (await readFile(file)).subarray(0, 65536).toString('latin1');
+  const name = /^\s*ElementDataFile\s*=\s*(.+?)\s*$/m.exec(header)?.[1];
+  if (!name || name === 'LOCAL') return undefined;
+  if (/^LIST|%/.test(name)) throw new UserError(`${file}: MetaImage with a list of data files (${name}) is not supported`);
+  const dataFile = path.resolve(path.dirname(file), name);
+  if (!(await stat(dataFile).catch(() => undefined))?.isFile()) {
+    throw new UserError(`${file}: its data file ${name} (ElementDataFile) is missing`);
+  }
+  return dataFile;
 }

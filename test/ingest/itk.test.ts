@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +43,18 @@ describe('NRRD / NIfTI / MetaImage written by itk-wasm writeImageNode', () => {
       await expectVolume(item!.volume, v16, 2);
     });
   }
+
+  it('.mhd with its .raw beside it; a missing .raw is a UserError', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'split.mhd');
+    await writeImageNode(itkImage([3, 4, 5], 'uint16', v16), file);
+    const [item] = await discover(file, {});
+    expect(item!.source.format).toBe('mha');
+    expect(item!.extra?.dataFile).toBe(path.join(dir, 'split.raw'));
+    await expectVolume(item!.volume, v16, 3);
+    rmSync(path.join(dir, 'split.raw'));
+    await expectUserError(discover(file, {}), /split\.mhd: its data file split\.raw \(ElementDataFile\) is missing/);
+  });
 
   it('uint8 NRRD', async () => {
     const file = path.join(tempDir(), 'small.nrrd');
