@@ -87,6 +87,19 @@ describe('volpkg', () => {
     ]);
     expect(items[0]!.volume.voxelSizeUm).toEqual([7.91, 7.91, 7.91]);
     await expectVolume(items[0]!.volume, v16, 4);
+    // the segment's meta.json names another volume: not linked
+    expect(items[1]!.extra?.volume).toBeUndefined();
+  });
+
+  it('a segment whose meta.json names a volume of the package takes its voxel size', async () => {
+    const pkg = makeVolpkg();
+    const metaFile = path.join(pkg, 'paths', SEG, 'meta.json');
+    writeFileSync(metaFile, JSON.stringify({ type: 'seg', uuid: SEG, volume: '20231201141544' }));
+    const items = await discover(pkg, {});
+    for (const item of items.slice(1)) {
+      expect(item.extra?.volume).toBe('20231201141544');
+      expect(item.volume.voxelSizeUm).toEqual([7.91, 7.91, 7.91]);
+    }
   });
 
   it('a segment given inside <pkg>/paths takes the package name as scroll', async () => {

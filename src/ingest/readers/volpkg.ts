@@ -58,5 +58,25 @@ export async function openVolpkg(dir: string, opts: VolpkgOptions): Promise<Inge
     }
   }
   if (items.length === 0) throw new UserError(`${dir}: volpkg without volumes or segments (volumes/<id>/, paths/<segment>/layers/)`);
+  linkSegmentsToVolumes(items);
   return items;
+}
+
+/**
+ * A segment whose meta.json names its volume (`"volume": "<id>"`) samples that volume at its voxel spacing (the
+ * Vesuvius convention: one layer pixel = one volume voxel), so its items get the volume's voxel size and
+ * `extra.volume` = the scan's item name.
+ */
+function linkSegmentsToVolumes(items: IngestItem[]): void {
+  const scans = items.filter((i) => i.modality === 'scan');
+  for (const layers of items.filter((i) => i.modality === 'segment-layers')) {
+    const volumeId = (layers.extra?.segmentMeta as Record<string, unknown> | undefined)?.volume;
+    if (typeof volumeId !== 'string') continue;
+    const scan = scans.find((s) => s.name === volumeId || s.extra?.volumeId === volumeId || stem(String(s.extra?.volumeId ?? '')) === volumeId);
+    if (!scan) continue;
+    for (const member of items.filter((i) => i.group !== undefined && i.group === layers.group)) {
+      member.extra = { ...member.extra, volume: scan.name };
+      if (scan.volume.voxelSizeUm && !member.volume.voxelSizeUm) member.volume.voxelSizeUm = [...scan.volume.voxelSizeUm];
+    }
+  }
 }
