@@ -150,6 +150,8 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
       max: maxA,
       format: 'tif',
       energy_keV: params.scanA.energyKeV,
+      // Same number under the key the readers also accept (src/ingest/sniff.ts vesuviusVolumeMeta).
+      energy: params.scanA.energyKeV,
     };
     await writeFile(path.join(volpkg, 'volumes', ids.a, 'meta.json'), JSON.stringify(metaA, null, 2) + '\n');
     await writeFile(
@@ -239,6 +241,8 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
           uv: 'vt = (col/(width-1), 1 - row/(height-1)); row 0 = top of the scroll (highest z): z = height-1-row',
           labelledXMax,
           labelledFraction: LABELLED_FRACTION,
+          // The ink labels are meaningful only inside this box [x0, y0, x1, y1) (the mask is the segment's valid area).
+          labelledRegion: [0, 0, labelledXMax, H],
         },
         null,
         2,
