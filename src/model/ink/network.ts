@@ -121,82 +121,95 @@ export function col2im(cols: Float32Array, b: number, h: number, w: number, c: n
 /** What the backward pass needs from the forward pass; call `dispose()` when done. */
 export interface ForwardCache {
   input: [number, number, number, number];
-  /** Patches of every layer's input, [N, k*k*cin], kept on the backend. */
-  cols: tf.Tensor2D[];
-  /** Per hidden layer: ReLU derivative x dropout mask / keep, [N * cout]. */
-  gates: Float32Array[];
+  /** Input of every layer, [B, H, W, cin] (JS copies, for the filter gradient's im2col). */
+  inputs: Float32Array[];
+  /** Per hidden layer: ReLU derivative x dropout mask / keep, [B, H, W, cout]. */
+  gates: tf.Tensor4D[];
   dispose(): void;
 }
 
+const filterOf = (w: Float32Array, k: number, cin: number, cout: number) => tf.tensor4d(w, [k, k, cin, cout]);
+
+/** The filter that maps output gradients back to input gradients: spatially flipped, in/out swapped. */
+function flippedFilter(w: Float32Array, k: number, cin: number, cout: number): tf.Tensor4D {
+  const out = new Float32Array(w.length);
+  for (let dy = 0; dy < k; dy++)
+    for (let dx = 0; dx < k; dx++)
+      for (let ci = 0; ci < cin; ci++)
+        for (let co = 0; co < cout; co++) out[(((k - 1 - dy) * k + (k - 1 - dx)) * cout + co) * cin + ci] = w[((dy * k + dx) * cin + ci) * cout + co]!;
+  return tf.tensor4d(out, [k, k, cout, cin]);
+}
+
 /**
- * Forward pass for training (im2col + plain matMul): logits [B*H*W] and the cache for `backward`. `weights` are the
- * arrays of `params.tensors` (W0, b0, W1, b1, ...); x is [B, H, W, C]. Dropout masks come from `rand`.
+ * Forward pass for training: logits [B*H*W] and the cache for `backward`. `weights` are the arrays of
+ * `params.tensors` (W0, b0, W1, b1, ...); x is [B, H, W, C]. Dropout masks come from `rand` (none without it).
  */
 export function forward(shape: NetworkShape, weights: Float32Array[], x: Float32Array, dims4: [number, number, number, number], opts: { dropout?: number; rand?: () => number } = {}): { logits: Float32Array; cache: ForwardCache } {
   const [b, h, w] = dims4;
-  const n = b * h * w;
   const dims = layerDims(shape);
-  const cols: tf.Tensor2D[] = [];
-  const gates: Float32Array[] = [];
+  const inputs: Float32Array[] = [];
+  const gates: tf.Tensor4D[] = [];
   const keep = 1 - (opts.rand ? (opts.dropout ?? 0) : 0);
   let act = x;
   dims.forEach(({ k, cin, cout }, i) => {
-    const colT = tf.tensor2d(im2col(act, b, h, w, cin, k), [n, k * k * cin]);
-    cols.push(colT);
-    const z = tf.tidy(() => tf.add(tf.matMul(colT, tf.tensor2d(weights[2 * i]!, [k * k * cin, cout])), tf.tensor1d(weights[2 * i + 1]!)));
-    const zs = z.dataSync() as Float32Array;
-    z.dispose();
+    inputs.push(act);
+    const z = tf.tidy(() => tf.add(tf.conv2d(tf.tensor4d(act, [b, h, w, cin]), filterOf(weights[2 * i]!, k, cin, cout), 1, 'same'), tf.tensor1d(weights[2 * i + 1]!))) as tf.Tensor4D;
     if (i < dims.length - 1) {
+      const zs = z.dataSync() as Float32Array;
       const gate = new Float32Array(zs.length);
+      const out = new Float32Array(zs.length);
       for (let j = 0; j < zs.length; j++) {
         const g = zs[j]! > 0 && (keep === 1 || opts.rand!() < keep) ? 1 / keep : 0;
         gate[j] = g;
-        zs[j]! *= g;
+        out[j] = zs[j]! * g;
       }
-      gates.push(gate);
-    }
-    act = zs;
+      gates.push(tf.tensor4d(gate, [b, h, w, cout]));
+      act = out;
+    } else act = z.dataSync() as Float32Array;
+    z.dispose();
   });
-  return { logits: act, cache: { input: dims4, cols, gates, dispose: () => cols.forEach((t) => t.dispose()) } };
+  return { logits: act, cache: { input: dims4, inputs, gates, dispose: () => gates.forEach((t) => t.dispose()) } };
 }
 
 /**
  * Backward pass: from dLoss/dLogits [B*H*W] to the weight gradients (same order as the weights) and, when asked,
- * dLoss/dInput [B, H, W, C] (what lets ink gradients flow into whatever produced the layers). Plain matMuls only.
+ * dLoss/dInput [B, H, W, C] (what lets ink gradients flow into whatever produced the layers). The filter gradient is
+ * (dzᵀ · im2col(input))ᵀ, a plain matMul; the input gradient is a conv2d with the flipped filter.
  */
 export function backward(shape: NetworkShape, weights: Float32Array[], cache: ForwardCache, dLogits: Float32Array, wantInput = false): { grads: Float32Array[]; dInput?: Float32Array } {
   const dims = layerDims(shape);
   const [b, h, w] = cache.input;
   const n = b * h * w;
   const grads: Float32Array[] = new Array(weights.length);
-  let dz = dLogits;
+  let dz = tf.tensor4d(dLogits, [b, h, w, 1]);
   let dInput: Float32Array | undefined;
-  for (let i = dims.length - 1; i >= 0; i--) {
-    const { k, cin, cout } = dims[i]!;
-    const K = k * k * cin;
-    const db = new Float32Array(cout);
-    for (let j = 0; j < n; j++) for (let o = 0; o < cout; o++) db[o]! += dz[j * cout + o]!;
-    grads[2 * i + 1] = db;
-    const needInput = i > 0 || wantInput;
-    const [dW, dcols] = tf.tidy(() => {
-      const dzT = tf.tensor2d(dz, [n, cout]);
-      // dW = colsᵀ dz, computed as (dzᵀ cols)ᵀ: only the small matrices get transposed
-      const dWt = tf.transpose(tf.matMul(tf.transpose(dzT), cache.cols[i]!));
-      const dc = needInput ? tf.matMul(dzT, tf.transpose(tf.tensor2d(weights[2 * i]!, [K, cout]))) : undefined;
-      return [dWt, dc] as const;
-    });
-    grads[2 * i] = dW.dataSync() as Float32Array;
-    dW.dispose();
-    if (!dcols) break;
-    const dAct = col2im(dcols.dataSync() as Float32Array, b, h, w, cin, k);
-    dcols.dispose();
-    if (i === 0) {
-      dInput = dAct;
-      break;
+  try {
+    for (let i = dims.length - 1; i >= 0; i--) {
+      const { k, cin, cout } = dims[i]!;
+      const K = k * k * cin;
+      const dzNow = dz;
+      const [dW, db] = tf.tidy(() => {
+        const cols = tf.tensor2d(im2col(cache.inputs[i]!, b, h, w, cin, k), [n, K]);
+        const dz2 = tf.reshape(dzNow, [n, cout]);
+        return [tf.transpose(tf.matMul(tf.transpose(dz2), cols)), tf.sum(dz2, 0)];
+      });
+      grads[2 * i] = dW.dataSync() as Float32Array;
+      grads[2 * i + 1] = db.dataSync() as Float32Array;
+      dW.dispose();
+      db.dispose();
+      if (i === 0 && !wantInput) break;
+      const dAct = tf.tidy(() => tf.conv2d(dzNow, flippedFilter(weights[2 * i]!, k, cin, cout), 1, 'same'));
+      if (i === 0) {
+        dInput = dAct.dataSync() as Float32Array;
+        dAct.dispose();
+        break;
+      }
+      dz = tf.tidy(() => tf.mul(dAct, cache.gates[i - 1]!)) as tf.Tensor4D;
+      dAct.dispose();
+      dzNow.dispose();
     }
-    const gate = cache.gates[i - 1]!;
-    for (let j = 0; j < dAct.length; j++) dAct[j]! *= gate[j]!;
-    dz = dAct;
+  } finally {
+    dz.dispose();
   }
   return { grads, dInput };
 }
