@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { createReadStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as zarr from 'zarrita';
@@ -96,6 +96,27 @@ describe('zarr v3 written by zarrita, and a hand-written v2 .zarray', () => {
   });
 });
 
+describe('OME-Zarr 0.5 (zarr v3) written by zarrita', () => {
+  it('a 5-D (t, c, z, y, x) level with unit millimeter: leading axes of size 1, voxel size converted to µm', async () => {
+    const dir = path.join(tempDir(), 'ome5.zarr');
+    const store = new FileSystemStore(dir);
+    const multiscales = [{
+      axes: [{ name: 't', type: 'time' }, { name: 'c', type: 'channel' }, ...['z', 'y', 'x'].map((name) => ({ name, type: 'space', unit: 'millimeter' }))],
+      datasets: [{ path: 's0', coordinateTransformations: [{ type: 'scale', scale: [1, 1, 0.002, 0.001, 0.001] }] }],
+    }];
+    const group = await zarr.create(zarr.root(store), { attributes: { ome: { version: '0.5', multiscales } } });
+    const arr = await zarr.create(group.resolve('s0'), { shape: [1, 1, 3, 5, 4], chunkShape: [1, 1, 2, 2, 2], dtype: 'uint8' });
+    const data = new Uint8Array(60);
+    for (let z = 0; z < 3; z++) for (let y = 0; y < 5; y++) for (let x = 0; x < 4; x++) data[(z * 5 + y) * 4 + x] = v8(z, y, x);
+    await zarr.set(arr, null, { data, shape: [1, 1, 3, 5, 4], stride: [60, 60, 20, 4, 1] });
+    const [item] = await discover(dir, {});
+    expect(item!.source.format).toBe('ome-zarr');
+    expect(item!.volume.shape).toEqual([3, 5, 4]);
+    expect(item!.volume.voxelSizeUm).toEqual([2, 1, 1]);
+    await expectVolume(item!.volume, v8, 2);
+  });
+});
+
 describe('zarr from an https/http URL (FetchStore)', () => {
   let server: Server;
   let base = '';
@@ -131,6 +152,15 @@ describe('bad zarr input', () => {
     const dir = copyFixture('zarr/ome-u8.zarr');
     rmSync(path.join(dir, '1', '.zarray'));
     await expectUserError(discover(dir, { level: 1 }), /level 1 array "1" is missing its \.zarray/);
+  });
+
+  it('a multiscale dataset path that escapes the store', async () => {
+    const dir = copyFixture('zarr/ome-u8.zarr');
+    const attrsFile = path.join(dir, '.zattrs');
+    const attrs = JSON.parse(readFileSync(attrsFile, 'utf8')) as { multiscales: Array<{ datasets: Array<{ path: string }> }> };
+    attrs.multiscales[0]!.datasets[0]!.path = '../v2-gzip-u8.zarr';
+    writeFileSync(attrsFile, JSON.stringify(attrs));
+    await expectUserError(discover(dir, {}), /multiscale dataset path "\.\.\/v2-gzip-u8\.zarr" escapes the store/);
   });
 
   it('missing chunks read as the fill value, with a warning naming the chunk', async () => {
