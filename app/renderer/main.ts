@@ -42,6 +42,13 @@ async function main(): Promise<void> {
   let compare: ComparePanel | undefined;
   let dashboard: Dashboard | undefined;
 
+  // A job may have appended records (predictions appear as layers): offer to reload onto them.
+  const checkNewRecords = async () => {
+    const now = (await api.records()).records.length;
+    if (now === records.length) return;
+    status.replaceChildren(`${now - records.length} new record(s) in the corpus (predictions, ink…). `, h('button', { className: 'reload', onclick: () => location.reload() }, 'Show them'));
+  };
+
   // Tabs other than the first are built when first shown (each view is a WebGL context).
   const show = async (tab: Tab) => {
     for (const t of TABS) {
@@ -53,7 +60,7 @@ async function main(): Promise<void> {
     if (tab === 'compare' && !compare && volume) compare = new ComparePanel(panel('compare'), api, volume, setStatus, saveShot);
     if (tab === 'compare') await compare?.show();
     if (tab === 'training') {
-      dashboard ??= new Dashboard(panel('training'), api, saveShot);
+      dashboard ??= new Dashboard(panel('training'), api, saveShot, () => void checkNewRecords());
       await dashboard.refresh();
     }
     document.body.dataset.tab = tab;

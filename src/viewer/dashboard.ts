@@ -44,6 +44,8 @@ export class Dashboard {
     readonly root: HTMLElement,
     readonly api: ApiClient,
     readonly onScreenshot: (blob: Blob, name: string) => void,
+    /** A job ended (it may have written records: predictions, ink). */
+    readonly onJobEnd?: (job: string) => void,
   ) {
     const command = h('select', { className: 'job-command' });
     for (const c of JOB_COMMANDS) command.append(h('option', { value: c }, c));
@@ -116,6 +118,7 @@ export class Dashboard {
     } else {
       this.stats.textContent += ` · ${e.state}`;
       void this.refresh();
+      if (this.selected) this.onJobEnd?.(this.selected);
     }
   }
 

@@ -1,6 +1,6 @@
 /**
  * Letters read off a segment, from the text reader's readings JSON, in whatever nesting it uses: any object with a
- * one-letter `char`/`letter`/`text` and a position (`x`,`y` or `bbox: [x0, y0, x1, y1]`, in segment pixels) counts.
+ * one-letter `char`/`letter`/`text` and a position (`x`,`y` or `bbox`/`box: [x0, y0, x1, y1]`, in segment pixels) counts.
  *
  *   const letters = lettersIn(json);   // [{ char: 'Α', x: 10, y: 20, w: 8, h: 12, confidence: 0.9 }]
  */
@@ -24,7 +24,8 @@ export function lettersIn(json: unknown, limit = 20000): PlacedLetter[] {
     }
     const o = v as Record<string, unknown>;
     const ch = [o.char, o.letter, o.text].find((c) => typeof c === 'string' && [...c].length === 1) as string | undefined;
-    const bbox = Array.isArray(o.bbox) && o.bbox.length === 4 && o.bbox.every((n) => typeof n === 'number') ? (o.bbox as number[]) : undefined;
+    const boxLike = Array.isArray(o.bbox) ? o.bbox : o.box;
+    const bbox = Array.isArray(boxLike) && boxLike.length === 4 && boxLike.every((n) => typeof n === 'number') ? (boxLike as number[]) : undefined;
     if (ch && (bbox || (typeof o.x === 'number' && typeof o.y === 'number'))) {
       const [x, y, w, hh] = bbox ? [bbox[0]!, bbox[1]!, bbox[2]! - bbox[0]!, bbox[3]! - bbox[1]!] : [o.x as number, o.y as number, Number(o.w ?? o.width ?? 0), Number(o.h ?? o.height ?? 0)];
       out.push({ char: ch, x, y, w, h: hh, confidence: typeof o.confidence === 'number' ? o.confidence : undefined, restored: o.restored === true || o.source === 'lm' });

@@ -50,6 +50,12 @@ export class ViewStore {
     return new ViewStore(api, initial);
   }
 
+  /** Save now (before a reload). */
+  async flush(): Promise<void> {
+    this.saves++;
+    await this.api.saveViewState(this.state);
+  }
+
   update(patch: Partial<SavedState>): void {
     this.state = { ...this.state, ...patch };
     this.save();

@@ -68,7 +68,16 @@ export class VolumePanel {
     this.layerList = h('div', { className: 'layer-list' });
     this.volumeControls = h('div', { className: 'volume-controls' });
     const grid = h('div', { className: 'quad' });
-    root.append(h('aside', { className: 'side' }, h('h3', {}, 'Layers'), this.layerList, h('h3', {}, '3D'), this.volumeControls), grid);
+    // Another scan as the base: saved, then the page reloads on it (every view follows the base record).
+    const baseSelect = h('select', {
+      className: 'base-select',
+      onchange: (e: Event) => {
+        store.state = { ...store.state, base: (e.target as HTMLSelectElement).value, cursor: undefined, views: {} };
+        void store.flush().then(() => location.reload());
+      },
+    });
+    for (const r of candidates.length ? candidates : [this.base]) baseSelect.append(h('option', { value: r.name, selected: r === this.base }, `${r.name} (${r.shape.join('×')})`));
+    root.append(h('aside', { className: 'side' }, h('h3', {}, 'Scan'), baseSelect, h('h3', {}, 'Layers'), this.layerList, h('h3', {}, '3D'), this.volumeControls), grid);
     const cell = (name: string) => {
       const el = h('div', { className: 'cell' });
       grid.append(el);

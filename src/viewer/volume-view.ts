@@ -110,10 +110,13 @@ export class VolumeView {
     const group = new OBJLoader().parse(objText);
     const s = 1 / 2 ** level;
     const [oz, oy, ox] = this.volume.offset;
+    // A coarse mesh reads best as a wireframe; a dense one (thousands of faces) as a faint surface.
     group.traverse((o) => {
       if ((o as THREE.Mesh).isMesh) {
         const m = o as THREE.Mesh;
-        m.material = new THREE.MeshBasicMaterial({ color: 0x33ddff, wireframe: true, transparent: true, opacity: 0.6, depthTest: false });
+        const faces = (m.geometry.getAttribute('position')?.count ?? 0) / 3;
+        const dense = faces > 4000;
+        m.material = new THREE.MeshBasicMaterial({ color: 0x33ddff, wireframe: !dense, transparent: true, opacity: dense ? 0.18 : 0.6, depthTest: false, depthWrite: false, side: THREE.DoubleSide });
         m.renderOrder = 10;
       }
     });

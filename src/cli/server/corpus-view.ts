@@ -21,4 +21,6 @@ export interface CorpusView {
   levelShape(rec: RecordMeta, level: number): [number, number, number];
   readRegion(rec: RecordMeta, region: Region, level?: number, signal?: AbortSignal): Promise<Uint8Array>;
   attachmentPath(rec: RecordMeta, name: string): string;
+  /** Re-read the manifest (records appended by a job since the server started). */
+  reload?(): Promise<void>;
 }

@@ -6,6 +6,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors.js';
+import { Corpus } from '../../corpus/index.js';
 import type { CorpusView } from './corpus-view.js';
 
 export async function openCorpusForServing(dir: string): Promise<CorpusView> {
@@ -16,8 +17,6 @@ export async function openCorpusForServing(dir: string): Promise<CorpusView> {
   } catch {
     throw new UserError(`${abs} is not a corpus (no manifest.json); create one with \`aunn ingest PATH --corpus ${dir}\``);
   }
-  // Specifier kept in a variable while src/corpus/index.ts is being written, so this file typechecks either way.
-  const spec = '../../corpus/index.js';
-  const mod = (await import(spec)) as { Corpus: { open(dir: string): Promise<CorpusView> } };
-  return mod.Corpus.open(abs);
+  const corpus: CorpusView = await Corpus.open(abs);
+  return corpus;
 }

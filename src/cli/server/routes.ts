@@ -61,6 +61,7 @@ export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: Serv
   const { corpus } = ctx;
 
   if (parts[0] === 'records' && parts.length === 1 && method === 'GET') {
+    await corpus.reload?.();
     return sendJson(res, 200, {
       dir: path.basename(corpus.dir),
       addressBits: corpus.manifest.addressBits,
