@@ -41,6 +41,12 @@ export interface PredictOptions {
 
 const LN256 = Math.log(256);
 
+/** Shape of a region (default: the whole record) at pyramid level L. */
+export function regionShape(rec: RecordMeta, region: Region | undefined, level = 0): [number, number, number] {
+  if (region) return [region.z[1] - region.z[0], region.y[1] - region.y[0], region.x[1] - region.x[0]];
+  return rec.shape.map((s) => (s > 1 ? Math.ceil(s / 2 ** level) : 1)) as [number, number, number];
+}
+
 export class AunnModel {
   private weights: UploadedParams | undefined;
   private encoder: { records: readonly RecordMeta[]; enc: Encoder } | undefined;

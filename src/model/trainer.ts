@@ -88,9 +88,8 @@ export interface TrainResult {
 export async function openCorpus(opts: { corpusDir?: string; corpus?: CorpusLike }): Promise<CorpusLike> {
   if (opts.corpus) return opts.corpus;
   if (!opts.corpusDir) throw new UserError('no corpus given (--corpus DIR)');
-  const corpusModule = '../corpus/index.js';
-  const mod = (await import(corpusModule)) as { Corpus: { open(dir: string): Promise<CorpusLike> } };
-  return mod.Corpus.open(opts.corpusDir);
+  const { Corpus } = await import('../corpus/index.js');
+  return Corpus.open(opts.corpusDir);
 }
 
 export function trainableRecords(corpus: CorpusLike): RecordMeta[] {
@@ -292,8 +291,10 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
 export function autoWavelengths(records: RecordMeta[]): { minWavelengthUm: number; maxWavelengthUm: number } {
   let minVox = Infinity;
   let maxExtent = 0;
-  for (const r of records) {
-    const v = r.voxelSizeUm ?? [1, 1, 1];
+  // Records without a physical size (segment layers, labels) are placed in voxel units; they do not set the scale.
+  const physical = records.filter((r) => r.voxelSizeUm || r.affine);
+  for (const r of physical.length ? physical : records) {
+    const v = r.voxelSizeUm ?? (r.affine ? affineScale(r.affine) : [1, 1, 1]);
     r.shape.forEach((n, i) => {
       if (n > 1) minVox = Math.min(minVox, v[i]);
       maxExtent = Math.max(maxExtent, n * v[i]);
@@ -301,6 +302,12 @@ export function autoWavelengths(records: RecordMeta[]): { minWavelengthUm: numbe
   }
   if (!Number.isFinite(minVox) || maxExtent === 0) return { minWavelengthUm: 2, maxWavelengthUm: 1024 };
   return { minWavelengthUm: 2 * minVox, maxWavelengthUm: Math.max(4 * minVox, 2 * maxExtent) };
+}
+
+/** Length of the affine's z, y, x columns: the voxel size it implies (µm). */
+function affineScale(a: number[]): [number, number, number] {
+  const col = (c: number) => Math.hypot(a[c], a[4 + c], a[8 + c]);
+  return [col(2), col(1), col(0)];
 }
 
 function uniqueRecords(corpus: CorpusLike, names: string[]): RecordMeta[] {
