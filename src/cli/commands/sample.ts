@@ -6,8 +6,7 @@
  *   aunn sample --out ./sample --seed 2
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { generateSample } from '../../../sample-data/index.js';
-import type { SampleSize } from '../../../sample-data/params.js';
+import { generateSample, SAMPLE_SIZES, type SampleSize } from '../../../sample-data/index.js';
 import { UserError } from '../errors.js';
 import { progress, type Progress } from '../progress.js';
 
@@ -21,7 +20,7 @@ export async function run(argv: string[]): Promise<void> {
     .description('generate the synthetic sample scroll (Vesuvius volpkg layout + truth + previews)')
     .requiredOption('--out <dir>', 'output folder')
     .option('--seed <n>', 'random seed (another seed, another scroll)', nonNegativeInt, 1)
-    .option('--size <size>', 'small (160x160x96) or medium (400x400x240)', 'small')
+    .option('--size <size>', 'small (160x160x96) or medium (400x400x240); tiny (112x112x64) for quick tests', 'small')
     .option('--scroll <name>', 'scroll name (default sample-s<seed>)')
     .option('--force', 'replace an earlier sample in --out')
     .option('--quiet', 'no progress output')
@@ -32,14 +31,12 @@ export async function run(argv: string[]): Promise<void> {
     cmd.parse(argv, { from: 'user' });
   } catch (err) {
     const e = err as { code?: string; message?: string };
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') {
-      console.log(cmd.helpInformation());
-      return;
-    }
+    // commander has already printed the help.
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return;
     throw new UserError((e.message ?? String(err)).replace(/^error: /, ''), { exitCode: 2 });
   }
   const o = cmd.opts<{ out: string; seed: number; size: string; scroll?: string; force?: boolean; quiet?: boolean; json?: boolean }>();
-  if (o.size !== 'small' && o.size !== 'medium') throw new UserError(`--size must be small or medium (got '${o.size}')`, { exitCode: 2 });
+  if (!(SAMPLE_SIZES as readonly string[]).includes(o.size)) throw new UserError(`--size must be small or medium (got '${o.size}')`, { exitCode: 2 });
   const bars = new Map<string, Progress>();
   const summary = await generateSample({
     out: o.out,
