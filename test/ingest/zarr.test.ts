@@ -120,8 +120,10 @@ describe('OME-Zarr 0.5 (zarr v3) written by zarrita', () => {
 describe('zarr from an https/http URL (FetchStore)', () => {
   let server: Server;
   let base = '';
+  const requests: string[] = [];
   beforeAll(async () => {
     server = createServer((req, res) => {
+      requests.push(req.url!);
       const file = path.join(Z, decodeURIComponent(new URL(req.url!, 'http://x').pathname));
       if (!file.startsWith(Z) || !existsSync(file) || !statSync(file).isFile()) { res.statusCode = 404; res.end(); return; }
       createReadStream(file).pipe(res);
@@ -138,6 +140,13 @@ describe('zarr from an https/http URL (FetchStore)', () => {
     expect(item!.source.path).toBe(`${base}/ome-u8.zarr`);
     expect(item!.extra?.sha256Covers).toMatch(/metadata/);
     await expectVolume(item!.volume, (z, y, x) => v8(2 * z, 2 * y, 2 * x));
+  });
+
+  it('reading plane by plane fetches each chunk once (chunk rows are kept while they fit)', async () => {
+    const [item] = await discover(`${base}/ome-u8.zarr`, { scroll: 'remote' });
+    requests.length = 0;
+    await expectVolume(item!.volume, v8, 1); // 6 planes, chunks 4x8x8 over 6x20x24: 2x3x3 = 18 chunks
+    expect(requests.filter((r) => /\/0\/\d+\.\d+\.\d+$/.test(r)).length).toBe(18);
   });
 });
 

@@ -66,6 +66,9 @@ for (const name of ['blosc', 'lz4', 'zstd', 'gzip', 'zlib']) {
   }
 }
 
+/** Largest chunk-aligned block of planes kept in memory so thin slabs do not re-read chunks (see readSlab). */
+export const ZARR_BLOCK_CACHE_BYTES = 512 << 20;
+
 export interface OpenedZarr {
   volume: VolumeSource;
   format: 'zarr-v2' | 'zarr-v3' | 'ome-zarr';
@@ -210,6 +213,27 @@ export async function openZarr(location: string, opts: { level?: number; signal?
   if (url) extra.sha256Covers = 'metadata documents only (remote store)';
   const fill = arr.fillValue ?? 0;
   const reported = new Set<string>();
+  const plane = shape[1] * shape[2];
+  const planeBytes = plane * (dtype === 'uint16' ? 2 : 1);
+  const chunkZ = full.length >= 3 ? arr.chunks.at(-3)! : 1;
+  extra.chunkShape = arr.chunks;
+  let cached: { z0: number; z1: number; data: Voxels } | undefined;
+  const readRows = async (z0: number, z1: number, signal?: AbortSignal): Promise<Voxels> => {
+    const selection = [...lead.map(() => 0), ...(full.length === 2 ? [] : [zarr.slice(z0, z1)]), null, null];
+    let chunk: zarr.Chunk<zarr.DataType>;
+    try {
+      chunk = await zarr.get(arr, selection, signal ? { signal } : {});
+    } catch (err) {
+      wrapZarrError(location, err);
+    }
+    for (const key of store.missing) {
+      if (reported.has(key)) continue;
+      reported.add(key);
+      if (reported.size <= 20) warnings.push(`${location}: chunk ${key} is missing; read as fill value ${String(fill)}`);
+      else if (reported.size === 21) warnings.push(`${location}: more chunks missing (not all listed); read as fill value`);
+    }
+    return toRasterOrder(chunk as zarr.Chunk<'uint8' | 'uint16'>, [z1 - z0, shape[1], shape[2]]);
+  };
   const volume: VolumeSource = {
     shape,
     dtype,
@@ -218,20 +242,17 @@ export async function openZarr(location: string, opts: { level?: number; signal?
     ...(typeof extra.energyKeV === 'number' ? { energyKeV: extra.energyKeV as number } : {}),
     async readSlab(z0, z1, signal) {
       assertSlabRange(shape, z0, z1, location);
-      const selection = [...lead.map(() => 0), ...(full.length === 2 ? [] : [zarr.slice(z0, z1)]), null, null];
-      let chunk: zarr.Chunk<zarr.DataType>;
-      try {
-        chunk = await zarr.get(arr, selection, signal ? { signal } : {});
-      } catch (err) {
-        wrapZarrError(location, err);
+      if (cached && z0 >= cached.z0 && z1 <= cached.z1) return cached.data.subarray((z0 - cached.z0) * plane, (z1 - cached.z0) * plane);
+      // Slabs thinner than a chunk would fetch and decode the same chunks again for every slab: read whole chunk
+      // rows (z-aligned) while they fit the cache budget, and serve the following slabs from memory.
+      const a0 = Math.floor(z0 / chunkZ) * chunkZ, a1 = Math.min(shape[0], Math.ceil(z1 / chunkZ) * chunkZ);
+      if ((a0 !== z0 || a1 !== z1) && (a1 - a0) * planeBytes <= ZARR_BLOCK_CACHE_BYTES) {
+        cached = undefined;
+        const data = await readRows(a0, a1, signal);
+        cached = { z0: a0, z1: a1, data };
+        return data.subarray((z0 - a0) * plane, (z1 - a0) * plane);
       }
-      for (const key of store.missing) {
-        if (reported.has(key)) continue;
-        reported.add(key);
-        if (reported.size <= 20) warnings.push(`${location}: chunk ${key} is missing; read as fill value ${String(fill)}`);
-        else if (reported.size === 21) warnings.push(`${location}: more chunks missing (not all listed); read as fill value`);
-      }
-      return toRasterOrder(chunk as zarr.Chunk<'uint8' | 'uint16'>, [z1 - z0, shape[1], shape[2]]);
+      return readRows(z0, z1, signal);
     },
   };
   volume.sampleValues = (count) => samplePlanes(volume, count);
