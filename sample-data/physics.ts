@@ -5,19 +5,22 @@
  * - One long papyrus sheet rolled as a squashed, warped spiral (spiral.ts): several windings whose radius wobbles
  *   with angle and height, so neighbouring windings come close and in places touch (the air gap closes; they never
  *   pass through each other). The sheet is 2–3 voxels thick (thickness varies slowly along it).
- * - Partial volume: each voxel holds the fraction of a 1-voxel box that lies inside the sheet (anti-aliased faces).
+ * - Partial volume: each voxel holds the fraction of a 1-voxel box that lies inside the sheet (anti-aliased faces);
+ *   where two windings touch, each voxel belongs to the nearer one.
  * - Two fibre layers: the recto half has horizontal fibres (texture long along the sheet, fine along z), the verso
- *   half vertical fibres (long along z, fine along the sheet); ± a few % of the density. Carbonised density also
- *   varies slowly (±8%) along the sheet.
+ *   half vertical fibres (long along z, fine along the sheet); ±4–6% of the density. Carbonised density also
+ *   varies slowly (±4%) along the sheet.
  * - Carbon ink on the recto (the face toward the scroll centre): letters written in sheet coordinates (u along the
- *   sheet from its outer end, z), ~1 voxel thick (the top 0.8 voxel of the sheet plus a 0.3-voxel film on it), adding
- *   `inkContrast` (≈9–13% of papyrus at scan A's energy, a few % once blurred) and a granular texture, and damping
- *   the fibre texture under it. At scan B's higher energy the ink/papyrus contrast is 35–50% of scan A's.
+ *   sheet from its outer end, z), ~1 voxel thick (the top 1.0 voxel of the sheet plus a 0.2-voxel film on it), adding
+ *   `inkContrast` (24–30% of papyrus at scan A's energy before the scanner; after blur and partial volume ≈5% of the
+ *   papyrus–air contrast at layer 32) with its own grain, and damping the fibre texture under it. At scan B's higher
+ *   energy the ink/papyrus contrast is 35–50% of scan A's.
  * SCANNER (applied to the object voxel grid)
- * - Blur: Gaussian point-spread, σ ≈ 0.6–0.75 voxel (3-D).
- * - Cupping (beam hardening): the reconstructed value sags toward the rotation axis by 5–15%.
+ * - Blur: Gaussian point-spread, σ ≈ 0.55–0.7 voxel (3-D).
+ * - Cupping (beam hardening): the reconstructed value sags toward the rotation axis by 8–15%.
  * - Ring artefacts: concentric rings about the rotation axis (miscalibrated detector pixels), a few % each.
- * - Noise: shot noise (Gaussian approximation of Poisson, std ∝ sqrt(signal)) + Gaussian electronic noise.
+ * - Noise: shot noise (Gaussian approximation of Poisson, std ∝ sqrt(signal)) + Gaussian electronic noise, together
+ *   ≈4–6% of papyrus per voxel.
  * Scan B images the same object at half resolution (each B voxel averages 2x2x2 object samples on its own rotated
  * grid, then its own blur), another energy, other noise; its pose is a rotation about z plus a shift.
  *
