@@ -190,10 +190,18 @@ async function writeItem(
   return writer.appendRecord(
     meta,
     async (writeSlab) => {
+      // Read the next slab while the current one is windowed, downsampled, compressed and written.
+      const read = (z: number) => {
+        const p = volume.readSlab(z, Math.min(depth, z + step), signal);
+        p.catch(() => {}); // a failure surfaces when awaited; do not let an abandoned prefetch go unhandled
+        return p;
+      };
+      let pending = read(0);
       for (let z = 0; z < depth; z += step) {
         signal?.throwIfAborted();
         const z1 = Math.min(depth, z + step);
-        const values = await volume.readSlab(z, z1, signal);
+        const values = await pending;
+        if (z1 < depth) pending = read(z1);
         const expected = (z1 - z) * plane;
         const okType = volume.dtype === 'uint16' ? values instanceof Uint16Array : values instanceof Uint8Array;
         if (values.length !== expected || !okType) {

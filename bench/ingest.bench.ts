@@ -1,0 +1,160 @@
+/**
+ * Ingest throughput (MB/s of source data) and peak RSS: a 512 MiB uint16 TIFF slice stack, a 512 MiB uint16 zarr v3
+ * volume, and (unless --quick) a 2 GiB uint16 stack, whose peak RSS must stay under 1 GiB. Each ingest runs in a
+ * child process (this file with `--child`) so its peak RSS is its own: discover → window → slabs → zarr + pyramid.
+ *
+ *   npm run bench -- --only ingest --json
+ *   node --import tsx bench/ingest.bench.ts --child SOURCE CORPUS     # one ingest, prints JSON
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, open, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import FileSystemStore from '@zarrita/storage/fs';
+import * as zarr from 'zarrita';
+import type { BenchOptions, Emit } from '../src/cli/commands/bench.js';
+
+export const name = 'ingest';
+export const description = 'ingest MB/s and peak RSS: 512 MiB uint16 TIFF stack, 512 MiB zarr, 2 GiB TIFF stack';
+
+const thisFile = fileURLToPath(import.meta.url);
+
+/** A CT-like slice: a bright disc (the scroll) with texture and noise on a dark background. */
+function fillSlice(out: Uint16Array, side: number, z: number, seed: { s: number }): void {
+  const c = side / 2;
+  const r2 = (side * 0.42) ** 2;
+  for (let y = 0, i = 0; y < side; y++) {
+    const dy = (y - c) ** 2;
+    for (let x = 0; x < side; x++, i++) {
+      seed.s = (Math.imul(seed.s, 1664525) + 1013904223) >>> 0;
+      const noise = (seed.s >>> 20) - 2048; // ±2048
+      const inside = (x - c) ** 2 + dy < r2;
+      const layer = inside ? 9000 * (1 + Math.sin((Math.sqrt((x - c) ** 2 + dy) + z * 0.05) * 0.7)) : 0;
+      out[i] = Math.max(0, Math.min(65535, 3000 + layer + noise));
+    }
+  }
+}
+
+/** Minimal uncompressed little-endian TIFF, one strip, 16-bit grey. */
+function tiffHeader(width: number, height: number): Buffer {
+  const entries: Array<[number, number, number, number]> = [
+    [256, 4, 1, width],
+    [257, 4, 1, height],
+    [258, 3, 1, 16],
+    [259, 3, 1, 1],
+    [262, 3, 1, 1],
+    [273, 4, 1, 0], // strip offset, filled below
+    [277, 3, 1, 1],
+    [278, 4, 1, height],
+    [279, 4, 1, width * height * 2],
+    [339, 3, 1, 1],
+  ];
+  const ifdSize = 2 + entries.length * 12 + 4;
+  const dataOffset = 8 + ifdSize + ((8 + ifdSize) % 2);
+  const buf = Buffer.alloc(dataOffset);
+  buf.write('II', 0, 'latin1');
+  buf.writeUInt16LE(42, 2);
+  buf.writeUInt32LE(8, 4);
+  buf.writeUInt16LE(entries.length, 8);
+  entries.forEach(([tag, type, count, value], k) => {
+    const o = 10 + k * 12;
+    buf.writeUInt16LE(tag, o);
+    buf.writeUInt16LE(type, o + 2);
+    buf.writeUInt32LE(count, o + 4);
+    if (tag === 273) value = dataOffset;
+    if (type === 3) buf.writeUInt16LE(value, o + 8);
+    else buf.writeUInt32LE(value, o + 8);
+  });
+  buf.writeUInt32LE(0, 10 + entries.length * 12);
+  return buf;
+}
+
+export async function writeTiffStack(dir: string, slices: number, side: number): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const slice = new Uint16Array(side * side);
+  const header = tiffHeader(side, side);
+  const seed = { s: 7 };
+  for (let z = 0; z < slices; z++) {
+    fillSlice(slice, side, z, seed);
+    const f = await open(path.join(dir, `${String(z).padStart(5, '0')}.tif`), 'w');
+    await f.write(header);
+    await f.write(new Uint8Array(slice.buffer));
+    await f.close();
+  }
+}
+
+export async function writeZarrVolume(dir: string, depth: number, side: number): Promise<void> {
+  const store = new FileSystemStore(dir);
+  const arr = await zarr.create(zarr.root(store), {
+    shape: [depth, side, side],
+    chunkShape: [64, 128, 128],
+    dtype: 'uint16',
+    codecs: [
+      { name: 'bytes', configuration: { endian: 'little' } },
+      { name: 'zstd', configuration: { level: 1, checksum: false } },
+    ],
+    fillValue: 0,
+  });
+  const seed = { s: 11 };
+  const slab = new Uint16Array(64 * side * side);
+  for (let z = 0; z < depth; z += 64) {
+    const n = Math.min(64, depth - z);
+    for (let k = 0; k < n; k++) fillSlice(slab.subarray(k * side * side, (k + 1) * side * side), side, z + k, seed);
+    await zarr.set(arr, [zarr.slice(z, z + n), null, null], { data: slab.subarray(0, n * side * side), shape: [n, side, side], stride: [side * side, side, 1] });
+  }
+}
+
+interface ChildResult {
+  seconds: number;
+  sourceBytes: number;
+  maxRssMiB: number;
+  records: number;
+}
+
+async function ingestInChild(source: string, corpusDir: string): Promise<ChildResult> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', thisFile, '--child', source, corpusDir], {
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as ChildResult;
+}
+
+/** Child: one ingest, then its wall time and peak RSS as JSON. */
+async function childMain(source: string, corpusDir: string): Promise<void> {
+  const { Corpus } = await import('../src/corpus/index.js');
+  const { ingestPath } = await import('../src/ingest/ingest.js');
+  const corpus = await Corpus.open(corpusDir, { create: true });
+  const t = performance.now();
+  const records = await ingestPath(corpus, source, { quiet: true, scroll: 'bench' });
+  const seconds = (performance.now() - t) / 1000;
+  const sourceBytes = records.reduce((s, r) => s + r.shape[0] * r.shape[1] * r.shape[2] * 2, 0);
+  const result: ChildResult = { seconds, sourceBytes, maxRssMiB: process.resourceUsage().maxRSS / 1024, records: records.length };
+  console.log(JSON.stringify(result));
+}
+
+export async function run(emit: Emit, { quick, tmpDir }: BenchOptions): Promise<void> {
+  const side = 1024;
+  const cases: Array<{ label: string; make: (dir: string) => Promise<void>; mib: number }> = [
+    { label: 'tiff stack', mib: quick ? 64 : 512, make: (d) => writeTiffStack(d, (quick ? 64 : 512) / 2, side) },
+    { label: 'zarr v3', mib: quick ? 32 : 512, make: (d) => writeZarrVolume(d, (quick ? 32 : 512) / 2, side) },
+  ];
+  if (!quick) cases.push({ label: 'tiff stack', mib: 2048, make: (d) => writeTiffStack(d, 1024, side) });
+  for (const c of cases) {
+    const src = path.join(tmpDir, `src-${c.mib}-${c.label.replace(/\W/g, '')}`);
+    const corpusDir = path.join(tmpDir, `corpus-${c.mib}`);
+    await c.make(src);
+    const r = await ingestInChild(src, corpusDir);
+    const what = `${c.label} ${c.mib} MiB uint16`;
+    emit(`${what}: throughput`, r.sourceBytes / 1e6 / r.seconds, 'MB/s');
+    emit(`${what}: time`, r.seconds, 's');
+    emit(`${what}: peak RSS`, r.maxRssMiB, 'MiB');
+    if (c.mib >= 2048) emit(`${what}: peak RSS < 1 GiB`, r.maxRssMiB < 1024 ? 'yes' : 'no');
+    await rm(src, { recursive: true, force: true });
+    await rm(corpusDir, { recursive: true, force: true });
+  }
+  emit('note', 'timings on shared CPUs are noisy');
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === thisFile && process.argv[2] === '--child') {
+  await childMain(process.argv[3]!, process.argv[4]!);
+}
