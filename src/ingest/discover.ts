@@ -80,10 +80,11 @@ async function discoverItems(location: string, opts: DiscoverOptions & { maxDim:
   // a file
   if (opts.as === 'segment') throw new UserError(`${abs}: --as segment needs a segment folder (with layers/)`);
   const kind = await sniffFile(abs);
+  const scroll = opts.scroll ?? (await volpkgAncestorName(abs)) ?? stem(path.dirname(abs));
   if (opts.as === 'text' || (!opts.as && kind === 'text' && /\.txt$/i.test(abs))) {
     const { volume, extra } = await openText(abs);
     return [{
-      name: stem(abs), scroll: opts.scroll ?? stem(path.dirname(abs)), modality: 'text', volume,
+      name: stem(abs), scroll, modality: 'text', volume,
       source: { path: abs, sha256: await sha256File(abs, opts.signal), format: 'text' }, extra,
     }];
   }
@@ -92,7 +93,6 @@ async function discoverItems(location: string, opts: DiscoverOptions & { maxDim:
   if (labelKind && (kind === 'png' || kind === 'tiff')) {
     const volume = binarize(await openLabelImage(abs));
     const segment = stem(abs).replace(/_(inklabels|mask)$/i, '');
-    const scroll = opts.scroll ?? stem(path.dirname(abs));
     return [{
       name: `${segment}/${labelKind === 'mask' ? 'mask' : 'inklabels'}`, scroll, modality: labelKind, volume,
       source: { path: abs, sha256: await sha256File(abs, opts.signal), format: kind }, group: `${scroll}/${segment}`, extra: { segment },

@@ -108,6 +108,9 @@ describe('volpkg', () => {
     expect(items[0]!.scroll).toBe('PHerc-test');
     const all = await discover(path.join(pkg, 'paths'), {});
     expect(all[0]!.scroll).toBe('PHerc-test');
+    const [labels] = await discover(path.join(pkg, 'paths', SEG, `${SEG}_inklabels.png`), {});
+    expect(labels!.scroll).toBe('PHerc-test');
+    expect(labels!.group).toBe(`PHerc-test/${SEG}`);
   });
 
   it('a path that escapes the folder (symlink to ../..) is refused', async () => {
