@@ -85,6 +85,9 @@ async function main(): Promise<void> {
     });
   }
 
+  // For diagnostics and the benchmark (bench/viewer.bench.ts): the live panels.
+  (window as unknown as { __aunn: unknown }).__aunn = { volumePanel: volume, store };
+
   await show(store.state.tab && TABS.includes(store.state.tab) ? store.state.tab : 'volume');
   await volume?.ready;
   setStatus(`${records.length} records · wheel: slice · ctrl+wheel: zoom · drag: pan · click: move crosshair · double-click: fit`);

@@ -14,7 +14,7 @@ import { readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RecordMeta } from '../../corpus/types.js';
-import type { CorpusView } from './corpus-view.js';
+import type { CorpusView, Region } from './corpus-view.js';
 import { HttpError, baseHeaders, intParam, rangeParam, readJsonBody, sendBytes, sendJson } from './http-util.js';
 import type { JobRunner } from './jobs.js';
 import { ForbiddenPath, LIMITS, confinedAbsolute, confinedPath } from './security.js';
@@ -126,6 +126,16 @@ export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: Serv
   throw new HttpError(404, `no API route ${method} ${url.pathname}`);
 }
 
+/**
+ * Read a region for a client that may hang up. The signal is checked before the read but not handed to the
+ * corpus: aborting src/corpus/store.ts's chunk queue mid-read leaves rejected chunk tasks nobody awaits (an
+ * unhandled rejection that kills the process). A slice read is short; finishing it is cheaper than that.
+ */
+async function readUnlessGone(corpus: CorpusView, rec: RecordMeta, region: Region, level: number, signal: AbortSignal): Promise<Uint8Array> {
+  signal.throwIfAborted();
+  return corpus.readRegion(rec, region, level);
+}
+
 async function sendSlice(corpus: CorpusView, rec: RecordMeta, url: URL, res: ServerResponse, signal: AbortSignal): Promise<void> {
   const level = levelOf(url, rec);
   const [Z, Y, X] = corpus.levelShape(rec, level);
@@ -146,7 +156,7 @@ async function sendSlice(corpus: CorpusView, rec: RecordMeta, url: URL, res: Ser
     shape = [Z, Y];
   } else throw new HttpError(400, `axis must be z, y or x, got '${axis}'`);
   if (shape[0] * shape[1] > LIMITS.slicePixels) throw new HttpError(413, `slice of ${shape.join('x')} is too large at level ${level}; ask for a coarser level`);
-  const data = await corpus.readRegion(rec, { z: [...region.z], y: [...region.y], x: [...region.x] }, level, signal);
+  const data = await readUnlessGone(corpus, rec, { z: [...region.z], y: [...region.y], x: [...region.x] }, level, signal);
   sendBytes(res, data, { 'X-Shape': shape.join(','), 'X-Level': level, 'X-Level-Shape': [Z, Y, X].join(','), 'Access-Control-Expose-Headers': 'X-Shape' });
 }
 
@@ -158,7 +168,7 @@ async function sendRegion(corpus: CorpusView, rec: RecordMeta, url: URL, res: Se
   const x = rangeParam(url, 'x', X);
   const voxels = (z[1] - z[0]) * (y[1] - y[0]) * (x[1] - x[0]);
   if (voxels > LIMITS.regionVoxels) throw new HttpError(413, `region of ${voxels} voxels is over the ${LIMITS.regionVoxels} limit; choose a smaller box or a coarser level`);
-  const data = await corpus.readRegion(rec, { z, y, x }, level, signal);
+  const data = await readUnlessGone(corpus, rec, { z, y, x }, level, signal);
   sendBytes(res, data, { 'X-Shape': [z[1] - z[0], y[1] - y[0], x[1] - x[0]].join(','), 'X-Level': level, 'X-Level-Shape': [Z, Y, X].join(',') });
 }
 
