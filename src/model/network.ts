@@ -119,10 +119,69 @@ function denseRelu(x: tf.Tensor2D, W: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
   return tf.fused.matMul({ a: x, b: W as tf.Tensor2D, bias: b, activation: 'relu' }) as tf.Tensor2D;
 }
 
-function logits(cfg: Pick<ModelConfig, 'depth'>, t: Tensors, x: tf.Tensor2D): tf.Tensor2D {
+/** The normalised last hidden layer: what the output head reads. */
+function features(cfg: Pick<ModelConfig, 'depth'>, t: Tensors, x: tf.Tensor2D): tf.Tensor2D {
   let h = denseRelu(x, t['in.W'], t['in.b']);
   for (let i = 1; i < cfg.depth; i++) h = tf.add(h, denseRelu(rmsNorm(h).y, t[`block${i}.W`], t[`block${i}.b`])) as tf.Tensor2D;
-  return tf.fused.matMul({ a: rmsNorm(h).y, b: t['out.W'] as tf.Tensor2D, bias: t['out.b'] }) as tf.Tensor2D;
+  return rmsNorm(h).y;
+}
+
+function logits(cfg: Pick<ModelConfig, 'depth'>, t: Tensors, x: tf.Tensor2D): tf.Tensor2D {
+  return tf.fused.matMul({ a: features(cfg, t, x), b: t['out.W'] as tf.Tensor2D, bias: t['out.b'] }) as tf.Tensor2D;
+}
+
+/**
+ * The local delta rule on the output layer only (no backprop through the trunk): for inputs x with targets
+ * `labels`, out.W -= lr · featuresᵀ(p − t)/n and out.b -= lr · mean(p − t), repeated `steps` times, in place on
+ * `params`. Returns the mean cross-entropy before the first update.
+ */
+export function deltaRuleOutput(
+  cfg: Pick<ModelConfig, 'encoding' | 'depth'>,
+  layout: ParamLayout,
+  params: Float32Array,
+  x: Float32Array,
+  labels: Uint8Array,
+  n: number,
+  lr: number,
+  steps: number,
+  labelSigma = 0,
+): number {
+  const d = inputDim(cfg.encoding);
+  const eW = layout.entries.find((e) => e.name === 'out.W')!;
+  const eb = layout.entries.find((e) => e.name === 'out.b')!;
+  const t = upload(layout, params);
+  let first = NaN;
+  try {
+    const feats = tf.tidy(() => features(cfg, t, tf.tensor2d(x.subarray(0, n * d), [n, d])));
+    const featsT = tf.transpose(feats);
+    const lab = tf.tensor1d(Int32Array.from(labels.subarray(0, n)), 'int32');
+    const target = labelSigma > 0 ? tf.gather(gaussianTargets(labelSigma), lab) : tf.cast(tf.oneHot(lab, OUTPUTS), 'float32');
+    let W = t['out.W'];
+    let b = t['out.b'];
+    for (let s = 0; s < steps; s++) {
+      const [nW, nb, loss] = tf.tidy(() => {
+        const lg = tf.add(tf.matMul(feats, W as tf.Tensor2D), b);
+        const logp = tf.logSoftmax(lg);
+        const err = tf.sub(tf.exp(logp), target);
+        const loss = tf.div(tf.neg(tf.sum(tf.mul(target, logp))), n);
+        return [tf.sub(W, tf.mul(tf.matMul(featsT as tf.Tensor2D, err), lr / n)), tf.sub(b, tf.mul(tf.mean(err, 0), lr)), loss];
+      });
+      if (s === 0) first = loss.dataSync()[0];
+      loss.dispose();
+      if (W !== t['out.W']) W.dispose();
+      if (b !== t['out.b']) b.dispose();
+      W = nW;
+      b = nb;
+    }
+    params.set(W.dataSync() as Float32Array, eW.offset);
+    params.set(b.dataSync() as Float32Array, eb.offset);
+    for (const v of [feats, featsT, lab, target]) v.dispose();
+    if (W !== t['out.W']) W.dispose();
+    if (b !== t['out.b']) b.dispose();
+  } finally {
+    for (const v of Object.values(t)) v.dispose();
+  }
+  return first;
 }
 
 export interface BatchPrediction {
