@@ -39,6 +39,15 @@ describe('TIFF written by python tifffile and Pillow', () => {
     await expectVolume(await openTiffPages(path.join(T, 'bigtiff8.tif')), v8);
   });
 
+  it('a folder of multi-page files stacks their pages in order', async () => {
+    const dir = tempDir();
+    copyFileSync(path.join(T, 'multipage16-be.tif'), path.join(dir, 'part1.tif'));
+    copyFileSync(path.join(T, 'stack16-deflate', '00003.tif'), path.join(dir, 'part2.tif'));
+    const [item] = await discover(dir, {});
+    expect(item!.volume.shape).toEqual([4, 20, 24]);
+    await expectVolume(item!.volume, v16, 3);
+  });
+
   it('reads only the planes asked for (a slab from the middle)', async () => {
     const be = await openTiffPages(path.join(T, 'multipage16-be.tif'));
     const slab = await be.readSlab(1, 2);

@@ -20,22 +20,35 @@ function allocate(dtype: 'uint8' | 'uint16', n: number): Voxels {
   return dtype === 'uint16' ? new Uint16Array(n) : new Uint8Array(n);
 }
 
-/** Opens a stack of TIFF files in the given order (plane z = files[z]); every file's first page is one plane. */
+/**
+ * Opens a stack of TIFF files in the given order: the planes are the pages of files[0], then of files[1], ... (one
+ * page per file for slice stacks). Every page of every file must share size and dtype.
+ */
 export async function openTiffStack(files: string[], signal?: AbortSignal): Promise<VolumeSource> {
   if (files.length === 0) throw new Error('openTiffStack: no files');
   let first: TiffPage | undefined;
-  for (const file of files) {
+  /** firstPlane[i] = z of files[i]'s first page; firstPlane[files.length] = depth. */
+  const firstPlane = new Float64Array(files.length + 1);
+  for (const [i, file] of files.entries()) {
     signal?.throwIfAborted();
-    const tiff = await TiffFile.open(file, { firstPageOnly: true });
+    const tiff = await TiffFile.open(file);
     await tiff.close();
-    const page = tiff.pages[0]!;
-    if (!first) first = page;
-    else if (page.width !== first.width || page.height !== first.height || page.dtype !== first.dtype) {
-      throw new UserError(`${file}: slice is ${describe(page)}, but ${files[0]} is ${describe(first)}: slices of one stack must share size and dtype`);
+    for (const [p, page] of tiff.pages.entries()) {
+      if (!first) first = page;
+      else if (page.width !== first.width || page.height !== first.height || page.dtype !== first.dtype) {
+        const where = p > 0 ? `${file} page ${p}` : file;
+        throw new UserError(`${where}: slice is ${describe(page)}, but ${files[0]} is ${describe(first)}: slices of one stack must share size and dtype`);
+      }
     }
+    firstPlane[i + 1] = firstPlane[i]! + tiff.pages.length;
   }
-  const shape: Shape3 = [files.length, first!.height, first!.width];
+  const shape: Shape3 = [firstPlane[files.length]!, first!.height, first!.width];
   const dtype = first!.dtype;
+  const fileOf = (z: number): number => {
+    let lo = 0, hi = files.length - 1;
+    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (firstPlane[mid]! <= z) lo = mid; else hi = mid - 1; }
+    return lo;
+  };
   const volume: VolumeSource = {
     shape,
     dtype,
@@ -44,15 +57,19 @@ export async function openTiffStack(files: string[], signal?: AbortSignal): Prom
       assertSlabRange(shape, z0, z1, 'TIFF stack');
       const plane = shape[1] * shape[2];
       const out = allocate(dtype, (z1 - z0) * plane);
-      for (let z = z0; z < z1; z++) {
+      let z = z0;
+      while (z < z1) {
         slabSignal?.throwIfAborted();
-        const tiff = await TiffFile.open(files[z]!, { firstPageOnly: true });
+        const f = fileOf(z);
+        const tiff = await TiffFile.open(files[f]!, { firstPageOnly: firstPlane[f + 1]! - firstPlane[f]! === 1 });
         try {
-          const page = tiff.pages[0]!;
-          if (page.width !== shape[2] || page.height !== shape[1] || page.dtype !== dtype) {
-            throw new UserError(`${files[z]}: slice changed since the stack was opened (now ${describe(page)})`);
+          for (; z < z1 && z < firstPlane[f + 1]!; z++) {
+            const page = tiff.pages[z - firstPlane[f]!];
+            if (!page || page.width !== shape[2] || page.height !== shape[1] || page.dtype !== dtype) {
+              throw new UserError(`${files[f]}: changed since the stack was opened`);
+            }
+            out.set(await tiff.readPage(z - firstPlane[f]!, slabSignal), (z - z0) * plane);
           }
-          out.set(await tiff.readPage(0, slabSignal), (z - z0) * plane);
         } finally {
           await tiff.close();
         }
