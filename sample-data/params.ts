@@ -169,7 +169,7 @@ export function scrollParams(seed: number, size: SampleSize, trainLength = 600_0
       strokeWidth: letterHeight * rng.uniform(0.15, 0.18),
       lineSpacing,
       letterGap,
-      columnWidth: Math.round(letterHeight * rng.uniform(16, 19)),
+      columnWidth: Math.round(letterHeight * rng.uniform(17, 20)),
       columnGap: Math.round(letterHeight * rng.uniform(2.0, 2.6)),
       topMargin: Math.round(rng.uniform(5, 8)),
       segmentColumns: b.cols,
