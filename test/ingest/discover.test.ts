@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, renameSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { cpSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encode as encodePng } from 'fast-png';
@@ -46,6 +46,19 @@ describe('segments', () => {
     const [layers] = await discover(dir, { as: 'segment', scroll: 's' });
     expect(layers!.extra?.mesh).toEqual({ format: 'tifxyz', folder: '.', scale: [0.05, 0.05] });
     expect(Object.keys(layers!.attachments!).sort()).toEqual(['tifxyz.json', 'x.tif', 'y.tif', 'z.tif']);
+  });
+
+  it('a fragment (surface_volume/, inklabels.png, mask.png, no mesh)', async () => {
+    const dir = path.join(tempDir(), 'Frag1');
+    cpSync(path.join(FIXTURES, 'segment', SEG), dir, { recursive: true });
+    renameSync(path.join(dir, 'layers'), path.join(dir, 'surface_volume'));
+    renameSync(path.join(dir, `${SEG}_inklabels.png`), path.join(dir, 'inklabels.png'));
+    renameSync(path.join(dir, `${SEG}_mask.png`), path.join(dir, 'mask.png'));
+    rmSync(path.join(dir, `${SEG}.obj`));
+    const items = await discover(dir, {});
+    expect(items.map((i) => `${i.scroll}/${i.name}`)).toEqual(['Frag1/Frag1/layers', 'Frag1/Frag1/inklabels', 'Frag1/Frag1/mask']);
+    expect(items[0]!.attachments).toBeUndefined();
+    await expectVolume(items[1]!.volume, inkAt, 1);
   });
 
   it('a lone ink-label PNG (fast-png encoder, 16-bit) joins its segment group by name', async () => {
