@@ -1,5 +1,126 @@
-// Placeholder until the command is built; replaced by its owner.
+/**
+ * `aunn ink --corpus DIR --segment S [--model DIR] [--source observed|model] [--train-labels GROUP,...] [--out DIR]`:
+ * the ink probability of a segment on its flattened grid, read from the layers (observed, or the AUNN's
+ * reconstruction) by the ink readout. The readout is loaded from beside the model (or from the corpus), or trained on
+ * the labelled segments when there is none (or with --retrain / --train-labels). Writes the probability into the
+ * corpus as a derived 'ink' record of the segment, plus PNG and TIFF exports; with --truth, scores it like the field.
+ *
+ *   aunn ink --corpus corpus --segment sample-s2/20260105140200 --out exports/ink
+ *   aunn ink --corpus corpus --segment sample-s1/20260104140100 --truth sample/truth/inklabels.png --json
+ */
+import path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { Corpus } from '../../corpus/index.js';
+import { evaluateInk, type InkScore } from '../../model/ink/metrics.js';
+import { readGrayImage } from '../../model/ink/load.js';
+import { ensureReadout, exportInkImages, predictInk, type LayerSource } from '../../model/ink/pipeline.js';
+import { labelledPixels } from '../../model/ink/segment.js';
 import { UserError } from '../errors.js';
-export async function run(_argv: string[]): Promise<void> {
-  throw new UserError('this command is not built yet');
+import { progress } from '../progress.js';
+
+function positive(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const cmd = new Command('aunn ink')
+    .description('predict the ink of a segment with the ink readout (trained on the labelled segments)')
+    .requiredOption('--corpus <dir>', 'corpus folder')
+    .requiredOption('--segment <name>', 'segment: its group (scroll/segment), layers record name, or segment id')
+    .option('--model <dir>', 'AUNN model folder (the readout is kept beside it; needed for --source model)')
+    .option('--source <kind>', 'layers to read: observed | model (the AUNN reconstruction)', 'observed')
+    .option('--train-labels <groups>', 'train the readout on these labelled segments (comma-separated groups)')
+    .option('--retrain', 'train the readout again even when one is saved')
+    .option('--seconds <s>', 'training time limit', positive, 90)
+    .option('--steps <n>', 'training step limit', positive, 2000)
+    .option('--seed <n>', 'training seed', positive, 1)
+    .option('--out <dir>', 'folder for the PNG/TIFF exports (default <corpus>/exports/ink)')
+    .option('--truth <png>', 'full ink labels of this segment: print F0.5, precision, recall, AUC')
+    .option('--no-write', 'do not write the prediction into the corpus')
+    .option('--quiet', 'no progress output')
+    .option('--json', 'print the summary as JSON')
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} });
+  try {
+    cmd.parse(argv, { from: 'user' });
+  } catch (err) {
+    throw new UserError(`aunn ink: ${(err as Error).message.replace(/^error: /, '')}`, { cause: err });
+  }
+  const o = cmd.opts<{
+    corpus: string; segment: string; model?: string; source: string; trainLabels?: string; retrain?: boolean;
+    seconds: number; steps: number; seed: number; out?: string; truth?: string; write: boolean; quiet?: boolean; json?: boolean;
+  }>();
+  if (o.source !== 'observed' && o.source !== 'model') throw new UserError(`--source must be observed or model, not '${o.source}'`);
+  const source = o.source as LayerSource;
+  if (source === 'model' && !o.model) throw new UserError('--source model needs --model DIR');
+  const controller = new AbortController();
+  const onSigint = () => controller.abort(new UserError('interrupted'));
+  process.once('SIGINT', onSigint);
+  const say = (line: string) => {
+    if (!o.quiet && !o.json) process.stderr.write(`${line}\n`);
+  };
+  try {
+    const corpus = await Corpus.open(o.corpus);
+    const t0 = performance.now();
+    let bar: ReturnType<typeof progress> | undefined;
+    const ensured = await ensureReadout(corpus, {
+      modelDir: o.model,
+      source,
+      trainGroups: o.trainLabels?.split(',').map((s) => s.trim()).filter(Boolean),
+      retrain: o.retrain,
+      maxSeconds: o.seconds,
+      maxSteps: Math.round(o.steps),
+      seed: Math.round(o.seed),
+      signal: controller.signal,
+      onStage: (s) => say(s),
+      onProgress: (step, total, info) => {
+        bar ??= progress('ink readout', total, { unit: 'steps', quiet: o.quiet || o.json });
+        bar.set(step, { loss: info.loss, val: info.valLoss ?? NaN });
+      },
+    });
+    bar?.done();
+    const trainSeconds = (performance.now() - t0) / 1000;
+    if (ensured.trained) say(`readout trained in ${trainSeconds.toFixed(1)} s (${ensured.trained.steps} steps, best at ${ensured.trained.bestStep}, layers ${ensured.readout.band.from}..${ensured.readout.band.to}) → ${ensured.file}`);
+    else say(`readout loaded from ${ensured.file}`);
+    const t1 = performance.now();
+    const result = await predictInk(corpus, o.segment, ensured.readout, { source, modelDir: o.model, signal: controller.signal, write: o.write });
+    const seg = result.loaded.segment;
+    const segId = String(result.loaded.layersRecord.extra?.segment ?? path.basename(seg.name));
+    const outDir = path.resolve(o.out ?? path.join(corpus.dir, 'exports', 'ink'));
+    const files = await exportInkImages(result.prob, seg, outDir, segId, ensured.readout.threshold);
+    let score: InkScore | undefined;
+    if (o.truth) {
+      const truth = await readGrayImage(o.truth, seg);
+      // threshold from this segment's labelled region when it has one, else the readout's own (chosen on its labels)
+      const labelled = labelledPixels(seg);
+      const hasLabels = labelled.some((v) => v !== 0);
+      score = evaluateInk(result.prob, truth, labelled, { sheetMask: seg.sheetMask, labels: seg.labels, threshold: hasLabels ? undefined : ensured.readout.threshold });
+    }
+    const summary = {
+      segment: seg.name,
+      source,
+      readout: ensured.file,
+      trained: ensured.trained ? { seconds: trainSeconds, steps: ensured.trained.steps, bestStep: ensured.trained.bestStep, band: ensured.readout.band } : undefined,
+      threshold: ensured.readout.threshold,
+      record: result.record?.name,
+      psnr: result.psnr,
+      predictSeconds: (performance.now() - t1) / 1000,
+      files,
+      score,
+    };
+    if (o.json) console.log(JSON.stringify(summary));
+    else {
+      console.log(`ink ${seg.name} (${source} layers) → ${summary.record ?? '(not written)'}`);
+      if (result.psnr !== undefined) console.log(`  model reconstruction vs observed layers: PSNR ${result.psnr.toFixed(2)} dB`);
+      for (const f of files) console.log(`  ${f}`);
+      if (score) console.log(`  F0.5 ${score.f05.toFixed(3)}  precision ${score.precision.toFixed(3)}  recall ${score.recall.toFixed(3)}  AUC ${score.auc.toFixed(3)}  threshold ${score.threshold.toFixed(3)} (unlabelled pixels: ${score.pixels})`);
+    }
+  } catch (err) {
+    if (controller.signal.aborted) throw new UserError('aunn ink: interrupted; nothing was written to the corpus', { cause: err });
+    throw err;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
 }
