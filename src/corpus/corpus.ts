@@ -127,12 +127,14 @@ export class Corpus {
     if (opts.addressBits !== undefined && opts.addressBits !== manifest.addressBits) {
       throw new UserError(`${abs}: the corpus has ${manifest.addressBits} address bits, not ${opts.addressBits} (fixed when it was created)`);
     }
-    const release = await tryLock(abs);
-    if (release) {
-      try {
-        await removeLeftovers(abs, manifest);
-      } finally {
-        await release();
+    if ((await findLeftovers(abs, manifest)).length) {
+      const release = await tryLock(abs);
+      if (release) {
+        try {
+          await removeLeftovers(abs, await readManifest(abs));
+        } finally {
+          await release();
+        }
       }
     }
     return new Corpus(abs, manifest);
@@ -185,7 +187,16 @@ export class Corpus {
         );
       }
     });
-    return readBox(this.#store, rec.array, level, region, signal);
+    try {
+      return await readBox(this.#store, rec.array, level, region, signal);
+    } catch (err) {
+      // Another process may have replaced this prediction since our manifest was read: follow the record once.
+      const fresh = await readManifest(this.dir).catch(() => undefined);
+      const now = fresh?.records[rec.id];
+      if (!fresh || !now || now.name !== rec.name || now.array === rec.array) throw err;
+      this.#manifest = fresh;
+      return readBox(this.#store, now.array, level, region, signal);
+    }
   }
 
   readRecord(rec: RecordMeta, level = 0, signal?: AbortSignal): Promise<Uint8Array> {
@@ -448,18 +459,24 @@ function checkAttachmentName(name: string, recordName: string): void {
  * the manifest does not name. Only call with the lock held.
  */
 async function removeLeftovers(dir: string, manifest: Manifest): Promise<void> {
-  const top = await readdir(dir).catch(() => [] as string[]);
-  for (const name of top) {
-    if (name.startsWith(MANIFEST_TEMP_PREFIX) || name.startsWith(`${LOCK_FILE}.stale-`)) await removeTree(path.join(dir, name));
+  for (const leftover of await findLeftovers(dir, manifest)) await removeTree(leftover);
+}
+
+/** Paths of what an interrupted writer left (see removeLeftovers); the lock file itself is not one. */
+async function findLeftovers(dir: string, manifest: Manifest): Promise<string[]> {
+  const found: string[] = [];
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (name.startsWith(MANIFEST_TEMP_PREFIX) || name.startsWith(`${LOCK_FILE}.stale-`)) found.push(path.join(dir, name));
   }
   const recordsDir = path.join(dir, DATA_DIR, RECORDS_GROUP);
   const named = new Set(manifest.records.map((r) => path.relative(RECORDS_GROUP, r.array)));
   for (const name of await readdir(recordsDir).catch(() => [] as string[])) {
-    if (name !== 'zarr.json' && !named.has(name)) await removeTree(path.join(recordsDir, name));
+    if (name !== 'zarr.json' && !named.has(name)) found.push(path.join(recordsDir, name));
   }
   const attachmentsDir = path.join(dir, ATTACHMENTS_DIR);
   const ids = new Set(manifest.records.map((r) => String(r.id)));
   for (const name of await readdir(attachmentsDir).catch(() => [] as string[])) {
-    if (!ids.has(name)) await removeTree(path.join(attachmentsDir, name));
+    if (!ids.has(name)) found.push(path.join(attachmentsDir, name));
   }
+  return found;
 }

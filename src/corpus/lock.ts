@@ -16,11 +16,20 @@ const EMPTY_LOCK_STALE_MS = 10_000;
 
 export type Release = () => Promise<void>;
 
-/** Take the lock or throw `UserError("corpus DIR is locked by pid N (another aunn process is writing)")`. */
-export async function acquireLock(dir: string): Promise<Release> {
-  const result = await lockOnce(dir);
-  if (typeof result === 'function') return result;
-  throw new UserError(`corpus ${dir} is locked by pid ${result.pid ?? '?'} (another aunn process is writing)`);
+/**
+ * Take the lock or throw `UserError("corpus DIR is locked by pid N (another aunn process is writing)")`. Waits up to
+ * `waitMs` first, so a reader's brief cleanup (Corpus.open) does not fail a writer that starts at the same moment.
+ */
+export async function acquireLock(dir: string, waitMs = 1500): Promise<Release> {
+  const until = Date.now() + waitMs;
+  for (let delay = 25; ; delay = Math.min(250, delay * 2)) {
+    const result = await lockOnce(dir);
+    if (typeof result === 'function') return result;
+    if (Date.now() + delay > until) {
+      throw new UserError(`corpus ${dir} is locked by pid ${result.pid ?? '?'} (another aunn process is writing)`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
 }
 
 /** Take the lock if no live process holds it; undefined otherwise. */
