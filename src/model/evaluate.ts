@@ -1,0 +1,87 @@
+/**
+ * Baselines the AUNN is measured against on held-out voxels, and a sample corpus for the benches.
+ *  - `interpolationBaseline`: every held-out voxel predicted by linear interpolation from its observed face
+ *    neighbours (the mean of the ±1 neighbours along each axis longer than 1 that are not held out) — trilinear
+ *    interpolation at a missing grid point. The baseline the model must beat on missing voxels.
+ *  - `meanBaseline`: the mean of the observed voxels.
+ *
+ *   const b = await interpolationBaseline(corpus, records, 0.05);   // { psnr, perRecord }
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RecordMeta } from '../corpus/types.js';
+import { addressAt, isHeldOut } from './addressing.js';
+import { psnr, type CorpusLike } from './data.js';
+
+export interface BaselineResult {
+  /** PSNR of the mean per-record MSE (records weigh equally, as in the trainer's held-out set). */
+  psnr: number;
+  perRecord: Record<string, number>;
+  heldOutVoxels: number;
+}
+
+export async function interpolationBaseline(corpus: CorpusLike, records: RecordMeta[], heldOutFraction: number): Promise<BaselineResult> {
+  const perRecord: Record<string, number> = {};
+  let mseSum = 0;
+  let total = 0;
+  for (const rec of records) {
+    const data = await corpus.readRecord(rec, 0);
+    const [nz, ny, nx] = rec.shape;
+    const held = new Uint8Array(data.length);
+    let i = 0;
+    for (let z = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++) held[i++] = isHeldOut(addressAt(rec, z, y, x), heldOutFraction) ? 1 : 0;
+    let sse = 0;
+    let n = 0;
+    const strides = [ny * nx, nx, 1];
+    const dims = [nz, ny, nx];
+    for (let z = 0; z < nz; z++)
+      for (let y = 0; y < ny; y++)
+        for (let x = 0; x < nx; x++) {
+          const k = (z * ny + y) * nx + x;
+          if (!held[k]) continue;
+          const c = [z, y, x];
+          let s = 0;
+          let m = 0;
+          for (let a = 0; a < 3; a++) {
+            if (dims[a] < 2) continue;
+            for (const d of [-1, 1]) {
+              const q = c[a] + d;
+              if (q < 0 || q >= dims[a]) continue;
+              const kk = k + d * strides[a];
+              if (held[kk]) continue;
+              s += data[kk];
+              m++;
+            }
+          }
+          const pred = m ? s / m : 128;
+          sse += (pred - data[k]) ** 2;
+          n++;
+        }
+    if (n === 0) continue;
+    perRecord[rec.name] = psnr(sse, n);
+    mseSum += sse / n;
+    total += n;
+  }
+  const nrec = Object.keys(perRecord).length;
+  return { psnr: psnr(mseSum, nrec), perRecord, heldOutVoxels: total };
+}
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Generates the sample scroll (seed, size small) and ingests it into a corpus under dir (for the benches). */
+export function makeSampleCorpus(dir: string, seeds: number[] = [1]): string {
+  const corpusDir = path.join(dir, 'corpus');
+  if (existsSync(path.join(corpusDir, 'manifest.json'))) return corpusDir;
+  for (const seed of seeds) {
+    const out = path.join(dir, `sample-${seed}`);
+    const run = (args: string[]) => {
+      const r = spawnSync(process.execPath, [path.join(root, 'bin/aunn.js'), ...args], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`aunn ${args.join(' ')} failed: ${r.stderr.slice(-2000)}`);
+    };
+    run(['sample', '--out', out, '--seed', String(seed), '--quiet']);
+    run(['ingest', path.join(out, `sample-s${seed}.volpkg`), '--corpus', corpusDir]);
+  }
+  return corpusDir;
+}
