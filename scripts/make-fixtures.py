@@ -73,6 +73,8 @@ def tiffs():
     tifffile.imwrite(fresh('tiff', 'tiled16.tif'), v16((2, 36, 40)), tile=(16, 16), compression='zlib', photometric='minisblack')
     # BigTIFF, 8-bit, 2 pages
     tifffile.imwrite(fresh('tiff', 'bigtiff8.tif'), v8((2, 20, 24)), bigtiff=True, photometric='minisblack')
+    # 20 pages (more than the reader keeps strip tables for), deflate, 2 rows per strip
+    tifffile.imwrite(fresh('tiff', 'pages20-u8.tif'), v8((20, 6, 5)), compression='zlib', rowsperstrip=2, photometric='minisblack')
     # float32: an unsupported dtype
     tifffile.imwrite(fresh('tiff', 'float32.tif'), np.ones((4, 5), dtype=np.float32))
 

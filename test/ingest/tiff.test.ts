@@ -39,6 +39,12 @@ describe('TIFF written by python tifffile and Pillow', () => {
     await expectVolume(await openTiffPages(path.join(T, 'bigtiff8.tif')), v8);
   });
 
+  it('reads a 20-page file (pages past the 16th reread their strip tables)', async () => {
+    const pages = await openTiffPages(path.join(T, 'pages20-u8.tif'));
+    expect(pages.shape).toEqual([20, 6, 5]);
+    await expectVolume(pages, v8, 7);
+  });
+
   it('a folder of multi-page files stacks their pages in order', async () => {
     const dir = tempDir();
     copyFileSync(path.join(T, 'multipage16-be.tif'), path.join(dir, 'part1.tif'));

@@ -29,11 +29,17 @@ export interface TiffPage {
   rowsPerStrip: number;
   tileWidth?: number;
   tileHeight?: number;
-  /** Strip or tile offsets and byte counts. */
+  /** Strip or tile offsets and byte counts (emptied for pages past the first few; reread from ifdOffset). */
   offsets: number[];
   byteCounts: number[];
   dtype: SourceDtype;
+  /** Where this page's directory starts, and the file's layout, to reread the chunk tables when needed. */
+  ifdOffset: number;
+  bigTiff: boolean;
 }
+
+/** Pages whose strip/tile tables stay in memory; later pages reread theirs (a many-page file stays small). */
+const KEPT_CHUNK_TABLES = 16;
 
 const TIFF_MAGIC = new Set(['II*\0', 'MM\0*', 'II+\0', 'MM\0+']);
 
@@ -77,6 +83,7 @@ export class TiffFile {
         if (seen.has(ifdOffset) || pages.length >= MAX_PAGES) throw new UserError(`${file}: corrupt TIFF (the directory chain loops)`);
         seen.add(ifdOffset);
         const { page, next } = await readDirectory(reader, ifdOffset, littleEndian, big, pages.length);
+        if (pages.length >= KEPT_CHUNK_TABLES) { page.offsets = []; page.byteCounts = []; }
         pages.push(page);
         if (opts.firstPageOnly) break;
         ifdOffset = next;
@@ -98,8 +105,12 @@ export class TiffFile {
   /** Decodes page `index` to samples in raster order (y, x); multi-sample pixels keep their first sample. */
   async readPage(index: number, signal?: AbortSignal): Promise<Voxels> {
     signal?.throwIfAborted();
-    const page = this.pages[index];
+    let page = this.pages[index];
     if (!page) throw new RangeError(`${this.file}: no page ${index} (has ${this.pages.length})`);
+    if (page.offsets.length === 0) {
+      const direct = new ByteReader(this.file, this.handle, this.size);
+      page = (await readDirectory(direct, page.ifdOffset, this.littleEndian, page.bigTiff, index)).page;
+    }
     const reader = await this.pageReader(page);
     const bytesPerSample = page.bitsPerSample / 8;
     const samples = page.planarConfig === 2 ? 1 : page.samplesPerPixel;
@@ -204,10 +215,10 @@ async function readDirectory(reader: ByteReader, offset: number, le: boolean, bi
     tags.set(tag, list);
   }
   const next = big ? Number(block.getBigUint64(count * entryBytes, le)) : block.getUint32(count * entryBytes, le);
-  return { page: validatePage(file, index, tags, reader.size), next };
+  return { page: validatePage(file, index, tags, reader.size, offset, big), next };
 }
 
-function validatePage(file: string, index: number, tags: Map<number, number[]>, fileSize: number): TiffPage {
+function validatePage(file: string, index: number, tags: Map<number, number[]>, fileSize: number, ifdOffset: number, bigTiff: boolean): TiffPage {
   const one = (tag: number, fallback?: number): number => {
     const v = tags.get(tag)?.[0] ?? fallback;
     if (v === undefined) throw new UserError(`${file}: corrupt TIFF (page ${index} lacks tag ${tag})`);
@@ -237,7 +248,7 @@ function validatePage(file: string, index: number, tags: Map<number, number[]>, 
   const page: TiffPage = {
     width, height, bitsPerSample, samplesPerPixel, sampleFormat, compression,
     predictor: one(317, 1), planarConfig: one(284, 1), rowsPerStrip: Math.min(one(278, height), height),
-    offsets, byteCounts, dtype: bitsPerSample === 16 ? 'uint16' : 'uint8',
+    offsets, byteCounts, dtype: bitsPerSample === 16 ? 'uint16' : 'uint8', ifdOffset, bigTiff,
     ...(tiled ? { tileWidth, tileHeight } : {}),
   };
   if (page.predictor !== 1 && page.predictor !== 2) throw new UserError(`${file}: unsupported TIFF predictor ${page.predictor}`);
