@@ -80,7 +80,9 @@ export class SegmentPanel {
     this.layers = [this.layersRecord, ...others].map((r) => layerFor(r, this.store.state.layers?.[r.name])).sort((a, b) => order(a) - order(b));
     const [depth, H, W] = this.layersRecord.levelShapes[0]!;
     this.layer = Math.min(this.layer, depth - 1);
-    const um = voxelSizeAt(this.layersRecord, 0);
+    // Layers sampled along the mesh are one scan voxel apart: without their own voxel size, use the scan's.
+    const scan = this.records.find((r) => r.scroll === this.layersRecord!.scroll && r.modality === 'scan' && r.voxelSizeUm);
+    const um = this.layersRecord.voxelSizeUm || !scan ? voxelSizeAt(this.layersRecord, 0) : scan.voxelSizeUm!;
     this.view.setGrid(H, W, [um[1], um[2]]);
     const savedView = this.store.state.views?.segment;
     if (savedView) this.view.setView(savedView);

@@ -142,7 +142,7 @@ export class VolumePanel {
   private cursorChanged(axes: Set<Axis>): void {
     this.store.update({ cursor: [...this.cursor] });
     void this.loadSlices(axes);
-    if ((this.store.state.volume3d?.source ?? 'level') === 'crosshair') void this.load3d();
+    if ((this.store.state.volume3d?.source ?? 'level') === 'crosshair') this.load3dSoon();
   }
 
   /** Fetch the slices of the visible layers along `axes` (all by default); a newer request cancels an older one. */
@@ -250,8 +250,21 @@ export class VolumePanel {
     );
   }
 
+  private load3dTimer?: ReturnType<typeof setTimeout>;
+  private meshText?: string;
+  /** Reload the 3-D box once the crosshair stops moving (wheel slicing must not refetch 2 MiB per step). */
+  private load3dSoon(): void {
+    clearTimeout(this.load3dTimer);
+    this.load3dTimer = setTimeout(() => void this.load3d(), 350);
+  }
+
+  private load3dController?: AbortController;
+
   /** Load the 3-D view's volume: the finest level that fits MAX_3D_SIDE, or a box around the crosshair. */
   async load3d(): Promise<void> {
+    this.load3dController?.abort();
+    const controller = new AbortController();
+    this.load3dController = controller;
     const s = this.volume3dState();
     const base = this.layers[0]!;
     this.volume.setStyle({ mode: s.mode, density: s.density, window: base.window, colormap: base.colormap });
@@ -264,16 +277,21 @@ export class VolumePanel {
           const start = Math.max(0, Math.min(n - side, c - (side >> 1)));
           return [start, start + side] as [number, number];
         });
-        vol = await this.api.region(this.base.id, this.level, { z: box[0]!, y: box[1]!, x: box[2]! });
+        vol = await this.api.region(this.base.id, this.level, { z: box[0]!, y: box[1]!, x: box[2]! }, controller.signal);
       } else {
-        vol = await this.api.region(this.base.id, pickLevel(this.base.levelShapes, MAX_3D_SIDE));
+        vol = await this.api.region(this.base.id, pickLevel(this.base.levelShapes, MAX_3D_SIDE), undefined, controller.signal);
       }
+      if (controller.signal.aborted) return;
       this.volume.setVolume(vol, voxelSizeAt(this.base, vol.level)[2]);
       if (s.camera) this.volume.setCamera(s.camera);
+      // The mesh: fetched once, parsed once (VolumeView keeps it), moved with the box.
       const seg = this.records.find((r) => r.scroll === this.base.scroll && r.modality === 'segment-layers');
-      if (seg) this.volume.setMesh(await this.api.attachmentText(seg.id, 'mesh.obj'), vol.level);
+      if (seg) {
+        this.meshText ??= (await this.api.attachmentText(seg.id, 'mesh.obj')) ?? '';
+        this.volume.setMesh(this.meshText || undefined, vol.level);
+      }
     } catch (e) {
-      this.onStatus(`3D failed: ${(e as Error).message}`);
+      if (!controller.signal.aborted) this.onStatus(`3D failed: ${(e as Error).message}`);
     }
   }
 

@@ -34,6 +34,7 @@ export class VolumeView {
   private box?: THREE.Mesh<THREE.BoxGeometry, THREE.ShaderMaterial>;
   private texture?: THREE.Data3DTexture;
   private meshGroup?: THREE.Group;
+  private meshSource?: string;
   private volume?: Volume;
   private pending = false;
   private umPerVoxel = 1;
@@ -63,9 +64,18 @@ export class VolumeView {
 
   /** Replace the volume (a region or a whole pyramid level). `umPerVoxel` sizes the scale bar. */
   setVolume(volume: Volume, umPerVoxel = 1): void {
+    const sameShape = this.volume && this.box && this.texture && this.volume.shape.every((n, i) => n === volume.shape[i]);
     this.volume = volume;
     this.umPerVoxel = umPerVoxel;
     const [Z, Y, X] = volume.shape;
+    this.container.dataset.volume = volume.shape.join('x');
+    if (sameShape) {
+      // Same box (e.g. the crosshair moved): swap the texels, keep the material and its compiled program.
+      this.texture!.image.data = volume.data;
+      this.texture!.needsUpdate = true;
+      this.requestRender();
+      return;
+    }
     this.texture?.dispose();
     this.texture = new THREE.Data3DTexture(volume.data, X, Y, Z);
     this.texture.format = THREE.RedFormat;
@@ -92,7 +102,6 @@ export class VolumeView {
     this.scene.add(this.box);
     this.applyStyle();
     this.resetCamera();
-    this.container.dataset.volume = volume.shape.join('x');
   }
 
   setStyle(style: Partial<VolumeStyle>): void {
@@ -102,28 +111,33 @@ export class VolumeView {
 
   /** Draw an OBJ mesh given in level-0 voxel coordinates (x y z) of the scan: scaled by 2^-level, shifted by the region offset. */
   setMesh(objText: string | undefined, level = 0): void {
-    if (this.meshGroup) {
-      this.scene.remove(this.meshGroup);
+    if (!objText || !this.volume) {
+      if (this.meshGroup) this.scene.remove(this.meshGroup);
       this.meshGroup = undefined;
+      this.meshSource = undefined;
+      return this.requestRender();
     }
-    if (!objText || !this.volume) return this.requestRender();
-    const group = new OBJLoader().parse(objText);
-    const s = 1 / 2 ** level;
+    if (objText !== this.meshSource || !this.meshGroup) {
+      // Parse once (a dense mesh takes a while); later calls only move and scale it.
+      if (this.meshGroup) this.scene.remove(this.meshGroup);
+      const group = new OBJLoader().parse(objText);
+      // A coarse mesh reads best as a wireframe; a dense one (thousands of faces) as a faint surface.
+      group.traverse((o) => {
+        if ((o as THREE.Mesh).isMesh) {
+          const m = o as THREE.Mesh;
+          const faces = (m.geometry.getAttribute('position')?.count ?? 0) / 3;
+          const dense = faces > 4000;
+          m.material = new THREE.MeshBasicMaterial({ color: 0x33ddff, wireframe: !dense, transparent: true, opacity: dense ? 0.18 : 0.6, depthTest: false, depthWrite: false, side: THREE.DoubleSide });
+          m.renderOrder = 10;
+        }
+      });
+      this.meshGroup = group;
+      this.meshSource = objText;
+      this.scene.add(group);
+    }
     const [oz, oy, ox] = this.volume.offset;
-    // A coarse mesh reads best as a wireframe; a dense one (thousands of faces) as a faint surface.
-    group.traverse((o) => {
-      if ((o as THREE.Mesh).isMesh) {
-        const m = o as THREE.Mesh;
-        const faces = (m.geometry.getAttribute('position')?.count ?? 0) / 3;
-        const dense = faces > 4000;
-        m.material = new THREE.MeshBasicMaterial({ color: 0x33ddff, wireframe: !dense, transparent: true, opacity: dense ? 0.18 : 0.6, depthTest: false, depthWrite: false, side: THREE.DoubleSide });
-        m.renderOrder = 10;
-      }
-    });
-    group.scale.setScalar(s);
-    group.position.set(-ox, -oy, -oz);
-    this.meshGroup = group;
-    this.scene.add(group);
+    this.meshGroup.scale.setScalar(1 / 2 ** level);
+    this.meshGroup.position.set(-ox, -oy, -oz);
     this.requestRender();
   }
 
