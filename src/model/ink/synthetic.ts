@@ -24,6 +24,8 @@ export interface SyntheticOptions {
   labelledFraction?: number;
   /** Which way ink changes the density (+1 brighter, -1 darker). */
   inkSign?: number;
+  /** Layer of the strongest ink effect, relative to the surface (default 0). */
+  inkOffset?: number;
 }
 
 export function syntheticSegment(opts: SyntheticOptions = {}): { segment: InkSegment; truth: Uint8Array } {
@@ -68,7 +70,7 @@ export function syntheticSegment(opts: SyntheticOptions = {}): { segment: InkSeg
   for (let d = 0; d < depth; d++) {
     // sheet profile: dense at the surface, fading over ~5 layers
     const profile = Math.exp(-(((d - surface + 1) / 4) ** 2));
-    const inkWeight = Math.exp(-(((d - surface) / 1.5) ** 2));
+    const inkWeight = Math.exp(-(((d - surface - (opts.inkOffset ?? 0)) / 1.5) ** 2));
     for (let y = 0; y < H; y++) {
       for (let x = 0; x < W; x++) {
         const i = y * W + x;
