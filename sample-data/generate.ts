@@ -302,7 +302,7 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
           segmentText: segText,
           segmentStartU: plan.segmentStart,
           surfaceDepthVoxels: SURFACE_DEPTH,
-          cnrLayer32: round3(cnr.cnr),
+          cnrLayer32: cnr.cnr,
           // Ink's mean effect at layer 32 as a fraction of the papyrus-air contrast (after blur and partial volume).
           inkEffectLayer32: round3((cnr.meanInk - cnr.meanSheet) / (UINT16_GAIN * (1 - AIR))),
           physics: describePhysics(params),

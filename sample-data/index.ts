@@ -4,7 +4,9 @@
  *   import { generateSample } from '../sample-data/index.js';
  *   const s = await generateSample({ out: '/tmp/sample', seed: 1, size: 'small' });
  *   s.segment.dir, s.scanA.dir, s.scanB.affineToScanA, s.truth
+ *   const t = await ensureSample({ out: '.aunn/sample-s1', seed: 1 });   // generates only when missing
  */
+export { ensureSample, readSample } from './ensure.js';
 export { generateSample, LABELLED_FRACTION, type SampleOptions, type SampleSummary } from './generate.js';
 export { SAMPLE_SIZES, scrollParams, type SampleSize, type ScrollParams } from './params.js';
 export { inkContrastToNoise, type InkContrast } from './measure.js';

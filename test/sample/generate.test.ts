@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as zarr from 'zarrita';
 import FileSystemStore from '@zarrita/storage/fs';
-import { generateSample, inkContrastToNoise, type SampleSummary } from '../../sample-data/index.js';
+import { ensureSample, generateSample, inkContrastToNoise, readSample, type SampleSummary } from '../../sample-data/index.js';
 import { trilinear } from '../../sample-data/segment.js';
 import { AIR, UINT16_GAIN, UINT16_OFFSET } from '../../sample-data/physics.js';
 import { GREEK_ALPHABET, loadSblgnt } from '../../src/lm-conditioning/greek-text.js';
@@ -259,6 +259,20 @@ describe('truth text and letters', () => {
       expect(train.slice(meta.textStart, meta.textStart + written.length)).toBe(written);
       for (let i = 0; i + 40 <= written.length; i += 40) expect(heldOut.includes(written.slice(i, i + 40))).toBe(false);
     }
+  });
+});
+
+describe('first use', () => {
+  it('readSample rebuilds the summary from the files; ensureSample reuses a matching sample untouched', async () => {
+    const back = await readSample(s1.out);
+    expect({ ...back, seconds: 0 }).toEqual({ ...s1, seconds: 0 });
+    const before = await hashTree(s1.out);
+    const t0 = performance.now();
+    const same = await ensureSample({ out: s1.out, seed: 1 });
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(same.segment).toEqual(s1.segment);
+    expect([...(await hashTree(s1.out)).entries()]).toEqual([...before.entries()]);
+    expect(await readSample(path.join(tmp, 'nothing-here'))).toBeUndefined();
   });
 });
 
