@@ -106,8 +106,10 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
   const plan = planText(params, train, minLength, nz);
   const world: World = { params, sheet, nz, ink: renderInk(plan, maxLength, nz, 2), ...makeFields(params, maxLength, nz) };
 
+  const createdOut = !outStat;
   await mkdir(out, { recursive: true });
   const tmp = await mkdtemp(path.join(out, '.aunn-sample-'));
+  let finished = false;
   try {
     const ids = { a: stampId(seed, 0), b: stampId(seed, 26), seg: stampId(seed, 50) };
     const volpkg = path.join(tmp, `${scroll}.volpkg`);
@@ -325,6 +327,7 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
       await rename(path.join(tmp, t), path.join(out, t));
     }
     const bytes = (await Promise.all(targets.map((t) => duBytes(path.join(out, t))))).reduce((a, c) => a + c, 0);
+    finished = true;
     return {
       out,
       scroll,
@@ -355,6 +358,8 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
     };
   } finally {
     await rm(tmp, { recursive: true, force: true });
+    // Cancelled or failed in a folder we made: leave nothing behind.
+    if (!finished && createdOut && (await readdir(out).catch(() => ['?'])).length === 0) await rm(out, { recursive: true, force: true });
   }
 }
 

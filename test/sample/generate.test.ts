@@ -287,6 +287,14 @@ describe('bad input', () => {
     expect((await readdir(s1.out)).sort()).toEqual(['previews', 'sample-s1.volpkg', 'truth']);
   });
 
+  it('stops when aborted and leaves no folder behind', async () => {
+    const out = path.join(tmp, 'aborted');
+    const ctl = new AbortController();
+    const run = generateSample({ out, seed: 3, size: 'tiny', signal: ctl.signal, onProgress: (e) => e.stage === 'scan A' && e.done === 5 && ctl.abort() });
+    await expect(run).rejects.toThrow(/abort/i);
+    await expect(stat(out)).rejects.toThrow();
+  });
+
   it.each([
     [{ seed: -1 }, /--seed/],
     [{ seed: 1.5 }, /--seed/],
