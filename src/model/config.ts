@@ -60,6 +60,8 @@ export interface TrainConfig {
   threads: number;
   checkpointEverySeconds: number;
   evalEverySeconds: number;
+  /** Also evaluate every this many steps of a run (0 = by time only). */
+  evalEverySteps: number;
   seed: number;
 }
 
@@ -110,6 +112,7 @@ export const DEFAULT_CONFIG: ModelConfig = {
     threads: 2,
     checkpointEverySeconds: 120,
     evalEverySeconds: 10,
+    evalEverySteps: 0,
     seed: 1,
   },
 };

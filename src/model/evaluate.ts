@@ -72,15 +72,15 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 /** Generates the sample scroll (seed, size small) and ingests it into a corpus under dir (for the benches). */
 export function makeSampleCorpus(dir: string, seeds: number[] = [1]): string {
-  const corpusDir = path.join(dir, 'corpus');
+  const corpusDir = path.join(dir, `corpus-${seeds.join('-')}`);
   if (existsSync(path.join(corpusDir, 'manifest.json'))) return corpusDir;
+  const run = (args: string[]) => {
+    const r = spawnSync(process.execPath, [path.join(root, 'bin/aunn.js'), ...args], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`aunn ${args.join(' ')} failed: ${r.stderr.slice(-2000)}`);
+  };
   for (const seed of seeds) {
     const out = path.join(dir, `sample-${seed}`);
-    const run = (args: string[]) => {
-      const r = spawnSync(process.execPath, [path.join(root, 'bin/aunn.js'), ...args], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`aunn ${args.join(' ')} failed: ${r.stderr.slice(-2000)}`);
-    };
-    run(['sample', '--out', out, '--seed', String(seed), '--quiet']);
+    if (!existsSync(out)) run(['sample', '--out', out, '--seed', String(seed), '--quiet']);
     run(['ingest', path.join(out, `sample-s${seed}.volpkg`), '--corpus', corpusDir]);
   }
   return corpusDir;

@@ -18,6 +18,8 @@ export interface WorkerInit {
   heldOutFraction: number;
   shared: { params: SharedArrayBuffer; m: SharedArrayBuffer; v: SharedArrayBuffer; grads: SharedArrayBuffer; ctrl: SharedArrayBuffer; stats: SharedArrayBuffer; sched: SharedArrayBuffer };
   evalSet: { addresses: Float64Array; labels: Uint8Array; record: Int32Array };
+  /** Record names that evalSet.record indexes. */
+  evalNames: string[];
   /** Leader only: checkpoint header template and where to write it. */
   header: Omit<CheckpointHeader, 'blobFloats' | 'blobSha256'>;
   checkpointFile: string;

@@ -72,7 +72,7 @@ async function main(init: WorkerInit): Promise<void> {
   const run = header.run;
   const opt = leader ? new AdamW(layout, t, { params, m: new Float32Array(init.shared.m), v: new Float32Array(init.shared.v) }) : undefined;
   const sum = leader ? new Float32Array(P) : undefined;
-  const names = init.set.records.map((r) => r.name);
+  const names = init.evalNames;
   let step = header.step;
   let samplesSeen = header.samplesSeen;
   const schedule = { ...header.schedule };
@@ -169,7 +169,7 @@ async function main(init: WorkerInit): Promise<void> {
       }
       const now = performance.now();
       const done = finished() || Atomics.load(ctrl, STOP_REQ) === 1;
-      if (!done && now - lastEval >= t.evalEverySeconds * 1000) {
+      if (!done && (now - lastEval >= t.evalEverySeconds * 1000 || (t.evalEverySteps > 0 && runSteps() % t.evalEverySteps === 0))) {
         heldOut = evalNow().psnr;
         history.push({ step, seconds: (elapsed0 + now - t0) / 1000, loss: emaLoss, heldOutPsnr: heldOut });
         lastEval = performance.now();

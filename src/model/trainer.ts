@@ -64,6 +64,9 @@ export interface TrainOptions {
   newVersion?: boolean;
   kind?: RunState['kind'];
   checkpointEverySeconds?: number;
+  /** Held-out evaluation cadence of this call (default: the config's). */
+  evalEverySeconds?: number;
+  evalEverySteps?: number;
   onProgress?: (p: TrainProgress) => void;
   onCheckpoint?: (step: number, file: string) => void;
   signal?: AbortSignal;
@@ -185,7 +188,14 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const threads = opts.threads ?? config.train.threads;
   const cfgRun: ModelConfig = {
     ...config,
-    train: { ...config.train, threads, schedule: header.run.schedule, checkpointEverySeconds: opts.checkpointEverySeconds ?? config.train.checkpointEverySeconds },
+    train: {
+      ...config.train,
+      threads,
+      schedule: header.run.schedule,
+      checkpointEverySeconds: opts.checkpointEverySeconds ?? config.train.checkpointEverySeconds,
+      evalEverySeconds: opts.evalEverySeconds ?? config.train.evalEverySeconds,
+      evalEverySteps: opts.evalEverySteps ?? config.train.evalEverySteps,
+    },
   };
   const file = versionPath(opts.modelDir, version);
 
@@ -203,8 +213,9 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     serialOf: (rec) => !isReplay.has(rec.name),
     signal: opts.signal,
   });
-  const sampler = new Sampler(set, config.train.heldOutFraction);
-  const evalSet = sampler.heldOut(Math.max(256, Math.floor(8192 / set.records.length)), mulberry32(config.train.seed ^ 0xe7a1));
+  // Held-out validation of what this run learns: the run's own records (replayed ones are scored by evaluate.ts).
+  const evalSource = replayRecs.length ? { records: set.records.filter((r) => !isReplay.has(r.name)) } : set;
+  const evalSet = new Sampler(evalSource, config.train.heldOutFraction).heldOut(Math.max(256, Math.floor(8192 / evalSource.records.length)), mulberry32(config.train.seed ^ 0xe7a1));
 
   const P = state.params.length;
   const sab = (floats: number, from?: Float32Array) => {
@@ -236,6 +247,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
         heldOutFraction: config.train.heldOutFraction,
         shared,
         evalSet,
+        evalNames: evalSource.records.map((r) => r.name),
         header: { ...header, config },
         checkpointFile: file,
       } satisfies WorkerInit,

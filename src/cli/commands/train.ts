@@ -8,7 +8,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { UserError } from '../errors.js';
 import { progress } from '../progress.js';
-import { trainModel, type TrainOptions } from '../../model/trainer.js';
+import { trainModel, type TrainOptions, type TrainResult } from '../../model/trainer.js';
 import type { DeepPartial, ModelConfig, ScheduleKind } from '../../model/config.js';
 
 export function positive(v: string): number {
@@ -40,7 +40,7 @@ export function parseArgs(cmd: Command, argv: string[]): Record<string, unknown>
 }
 
 /** Runs trainModel with a progress bar and Ctrl-C → checkpoint and stop; prints the summary. */
-export async function runTraining(label: string, opts: TrainOptions, json: boolean): Promise<void> {
+export async function runTraining(label: string, opts: TrainOptions, json: boolean, train: (o: TrainOptions) => Promise<TrainResult> = trainModel): Promise<void> {
   const ac = new AbortController();
   const onSigint = () => {
     process.stderr.write('\nstopping: writing a checkpoint (Ctrl-C again to quit at once)\n');
@@ -52,7 +52,7 @@ export async function runTraining(label: string, opts: TrainOptions, json: boole
   const total = byTime ? Math.round(opts.minutes! * 60) : (opts.steps ?? 0);
   const bar = progress(label, total || 1, { unit: byTime ? 's' : 'steps', quiet: json });
   try {
-    const r = await trainModel({
+    const r = await train({
       ...opts,
       signal: ac.signal,
       onProgress: (p) => {
