@@ -24,6 +24,6 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
     emit(`${size}.letters`, s.letters.total, 'letters');
     emit(`${size}.lettersUnlabelled`, s.letters.unlabelled, 'letters');
     emit(`${size}.cnrLayer32`, s.cnrLayer32, '');
-    emit(`${size}.heapMB`, process.memoryUsage().rss / 1e6, 'MB rss');
+    emit(`${size}.rssMB`, process.memoryUsage().rss / 1e6, 'MB');
   }
 }
