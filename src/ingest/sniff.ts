@@ -121,7 +121,7 @@ export function vesuviusVolumeMeta(meta: Record<string, unknown>): { voxelSizeUm
   const out: { voxelSizeUm?: [number, number, number]; energyKeV?: number } = {};
   const vs = meta.voxelsize ?? meta.voxelSize;
   if (typeof vs === 'number' && vs > 0) out.voxelSizeUm = [vs, vs, vs];
-  const energy = meta.energy ?? meta.energyKeV ?? meta.keV;
+  const energy = meta.energy ?? meta.energy_keV ?? meta.energyKeV ?? meta.keV;
   if (typeof energy === 'number' && energy > 0) out.energyKeV = energy;
   else if (typeof energy === 'string' && Number.parseFloat(energy) > 0) out.energyKeV = Number.parseFloat(energy);
   return out;
