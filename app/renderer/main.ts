@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   const show = async (tab: Tab) => {
     for (const t of TABS) {
       panel(t).classList.toggle('active', t === tab);
-      document.querySelector(`[data-tab="${t}"]`)!.classList.toggle('active', t === tab);
+      document.querySelector(`.tabs [data-tab="${t}"]`)!.classList.toggle('active', t === tab);
     }
     store.update({ tab });
     if (tab === 'segment' && !segment && records.length) segment = new SegmentPanel(panel('segment'), api, records, store, setStatus, saveShot);
@@ -63,9 +63,9 @@ async function main(): Promise<void> {
       dashboard ??= new Dashboard(panel('training'), api, saveShot, () => void checkNewRecords());
       await dashboard.refresh();
     }
-    document.body.dataset.tab = tab;
+    document.body.dataset.activeTab = tab;
   };
-  for (const t of TABS) document.querySelector<HTMLElement>(`[data-tab="${t}"]`)!.onclick = () => void show(t);
+  for (const t of TABS) document.querySelector<HTMLElement>(`.tabs [data-tab="${t}"]`)!.onclick = () => void show(t);
 
   if (window.aunn) {
     const native = document.querySelector('.native')!;

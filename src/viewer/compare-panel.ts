@@ -7,6 +7,7 @@
  *   await cmp.show();
  */
 import type { ApiClient, Plane } from './api.js';
+import { autoContrast } from './colormaps.js';
 import { h } from './dom.js';
 import type { Layer } from './layers.js';
 import { SliceView, type ViewTransform } from './slice-view.js';
@@ -16,10 +17,22 @@ import { voxelSizeAt } from './layers.js';
 type Kind = 'observed' | 'predicted' | 'residual' | 'uncertainty';
 const KINDS: Kind[] = ['observed', 'predicted', 'residual', 'uncertainty'];
 
+/** |a − b| on a's grid; b is resampled (nearest) when it is coarser (a prediction at a lower level). */
 export function residual(a: Plane, b: Plane): Plane {
-  const out = new Uint8Array(a.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = Math.abs(a.data[i]! - (b.data[i] ?? 0));
+  const out = new Uint8Array(a.rows * a.cols);
+  for (let r = 0; r < a.rows; r++) {
+    const br = Math.floor((r * b.rows) / a.rows);
+    for (let c = 0; c < a.cols; c++) {
+      const bc = Math.floor((c * b.cols) / a.cols);
+      out[r * a.cols + c] = Math.abs(a.data[r * a.cols + c]! - b.data[br * b.cols + bc]!);
+    }
+  }
   return { rows: a.rows, cols: a.cols, data: out };
+}
+
+/** Value of a plane at a grid pixel of a (rows × cols) grid, scaling when the plane is coarser. */
+function valueOn(p: Plane, rows: number, cols: number, row: number, col: number): number {
+  return p.data[Math.floor((row * p.rows) / rows) * p.cols + Math.floor((col * p.cols) / cols)]!;
 }
 
 export class ComparePanel {
@@ -61,7 +74,7 @@ export class ComparePanel {
           `z ${this.z} y ${row} x ${col} · ` +
             KINDS.map((k) => {
               const p = this.planes.get(k);
-              return `${k} ${p ? p.data[row * p.cols + col] : '–'}`;
+              return `${k} ${p ? valueOn(p, volume.shape[1], volume.shape[2], row, col) : '–'}`;
             }).join(' · '),
         );
       };
@@ -78,7 +91,8 @@ export class ComparePanel {
   }
 
   private layerOf(kind: 'observed' | 'predicted' | 'uncertainty'): Layer | undefined {
-    return this.volume.layers.find((l) => l.role === kind);
+    // the latest model's prediction when there are several
+    return [...this.volume.layers].reverse().find((l) => l.role === kind);
   }
 
   /** Load the four planes for the current z (skips work when nothing changed). */
@@ -89,14 +103,19 @@ export class ComparePanel {
     this.controller?.abort();
     const controller = new AbortController();
     this.controller = controller;
-    const get = (l?: Layer) => (l ? this.api.slice(l.record.id, 'z', Math.min(z, l.record.levelShapes[this.volume.level]![0] - 1), Math.min(this.volume.level, l.record.levels - 1), controller.signal) : Promise.resolve(undefined));
+    const get = (l?: Layer) => {
+      if (!l) return Promise.resolve(undefined);
+      const level = Math.min(this.volume.level, l.record.levels - 1);
+      const depth = l.record.levelShapes[level]![0];
+      return this.api.slice(l.record.id, 'z', Math.min(depth - 1, Math.floor((z * depth) / this.volume.shape[0])), level, controller.signal);
+    };
     try {
       const [obs, pred, unc] = await Promise.all([get(this.layerOf('observed')), get(this.layerOf('predicted')), get(this.layerOf('uncertainty'))]);
       if (controller.signal.aborted) return;
       this.planes = new Map();
       if (obs) this.planes.set('observed', obs);
       if (pred) this.planes.set('predicted', pred);
-      if (obs && pred && obs.data.length === pred.data.length) this.planes.set('residual', residual(obs, pred));
+      if (obs && pred) this.planes.set('residual', residual(obs, pred));
       if (unc) this.planes.set('uncertainty', unc);
       this.applyStyles();
     } catch (e) {
@@ -109,7 +128,8 @@ export class ComparePanel {
     for (const kind of KINDS) {
       const view = this.views.get(kind)!;
       const p = this.planes.get(kind);
-      const win: [number, number] = kind === 'residual' || kind === 'uncertainty' ? [0, Math.max(8, (obs?.window[1] ?? 255) - (obs?.window[0] ?? 0)) / 2] : (obs?.window ?? [0, 255]);
+      // Observed and predicted share the observed layer's window; residual and uncertainty get their own auto-contrast.
+      const win: [number, number] = kind === 'residual' || kind === 'uncertainty' ? (p ? [0, autoContrast(p.data, 0, 99)[1]] : [0, 255]) : (obs?.window ?? [0, 255]);
       const colormap = kind === 'residual' || kind === 'uncertainty' ? 'inferno' : (obs?.colormap ?? 'grey');
       view.setLayer(kind, p, { visible: Boolean(p), opacity: 1, colormap, window: win, threshold: 0 }, 0);
       if (kind === 'observed') {

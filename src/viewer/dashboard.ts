@@ -32,6 +32,8 @@ export class Dashboard {
   private stop?: () => void;
   private loss: [number, number][] = [];
   private psnr: [number, number][] = [];
+  private heldOut: [number, number][] = [];
+  private backend?: string;
   private logs: string[] = [];
   private readonly list = h('ul', { className: 'jobs' });
   private readonly bar = h('progress', { max: 100, value: 0, className: 'job-progress' });
@@ -86,6 +88,8 @@ export class Dashboard {
     this.selected = id;
     this.loss = [];
     this.psnr = [];
+    this.heldOut = [];
+    this.backend = undefined;
     this.logs = [];
     this.draw();
     let pending = false;
@@ -107,12 +111,18 @@ export class Dashboard {
       const p = e.progress;
       const x = p.info.step !== undefined ? Number(p.info.step) : p.percent;
       if (typeof p.info.loss === 'number') this.loss.push([x, p.info.loss]);
-      const psnr = p.info.psnr ?? p.info.heldOutPsnr ?? p.info.val_psnr;
-      if (typeof psnr === 'number') this.psnr.push([x, psnr]);
+      if (typeof p.info.psnr === 'number') this.psnr.push([x, p.info.psnr]);
+      const held = p.info['held-out'] ?? p.info.heldOutPsnr;
+      if (typeof held === 'number') this.heldOut.push([x, held]);
+      if (typeof p.info.backend === 'string') this.backend = p.info.backend;
       this.bar.value = p.percent;
       const rate = p.ratePerS !== undefined ? `${p.ratePerS.toFixed(1)} ${p.unit ?? ''}/s` : '';
-      this.stats.textContent = `${p.label}: ${p.percent.toFixed(1)}% · ${rate} · ETA ${fmtEta(p.etaS)}${p.info.backend ? ` · backend ${p.info.backend}` : ''}`;
+      const samples = p.info['samples/s'] !== undefined ? ` · ${p.info['samples/s']} samples/s` : '';
+      this.stats.textContent = `${p.label}: ${p.percent.toFixed(1)}% · ${rate}${samples} · ETA ${fmtEta(p.etaS)}${this.backend ? ` · backend ${this.backend}` : ''}`;
     } else if (e.type === 'log') {
+      // `aunn train` names its backend at the end: "... on wasm × 2 threads, ..."
+      const m = / on (\w+) × (\d+) threads?/.exec(e.line);
+      if (m) this.backend = `${m[1]} × ${m[2]}`;
       this.logs.push(e.line);
       if (this.logs.length > 400) this.logs.splice(0, this.logs.length - 400);
     } else {
@@ -125,7 +135,7 @@ export class Dashboard {
   private draw(): void {
     const series = (label: string, color: string, points: [number, number][]): Series[] => [{ label, color, points }];
     drawChart(this.lossCanvas, series('loss', '#ff9a3c', this.loss), { logY: true, title: 'training loss' });
-    drawChart(this.psnrCanvas, series('PSNR dB', '#4fd1ff', this.psnr), { title: 'held-out PSNR (dB)' });
+    drawChart(this.psnrCanvas, [...series('train', '#4fd1ff', this.psnr), ...series('held-out', '#b6ff6a', this.heldOut)], { title: 'PSNR (dB): train, held-out' });
     this.log.textContent = this.logs.slice(-40).join('\n');
   }
 

@@ -184,11 +184,13 @@ export class SliceView {
     this.requestRender();
   }
 
-  /** The data of layer `key` at (row, col), or undefined. */
+  /** The data of layer `key` at grid pixel (row, col) (a coarser plane, e.g. a prediction at level 1, is scaled), or undefined. */
   valueAt(key: string, row: number, col: number): number | undefined {
     const p = this.layers.get(key)?.plane;
-    if (!p || row < 0 || col < 0 || row >= p.rows || col >= p.cols) return undefined;
-    return p.data[row * p.cols + col];
+    if (!p || row < 0 || col < 0 || row >= this.rows || col >= this.cols) return undefined;
+    const r = Math.floor((row * p.rows) / this.rows);
+    const c = Math.floor((col * p.cols) / this.cols);
+    return p.data[r * p.cols + c];
   }
 
   planeOf(key: string): Plane | undefined {

@@ -127,7 +127,7 @@ describe.skipIf(!haveChromium)('the app on the sample scroll (sample → ingest 
   });
 
   it('shows the segment at layer 32 with the ink labels overlaid where they are', async () => {
-    await page.click('[data-tab="segment"]');
+    await page.click('.tabs [data-tab="segment"]');
     await page.waitForSelector('[data-view="segment"][data-loaded="true"]', { timeout: 30_000 });
     await page.waitForTimeout(300);
     expect(await page.inputValue('input.layer-slider')).toBe('32');

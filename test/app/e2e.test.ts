@@ -143,7 +143,7 @@ describe.skipIf(!haveChromium)('the app in headless chromium', () => {
   });
 
   it('shows the segment at layer 32 with the ink overlay where the labels are', async () => {
-    await page.click('[data-tab="segment"]');
+    await page.click('.tabs [data-tab="segment"]');
     await page.waitForSelector('[data-view="segment"][data-loaded="true"]', { timeout: 30_000 });
     await page.waitForTimeout(300);
     expect(await page.inputValue('input.layer-slider')).toBe('32');
@@ -195,7 +195,7 @@ describe.skipIf(!haveChromium)('the app in headless chromium', () => {
   });
 
   it('compares observed, predicted, residual and uncertainty side by side', async () => {
-    await page.click('[data-tab="compare"]');
+    await page.click('.tabs [data-tab="compare"]');
     for (const k of ['observed', 'predicted', 'residual', 'uncertainty']) await page.waitForSelector(`[data-view="compare-${k}"][data-loaded="true"]`, { timeout: 30_000 });
     await page.waitForTimeout(300);
     for (const k of ['observed', 'predicted', 'residual', 'uncertainty']) {
@@ -205,7 +205,7 @@ describe.skipIf(!haveChromium)('the app in headless chromium', () => {
   });
 
   it('shows the training dashboard', async () => {
-    await page.click('[data-tab="training"]');
+    await page.click('.tabs [data-tab="training"]');
     await page.waitForSelector('canvas.chart.loss');
     await shot('training', '[data-panel="training"]');
     expect(await page.locator('select.job-command option').count()).toBeGreaterThan(3);
@@ -215,8 +215,9 @@ describe.skipIf(!haveChromium)('the app in headless chromium', () => {
     await page.waitForTimeout(1200);
     await page.goto(app.url);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
-    expect(await page.evaluate(() => document.body.dataset.tab)).toBe('training');
-    await page.click('[data-tab="volume"]');
+    expect(await page.evaluate(() => document.body.dataset.activeTab)).toBe('training');
+    await page.click('.tabs [data-tab="volume"]');
+    expect(await page.locator('.tabs button.active').allTextContents()).toEqual(['Volume']);
     const hi = await page.inputValue('[data-panel="volume"] .layer[data-role="observed"] input.win-hi');
     expect(hi).toBe('60');
     await page.screenshot({ path: path.join(OUT, 'app-volume.png') });
