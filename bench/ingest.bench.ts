@@ -135,8 +135,8 @@ async function childMain(source: string, corpusDir: string): Promise<void> {
 export async function run(emit: Emit, { quick, tmpDir }: BenchOptions): Promise<void> {
   const side = 1024;
   const cases: Array<{ label: string; make: (dir: string) => Promise<void>; mib: number }> = [
-    { label: 'tiff stack', mib: quick ? 64 : 512, make: (d) => writeTiffStack(d, (quick ? 64 : 512) / 2, side) },
-    { label: 'zarr v3', mib: quick ? 32 : 512, make: (d) => writeZarrVolume(d, (quick ? 32 : 512) / 2, side) },
+    { label: 'tiff stack', mib: quick ? 32 : 512, make: (d) => writeTiffStack(d, (quick ? 32 : 512) / 2, side) },
+    { label: 'zarr v3', mib: quick ? 16 : 512, make: (d) => writeZarrVolume(d, (quick ? 16 : 512) / 2, side) },
   ];
   if (!quick) cases.push({ label: 'tiff stack', mib: 2048, make: (d) => writeTiffStack(d, 1024, side) });
   for (const c of cases) {

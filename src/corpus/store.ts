@@ -10,10 +10,11 @@
  *   const arr = await openLevel(store, 'records/7', 0);
  *   const { data } = await zarr.get(arr, [zarr.slice(0, 8), null, null]);
  */
-import { mkdir, open, readdir, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import FileSystemStore from '@zarrita/storage/fs';
 import * as zarr from 'zarrita';
+import { encodeChunk, ZSTD_LEVEL } from './chunk-encoder.js';
 import { levelScaleOf, levelShapeOf, PlaneDownsampler, type Shape3 } from './pyramid.js';
 
 export const DATA_DIR = 'data.zarr';
@@ -23,15 +24,17 @@ export const ATTACHMENTS_DIR = 'attachments';
 /** Codecs of every record array: raw bytes, then zstd (numcodecs, works offline; zarr-python reads it too). */
 export const RECORD_CODECS = [
   { name: 'bytes', configuration: { endian: 'little' } },
-  { name: 'zstd', configuration: { level: 1, checksum: false } },
+  { name: 'zstd', configuration: { level: ZSTD_LEVEL, checksum: false } },
 ];
 
 /** A writer never buffers more than about this many bytes of planes per level. */
 const PLANE_BUFFER_BYTES = 64 << 20;
 /** Elements per chunk (64³). */
 const CHUNK_ELEMENTS = 64 ** 3;
-/** Chunks a read or write works on at once. */
+/** Chunks a read works on at once. */
 const CHUNK_CONCURRENCY = 8;
+/** Chunks being compressed or written at once (bounds the memory of a flush). */
+const MAX_CHUNKS_IN_FLIGHT = 32;
 
 export type Store = FileSystemStore;
 export type Uint8ZarrArray = zarr.Array<'uint8', Store>;
@@ -145,7 +148,7 @@ export async function createRecordArrays(store: Store, groupPath: string, info: 
       }),
     );
   }
-  return new RecordWriter(arrays, info.name);
+  return new RecordWriter(arrays, info.name, store.root);
 }
 
 /** One level's pending planes, written one chunk-row slab at a time. */
@@ -169,6 +172,7 @@ export class RecordWriter {
   constructor(
     arrays: Uint8ZarrArray[],
     private readonly what: string,
+    private readonly storeRoot: string,
   ) {
     this.sinks = arrays.map((array) => {
       const shape = array.shape as Shape3;
@@ -222,19 +226,61 @@ export class RecordWriter {
     }
   }
 
+  /**
+   * Write the buffered planes of one level as whole chunks (zarr v3 `c/z/y/x` keys, edge chunks padded with the fill
+   * value 0), zstd-compressed on the encoder threads. All-zero chunks are not stored: they read as the fill value.
+   */
   private async flush(level: number, signal?: AbortSignal): Promise<void> {
     const sink = this.sinks[level]!;
     if (sink.buffered === 0) return;
     signal?.throwIfAborted();
-    const z0 = sink.written;
-    const n = sink.buffered;
+    const [cz, cy, cx] = sink.array.chunks as Shape3;
     const [, h, w] = sink.shape;
-    await zarr.set(
-      sink.array,
-      [zarr.slice(z0, z0 + n), null, null],
-      { data: sink.buffer.subarray(0, n * sink.planeSize), shape: [n, h, w], stride: [h * w, w, 1] },
-      { createQueue: boundedQueue() },
-    );
+    const n = sink.buffered;
+    const iz = sink.written / cz;
+    const arrayDir = path.join(this.storeRoot, sink.array.path);
+    const tasks = new Set<Promise<void>>();
+    let failure: unknown;
+    const madeDirs = new Map<string, Promise<unknown>>();
+    for (let y0 = 0, iy = 0; y0 < h; y0 += cy, iy++) {
+      const rowDir = path.join(arrayDir, 'c', String(iz), String(iy));
+      for (let x0 = 0, ix = 0; x0 < w; x0 += cx, ix++) {
+        const chunk = new Uint8Array(cz * cy * cx);
+        const yn = Math.min(cy, h - y0);
+        const xn = Math.min(cx, w - x0);
+        let any = 0;
+        for (let z = 0; z < n; z++) {
+          for (let y = 0; y < yn; y++) {
+            const from = (z * h + y0 + y) * w + x0;
+            const row = sink.buffer.subarray(from, from + xn);
+            chunk.set(row, (z * cy + y) * cx);
+            if (!any) for (let k = 0; k < xn; k++) any |= row[k]!;
+          }
+        }
+        if (!any) continue;
+        while (tasks.size >= MAX_CHUNKS_IN_FLIGHT) await Promise.race(tasks);
+        if (failure) throw failure;
+        signal?.throwIfAborted();
+        const file = path.join(rowDir, String(ix));
+        const task = (async () => {
+          let made = madeDirs.get(rowDir);
+          if (!made) madeDirs.set(rowDir, (made = mkdir(rowDir, { recursive: true })));
+          const [bytes] = await Promise.all([encodeChunk(chunk), made]);
+          await writeFile(file, bytes);
+        })().then(
+          () => {
+            tasks.delete(task);
+          },
+          (err: unknown) => {
+            tasks.delete(task);
+            failure ??= err;
+          },
+        );
+        tasks.add(task);
+      }
+    }
+    await Promise.all(tasks);
+    if (failure) throw failure;
     sink.written += n;
     sink.buffered = 0;
   }
@@ -275,10 +321,23 @@ export async function readBox(
   return chunk.data as Uint8Array;
 }
 
+/** Every file under `dir` (a plain walk: Node 20's recursive readdir with file types can miss entries). */
+export async function listFiles(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile()) files.push(p);
+    }
+  };
+  await walk(dir);
+  return files;
+}
+
 /** fsync every file under `dir` (so a rename that publishes it is durable), a few at a time. */
 export async function fsyncTree(dir: string): Promise<void> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  const files = entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name));
+  const files = await listFiles(dir);
   let next = 0;
   const worker = async () => {
     while (next < files.length) {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/cli/errors.js';
 import { Corpus } from '../../src/corpus/index.js';
 import { addressOf, blockSize, locate } from '../../src/corpus/address.js';
+import { listFiles } from '../../src/corpus/store.js';
 import { appendVolume, crop, makeVolume, naiveHalve, pattern, sameBytes, scratchDir, snapshot, type Shape } from './helpers/volumes.js';
 
 describe('corpus round trip', () => {
@@ -60,6 +61,17 @@ describe('corpus round trip', () => {
     expect(arr.shape).toEqual(shape);
     const got = await zarr.get(arr);
     expect(sameBytes(got.data as Uint8Array, data)).toBe('equal');
+  });
+
+  it('skips all-zero chunks (they read back as the fill value)', async () => {
+    const dir = scratchDir();
+    const corpus = await Corpus.open(dir, { create: true });
+    const shape: Shape = [80, 70, 70];
+    const data = makeVolume(shape, (z, y, x) => (z < 64 && y < 64 ? 0 : pattern(z, y, x) | 1));
+    const rec = await appendVolume(corpus, 's/masked', shape, data, { slabPlanes: 13 });
+    expect(sameBytes(await (await Corpus.open(dir)).readRecord(rec), data)).toBe('equal');
+    const chunkFiles = await listFiles(path.join(dir, 'data.zarr', rec.array, '0', 'c'));
+    expect(chunkFiles).toHaveLength(6); // 2×2×2 chunks; (0,0,0) and (0,0,1) are all zero
   });
 
   it('places records one after another, aligned, and maps their addresses back', async () => {
