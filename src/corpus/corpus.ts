@@ -107,6 +107,10 @@ export class Corpus {
         throw new UserError(`${abs} is not a corpus (no ${MANIFEST_FILE}); create one with \`aunn ingest PATH --corpus ${dir}\``);
       }
       const initial = emptyManifest(opts.addressBits ?? DEFAULT_ADDRESS_BITS);
+      const present = (await readdir(abs).catch(() => [] as string[])).filter((f) => f !== LOCK_FILE && !f.startsWith(MANIFEST_TEMP_PREFIX));
+      if (present.length) {
+        throw new UserError(`${abs} is not a corpus (no ${MANIFEST_FILE}) and not empty (${present.slice(0, 3).join(', ')}…): choose a new or empty folder`);
+      }
       await mkdir(abs, { recursive: true });
       const release = await acquireLock(abs);
       try {

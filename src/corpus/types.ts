@@ -45,7 +45,7 @@ export interface RecordMeta {
   /** 4x4 row-major matrix from this record's voxel coordinates (x, y, z, 1) to its scroll's physical frame (µm). */
   affine?: number[];
   source: SourceInfo;
-  /** Zarr array path of level 0 inside the store; level L is at `${array}/${L}`... see store.ts. */
+  /** Zarr group of the record inside data.zarr (e.g. `records/7`); level L is the uint8 array `${array}/${L}` (store.ts). */
   array: string;
   /** Number of pyramid levels stored (1 = only full resolution). Level L is 2^L times coarser in every axis > 1. */
   levels: number;

@@ -214,6 +214,10 @@ describe('corpus safety', () => {
     writeFileSync(path.join(dir, 'manifest.json'), '{"format": ');
     await expect(Corpus.open(dir)).rejects.toThrow(/manifest\.json: not valid JSON/);
     await expect(Corpus.open(path.join(dir, 'nothing'))).rejects.toThrow(/is not a corpus \(no manifest\.json\)/);
+    const data = scratchDir();
+    writeFileSync(path.join(data, 'scan.tif'), 'x');
+    await expect(Corpus.open(data, { create: true })).rejects.toThrow(/not empty \(scan\.tif…\): choose a new or empty folder/);
+    expect(readdirSync(data)).toEqual(['scan.tif']);
   });
 
   it('sees the pattern helper as non-trivial data', () => {
