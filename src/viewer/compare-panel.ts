@@ -10,12 +10,28 @@ import type { ApiClient, Plane } from './api.js';
 import { autoContrast } from './colormaps.js';
 import { h } from './dom.js';
 import type { Layer } from './layers.js';
-import { SliceView, type ViewTransform } from './slice-view.js';
+import { extentOf, layerIndex, placementOf } from './placement.js';
+import { SliceView, type Extent, type ViewTransform } from './slice-view.js';
 import type { VolumePanel } from './volume-panel.js';
 import { voxelSizeAt } from './layers.js';
 
 type Kind = 'observed' | 'predicted' | 'residual' | 'uncertainty';
 const KINDS: Kind[] = ['observed', 'predicted', 'residual', 'uncertainty'];
+
+/** A plane placed at `extent` on a rows × cols grid, resampled (nearest); outside it 0, or `background`'s values. */
+export function toGrid(p: Plane, e: Extent, rows: number, cols: number, background?: Plane): Plane {
+  if (e.row0 === 0 && e.col0 === 0 && p.rows === rows && p.cols === cols && e.rows === rows && e.cols === cols) return p;
+  const out = background ? new Uint8Array(background.data) : new Uint8Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const pr = Math.floor(((r + 0.5 - e.row0) * p.rows) / e.rows);
+    if (pr < 0 || pr >= p.rows) continue;
+    for (let c = 0; c < cols; c++) {
+      const pc = Math.floor(((c + 0.5 - e.col0) * p.cols) / e.cols);
+      if (pc >= 0 && pc < p.cols) out[r * cols + c] = p.data[pr * p.cols + pc]!;
+    }
+  }
+  return { rows, cols, data: out };
+}
 
 /** |a − b| on a's grid; b is resampled (nearest) when it is coarser (a prediction at a lower level). */
 export function residual(a: Plane, b: Plane): Plane {
@@ -103,20 +119,25 @@ export class ComparePanel {
     this.controller?.abort();
     const controller = new AbortController();
     this.controller = controller;
-    const get = (l?: Layer) => {
-      if (!l) return Promise.resolve(undefined);
-      const level = Math.min(this.volume.level, l.record.levels - 1);
-      const depth = l.record.levelShapes[level]![0];
-      return this.api.slice(l.record.id, 'z', Math.min(depth - 1, Math.floor((z * depth) / this.volume.shape[0])), level, controller.signal);
+    const rows = this.volume.shape[1];
+    const cols = this.volume.shape[2];
+    const get = async (l?: Layer): Promise<{ plane: Plane; extent: Extent } | undefined> => {
+      if (!l) return undefined;
+      const p = placementOf(l.record, this.volume.base, this.volume.level);
+      const k = layerIndex(p, 0, z);
+      if (k === undefined) return undefined;
+      return { plane: await this.api.slice(l.record.id, 'z', k, p.level, controller.signal), extent: extentOf(p, 1, 2) };
     };
     try {
       const [obs, pred, unc] = await Promise.all([get(this.layerOf('observed')), get(this.layerOf('predicted')), get(this.layerOf('uncertainty'))]);
       if (controller.signal.aborted) return;
+      // Every plane on the base grid (a prediction may be a coarser box); the residual is 0 where nothing was predicted.
+      const obsPlane = obs && toGrid(obs.plane, obs.extent, rows, cols);
       this.planes = new Map();
-      if (obs) this.planes.set('observed', obs);
-      if (pred) this.planes.set('predicted', pred);
-      if (obs && pred) this.planes.set('residual', residual(obs, pred));
-      if (unc) this.planes.set('uncertainty', unc);
+      if (obsPlane) this.planes.set('observed', obsPlane);
+      if (pred) this.planes.set('predicted', toGrid(pred.plane, pred.extent, rows, cols));
+      if (obsPlane && pred) this.planes.set('residual', residual(obsPlane, toGrid(pred.plane, pred.extent, rows, cols, obsPlane)));
+      if (unc) this.planes.set('uncertainty', toGrid(unc.plane, unc.extent, rows, cols));
       this.applyStyles();
     } catch (e) {
       if (!controller.signal.aborted) this.onStatus(`compare failed: ${(e as Error).message}`);
@@ -129,7 +150,7 @@ export class ComparePanel {
       const view = this.views.get(kind)!;
       const p = this.planes.get(kind);
       // Observed and predicted share the observed layer's window; residual and uncertainty get their own auto-contrast.
-      const win: [number, number] = kind === 'residual' || kind === 'uncertainty' ? (p ? [0, autoContrast(p.data, 0, 99)[1]] : [0, 255]) : (obs?.window ?? [0, 255]);
+      const win: [number, number] = kind === 'residual' || kind === 'uncertainty' ? (p ? autoContrast(p.data, 1, 99) : [0, 255]) : (obs?.window ?? [0, 255]);
       const colormap = kind === 'residual' || kind === 'uncertainty' ? 'inferno' : (obs?.colormap ?? 'grey');
       view.setLayer(kind, p, { visible: Boolean(p), opacity: 1, colormap, window: win, threshold: 0 }, 0);
       if (kind === 'observed') {

@@ -14,8 +14,9 @@ export const JOB_COMMANDS = ['train', 'finetune', 'predict', 'ink', 'ingest', 'r
 /** Split an argument line like a shell would for plain words and "quoted strings". */
 export function splitArgs(line: string): string[] {
   const out: string[] = [];
-  const re = /"([^"]*)"|'([^']*)'|(\S+)/g;
-  for (let m; (m = re.exec(line)); ) out.push(m[1] ?? m[2] ?? m[3]!);
+  // A word is a run of plain characters and quoted parts: --x='a b' is one argument, --x=a b.
+  const word = /(?:"[^"]*"|'[^']*'|[^\s"']+)+/g;
+  for (const m of line.match(word) ?? []) out.push(m.replace(/"([^"]*)"|'([^']*)'/g, (_q, d: string | undefined, s: string | undefined) => d ?? s ?? ''));
   return out;
 }
 

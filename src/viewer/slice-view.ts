@@ -52,10 +52,19 @@ export function lutTexture(name: ColormapName): THREE.DataTexture {
   return t;
 }
 
+/** Where a layer's plane lies on the view's grid (grid pixels, may be fractional); default: the whole grid. */
+export interface Extent {
+  row0: number;
+  rows: number;
+  col0: number;
+  cols: number;
+}
+
 interface LayerPlane {
   mesh: THREE.Mesh<THREE.PlaneGeometry, THREE.ShaderMaterial>;
   texture?: THREE.DataTexture;
   plane?: Plane;
+  extent?: Extent;
 }
 
 export interface ViewTransform {
@@ -128,7 +137,7 @@ export class SliceView {
     this.cols = cols;
     this.spacing = spacing;
     if (changed) {
-      for (const l of this.layers.values()) this.placeMesh(l.mesh);
+      for (const l of this.layers.values()) this.placeMesh(l.mesh, l.extent);
       this.fit();
     }
   }
@@ -137,8 +146,11 @@ export class SliceView {
     return { rows: this.rows, cols: this.cols, spacing: this.spacing };
   }
 
-  /** Show `plane` as layer `key` at stacking position `order` with `style`; undefined plane keeps the last data. */
-  setLayer(key: string, plane: Plane | undefined, style: LayerStyle, order: number): void {
+  /**
+   * Show `plane` as layer `key` at stacking position `order` with `style`; undefined plane keeps the last data.
+   * `extent` places a plane that covers only part of the grid (a prediction of a region); null clears the data.
+   */
+  setLayer(key: string, plane: Plane | undefined | null, style: LayerStyle, order: number, extent?: Extent): void {
     let l = this.layers.get(key);
     if (!l) {
       const material = new THREE.ShaderMaterial({
@@ -156,10 +168,14 @@ export class SliceView {
         },
       });
       l = { mesh: new THREE.Mesh(new THREE.PlaneGeometry(1, 1), material) };
-      this.placeMesh(l.mesh);
       this.scene.add(l.mesh);
       this.layers.set(key, l);
     }
+    if (plane !== undefined) {
+      l.extent = extent;
+      this.placeMesh(l.mesh, extent);
+    }
+    if (plane === null) l.plane = undefined;
     if (plane && plane !== l.plane) {
       if (!l.texture || l.texture.image.width !== plane.cols || l.texture.image.height !== plane.rows) {
         l.texture?.dispose();
@@ -186,10 +202,13 @@ export class SliceView {
 
   /** The data of layer `key` at grid pixel (row, col) (a coarser plane, e.g. a prediction at level 1, is scaled), or undefined. */
   valueAt(key: string, row: number, col: number): number | undefined {
-    const p = this.layers.get(key)?.plane;
-    if (!p || row < 0 || col < 0 || row >= this.rows || col >= this.cols) return undefined;
-    const r = Math.floor((row * p.rows) / this.rows);
-    const c = Math.floor((col * p.cols) / this.cols);
+    const l = this.layers.get(key);
+    const p = l?.plane;
+    if (!p || !l.mesh.visible) return undefined;
+    const e = l.extent ?? { row0: 0, rows: this.rows, col0: 0, cols: this.cols };
+    const r = Math.floor(((row + 0.5 - e.row0) * p.rows) / e.rows);
+    const c = Math.floor(((col + 0.5 - e.col0) * p.cols) / e.cols);
+    if (r < 0 || c < 0 || r >= p.rows || c >= p.cols) return undefined;
     return p.data[r * p.cols + c];
   }
 
@@ -326,11 +345,12 @@ export class SliceView {
     return new Promise((resolve, reject) => out.toBlob((b) => (b ? resolve(b) : reject(new Error('toBlob failed'))), 'image/png'));
   }
 
-  private placeMesh(mesh: THREE.Mesh): void {
-    const w = this.cols * this.spacing[1];
-    const h = this.rows * this.spacing[0];
+  private placeMesh(mesh: THREE.Mesh, extent?: Extent): void {
+    const e = extent ?? { row0: 0, rows: this.rows, col0: 0, cols: this.cols };
+    const w = e.cols * this.spacing[1];
+    const h = e.rows * this.spacing[0];
     mesh.scale.set(w, h, 1);
-    mesh.position.set(w / 2, -h / 2, 0);
+    mesh.position.set(e.col0 * this.spacing[1] + w / 2, -(e.row0 * this.spacing[0] + h / 2), 0);
   }
 
   private resize(): void {

@@ -11,6 +11,7 @@ import { autoContrast } from './colormaps.js';
 import { h } from './dom.js';
 import { layerControls } from './layer-controls.js';
 import { layerFor, styleOf, voxelSizeAt, type Layer } from './layers.js';
+import { extentOf, layerIndex, placementOf } from './placement.js';
 import { SliceView } from './slice-view.js';
 import type { ViewStore } from './state.js';
 import { VolumeView } from './volume-view.js';
@@ -158,8 +159,13 @@ export class VolumePanel {
         v.controller = controller;
         const index = this.cursor[v.index];
         try {
+          const placements = this.layers.map((l) => placementOf(l.record, this.base, this.level));
           const planes = await Promise.all(
-            this.layers.map((l) => (l.visible ? this.api.slice(l.record.id, v.axis, this.indexFor(l, v.index, index), this.levelFor(l), controller.signal) : Promise.resolve(undefined))),
+            this.layers.map((l, i) => {
+              const k = layerIndex(placements[i]!, v.index, index);
+              if (!l.visible || k === undefined) return Promise.resolve(null);
+              return this.api.slice(l.record.id, v.axis, k, placements[i]!.level, controller.signal);
+            }),
           );
           if (controller.signal.aborted) return;
           this.layers.forEach((l, i) => {
@@ -169,7 +175,9 @@ export class VolumePanel {
               l.autoWindow = false;
               this.buildLayerList();
             }
-            v.view.setLayer(l.key, p, styleOf(l), i);
+            // A hidden layer keeps its last plane; a layer that does not reach this slice shows nothing.
+            const plane = p ?? (l.visible ? null : undefined);
+            v.view.setLayer(l.key, plane, styleOf(l), i, extentOf(placements[i]!, v.rows, v.cols));
           });
           this.decorate(v);
           this.volume.setStyle({ window: this.layers[0]!.window, colormap: this.layers[0]!.colormap });
@@ -178,16 +186,6 @@ export class VolumePanel {
         }
       }),
     );
-  }
-
-  private levelFor(l: Layer): number {
-    return Math.min(this.level, l.record.levels - 1);
-  }
-
-  /** A prediction may have its own shape: map the index proportionally. */
-  private indexFor(l: Layer, axis: 0 | 1 | 2, index: number): number {
-    const s = l.record.levelShapes[this.levelFor(l)]![axis];
-    return Math.min(s - 1, Math.floor((index * s) / this.shape[axis]));
   }
 
   private decorate(v: AxisView): void {
