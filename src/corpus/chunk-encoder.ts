@@ -1,9 +1,10 @@
 /**
- * zstd compression of zarr chunks on worker threads (numcodecs' wasm zstd, the codec the arrays declare), so writing
- * a record uses every core while the main thread reads, windows and downsamples. Workers are started on first use,
- * shared by every writer in the process, and do not keep the process alive when idle.
+ * zstd compression and decompression of zarr chunks on worker threads (numcodecs' wasm zstd, the codec the arrays
+ * declare), so writing and loading a record use every core while the main thread reads, windows, downsamples or
+ * assembles. Workers start on first use, are shared by the whole process, and never keep it alive when idle.
  *
  *   const bytes = await encodeChunk(chunkData);       // a zstd frame, what zarr's `zstd` codec stores
+ *   const back = await decodeChunk(bytes);
  *   await drainEncoders();                             // optional: stop the workers (tests, benchmarks)
  */
 import os from 'node:os';
@@ -37,11 +38,11 @@ class EncoderWorker {
     this.worker.on('exit', (code) => this.failAll(new Error(`zstd worker exited with code ${code}`)));
     this.worker.unref(); // after the listeners: an idle encoder never keeps the process alive
   }
-  encode(id: number, data: Uint8Array): Promise<Uint8Array> {
+  run(id: number, op: 'encode' | 'decode', data: Uint8Array): Promise<Uint8Array> {
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, data }, [data.buffer as ArrayBuffer]);
+      this.worker.postMessage({ id, op, data }, [data.buffer as ArrayBuffer]);
     });
   }
   private failAll(err: Error): void {
@@ -53,7 +54,7 @@ class EncoderWorker {
 
 let workers: EncoderWorker[] | undefined;
 let nextId = 0;
-let inlineCodec: Promise<{ encode(d: Uint8Array): Promise<Uint8Array> }> | undefined;
+let inlineCodec: { encode(d: Uint8Array): Promise<Uint8Array>; decode(d: Uint8Array): Promise<Uint8Array> } | undefined;
 
 /** How many encoder threads to run: one per core, at most 8 (0 would mean: encode on the calling thread). */
 export function encoderThreads(): number {
@@ -74,17 +75,26 @@ function pool(): EncoderWorker[] | undefined {
  * zstd-compress one chunk. `data` is transferred to a worker (it is unusable afterwards): pass a buffer you own,
  * not a view into a larger one.
  */
-export async function encodeChunk(data: Uint8Array): Promise<Uint8Array> {
+export function encodeChunk(data: Uint8Array): Promise<Uint8Array> {
+  return runOnPool('encode', data);
+}
+
+/** zstd-decompress one stored chunk (transferred like encodeChunk's input). */
+export function decodeChunk(bytes: Uint8Array): Promise<Uint8Array> {
+  return runOnPool('decode', bytes);
+}
+
+async function runOnPool(op: 'encode' | 'decode', data: Uint8Array): Promise<Uint8Array> {
   const ws = pool();
   if (!ws) {
-    inlineCodec ??= Promise.resolve(Zstd.fromConfig({ level: ZSTD_LEVEL }));
-    return (await inlineCodec).encode(data);
+    const codec = (inlineCodec ??= Zstd.fromConfig({ level: ZSTD_LEVEL }));
+    return op === 'decode' ? codec.decode(data) : codec.encode(data);
   }
   if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) data = data.slice();
   // Least-loaded worker.
   let best = ws[0]!;
   for (const w of ws) if (w.pending.size < best.pending.size) best = w;
-  return best.encode(nextId++, data);
+  return best.run(nextId++, op, data);
 }
 
 /** Stop the encoder threads (they restart on the next encodeChunk). */

@@ -10,11 +10,11 @@
  *   const arr = await openLevel(store, 'records/7', 0);
  *   const { data } = await zarr.get(arr, [zarr.slice(0, 8), null, null]);
  */
-import { mkdir, open, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import FileSystemStore from '@zarrita/storage/fs';
 import * as zarr from 'zarrita';
-import { encodeChunk, ZSTD_LEVEL } from './chunk-encoder.js';
+import { decodeChunk, encodeChunk, ZSTD_LEVEL } from './chunk-encoder.js';
 import { levelScaleOf, levelShapeOf, PlaneDownsampler, type Shape3 } from './pyramid.js';
 
 export const DATA_DIR = 'data.zarr';
@@ -314,11 +314,93 @@ export async function readBox(
   signal?: AbortSignal,
 ): Promise<Uint8Array> {
   const arr = await openLevel(store, groupPath, level);
-  const chunk = await zarr.get(arr, [zarr.slice(...box.z), zarr.slice(...box.y), zarr.slice(...box.x)], {
-    signal,
-    createQueue: boundedQueue(),
-  });
-  return chunk.data as Uint8Array;
+  if (!(await isOwnLayout(store, arr))) {
+    const chunk = await zarr.get(arr, [zarr.slice(...box.z), zarr.slice(...box.y), zarr.slice(...box.x)], {
+      signal,
+      createQueue: boundedQueue(),
+    });
+    return chunk.data as Uint8Array;
+  }
+  return readBoxFast(store, arr, box, signal);
+}
+
+const ownLayout = new WeakMap<Uint8ZarrArray, Promise<boolean>>();
+
+/** Whether the array is laid out as this module writes it (bytes + zstd, `c/z/y/x` keys): then reads skip zarrita. */
+function isOwnLayout(store: Store, arr: Uint8ZarrArray): Promise<boolean> {
+  let known = ownLayout.get(arr);
+  if (!known) {
+    known = readFile(path.join(store.root, arr.path, 'zarr.json'), 'utf8').then((text) => {
+      const meta = JSON.parse(text) as { codecs?: Array<{ name: string }>; chunk_key_encoding?: { name: string; configuration?: { separator?: string } } };
+      const names = (meta.codecs ?? []).map((c) => c.name).join(',');
+      const keys = meta.chunk_key_encoding;
+      return names === 'bytes,zstd' && keys?.name === 'default' && (keys.configuration?.separator ?? '/') === '/';
+    });
+    ownLayout.set(arr, known);
+  }
+  return known;
+}
+
+/** Chunk files read and decompressed on the codec threads, copied into the box; missing chunks stay 0 (fill). */
+async function readBoxFast(
+  store: Store,
+  arr: Uint8ZarrArray,
+  box: { z: [number, number]; y: [number, number]; x: [number, number] },
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
+  const [cz, cy, cx] = arr.chunks as Shape3;
+  const [z0, z1] = box.z;
+  const [y0, y1] = box.y;
+  const [x0, x1] = box.x;
+  const oy = y1 - y0;
+  const ox = x1 - x0;
+  const out = new Uint8Array((z1 - z0) * oy * ox);
+  const arrayDir = path.join(store.root, arr.path);
+  const chunkSize = cz * cy * cx;
+  const tasks = new Set<Promise<void>>();
+  let failure: unknown;
+  const readChunk = async (iz: number, iy: number, ix: number) => {
+    const file = path.join(arrayDir, 'c', String(iz), String(iy), String(ix));
+    const bytes = await readFile(file, { signal }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (!bytes) return;
+    const chunk = await decodeChunk(bytes);
+    if (chunk.length !== chunkSize) throw new Error(`${file}: chunk decodes to ${chunk.length} bytes, expected ${chunkSize}`);
+    const za = Math.max(z0, iz * cz);
+    const zb = Math.min(z1, (iz + 1) * cz);
+    const ya = Math.max(y0, iy * cy);
+    const yb = Math.min(y1, (iy + 1) * cy);
+    const xa = Math.max(x0, ix * cx);
+    const xb = Math.min(x1, (ix + 1) * cx);
+    for (let z = za; z < zb; z++) {
+      for (let y = ya; y < yb; y++) {
+        const src = ((z - iz * cz) * cy + (y - iy * cy)) * cx + (xa - ix * cx);
+        out.set(chunk.subarray(src, src + (xb - xa)), ((z - z0) * oy + (y - y0)) * ox + (xa - x0));
+      }
+    }
+  };
+  for (let iz = Math.floor(z0 / cz); iz * cz < z1; iz++) {
+    for (let iy = Math.floor(y0 / cy); iy * cy < y1; iy++) {
+      for (let ix = Math.floor(x0 / cx); ix * cx < x1; ix++) {
+        while (tasks.size >= MAX_CHUNKS_IN_FLIGHT) await Promise.race(tasks);
+        if (failure) throw failure;
+        signal?.throwIfAborted();
+        const task: Promise<void> = readChunk(iz, iy, ix).then(
+          () => void tasks.delete(task),
+          (err: unknown) => {
+            tasks.delete(task);
+            failure ??= err;
+          },
+        );
+        tasks.add(task);
+      }
+    }
+  }
+  await Promise.all(tasks);
+  if (failure) throw failure;
+  return out;
 }
 
 /** Every file under `dir` (a plain walk: Node 20's recursive readdir with file types can miss entries). */
