@@ -6,7 +6,7 @@
  *   const uiDir = await ensureUiBuilt();        // → <repo>/dist/ui with index.html, app.js, style.css
  *   await ensureUiBuilt({ force: true });
  */
-import { copyFile, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -52,22 +52,31 @@ export async function ensureUiBuilt(opts: { force?: boolean; minify?: boolean } 
   building ??= (async () => {
     try {
       const esbuild = await import('esbuild');
+      // Build into a private folder, then rename each file into place: another process (a parallel test, a second
+      // `aunn serve`) never reads a half-written bundle.
+      const tmp = path.join(path.dirname(UI_DIR), `.ui-${process.pid}-${Date.now()}`);
+      await mkdir(tmp, { recursive: true });
       await mkdir(UI_DIR, { recursive: true });
-      await esbuild.build({
-        entryPoints: [path.join(RENDERER_DIR, 'main.ts')],
-        outfile: path.join(UI_DIR, 'app.js'),
-        bundle: true,
-        format: 'esm',
-        platform: 'browser',
-        target: 'es2022',
-        minify: opts.minify ?? true,
-        sourcemap: true,
-        logLevel: 'silent',
-        legalComments: 'none',
-      });
-      await copyFile(path.join(RENDERER_DIR, 'index.html'), path.join(UI_DIR, 'index.html'));
-      await copyFile(path.join(RENDERER_DIR, 'style.css'), path.join(UI_DIR, 'style.css'));
-      await writeFile(STAMP, new Date().toISOString());
+      try {
+        await esbuild.build({
+          entryPoints: [path.join(RENDERER_DIR, 'main.ts')],
+          outfile: path.join(tmp, 'app.js'),
+          bundle: true,
+          format: 'esm',
+          platform: 'browser',
+          target: 'es2022',
+          minify: opts.minify ?? true,
+          sourcemap: true,
+          logLevel: 'silent',
+          legalComments: 'none',
+        });
+        await copyFile(path.join(RENDERER_DIR, 'index.html'), path.join(tmp, 'index.html'));
+        await copyFile(path.join(RENDERER_DIR, 'style.css'), path.join(tmp, 'style.css'));
+        for (const f of ['app.js.map', 'app.js', 'style.css', 'index.html']) await rename(path.join(tmp, f), path.join(UI_DIR, f));
+        await writeFile(STAMP, new Date().toISOString());
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
       return UI_DIR;
     } finally {
       building = undefined;
