@@ -239,50 +239,71 @@ export class RecordWriter {
     const n = sink.buffered;
     const iz = sink.written / cz;
     const arrayDir = path.join(this.storeRoot, sink.array.path);
-    const tasks = new Set<Promise<void>>();
-    let failure: unknown;
+    const limiter = new TaskLimiter(MAX_CHUNKS_IN_FLIGHT);
     const madeDirs = new Map<string, Promise<unknown>>();
-    for (let y0 = 0, iy = 0; y0 < h; y0 += cy, iy++) {
-      const rowDir = path.join(arrayDir, 'c', String(iz), String(iy));
-      for (let x0 = 0, ix = 0; x0 < w; x0 += cx, ix++) {
-        const chunk = new Uint8Array(cz * cy * cx);
-        const yn = Math.min(cy, h - y0);
-        const xn = Math.min(cx, w - x0);
-        let any = 0;
-        for (let z = 0; z < n; z++) {
-          for (let y = 0; y < yn; y++) {
-            const from = (z * h + y0 + y) * w + x0;
-            const row = sink.buffer.subarray(from, from + xn);
-            chunk.set(row, (z * cy + y) * cx);
-            if (!any) for (let k = 0; k < xn; k++) any |= row[k]!;
+    try {
+      for (let y0 = 0, iy = 0; y0 < h; y0 += cy, iy++) {
+        const rowDir = path.join(arrayDir, 'c', String(iz), String(iy));
+        for (let x0 = 0, ix = 0; x0 < w; x0 += cx, ix++) {
+          const chunk = new Uint8Array(cz * cy * cx);
+          const yn = Math.min(cy, h - y0);
+          const xn = Math.min(cx, w - x0);
+          let any = 0;
+          for (let z = 0; z < n; z++) {
+            for (let y = 0; y < yn; y++) {
+              const from = (z * h + y0 + y) * w + x0;
+              const row = sink.buffer.subarray(from, from + xn);
+              chunk.set(row, (z * cy + y) * cx);
+              if (!any) for (let k = 0; k < xn; k++) any |= row[k]!;
+            }
           }
+          if (!any) continue;
+          signal?.throwIfAborted();
+          const file = path.join(rowDir, String(ix));
+          await limiter.add(async () => {
+            let made = madeDirs.get(rowDir);
+            if (!made) madeDirs.set(rowDir, (made = mkdir(rowDir, { recursive: true })));
+            const [bytes] = await Promise.all([encodeChunk(chunk), made]);
+            await writeFile(file, bytes);
+          });
         }
-        if (!any) continue;
-        while (tasks.size >= MAX_CHUNKS_IN_FLIGHT) await Promise.race(tasks);
-        if (failure) throw failure;
-        signal?.throwIfAborted();
-        const file = path.join(rowDir, String(ix));
-        const task = (async () => {
-          let made = madeDirs.get(rowDir);
-          if (!made) madeDirs.set(rowDir, (made = mkdir(rowDir, { recursive: true })));
-          const [bytes] = await Promise.all([encodeChunk(chunk), made]);
-          await writeFile(file, bytes);
-        })().then(
-          () => {
-            tasks.delete(task);
-          },
-          (err: unknown) => {
-            tasks.delete(task);
-            failure ??= err;
-          },
-        );
-        tasks.add(task);
       }
+    } finally {
+      // Never leave a chunk write running past an error: the caller removes the folder next.
+      await limiter.settle();
     }
-    await Promise.all(tasks);
-    if (failure) throw failure;
+    limiter.throwIfFailed();
     sink.written += n;
     sink.buffered = 0;
+  }
+}
+
+/** Runs at most `limit` async tasks at once; the first failure is kept and stops new tasks. */
+class TaskLimiter {
+  private readonly running = new Set<Promise<void>>();
+  private failure: { error: unknown } | undefined;
+  constructor(private readonly limit: number) {}
+
+  async add(task: () => Promise<void>): Promise<void> {
+    while (this.running.size >= this.limit) await Promise.race(this.running);
+    this.throwIfFailed();
+    const p: Promise<void> = task().then(
+      () => void this.running.delete(p),
+      (error: unknown) => {
+        this.running.delete(p);
+        this.failure ??= { error };
+      },
+    );
+    this.running.add(p);
+  }
+
+  /** Wait for every started task (never throws). */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.running]);
+  }
+
+  throwIfFailed(): void {
+    if (this.failure) throw this.failure.error;
   }
 }
 
@@ -357,8 +378,7 @@ async function readBoxFast(
   const out = new Uint8Array((z1 - z0) * oy * ox);
   const arrayDir = path.join(store.root, arr.path);
   const chunkSize = cz * cy * cx;
-  const tasks = new Set<Promise<void>>();
-  let failure: unknown;
+  const limiter = new TaskLimiter(MAX_CHUNKS_IN_FLIGHT);
   const readChunk = async (iz: number, iy: number, ix: number) => {
     const file = path.join(arrayDir, 'c', String(iz), String(iy), String(ix));
     const bytes = await readFile(file, { signal }).catch((err: NodeJS.ErrnoException) => {
@@ -381,25 +401,19 @@ async function readBoxFast(
       }
     }
   };
-  for (let iz = Math.floor(z0 / cz); iz * cz < z1; iz++) {
-    for (let iy = Math.floor(y0 / cy); iy * cy < y1; iy++) {
-      for (let ix = Math.floor(x0 / cx); ix * cx < x1; ix++) {
-        while (tasks.size >= MAX_CHUNKS_IN_FLIGHT) await Promise.race(tasks);
-        if (failure) throw failure;
-        signal?.throwIfAborted();
-        const task: Promise<void> = readChunk(iz, iy, ix).then(
-          () => void tasks.delete(task),
-          (err: unknown) => {
-            tasks.delete(task);
-            failure ??= err;
-          },
-        );
-        tasks.add(task);
+  try {
+    for (let iz = Math.floor(z0 / cz); iz * cz < z1; iz++) {
+      for (let iy = Math.floor(y0 / cy); iy * cy < y1; iy++) {
+        for (let ix = Math.floor(x0 / cx); ix * cx < x1; ix++) {
+          signal?.throwIfAborted();
+          await limiter.add(() => readChunk(iz, iy, ix));
+        }
       }
     }
+  } finally {
+    await limiter.settle();
   }
-  await Promise.all(tasks);
-  if (failure) throw failure;
+  limiter.throwIfFailed();
   return out;
 }
 
