@@ -1,6 +1,6 @@
 /**
  * Index encodings on the sample scroll: held-out PSNR after 1, 3 and 10 minutes of training (--quick: 15 and 30 s)
- * for `bits` and `bits+physical`, next to linear interpolation of each held-out voxel from its observed neighbours
+ * for `bits`, `bits+physical` and `bits+grid`, next to linear interpolation of each held-out voxel from its observed neighbours
  * (the baseline on missing voxels). Then conditioning on one observed slab: backprop (k steps with replay) vs the
  * output-layer delta rule, scored on the slab's held-out voxels. AUNN_BENCH_MINUTES=1,3 overrides the marks.
  */
@@ -32,7 +32,7 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
   const marks = process.env.AUNN_BENCH_MINUTES ? process.env.AUNN_BENCH_MINUTES.split(',').map(Number) : opts.quick ? [0.25, 0.5] : [1, 3, 10];
   const total = marks[marks.length - 1];
   let physicalDir = '';
-  for (const kind of ['bits', 'bits+physical'] as const) {
+  for (const kind of ['bits', 'bits+physical', 'bits+grid'] as const) {
     const modelDir = path.join(tmp, `model-${kind}`);
     const r = await trainModel({
       corpusDir,
@@ -48,7 +48,7 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
     emit(`${kind} held-out PSNR final`, +r.heldOutPsnr.toFixed(2), 'dB');
     for (const [k, v] of Object.entries(r.perRecordPsnr)) emit(`${kind} ${k}`, +v.toFixed(2), 'dB');
     emit(`${kind} train samples/s`, Math.round(r.samplesPerS), 'samples/s');
-    if (kind === 'bits+physical') physicalDir = modelDir;
+    if (kind === 'bits+grid') physicalDir = modelDir;
   }
 
   // Conditioning on one observed slab of the first scan: fit on its observed voxels, score its held-out ones.

@@ -16,7 +16,7 @@ import { checkManifest, latestVersion, readCheckpoint, versionPath, writeCheckpo
 import { loadTrainSet, psnr, Sampler, type CorpusLike } from './data.js';
 import { Encoder } from './encoding.js';
 import { AdamW, clipGradients } from './optimizer.js';
-import { deltaRuleOutput, lossAndGrads, mulberry32, paramLayout, predictBatch, UploadedParams } from './network.js';
+import { deltaRuleOutput, gridView, lossAndGrads, mulberry32, paramLayout, predictBatch, UploadedParams } from './network.js';
 import { trainableRecords } from './trainer.js';
 
 export type ConditionRule = 'backprop' | 'delta';
@@ -107,7 +107,7 @@ export async function conditionModel(opts: ConditionOptions): Promise<ConditionR
   const t = cfg.train;
   const layout = paramLayout(cfg);
   const params = ck.params.slice();
-  const enc = new Encoder(cfg.encoding, manifest?.records ?? []);
+  const enc = new Encoder(cfg.encoding, manifest?.records ?? [], gridView(layout, params));
   const n = opts.addresses.length;
   const xPairs = enc.encode(opts.addresses);
   const rule = opts.rule ?? 'backprop';
@@ -140,7 +140,8 @@ export async function conditionModel(opts: ConditionOptions): Promise<ConditionR
       enc.encode(addr, x, bs);
       lossAndGrads(cfg, layout, params, x, labels, bs, grads, t.labelSigma);
       clipGradients(grads, t.clipNorm);
-      opt.step(grads, lr, ck.header.step + s + 1);
+      // The grid tables stay as trained (their gradient is not computed here).
+      opt.step(grads, lr, ck.header.step + s + 1, { ...t.groupLr, grid: 0 });
     }
   }
   const after = fit(cfg, layout, params, xPairs, opts.bytes);

@@ -5,13 +5,15 @@
  *  - `bits`: each of the addressBits binary digits as ±1 (the seed's encoding).
  *  - `bits+physical`: the bits plus sin/cos of the voxel's position in its scroll's physical frame (µm, from the
  *    record's affine, else voxelSizeUm × index), so two scans of one scroll share geometry.
+ *  - `bits+grid`: the bits plus features looked up (trilinearly) in learned multiresolution hash tables over the
+ *    record's voxel coordinates; `gridBackward` scatters the input gradient back into the tables.
  *
  *   const enc = new Encoder(cfg.encoding, manifest.records);
  *   const x = enc.encode(addresses);   // Float32Array(addresses.length * enc.dim)
  */
 import type { RecordMeta } from '../corpus/types.js';
 import { RecordIndex } from './addressing.js';
-import { inputDim, type EncodingConfig } from './config.js';
+import { gridDim, inputDim, type EncodingConfig } from './config.js';
 
 /** Maps voxel (z, y, x) of a record to its physical frame position (x, y, z in µm). */
 export function physicalPosition(rec: RecordMeta, z: number, y: number, x: number, out: Float64Array): void {
@@ -35,11 +37,22 @@ export class Encoder {
   private readonly zyx = new Float64Array(3);
   private readonly pos = new Float64Array(3);
 
+  private readonly cellVoxels: Float64Array;
+  /** Last encode's grid lookups: per item, level and corner, the table index and trilinear weight. */
+  private lookupIndex = new Int32Array(0);
+  private lookupWeight = new Float32Array(0);
+
+  /** `grid`: the hash tables (levels × 2^log2TableSize × features), read live (training updates them in place). */
   constructor(
     readonly config: EncodingConfig,
     records: readonly RecordMeta[],
+    private readonly grid?: Float32Array,
   ) {
     this.dim = inputDim(config);
+    const g = config.grid;
+    const levels = gridDim(config) > 0 ? g.levels : 0;
+    if (levels > 0 && !grid) throw new Error('bits+grid encoding needs the grid tables');
+    this.cellVoxels = Float64Array.from({ length: levels }, (_, l) => g.coarsestCellVoxels ** (levels > 1 ? 1 - l / (levels - 1) : 0));
     this.index = new RecordIndex(records);
     const p = config.physical;
     const f = config.kind === 'bits+physical' ? p.frequencies : 0;
@@ -67,6 +80,10 @@ export class Encoder {
         const v = bit < 32 ? (lo >>> bit) & 1 : (hi >>> (bit - 32)) & 1;
         x[o + b] = v ? 1 : -1;
       }
+      if (this.cellVoxels.length > 0) {
+        this.lookup(i, a, x, o + bits);
+        continue;
+      }
       if (nf === 0) continue;
       const r = this.index.find(a);
       let p = o + bits;
@@ -87,5 +104,83 @@ export class Encoder {
       lo = hi = 0;
     }
     return x;
+  }
+
+  /** Grid features of item i (address a) into x[at …], remembering the lookups for gridBackward. */
+  private lookup(i: number, a: number, x: Float32Array, at: number): void {
+    const g = this.config.grid;
+    const L = this.cellVoxels.length;
+    const F = g.features;
+    const T = 2 ** g.log2TableSize;
+    const need = (i + 1) * L * 8;
+    if (this.lookupIndex.length < need) {
+      const grow = Math.max(need, this.lookupIndex.length * 2);
+      const idx = new Int32Array(grow);
+      idx.set(this.lookupIndex);
+      const w = new Float32Array(grow);
+      w.set(this.lookupWeight);
+      this.lookupIndex = idx;
+      this.lookupWeight = w;
+    }
+    const table = this.grid!;
+    const r = this.index.find(a);
+    x.fill(0, at, at + L * F);
+    if (r < 0) {
+      this.lookupWeight.fill(0, i * L * 8, need);
+      return;
+    }
+    this.index.coords(r, a, this.zyx, 0);
+    const rid = this.index.records[r].id;
+    for (let l = 0; l < L; l++) {
+      const s = this.cellVoxels[l];
+      const pz = this.zyx[0] / s;
+      const py = this.zyx[1] / s;
+      const px = this.zyx[2] / s;
+      const iz = Math.floor(pz);
+      const iy = Math.floor(py);
+      const ix = Math.floor(px);
+      const fz = pz - iz;
+      const fy = py - iy;
+      const fx = px - ix;
+      const base = l * T;
+      let k = (i * L + l) * 8;
+      for (let c = 0; c < 8; c++, k++) {
+        const dz = c >> 2;
+        const dy = (c >> 1) & 1;
+        const dx = c & 1;
+        const w = (dz ? fz : 1 - fz) * (dy ? fy : 1 - fy) * (dx ? fx : 1 - fx);
+        const h = (Math.imul(ix + dx, 1) ^ Math.imul(iy + dy, 2654435761) ^ Math.imul(iz + dz, 805459861) ^ Math.imul(rid + 1, 0x9e3779b1) ^ Math.imul(l + 1, 0x27d4eb2f)) >>> 0;
+        const e = base + (h & (T - 1));
+        this.lookupIndex[k] = e;
+        this.lookupWeight[k] = w;
+        if (w === 0) continue;
+        const src = e * F;
+        const dst = at + l * F;
+        for (let f = 0; f < F; f++) x[dst + f] += w * table[src + f];
+      }
+    }
+  }
+
+  /**
+   * Adds the gradient of the loss with respect to the grid tables to `gradTable` (same layout as the tables), from
+   * the gradient with respect to the input vectors of the last encode (row-major [n, dim]).
+   */
+  gridBackward(inputGrad: Float32Array, n: number, gradTable: Float32Array): void {
+    const L = this.cellVoxels.length;
+    if (L === 0) return;
+    const F = this.config.grid.features;
+    const col0 = this.dim - L * F;
+    for (let i = 0; i < n; i++) {
+      const row = i * this.dim + col0;
+      for (let l = 0; l < L; l++) {
+        let k = (i * L + l) * 8;
+        for (let c = 0; c < 8; c++, k++) {
+          const w = this.lookupWeight[k];
+          if (w === 0) continue;
+          const dst = this.lookupIndex[k] * F;
+          for (let f = 0; f < F; f++) gradTable[dst + f] += w * inputGrad[row + l * F + f];
+        }
+      }
+    }
   }
 }

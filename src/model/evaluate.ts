@@ -13,7 +13,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RecordMeta } from '../corpus/types.js';
 import { addressAt, isHeldOut } from './addressing.js';
-import { psnr, type CorpusLike } from './data.js';
+import { loadTrainSet, psnr, Sampler, type CorpusLike } from './data.js';
+import type { AunnModel } from './model.js';
+import { mulberry32 } from './network.js';
 
 export interface BaselineResult {
   /** PSNR of the mean per-record MSE (records weigh equally, as in the trainer's held-out set). */
@@ -66,6 +68,33 @@ export async function interpolationBaseline(corpus: CorpusLike, records: RecordM
   }
   const nrec = Object.keys(perRecord).length;
   return { psnr: psnr(mseSum, nrec), perRecord, heldOutVoxels: total };
+}
+
+/**
+ * A model's held-out PSNR on records (up to `perRecord` held-out voxels each, deterministic; records weigh equally),
+ * as the trainer measures it.
+ */
+export async function heldOutPsnr(model: AunnModel, corpus: CorpusLike, records: RecordMeta[], perRecord = 2048): Promise<BaselineResult> {
+  const set = await loadTrainSet(corpus, records);
+  const hf = model.config.train.heldOutFraction;
+  const ev = new Sampler(set, hf).heldOut(perRecord, mulberry32(0x5eed));
+  const p = await model.predict(ev.addresses, corpus.manifest);
+  const sse = new Float64Array(set.records.length);
+  const cnt = new Float64Array(set.records.length);
+  for (let i = 0; i < ev.labels.length; i++) {
+    sse[ev.record[i]] += (p.mean[i] - ev.labels[i]) ** 2;
+    cnt[ev.record[i]]++;
+  }
+  const perRecordPsnr: Record<string, number> = {};
+  let mseSum = 0;
+  let k = 0;
+  set.records.forEach((r, i) => {
+    if (!cnt[i]) return;
+    perRecordPsnr[r.name] = psnr(sse[i], cnt[i]);
+    mseSum += sse[i] / cnt[i];
+    k++;
+  });
+  return { psnr: psnr(mseSum, k), perRecord: perRecordPsnr, heldOutVoxels: ev.labels.length };
 }
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -15,7 +15,7 @@ export interface FinetuneOptions extends Omit<TrainOptions, 'records' | 'replayR
 }
 
 /** Finetuning defaults: replay half of each batch from earlier records, a faster input layer (new geometry). */
-export const FINETUNE_DEFAULTS = { replayFraction: 0.3, groupLr: { input: 2, trunk: 1, output: 1 }, schedule: 'anneal' as const };
+export const FINETUNE_DEFAULTS = { replayFraction: 0.3, groupLr: { input: 2, trunk: 1, output: 1, grid: 5 }, schedule: 'anneal' as const };
 
 export async function finetuneModel(opts: FinetuneOptions): Promise<TrainResult> {
   const latest = latestVersion(opts.modelDir);

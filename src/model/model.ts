@@ -15,7 +15,7 @@ import { initBackend, type BackendName } from './backend.js';
 import { latestVersion, readCheckpoint, versionPath, type CheckpointHeader } from './checkpoint.js';
 import type { ModelConfig } from './config.js';
 import { Encoder } from './encoding.js';
-import { paramLayout, predictBatch, UploadedParams, type BatchPrediction, type ParamLayout } from './network.js';
+import { gridView, paramLayout, predictBatch, UploadedParams, type BatchPrediction, type ParamLayout } from './network.js';
 
 export type { BatchPrediction } from './network.js';
 
@@ -78,7 +78,7 @@ export class AunnModel {
   }
 
   private encoderFor(records: readonly RecordMeta[]): Encoder {
-    if (!this.encoder || this.encoder.records !== records) this.encoder = { records, enc: new Encoder(this.config.encoding, records) };
+    if (!this.encoder || this.encoder.records !== records) this.encoder = { records, enc: new Encoder(this.config.encoding, records, gridView(this.layout(), this.params)) };
     return this.encoder.enc;
   }
 

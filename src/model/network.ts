@@ -13,9 +13,9 @@
  *   const out = predictBatch(cfg, layout, params, x, n); // { mean, argmax, entropy }
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { inputDim, type ModelConfig } from './config.js';
+import { gridParams, inputDim, type ModelConfig } from './config.js';
 
-export type ParamGroup = 'input' | 'trunk' | 'output';
+export type ParamGroup = 'input' | 'trunk' | 'output' | 'grid';
 export interface ParamEntry {
   name: string;
   shape: number[];
@@ -51,7 +51,16 @@ export function paramLayout(cfg: Pick<ModelConfig, 'encoding' | 'width' | 'depth
   }
   add('out.W', [w, OUTPUTS], 'output', true);
   add('out.b', [OUTPUTS], 'output', false);
+  // Last, so the dense parameters are one contiguous prefix (the tfjs part); the grid is updated from JS.
+  const g = gridParams(cfg.encoding);
+  if (g > 0) add('grid.table', [g], 'grid', false);
   return { entries, total: offset };
+}
+
+/** The hash-grid tables inside a flat parameter vector (undefined without a grid). */
+export function gridView(layout: ParamLayout, params: Float32Array): Float32Array | undefined {
+  const e = layout.entries.find((x) => x.group === 'grid');
+  return e ? params.subarray(e.offset, e.offset + e.size) : undefined;
 }
 
 /** Small deterministic PRNG (mulberry32): sampling and initialisation are reproducible from a seed. */
@@ -73,6 +82,7 @@ export function initParams(layout: ParamLayout, seed: number, out?: Float32Array
   for (const e of layout.entries) {
     const v = p.subarray(e.offset, e.offset + e.size);
     if (e.name.endsWith('.b')) v.fill(0);
+    else if (e.group === 'grid') for (let i = 0; i < v.length; i++) v[i] = (rnd() * 2 - 1) * 1e-4;
     else {
       const fanIn = e.shape[0];
       const scale = e.name.startsWith('block') ? 0.5 : 1;
@@ -87,7 +97,7 @@ type Tensors = Record<string, tf.Tensor>;
 
 function upload(layout: ParamLayout, params: Float32Array): Tensors {
   const t: Tensors = {};
-  for (const e of layout.entries) t[e.name] = tf.tensor(params.subarray(e.offset, e.offset + e.size), e.shape, 'float32');
+  for (const e of layout.entries) if (e.group !== 'grid') t[e.name] = tf.tensor(params.subarray(e.offset, e.offset + e.size), e.shape, 'float32');
   return t;
 }
 
@@ -275,6 +285,7 @@ export function lossAndGrads(
   n: number,
   grads: Float32Array,
   labelSigma = 0,
+  inputGrad?: Float32Array,
 ): LossAndGrads {
   const d = inputDim(cfg.encoding);
   const result = tf.tidy(() => {
@@ -320,11 +331,17 @@ export function lossAndGrads(
     const i0 = denseBackward(xt, t['in.W'] as tf.Tensor2D, dpre0, false, ones);
     g['in.W'] = i0.dW;
     g['in.b'] = i0.db;
-    const flat = tf.concat(layout.entries.map((e) => tf.reshape(g[e.name], [e.size])));
-    return { flat, loss, sse };
+    const flat = tf.concat(layout.entries.filter((e) => e.group !== 'grid').map((e) => tf.reshape(g[e.name], [e.size])));
+    // The input gradient, for the learned grid features (the encoder scatters it into the tables).
+    const dx = inputGrad ? tf.matMul(dpre0, tf.transpose(t['in.W'])) : undefined;
+    return { flat, loss, sse, dx };
   });
   const flatData = result.flat.dataSync() as Float32Array;
   grads.set(flatData);
+  if (result.dx) {
+    inputGrad!.set(result.dx.dataSync() as Float32Array);
+    result.dx.dispose();
+  }
   const loss = (result.loss.dataSync() as Float32Array)[0];
   const sse = (result.sse.dataSync() as Float32Array)[0];
   result.flat.dispose();

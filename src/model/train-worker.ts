@@ -13,7 +13,7 @@ import type { ModelConfig } from './config.js';
 import { psnr, Sampler } from './data.js';
 import { Encoder } from './encoding.js';
 import { AdamW, clipGradients, lrAt } from './optimizer.js';
-import { lossAndGrads, mulberry32, paramLayout, predictBatch, UploadedParams } from './network.js';
+import { gridView, lossAndGrads, mulberry32, paramLayout, predictBatch, UploadedParams } from './network.js';
 
 /** Held-out PSNR overall and per record of the eval set, with the given weights. */
 export function evaluate(cfg: ModelConfig, weights: UploadedParams, enc: Encoder, evalSet: WorkerInit['evalSet'], names: string[]): { psnr: number; perRecord: Record<string, number> } {
@@ -57,14 +57,16 @@ async function main(init: WorkerInit): Promise<void> {
   const T = init.threads;
   const w = init.workerId;
   const leader = w === 0;
-  const enc = new Encoder(cfg.encoding, init.manifestRecords);
+  const localParams = new Float32Array(P);
+  const enc = new Encoder(cfg.encoding, init.manifestRecords, gridView(layout, localParams));
   const sampler = new Sampler(init.set, init.heldOutFraction);
   const share = Math.floor(t.batchSize / T) + (leader ? t.batchSize % T : 0);
   const addresses = new Float64Array(share);
   const labels = new Uint8Array(share);
   const x = new Float32Array(share * enc.dim);
   const myGrads = grads.subarray(w * P, (w + 1) * P);
-  const localParams = new Float32Array(P);
+  const myGridGrads = gridView(layout, myGrads);
+  const inputGrad = myGridGrads ? new Float32Array(share * enc.dim) : undefined;
   port.postMessage({ type: 'ready', workerId: w, backend } satisfies WorkerMessage);
 
   // Leader state.
@@ -108,6 +110,7 @@ async function main(init: WorkerInit): Promise<void> {
     return writeCheckpoint(init.checkpointFile, h, opt!.state);
   };
   const evalNow = () => {
+    localParams.set(params);
     const weights = new UploadedParams(layout, params);
     try {
       return evaluate(cfg, weights, enc, init.evalSet, names);
@@ -133,9 +136,13 @@ async function main(init: WorkerInit): Promise<void> {
     const nSerial = Math.round(share * serialShare);
     if (nSerial > 0) sampler.serial(addresses, labels, 0, nSerial, rng, serialPos, t.serialWindow, t.replayFraction);
     if (nSerial < share) sampler.minibatch(addresses, labels, nSerial, share, rng);
-    enc.encode(addresses, x, share);
     localParams.set(params);
-    const r = lossAndGrads(cfg, layout, localParams, x, labels, share, myGrads, t.labelSigma);
+    enc.encode(addresses, x, share);
+    const r = lossAndGrads(cfg, layout, localParams, x, labels, share, myGrads, t.labelSigma, inputGrad);
+    if (myGridGrads) {
+      myGridGrads.fill(0);
+      enc.gridBackward(inputGrad!, share, myGridGrads);
+    }
     stats[w * 3] = r.loss;
     stats[w * 3 + 1] = r.sse;
     stats[w * 3 + 2] = share;

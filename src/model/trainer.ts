@@ -22,7 +22,7 @@ import {
   type CheckpointHeader,
   type RunState,
 } from './checkpoint.js';
-import { modelConfig, type DeepPartial, type ModelConfig, type ScheduleKind } from './config.js';
+import { gridParams, modelConfig, type DeepPartial, type ModelConfig, type ScheduleKind } from './config.js';
 import { loadTrainSet, Sampler, shareable, type CorpusLike } from './data.js';
 import { initParams, mulberry32, paramLayout } from './network.js';
 import { spawnTsWorker } from './spawn.js';
@@ -158,6 +158,9 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
       ...opts.config,
       encoding: { addressBits: manifest.addressBits, ...opts.config?.encoding, physical: { ...autoWavelengths(recs), ...opts.config?.encoding?.physical } },
     });
+    // Keep the model smaller than its data: the grid tables get at most half as many values as the trained voxels.
+    const voxels = recs.reduce((s, r) => s + r.shape[0] * r.shape[1] * r.shape[2], 0);
+    while (gridParams(config.encoding) > voxels / 2 && config.encoding.grid.log2TableSize > 8) config.encoding.grid.log2TableSize--;
     const layout = paramLayout(config);
     state = { params: initParams(layout, config.train.seed), m: new Float32Array(layout.total), v: new Float32Array(layout.total) };
     version = 1;

@@ -97,7 +97,7 @@ export async function run(argv: string[]): Promise<void> {
     .option('--schedule <kind>', 'minibatch | serial | anneal')
     .option('--records <names>', 'comma-separated record names (default: all trainable)')
     .option('--scroll <name>', 'only the trainable records of this scroll')
-    .option('--encoding <kind>', 'new model: bits | bits+physical')
+    .option('--encoding <kind>', 'new model: bits | bits+physical | bits+grid')
     .option('--width <n>', 'new model: hidden width', positiveInt)
     .option('--depth <n>', 'new model: hidden layers', positiveInt)
     .option('--batch <n>', 'new model: batch size', positiveInt)
@@ -111,7 +111,7 @@ export async function run(argv: string[]): Promise<void> {
   if (!o) return;
   if (o.minutes !== undefined && o.steps !== undefined) throw new UserError('give --minutes or --steps, not both');
   if (o.schedule && !['minibatch', 'serial', 'anneal'].includes(o.schedule)) throw new UserError(`--schedule ${o.schedule}: use minibatch, serial or anneal`);
-  if (o.encoding && !['bits', 'bits+physical'].includes(o.encoding)) throw new UserError(`--encoding ${o.encoding}: use bits or bits+physical`);
+  if (o.encoding && !['bits', 'bits+physical', 'bits+grid'].includes(o.encoding)) throw new UserError(`--encoding ${o.encoding}: use bits, bits+physical or bits+grid`);
   let records = o.records?.split(',').map((s) => s.trim()).filter(Boolean);
   if (o.scroll) {
     const { Corpus } = await import('../../corpus/index.js');

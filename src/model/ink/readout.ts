@@ -163,6 +163,31 @@ async function inferImage(net: NetworkParams, x: Float32Array, height: number, w
   return out;
 }
 
+/** [H, W, C] mirrored along y and/or x (its own inverse). */
+function flipImage(x: Float32Array, h: number, w: number, c: number, flipY: boolean, flipX: boolean): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let y = 0; y < h; y++) {
+    const sy = flipY ? h - 1 - y : y;
+    for (let xx = 0; xx < w; xx++) {
+      const sx = flipX ? w - 1 - xx : xx;
+      out.set(x.subarray((sy * w + sx) * c, (sy * w + sx + 1) * c), (y * w + xx) * c);
+    }
+  }
+  return out;
+}
+
+/** Inference averaged over the four mirror images (test-time augmentation matching the training flips). */
+async function inferMirrored(net: NetworkParams, x: Float32Array, height: number, width: number, channels: number, signal?: AbortSignal): Promise<Float32Array> {
+  const sum = new Float32Array(height * width);
+  for (const [fy, fx] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+    const input = fy || fx ? flipImage(x, height, width, channels, fy, fx) : x;
+    const p = await inferImage(net, input, height, width, channels, signal);
+    const back = fy || fx ? flipImage(p, height, width, 1, fy, fx) : p;
+    for (let i = 0; i < sum.length; i++) sum[i]! += back[i]! / 4;
+  }
+  return sum;
+}
+
 function bce(prob: Float32Array, y: Uint8Array, mask: Uint8Array): number {
   let s = 0, n = 0;
   for (let i = 0; i < prob.length; i++) {
@@ -279,6 +304,7 @@ export async function trainReadout(segments: InkSegment[], opts: ReadoutOptions 
       adamW(step, grads);
       lossAcc += loss / wTotal;
       lossN++;
+      if (step % evalEvery !== 0) opts.onProgress?.(step, maxSteps, { loss: loss / wTotal, valLoss: curve.at(-1)?.valLoss });
       const elapsed = (performance.now() - t0) / 1000;
       const last = step === maxSteps || elapsed >= maxSeconds;
       if (step % evalEvery === 0 || last) {
@@ -304,7 +330,7 @@ export async function trainReadout(segments: InkSegment[], opts: ReadoutOptions 
     let count = 0;
     for (const v of p.val) count += v;
     const use = count ? p.val : labelledPixels(p.seg);
-    const prob = await inferImage(best.params, p.x, p.seg.height, p.seg.width, c, opts.signal);
+    const prob = await inferMirrored(best.params, p.x, p.seg.height, p.seg.width, c, opts.signal);
     for (let i = 0; i < prob.length; i++) if (use[i]) { probs.push(prob[i]!); labs.push(p.y[i]! * 255); }
   }
   const { threshold } = chooseThreshold(probs, labs);
@@ -315,13 +341,14 @@ export async function trainReadout(segments: InkSegment[], opts: ReadoutOptions 
   };
 }
 
-/** Ink probability [H*W] of a segment (0 off the sheet). */
-export async function predictReadout(readout: InkReadout, seg: InkSegment, signal?: AbortSignal): Promise<Float32Array> {
+/** Ink probability [H*W] of a segment (0 off the sheet), averaged over mirror images unless `mirrored: false`. */
+export async function predictReadout(readout: InkReadout, seg: InkSegment, signal?: AbortSignal, opts: { mirrored?: boolean } = {}): Promise<Float32Array> {
   await initBackend();
   validateSegment(seg);
   const band = bandFor(readout, seg);
   const x = layerBand(seg, band);
-  const prob = await inferImage(readout.net, x, seg.height, seg.width, bandSize(band), signal);
+  const infer = opts.mirrored === false ? inferImage : inferMirrored;
+  const prob = await infer(readout.net, x, seg.height, seg.width, bandSize(band), signal);
   if (seg.sheetMask) for (let i = 0; i < prob.length; i++) if (!seg.sheetMask[i]) prob[i] = 0;
   return prob;
 }
