@@ -74,11 +74,11 @@ export async function run(argv: string[]): Promise<void> {
       maxSteps: Math.round(o.steps),
       seed: Math.round(o.seed),
       signal: controller.signal,
-      onStage: (s) => say(s),
-      onProgress: (step, total, info) => {
-        bar ??= progress('ink readout', total, { unit: 'steps', quiet: o.quiet || o.json });
-        bar.set(step, { loss: info.loss, val: info.valLoss ?? NaN });
+      onStage: (s) => {
+        say(s);
+        if (s.startsWith('training')) bar ??= progress('ink readout', Math.round(o.steps), { unit: 'steps', quiet: o.quiet || o.json });
       },
+      onProgress: (step, _total, info) => bar?.set(step, { loss: info.loss, val: info.valLoss ?? NaN }),
     });
     bar?.done();
     const trainSeconds = (performance.now() - t0) / 1000;
