@@ -386,7 +386,9 @@ async function readBoxFast(
       throw err;
     });
     if (!bytes) return;
-    const chunk = await decodeChunk(bytes);
+    const chunk = await decodeChunk(bytes).catch((err: Error) => {
+      throw new Error(`${file}: chunk does not decompress (${err.message.split('\n')[0]})`, { cause: err });
+    });
     if (chunk.length !== chunkSize) throw new Error(`${file}: chunk decodes to ${chunk.length} bytes, expected ${chunkSize}`);
     const za = Math.max(z0, iz * cz);
     const zb = Math.min(z1, (iz + 1) * cz);
