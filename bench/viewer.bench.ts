@@ -89,6 +89,17 @@ const WHEEL_LONG_TASKS = `(async () => {
   return { count: durations.length, max: durations.length ? Math.max(...durations) : 0 };
 })()`;
 
+/** Page-side: the XY slice view's frame (one textured quad + overlay), timed like the 3-D frame. */
+const SLICE_TIMER = (count: number) => `(() => {
+  const v = window.__aunn.volumePanel.views[0].view;
+  const gl = v.renderer.getContext();
+  const px = new Uint8Array(4);
+  v.renderNow(); gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
+  const t = performance.now();
+  for (let i = 0; i < ${count}; i++) { v.renderNow(); gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, px); }
+  return { frame: (performance.now() - t) / ${count}, size: [v.canvas.width, v.canvas.height] };
+})()`;
+
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 
 export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
@@ -130,6 +141,11 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
       emit('open corpus → first slice shown', performance.now() - t0, 'ms');
       await page.waitForSelector('[data-view="3d"][data-loaded="true"]', { timeout: 120_000 });
       emit('open corpus → 3D view shown', performance.now() - t0, 'ms');
+
+      {
+        const r = (await page.evaluate(SLICE_TIMER(opts.quick ? 5 : 30))) as { frame: number; size: number[] };
+        emit(`slice view frame (textured quad) @ ${r.size.join('x')}`, r.frame, 'ms');
+      }
 
       // UI work while slicing (3-D view on the whole coarse level): no main-thread task should pass 100 ms.
       {

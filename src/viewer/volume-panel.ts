@@ -244,6 +244,7 @@ export class VolumePanel {
       h('div', { className: 'layer-row' }, 'render ', mode),
       h('div', { className: 'layer-row' }, 'data ', source),
       h('div', { className: 'layer-row' }, 'density ', density),
+      h('label', { className: 'layer-row' }, h('input', { type: 'checkbox', className: 'show-mesh', checked: true, onchange: (e: Event) => this.volume.setMeshVisible((e.target as HTMLInputElement).checked) }), ' segment mesh'),
       h('button', { onclick: () => this.volume.resetCamera() }, 'reset camera'),
     );
   }

@@ -35,6 +35,7 @@ export class VolumeView {
   private texture?: THREE.Data3DTexture;
   private meshGroup?: THREE.Group;
   private meshSource?: string;
+  private meshVisible = true;
   private volume?: Volume;
   private pending = false;
   private umPerVoxel = 1;
@@ -127,7 +128,7 @@ export class VolumeView {
           const m = o as THREE.Mesh;
           const faces = (m.geometry.getAttribute('position')?.count ?? 0) / 3;
           const dense = faces > 4000;
-          m.material = new THREE.MeshBasicMaterial({ color: 0x33ddff, wireframe: !dense, transparent: true, opacity: dense ? 0.18 : 0.6, depthTest: false, depthWrite: false, side: THREE.DoubleSide });
+          m.material = new THREE.MeshBasicMaterial({ color: 0x33ddff, wireframe: !dense, transparent: true, opacity: dense ? 0.07 : 0.6, depthTest: false, depthWrite: false, side: THREE.DoubleSide });
           m.renderOrder = 10;
         }
       });
@@ -135,9 +136,17 @@ export class VolumeView {
       this.meshSource = objText;
       this.scene.add(group);
     }
+    this.meshGroup.visible = this.meshVisible;
     const [oz, oy, ox] = this.volume.offset;
     this.meshGroup.scale.setScalar(1 / 2 ** level);
     this.meshGroup.position.set(-ox, -oy, -oz);
+    this.requestRender();
+  }
+
+  /** Show or hide the segment mesh. */
+  setMeshVisible(visible: boolean): void {
+    this.meshVisible = visible;
+    if (this.meshGroup) this.meshGroup.visible = visible;
     this.requestRender();
   }
 
