@@ -1,5 +1,152 @@
-// Placeholder until the command is built; replaced by its owner.
+/**
+ * `aunn read --corpus DIR --segment S --transcription FILE [--lm off|decode] [--ink-png FILE [--degrade]] [--truth DIR]`:
+ * reads the Greek text off a segment's predicted ink and saves the reading in the corpus (readings/<group>.json),
+ * which `aunn export` and the app's segment view use.
+ *
+ *   aunn read --corpus ./corpus --segment seg1 --transcription labelled.txt --lm decode --truth sample/truth
+ *
+ * Glyphs are learned where the text is known: the labelled region (the segment's ink labels) and its
+ * transcription (--transcription: a UTF-8 file, one line of the papyrus per line, a blank line between columns,
+ * or JSON { columns: [{ lines: [...] }] }). The ink read is the segment's newest 'ink' prediction; until one
+ * exists, --ink-png reads a picture instead (e.g. true labels; --degrade blurs and adds noise as a stand-in).
+ */
+import { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { decode as decodePng } from 'fast-png';
 import { UserError } from '../errors.js';
-export async function run(_argv: string[]): Promise<void> {
-  throw new UserError('this command is not built yet');
+import { Corpus } from '../../corpus/index.js';
+import { loadKneserNey } from '../../lm-conditioning/models.js';
+import { lineText, saveReading } from '../../lm-conditioning/reading.js';
+import { resolveSegment } from '../../lm-conditioning/segment-ref.js';
+import { degradeInk, inkMapFromBytes, type InkMap } from '../../lm-conditioning/reading/ink-map.js';
+import { readingCer, readSegment, type TruthColumn } from '../../lm-conditioning/reading/reader.js';
+import { normalizeGreek } from '../../lm-conditioning/greek-text.js';
+
+/** Columns of lines from a transcription file (plain text or the sample's text.json shape). */
+export async function readTranscription(file: string): Promise<string[][]> {
+  let raw: string;
+  try {
+    raw = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UserError(`cannot read transcription ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  if (file.endsWith('.json')) {
+    let doc: { columns?: { lines?: unknown }[] };
+    try {
+      doc = JSON.parse(raw);
+    } catch (err) {
+      throw new UserError(`${file}: not JSON: ${(err as Error).message}`, { cause: err });
+    }
+    if (!Array.isArray(doc.columns) || !doc.columns.every((c) => Array.isArray(c.lines))) throw new UserError(`${file}: expected { columns: [{ lines: [...] }] }`);
+    return doc.columns.map((c) => (c.lines as unknown[]).map((l) => normalizeGreek(String(l))));
+  }
+  const cols = raw.split(/\r?\n\s*\r?\n/).map((block) => block.split(/\r?\n/).map(normalizeGreek).filter((l) => l.length > 0)).filter((c) => c.length > 0);
+  if (!cols.length) throw new UserError(`${file}: no Greek text in the transcription`);
+  return cols;
+}
+
+async function pngInk(file: string): Promise<InkMap> {
+  let png;
+  try {
+    png = decodePng(await readFile(file));
+  } catch (err) {
+    throw new UserError(`cannot read ink picture ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  const { width, height, channels, data } = png;
+  const gray = new Uint8Array(width * height);
+  const max = png.depth === 16 ? 65535 : 255;
+  for (let i = 0; i < gray.length; i++) gray[i] = Math.round(((data[i * channels] as number) / max) * 255);
+  return inkMapFromBytes(gray, height, width);
+}
+
+function parseRegion(v: string): [number, number, number, number] {
+  const n = v.split(',').map(Number);
+  if (n.length !== 4 || n.some((x) => !Number.isFinite(x))) throw new UserError(`--labelled-region must be x0,y0,x1,y1, got '${v}'`);
+  return n as [number, number, number, number];
+}
+
+/** The labelled box: from the labels record or the segment meta, else the bounding box of the labelled ink. */
+function labelledRegionOf(extra: Record<string, unknown> | undefined, meta: Record<string, unknown> | undefined, labels: InkMap): [number, number, number, number] {
+  for (const src of [extra, meta]) {
+    const r = src?.labelledRegion;
+    if (Array.isArray(r) && r.length === 4 && r.every((x) => typeof x === 'number')) return r as [number, number, number, number];
+    if (typeof src?.labelledXMax === 'number') return [0, 0, src.labelledXMax, labels.height];
+  }
+  let x1 = 0;
+  for (let y = 0; y < labels.height; y++) for (let x = 0; x < labels.width; x++) if (labels.data[y * labels.width + x]! > 0.5) x1 = Math.max(x1, x + 1);
+  return [0, 0, x1, labels.height];
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const o = new Command('aunn read')
+    .requiredOption('--corpus <dir>', 'corpus folder')
+    .requiredOption('--segment <s>', 'segment: group (scroll/segment), record name or segment id')
+    .option('--transcription <file>', 'known text of the labelled region (lines; blank line between columns; or JSON { columns: [{ lines }] })')
+    .option('--lm <mode>', 'off (glyphs only) | decode (beam search with the language model) | condition', 'decode')
+    .option('--lm-model <file>', 'Kneser–Ney model file (default: SBLGNT, cached)')
+    .option('--model <dir>', 'use the ink prediction made by this AUNN model (default: the newest)')
+    .option('--ink-png <file>', 'read this ink picture instead of an ink prediction (stand-in)')
+    .option('--degrade', 'blur and add noise to --ink-png (a stand-in for a predicted map)')
+    .option('--labelled-region <x0,y0,x1,y1>', 'where the labels and the transcription hold (default: from the labels record)')
+    .option('--truth <dir>', "a sample's truth/ folder: print the character error rate in the unlabelled region")
+    .option('--beam <n>', 'beam width', '20')
+    .parse(argv, { from: 'user' })
+    .opts<{ corpus: string; segment: string; transcription?: string; lm: string; lmModel?: string; model?: string; inkPng?: string; degrade?: boolean; labelledRegion?: string; truth?: string; beam: string }>();
+  if (!['off', 'decode', 'condition'].includes(o.lm)) throw new UserError(`--lm must be off, decode or condition, got '${o.lm}'`);
+  if (o.lm === 'condition') {
+    throw new UserError('--lm condition (language-conditioned AUNN training) is not built yet; use --lm decode');
+  }
+  const beam = Number(o.beam);
+  if (!Number.isInteger(beam) || beam < 1) throw new UserError(`--beam must be a positive integer, got '${o.beam}'`);
+  const corpus = await Corpus.open(o.corpus);
+  const seg = resolveSegment(corpus, o.segment);
+  if (!seg.labels) throw new UserError(`segment ${seg.group} has no ink labels in ${o.corpus}: glyphs are learned from a labelled region`);
+  const labelBytes = await corpus.readRecord(seg.labels);
+  const [, H, W] = seg.labels.shape;
+  const labels = inkMapFromBytes(labelBytes.subarray(0, H * W), H, W);
+  let ink: InkMap;
+  let inkName: string;
+  if (o.inkPng) {
+    ink = await pngInk(o.inkPng);
+    if (o.degrade) ink = degradeInk(ink, { seed: 1 });
+    inkName = `${path.resolve(o.inkPng)}${o.degrade ? ' (degraded stand-in)' : ''}`;
+  } else {
+    const preds = seg.records.filter((r) => r.modality === 'prediction' && r.prediction?.kind === 'ink' && (!o.model || r.prediction.model === o.model || r.prediction.model === path.basename(o.model)));
+    const rec = preds.pop();
+    if (!rec) throw new UserError(`segment ${seg.group} has no ink prediction${o.model ? ` from model ${o.model}` : ''} in ${o.corpus}: run \`aunn ink\` first, or give --ink-png`);
+    const bytes = await corpus.readRecord(rec);
+    ink = inkMapFromBytes(bytes.subarray(0, rec.shape[1] * rec.shape[2]), rec.shape[1], rec.shape[2]);
+    inkName = rec.name;
+  }
+  if (ink.width !== W || ink.height !== H) throw new UserError(`ink map is ${ink.width}x${ink.height} but the segment's labels are ${W}x${H}`);
+  const region = o.labelledRegion ? parseRegion(o.labelledRegion) : labelledRegionOf(seg.labels.extra, seg.layers?.extra?.segmentMeta as Record<string, unknown> | undefined, labels);
+  if (!o.transcription) throw new UserError('give --transcription FILE: the known text of the labelled region (glyphs are learned from it)');
+  const transcription = await readTranscription(o.transcription);
+  const lm = o.lm === 'decode' ? await loadKneserNey(o.lmModel) : undefined;
+  const t0 = performance.now();
+  const result = readSegment({
+    segment: seg.group,
+    ink,
+    labels,
+    labelledRegion: region,
+    transcription,
+    lm,
+    mode: o.lm as 'off' | 'decode',
+    beam,
+    source: { ink: inkName, model: o.model },
+    pixelSizeUm: seg.layers?.voxelSizeUm?.[2],
+  });
+  const file = await saveReading(o.corpus, result.reading);
+  for (const col of result.reading.columns) {
+    console.log(`Col. ${col.n}`);
+    for (const line of col.lines) console.log(`  ${String(line.n).padStart(2)} ${lineText(line)}`);
+  }
+  console.log(`glyphs learned from ${result.trainingLines} labelled lines (${result.trainingLetters} letters); line pitch ${result.pitch} px; ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`wrote ${file}`);
+  if (o.truth) {
+    const truth = JSON.parse(await readFile(path.join(o.truth, 'text.json'), 'utf8')) as { columns: TruthColumn[] };
+    const cer = readingCer(result.reading, truth.columns, { minX: region[2] });
+    console.log(`CER in the unlabelled region (x >= ${region[2]}), --lm ${o.lm}: ${(100 * cer.cer).toFixed(1)}% (${cer.errors} edits / ${cer.letters} letters, ${cer.columns} columns)`);
+  }
 }

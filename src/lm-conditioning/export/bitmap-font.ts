@@ -31,6 +31,11 @@ const G: Record<string, string> = {
 export const GLYPH_W = 5;
 export const GLYPH_H = 7;
 
+/** The 7 rows of 5 bits of a character ('?' when the font lacks it). */
+export function glyphBitmap(ch: string): boolean[][] {
+  return (G[ch] ?? G['?']!).split(' ').map((row) => [...row].map((b) => b === '1'));
+}
+
 export type Rgba = [number, number, number, number];
 
 /** Alpha-blends `color` into pixel (x, y). */
