@@ -39,9 +39,12 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
     const n = opts.quick ? 16384 : 131072;
     const addresses = Float64Array.from({ length: n }, (_, i) => (i * 7919) % (32 * 128 * 128));
     await model.predict(addresses.subarray(0, 8192), corpus.manifest);
-    const t0 = performance.now();
-    await model.predict(addresses, corpus.manifest, { batchSize: 8192 });
-    emit('inference samples/s (1 thread)', Math.round(n / ((performance.now() - t0) / 1000)), 'samples/s');
+    for (const threads of [1, 2]) {
+      await model.predict(addresses.subarray(0, 8 * 8192 * threads), corpus.manifest, { batchSize: 8192, threads });
+      const t0 = performance.now();
+      await model.predict(addresses, corpus.manifest, { batchSize: 8192, threads });
+      emit(`inference samples/s (${threads} thread${threads > 1 ? 's' : ''})`, Math.round(n / ((performance.now() - t0) / 1000)), 'samples/s');
+    }
     model.dispose();
   } finally {
     clearInterval(timer);

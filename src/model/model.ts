@@ -15,6 +15,7 @@ import { initBackend, type BackendName } from './backend.js';
 import { latestVersion, readCheckpoint, versionPath, type CheckpointHeader } from './checkpoint.js';
 import type { ModelConfig } from './config.js';
 import { Encoder } from './encoding.js';
+import { InferencePool } from './infer-pool.js';
 import { gridView, paramLayout, predictBatch, UploadedParams, type BatchPrediction, type ParamLayout } from './network.js';
 
 export type { BatchPrediction } from './network.js';
@@ -35,6 +36,8 @@ export interface RegionPrediction {
 
 export interface PredictOptions {
   batchSize?: number;
+  /** Worker threads for large requests (default 2; 1 = on the calling thread). */
+  threads?: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
 }
@@ -49,6 +52,7 @@ export function regionShape(rec: RecordMeta, region: Region | undefined, level =
 
 export class AunnModel {
   private weights: UploadedParams | undefined;
+  private pool: InferencePool | undefined;
   private encoder: { records: readonly RecordMeta[]; enc: Encoder } | undefined;
 
   constructor(
@@ -86,6 +90,8 @@ export class AunnModel {
   async predict(addresses: Float64Array, manifest: Pick<Manifest, 'records'>, opts: PredictOptions = {}): Promise<BatchPrediction> {
     const n = addresses.length;
     const bs = opts.batchSize ?? 8192;
+    const threads = opts.threads ?? 2;
+    if (threads > 1 && n >= 4 * bs) return this.predictParallel(addresses, manifest.records, threads, opts);
     const enc = this.encoderFor(manifest.records);
     const w = this.ensureWeights();
     const out: BatchPrediction = { mean: new Float32Array(n), argmax: new Uint8Array(n), entropy: new Float32Array(n) };
@@ -186,9 +192,33 @@ export class AunnModel {
     return { value, entropy };
   }
 
+  /** Large requests: slices of `4 × threads` batches at a time across the worker pool, with progress. */
+  private async predictParallel(addresses: Float64Array, records: readonly RecordMeta[], threads: number, opts: PredictOptions): Promise<BatchPrediction> {
+    if (!this.pool || this.pool.threads !== threads) {
+      await this.pool?.close();
+      this.pool = new InferencePool(this.config, this.params, threads, this.backend);
+    }
+    const n = addresses.length;
+    const bs = opts.batchSize ?? 8192;
+    const chunk = bs * 4 * threads;
+    const out: BatchPrediction = { mean: new Float32Array(n), argmax: new Uint8Array(n), entropy: new Float32Array(n) };
+    for (let s = 0; s < n; s += chunk) {
+      opts.signal?.throwIfAborted();
+      const m = Math.min(chunk, n - s);
+      const p = await this.pool.predict(addresses.subarray(s, s + m), records, bs);
+      out.mean.set(p.mean, s);
+      out.argmax.set(p.argmax, s);
+      out.entropy.set(p.entropy, s);
+      opts.onProgress?.(s + m, n);
+    }
+    return out;
+  }
+
   dispose(): void {
     this.weights?.dispose();
     this.weights = undefined;
+    void this.pool?.close();
+    this.pool = undefined;
   }
 }
 

@@ -85,6 +85,22 @@ describe('predictions in the corpus', () => {
     model.dispose();
   });
 
+  test('parallel inference (worker pool) gives the same predictions as the calling thread', async () => {
+    const corpus = await Corpus.open(corpusDir);
+    const model = await loadModel(modelDir);
+    const n = 20000;
+    const addresses = Float64Array.from({ length: n }, (_, i) => scan.base + (i % 4096));
+    const one = await model.predict(addresses, corpus.manifest, { threads: 1, batchSize: 1024 });
+    const done: number[] = [];
+    const two = await model.predict(addresses, corpus.manifest, { threads: 2, batchSize: 1024, onProgress: (d) => done.push(d) });
+    expect(done.at(-1)).toBe(n);
+    for (let i = 0; i < n; i += 97) {
+      expect(two.mean[i]).toBeCloseTo(one.mean[i], 3);
+      expect(two.argmax[i]).toBe(one.argmax[i]);
+    }
+    model.dispose();
+  });
+
   test('trilinear sampling interpolates between voxel predictions', async () => {
     const model = await loadModel(modelDir);
     const corners = await model.samplePoints(scan, Float32Array.of(1, 2, 3, 1, 2, 4), 'nearest');
