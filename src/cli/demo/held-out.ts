@@ -1,0 +1,74 @@
+/**
+ * Held-out PSNR of one model version over some records, measured the same way for every version, so the demo can
+ * show forgetting: scroll 1's PSNR with the model trained on it (v1) and after finetuning on scroll 2 (v2).
+ * Uses only the addresses the trainer never trains on (`isHeldOut`), a fixed random sample of them per record.
+ *
+ *   const before = await heldOutPsnr(corpus, 'model', 1, s1Records);   // { psnr: 21.4, perRecord: {...}, samples }
+ */
+import type { Corpus } from '../../corpus/index.js';
+import { addressesOf } from '../../corpus/address.js';
+import type { RecordMeta } from '../../corpus/types.js';
+import { isHeldOut, loadModel } from '../../model/index.js';
+
+export interface HeldOutScore {
+  psnr: number;
+  perRecord: Record<string, number>;
+  samples: number;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const psnrOf = (se: number, n: number) => (n > 0 ? 10 * Math.log10((255 * 255) / Math.max(se / n, 1e-12)) : NaN);
+
+/** Up to `perRecord` held-out voxels of each record, same sample for every model version (fixed seed). */
+export async function heldOutPsnr(corpus: Corpus, modelDir: string, version: number, records: RecordMeta[], opts: { perRecord?: number; signal?: AbortSignal } = {}): Promise<HeldOutScore> {
+  const want = opts.perRecord ?? 4096;
+  const model = await loadModel(modelDir, { version });
+  const fraction = model.config.train.heldOutFraction;
+  try {
+    const perRecord: Record<string, number> = {};
+    let seAll = 0;
+    let nAll = 0;
+    for (const rec of records) {
+      opts.signal?.throwIfAborted();
+      const data = await corpus.readRecord(rec, 0, opts.signal);
+      const [D, H, W] = rec.shape;
+      const rand = mulberry32(rec.id * 7919 + 17);
+      const zyx = new Int32Array(3 * want);
+      const one = new Int32Array(3);
+      const addr = new Float64Array(1);
+      let k = 0;
+      for (let tries = 0; tries < want * 400 && k < want; tries++) {
+        one[0] = Math.floor(rand() * D);
+        one[1] = Math.floor(rand() * H);
+        one[2] = Math.floor(rand() * W);
+        addressesOf(rec, one, addr);
+        if (!isHeldOut(addr[0]!, fraction)) continue;
+        zyx.set(one, 3 * k++);
+      }
+      if (k === 0) continue;
+      const addresses = addressesOf(rec, zyx.subarray(0, 3 * k));
+      const pred = await model.predict(addresses, corpus.manifest, { signal: opts.signal });
+      let se = 0;
+      for (let i = 0; i < k; i++) {
+        const v = data[(zyx[3 * i]! * H + zyx[3 * i + 1]!) * W + zyx[3 * i + 2]!]!;
+        se += (pred.mean[i]! - v) ** 2;
+      }
+      perRecord[rec.name] = psnrOf(se, k);
+      seAll += se;
+      nAll += k;
+    }
+    return { psnr: psnrOf(seAll, nAll), perRecord, samples: nAll };
+  } finally {
+    model.dispose();
+  }
+}

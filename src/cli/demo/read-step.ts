@@ -1,0 +1,92 @@
+/**
+ * Reading a sample segment's text off its predicted ink with the reader of src/lm-conditioning/reading, twice: glyph
+ * evidence only (`lm off`) and decoded with the Greek language model (`decode`), each scored against the sample's
+ * truth/text.json (character error rate over the columns of the unlabelled region). The decoded reading is saved in
+ * the corpus (readings/<group>.json), where `aunn export` and the app's segment view find it.
+ *
+ *   const r = await readSample(corpus, { group, ink, segment, truthDir, labelledXMax: 208, beam: 20 });
+ *   r.cer.off.cer, r.cer.decode.cer, r.text   // text: the decoded reading, one line per written line
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Corpus } from '../../corpus/index.js';
+import type { InkSegment } from '../../model/ink/segment.js';
+import type { CharLM } from '../../lm-conditioning/char-lm.js';
+import { lineText, saveReading, type Reading } from '../../lm-conditioning/reading.js';
+import { NotAvailable } from './steps.js';
+
+export interface TruthText {
+  columns: { lines: string[]; box: number[] }[];
+}
+
+export interface CerScore {
+  cer: number;
+  errors: number;
+  letters: number;
+  columns: number;
+}
+
+export interface SegmentReading {
+  group: string;
+  cer: { off: CerScore; decode: CerScore };
+  /** The decoded reading (saved into the corpus). */
+  reading: Reading;
+  readingFile: string;
+  trainingLines: number;
+  /** Where the scored region starts (column x), i.e. the end of the labelled region. */
+  minX: number;
+}
+
+export interface ReadSampleOptions {
+  group: string;
+  segment: InkSegment;
+  /** Ink probability on the segment grid (the readout's, [H*W] in [0, 1]). */
+  ink: Float32Array;
+  inkRecord?: string;
+  truthDir: string;
+  /** End of the labelled region (its transcription is known; the score covers columns right of it). */
+  labelledXMax: number;
+  lm: CharLM;
+  beam: number;
+  pixelSizeUm?: number;
+  signal?: AbortSignal;
+  onLine?: (done: number, total: number) => void;
+}
+
+export async function readTruthText(truthDir: string): Promise<TruthText> {
+  return JSON.parse(await readFile(path.join(truthDir, 'text.json'), 'utf8')) as TruthText;
+}
+
+/** The reader module, or NotAvailable when it is not part of the app yet. */
+async function reader() {
+  try {
+    return await import('../../lm-conditioning/reading/reader.js');
+  } catch (err) {
+    throw new NotAvailable(`the text reader (src/lm-conditioning/reading/reader.ts) cannot be loaded: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+  }
+}
+
+export async function readSampleSegment(corpus: Corpus, o: ReadSampleOptions): Promise<SegmentReading> {
+  const { readSegment, readingCer } = await reader();
+  const truth = await readTruthText(o.truthDir);
+  const { height, width } = o.segment;
+  const ink = { width, height, data: o.ink };
+  const labels = o.segment.labels ? { width, height, data: Float32Array.from(o.segment.labels, (v) => v / 255) } : undefined;
+  if (!labels) throw new NotAvailable(`${o.group} has no labelled region with known text, and the reader learns its glyphs there (reading with glyphs from another scroll is not in its API yet)`);
+  // The known text of the labelled region: the truth columns that start inside it (the reader keeps only the lines
+  // lying wholly inside the region).
+  const transcription = truth.columns.filter((c) => c.box[0]! < o.labelledXMax).map((c) => c.lines);
+  const region: [number, number, number, number] = [0, 0, o.labelledXMax, height];
+  const common = { segment: o.group, ink, labels, labelledRegion: region, transcription, source: { ink: o.inkRecord }, pixelSizeUm: o.pixelSizeUm, signal: o.signal, beam: o.beam };
+  const off = readSegment({ ...common, mode: 'off' });
+  o.signal?.throwIfAborted();
+  const decoded = readSegment({ ...common, mode: 'decode', lm: o.lm, onLine: o.onLine });
+  const score = (r: Reading) => readingCer(r, truth.columns, { minX: o.labelledXMax });
+  const readingFile = await saveReading(corpus.dir, decoded.reading);
+  return { group: o.group, cer: { off: score(off.reading), decode: score(decoded.reading) }, reading: decoded.reading, readingFile, trainingLines: decoded.trainingLines, minX: o.labelledXMax };
+}
+
+/** The reading as text: one block per column, one line per written line. */
+export function readingText(r: Reading): string {
+  return r.columns.map((c) => [`Col. ${c.n}`, ...c.lines.map(lineText)].join('\n')).join('\n\n');
+}

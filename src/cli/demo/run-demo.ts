@@ -1,0 +1,458 @@
+/**
+ * `aunn demo`, the whole chain on the bundled sample: two synthetic scrolls (seed 1 with ink labels on its first
+ * third, seed 2 the "new scroll") → a fresh corpus → ingest scroll 1 → train the AUNN on it → ink readout on its
+ * labelled third and ink for scroll 1 (F0.5 table) → ingest scroll 2 without its labels → finetune on scroll 2 and
+ * the same network from scratch with equal steps (transfer curve; scroll 1 before/after: forgetting) → ink for
+ * scroll 2 (cross-scroll) → read both segments' text (LM off vs decode, CER against the truth) → exports → a report
+ * (report.html + report.md + PNGs) in `out`. Each step prints a header and its time; a missing piece of the app is
+ * reported as "not available yet", never faked. Re-running reuses the samples, and the corpus and models too while
+ * the settings are unchanged (`fresh` rebuilds them).
+ *
+ *   const { report, steps } = await runDemo({ out: 'demo-output', quick: false, fresh: false, signal });
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureSample, readSample, type SampleSummary } from '../../../sample-data/index.js';
+import { Corpus } from '../../corpus/index.js';
+import type { RecordMeta } from '../../corpus/types.js';
+import { discoverItems, ingestItems, ingestPath } from '../../ingest/ingest.js';
+import { finetuneModel } from '../../model/finetune.js';
+import { trainModel, type TrainProgress, type TrainResult } from '../../model/index.js';
+import { loadCorpusSegment } from '../../model/ink/load.js';
+import { trainLogistic } from '../../model/ink/logistic.js';
+import { ensureReadout } from '../../model/ink/pipeline.js';
+import { progress } from '../progress.js';
+import { lineChartPng, lineChartSvg, SERIES_COLORS, type LineChart } from './chart.js';
+import { heldOutPsnr } from './held-out.js';
+import { inkForSegment, surfacePlane, type InkRow, type SegmentInk } from './ink-eval.js';
+import { inkComparisonPng } from './pictures.js';
+import { readSampleSegment, readingText, type SegmentReading } from './read-step.js';
+import { Report } from './report.js';
+import { demoSettings, fingerprintOf, loadState, saveState, type DemoSettings, type DemoState } from './settings.js';
+import { fmtSeconds, NotAvailable, StepLog, type StepContext } from './steps.js';
+
+export interface DemoOptions {
+  out: string;
+  quick: boolean;
+  fresh: boolean;
+  signal?: AbortSignal;
+  /** Where headers and notes go (default stderr). */
+  print?: (line: string) => void;
+  /** Override settings (tests, experiments). */
+  settings?: Partial<DemoSettings>;
+}
+
+export interface DemoResult {
+  report: { html: string; markdown: string };
+  steps: StepLog;
+  exports: string[];
+}
+
+interface TrainSummary {
+  version: number;
+  steps: number;
+  stepsThisCall: number;
+  seconds: number;
+  samplesPerS: number;
+  heldOutPsnr: number;
+  perRecordPsnr: Record<string, number>;
+  backend: string;
+  threads: number;
+  /** Held-out PSNR along this run: [steps into the run, dB]. */
+  curve: [number, number][];
+}
+
+const STEP_COUNT = 12;
+
+function summarize(r: TrainResult, seconds: number): TrainSummary {
+  const start = r.header.run.startStep;
+  const curve = r.header.history
+    .filter((h) => h.step > start && h.heldOutPsnr !== undefined && Number.isFinite(h.heldOutPsnr))
+    .map((h) => [h.step - start, h.heldOutPsnr!] as [number, number]);
+  // one point per step count (the final evaluation may repeat the last periodic one)
+  const dedup = curve.filter((p, i) => i === curve.length - 1 || curve[i + 1]![0] !== p[0]);
+  return {
+    version: r.version,
+    steps: r.step,
+    stepsThisCall: r.stepsThisCall,
+    seconds,
+    samplesPerS: r.samplesPerS,
+    heldOutPsnr: r.heldOutPsnr,
+    perRecordPsnr: r.perRecordPsnr,
+    backend: r.backend,
+    threads: r.threads,
+    curve: dedup,
+  };
+}
+
+/** A progress bar fed by trainModel's events; throws after training when Ctrl-C stopped it (a checkpoint was kept). */
+async function trainWithBar(label: string, total: { minutes?: number; steps?: number }, signal: AbortSignal | undefined, train: (onProgress: (p: TrainProgress) => void) => Promise<TrainResult>): Promise<{ result: TrainResult; seconds: number }> {
+  const byTime = total.minutes !== undefined;
+  const bar = progress(label, byTime ? Math.round(total.minutes! * 60) : total.steps!, { unit: byTime ? 's' : 'steps' });
+  const t0 = performance.now();
+  const result = await train((p) => {
+    const info: Record<string, number | string> = { loss: p.loss, 'samples/s': Math.round(p.samplesPerS) };
+    if (p.heldOutPsnr !== undefined) info['held-out dB'] = p.heldOutPsnr;
+    bar.set(byTime ? Math.round(p.elapsedMs / 1000) : p.runSteps, info);
+  });
+  bar.done();
+  signal?.throwIfAborted();
+  return { result, seconds: (performance.now() - t0) / 1000 };
+}
+
+const f2 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(2));
+
+export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
+  const settings = { ...demoSettings(opts.quick), ...opts.settings };
+  const out = path.resolve(opts.out);
+  const work = path.join(out, 'work');
+  const corpusDir = path.join(work, 'corpus');
+  const modelDir = path.join(work, 'model');
+  const scratchDir = path.join(work, 'model-scratch');
+  const imagesDir = path.join(out, 'images');
+  const exportsDir = path.join(out, 'exports');
+  const stateFile = path.join(work, 'state.json');
+  const signal = opts.signal;
+  const print = opts.print ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const steps = new StepLog(STEP_COUNT, signal, print);
+  const started = new Date();
+
+  await mkdir(out, { recursive: true });
+  const { state, matched } = await loadState(stateFile, fingerprintOf(settings));
+  if (opts.fresh || !matched) {
+    // other settings (or --fresh): corpus and models are rebuilt from the samples
+    await rm(work, { recursive: true, force: true });
+    state.steps = {};
+  }
+  await rm(imagesDir, { recursive: true, force: true });
+  await rm(exportsDir, { recursive: true, force: true });
+  await mkdir(imagesDir, { recursive: true });
+  const save = () => saveState(stateFile, state);
+  /** A stored step result, or run `fn` and store its result. */
+  const once = async <T>(key: string, ctx: StepContext, fn: () => Promise<T>): Promise<T> => {
+    const stored = state.steps[key] as DemoState['steps'][string] | undefined;
+    if (stored) {
+      ctx.reused(stored.seconds);
+      return stored.data as T;
+    }
+    const t0 = performance.now();
+    const data = await fn();
+    state.steps[key] = { seconds: (performance.now() - t0) / 1000, data };
+    await save();
+    return data;
+  };
+
+  const report = new Report('Scroll AUNN demo: two sample scrolls, from CT scans to text');
+  const overview = report.section('Overview');
+
+  // 1. samples
+  const samples = (await steps.run('Sample scrolls (seed 1: labelled scroll, seed 2: the new scroll)', async (ctx) => {
+    const made: SampleSummary[] = [];
+    for (const seed of settings.seeds) {
+      const dir = path.join(out, `sample-s${seed}`);
+      const had = await readSample(dir);
+      const t0 = performance.now();
+      const s = await ensureSample({ out: dir, seed, size: settings.sampleSize, signal });
+      const reused = had && had.seed === seed && had.size === settings.sampleSize;
+      ctx.note(`${s.scroll}: ${reused ? 'reused' : `generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`} (${s.scanA.shape.join('x')} scan A, segment ${s.segment.width}x${s.segment.height}x${s.segment.layers}, ${s.letters.total} letters, ${s.letters.unlabelled} unlabelled) → ${dir}`);
+      made.push(s);
+    }
+    return made;
+  }))!;
+  const [s1, s2] = samples as [SampleSummary, SampleSummary];
+  const group1 = `${s1.scroll}/${s1.segment.id}`;
+  const group2 = `${s2.scroll}/${s2.segment.id}`;
+
+  // 2. ingest scroll 1
+  let corpus = await Corpus.open(corpusDir, { create: true });
+  await steps.run(`Ingest scroll 1 (${s1.scroll}) into a fresh corpus`, async (ctx) => {
+    const names = await once('ingest1', ctx, async () => (await ingestPath(corpus, s1.volpkg, { quiet: true }, undefined, signal)).map((r) => r.name));
+    ctx.note(`${names.length} records: ${names.join(', ')}`);
+  });
+  corpus = await Corpus.open(corpusDir);
+  const recordsOf = (scroll: string) => corpus.records({ scroll, trainable: true });
+
+  // 3. train on scroll 1
+  const train1 = (await steps.run(`Train the AUNN on scroll 1 (${settings.trainMinutes} min, with its partial ink labels)`, async (ctx) => {
+    const t = await once('train1', ctx, async () => {
+      const { result, seconds } = await trainWithBar('train scroll 1', { minutes: settings.trainMinutes }, signal, (onProgress) =>
+        trainModel({ corpus, modelDir, minutes: settings.trainMinutes, records: recordsOf(s1.scroll).map((r) => r.name), signal, onProgress }),
+      );
+      return summarize(result, seconds);
+    });
+    ctx.note(`${t.steps} steps on ${t.backend} x ${t.threads} threads, ${Math.round(t.samplesPerS)} samples/s, held-out PSNR ${f2(t.heldOutPsnr)} dB`);
+    return t;
+  }))!;
+
+  // 4. ink readout + ink for scroll 1
+  const logistic1 = { value: undefined as ReturnType<typeof trainLogistic> | undefined };
+  const ink1 = await steps.run('Ink for scroll 1: readout trained on its labelled third, scored on the other two thirds', async (ctx) => {
+    const readoutInfo = await once('readout', ctx, async () => {
+      let bar: ReturnType<typeof progress> | undefined;
+      const r = await ensureReadout(corpus, {
+        modelDir,
+        trainGroups: [group1],
+        retrain: true,
+        maxSeconds: settings.readoutSeconds,
+        maxSteps: settings.readoutSteps,
+        seed: 1,
+        signal,
+        onProgress: (step, total, info) => {
+          bar ??= progress('ink readout', total, { unit: 'steps' });
+          bar.set(step, { loss: info.loss, val: info.valLoss ?? NaN });
+        },
+      });
+      bar?.done();
+      return { steps: r.trained?.steps ?? 0, seconds: r.trained?.seconds ?? 0, band: r.readout.band, threshold: r.readout.threshold };
+    });
+    const { readout } = await ensureReadout(corpus, { modelDir, signal }); // the saved one
+    ctx.note(`readout: ${readoutInfo.steps} steps in ${readoutInfo.seconds.toFixed(1)} s, layers ${readoutInfo.band.from}..${readoutInfo.band.to}, threshold ${readoutInfo.threshold.toFixed(3)} (chosen on a held-out stripe of the labelled third)`);
+    const loaded = await loadCorpusSegment(corpus, group1, signal);
+    logistic1.value = trainLogistic([loaded.segment]);
+    const ink = await inkForSegment(corpus, { group: group1, scroll: 'scroll 1', truthPng: path.join(s1.truth, 'inklabels.png'), readout, logistic: logistic1.value, modelDir: settings.inkFromModel ? modelDir : undefined, signal });
+    for (const r of ink.rows) ctx.note(`${r.method} on ${r.layers} layers: F0.5 ${r.score.f05.toFixed(3)} (precision ${r.score.precision.toFixed(3)}, recall ${r.score.recall.toFixed(3)}, AUC ${r.score.auc.toFixed(3)})`);
+    return { ink, readout, readoutInfo };
+  });
+
+  // 5. ingest scroll 2 without its ink labels
+  await steps.run(`Ingest scroll 2 (${s2.scroll}), without its ink labels`, async (ctx) => {
+    const names = await once('ingest2', ctx, async () => {
+      const items = (await discoverItems(s2.volpkg, { quiet: true }, signal)).filter((i) => i.modality !== 'ink-labels');
+      return (await ingestItems(corpus, items, { quiet: true }, undefined, signal)).map((r) => r.name);
+    });
+    ctx.note(`${names.length} records: ${names.join(', ')} (its ink labels stay out: the new scroll has none)`);
+  });
+  corpus = await Corpus.open(corpusDir);
+
+  // 6. finetune on scroll 2
+  const stepRate = train1.stepsThisCall / Math.max(1, train1.seconds);
+  const transferSteps = Math.max(settings.minTransferSteps, Math.round(stepRate * settings.finetuneSeconds));
+  const evalEverySteps = Math.max(1, Math.round(transferSteps / settings.curvePoints));
+  const finetuned = await steps.run(`Finetune on scroll 2 (${transferSteps} steps, replaying scroll 1)`, async (ctx) => {
+    const t = await once('finetune', ctx, async () => {
+      const { result, seconds } = await trainWithBar('finetune scroll 2', { steps: transferSteps }, signal, (onProgress) =>
+        finetuneModel({ corpus, modelDir, scroll: s2.scroll, steps: transferSteps, evalEverySteps, evalEverySeconds: 1e6, signal, onProgress }),
+      );
+      return summarize(result, seconds);
+    });
+    ctx.note(`model v${t.version}: held-out PSNR on scroll 2 ${f2(t.heldOutPsnr)} dB after ${t.stepsThisCall} steps (${t.seconds.toFixed(0)} s); v1 kept`);
+    return t;
+  });
+
+  // 7. the same network from scratch on scroll 2, equal steps
+  const scratch = await steps.run(`The same network from scratch on scroll 2 (${transferSteps} steps, for comparison)`, async (ctx) => {
+    const t = await once('scratch', ctx, async () => {
+      const { loadModel } = await import('../../model/index.js');
+      const pre = await loadModel(modelDir, { version: 1 });
+      const config = pre.header.config;
+      pre.dispose();
+      const { result, seconds } = await trainWithBar('scratch scroll 2', { steps: transferSteps }, signal, (onProgress) =>
+        trainModel({ corpus, modelDir: scratchDir, steps: transferSteps, records: recordsOf(s2.scroll).map((r) => r.name), config, evalEverySteps, evalEverySeconds: 1e6, signal, onProgress }),
+      );
+      return summarize(result, seconds);
+    });
+    ctx.note(`held-out PSNR on scroll 2 ${f2(t.heldOutPsnr)} dB after ${t.stepsThisCall} steps`);
+    return t;
+  });
+
+  // forgetting: scroll 1 with v1 and with the finetuned version, same held-out sample
+  const forgetting = finetuned
+    ? await steps.run('Scroll 1 before and after finetuning (forgetting)', async (ctx) => {
+        const f = await once('forgetting', ctx, async () => {
+          const recs = recordsOf(s1.scroll);
+          const before = await heldOutPsnr(corpus, modelDir, 1, recs, { perRecord: opts.quick ? 2048 : 4096, signal });
+          const after = await heldOutPsnr(corpus, modelDir, finetuned.version, recs, { perRecord: opts.quick ? 2048 : 4096, signal });
+          return { before, after };
+        });
+        ctx.note(`scroll 1 held-out PSNR: ${f2(f.before.psnr)} dB with v1, ${f2(f.after.psnr)} dB with v${finetuned.version} (${f.before.samples} voxels)`);
+        return f;
+      }, { optional: true })
+    : undefined;
+
+  // 8. ink for scroll 2 (cross-scroll)
+  const ink2 = await steps.run('Ink for scroll 2 (cross-scroll: no labels of its own)', async (ctx) => {
+    if (!ink1) throw new NotAvailable('the ink readout of scroll 1 is missing');
+    const ink = await inkForSegment(corpus, {
+      group: group2,
+      scroll: 'scroll 2',
+      truthPng: path.join(s2.truth, 'inklabels.png'),
+      readout: ink1.readout,
+      logistic: logistic1.value!,
+      modelDir: settings.inkFromModel ? modelDir : undefined,
+      thresholds: ink1.ink.thresholds,
+      signal,
+    });
+    for (const r of ink.rows) ctx.note(`${r.method} on ${r.layers} layers: F0.5 ${r.score.f05.toFixed(3)} (precision ${r.score.precision.toFixed(3)}, recall ${r.score.recall.toFixed(3)}, AUC ${r.score.auc.toFixed(3)})`);
+    return ink;
+  });
+
+  // 9. read the text
+  const readings: { s1?: SegmentReading; s2?: SegmentReading; s2Error?: string } = {};
+  await steps.run('Read the text of both segments (LM off vs decode)', async (ctx) => {
+    if (!ink1 || !ink2) throw new NotAvailable('ink predictions are missing');
+    const { loadKneserNey } = await import('../../lm-conditioning/models.js');
+    const lm = await loadKneserNey(undefined, signal);
+    ctx.note(`language model: ${lm.name}`);
+    const segs: [SampleSummary, SegmentInk, 's1' | 's2'][] = [[s1, ink1.ink, 's1'], [s2, ink2, 's2']];
+    for (const [s, ink, key] of segs) {
+      const group = `${s.scroll}/${s.segment.id}`;
+      try {
+        let bar: ReturnType<typeof progress> | undefined;
+        const r = await readSampleSegment(corpus, {
+          group,
+          segment: ink.segment,
+          ink: ink.prob,
+          inkRecord: ink.inkRecord,
+          truthDir: s.truth,
+          labelledXMax: s.segment.labelledXMax,
+          lm,
+          beam: settings.beam,
+          pixelSizeUm: s.scanA.voxelSizeUm,
+          signal,
+          onLine: (done, total) => {
+            bar ??= progress(`read ${s.scroll}`, total, { unit: 'lines' });
+            bar.set(done);
+          },
+        });
+        bar?.done();
+        readings[key] = r;
+        ctx.note(`${group}: CER ${(100 * r.cer.off.cer).toFixed(1)} % with the LM off, ${(100 * r.cer.decode.cer).toFixed(1)} % decoded with the LM (${r.cer.decode.letters} letters right of x=${r.minX})`);
+      } catch (err) {
+        if (key === 's1' || signal?.aborted) throw err;
+        readings.s2Error = (err as Error).message;
+        ctx.note(`${group}: ${err instanceof NotAvailable ? 'not available yet: ' : 'failed: '}${readings.s2Error}`);
+      }
+    }
+  }, { optional: true });
+
+  // 10. exports
+  const exported: string[] = [];
+  await steps.run('Export the read text (txt, Leiden, EpiDoc) and column pictures (PNG)', async (ctx) => {
+    const groups = [readings.s1?.group, readings.s2?.group].filter((g): g is string => !!g);
+    if (groups.length === 0) throw new NotAvailable('there is no reading to export');
+    const { exportReading } = await import('../commands/export.js');
+    for (const g of groups) exported.push(...(await exportReading(corpusDir, g, ['txt', 'leiden', 'epidoc', 'png'], exportsDir)));
+    ctx.note(`${exported.length} files in ${exportsDir}`);
+  }, { optional: true });
+
+  // 11. the report
+  await steps.run('Report', async (ctx) => {
+    const rel = (f: string) => path.relative(out, f).split(path.sep).join('/');
+    overview.text(
+      `Run ${started.toISOString()} ${opts.quick ? 'with --quick (tiny training budgets: the numbers show the chain works, not what it can reach)' : 'with the default settings'} on ${os.cpus().length} CPU cores (${os.cpus()[0]?.model ?? 'unknown CPU'}).`,
+    );
+    overview.table(
+      ['setting', 'value'],
+      [
+        ['AUNN engine', `TensorFlow.js, backend ${train1.backend}, ${train1.threads} worker threads`],
+        ['AUNN training on scroll 1', `${settings.trainMinutes} min`],
+        ['finetune / scratch steps', transferSteps],
+        ['ink readout budget', `${settings.readoutSeconds} s / ${settings.readoutSteps} steps`],
+        ['sample size', settings.sampleSize],
+        ['LM beam width', settings.beam],
+      ],
+    );
+    overview.table(
+      ['scroll', 'role', 'scan A (z,y,x)', 'segment (W x H x layers)', 'letters', 'unlabelled letters', 'labelled columns x <'],
+      [
+        [s1.scroll, 'labelled scroll', s1.scanA.shape.join('x'), `${s1.segment.width}x${s1.segment.height}x${s1.segment.layers}`, s1.letters.total, s1.letters.unlabelled, s1.segment.labelledXMax],
+        [s2.scroll, 'new scroll (labels not used)', s2.scanA.shape.join('x'), `${s2.segment.width}x${s2.segment.height}x${s2.segment.layers}`, s2.letters.total, s2.letters.unlabelled, 'none used'],
+      ],
+    );
+
+    const trainSec = report.section('AUNN training');
+    trainSec.table(
+      ['run', 'model', 'steps', 'time', 'samples/s', 'held-out PSNR (dB)'],
+      [
+        ['train on scroll 1', `v${train1.version}`, train1.stepsThisCall, fmtSeconds(train1.seconds), Math.round(train1.samplesPerS), f2(train1.heldOutPsnr)],
+        ...(finetuned ? [['finetune on scroll 2', `v${finetuned.version}`, finetuned.stepsThisCall, fmtSeconds(finetuned.seconds), Math.round(finetuned.samplesPerS), f2(finetuned.heldOutPsnr)] as (string | number)[]] : []),
+        ...(scratch ? [['scratch on scroll 2', 'separate', scratch.stepsThisCall, fmtSeconds(scratch.seconds), Math.round(scratch.samplesPerS), f2(scratch.heldOutPsnr)] as (string | number)[]] : []),
+      ],
+    );
+    trainSec.table(['record (scroll 1)', 'held-out PSNR (dB) after training'], Object.entries(train1.perRecordPsnr).map(([k, v]) => [k, f2(v)]));
+
+    const transfer = report.section('Transfer: finetuned vs from scratch on scroll 2');
+    if (finetuned && scratch && finetuned.curve.length && scratch.curve.length) {
+      const chart: LineChart = {
+        xLabel: 'training steps on scroll 2',
+        yLabel: 'held-out PSNR on scroll 2 (dB)',
+        series: [
+          { name: 'finetuned from the scroll-1 model', points: finetuned.curve },
+          { name: 'same network from scratch', points: scratch.curve },
+        ],
+      };
+      await writeFile(path.join(imagesDir, 'transfer.png'), lineChartPng(chart));
+      transfer.chart(lineChartSvg(chart), 'images/transfer.png', `Held-out PSNR on scroll 2 vs steps: ${SERIES_COLORS[0]!.name} = finetuned from the scroll-1 model, ${SERIES_COLORS[1]!.name} = the same network from scratch (equal steps).`);
+      const steps2 = [...new Set([...finetuned.curve.map((p) => p[0]), ...scratch.curve.map((p) => p[0])])].sort((a, b) => a - b);
+      const at = (c: [number, number][], s: number) => c.find((p) => p[0] === s)?.[1];
+      transfer.table(['steps', 'finetuned PSNR (dB)', 'scratch PSNR (dB)'], steps2.map((s) => [s, f2(at(finetuned.curve, s)), f2(at(scratch.curve, s))]));
+      const target = scratch.curve[scratch.curve.length - 1]![1];
+      const reach = finetuned.curve.find((p) => p[1] >= target)?.[0];
+      transfer.text(
+        reach !== undefined
+          ? `Speed-up: the finetuned model reached the scratch run's final ${target.toFixed(2)} dB after ${reach} steps, the scratch run needed ${scratch.stepsThisCall} (${(scratch.stepsThisCall / reach).toFixed(1)}x).`
+          : `Speed-up: the finetuned model did not reach the scratch run's final ${target.toFixed(2)} dB within ${finetuned.stepsThisCall} steps.`,
+      );
+    } else transfer.text('Not available: the finetune or the scratch run did not complete (see the step table).');
+    if (forgetting) {
+      transfer.text(`Forgetting: scroll 1's held-out PSNR (same ${forgetting.before.samples} held-out voxels) was ${f2(forgetting.before.psnr)} dB with v1 and is ${f2(forgetting.after.psnr)} dB after finetuning (v${finetuned?.version}).`);
+      transfer.table(['record (scroll 1)', 'v1 PSNR (dB)', `v${finetuned?.version} PSNR (dB)`], Object.keys(forgetting.before.perRecord).map((k) => [k, f2(forgetting.before.perRecord[k]), f2(forgetting.after.perRecord[k])]));
+    }
+
+    const inkSec = report.section('Ink');
+    const rows: InkRow[] = [...(ink1?.ink.rows ?? []), ...(ink2?.rows ?? [])];
+    if (rows.length) {
+      inkSec.text('F0.5 as in the Vesuvius Challenge ink detection (threshold chosen where labels are known: on scroll 1\'s labelled third; scroll 2 uses scroll 1\'s thresholds). The conv readout reads a band of surface layers; it is trained on scroll 1\'s labelled third only.');
+      inkSec.table(
+        ['method', 'layers', 'scroll', 'evaluated on', 'F0.5', 'precision', 'recall', 'AUC', 'threshold'],
+        rows.map((r) => [r.method, r.layers, r.scroll, r.evaluated, r.score.f05, r.score.precision, r.score.recall, r.score.auc, r.score.threshold]),
+      );
+      const psnrs = [ink1?.ink.reconstructionPsnr, ink2?.reconstructionPsnr];
+      if (!settings.inkFromModel) inkSec.text('The readout on the AUNN\'s reconstruction of the layers is skipped with --quick (it predicts every voxel of the layer band).');
+      else inkSec.text(`The AUNN's reconstruction of the readout's layers vs the observed layers: PSNR ${f2(psnrs[0])} dB (scroll 1, model v1), ${f2(psnrs[1])} dB (scroll 2, model v${finetuned?.version ?? '?'}).`);
+      if (ink1) inkSec.text(`Ink readout: ${ink1.readoutInfo.steps} steps in ${ink1.readoutInfo.seconds.toFixed(1)} s, layers ${ink1.readoutInfo.band.from}..${ink1.readoutInfo.band.to}.`);
+    } else inkSec.text('Not available (see the step table).');
+    for (const [label, ink, s] of [['scroll 1', ink1?.ink, s1], ['scroll 2', ink2, s2]] as const) {
+      if (!ink) continue;
+      const file = path.join(imagesDir, `ink-${s.scroll}.png`);
+      await writeFile(
+        file,
+        inkComparisonPng({ height: ink.segment.height, width: ink.segment.width, surface: surfacePlane(ink.segment), prob: ink.prob, truth: ink.truth, threshold: ink.threshold, sheetMask: ink.segment.sheetMask, labelledXMax: label === 'scroll 1' ? s.segment.labelledXMax : undefined }),
+      );
+      inkSec.image(rel(file), `${label} (${s.scroll}), top to bottom: observed surface layer ${ink.segment.surface}; predicted ink (dark = ink); truth; prediction vs truth at threshold ${ink.threshold.toFixed(2)} (white = hit, red = false ink, blue = missed)${label === 'scroll 1' ? '; yellow line: end of the labelled third' : ''}.`);
+    }
+
+    const textSec = report.section('Text');
+    const cerRows: (string | number)[][] = [];
+    for (const [label, r] of [['scroll 1', readings.s1], ['scroll 2', readings.s2]] as const) {
+      if (!r) continue;
+      cerRows.push([label, 'off', r.cer.off.cer, r.cer.off.errors, r.cer.off.letters], [label, 'decode', r.cer.decode.cer, r.cer.decode.errors, r.cer.decode.letters]);
+    }
+    if (cerRows.length) {
+      textSec.text('Character error rate of the read text against the truth, over the columns right of the labelled region (glyphs are learned on the labelled region with its known text). LM: SBLGNT Kneser-Ney character model (SBL Greek New Testament, CC BY 4.0).');
+      textSec.table(['scroll', 'LM', 'CER', 'errors', 'letters'], cerRows);
+    } else textSec.text('Not available (see the step table).');
+    if (readings.s2Error) textSec.text(`Scroll 2: not available yet: ${readings.s2Error}`);
+    for (const [label, r] of [['scroll 1', readings.s1], ['scroll 2', readings.s2]] as const) {
+      if (!r) continue;
+      textSec.text(`Read text of ${label} (${r.group}), decoded with the LM:`);
+      textSec.pre(readingText(r.reading));
+    }
+    if (exported.length) {
+      textSec.text('Exports:');
+      textSec.table(['file'], exported.map((f) => [rel(f)]));
+      for (const f of exported.filter((x) => x.endsWith('.png')).slice(0, 2)) textSec.image(rel(f), `column picture ${path.basename(f)}: read letters over the ink, with a scale bar`);
+    }
+    ctx.note(`report in ${out}`);
+  });
+
+  const timing = report.section('Steps and times');
+  timing.table(
+    ['#', 'step', 'status', 'time (s)', 'notes'],
+    steps.entries.map((e) => [e.n, e.title, e.status, e.seconds.toFixed(1), e.error ?? e.notes.join('; ')]),
+  );
+  timing.text(`Total: ${fmtSeconds(steps.totalSeconds)}. Reused steps show the time of this run (their original time is in the notes).`);
+  const written = await report.write(out);
+  return { report: written, steps, exports: exported };
+}
