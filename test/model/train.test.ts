@@ -34,6 +34,20 @@ describe('training', () => {
     expect(psnr).toBeGreaterThan(30);
   });
 
+  test('serial and anneal schedules walk a window along the index and record their position', async () => {
+    const c = new SyntheticCorpus();
+    c.add({ name: 'toy/a', scroll: 'toy', shape: [1, 32, 32], fill: (_z, y, x) => x * 8 });
+    c.add({ name: 'toy/b', scroll: 'toy', shape: [1, 16, 32], fill: (_z, y) => y * 16 });
+    const train = { batchSize: 64, evalEverySeconds: 1e9, serialWindow: 128, serialStepsPerWindow: 2 };
+    const serial = await trainModel({ corpus: c, modelDir: path.join(tmp, 'serial'), steps: 12, threads: 1, schedule: 'serial', config: { width: 16, depth: 2, train } });
+    // 12 steps, a new window every 2 steps: 6 windows of 128 over 1024 + 512 voxels.
+    expect(serial.header.schedule.serialPos).toBe(6 * 128);
+    expect(serial.header.run.schedule).toBe('serial');
+    const anneal = await trainModel({ corpus: c, modelDir: path.join(tmp, 'anneal'), steps: 30, threads: 1, schedule: 'anneal', config: { width: 16, depth: 2, train } });
+    expect(anneal.header.schedule.serialPos).toBe((15 * 128) % 1536);
+    expect(Number.isFinite(anneal.heldOutPsnr)).toBe(true);
+  });
+
   test('held-out voxels of a scroll-like record beat a constant-mean predictor', async () => {
     const c = new SyntheticCorpus();
     const rec = c.add({ name: 's1/scan', scroll: 's1', shape: [4, 32, 32], voxelSizeUm: [2, 2, 2], fill: scrollField({ turnUm: 96 }) });
