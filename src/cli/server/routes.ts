@@ -17,6 +17,7 @@ import type { RecordMeta } from '../../corpus/types.js';
 import type { CorpusView, Region } from './corpus-view.js';
 import { HttpError, baseHeaders, intParam, rangeParam, readJsonBody, sendBytes, sendJson } from './http-util.js';
 import type { JobRunner } from './jobs.js';
+import type { SlabCache } from './slab-cache.js';
 import { ForbiddenPath, LIMITS, confinedAbsolute, confinedPath } from './security.js';
 
 export const VIEW_STATE_FILE = 'view-state.json';
@@ -34,6 +35,7 @@ const FILE_TYPES: Record<string, string> = {
 export interface ApiContext {
   corpus: CorpusView;
   jobs: JobRunner;
+  slabs: SlabCache;
 }
 
 /** Record metadata plus the shape of every stored level (what the viewer needs to ask for slices). */
@@ -71,7 +73,7 @@ export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: Serv
 
   if (parts[0] === 'records' && parts.length >= 3 && method === 'GET') {
     const rec = recordById(corpus, parts[1]!);
-    if (parts[2] === 'slice' && parts.length === 3) return sendSlice(corpus, rec, url, res, signal);
+    if (parts[2] === 'slice' && parts.length === 3) return sendSlice(ctx, rec, url, res, signal);
     if (parts[2] === 'region' && parts.length === 3) return sendRegion(corpus, rec, url, res, signal);
     if (parts[2] === 'attachments' && parts.length === 4) {
       const name = parts[3]!;
@@ -136,7 +138,7 @@ async function readUnlessGone(corpus: CorpusView, rec: RecordMeta, region: Regio
   return corpus.readRegion(rec, region, level);
 }
 
-async function sendSlice(corpus: CorpusView, rec: RecordMeta, url: URL, res: ServerResponse, signal: AbortSignal): Promise<void> {
+async function sendSlice({ corpus, slabs }: ApiContext, rec: RecordMeta, url: URL, res: ServerResponse, signal: AbortSignal): Promise<void> {
   const level = levelOf(url, rec);
   const [Z, Y, X] = corpus.levelShape(rec, level);
   const axis = url.searchParams.get('axis') ?? 'z';
@@ -156,7 +158,11 @@ async function sendSlice(corpus: CorpusView, rec: RecordMeta, url: URL, res: Ser
     shape = [Z, Y];
   } else throw new HttpError(400, `axis must be z, y or x, got '${axis}'`);
   if (shape[0] * shape[1] > LIMITS.slicePixels) throw new HttpError(413, `slice of ${shape.join('x')} is too large at level ${level}; ask for a coarser level`);
-  const data = await readUnlessGone(corpus, rec, { z: [...region.z], y: [...region.y], x: [...region.x] }, level, signal);
+  signal.throwIfAborted();
+  const data =
+    axis === 'z'
+      ? await slabs.zPlane(corpus, rec, level, region.z[0], [Z, Y, X])
+      : await readUnlessGone(corpus, rec, { z: [...region.z], y: [...region.y], x: [...region.x] }, level, signal);
   sendBytes(res, data, { 'X-Shape': shape.join(','), 'X-Level': level, 'X-Level-Shape': [Z, Y, X].join(','), 'Access-Control-Expose-Headers': 'X-Shape' });
 }
 

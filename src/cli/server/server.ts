@@ -15,6 +15,7 @@ import { HttpError, sendError } from './http-util.js';
 import { JobRunner, type JobRunnerOptions } from './jobs.js';
 import { handleApi } from './routes.js';
 import { ForbiddenPath, LIMITS, TOKEN_COOKIE, hostAllowed, newToken, tokenFrom, tokenMatches } from './security.js';
+import { SlabCache } from './slab-cache.js';
 import { isUiPath, serveUiFile } from './static-files.js';
 
 export interface ServerOptions {
@@ -53,6 +54,7 @@ export async function startServer(opts: ServerOptions): Promise<AppServer> {
     uiDir = await ensureUiBuilt();
   }
   const jobs = new JobRunner({ corpusDir: opts.corpus.dir, commandLine: opts.jobCommandLine, aunnBin: opts.aunnBin });
+  const slabs = new SlabCache();
   let port = 0;
   const onError = opts.onError ?? ((err, req) => console.error(`aunn serve: ${req.method} ${req.url}: ${(err as Error)?.stack ?? err}`));
 
@@ -74,7 +76,7 @@ export async function startServer(opts: ServerOptions): Promise<AppServer> {
       if (!res.writableFinished) controller.abort();
     });
     try {
-      if (url.pathname.startsWith('/api/')) return await handleApi({ corpus: opts.corpus, jobs }, req, res, url, controller.signal);
+      if (url.pathname.startsWith('/api/')) return await handleApi({ corpus: opts.corpus, jobs, slabs }, req, res, url, controller.signal);
       if (uiDir && isUiPath(url.pathname) && (req.method === 'GET' || req.method === 'HEAD')) {
         const cookie: Record<string, string> = url.searchParams.has('token') ? { 'Set-Cookie': `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/` } : {};
         if (await serveUiFile(res, uiDir, url.pathname, cookie)) return;
