@@ -13,7 +13,7 @@ describe('slab cache for z slices', () => {
     const corpus = await spiralCorpus(tmp, { scanShape: [40, 24, 24], segmentShape: [8, 20] });
     const rec = corpus.record('scroll1/scanA');
     const read = vi.spyOn(corpus, 'readRegion');
-    const cache = new SlabCache();
+    const cache = new SlabCache(64 << 20, 10_000, 16);
     for (let z = 0; z < 40; z++) {
       const plane = await cache.zPlane(corpus, rec, 0, z, [40, 24, 24]);
       read.mockClear();
@@ -27,7 +27,7 @@ describe('slab cache for z slices', () => {
   it('forgets slabs after the time to live and within its byte budget', async () => {
     const corpus = await spiralCorpus(path.join(tmp, 'b'), { scanShape: [64, 16, 16], segmentShape: [8, 20] });
     const rec = corpus.record('scroll1/scanA');
-    const cache = new SlabCache(3 * 16 * 256, 50); // room for three slabs, 50 ms
+    const cache = new SlabCache(3 * 16 * 256, 50, 16); // room for three 16-plane slabs, 50 ms
     await cache.zPlane(corpus, rec, 0, 0, [64, 16, 16]);
     await new Promise((r) => setTimeout(r, 80));
     await cache.zPlane(corpus, rec, 0, 1, [64, 16, 16]);

@@ -9,7 +9,8 @@
 import type { RecordMeta } from '../../corpus/types.js';
 import type { CorpusView } from './corpus-view.js';
 
-export const SLAB_PLANES = 16;
+/** Planes per slab: the corpus stores 64³ chunks, so a 64-plane slab decodes each chunk once. */
+export const SLAB_PLANES = 64;
 
 interface Entry {
   at: number;
@@ -26,14 +27,15 @@ export class SlabCache {
   constructor(
     readonly maxBytes = 64 << 20,
     readonly ttlMs = 10_000,
+    readonly slabPlanes = SLAB_PLANES,
   ) {}
 
   /** Plane z of `rec` at `level` (shape [Z, Y, X] of that level), raster y, x. */
   async zPlane(corpus: CorpusView, rec: RecordMeta, level: number, z: number, [Z, Y, X]: [number, number, number]): Promise<Uint8Array> {
     const planeBytes = Y * X;
-    if (planeBytes * SLAB_PLANES > this.maxBytes / 2) return corpus.readRegion(rec, { z: [z, z + 1], y: [0, Y], x: [0, X] }, level);
-    const z0 = Math.floor(z / SLAB_PLANES) * SLAB_PLANES;
-    const z1 = Math.min(Z, z0 + SLAB_PLANES);
+    if (planeBytes * this.slabPlanes > this.maxBytes / 2) return corpus.readRegion(rec, { z: [z, z + 1], y: [0, Y], x: [0, X] }, level);
+    const z0 = Math.floor(z / this.slabPlanes) * this.slabPlanes;
+    const z1 = Math.min(Z, z0 + this.slabPlanes);
     const key = `${rec.id}:${rec.array}:${level}:${z0}`;
     const now = Date.now();
     let e = this.entries.get(key);
