@@ -11,6 +11,9 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import Zstd from 'numcodecs/zstd';
 
+/** Chunks being read, compressed or written at once by one flush or read (bounds their memory). */
+export const MAX_CHUNKS_IN_FLIGHT = 32;
+
 /** zstd level of every record array (store.ts declares the same in the array metadata). */
 export const ZSTD_LEVEL = 1;
 

@@ -21,18 +21,9 @@ import { allocate, blockSize, DEFAULT_ADDRESS_BITS, paddedBits, type Bits3 } fro
 import { acquireLock, LOCK_FILE, tryLock } from './lock.js';
 import { emptyManifest, fsyncDir, MANIFEST_FILE, MANIFEST_TEMP_PREFIX, readManifest, writeManifestAtomic } from './manifest.js';
 import { levelCountOf, levelShapeOf } from './pyramid.js';
-import {
-  ATTACHMENTS_DIR,
-  createRecordArrays,
-  DATA_DIR,
-  dataStore,
-  fsyncTree,
-  initStore,
-  readBox,
-  RECORDS_GROUP,
-  removeTree,
-  type Store,
-} from './store.js';
+import { fsyncTree, removeTree } from './files.js';
+import { readBox } from './read-box.js';
+import { ATTACHMENTS_DIR, createRecordArrays, DATA_DIR, dataStore, initStore, RECORDS_GROUP, type Store } from './store.js';
 import type { Manifest, Modality, PredictionKind, RecordMeta } from './types.js';
 
 export type NewRecordMeta = Omit<RecordMeta, 'id' | 'base' | 'bits' | 'array' | 'levels'>;

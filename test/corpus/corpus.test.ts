@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/cli/errors.js';
 import { Corpus } from '../../src/corpus/index.js';
 import { addressOf, blockSize, locate } from '../../src/corpus/address.js';
-import { listFiles } from '../../src/corpus/store.js';
+import { listFiles } from '../../src/corpus/files.js';
 import { appendVolume, crop, makeVolume, naiveHalve, pattern, sameBytes, scratchDir, snapshot, type Shape } from './helpers/volumes.js';
 
 describe('corpus round trip', () => {
