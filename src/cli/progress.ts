@@ -40,7 +40,9 @@ export function progress(label: string, total: number, opts: ProgressOptions = {
   const start = performance.now();
   const scale = opts.scale ?? 1;
   const unit = opts.unit ?? '';
-  const tty = Boolean(process.stderr.isTTY) && !opts.quiet;
+  // Under the app's job runner, progress goes out as machine-readable lines instead of a bar.
+  const jsonLines = process.env.AUNN_PROGRESS_JSON === '1';
+  const tty = Boolean(process.stderr.isTTY) && !opts.quiet && !jsonLines;
   let doneCount = 0;
   let lastEmit = 0;
   let lastInfo: Record<string, number | string> | undefined;
@@ -72,7 +74,9 @@ export function progress(label: string, total: number, opts: ProgressOptions = {
     const eta = rate > 0 ? Math.max(0, (total - doneCount) / rate) : Infinity;
     const ev: ProgressEvent = { label, done: doneCount, total, ratePerS: rate, etaS: eta, info: lastInfo };
     opts.onEvent?.(ev);
-    if (bar) {
+    if (jsonLines) {
+      process.stderr.write(`@progress ${JSON.stringify({ ...ev, etaS: Number.isFinite(eta) ? eta : null })}\n`);
+    } else if (bar) {
       bar.update(Math.min(doneCount, total), { rate: (rate * scale).toFixed(1), info: fmtInfo(lastInfo) });
     } else if (!opts.quiet && (force || now - lastEmit >= 5000 || lastEmit === 0)) {
       const pct = total > 0 ? ((100 * doneCount) / total).toFixed(0) : '0';
