@@ -144,15 +144,16 @@ export function estimateLetterHeight(map: InkMap, bands: Band[]): number {
 }
 
 /** Templates rendered from the built-in bitmap capitals at the text's letter height (a starting point only). */
-export function renderedTemplates(letterHeight: number, strokeWidth: number, r: number, b: number): GlyphTemplate[] {
+export function renderedTemplates(letterHeight: number, strokeWidth: number, r: number, b: number, widths?: number[]): GlyphTemplate[] {
   const h = 2 * r + 1;
-  return [...GREEK_ALPHABET].map((ch) => {
-    const w = Math.max(3, Math.round(RELATIVE_WIDTH[ch]! * letterHeight + strokeWidth)) + 2;
+  return [...GREEK_ALPHABET].map((ch, c) => {
+    const w = widths?.[c] ?? Math.max(3, Math.round(RELATIVE_WIDTH[ch]! * letterHeight + strokeWidth)) + 2;
     const bits = glyphBitmap(ch);
     const t = new Float32Array(h * w);
     const top = r - letterHeight / 2;
     for (let i = 0; i < h; i++)
       for (let j = 0; j < w; j++) {
+        // The bitmap is stretched over the letter's width (book-hand proportions, RELATIVE_WIDTH).
         const fy = Math.floor(((i + 0.5 - top) / letterHeight) * GLYPH_H);
         const fx = Math.floor(((j - 0.5) / Math.max(1, w - 2)) * GLYPH_W);
         t[i * w + j] = fy >= 0 && fy < GLYPH_H && fx >= 0 && fx < GLYPH_W && bits[fy]![fx] ? 0.8 : b;
@@ -388,6 +389,8 @@ export interface LearnOptions {
   /** A cleaner map to align on (e.g. the ink labels); templates are still cut from `map`. */
   alignOn?: InkMap;
   iterations?: number;
+  /** Re-estimate letter widths from the advances of a first alignment (for hands far from book proportions). */
+  relearnWidths?: boolean;
 }
 
 export interface LearnedGlyphs {
@@ -412,8 +415,24 @@ export function learnGlyphs(map: InkMap, lines: LabelledLine[], opts: LearnOptio
       return { band: l.band, ids, placed: alignTemplates(rendered, scoreTable(rendered, alignMap, l.band), l.band, ids) };
     })
     .filter((l): l is { band: Band; ids: Uint8Array; placed: Placed[] } => l.placed !== undefined);
-  aligned = aligned.map((l) => ({ ...l, placed: l.placed.map((p) => ({ ...p, dy: bestShift(rendered, alignMap, l.band, p.c, p.x) })) }));
-  const widths = rendered.templates.map((t) => t.width);
+  // Widths from the hand itself: each letter's median advance (start to next start) in the first alignment, plus
+  // a pixel of margin each side; letters not seen keep the rendered width scaled like the seen ones. Then align again.
+  const advances: number[][] = Array.from({ length: ALPHABET_SIZE }, () => []);
+  const ratios: number[] = [];
+  for (const l of aligned)
+    l.placed.forEach((p, k) => {
+      const next = l.placed[k + 1];
+      if (next) {
+        advances[p.c]!.push(next.x - p.x);
+        ratios.push((next.x - p.x) / (rendered.templates[p.c]!.width - 2));
+      }
+    });
+  const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+  const ratio = ratios.length ? median(ratios) : 1;
+  const widths = !opts.relearnWidths ? rendered.templates.map((t) => t.width) : rendered.templates.map((t, c) => (advances[c]!.length ? Math.max(3, median(advances[c]!) + 2) : Math.max(3, Math.round((t.width - 2) * ratio) + 2)));
+  const rendered2: GlyphModel = { ...rendered, templates: renderedTemplates(letterHeight, Math.max(1, letterHeight / 6), r, alignB, widths) };
+  if (opts.relearnWidths) aligned = aligned.map((l) => ({ ...l, placed: alignTemplates(rendered2, scoreTable(rendered2, alignMap, l.band), l.band, l.ids) ?? l.placed }));
+  aligned = aligned.map((l) => ({ ...l, placed: l.placed.map((p) => ({ ...p, dy: bestShift(rendered2, alignMap, l.band, p.c, p.x) })) }));
   for (let it = 0; it < (opts.iterations ?? 0); it++) {
     const alignModel: GlyphModel = { r, background: alignB, alpha: 1, maxShift, templates: buildTemplates(alignMap, aligned, r, alignB, widths) };
     aligned = aligned.map((l) => ({ ...l, placed: alignTemplates(alignModel, scoreTable(alignModel, alignMap, l.band), l.band, l.ids) ?? l.placed }));
@@ -423,7 +442,7 @@ export function learnGlyphs(map: InkMap, lines: LabelledLine[], opts: LearnOptio
   const shapeLo = alignB;
   const shapeHi = percentile(alignMap, 0.99);
   // Prior for rare letters: the rendered capital, in the clean map's intensity units.
-  const renderedPrior = rendered.templates.map((t) => ({ ...t, t: t.t.map((v) => shapeLo + ((v - alignB) / (0.8 - alignB)) * (shapeHi - shapeLo)) }));
+  const renderedPrior = rendered2.templates.map((t) => ({ ...t, t: t.t.map((v) => shapeLo + ((v - alignB) / (0.8 - alignB)) * (shapeHi - shapeLo)) }));
   const rawShapes = buildTemplates(alignMap, aligned, r, alignB, widths, renderedPrior);
   const shapes = rawShapes.map((t) => ({ ...t, t: t.t.map((v) => Math.min(1, Math.max(0, (v - shapeLo) / Math.max(1e-6, shapeHi - shapeLo)))) }));
   const stats = inkStatistics(map, alignMap, lines.map((l) => l.band), (shapeLo + shapeHi) / 2);

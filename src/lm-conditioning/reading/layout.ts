@@ -36,9 +36,9 @@ function smooth(a: Float64Array, r: number): Float64Array {
 }
 
 /** Ink above the map's median (a robust background), so a noisy floor does not count as text. */
-function excess(map: InkMap): Float32Array {
+function excess(map: InkMap, quantile = 0.5): Float32Array {
   const sorted = Float32Array.from(map.data).sort();
-  const bg = sorted[Math.floor(sorted.length / 2)]!;
+  const bg = sorted[Math.floor(quantile * sorted.length)]!;
   return map.data.map((v) => Math.max(0, v - bg));
 }
 
@@ -60,11 +60,19 @@ function rowProfile(ex: Float32Array, W: number, y0: number, y1: number, x0: num
  * average out the scribe's irregular line spacing).
  */
 export function estimatePitch(map: InkMap): number {
-  const ex = excess(map);
-  const p = smooth(rowProfile(ex, map.width, 0, map.height, 0, map.width), 3);
+  // A high background cut (70th percentile): on a noisy map the noise floor would otherwise fill the gaps.
+  const ex = excess(map, 0.7);
+  const full = smooth(rowProfile(ex, map.width, 0, map.height, 0, map.width), 3);
+  // Only the written rows: teeth in empty margins would favour long pitches.
+  const pmax = Math.max(...full);
+  let first = 0;
+  let last = full.length - 1;
+  while (first < last && full[first]! < 0.2 * pmax) first++;
+  while (last > first && full[last]! < 0.2 * pmax) last--;
+  const p = full.subarray(first, last + 1);
   const mean = p.reduce((a, b) => a + b, 0) / p.length;
   const scores: [number, number][] = [];
-  for (let pt = 4; pt <= Math.max(5, map.height / 3); pt += 0.25) {
+  for (let pt = 4; pt <= Math.max(5, p.length / 2); pt += 0.25) {
     let best = -Infinity;
     for (let phase = 0; phase < pt; phase += 0.5) {
       let s = 0;
