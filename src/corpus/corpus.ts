@@ -23,6 +23,7 @@ import { emptyManifest, fsyncDir, MANIFEST_FILE, MANIFEST_TEMP_PREFIX, readManif
 import { levelCountOf, levelShapeOf } from './pyramid.js';
 import { fsyncTree, removeTree } from './files.js';
 import { readBox } from './read-box.js';
+import type { RecordWriter } from './record-writer.js';
 import { ATTACHMENTS_DIR, createRecordArrays, DATA_DIR, dataStore, initStore, RECORDS_GROUP, type Store } from './store.js';
 import type { Manifest, Modality, PredictionKind, RecordMeta } from './types.js';
 
@@ -364,9 +365,11 @@ class StagedWriter implements CorpusWriter {
     const temp = `${array}.partial-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const tempDir = path.join(this.dir, DATA_DIR, temp);
     const finalDir = path.join(this.dir, DATA_DIR, array);
+    let writer: RecordWriter | undefined;
     try {
-      const writer = await createRecordArrays(this.store, temp, info, levels);
-      await fill((z0, data) => writer.writeSlab(z0, data, signal));
+      writer = await createRecordArrays(this.store, temp, info, levels);
+      const arrays = writer;
+      await fill((z0, data) => arrays.writeSlab(z0, data, signal));
       await writer.finish(signal);
       await fsyncTree(tempDir);
       await removeTree(finalDir); // a leftover of an uncommitted writer may hold the name
@@ -374,6 +377,7 @@ class StagedWriter implements CorpusWriter {
       this.created.push(finalDir);
       await fsyncDir(path.dirname(finalDir));
     } catch (err) {
+      await writer?.settle(); // no chunk write may land after the folder is removed
       await removeTree(tempDir);
       throw err;
     }

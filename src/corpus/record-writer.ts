@@ -2,7 +2,9 @@
  * Streams a record's level-0 planes (z order) into its zarr arrays and builds the 2× mean pyramid on the way: each
  * level buffers one chunk-deep slab of planes, cuts it into whole chunks (edge chunks padded with the fill value 0),
  * has them zstd-compressed on the codec threads and writes them as zarr v3 `c/z/y/x` files. All-zero chunks are not
- * stored (they read as the fill value). Memory: about one chunk-deep slab per level.
+ * stored (they read as the fill value). A flush returns once its chunks are copied out and queued, so the caller
+ * reads and downsamples the next planes while the codec threads compress. Memory: one chunk-deep slab per level plus
+ * at most MAX_CHUNKS_IN_FLIGHT chunks.
  *
  *   const writer = await createRecordArrays(store, 'records/7.partial-1', info, levels);   // store.ts
  *   await writer.writeSlab(0, planes);   // any number of whole planes, in z order
@@ -30,6 +32,9 @@ interface LevelSink {
 export class RecordWriter {
   private readonly sinks: LevelSink[];
   private readonly downsamplers: PlaneDownsampler[];
+  /** Chunk compress+write tasks, shared by every level: a flush returns once its chunks are handed over. */
+  private readonly chunkTasks = new TaskLimiter(MAX_CHUNKS_IN_FLIGHT);
+  private readonly madeDirs = new Map<string, Promise<unknown>>();
   private nextZ = 0;
 
   constructor(
@@ -72,9 +77,16 @@ export class RecordWriter {
       const last = this.downsamplers[level]?.flush();
       if (last) await this.pushPlane(level + 1, last, signal);
     }
+    await this.settle();
+    this.chunkTasks.throwIfFailed();
     for (const sink of this.sinks) {
       if (sink.written !== sink.shape[0]) throw new Error(`${this.what}: level wrote ${sink.written} of ${sink.shape[0]} planes`);
     }
+  }
+
+  /** Wait for every chunk write already started (call before removing the arrays after an error). */
+  settle(): Promise<void> {
+    return this.chunkTasks.settle();
   }
 
   private async pushPlane(level: number, plane: Uint8Array, signal?: AbortSignal): Promise<void> {
@@ -92,6 +104,7 @@ export class RecordWriter {
   /**
    * Write the buffered planes of one level as whole chunks (zarr v3 `c/z/y/x` keys, edge chunks padded with the fill
    * value 0), zstd-compressed on the encoder threads. All-zero chunks are not stored: they read as the fill value.
+   * Returns once every chunk is copied out of the slab buffer and queued (finish() waits for the writes).
    */
   private async flush(level: number, signal?: AbortSignal): Promise<void> {
     const sink = this.sinks[level]!;
@@ -102,40 +115,33 @@ export class RecordWriter {
     const n = sink.buffered;
     const iz = sink.written / cz;
     const arrayDir = path.join(this.storeRoot, sink.array.path);
-    const limiter = new TaskLimiter(MAX_CHUNKS_IN_FLIGHT);
-    const madeDirs = new Map<string, Promise<unknown>>();
-    try {
-      for (let y0 = 0, iy = 0; y0 < h; y0 += cy, iy++) {
-        const rowDir = path.join(arrayDir, 'c', String(iz), String(iy));
-        for (let x0 = 0, ix = 0; x0 < w; x0 += cx, ix++) {
-          const chunk = new Uint8Array(cz * cy * cx);
-          const yn = Math.min(cy, h - y0);
-          const xn = Math.min(cx, w - x0);
-          let any = 0;
-          for (let z = 0; z < n; z++) {
-            for (let y = 0; y < yn; y++) {
-              const from = (z * h + y0 + y) * w + x0;
-              const row = sink.buffer.subarray(from, from + xn);
-              chunk.set(row, (z * cy + y) * cx);
-              if (!any) for (let k = 0; k < xn; k++) any |= row[k]!;
-            }
+    const madeDirs = this.madeDirs;
+    for (let y0 = 0, iy = 0; y0 < h; y0 += cy, iy++) {
+      const rowDir = path.join(arrayDir, 'c', String(iz), String(iy));
+      for (let x0 = 0, ix = 0; x0 < w; x0 += cx, ix++) {
+        const chunk = new Uint8Array(cz * cy * cx);
+        const yn = Math.min(cy, h - y0);
+        const xn = Math.min(cx, w - x0);
+        let any = 0;
+        for (let z = 0; z < n; z++) {
+          for (let y = 0; y < yn; y++) {
+            const from = (z * h + y0 + y) * w + x0;
+            const row = sink.buffer.subarray(from, from + xn);
+            chunk.set(row, (z * cy + y) * cx);
+            if (!any) for (let k = 0; k < xn; k++) any |= row[k]!;
           }
-          if (!any) continue;
-          signal?.throwIfAborted();
-          const file = path.join(rowDir, String(ix));
-          await limiter.add(async () => {
-            let made = madeDirs.get(rowDir);
-            if (!made) madeDirs.set(rowDir, (made = mkdir(rowDir, { recursive: true })));
-            const [bytes] = await Promise.all([encodeChunk(chunk), made]);
-            await writeFile(file, bytes);
-          });
         }
+        if (!any) continue;
+        signal?.throwIfAborted();
+        const file = path.join(rowDir, String(ix));
+        await this.chunkTasks.add(async () => {
+          let made = madeDirs.get(rowDir);
+          if (!made) madeDirs.set(rowDir, (made = mkdir(rowDir, { recursive: true })));
+          const [bytes] = await Promise.all([encodeChunk(chunk), made]);
+          await writeFile(file, bytes);
+        });
       }
-    } finally {
-      // Never leave a chunk write running past an error: the caller removes the folder next.
-      await limiter.settle();
     }
-    limiter.throwIfFailed();
     sink.written += n;
     sink.buffered = 0;
   }
