@@ -99,7 +99,9 @@ export class Corpus {
         throw new UserError(`${abs} is not a corpus (no ${MANIFEST_FILE}); create one with \`aunn ingest PATH --corpus ${dir}\``);
       }
       const initial = emptyManifest(opts.addressBits ?? DEFAULT_ADDRESS_BITS);
-      const present = (await readdir(abs).catch(() => [] as string[])).filter((f) => f !== LOCK_FILE && !f.startsWith(MANIFEST_TEMP_PREFIX));
+      // What a creation killed before its manifest was written leaves behind does not count as content.
+      const ours = (f: string) => f.startsWith(LOCK_FILE) || f.startsWith(MANIFEST_TEMP_PREFIX) || f === DATA_DIR || f === ATTACHMENTS_DIR;
+      const present = (await readdir(abs).catch(() => [] as string[])).filter((f) => !ours(f));
       if (present.length) {
         throw new UserError(`${abs} is not a corpus (no ${MANIFEST_FILE}) and not empty (${present.slice(0, 3).join(', ')}…): choose a new or empty folder`);
       }

@@ -218,6 +218,11 @@ describe('corpus safety', () => {
     writeFileSync(path.join(data, 'scan.tif'), 'x');
     await expect(Corpus.open(data, { create: true })).rejects.toThrow(/not empty \(scan\.tif…\): choose a new or empty folder/);
     expect(readdirSync(data)).toEqual(['scan.tif']);
+    // a creation killed before its manifest was written is finished by the next open
+    const half = scratchDir();
+    mkdirSync(path.join(half, 'data.zarr'));
+    mkdirSync(path.join(half, 'attachments'));
+    expect((await Corpus.open(half, { create: true })).manifest.records).toEqual([]);
   });
 
   it('sees the pattern helper as non-trivial data', () => {
