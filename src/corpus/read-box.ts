@@ -5,7 +5,7 @@
  *
  *   const bytes = await readBox(store, 'records/7', 1, { z: [0, 8], y: [0, 64], x: [0, 64] });   // raster z, y, x
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as zarr from 'zarrita';
 import { decodeChunk, MAX_CHUNKS_IN_FLIGHT } from './chunk-encoder.js';
@@ -102,13 +102,22 @@ async function readBoxFast(
   const arrayDir = path.join(store.root, arr.path);
   const chunkSize = cz * cy * cx;
   const limiter = new TaskLimiter(MAX_CHUNKS_IN_FLIGHT);
+  let arrayPresent: Promise<boolean> | undefined;
   const readChunk = async (iz: number, iy: number, ix: number) => {
     const file = path.join(arrayDir, 'c', String(iz), String(iy), String(ix));
     const bytes = await readFile(file, { signal }).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return undefined;
       throw err;
     });
-    if (!bytes) return;
+    if (!bytes) {
+      // A missing chunk is the fill value, unless the whole array is gone (a prediction replaced meanwhile).
+      arrayPresent ??= stat(path.join(arrayDir, 'zarr.json')).then(
+        () => true,
+        () => false,
+      );
+      if (!(await arrayPresent)) throw new Error(`${arrayDir}: the array was removed (replaced by another writer?)`);
+      return;
+    }
     const chunk = await decodeChunk(bytes).catch((err: Error) => {
       throw new Error(`${file}: chunk does not decompress (${err.message.split('\n')[0]})`, { cause: err });
     });

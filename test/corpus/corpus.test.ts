@@ -127,6 +127,13 @@ describe('corpus round trip', () => {
     expect(reopened.manifest.records).toHaveLength(2);
     expect(sameBytes(await reopened.readRecord(reopened.record(p1.id)), second)).toBe('equal');
 
+    // A reader still holding the old manifest follows the replacement instead of reading zeros.
+    const stale = await Corpus.open(dir);
+    expect(sameBytes(await stale.readRecord(stale.manifest.records[p1.id]!), second)).toBe('equal'); // array opened, cached
+    const third = makeVolume(shape, (z, y, x) => (z * y + x) & 255);
+    await corpus.withWriter((w) => w.writePrediction(scan, 'value', third, { model: 'm1' }));
+    expect(sameBytes(await stale.readRecord(stale.manifest.records[p1.id]!), third)).toBe('equal');
+
     const other = await corpus.withWriter((w) => w.writePrediction(scan, 'uncertainty', new Uint8Array(9 * 20 * 30), { model: 'm1' }));
     expect(other.id).toBe(2);
     await expect(corpus.withWriter((w) => w.writePrediction(scan, 'ink', new Uint8Array(5)))).rejects.toThrow(/5 values for shape 9×20×30/);
