@@ -89,3 +89,21 @@ export function boxSmooth(x: Float32Array, height: number, width: number, channe
   }
   return out;
 }
+
+/**
+ * Local contrast normalisation of every channel of a [H, W, C] image: subtract the (2r+1)^2 box mean and divide by
+ * the box standard deviation, so slow changes of brightness and contrast along the sheet (windings, cupping, density)
+ * read the same everywhere. `radius` should be larger than a letter so the ink itself is not normalised away.
+ */
+export function localNormalise(x: Float32Array, height: number, width: number, channels: number, radius: number): Float32Array {
+  const mean = boxSmooth(x, height, width, channels, radius);
+  const centred = new Float32Array(x.length);
+  const sq = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    centred[i] = x[i]! - mean[i]!;
+    sq[i] = centred[i]! * centred[i]!;
+  }
+  const variance = boxSmooth(sq, height, width, channels, radius);
+  for (let i = 0; i < x.length; i++) centred[i] = centred[i]! / Math.sqrt(variance[i]! + 0.05);
+  return centred;
+}

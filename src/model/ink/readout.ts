@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backend.js';
 import { chooseBand } from './band.js';
-import { bandSize, layerBand, type LayerBand } from './features.js';
+import { bandSize, layerBand, localNormalise, type LayerBand } from './features.js';
 import { chooseThreshold } from './metrics.js';
 import { backward, forward, inferLogits, initNetwork, receptiveRadius, type NetworkParams, type NetworkShape } from './network.js';
 import { gaussian, mulberry32 } from './random.js';
@@ -26,11 +26,19 @@ export interface InkReadout {
   /** F0.5-best threshold on the held-out labelled stripe. */
   threshold: number;
   trainedOn: string[];
+  /** Radius of the local contrast normalisation of the inputs (0: only the per-segment, per-layer one). */
+  localRadius: number;
 }
 
 export interface ReadoutOptions {
   /** Layer band (default: chosen by label correlation). */
   band?: LayerBand;
+  /**
+   * Local contrast normalisation radius in pixels (default: 4x the network's receptive radius, 16 for the default
+   * kernels — wider than a letter, so the ink is kept while slow brightness/contrast changes along the sheet go;
+   * +0.03 F0.5 on the sample's unlabelled region and on the second scroll). 0 turns it off.
+   */
+  localRadius?: number;
   kernels?: number[];
   channels?: number[];
   dropout?: number;
@@ -100,8 +108,14 @@ export function splitLabelled(seg: InkSegment, valFraction: number, gap: number)
   return { train, val };
 }
 
-function prepare(seg: InkSegment, band: LayerBand, valFraction: number, gap: number): Prepared {
+/** The readout's input for a segment: the band, normalised per layer, then (optionally) locally. */
+export function readoutInput(seg: InkSegment, band: LayerBand, localRadius: number): Float32Array {
   const x = layerBand(seg, band);
+  return localRadius > 0 ? localNormalise(x, seg.height, seg.width, bandSize(band), localRadius) : x;
+}
+
+function prepare(seg: InkSegment, band: LayerBand, valFraction: number, gap: number, localRadius: number): Prepared {
+  const x = readoutInput(seg, band, localRadius);
   const y = new Uint8Array(seg.height * seg.width);
   for (let i = 0; i < y.length; i++) y[i] = seg.labels![i]! > 127 ? 1 : 0;
   const { train, val } = splitLabelled(seg, valFraction, gap);
@@ -229,7 +243,8 @@ export async function trainReadout(segments: InkSegment[], opts: ReadoutOptions 
   }
   const shape: NetworkShape = { inChannels: bandSize(band), kernels, channels };
   const gap = receptiveRadius(shape);
-  const prepared = labelled.map((s) => prepare(s, bandFor({ band: band!, surface }, s), valFraction, gap)).filter((p) => p.trainIdx.length > 0);
+  const localRadius = opts.localRadius ?? 4 * receptiveRadius(shape);
+  const prepared = labelled.map((s) => prepare(s, bandFor({ band: band!, surface }, s), valFraction, gap, localRadius)).filter((p) => p.trainIdx.length > 0);
   if (prepared.length === 0) throw new Error('trainReadout: no labelled pixels left for training');
   let inkRate = 0, total = 0;
   for (const p of prepared) for (const i of p.trainIdx) { inkRate += p.y[i]!; total++; }
@@ -334,7 +349,7 @@ export async function trainReadout(segments: InkSegment[], opts: ReadoutOptions 
     for (let i = 0; i < prob.length; i++) if (use[i]) { probs.push(prob[i]!); labs.push(p.y[i]! * 255); }
   }
   const { threshold } = chooseThreshold(probs, labs);
-  const readout: InkReadout = { kind: 'cnn', band, surface, net: best.params, threshold, trainedOn: labelled.map((s) => s.name) };
+  const readout: InkReadout = { kind: 'cnn', band, surface, net: best.params, threshold, trainedOn: labelled.map((s) => s.name), localRadius };
   return {
     readout,
     log: { steps, bestStep: best.step, seconds, stepsPerSecond: steps / seconds, bestValLoss: best.loss, band, correlation, curve },
@@ -346,7 +361,7 @@ export async function predictReadout(readout: InkReadout, seg: InkSegment, signa
   await initBackend();
   validateSegment(seg);
   const band = bandFor(readout, seg);
-  const x = layerBand(seg, band);
+  const x = readoutInput(seg, band, readout.localRadius);
   const infer = opts.mirrored === false ? inferImage : inferMirrored;
   const prob = await infer(readout.net, x, seg.height, seg.width, bandSize(band), signal);
   if (seg.sheetMask) for (let i = 0; i < prob.length; i++) if (!seg.sheetMask[i]) prob[i] = 0;
@@ -363,6 +378,7 @@ export function readoutToJson(r: InkReadout): Record<string, unknown> {
     surface: r.surface,
     threshold: r.threshold,
     trainedOn: r.trainedOn,
+    localRadius: r.localRadius,
     shape: r.net.shape,
     tensors: r.net.tensors.map((t) => ({ name: t.name, dims: t.dims, decay: t.decay, data: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('base64') })),
   };
@@ -376,5 +392,5 @@ export function readoutFromJson(j: Record<string, unknown>, source = 'ink readou
     if (data.length !== t.dims.reduce((a, b) => a * b, 1)) throw new Error(`${source}: tensor ${t.name} has ${data.length} values for dims ${t.dims.join('x')}`);
     return { name: t.name, dims: t.dims, decay: t.decay, data };
   });
-  return { kind: 'cnn', band: j.band as LayerBand, surface: j.surface as number, threshold: j.threshold as number, trainedOn: j.trainedOn as string[], net: { shape: j.shape as NetworkShape, tensors } };
+  return { kind: 'cnn', band: j.band as LayerBand, surface: j.surface as number, threshold: j.threshold as number, trainedOn: j.trainedOn as string[], localRadius: typeof j.localRadius === 'number' ? j.localRadius : 0, net: { shape: j.shape as NetworkShape, tensors } };
 }
