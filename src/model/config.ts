@@ -106,8 +106,10 @@ export const DEFAULT_CONFIG: ModelConfig = {
     physical: { frequencies: 8, minWavelengthUm: 8, maxWavelengthUm: 4096 },
     grid: { levels: 8, features: 2, log2TableSize: 16, coarsestCellVoxels: 32 },
   },
-  width: 256,
-  depth: 6,
+  // With the grid doing the memorising, a small MLP wins per minute: 1 min on the sample's scan A (shared cores),
+  // 128×3: 2,290 samples/s, 12.2 dB held-out; 256×6 (the reference MLP): 529 samples/s, 7.8 dB.
+  width: 128,
+  depth: 3,
   norm: 'rms',
   activation: 'relu',
   train: {
