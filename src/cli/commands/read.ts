@@ -91,8 +91,9 @@ export async function run(argv: string[]): Promise<void> {
     .option('--labelled-region <x0,y0,x1,y1>', 'where the labels and the transcription hold (default: from the labels record)')
     .option('--truth <dir>', "a sample's truth/ folder: print the character error rate in the unlabelled region")
     .option('--beam <n>', 'beam width', '20')
+    .option('--self-train <rounds>', 'rounds of self-training on confidently read lines', '0')
     .parse(argv, { from: 'user' })
-    .opts<{ corpus: string; segment: string; transcription?: string; lm: string; lmModel?: string; model?: string; inkPng?: string; degrade?: boolean; labelledRegion?: string; truth?: string; beam: string }>();
+    .opts<{ corpus: string; segment: string; transcription?: string; lm: string; lmModel?: string; model?: string; inkPng?: string; degrade?: boolean; labelledRegion?: string; truth?: string; beam: string; selfTrain: string }>();
   if (!['off', 'decode', 'condition'].includes(o.lm)) throw new UserError(`--lm must be off, decode or condition, got '${o.lm}'`);
   if (o.lm === 'condition') {
     throw new UserError('--lm condition (language-conditioned AUNN training) is not built yet; use --lm decode');
@@ -134,6 +135,7 @@ export async function run(argv: string[]): Promise<void> {
     lm,
     mode: o.lm as 'off' | 'decode',
     beam,
+    selfTrain: Number(o.selfTrain) || 0,
     source: { ink: inkName, model: o.model },
     pixelSizeUm: seg.layers?.voxelSizeUm?.[2],
   });

@@ -34,8 +34,21 @@ export interface ReadSegmentOptions {
   beam?: number;
   source?: Reading['source'];
   pixelSizeUm?: number;
+  /** Rounds of self-training on confidently read lines (default 0). */
+  selfTrain?: number;
+  /** Mean letter probability a read line needs to join the training (default 0.8). */
+  selfTrainConfidence?: number;
   signal?: AbortSignal;
   onLine?: (done: number, total: number) => void;
+}
+
+/** Labels inside the labelled region (x < x1), the ink map rescaled to [0, 1] outside it. */
+function compositeAlignMap(labels: InkMap, ink: InkMap, x1: number): InkMap {
+  const sorted = Float32Array.from(ink.data).sort();
+  const lo = sorted[Math.floor(0.5 * sorted.length)]!;
+  const hi = sorted[Math.floor(0.99 * sorted.length)]!;
+  const data = labels.data.map((v, i) => (i % labels.width < x1 ? v : Math.min(1, Math.max(0, (ink.data[i]! - lo) / Math.max(1e-6, hi - lo)))));
+  return { width: labels.width, height: labels.height, data };
 }
 
 export interface SegmentReadResult {
@@ -46,6 +59,8 @@ export interface SegmentReadResult {
   /** How many labelled lines taught the glyphs, and how many letters. */
   trainingLines: number;
   trainingLetters: number;
+  /** Lines read with high confidence that joined the training in the last self-training round. */
+  selfTrainedLines: number;
 }
 
 function bandOf(line: { y0: number; y1: number; x0: number; x1: number }, pitch: number): Band {
@@ -75,20 +90,41 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
   if (!training.length) {
     throw new UserError(`segment ${o.segment}: no labelled line with a known transcription lies wholly inside the labelled region [${o.labelledRegion.join(', ')}]; glyphs cannot be learned`);
   }
-  const { model } = learnGlyphs(o.ink, training, { pitch, alignOn: o.labels });
-  const total = columns.reduce((s, c) => s + c.lines.length, 0);
+  let { model } = learnGlyphs(o.ink, training, { pitch, alignOn: o.labels });
+  const lmForMode = o.mode === 'decode' ? o.lm : undefined;
+  const total = columns.reduce((s, c) => s + c.lines.length, 0) * (1 + (o.selfTrain ?? 0));
   let done = 0;
-  const readCols: ReadColumn[] = columns.map((col, ci) => {
-    const context: number[] = [];
-    const lines = col.lines.map((line, li) => {
-      o.signal?.throwIfAborted();
-      const letters = decodeLine(o.ink, bandOf(line, pitch), model, { lm: o.mode === 'decode' ? o.lm : undefined, context, beam: o.beam });
-      context.push(...toLetterIds(letters.map((l) => l.char).join('')));
-      o.onLine?.(++done, total);
-      return { n: li + 1, bbox: [line.x0, line.y0, line.x1, line.y1] as [number, number, number, number], letters };
+  const readAll = (m: GlyphModel): ReadColumn[] =>
+    columns.map((col, ci) => {
+      const context: number[] = [];
+      const lines = col.lines.map((line, li) => {
+        o.signal?.throwIfAborted();
+        const letters = decodeLine(o.ink, bandOf(line, pitch), m, { lm: lmForMode, context, beam: o.beam });
+        context.push(...toLetterIds(letters.map((l) => l.char).join('')));
+        o.onLine?.(++done, total);
+        return { n: li + 1, bbox: [line.x0, line.y0, line.x1, line.y1] as [number, number, number, number], letters };
+      });
+      return { n: ci + 1, bbox: [col.x0, col.y0, col.x1, col.y1] as [number, number, number, number], lines };
     });
-    return { n: ci + 1, bbox: [col.x0, col.y0, col.x1, col.y1] as [number, number, number, number], lines };
-  });
+  let readCols = readAll(model);
+  // Self-training: lines read outside the labelled region with a high mean letter probability become training
+  // text too (aligned on the ink map there, as no labels exist), and the segment is read again.
+  let selfLines = 0;
+  for (let round = 0; round < (o.selfTrain ?? 0); round++) {
+    const extra: LabelledLine[] = [];
+    readCols.forEach((col, ci) =>
+      col.lines.forEach((line, li) => {
+        const box = columns[ci]!.lines[li]!;
+        const mean = line.letters.reduce((s, l) => s + l.confidence, 0) / Math.max(1, line.letters.length);
+        if (box.x0 >= rx1 && line.letters.length > 0 && mean >= (o.selfTrainConfidence ?? 0.8)) extra.push({ band: bandOf(box, pitch), text: lineText(line) });
+      }),
+    );
+    if (!extra.length) break;
+    selfLines = extra.length;
+    const alignOn = o.labels ? compositeAlignMap(o.labels, o.ink, rx1) : undefined;
+    model = learnGlyphs(o.ink, [...training, ...extra], { pitch, alignOn }).model;
+    readCols = readAll(model);
+  }
   const reading: Reading = {
     format: READING_FORMAT,
     version: 1,
@@ -98,7 +134,7 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
     columns: readCols,
     createdAt: new Date().toISOString(),
   };
-  return { reading, pitch, columns, glyphs: model, trainingLines: training.length, trainingLetters: training.reduce((s, l) => s + l.text.length, 0) };
+  return { reading, pitch, columns, glyphs: model, trainingLines: training.length, trainingLetters: training.reduce((s, l) => s + l.text.length, 0), selfTrainedLines: selfLines };
 }
 
 export interface TruthColumn {
