@@ -37,7 +37,7 @@ export const DEMO_FORMAT = 1;
 
 export function demoSettings(quick: boolean): DemoSettings {
   return quick
-    ? { seeds: [1, 2], sampleSize: 'small', trainMinutes: 0.25, readoutSeconds: 10, readoutSteps: 400, finetuneSeconds: 12, minTransferSteps: 8, curvePoints: 4, inkFromModel: false, beam: 8 }
+    ? { seeds: [1, 2], sampleSize: 'small', trainMinutes: 0.25, readoutSeconds: 30, readoutSteps: 40, finetuneSeconds: 12, minTransferSteps: 8, curvePoints: 4, inkFromModel: false, beam: 8 }
     : { seeds: [1, 2], sampleSize: 'small', trainMinutes: 4, readoutSeconds: 75, readoutSteps: 2500, finetuneSeconds: 150, minTransferSteps: 40, curvePoints: 8, inkFromModel: true, beam: 20 };
 }
 

@@ -71,6 +71,7 @@ export class StepLog {
       const out = await fn(ctx);
       entry.seconds = (performance.now() - t0) / 1000;
       const extra = entry.status === 'reused' ? ` (reused from the previous run${reusedSeconds !== undefined ? `, which took ${fmtSeconds(reusedSeconds)}` : ''})` : '';
+      if (entry.status === 'reused') entry.notes.unshift(`reused${reusedSeconds !== undefined ? ` (first run: ${fmtSeconds(reusedSeconds)})` : ''}`);
       this.print(`   ${title}: ${fmtSeconds(entry.seconds)}${extra}`);
       return out;
     } catch (err) {
