@@ -53,38 +53,36 @@ function rowProfile(ex: Float32Array, W: number, y0: number, y1: number, x0: num
 }
 
 /**
- * Line pitch in pixels: for each candidate pitch (4 px .. a third of the height, quarter-pixel steps) the regular
- * comb, at its best phase, with the most ink under its teeth (row profile smoothed over ~7 rows, so a line's two
- * humps, letter tops and feet, merge); a comb of twice the pitch scores as high as the true one (it hits every
- * other line), so the smallest pitch within 15% of the best wins. Works best on a wide map (several columns
- * average out the scribe's irregular line spacing).
+ * Line pitch in pixels: for each candidate pitch (4 px .. half the written height, quarter-pixel steps) and phase,
+ * the contrast between the row profile under a comb's teeth (line centres) and half-way between them (the gaps);
+ * the pitch with the highest contrast wins. Twice the true pitch puts its half-way teeth on lines too, and half
+ * of it puts teeth on gaps, so neither scores: no harmonic confusion, and noise that is the same everywhere
+ * cancels out.
  */
 export function estimatePitch(map: InkMap): number {
-  // A high background cut (70th percentile): on a noisy map the noise floor would otherwise fill the gaps.
-  const ex = excess(map, 0.7);
-  const full = smooth(rowProfile(ex, map.width, 0, map.height, 0, map.width), 3);
-  // Only the written rows: teeth in empty margins would favour long pitches.
+  const ex = excess(map);
+  const full = smooth(rowProfile(ex, map.width, 0, map.height, 0, map.width), 2);
+  // Only the written rows: margins would dilute the contrast.
   const pmax = Math.max(...full);
   let first = 0;
   let last = full.length - 1;
-  while (first < last && full[first]! < 0.2 * pmax) first++;
-  while (last > first && full[last]! < 0.2 * pmax) last--;
+  while (first < last && full[first]! < 0.3 * pmax) first++;
+  while (last > first && full[last]! < 0.3 * pmax) last--;
   const p = full.subarray(first, last + 1);
-  const mean = p.reduce((a, b) => a + b, 0) / p.length;
-  const scores: [number, number][] = [];
+  let best = { pitch: Math.max(4, Math.round(map.height / 8)), score: 0 };
   for (let pt = 4; pt <= Math.max(5, p.length / 2); pt += 0.25) {
-    let best = -Infinity;
     for (let phase = 0; phase < pt; phase += 0.5) {
-      let s = 0;
+      let on = 0;
+      let off = 0;
       let n = 0;
-      for (let y = phase; y < p.length; y += pt) (s += at(p, y)), n++;
-      best = Math.max(best, s / Math.max(1, n));
+      for (let y = phase; y + pt / 2 < p.length; y += pt) (on += at(p, y)), (off += at(p, y + pt / 2)), n++;
+      if (n < 2) continue;
+      // Summed, not averaged: a long pitch has few teeth and its best phase would win by chance.
+      const score = on - off;
+      if (score > best.score * 1.02) best = { pitch: pt, score };
     }
-    scores.push([pt, best - mean]);
   }
-  const top = Math.max(...scores.map(([, s]) => s));
-  if (!(top > 0)) return Math.max(4, Math.round(map.height / 8));
-  return Math.round(scores.find(([, s]) => s >= 0.85 * top)![0]);
+  return Math.round(best.pitch);
 }
 
 function runs(active: boolean[], minGap: number): [number, number][] {
@@ -160,6 +158,19 @@ export function findColumns(map: InkMap, pitch = estimatePitch(map)): ColumnBox[
   const high = sorted[Math.floor(0.9 * sorted.length)]!;
   const low = sorted[Math.floor(0.05 * sorted.length)]!;
   const xr = runs(Array.from(sm, (v) => v > low + 0.3 * (high - low)), Math.round(0.6 * pitch)).filter(([a, b]) => b - a >= pitch);
+  // A sliver narrower than three letters next to a column, closer than 1.5 pitch, is part of it (a faint stretch
+  // of a noisy map), not a column of its own.
+  for (let i = 0; i < xr.length; i++) {
+    const [a, b] = xr[i]!;
+    if (b - a >= 3 * pitch) continue;
+    const gapL = i > 0 ? a - xr[i - 1]![1] : Infinity;
+    const gapR = i + 1 < xr.length ? xr[i + 1]![0] - b : Infinity;
+    if (Math.min(gapL, gapR) >= 1.5 * pitch) continue;
+    if (gapL <= gapR) xr[i - 1]![1] = b;
+    else xr[i + 1]![0] = a;
+    xr.splice(i, 1);
+    i--;
+  }
   // Background level of a line band's x-profile: the column profile's low level, per row.
   const bgLine = (low / H) * pitch;
   return xr.map(([x0, x1]) => {

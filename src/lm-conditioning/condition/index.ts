@@ -1,0 +1,192 @@
+/**
+ * The language-conditioned AUNN (`aunn read --lm condition`; the seed's "Language-Conditioned AUNNs"). One round:
+ *  1. render the segment's layers from the AUNN, run the ink readout on them and read the text (beam decode with the
+ *     frozen LM); each read column's text becomes a text record of the index space (`text-record.ts`);
+ *  2. tie the soft letters to the ink with the differentiable rendering loss and turn its gradient, taken through the
+ *     readout into the layer bytes, into pseudo-targets for the AUNN at those voxels (`render-loss.ts`);
+ *  3. a few AUNN steps on the pseudo-targets + the text record + replay of its training data, saved as a new model
+ *     version (the previous one stays);
+ *  4. render, read out and read again.
+ * The LM never changes; it enters through the letter posteriors (glyph evidence x LM probability) that weight the loss.
+ *
+ *   const r = await conditionSegment({ corpus, modelDir: 'model', segment: 'scroll1/seg1',
+ *     read: { labels, labelledRegion: [0, 0, 198, 96], transcription, lm }, rounds: 1, steps: 20 });
+ *   r.reading;        // the reading after conditioning (r.before: decode on the same model before it)
+ *   r.modelVersion;   // the new version written
+ *   r.log[0];         // loss before/after, pairs, text letters, PSNR of the rendered layers, seconds
+ */
+import path from 'node:path';
+import type { Corpus } from '../../corpus/index.js';
+import type { RecordMeta } from '../../corpus/types.js';
+import { UserError } from '../../cli/errors.js';
+import { latestVersion } from '../../model/checkpoint.js';
+import { conditionModel } from '../../model/condition.js';
+import { loadCorpusSegment } from '../../model/ink/load.js';
+import { loadReadout, modelLayers, readoutPath } from '../../model/ink/pipeline.js';
+import { bandFor, predictReadout, type InkReadout } from '../../model/ink/readout.js';
+import type { InkSegment } from '../../model/ink/segment.js';
+import type { CharLM } from '../char-lm.js';
+import type { Reading } from '../reading.js';
+import type { InkMap } from '../reading/ink-map.js';
+import { readSegment, type SegmentReadResult } from '../reading/reader.js';
+import { inkLossGradient, pseudoTargets, renderExpectedInk } from './render-loss.js';
+import { appendColumnTexts, textPairs } from './text-record.js';
+
+export { greekToIso88597, iso88597ToGreek, appendColumnTexts, textPairs, columnTextName } from './text-record.js';
+export { renderExpectedInk, inkLossGradient, pseudoTargets } from './render-loss.js';
+
+export interface ConditionReadOptions {
+  labels?: InkMap;
+  labelledRegion: [number, number, number, number];
+  transcription: string[][];
+  lm: CharLM;
+  beam?: number;
+  pixelSizeUm?: number;
+}
+
+export interface ConditionSegmentOptions {
+  corpus: Corpus;
+  modelDir: string;
+  /** The segment's group (e.g. 'scroll1/seg1') or anything loadCorpusSegment accepts. */
+  segment: string;
+  /** How to read: what readSegment needs besides the ink (which comes from the AUNN's rendered layers). */
+  read: ConditionReadOptions;
+  /** The ink readout (default: the one saved beside the model, or in the corpus). */
+  readout?: InkReadout;
+  rounds?: number;
+  /** AUNN gradient steps per round (default 20). */
+  steps?: number;
+  /** Size of the gradient step on the layer bytes that makes the pseudo-targets (default 12 grey levels). */
+  stepBytes?: number;
+  /** Share of the conditioning pairs that are text-record bytes (default 0.1). */
+  textShare?: number;
+  /** Share of each AUNN batch replayed from its training records (default 0.5). */
+  replayFraction?: number;
+  learningRate?: number;
+  signal?: AbortSignal;
+  onProgress?: (stage: string) => void;
+}
+
+export interface ConditionRound {
+  round: number;
+  /** Model version read in this round and the version written. */
+  fromVersion: number;
+  modelVersion: number;
+  /** Rendering loss (weighted MSE of readout ink vs expected ink) before and after, with the same target. */
+  loss: number;
+  lossAfter: number;
+  pixels: number;
+  letters: number;
+  layerPairs: number;
+  textLetters: number;
+  meanStepBytes: number;
+  /** PSNR (dB) of the rendered band against the observed layers, before and after. */
+  psnrBefore: number;
+  psnrAfter: number;
+  /** Fit of the AUNN on the conditioning pairs (PSNR) before and after its steps. */
+  pairsPsnrBefore: number;
+  pairsPsnrAfter: number;
+  seconds: number;
+}
+
+export interface ConditionSegmentResult {
+  reading: Reading;
+  /** `decode` on the AUNN's rendered layers before conditioning (the baseline of the same pipeline). */
+  before: Reading;
+  previousVersion: number;
+  modelVersion: number;
+  textRecords: RecordMeta[];
+  log: ConditionRound[];
+}
+
+interface Pass {
+  seg: InkSegment;
+  read: SegmentReadResult;
+  psnr: number;
+}
+
+export async function conditionSegment(o: ConditionSegmentOptions): Promise<ConditionSegmentResult> {
+  const previousVersion = latestVersion(o.modelDir);
+  if (previousVersion === 0) throw new UserError(`${o.modelDir}: no trained model to condition; run \`aunn train\` first`);
+  const rounds = o.rounds ?? 1;
+  const loaded = await loadCorpusSegment(o.corpus, o.segment, o.signal);
+  const group = loaded.segment.name;
+  const readout = o.readout ?? (await loadReadout(readoutPath(o.corpus, o.modelDir))) ?? (await loadReadout(readoutPath(o.corpus)));
+  if (!readout) throw new UserError(`no ink readout at ${readoutPath(o.corpus, o.modelDir)} or ${readoutPath(o.corpus)}: run \`aunn ink\` first`);
+  const band = bandFor(readout, loaded.segment);
+  if (band.from < 0 || band.to >= loaded.segment.depth) throw new UserError(`${group}: the readout reads layers ${band.from}..${band.to}, the segment has 0..${loaded.segment.depth - 1}`);
+  const label = (v: number) => `${path.basename(path.resolve(o.modelDir))}@v${v}`;
+
+  const pass = async (version: number): Promise<Pass> => {
+    o.onProgress?.(`rendering layers ${band.from}..${band.to} of ${group} from ${label(version)}`);
+    const r = await modelLayers(loaded, o.corpus, o.modelDir, band, { signal: o.signal });
+    o.onProgress?.('ink readout on the rendered layers');
+    const prob = await predictReadout(readout, r.segment, o.signal);
+    o.onProgress?.('reading (beam decode with the LM)');
+    const read = readSegment({
+      ...o.read,
+      segment: group,
+      ink: { width: r.segment.width, height: r.segment.height, data: prob },
+      mode: 'decode',
+      signal: o.signal,
+      source: { ink: `readout on ${label(version)} layers`, model: label(version) },
+    });
+    return { seg: r.segment, read, psnr: r.psnr };
+  };
+
+  let cur = await pass(previousVersion);
+  const before = cur.read.reading;
+  const log: ConditionRound[] = [];
+  let textRecords: RecordMeta[] = [];
+  let version = previousVersion;
+  for (let round = 1; round <= rounds; round++) {
+    const t0 = performance.now();
+    const reading = cur.read.reading;
+    const psnrBefore = cur.psnr;
+    o.onProgress?.(`round ${round}: text records and rendering loss`);
+    textRecords = await appendColumnTexts(o.corpus, reading, label(version), o.signal);
+    const { height: H, width: W } = cur.seg;
+    const expected = renderExpectedInk(reading, cur.read.glyphs, H, W);
+    const boxes = reading.columns.filter((c) => c.bbox).map((c) => c.bbox!);
+    const g = inkLossGradient(readout, cur.seg, expected.target, expected.weight, boxes, o.signal);
+    const layer = pseudoTargets(loaded.layersRecord, cur.seg, g, { stepBytes: o.stepBytes });
+    const text = await textPairs(o.corpus, textRecords, o.signal);
+    const share = o.textShare ?? 0.1;
+    const repeat = text.bytes.length ? Math.max(1, Math.round((share * layer.bytes.length) / ((1 - share) * text.bytes.length))) : 0;
+    const n = layer.bytes.length + repeat * text.bytes.length;
+    if (n === 0) throw new UserError(`${group}: nothing to condition on (no letters read, no ink gradient)`);
+    const addresses = new Float64Array(n);
+    const bytes = new Uint8Array(n);
+    addresses.set(layer.addresses);
+    bytes.set(layer.bytes);
+    for (let k = 0; k < repeat; k++) {
+      addresses.set(text.addresses, layer.bytes.length + k * text.bytes.length);
+      bytes.set(text.bytes, layer.bytes.length + k * text.bytes.length);
+    }
+    o.onProgress?.(`round ${round}: ${o.steps ?? 20} AUNN steps on ${layer.bytes.length} layer pseudo-targets + ${text.bytes.length} text letters (+ replay)`);
+    const cond = await conditionModel({ modelDir: o.modelDir, addresses, bytes, rule: 'backprop', steps: o.steps ?? 20, lr: o.learningRate, corpus: o.corpus, replayFraction: o.replayFraction ?? 0.5, signal: o.signal });
+    const from = version;
+    version = cond.version;
+    cur = await pass(version);
+    const after = inkLossGradient(readout, cur.seg, expected.target, expected.weight, boxes, o.signal);
+    log.push({
+      round,
+      fromVersion: from,
+      modelVersion: version,
+      loss: g.loss,
+      lossAfter: after.loss,
+      pixels: g.pixels,
+      letters: expected.letters,
+      layerPairs: layer.bytes.length,
+      textLetters: text.bytes.length,
+      meanStepBytes: layer.meanStep,
+      psnrBefore,
+      psnrAfter: cur.psnr,
+      pairsPsnrBefore: cond.before.psnr,
+      pairsPsnrAfter: cond.after.psnr,
+      seconds: (performance.now() - t0) / 1000,
+    });
+  }
+  const reading: Reading = { ...cur.read.reading, source: { ...cur.read.reading.source, lm: 'condition', lmName: o.read.lm.name, model: label(version) } };
+  return { reading, before, previousVersion, modelVersion: version, textRecords, log };
+}

@@ -1,0 +1,90 @@
+/**
+ * The seed's "text as a record": the decoded text of each read column becomes a record of the index space
+ * (modality 'text', shape [1, 1, n], one ISO-8859-7 byte per letter, group = the segment's group, trainable), so the
+ * AUNN can be trained on the text right beside the ink it was read from.
+ *
+ *   const bytes = greekToIso88597('ΕΝΑΡΧΗ');                        // Uint8Array [0xc5, 0xcd, ...]
+ *   const recs = await appendColumnTexts(corpus, reading, 'model@v3'); // one record per column (existing ones kept)
+ *   const { addresses, bytes } = await textPairs(corpus, recs);        // address+byte pairs to train on
+ */
+import { createHash } from 'node:crypto';
+import type { Corpus } from '../../corpus/index.js';
+import { addressOf } from '../../corpus/address.js';
+import type { RecordMeta } from '../../corpus/types.js';
+import { UserError } from '../../cli/errors.js';
+import { lineText, type Reading } from '../reading.js';
+
+/** Uppercase Greek Α..Ω (U+0391..U+03A9) → ISO-8859-7 bytes 0xC1..0xD9 (same order, 0xD2 unused like U+03A2). */
+export function greekToIso88597(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const cp = text.charCodeAt(i);
+    if (cp < 0x391 || cp > 0x3a9 || cp === 0x3a2) throw new UserError(`text record: '${text[i]}' (U+${cp.toString(16).toUpperCase()}) is not an uppercase Greek letter`);
+    out[i] = cp - 0x391 + 0xc1;
+  }
+  return out;
+}
+
+export function iso88597ToGreek(bytes: Uint8Array): string {
+  return String.fromCharCode(...Array.from(bytes, (b) => b - 0xc1 + 0x391));
+}
+
+/** Record name of a column's text as read by a model version, e.g. `scroll1/seg1/text/col2@model@v3`. */
+export function columnTextName(group: string, column: number, modelLabel: string): string {
+  return `${group}/text/col${column}@${modelLabel}`;
+}
+
+/**
+ * Appends one text record per non-empty column of the reading (scroll = the group's first part). A record that
+ * already exists under the same name (the same model version read it before) is reused, not rewritten.
+ */
+export async function appendColumnTexts(corpus: Corpus, reading: Reading, modelLabel: string, signal?: AbortSignal): Promise<RecordMeta[]> {
+  const group = reading.segment;
+  const scroll = corpus.records({ group })[0]?.scroll ?? group.split('/')[0]!;
+  const wanted = reading.columns
+    .map((col) => ({ n: col.n, text: col.lines.map(lineText).join('') }))
+    .filter((c) => c.text.length > 0)
+    .map((c) => ({ ...c, name: columnTextName(group, c.n, modelLabel) }));
+  const existing = new Map(corpus.records({ modality: 'text', group }).map((r) => [r.name, r]));
+  const todo = wanted.filter((w) => !existing.has(w.name));
+  if (todo.length) {
+    await corpus.withWriter(async (w) => {
+      for (const c of todo) {
+        const bytes = greekToIso88597(c.text);
+        const rec = await w.appendRecord(
+          {
+            name: c.name,
+            scroll,
+            modality: 'text',
+            shape: [1, 1, bytes.length],
+            dtype: 'uint8',
+            source: { path: `reading of ${group} column ${c.n} by ${modelLabel}`, sha256: createHash('sha256').update(bytes).digest('hex'), format: 'text' },
+            group,
+            trainable: true,
+            extra: { encoding: 'ISO-8859-7', column: c.n, readBy: modelLabel, lm: reading.source?.lm, derivedFrom: 'reading' },
+          },
+          async (writeSlab) => writeSlab(0, bytes),
+          { pyramid: false },
+          signal,
+        );
+        existing.set(rec.name, rec);
+      }
+    });
+  }
+  return wanted.map((w) => existing.get(w.name) ?? corpus.record(w.name));
+}
+
+/** Every byte of the text records as address+byte pairs. */
+export async function textPairs(corpus: Corpus, records: RecordMeta[], signal?: AbortSignal): Promise<{ addresses: Float64Array; bytes: Uint8Array }> {
+  const parts = await Promise.all(records.map(async (r) => ({ r, bytes: (await corpus.readRecord(r, 0, signal)).subarray(0, r.shape[2]) })));
+  const n = parts.reduce((s, p) => s + p.bytes.length, 0);
+  const addresses = new Float64Array(n);
+  const bytes = new Uint8Array(n);
+  let k = 0;
+  for (const { r, bytes: b } of parts)
+    for (let x = 0; x < b.length; x++) {
+      addresses[k] = addressOf(r, 0, 0, x);
+      bytes[k++] = b[x]!;
+    }
+  return { addresses, bytes };
+}
