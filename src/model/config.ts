@@ -120,7 +120,8 @@ export const DEFAULT_CONFIG: ModelConfig = {
     beta2: 0.99,
     eps: 1e-8,
     weightDecay: 0.01,
-    warmupSteps: 50,
+    // Runs here are minutes long (tens to hundreds of steps on 2 shared cores): warm up briefly.
+    warmupSteps: 10,
     minLrFraction: 0.1,
     labelSigma: 2,
     clipNorm: 1,
