@@ -225,8 +225,8 @@ export async function trainReadout(segments: InkSegment[], opts: ReadoutOptions 
   const lr = opts.learningRate ?? 3e-3;
   const batch = opts.batch ?? 8;
   const crop = opts.crop ?? 48;
-  const maxSteps = opts.maxSteps ?? 2000;
-  const maxSeconds = opts.maxSeconds ?? 60;
+  const maxSteps = opts.maxSteps ?? 150;
+  const maxSeconds = opts.maxSeconds ?? 300;
   const evalEvery = opts.evalEvery ?? 25;
   const patience = opts.patience ?? 8;
   const valFraction = opts.valFraction ?? 0.2;
