@@ -120,6 +120,7 @@ export async function conditionSegment(o: ConditionSegmentOptions): Promise<Cond
   const pass = async (version: number): Promise<Pass> => {
     o.onProgress?.(`rendering layers ${band.from}..${band.to} of ${group} from ${label(version)}`);
     const r = await modelLayers(loaded, o.corpus, o.modelDir, band, { signal: o.signal });
+    o.onProgress?.(`rendered band PSNR against the observed layers: ${r.psnr.toFixed(2)} dB`);
     o.onProgress?.('ink readout on the rendered layers');
     const prob = await predictReadout(readout, r.segment, o.signal);
     o.onProgress?.('reading (beam decode with the LM)');
@@ -167,6 +168,7 @@ export async function conditionSegment(o: ConditionSegmentOptions): Promise<Cond
     const cond = await conditionModel({ modelDir: o.modelDir, addresses, bytes, rule: 'backprop', steps: o.steps ?? 20, lr: o.learningRate, corpus: o.corpus, replayFraction: o.replayFraction ?? 0.5, signal: o.signal });
     const from = version;
     version = cond.version;
+    o.onProgress?.(`round ${round}: fit on the pairs ${cond.before.psnr.toFixed(1)} -> ${cond.after.psnr.toFixed(1)} dB; loss ${g.loss.toExponential(3)}, ${layer.bytes.length} pairs, mean step ${layer.meanStep.toFixed(1)}`);
     cur = await pass(version);
     const after = inkLossGradient(readout, cur.seg, expected.target, expected.weight, boxes, o.signal);
     log.push({

@@ -1,0 +1,133 @@
+/**
+ * The language-conditioned AUNN on a tiny real corpus: a rendered Greek page as a 5-layer segment with ink labels on
+ * its left column, a small AUNN trained on it, an ink readout trained on the AUNN's rendering; then one round of
+ * conditionSegment.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Corpus } from '../../src/corpus/index.js';
+import { versionPath } from '../../src/model/checkpoint.js';
+import { trainModel } from '../../src/model/trainer.js';
+import { loadCorpusSegment } from '../../src/model/ink/load.js';
+import { modelLayers } from '../../src/model/ink/pipeline.js';
+import { trainReadout, type InkReadout } from '../../src/model/ink/readout.js';
+import { GREEK_ALPHABET, loadSblgnt } from '../../src/lm-conditioning/greek-text.js';
+import { toLetterIds } from '../../src/lm-conditioning/char-lm.js';
+import { KneserNeyLM } from '../../src/lm-conditioning/kneser-ney.js';
+import { renderedTemplates } from '../../src/lm-conditioning/reading/glyphs.js';
+import { inkMapFromBytes } from '../../src/lm-conditioning/reading/ink-map.js';
+import { conditionSegment, greekToIso88597, iso88597ToGreek, renderExpectedInk } from '../../src/lm-conditioning/condition/index.js';
+import { lineText } from '../../src/lm-conditioning/reading.js';
+
+const labelledText = ['ΕΝΑΡΧΗΗΝ', 'ΟΛΟΓΟΣΚΑΙ', 'ΟΛΟΓΟΣΗΝ'];
+const unreadText = ['ΚΑΙΘΕΟΣΗΝ', 'ΟΛΟΓΟΣ', 'ΠΡΟΣΤΟΝ'];
+const W = 270;
+const H = 84;
+const COL2_X = 160;
+const DEPTH = 5;
+
+function renderPage(): Float32Array {
+  const r = 10;
+  const glyphs = renderedTemplates(14, 2, r, 0);
+  const ink = new Float32Array(W * H);
+  const put = (lines: string[], x0: number) =>
+    lines.forEach((t, li) => {
+      let x = x0;
+      const yc = 18 + li * 24;
+      for (const ch of t) {
+        const g = glyphs[GREEK_ALPHABET.indexOf(ch)]!;
+        for (let i = 0; i < 2 * r + 1; i++) for (let j = 0; j < g.width; j++) if (g.t[i * g.width + j]! > 0.4) ink[(yc - r + i) * W + x + j] = 1;
+        x += g.width;
+      }
+    });
+  put(labelledText, 6);
+  put(unreadText, COL2_X);
+  return ink;
+}
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'aunn-lmcond-test-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const corpusDir = path.join(tmp, 'corpus');
+const modelDir = path.join(tmp, 'model');
+let corpus: Corpus;
+let readout: InkReadout;
+let lm: KneserNeyLM;
+const ink = renderPage();
+
+beforeAll(async () => {
+  corpus = await Corpus.open(corpusDir, { create: true });
+  const layers = new Uint8Array(DEPTH * H * W);
+  for (let z = 0; z < DEPTH; z++)
+    for (let i = 0; i < H * W; i++) layers[z * H * W + i] = 90 + 20 * z + (z >= 2 && z <= 3 ? Math.round(90 * ink[i]!) : 0) + ((i * 7919 + z * 31) % 9);
+  const labels = Uint8Array.from(ink, (v) => (v > 0.5 ? 255 : 0));
+  const src = (p: string) => ({ path: p, sha256: '', format: 'synthetic' });
+  await corpus.withWriter(async (w) => {
+    await w.appendRecord({ name: 'syn/seg/layers', scroll: 'syn', modality: 'segment-layers', shape: [DEPTH, H, W], dtype: 'uint8', source: src('layers'), group: 'syn/seg', trainable: true, extra: { surfaceLayer: 2, segmentMeta: { labelledXMax: 135 } } }, (put) => put(0, layers));
+    await w.appendRecord({ name: 'syn/seg/inklabels', scroll: 'syn', modality: 'ink-labels', shape: [1, H, W], dtype: 'uint8', source: src('labels'), group: 'syn/seg', trainable: true, extra: { labelledRegion: [0, 0, 135, H] } }, (put) => put(0, labels));
+  });
+  await trainModel({ corpusDir, modelDir, steps: 160, threads: 1, config: { width: 32, depth: 2, train: { batchSize: 1024, lr: 1e-2, evalEverySeconds: 1e9 } } });
+  const loaded = await loadCorpusSegment(corpus, 'syn/seg');
+  const band = { from: 1, to: 3 };
+  const rendered = await modelLayers(loaded, corpus, modelDir, band);
+  readout = (await trainReadout([rendered.segment], { band, maxSteps: 60, evalEvery: 30, crop: 32, seed: 2 })).readout;
+  const { train } = await loadSblgnt();
+  lm = KneserNeyLM.build(toLetterIds(train.slice(0, 100_000)), { order: 5 });
+}, 150_000);
+
+describe('text records', () => {
+  it('maps uppercase Greek to ISO-8859-7 bytes and back, and refuses anything else', () => {
+    expect(Array.from(greekToIso88597('ΑΡΣΩ'))).toEqual([0xc1, 0xd1, 0xd3, 0xd9]);
+    expect(iso88597ToGreek(greekToIso88597('ΕΝΑΡΧΗ'))).toBe('ΕΝΑΡΧΗ');
+    expect(() => greekToIso88597('Αa')).toThrow(/not an uppercase Greek letter/);
+  });
+});
+
+describe('conditionSegment', () => {
+  it('adds the text records, writes a new model version, keeps the previous one and reads again', async () => {
+    const v1 = readFileSync(versionPath(modelDir, 1));
+    const labels = inkMapFromBytes(Uint8Array.from(ink, (v) => (v > 0.5 ? 255 : 0)), H, W);
+    const r = await conditionSegment({
+      corpus,
+      modelDir,
+      segment: 'syn/seg',
+      readout,
+      read: { labels, labelledRegion: [0, 0, 135, H], transcription: [labelledText], lm, beam: 8 },
+      steps: 4,
+    });
+    expect(r.previousVersion).toBe(1);
+    expect(r.modelVersion).toBe(2);
+    expect(readFileSync(versionPath(modelDir, 1)).equals(v1)).toBe(true);
+    expect(readFileSync(versionPath(modelDir, 2)).equals(v1)).toBe(false);
+    // One text record per read column, holding that column's read letters.
+    expect(r.textRecords.length).toBe(r.before.columns.filter((c) => c.lines.some((l) => l.letters.length)).length);
+    const again = await Corpus.open(corpusDir);
+    for (const rec of r.textRecords) {
+      const stored = again.record(rec.name);
+      expect(stored.modality).toBe('text');
+      expect(stored.group).toBe('syn/seg');
+      expect(stored.trainable).toBe(true);
+      const col = r.before.columns.find((c) => c.n === stored.extra!.column)!;
+      const bytes = (await again.readRecord(stored)).subarray(0, stored.shape[2]);
+      expect(iso88597ToGreek(bytes)).toBe(col.lines.map(lineText).join(''));
+    }
+    expect(r.reading.source?.lm).toBe('condition');
+    expect(r.reading.columns.length).toBeGreaterThan(0);
+    const log = r.log[0]!;
+    expect(log.layerPairs).toBeGreaterThan(0);
+    expect(log.letters).toBeGreaterThan(0);
+    expect(Number.isFinite(log.loss) && Number.isFinite(log.lossAfter)).toBe(true);
+  }, 90_000);
+
+  it('renders soft letters as glyph templates weighted by their probabilities', () => {
+    const glyphs = { r: 2, background: 0.1, templates: GREEK_ALPHABET.split('').map((_, c) => ({ width: 3, t: new Float32Array(15).fill(c === 0 ? 1 : 0), count: 1 })), alpha: 1, maxShift: 0 };
+    const reading = { format: 'scroll-aunn-reading' as const, version: 1 as const, segment: 's', columns: [{ n: 1, lines: [{ n: 1, letters: [{ char: 'Α', confidence: 0.75, source: 'ink' as const, bbox: [2, 2, 4, 6] as [number, number, number, number], alternatives: [{ char: 'Β', p: 0.25 }] }] }] }] };
+    const e = renderExpectedInk(reading, glyphs, 8, 8);
+    // Α's template is all ink, Β's none: expected ink = 0.75 inside the letter box (rows 1..5, columns 1..3).
+    expect(e.target[3 * 8 + 2]).toBeCloseTo(0.75, 5);
+    expect(e.weight[3 * 8 + 2]).toBeCloseTo(0.75, 5);
+    expect(e.weight[7 * 8 + 2]).toBe(0);
+    expect(e.letters).toBe(1);
+  });
+});
