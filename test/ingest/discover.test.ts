@@ -34,7 +34,9 @@ describe('segments', () => {
     await expectVolume(layers.volume, vLayers, 16);
     expect(ink.volume.shape).toEqual([1, 8, 10]);
     await expectVolume(ink.volume, inkAt, 1);
-    expect(ink.extra?.labelledMask).toBe(`${SEG}/mask`);
+    // The mask is the valid sheet, not a labelled area: this segment's meta.json names no labelledRegion.
+    expect(ink.extra?.sheetMask).toBe(`${SEG}/mask`);
+    expect(ink.extra?.labelledRegion).toBeUndefined();
     await expectVolume(mask.volume, (_z, _y, x) => (x < 6 ? 255 : 0), 1);
   });
 

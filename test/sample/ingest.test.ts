@@ -91,6 +91,8 @@ describe('ingest into a corpus', () => {
     const layers = rec(`${s.segment.id}/layers`);
     expect(layers.shape).toEqual([65, s.segment.height, s.segment.width]);
     expect(rec(`${s.segment.id}/inklabels`).modality).toBe('ink-labels');
+    // Only the first third is labelled: the record says so, so nobody learns "no ink" from the rest.
+    expect(rec(`${s.segment.id}/inklabels`).extra?.labelledRegion).toEqual([0, 0, s.segment.labelledXMax, s.segment.height]);
     // The labelled third reads back as ink where the truth has ink.
     const labels = await corpus.readRecord(rec(`${s.segment.id}/inklabels`));
     let ink = 0;

@@ -86,10 +86,23 @@ export async function openSegment(dir: string, opts: SegmentOptions): Promise<In
       volume,
       source: { path: path.resolve(file), sha256: await sha256File(file, opts.signal), format: file.toLowerCase().endsWith('.png') ? 'png' : 'tiff' },
       group,
-      extra: { segment: id, ...(kind === 'inklabels' && maskFile ? { labelledMask: maskName } : {}) },
+      extra: { segment: id, ...(kind === 'inklabels' ? labelledExtra(segmentMeta, maskFile ? maskName : undefined) : {}) },
     });
   }
   return items;
+}
+
+/**
+ * Where an ink-label image is meaningful. Vesuvius labels cover the whole segment, and its mask is only the valid
+ * sheet (`sheetMask`), not a labelled area; a segment meta.json may narrow the labelled part to
+ * `labelledRegion: [x0, y0, x1, y1)` (the sample scroll labels only its first third). Outside that region a 0 means
+ * "unknown", not "no ink", so neither the ink readout nor the AUNN may learn from it.
+ */
+function labelledExtra(segmentMeta: unknown, maskName: string | undefined): Record<string, unknown> {
+  const meta = (segmentMeta ?? {}) as Record<string, unknown>;
+  const region = meta.labelledRegion;
+  const valid = Array.isArray(region) && region.length === 4 && region.every((v) => typeof v === 'number');
+  return { ...(valid ? { labelledRegion: region } : {}), ...(maskName ? { sheetMask: maskName } : {}) };
 }
 
 /** A 2-D label image (PNG or single-page TIFF), by content. */
