@@ -59,6 +59,8 @@ interface TrainSummary {
   perRecordPsnr: Record<string, number>;
   backend: string;
   threads: number;
+  /** The network: encoding of the index, width x depth. */
+  network: string;
   /** Held-out PSNR along this run: [steps into the run, dB]. */
   curve: [number, number][];
 }
@@ -82,6 +84,7 @@ function summarize(r: TrainResult, seconds: number): TrainSummary {
     perRecordPsnr: r.perRecordPsnr,
     backend: r.backend,
     threads: r.threads,
+    network: `${r.header.config.encoding.kind} encoding, MLP ${r.header.config.width} wide x ${r.header.config.depth} deep`,
     curve: dedup,
   };
 }
@@ -347,6 +350,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       ['setting', 'value'],
       [
         ['AUNN engine', `TensorFlow.js, backend ${train1.backend}, ${train1.threads} worker threads`],
+        ['AUNN network', train1.network ?? 'n/a'],
         ['AUNN training on scroll 1', `${settings.trainMinutes} min`],
         ['finetune / scratch steps', transferSteps],
         ['ink readout budget', `${settings.readoutSeconds} s / ${settings.readoutSteps} steps`],

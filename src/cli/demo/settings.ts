@@ -11,6 +11,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SampleSize } from '../../../sample-data/index.js';
+import { DEFAULT_CONFIG } from '../../model/config.js';
 
 export interface DemoSettings {
   /** Sample scrolls: seed 1 is the labelled scroll, seed 2 the new one. */
@@ -41,8 +42,10 @@ export function demoSettings(quick: boolean): DemoSettings {
     : { seeds: [1, 2], sampleSize: 'small', trainMinutes: 4, readoutSeconds: 75, readoutSteps: 2500, finetuneSeconds: 150, minTransferSteps: 40, curvePoints: 8, inkFromModel: true, beam: 20 };
 }
 
+/** What decides the corpus and the models: the demo's settings and the AUNN's default configuration (a new default
+ *  encoding or network shape retrains). */
 export function fingerprintOf(settings: DemoSettings): string {
-  return JSON.stringify({ format: DEMO_FORMAT, ...settings });
+  return JSON.stringify({ format: DEMO_FORMAT, ...settings, model: DEFAULT_CONFIG });
 }
 
 export interface StoredStep<T = unknown> {
