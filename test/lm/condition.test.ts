@@ -18,7 +18,10 @@ import { toLetterIds } from '../../src/lm-conditioning/char-lm.js';
 import { KneserNeyLM } from '../../src/lm-conditioning/kneser-ney.js';
 import { renderedTemplates } from '../../src/lm-conditioning/reading/glyphs.js';
 import { inkMapFromBytes } from '../../src/lm-conditioning/reading/ink-map.js';
-import { conditionSegment, greekToIso88597, iso88597ToGreek, renderExpectedInk } from '../../src/lm-conditioning/condition/index.js';
+import { conditionSegment, greekToIso88597, inkLossGradient, iso88597ToGreek, pseudoTargets, renderExpectedInk } from '../../src/lm-conditioning/condition/index.js';
+import { initNetwork } from '../../src/model/ink/network.js';
+import { coordsOf } from '../../src/corpus/address.js';
+import type { RecordMeta } from '../../src/corpus/types.js';
 import { lineText } from '../../src/lm-conditioning/reading.js';
 
 const labelledText = ['ΕΝΑΡΧΗΗΝ', 'ΟΛΟΓΟΣΚΑΙ', 'ΟΛΟΓΟΣΗΝ'];
@@ -129,5 +132,31 @@ describe('conditionSegment', () => {
     expect(e.weight[3 * 8 + 2]).toBeCloseTo(0.75, 5);
     expect(e.weight[7 * 8 + 2]).toBe(0);
     expect(e.letters).toBe(1);
+  });
+});
+
+describe('rendering loss gradient', () => {
+  it('a pseudo-target step on the layer bytes lowers the loss through the readout (with and without local normalisation)', () => {
+    const [d, h, w] = [5, 24, 32];
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const layers = Uint8Array.from({ length: d * h * w }, () => 60 + Math.floor(rand() * 120));
+    const seg = { name: 'g/seg', depth: d, height: h, width: w, surface: 2, layers };
+    const target = Float32Array.from({ length: h * w }, (_, i) => ((i % w) >> 2) % 2);
+    const weight = new Float32Array(h * w).fill(1);
+    const rec = { name: 'g/seg/layers', base: 0, bits: [3, 5, 5] } as unknown as RecordMeta;
+    for (const localRadius of [0, 6]) {
+      const ro = { kind: 'cnn' as const, band: { from: 1, to: 3 }, surface: 2, net: initNetwork({ inChannels: 3, kernels: [3, 1], channels: [6] }, 3, 0.5), threshold: 0.5, trainedOn: [], localRadius };
+      const box: [number, number, number, number] = [0, 0, w, h];
+      const g = inkLossGradient(ro, seg, target, weight, [box]);
+      expect(g.pixels).toBe(h * w);
+      const t = pseudoTargets(rec, seg, g, { stepBytes: 6 });
+      expect(t.bytes.length).toBeGreaterThan(100);
+      const zyx = coordsOf(rec, t.addresses);
+      const moved = Uint8Array.from(layers);
+      for (let k = 0; k < t.bytes.length; k++) moved[(zyx[3 * k]! * h + zyx[3 * k + 1]!) * w + zyx[3 * k + 2]!] = t.bytes[k]!;
+      const after = inkLossGradient(ro, { ...seg, layers: moved }, target, weight, [box]);
+      expect(after.loss).toBeLessThan(g.loss);
+    }
   });
 });

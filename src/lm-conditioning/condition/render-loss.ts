@@ -96,10 +96,13 @@ function inputJacobian(seg: InkSegment, band: LayerBand, lb: Float32Array, local
   for (let c = 0; c < C; c++) {
     // layerBand is (byte - median) / spread per layer: recover 1/spread from two sheet pixels with different bytes.
     const off = (band.from + c) * plane;
+    const on = (i: number) => !seg.sheetMask || seg.sheetMask[i] !== 0;
+    let ref = 0;
+    while (ref < plane && !on(ref)) ref++;
     let inv = 0;
-    for (let i = 1; i < plane && inv === 0; i++) {
-      const db = seg.layers[off + i]! - seg.layers[off]!;
-      if (db !== 0 && (!seg.sheetMask || (seg.sheetMask[i] && seg.sheetMask[0]))) inv = (lb[i * C + c]! - lb[c]!) / db;
+    for (let i = ref + 1; i < plane && inv === 0; i++) {
+      const db = seg.layers[off + i]! - seg.layers[off + ref]!;
+      if (db !== 0 && on(i)) inv = (lb[i * C + c]! - lb[ref * C + c]!) / db;
     }
     for (let i = 0; i < plane; i++) jac[i * C + c] = inv;
   }
