@@ -1,7 +1,7 @@
 /**
  * `generateSample`: makes one synthetic carbonized scroll in the Vesuvius Challenge layout, with its truth kept apart.
  * Deterministic: the same seed and size give the same bytes. Physics in physics.ts, geometry in spiral.ts, the scribe
- * in glyphs.ts/layout.ts, the segment in segment.ts. Text: SBL Greek New Testament (CC BY 4.0), training part only.
+ * in glyphs.ts/layout.ts, the segment in segment.ts. Text: SBL Greek New Testament (CC BY 4.0), the sample books only (never LM training or held-out text).
  *
  *   const summary = await generateSample({ out: '/tmp/s1', seed: 1, size: 'small' });
  *   // /tmp/s1/sample-s1.volpkg/{config.json, volumes/<A>/00000.tif…, volumes/<B>.zarr, paths/<seg>/…}
@@ -92,8 +92,9 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
       if (await exists(path.join(out, t))) throw new UserError(`${path.join(out, t)} already exists (pass --force to replace it)`);
   const progress = (stage: string, done: number, total: number) => opts.onProgress?.({ stage, done, total });
 
-  const { train } = await loadSblgnt();
-  const params = scrollParams(seed, size, train.length);
+  // The sample books: text the default language model never trains on, so reading measures the reader.
+  const { sample: sourceText } = await loadSblgnt();
+  const params = scrollParams(seed, size, sourceText.length);
   const [nz, ny, nx] = params.scanA.shape;
   const sheet = new Sheet(params.spiral, nz);
   let minLength = Infinity;
@@ -103,7 +104,7 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
     minLength = Math.min(minLength, L);
     maxLength = Math.max(maxLength, L);
   }
-  const plan = planText(params, train, minLength, nz);
+  const plan = planText(params, sourceText, minLength, nz);
   const world: World = { params, sheet, nz, ink: renderInk(plan, maxLength, nz, 2), ...makeFields(params, maxLength, nz) };
 
   const createdOut = !outStat;
@@ -300,7 +301,7 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
           letters: letters.length,
           lettersUnlabelled: nUnlabelled,
           textStart: params.text.textStart,
-          textSource: 'loadSblgnt().train (src/lm-conditioning/greek-text.ts); never the held-out books',
+          textSource: 'loadSblgnt().sample (src/lm-conditioning/greek-text.ts): neither LM training nor held-out text',
           segmentText: segText,
           segmentStartU: plan.segmentStart,
           surfaceDepthVoxels: SURFACE_DEPTH,

@@ -4,10 +4,14 @@
  * "SBL Greek New Testament", Society of Biblical Literature and Logos Bible Software).
  *
  *   normalizeGreek('Ἐν ἀρχῇ ἦν ὁ λόγος,') === 'ΕΝΑΡΧΗΗΝΟΛΟΓΟΣ'
- *   const { train, heldOut } = await loadSblgnt();   // the sample scroll draws only from `train`
+ *   const { train, heldOut, sample } = await loadSblgnt();   // LM learns `train`; sample scrolls are written from `sample`
  *
- * The held-out part (the books listed in HELD_OUT_BOOKS) is never written on a sample scroll and never used to
- * train the language model: it is the unseen text the LM is evaluated on.
+ * Three disjoint parts, by book:
+ * - `heldOut` (HELD_OUT_BOOKS) is never written on a sample scroll and never used to train the language model: it is
+ *   the unseen text the LM's restoration is evaluated on;
+ * - `sample` (SAMPLE_BOOKS) is the text the synthetic sample scrolls are written with; the default LM never trains on
+ *   it either, so reading a sample scroll measures the reader, not the LM recalling the passage;
+ * - `train` is everything else.
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -18,6 +22,9 @@ export const GREEK_ALPHABET = 'ΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩ'
 
 /** Books held out from the sample scrolls and from LM training (about 10% of the letters). */
 export const HELD_OUT_BOOKS = ['Heb', 'Jas', '1Pe', '2Pe', '1Jn', '2Jn', '3Jn', 'Jud'];
+
+/** Books the sample scrolls are written with, kept out of the default LM's training text. */
+export const SAMPLE_BOOKS = ['Ac'];
 
 /** Uppercase, strip diacritics (NFD + drop combining marks), final sigma → Σ, keep only Α–Ω. */
 export function normalizeGreek(text: string): string {
@@ -37,6 +44,8 @@ export interface GreekCorpus {
   train: string;
   /** Normalised letters of the held-out books. */
   heldOut: string;
+  /** Normalised letters of the books the sample scrolls are written with. */
+  sample: string;
 }
 
 function sblgntTxtDir(): string {
@@ -53,15 +62,17 @@ export function loadSblgnt(): Promise<GreekCorpus> {
     const files = (await readdir(dir)).filter((f) => /^\d\d-.*\.txt$/.test(f) && !f.includes('APP')).sort();
     let train = '';
     let heldOut = '';
+    let sample = '';
     for (const f of files) {
       const book = f.replace(/^\d\d-/, '').replace(/\.txt$/, '');
       const lines = (await readFile(path.join(dir, f), 'utf8')).split('\n');
       // Verse lines are `Mt 1:1<TAB>text`; the first line is the book title.
       const text = lines.filter((l) => l.includes('\t')).map((l) => normalizeGreek(l.slice(l.indexOf('\t') + 1))).join('');
       if (HELD_OUT_BOOKS.includes(book)) heldOut += text;
+      else if (SAMPLE_BOOKS.includes(book)) sample += text;
       else train += text;
     }
-    return { train, heldOut };
+    return { train, heldOut, sample };
   })();
   return cached;
 }

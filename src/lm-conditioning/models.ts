@@ -22,7 +22,8 @@ export function lmCacheDir(): string {
 
 /** The default model file (SBLGNT training books, order 10). */
 export function defaultKneserNeyPath(): string {
-  return path.join(lmCacheDir(), `kn${DEFAULT_KN_ORDER}-sblgnt.lm`);
+  // v2: trained without the sample books (SAMPLE_BOOKS); the name changes so older caches are not reused.
+  return path.join(lmCacheDir(), `kn${DEFAULT_KN_ORDER}-sblgnt-v2.lm`);
 }
 
 /** The default neural model file, written by `aunn lm train --neural`. */
