@@ -156,10 +156,13 @@ describe('aunn demo --quick', () => {
     const lms = column(cer!, 'LM');
     expect(lms).toContain('off');
     expect(lms).toContain('decode');
-    for (const v of column(cer!, 'CER').map(Number)) {
-      expect(v).toBeGreaterThanOrEqual(0);
-      expect(v).toBeLessThan(2);
-    }
+    const scrolls = column(cer!, 'scroll');
+    column(cer!, 'CER').forEach((v, i) => {
+      expect(Number(v)).toBeGreaterThanOrEqual(0);
+      // scroll 1's glyphs were learned on its own labelled third; the CER is edit distance / truth letters
+      if (scrolls[i] === 'scroll 1') expect(Number(v)).toBeLessThan(1.5);
+      else expect(Number.isFinite(Number(v))).toBe(true);
+    });
     const letters = column(cer!, 'letters').map(Number);
     expect(letters[0]).toBeGreaterThan(100); // the unlabelled columns of scroll 1
     const files = await readdir(path.join(out, 'exports'));
