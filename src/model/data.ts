@@ -31,8 +31,23 @@ export interface TrainRecord {
   weight: number;
   /** Whether the serial window walks over it (finetuning walks the new records only). */
   serial: boolean;
+  /** Where the record's values are known, [x0, y0, x1, y1) on every plane; outside it nothing is trained or scored. */
+  known?: [number, number, number, number];
   data: Uint8Array;
 }
+
+/**
+ * Ink labels that cover only part of a segment (extra.labelledRegion, set at ingest) read 0 elsewhere, which means
+ * "unknown", not "no ink": the model must not learn from those zeros.
+ */
+function knownRegion(rec: RecordMeta): [number, number, number, number] | undefined {
+  const r = rec.extra?.labelledRegion;
+  if (rec.modality !== 'ink-labels' || !Array.isArray(r) || r.length !== 4 || !r.every((v) => typeof v === 'number')) return undefined;
+  return r as [number, number, number, number];
+}
+
+const isKnown = (r: TrainRecord, y: number, x: number): boolean =>
+  !r.known || (x >= r.known[0] && y >= r.known[1] && x < r.known[2] && y < r.known[3]);
 
 export interface TrainSet {
   records: TrainRecord[];
@@ -65,6 +80,7 @@ export async function loadTrainSet(
       voxels,
       weight: opts.weightOf ? opts.weightOf(rec, w0) : w0,
       serial: opts.serialOf ? opts.serialOf(rec) : true,
+      ...(knownRegion(rec) ? { known: knownRegion(rec) } : {}),
       data,
     });
   }
@@ -114,6 +130,7 @@ export class Sampler {
     const rest = (v - x) / nx;
     const y = rest % ny;
     const z = (rest - y) / ny;
+    if (!isKnown(r, y, x)) return false;
     const a = addressAt(r, z, y, x);
     if (isHeldOut(a, this.heldOutFraction)) return false;
     addresses[i] = a;
@@ -161,6 +178,7 @@ export class Sampler {
         const x = v % nx;
         const y = ((v - x) / nx) % ny;
         const z = (v - x - y * nx) / (nx * ny);
+        if (!isKnown(r, y, x)) continue;
         const addr = addressAt(r, z, y, x);
         if (!isHeldOut(addr, this.heldOutFraction)) continue;
         a.push(addr);
