@@ -428,7 +428,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       inkSec.text('F0.5 as in the Vesuvius Challenge ink detection (threshold chosen where labels are known: on scroll 1\'s labelled third; scroll 2 uses scroll 1\'s thresholds). The conv readout reads a band of surface layers; it is trained on scroll 1\'s labelled third only.');
       inkSec.table(
         ['method', 'layers', 'scroll', 'evaluated on', 'F0.5', 'precision', 'recall', 'AUC', 'threshold'],
-        rows.map((r) => [r.method, r.layers, r.scroll, r.evaluated, r.score.f05, r.score.precision, r.score.recall, r.score.auc, r.score.threshold]),
+        rows.map((r) => [r.method, r.layers, r.scroll, r.evaluated, ...[r.score.f05, r.score.precision, r.score.recall, r.score.auc, r.score.threshold].map((v) => v.toFixed(3))]),
       );
       const psnrs = [ink1?.ink.reconstructionPsnr, ink2?.reconstructionPsnr];
       if (!settings.inkFromModel) inkSec.text('The readout on the AUNN\'s reconstruction of the layers is skipped with --quick (it predicts every voxel of the layer band).');
@@ -450,7 +450,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     for (const [label, r] of [['scroll 1', readings.s1], ['scroll 2', readings.s2]] as const) {
       if (!r) continue;
       const where = label === 'scroll 1' ? `columns right of x=${r.minX}` : 'all columns (cross-scroll)';
-      cerRows.push([label, 'off', r.cer.off.cer, r.cer.off.errors, r.cer.off.letters, where], [label, 'decode', r.cer.decode.cer, r.cer.decode.errors, r.cer.decode.letters, where]);
+      cerRows.push([label, 'off', r.cer.off.cer.toFixed(3), r.cer.off.errors, r.cer.off.letters, where], [label, 'decode', r.cer.decode.cer.toFixed(3), r.cer.decode.errors, r.cer.decode.letters, where]);
     }
     if (cerRows.length) {
       textSec.text('Character error rate of the read text against the truth (truth/text.json). Scroll 1: the columns right of its labelled third, where the glyphs were learned with the known text. Scroll 2 (no labels of its own): all its columns, read with scroll 1\'s glyphs. LM: Kneser-Ney character model of the SBL Greek New Testament (SBLGNT, CC BY 4.0), beam search.');
