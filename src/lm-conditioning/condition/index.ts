@@ -58,6 +58,8 @@ export interface ConditionSegmentOptions {
   steps?: number;
   /** Size of the gradient step on the layer bytes that makes the pseudo-targets (default 12 grey levels). */
   stepBytes?: number;
+  /** Condition only on letters whose posterior (glyph x LM) reaches this (default 0: every letter, and the gaps). */
+  minConfidence?: number;
   /** Share of the conditioning pairs that are text-record bytes (default 0.1). */
   textShare?: number;
   /** Share of each AUNN batch replayed from its training records (default 0.5). */
@@ -147,7 +149,7 @@ export async function conditionSegment(o: ConditionSegmentOptions): Promise<Cond
     o.onProgress?.(`round ${round}: text records and rendering loss`);
     textRecords = await appendColumnTexts(o.corpus, reading, label(version), o.signal);
     const { height: H, width: W } = cur.seg;
-    const expected = renderExpectedInk(reading, cur.read.glyphs, H, W);
+    const expected = renderExpectedInk(reading, cur.read.glyphs, H, W, { minConfidence: o.minConfidence });
     const boxes = reading.columns.filter((c) => c.bbox).map((c) => c.bbox!);
     const g = inkLossGradient(readout, cur.seg, expected.target, expected.weight, boxes, o.signal);
     const layer = pseudoTargets(loaded.layersRecord, cur.seg, g, { stepBytes: o.stepBytes });

@@ -29,20 +29,24 @@ export interface ExpectedInk {
   letters: number;
 }
 
-/** Soft letters of a reading rendered with the glyph templates into the map's ink-probability units. */
-export function renderExpectedInk(reading: Reading, glyphs: GlyphModel, height: number, width: number): ExpectedInk {
+/**
+ * Soft letters of a reading rendered with the glyph templates into the map's ink-probability units. With
+ * `minConfidence` > 0 only letters whose posterior reaches it are rendered and weighted (no weight between letters).
+ */
+export function renderExpectedInk(reading: Reading, glyphs: GlyphModel, height: number, width: number, opts: { minConfidence?: number } = {}): ExpectedInk {
+  const minConfidence = opts.minConfidence ?? 0;
   const shape = new Float32Array(height * width);
   const weight = new Float32Array(height * width);
   const h = 2 * glyphs.r + 1;
   let letters = 0;
   for (const col of reading.columns)
     for (const line of col.lines) {
-      const placed = line.letters.filter((l) => l.bbox && l.char);
+      const placed = line.letters.filter((l) => l.bbox && l.char && l.confidence >= minConfidence);
       if (!placed.length) continue;
       const mean = placed.reduce((s, l) => s + l.confidence, 0) / placed.length;
       const yTop = placed[0]!.bbox![1] - 1;
       const [lx0, , lx1] = line.bbox ?? [placed[0]!.bbox![0] - 1, 0, placed.at(-1)!.bbox![2] + 1];
-      for (let i = 0; i < h; i++) {
+      for (let i = 0; i < h && minConfidence === 0; i++) {
         const y = yTop + i;
         if (y < 0 || y >= height) continue;
         for (let x = Math.max(0, lx0); x < Math.min(width, lx1); x++) weight[y * width + x] = Math.max(weight[y * width + x]!, mean);
