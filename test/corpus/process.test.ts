@@ -61,11 +61,12 @@ describe('corpus across processes', () => {
     const first = await Corpus.open(dir, { create: true });
     const before = makeVolume([10, 20, 30]);
     await appendVolume(first, 's/before', [10, 20, 30], before);
-    // Moments spread over the whole ingest (~1.5 s of slab reads, plus pyramid, rename and commit).
+    // Moments spread over the whole ingest (~57 slab reads of 40 ms each, ≥ 2.3 s, plus pyramid, rename and commit;
+    // a quiet machine finished a 20 ms-per-slab ingest before the last moment).
     const seed = Date.now() % 1000;
-    const moments = [0, 150, 400, 700, 1000, 1300, 1600].map((ms, i) => ms + ((seed * (i + 1)) % 150));
+    const moments = [0, 200, 500, 900, 1300, 1650, 2000].map((ms, i) => ms + ((seed * (i + 1)) % 150));
     for (const ms of moments) {
-      const run = startChild('slow-ingest.ts', [dir, '20']);
+      const run = startChild('slow-ingest.ts', [dir, '40']);
       await run.line('started');
       await new Promise((resolve) => setTimeout(resolve, ms));
       run.child.kill('SIGKILL');
