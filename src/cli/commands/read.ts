@@ -95,8 +95,8 @@ export async function run(argv: string[]): Promise<void> {
     .parse(argv, { from: 'user' })
     .opts<{ corpus: string; segment: string; transcription?: string; lm: string; lmModel?: string; model?: string; inkPng?: string; degrade?: boolean; labelledRegion?: string; truth?: string; beam: string; selfTrain: string }>();
   if (!['off', 'decode', 'condition'].includes(o.lm)) throw new UserError(`--lm must be off, decode or condition, got '${o.lm}'`);
-  if (o.lm === 'condition') {
-    throw new UserError('--lm condition (language-conditioned AUNN training) is not built yet; use --lm decode');
+  if (o.lm === 'condition' && !o.model) {
+    throw new UserError('--lm condition trains the AUNN: give --model DIR (a trained model with an ink readout, see `aunn ink --source model`)');
   }
   const beam = Number(o.beam);
   if (!Number.isInteger(beam) || beam < 1) throw new UserError(`--beam must be a positive integer, got '${o.beam}'`);
@@ -124,8 +124,12 @@ export async function run(argv: string[]): Promise<void> {
   const region = o.labelledRegion ? parseRegion(o.labelledRegion) : labelledRegionOf(seg.labels.extra, seg.layers?.extra?.segmentMeta as Record<string, unknown> | undefined, labels);
   if (!o.transcription) throw new UserError('give --transcription FILE: the known text of the labelled region (glyphs are learned from it)');
   const transcription = await readTranscription(o.transcription);
-  const lm = o.lm === 'decode' ? await loadKneserNey(o.lmModel) : undefined;
+  const lm = o.lm === 'off' ? undefined : await loadKneserNey(o.lmModel);
   const t0 = performance.now();
+  if (o.lm === 'condition') {
+    await readConditioned({ corpus, modelDir: o.model!, group: seg.group, labels, region, transcription, lm: lm!, beam, truth: o.truth, corpusDir: o.corpus, pixelSizeUm: seg.layers?.voxelSizeUm?.[2] });
+    return;
+  }
   const result = readSegment({
     segment: seg.group,
     ink,
@@ -150,5 +154,39 @@ export async function run(argv: string[]): Promise<void> {
     const truth = JSON.parse(await readFile(path.join(o.truth, 'text.json'), 'utf8')) as { columns: TruthColumn[] };
     const cer = readingCer(result.reading, truth.columns, { minX: region[2] });
     console.log(`CER in the unlabelled region (x >= ${region[2]}), --lm ${o.lm}: ${(100 * cer.cer).toFixed(1)}% (${cer.errors} edits / ${cer.letters} letters, ${cer.columns} columns)`);
+  }
+}
+
+/**
+ * `--lm condition`: the language-conditioned AUNN (src/lm-conditioning/condition/): read from the model's rendering,
+ * train the model toward the read text (a new model version), read again. Prints the CER before and after.
+ * minConfidence 0.8: only letters read with that confidence shape the rendering loss (measured best once; see
+ * condition/index.ts for the numbers and their spread).
+ */
+async function readConditioned(o: {
+  corpus: Corpus; corpusDir: string; modelDir: string; group: string; labels: InkMap; region: [number, number, number, number];
+  transcription: Awaited<ReturnType<typeof readTranscription>>; lm: Awaited<ReturnType<typeof loadKneserNey>>; beam: number;
+  truth?: string; pixelSizeUm?: number;
+}): Promise<void> {
+  const { conditionSegment } = await import('../../lm-conditioning/condition/index.js');
+  const r = await conditionSegment({
+    corpus: o.corpus,
+    modelDir: o.modelDir,
+    segment: o.group,
+    read: { labels: o.labels, labelledRegion: o.region, transcription: o.transcription, lm: o.lm, beam: o.beam, pixelSizeUm: o.pixelSizeUm },
+    minConfidence: 0.8,
+    onProgress: (stage) => process.stderr.write(`${stage}\n`),
+  });
+  const file = await saveReading(o.corpusDir, r.reading);
+  for (const col of r.reading.columns) {
+    console.log(`Col. ${col.n}`);
+    for (const line of col.lines) console.log(`  ${String(line.n).padStart(2)} ${lineText(line)}`);
+  }
+  console.log(`conditioned the AUNN: model version ${r.previousVersion} -> ${r.modelVersion}; wrote ${file}`);
+  if (o.truth) {
+    const truth = JSON.parse(await readFile(path.join(o.truth, 'text.json'), 'utf8')) as { columns: TruthColumn[] };
+    const before = readingCer(r.before, truth.columns, { minX: o.region[2] });
+    const after = readingCer(r.reading, truth.columns, { minX: o.region[2] });
+    console.log(`CER in the unlabelled region (x >= ${o.region[2]}): decode on v${r.previousVersion} ${(100 * before.cer).toFixed(1)}%, after conditioning ${(100 * after.cer).toFixed(1)}%`);
   }
 }
