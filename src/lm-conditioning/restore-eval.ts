@@ -10,6 +10,7 @@ import type { CharLM } from './char-lm.js';
 import type { RestorationModels } from './restore.js';
 import { fromLetterIds } from './char-lm.js';
 import { editDistance, restore } from './restore.js';
+import { mulberry32 } from '../model/random.js';
 
 export interface RestorationSample {
   /** Letter ids: left context, the hidden span as -1, right context. */
@@ -26,17 +27,8 @@ export interface RestorationResult {
   seconds: number;
 }
 
-/** Small seeded PRNG (mulberry32), so sample sets are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Small seeded PRNG, so sample sets are reproducible. */
+export const seededRandom = mulberry32;
 
 /** A fixed set of gaps: span length uniform in [minSpan, maxSpan], `context` letters on each side. */
 export function restorationSamples(ids: Uint8Array, count: number, opts: { seed?: number; context?: number; minSpan?: number; maxSpan?: number } = {}): RestorationSample[] {

@@ -63,17 +63,9 @@ export function gridView(layout: ParamLayout, params: Float32Array): Float32Arra
   return e ? params.subarray(e.offset, e.offset + e.size) : undefined;
 }
 
-/** Small deterministic PRNG (mulberry32): sampling and initialisation are reproducible from a seed. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from './random.js';
+
+export { mulberry32 };
 
 /** He-uniform matrices, zero biases, unit norm gains; residual blocks start small so the trunk starts near identity. */
 export function initParams(layout: ParamLayout, seed: number, out?: Float32Array): Float32Array {

@@ -9,22 +9,12 @@ import type { Corpus } from '../../corpus/index.js';
 import { addressesOf } from '../../corpus/address.js';
 import type { RecordMeta } from '../../corpus/types.js';
 import { isHeldOut, loadModel } from '../../model/index.js';
+import { mulberry32 } from '../../model/random.js';
 
 export interface HeldOutScore {
   psnr: number;
   perRecord: Record<string, number>;
   samples: number;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const psnrOf = (se: number, n: number) => (n > 0 ? 10 * Math.log10((255 * 255) / Math.max(se / n, 1e-12)) : NaN);

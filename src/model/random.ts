@@ -1,5 +1,6 @@
 /**
- * Small seeded random numbers for the ink readout (crops, augmentation, initial weights), so a run is repeatable.
+ * Small seeded random numbers (mulberry32) for everything that must be repeatable from a seed: the AUNN's sampling and
+ * initialisation, the ink readout's crops and augmentation, the LM's evaluation gaps, the demo's held-out sample.
  *
  *   const rand = mulberry32(7); rand(); gaussian(rand);
  */
