@@ -32,6 +32,9 @@ export async function heldOutPsnr(corpus: Corpus, modelDir: string, version: num
       opts.signal?.throwIfAborted();
       const data = await corpus.readRecord(rec, 0, opts.signal);
       const [D, H, W] = rec.shape;
+      // Ink labels of a partly labelled segment are known only in their labelled region (the trainer skips the rest).
+      const region = rec.modality === 'ink-labels' ? (rec.extra?.labelledRegion as [number, number, number, number] | undefined) : undefined;
+      const [x0, y0, x1, y1] = region ?? [0, 0, W, H];
       const rand = mulberry32(rec.id * 7919 + 17);
       const zyx = new Int32Array(3 * want);
       const one = new Int32Array(3);
@@ -39,8 +42,8 @@ export async function heldOutPsnr(corpus: Corpus, modelDir: string, version: num
       let k = 0;
       for (let tries = 0; tries < want * 400 && k < want; tries++) {
         one[0] = Math.floor(rand() * D);
-        one[1] = Math.floor(rand() * H);
-        one[2] = Math.floor(rand() * W);
+        one[1] = y0 + Math.floor(rand() * (y1 - y0));
+        one[2] = x0 + Math.floor(rand() * (x1 - x0));
         addressesOf(rec, one, addr);
         if (!isHeldOut(addr[0]!, fraction)) continue;
         zyx.set(one, 3 * k++);
