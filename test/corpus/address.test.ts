@@ -13,18 +13,10 @@ import {
 } from '../../src/corpus/address.js';
 import { emptyManifest } from '../../src/corpus/manifest.js';
 import type { Manifest, RecordMeta } from '../../src/corpus/types.js';
+import { mulberry32 } from '../../src/model/random.js';
 
-/** mulberry32: a small seeded generator, so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded generator, so a failure can be replayed. */
+const rng = mulberry32;
 
 const randInt = (r: () => number, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
 
