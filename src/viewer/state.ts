@@ -20,7 +20,14 @@ export interface SavedState {
   cursor: [number, number, number];
   layers: Record<string, Partial<LayerStyle>>;
   views: Record<string, ViewTransform>;
-  volume3d: { mode: 'mip' | 'dvr'; source: 'level' | 'crosshair'; density: number; camera?: { position: number[]; target: number[] } };
+  volume3d: {
+    mode: 'mip' | 'dvr';
+    source: 'level' | 'crosshair';
+    density: number;
+    /** Which layer the 3-D view renders (a record name: the scan, its predicted values or uncertainty); the scan by default. */
+    layer?: string;
+    camera?: { position: number[]; target: number[] };
+  };
   segment: { group?: string; layer: number; flip: boolean };
 }
 

@@ -180,7 +180,7 @@ export class VolumePanel {
             v.view.setLayer(l.key, plane, styleOf(l), i, extentOf(placements[i]!, v.rows, v.cols));
           });
           this.decorate(v);
-          this.volume.setStyle({ window: this.layers[0]!.window, colormap: this.layers[0]!.colormap });
+          this.volume.setStyle({ window: this.volumeLayer().window, colormap: this.volumeLayer().colormap });
         } catch (e) {
           if (!controller.signal.aborted) this.onStatus(`slice failed: ${(e as Error).message}`);
         }
@@ -203,7 +203,7 @@ export class VolumePanel {
         v.view.setLayer(l.key, undefined, styleOf(l), i);
       });
     if (needData) void this.loadSlices();
-    this.volume.setStyle({ window: this.layers[0]!.window, colormap: this.layers[0]!.colormap });
+    this.volume.setStyle({ window: this.volumeLayer().window, colormap: this.volumeLayer().colormap });
     this.store.update({ layers: { ...this.store.state.layers, ...Object.fromEntries(this.layers.map((l) => [l.key, styleOf(l)])) } });
   }
 
@@ -226,6 +226,12 @@ export class VolumePanel {
     return { mode: 'mip' as const, source: 'level' as const, density: 1, ...this.store.state.volume3d };
   }
 
+  /** The layer the 3-D view renders: the saved choice if it still exists, else the scan. */
+  volumeLayer(): Layer {
+    const key = this.volume3dState().layer;
+    return this.layers.find((l) => l.key === key) ?? this.layers[0]!;
+  }
+
   private buildVolumeControls(): void {
     const s = this.volume3dState();
     const set = (patch: Partial<ReturnType<VolumePanel['volume3dState']>>, reload = false) => {
@@ -239,9 +245,13 @@ export class VolumePanel {
     const source = h('select', { className: 'render-source', onchange: (e: Event) => set({ source: (e.target as HTMLSelectElement).value as 'level' | 'crosshair' }, true) },
       h('option', { value: 'level', selected: s.source === 'level' }, `whole record, coarse level`),
       h('option', { value: 'crosshair', selected: s.source === 'crosshair' }, `${MAX_3D_SIDE}³ box at the crosshair`));
+    // Any layer of the volume tab can be rendered in 3-D: the scan, the model's predicted values, its uncertainty.
+    const layer = h('select', { className: 'render-layer', onchange: (e: Event) => set({ layer: (e.target as HTMLSelectElement).value }, true) },
+      ...this.layers.map((l) => h('option', { value: l.key, selected: l === this.volumeLayer() }, `${l.role}: ${l.key}`)));
     const density = h('input', { type: 'range', min: '0.1', max: '4', step: '0.1', value: String(s.density), className: 'density', oninput: (e: Event) => set({ density: Number((e.target as HTMLInputElement).value) }) });
     this.volumeControls.replaceChildren(
       h('div', { className: 'layer-row' }, 'render ', mode),
+      h('div', { className: 'layer-row' }, 'layer ', layer),
       h('div', { className: 'layer-row' }, 'data ', source),
       h('div', { className: 'layer-row' }, 'density ', density),
       h('label', { className: 'layer-row' }, h('input', { type: 'checkbox', className: 'show-mesh', checked: true, onchange: (e: Event) => this.volume.setMeshVisible((e.target as HTMLInputElement).checked) }), ' segment mesh'),
@@ -265,30 +275,34 @@ export class VolumePanel {
     const controller = new AbortController();
     this.load3dController = controller;
     const s = this.volume3dState();
-    const base = this.layers[0]!;
-    this.volume.setStyle({ mode: s.mode, density: s.density, window: base.window, colormap: base.colormap });
+    const shown = this.volumeLayer();
+    const rec = shown.record;
+    // A layer on the scan's own grid (a whole-record prediction) shares its boxes and its mesh placement; one that
+    // covers another box or sampling is shown whole, at its own coarse level.
+    const sameGrid = rec === this.base || rec.levelShapes[this.level]?.every((n, i) => n === this.shape[i]);
+    this.volume.setStyle({ mode: s.mode, density: s.density, window: shown.window, colormap: shown.colormap });
     try {
       let vol;
-      if (s.source === 'crosshair') {
+      if (s.source === 'crosshair' && sameGrid) {
         const box = this.cursor.map((c, i) => {
           const n = this.shape[i]!;
           const side = Math.min(n, MAX_3D_SIDE);
           const start = Math.max(0, Math.min(n - side, c - (side >> 1)));
           return [start, start + side] as [number, number];
         });
-        vol = await this.api.region(this.base.id, this.level, { z: box[0]!, y: box[1]!, x: box[2]! }, controller.signal);
+        vol = await this.api.region(rec.id, this.level, { z: box[0]!, y: box[1]!, x: box[2]! }, controller.signal);
       } else {
-        vol = await this.api.region(this.base.id, pickLevel(this.base.levelShapes, MAX_3D_SIDE), undefined, controller.signal);
+        vol = await this.api.region(rec.id, pickLevel(rec.levelShapes, MAX_3D_SIDE), undefined, controller.signal);
       }
       if (controller.signal.aborted) return;
-      this.volume.setVolume(vol, voxelSizeAt(this.base, vol.level)[2]);
+      this.volume.setVolume(vol, voxelSizeAt(sameGrid || !rec.voxelSizeUm ? this.base : rec, vol.level)[2], rec.name);
       if (s.camera) this.volume.setCamera(s.camera);
       // The mesh: fetched once, parsed once (VolumeView keeps it), moved with the box.
       const seg = this.records.find((r) => r.scroll === this.base.scroll && r.modality === 'segment-layers');
-      if (seg) {
+      if (seg && sameGrid) {
         this.meshText ??= (await this.api.attachmentText(seg.id, 'mesh.obj')) ?? '';
         this.volume.setMesh(this.meshText || undefined, vol.level);
-      }
+      } else this.volume.setMesh(undefined);
     } catch (e) {
       if (!controller.signal.aborted) this.onStatus(`3D failed: ${(e as Error).message}`);
     }

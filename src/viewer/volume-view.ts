@@ -41,6 +41,8 @@ export class VolumeView {
   private umPerVoxel = 1;
   style: VolumeStyle = { mode: 'mip', window: [0, 255], colormap: 'grey', density: 1 };
   frames = 0;
+  /** Name of the data shown (the layer's record), for the page and its tests. */
+  private label = '';
   onCameraChange?: () => void;
 
   constructor(readonly container: HTMLElement) {
@@ -64,7 +66,8 @@ export class VolumeView {
   }
 
   /** Replace the volume (a region or a whole pyramid level). `umPerVoxel` sizes the scale bar. */
-  setVolume(volume: Volume, umPerVoxel = 1): void {
+  setVolume(volume: Volume, umPerVoxel = 1, label = ''): void {
+    this.label = label;
     const sameShape = this.volume && this.box && this.texture && this.volume.shape.every((n, i) => n === volume.shape[i]);
     this.volume = volume;
     this.umPerVoxel = umPerVoxel;
@@ -188,6 +191,7 @@ export class VolumeView {
     this.frames++;
     this.container.dataset.frames = String(this.frames);
     this.container.dataset.loaded = String(Boolean(this.volume));
+    this.container.dataset.layer = this.label; // what the last frame showed (tests wait on it)
     const ctx = this.overlay.getContext('2d')!;
     if (this.overlay.width !== this.canvas.width || this.overlay.height !== this.canvas.height) {
       this.overlay.width = this.canvas.width;

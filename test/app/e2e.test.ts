@@ -112,6 +112,26 @@ describe.skipIf(!haveChromium)('the app in headless chromium', () => {
     expect(cyan).toBeGreaterThan(20);
   });
 
+  it('renders a prediction layer in 3D: the uncertainty in its own colormap, then the scan again', async () => {
+    await page.selectOption('select.render-mode', 'mip');
+    const scanShot = await shot('3d-scan', '[data-view="3d"]');
+    await page.selectOption('select.render-layer', 'scroll1/scanA~uncertainty');
+    await page.waitForSelector('[data-view="3d"][data-layer="scroll1/scanA~uncertainty"]', { timeout: 30_000 });
+    const unc = await shot('3d-uncertainty', '[data-view="3d"]');
+    expect(stats(unc).nonBlack).toBeGreaterThan(0.02);
+    expect(meanAbsDiff(scanShot, unc)).toBeGreaterThan(2);
+    // inferno: purple-to-red pixels (red and blue above green) that neither the grey scan nor the cyan mesh has
+    const inferno = (img: Rgb) => {
+      let n = 0;
+      for (let y = 0; y < img.height; y += 2) for (let x = 0; x < img.width; x += 2) { const [r, g, b] = rgbAt(img, x, y); if (r > g + 25 && b > g) n++; }
+      return n;
+    };
+    expect(inferno(scanShot)).toBeLessThan(10);
+    expect(inferno(unc)).toBeGreaterThan(200);
+    await page.selectOption('select.render-layer', 'scroll1/scanA');
+    await page.waitForSelector('[data-view="3d"][data-layer="scroll1/scanA"]', { timeout: 30_000 });
+  });
+
   it('changes pixels when the window/level changes, and saves it with the corpus', async () => {
     const before = await shot('xy-window-before', '[data-view="xy"]');
     const n = await frames('[data-view="xy"]');
