@@ -2,7 +2,8 @@
  * Conditioning (the seed's dynamic evaluation): take new address+byte pairs, update the model on them, and save the
  * conditioned weights as a new model version (the snapshot is the conditioned state; the previous version stays).
  *  - `backprop`: k AdamW steps on batches of the new pairs mixed with replayed training voxels (so the model does
- *    not forget what it knew), through the whole network;
+ *    not forget what it knew), through the whole network and, with bits+grid, into the grid tables (the vertices
+ *    around the new pairs, which is where such a model keeps local detail);
  *  - `delta`: the local delta rule on the output layer only (cheap, no backprop through the trunk, no replay).
  *
  *   const r = await conditionModel({ modelDir, addresses, bytes, rule: 'backprop', steps: 20, corpus });
@@ -120,12 +121,14 @@ export async function conditionModel(opts: ConditionOptions): Promise<ConditionR
   } else {
     const bs = opts.batchSize ?? Math.min(t.batchSize, Math.max(256, 2 * n));
     const replay = opts.corpus ? (opts.replayFraction ?? 0.5) : 0;
-    const sampler = replay > 0 ? new Sampler(await loadTrainSet(opts.corpus!, trainableRecords(opts.corpus!).filter((r) => ck.header.trainedRecords.some((tr) => tr.name === r.name)), { signal: opts.signal }), t.heldOutFraction) : undefined;
+    const sampler = replay > 0 ? new Sampler(await loadTrainSet(opts.corpus!, trainableRecords(opts.corpus!).filter((r) => ck.header.trainedRecords.some((tr) => tr.name === r.name)), { maxResidentMB: t.maxResidentMB, residentSeed: t.seed, signal: opts.signal }), t.heldOutFraction) : undefined;
     const opt = new AdamW(layout, t, { params, m, v });
     const grads = new Float32Array(layout.total);
     const addr = new Float64Array(bs);
     const labels = new Uint8Array(bs);
     const x = new Float32Array(bs * enc.dim);
+    const gridGrads = gridView(layout, grads);
+    const inputGrad = gridGrads ? new Float32Array(bs * enc.dim) : undefined;
     const nReplay = sampler ? Math.round(bs * replay) : 0;
     const lr = opts.lr ?? t.lr * 0.5;
     for (let s = 0; s < steps; s++) {
@@ -138,10 +141,14 @@ export async function conditionModel(opts: ConditionOptions): Promise<ConditionR
       }
       if (sampler && nReplay > 0) sampler.minibatch(addr, labels, 0, nReplay, rng);
       enc.encode(addr, x, bs);
-      lossAndGrads(cfg, layout, params, x, labels, bs, grads, t.labelSigma);
+      lossAndGrads(cfg, layout, params, x, labels, bs, grads, t.labelSigma, gridGrads ? inputGrad : undefined);
+      if (gridGrads) {
+        // The grid is where a bits+grid model keeps local memory: the new pairs' vertices learn too.
+        gridGrads.fill(0);
+        enc.gridBackward(inputGrad!, bs, gridGrads);
+      }
       clipGradients(grads, t.clipNorm);
-      // The grid tables stay as trained (their gradient is not computed here).
-      opt.step(grads, lr, ck.header.step + s + 1, { ...t.groupLr, grid: 0 });
+      opt.step(grads, lr, ck.header.step + s + 1, t.groupLr);
     }
   }
   const after = fit(cfg, layout, params, xPairs, opts.bytes);

@@ -19,15 +19,26 @@ export interface PhysicalEncodingConfig {
 
 /**
  * Learned multiresolution hash grid over each record's voxel coordinates (Instant-NGP; the seed's implicit memory
- * units): `levels` grids from cells of `coarsestCellVoxels` down to 1 voxel, `features` values per vertex, one
- * hashed table of 2^log2TableSize vertices per level (the record id is hashed in). Capped at model creation so its
- * values stay fewer than half the trained voxels.
+ * units): `levels` grids from cells of `coarsestCellVoxels` down to `finestCellVoxels`, `features` values per
+ * vertex, one hashed table of 2^log2TableSize vertices per level (the record id is hashed in). Capped at model
+ * creation so its values stay fewer than half the trained voxels.
+ *
+ * The optional fields were added later; a checkpoint without them was built with the old behaviour (the value in
+ * brackets), which is what an absent field means.
  */
 export interface GridEncodingConfig {
   levels: number;
   features: number;
   log2TableSize: number;
   coarsestCellVoxels: number;
+  /** Cell size of the finest level [1]. At 1, with vertices on voxel centres, a voxel's finest feature is its own
+   *  vertex: trained only by that voxel, so it memorises and tells a held-out voxel nothing. */
+  finestCellVoxels?: number;
+  /** Shift every level by its own fraction of a cell on each axis, so voxel centres fall between vertices [false]. */
+  levelOffsets?: boolean;
+  /** Address bits fed beside the grid: the record bits plus only the top `axisBits` bits of each of z, y, x (the
+   *  rest fed as 0) [all]. Low coordinate bits give a held-out voxel an arbitrary code; the grid carries position. */
+  axisBits?: number;
 }
 
 export interface EncodingConfig {
@@ -71,6 +82,11 @@ export interface TrainConfig {
   replayFraction: number;
   /** Minibatch: a record is drawn with probability ∝ voxels^recordWeightPower (0.5: small records not drowned). */
   recordWeightPower: number;
+  /** Minibatch persistency: optimizer steps taken on each drawn minibatch (the seed's "k steps per batch") [1]. */
+  persistency?: number;
+  /** Bound on the training data held in memory (MiB); larger corpora train on a random resident subset of
+   *  row blocks, drawn anew for every run [unbounded]. */
+  maxResidentMB?: number;
   /** Data-parallel worker threads (gradients averaged through shared memory). */
   threads: number;
   checkpointEverySeconds: number;
@@ -104,7 +120,7 @@ export const DEFAULT_CONFIG: ModelConfig = {
     kind: 'bits+grid',
     addressBits: 40,
     physical: { frequencies: 8, minWavelengthUm: 8, maxWavelengthUm: 4096 },
-    grid: { levels: 8, features: 2, log2TableSize: 16, coarsestCellVoxels: 32 },
+    grid: { levels: 8, features: 2, log2TableSize: 16, coarsestCellVoxels: 32, finestCellVoxels: 2, levelOffsets: true, axisBits: 0 },
   },
   // With the grid doing the memorising, a small MLP wins per minute: 1 min on the sample's scan A (shared cores),
   // 128×3: 2,290 samples/s, 12.2 dB held-out; 256×6 (the reference MLP): 529 samples/s, 7.8 dB.
@@ -131,6 +147,8 @@ export const DEFAULT_CONFIG: ModelConfig = {
     serialStepsPerWindow: 4,
     replayFraction: 0.5,
     recordWeightPower: 0.5,
+    persistency: 1,
+    maxResidentMB: 2048,
     threads: 2,
     checkpointEverySeconds: 120,
     evalEverySeconds: 10,
@@ -159,6 +177,8 @@ export function modelConfig(over?: DeepPartial<ModelConfig>): ModelConfig {
   if (!['bits', 'bits+physical', 'bits+grid'].includes(cfg.encoding.kind)) bad(`encoding '${cfg.encoding.kind}' (use bits, bits+physical or bits+grid)`);
   const g = cfg.encoding.grid;
   if (!(g.levels >= 1 && g.levels <= 16 && g.features >= 1 && g.features <= 8 && g.log2TableSize >= 4 && g.log2TableSize <= 24)) bad(`grid ${JSON.stringify(g)}`);
+  if (!(g.coarsestCellVoxels >= (g.finestCellVoxels ?? 1) && (g.finestCellVoxels ?? 1) > 0)) bad(`grid cells ${g.coarsestCellVoxels} … ${g.finestCellVoxels} voxels`);
+  if (g.axisBits !== undefined && !(Number.isInteger(g.axisBits) && g.axisBits >= 0 && g.axisBits <= 53)) bad(`grid axisBits ${g.axisBits}`);
   if (!(cfg.encoding.addressBits >= 8 && cfg.encoding.addressBits <= 53)) bad(`addressBits ${cfg.encoding.addressBits}`);
   if (!(cfg.width >= 8 && cfg.width <= 4096 && Number.isInteger(cfg.width))) bad(`width ${cfg.width}`);
   if (!(cfg.depth >= 1 && cfg.depth <= 64 && Number.isInteger(cfg.depth))) bad(`depth ${cfg.depth}`);
@@ -168,6 +188,8 @@ export function modelConfig(over?: DeepPartial<ModelConfig>): ModelConfig {
   if (!(t.heldOutFraction >= 0 && t.heldOutFraction < 1)) bad(`heldOutFraction ${t.heldOutFraction}`);
   if (!['minibatch', 'serial', 'anneal'].includes(t.schedule)) bad(`schedule '${t.schedule}' (use minibatch, serial or anneal)`);
   if (!(t.threads >= 1 && t.threads <= 16 && Number.isInteger(t.threads))) bad(`threads ${t.threads}`);
+  if (t.persistency !== undefined && !(Number.isInteger(t.persistency) && t.persistency >= 1 && t.persistency <= 64)) bad(`persistency ${t.persistency}`);
+  if (t.maxResidentMB !== undefined && !(t.maxResidentMB > 0)) bad(`maxResidentMB ${t.maxResidentMB}`);
   return cfg;
 }
 

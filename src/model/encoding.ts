@@ -6,7 +6,10 @@
  *  - `bits+physical`: the bits plus sin/cos of the voxel's position in its scroll's physical frame (µm, from the
  *    record's affine, else voxelSizeUm × index), so two scans of one scroll share geometry.
  *  - `bits+grid`: the bits plus features looked up (trilinearly) in learned multiresolution hash tables over the
- *    record's voxel coordinates; `gridBackward` scatters the input gradient back into the tables.
+ *    record's voxel coordinates; `gridBackward` scatters the input gradient back into the tables. Levels run from
+ *    `coarsestCellVoxels` to `finestCellVoxels`, each shifted by its own fraction of a cell (`levelOffsets`), so a
+ *    voxel's features blend vertices its neighbours share: a held-out voxel gets what its neighbours taught. With
+ *    `axisBits` set, only the record bits and the top axisBits of each coordinate are fed as ±1 (the rest as 0).
  *
  *   const enc = new Encoder(cfg.encoding, manifest.records);
  *   const x = enc.encode(addresses);   // Float32Array(addresses.length * enc.dim)
@@ -38,6 +41,10 @@ export class Encoder {
   private readonly pos = new Float64Array(3);
 
   private readonly cellVoxels: Float64Array;
+  /** Per level and axis (z, y, x): the level's shift in cells. */
+  private readonly offsets: Float64Array;
+  /** Per record (index order) and fed bit (MSB first): 1 to feed the bit as ±1, 0 to feed 0; empty = all bits. */
+  private readonly bitKeep: Float32Array;
   /** Last encode's grid lookups: per item, level and corner, the table index and trilinear weight. */
   private lookupIndex = new Int32Array(0);
   private lookupWeight = new Float32Array(0);
@@ -52,8 +59,25 @@ export class Encoder {
     const g = config.grid;
     const levels = gridDim(config) > 0 ? g.levels : 0;
     if (levels > 0 && !grid) throw new Error('bits+grid encoding needs the grid tables');
-    this.cellVoxels = Float64Array.from({ length: levels }, (_, l) => g.coarsestCellVoxels ** (levels > 1 ? 1 - l / (levels - 1) : 0));
+    const fine = g.finestCellVoxels ?? 1;
+    this.cellVoxels = Float64Array.from({ length: levels }, (_, l) => g.coarsestCellVoxels * (fine / g.coarsestCellVoxels) ** (levels > 1 ? l / (levels - 1) : 1));
+    // R3 low-discrepancy sequence: every level lands at a different sub-cell phase on every axis.
+    const phi = [0.8191725134, 0.6710436067, 0.5497004779];
+    this.offsets = Float64Array.from({ length: levels * 3 }, (_, k) => (g.levelOffsets ? ((Math.floor(k / 3) + 1) * phi[k % 3]) % 1 : 0));
     this.index = new RecordIndex(records);
+    const nb = config.addressBits;
+    this.bitKeep = new Float32Array(levels > 0 && g.axisBits !== undefined ? this.index.records.length * nb : 0);
+    if (this.bitKeep.length > 0)
+      this.index.records.forEach((rec, r) => {
+        const [bz, by, bx] = rec.bits;
+        const keepAxis = (lo: number, n: number, bit: number) => bit >= lo && bit < lo + n && bit >= lo + n - g.axisBits!;
+        for (let b = 0; b < nb; b++) {
+          const bit = nb - 1 - b;
+          const inRecord = bit < bx + by + bz;
+          const keep = !inRecord || keepAxis(0, bx, bit) || keepAxis(bx, by, bit) || keepAxis(bx + by, bz, bit);
+          this.bitKeep[r * nb + b] = keep ? 1 : 0;
+        }
+      });
     const p = config.physical;
     const f = config.kind === 'bits+physical' ? p.frequencies : 0;
     this.omegas = new Float64Array(f);
@@ -79,6 +103,10 @@ export class Encoder {
         const bit = bits - 1 - b;
         const v = bit < 32 ? (lo >>> bit) & 1 : (hi >>> (bit - 32)) & 1;
         x[o + b] = v ? 1 : -1;
+      }
+      if (this.bitKeep.length > 0) {
+        const r = this.index.find(a);
+        if (r >= 0) for (let b = 0, k = r * bits; b < bits; b++, k++) x[o + b] *= this.bitKeep[k];
       }
       if (this.cellVoxels.length > 0) {
         this.lookup(i, a, x, o + bits);
@@ -133,9 +161,9 @@ export class Encoder {
     const rid = this.index.records[r].id;
     for (let l = 0; l < L; l++) {
       const s = this.cellVoxels[l];
-      const pz = this.zyx[0] / s;
-      const py = this.zyx[1] / s;
-      const px = this.zyx[2] / s;
+      const pz = this.zyx[0] / s + this.offsets[l * 3];
+      const py = this.zyx[1] / s + this.offsets[l * 3 + 1];
+      const px = this.zyx[2] / s + this.offsets[l * 3 + 2];
       const iz = Math.floor(pz);
       const iy = Math.floor(py);
       const ix = Math.floor(px);

@@ -24,6 +24,7 @@ import {
 } from './checkpoint.js';
 import { gridParams, modelConfig, type DeepPartial, type ModelConfig, type ScheduleKind } from './config.js';
 import { loadTrainSet, Sampler, shareable, type CorpusLike } from './data.js';
+import { hashAddress } from './addressing.js';
 import { initParams, mulberry32, paramLayout } from './network.js';
 import { spawnTsWorker } from './spawn.js';
 import { STOP_REQ, type WorkerInit, type WorkerMessage } from './train-protocol.js';
@@ -59,6 +60,8 @@ export interface TrainOptions {
   /** Config of a new model (ignored, except threads, when resuming one; a conflicting encoding/shape is an error). */
   config?: DeepPartial<ModelConfig>;
   threads?: number;
+  /** Bound on the training data held in memory, MiB (default: the config's). */
+  maxResidentMB?: number;
   backend?: BackendName;
   /** Start version N+1 from version N (N kept). */
   newVersion?: boolean;
@@ -214,6 +217,10 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     power: config.train.recordWeightPower,
     weightOf: (rec, w) => (isReplay.has(rec.name) ? (w / wOld) * run.replayFraction : (w / wNew) * (replayRecs.length ? 1 - run.replayFraction : 1)),
     serialOf: (rec) => !isReplay.has(rec.name),
+    maxResidentMB: opts.maxResidentMB ?? config.train.maxResidentMB,
+    // Each run (a resumed one keeps its own) holds another resident subset when the data exceed the bound.
+    residentSeed: hashAddress(run.startStep, config.train.seed),
+    persistency: config.train.persistency,
     signal: opts.signal,
   });
   // Held-out validation of what this run learns: the run's own records (replayed ones are scored by evaluate.ts).

@@ -3,8 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { UserError } from '../../src/cli/errors.js';
-import { addressAt } from '../../src/model/addressing.js';
-import { versionPath } from '../../src/model/checkpoint.js';
+import { addressAt, isHeldOut } from '../../src/model/addressing.js';
+import { readCheckpoint, versionPath } from '../../src/model/checkpoint.js';
+import { loadModel } from '../../src/model/model.js';
+import { gridView, paramLayout } from '../../src/model/network.js';
 import { conditionModel, parsePairs } from '../../src/model/condition.js';
 import { trainModel } from '../../src/model/trainer.js';
 import { scrollField, SyntheticCorpus } from './synthetic.js';
@@ -46,6 +48,40 @@ describe('conditioning', () => {
     expect(delta1.version).toBe(2);
     expect(delta1.after.psnr).toBeGreaterThan(delta1.before.psnr + 1);
     expect(readFileSync(versionPath(modelDir, 1)).equals(v1)).toBe(true);
+  });
+
+  test('with bits+grid, backprop conditioning trains the grid tables too: held-out voxels next to the new pairs follow them', async () => {
+    const c2 = new SyntheticCorpus();
+    const r2 = c2.add({ name: 'g/scan', scroll: 'g', shape: [4, 32, 32], voxelSizeUm: [2, 2, 2], fill: scrollField({ turnUm: 48 }) });
+    const dir = path.join(tmp, 'model-grid');
+    const cfg = { encoding: { kind: 'bits+grid' as const, grid: { levels: 4, features: 2, log2TableSize: 12, coarsestCellVoxels: 8, finestCellVoxels: 2 } }, width: 32, depth: 2, train: { batchSize: 256, evalEverySeconds: 1e9, lr: 1e-2 } };
+    await trainModel({ corpus: c2, modelDir: dir, steps: 30, threads: 1, config: cfg });
+    // New observations: a bright square on plane 2; the model is told its observed (not held-out) voxels.
+    const seen: number[] = [];
+    const held: number[] = [];
+    for (let y = 2; y < 30; y++)
+      for (let x = 2; x < 30; x++) {
+        const a = addressAt(r2, 2, y, x);
+        (isHeldOut(a, 0.05) ? held : seen).push(a);
+      }
+    expect(held.length).toBeGreaterThan(10);
+    const pairs = { addresses: Float64Array.from(seen), bytes: new Uint8Array(seen.length).fill(240) };
+    const v1 = readCheckpoint(versionPath(dir, 1));
+    const layout = paramLayout(v1.header.config);
+    const before = await loadModel(dir);
+    const heldBefore = await before.predict(Float64Array.from(held), c2.manifest);
+    before.dispose();
+    const r = await conditionModel({ modelDir: dir, ...pairs, rule: 'backprop', steps: 30, corpus: c2 });
+    const tableBefore = gridView(layout, v1.params)!;
+    const tableAfter = gridView(layout, r.params)!;
+    let changed = 0;
+    for (let i = 0; i < tableBefore.length; i++) if (tableAfter[i] !== tableBefore[i]) changed++;
+    expect(changed).toBeGreaterThan(0);
+    const after = await loadModel(dir);
+    const heldAfter = await after.predict(Float64Array.from(held), c2.manifest);
+    after.dispose();
+    const mean = (p: Float32Array) => p.reduce((s, v) => s + v, 0) / p.length;
+    expect(mean(heldAfter.mean) - mean(heldBefore.mean)).toBeGreaterThan(40);
   });
 
   test('pairs files: text and JSON, bad lines are UserErrors naming the file and line', () => {
