@@ -2,7 +2,10 @@
  * Index encodings on the sample scroll: held-out PSNR after 1, 3 and 10 minutes of training (--quick: 15 and 30 s)
  * for `bits`, `bits+physical` and `bits+grid`, next to linear interpolation of each held-out voxel from its observed neighbours
  * (the baseline on missing voxels). Then conditioning on one observed slab: backprop (k steps with replay) vs the
- * output-layer delta rule, scored on the slab's held-out voxels. AUNN_BENCH_MINUTES=1,3 overrides the marks.
+ * output-layer delta rule, scored on the slab's held-out voxels (backprop with and without the grid tables).
+ * Then minibatch persistency (k steps per minibatch) k=1 vs 2 with bits+grid over the first mark, each its own run.
+ * AUNN_BENCH_MINUTES=1,3 overrides the marks; AUNN_BENCH_SAMPLE_SEED=2 uses another sample scroll (a check that a
+ * default is not tuned to one sample); AUNN_BENCH_DIR keeps the samples and corpora between runs.
  */
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -22,9 +25,13 @@ export const description = 'held-out PSNR on the sample scroll per index encodin
 export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
   const tmp = opts.tmpDir || mkdtempSync(path.join(os.tmpdir(), 'aunn-enc-'));
   // AUNN_BENCH_DIR: keep the sample and corpus between runs (made once).
-  const corpusDir = makeSampleCorpus(process.env.AUNN_BENCH_DIR ?? tmp);
+  const sampleSeed = Number(process.env.AUNN_BENCH_SAMPLE_SEED ?? 1);
+  const corpusDir = makeSampleCorpus(process.env.AUNN_BENCH_DIR ?? tmp, [sampleSeed]);
   const corpus = await Corpus.open(corpusDir);
   const records = trainableRecords(corpus);
+  const voxels = records.reduce((n, r) => n + r.shape[0] * r.shape[1] * r.shape[2], 0);
+  emit('sample scroll seed', sampleSeed, '');
+  emit('trainable voxels', voxels, 'voxels');
   const heldOut = 0.05;
   const base = await interpolationBaseline(corpus, records, heldOut);
   emit('interpolation held-out PSNR (all records)', +base.psnr.toFixed(2), 'dB');
@@ -48,6 +55,7 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
     emit(`${kind} held-out PSNR final`, +r.heldOutPsnr.toFixed(2), 'dB');
     for (const [k, v] of Object.entries(r.perRecordPsnr)) emit(`${kind} ${k}`, +v.toFixed(2), 'dB');
     emit(`${kind} train samples/s`, Math.round(r.samplesPerS), 'samples/s');
+    emit(`${kind} epochs seen (samples / trainable voxels)`, +(r.header.samplesSeen / voxels).toFixed(2), 'epochs');
     if (kind === 'bits+grid') physicalDir = modelDir;
   }
 
@@ -80,16 +88,32 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
     return psnr(sse, held.length);
   };
   emit(`condition: slab z=${z} held-out PSNR before`, +(await score(physicalDir)).toFixed(2), 'dB');
-  for (const rule of ['backprop', 'delta'] as const) {
+  for (const [label, rule, trainGrid] of [
+    ['backprop', 'backprop', true],
+    ['backprop (grid tables frozen)', 'backprop', false],
+    ['delta', 'delta', false],
+  ] as const) {
     const t0 = performance.now();
-    const c = await conditionModel({ modelDir: physicalDir, addresses: Float64Array.from(seen), bytes: Uint8Array.from(seenBytes), rule, steps: 20, corpus });
+    const c = await conditionModel({ modelDir: physicalDir, addresses: Float64Array.from(seen), bytes: Uint8Array.from(seenBytes), rule, trainGrid, steps: 20, corpus });
     const seconds = (performance.now() - t0) / 1000;
-    emit(`condition ${rule}: PSNR on the ${seen.length} pairs`, `${c.before.psnr.toFixed(2)} → ${c.after.psnr.toFixed(2)}`, 'dB');
-    emit(`condition ${rule}: slab held-out PSNR after`, +(await score(physicalDir)).toFixed(2), 'dB');
-    emit(`condition ${rule}: seconds for 20 steps`, +seconds.toFixed(2), 's');
+    emit(`condition ${label}: PSNR on the ${seen.length} pairs`, `${c.before.psnr.toFixed(2)} → ${c.after.psnr.toFixed(2)}`, 'dB');
+    emit(`condition ${label}: slab held-out PSNR after`, +(await score(physicalDir)).toFixed(2), 'dB');
+    emit(`condition ${label}: seconds for 20 steps`, +seconds.toFixed(2), 's');
     // Back to the unconditioned model for the next rule.
     const { rmSync } = await import('node:fs');
     const { latestVersion, versionPath } = await import('../src/model/checkpoint.js');
     rmSync(versionPath(physicalDir, latestVersion(physicalDir)));
+  }
+
+  // Minibatch persistency: k optimizer steps on each drawn minibatch, same time budget (the first mark).
+  for (const k of [1, 2]) {
+    const r = await trainModel({
+      corpusDir,
+      modelDir: path.join(tmp, `model-persistency-${k}`),
+      minutes: marks[0],
+      config: { encoding: { kind: 'bits+grid' }, train: { persistency: k, evalEverySeconds: 1e9 } },
+    });
+    emit(`bits+grid persistency ${k}: held-out PSNR after ${marks[0]} min`, +r.heldOutPsnr.toFixed(2), 'dB');
+    emit(`bits+grid persistency ${k}: steps, distinct samples/s`, `${r.stepsThisCall}, ${Math.round(r.samplesPerS / k)}`, '');
   }
 }

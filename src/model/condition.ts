@@ -35,6 +35,8 @@ export interface ConditionOptions {
   /** Share of each backprop batch replayed from the trained records (default 0.5). */
   replayFraction?: number;
   batchSize?: number;
+  /** Backprop into the grid tables too (bits+grid; default true). False: the tables stay as trained. */
+  trainGrid?: boolean;
   /** Write the conditioned weights as a new version (default true). */
   save?: boolean;
   signal?: AbortSignal;
@@ -127,7 +129,7 @@ export async function conditionModel(opts: ConditionOptions): Promise<ConditionR
     const addr = new Float64Array(bs);
     const labels = new Uint8Array(bs);
     const x = new Float32Array(bs * enc.dim);
-    const gridGrads = gridView(layout, grads);
+    const gridGrads = opts.trainGrid === false ? undefined : gridView(layout, grads);
     const inputGrad = gridGrads ? new Float32Array(bs * enc.dim) : undefined;
     const nReplay = sampler ? Math.round(bs * replay) : 0;
     const lr = opts.lr ?? t.lr * 0.5;
@@ -148,7 +150,7 @@ export async function conditionModel(opts: ConditionOptions): Promise<ConditionR
         enc.gridBackward(inputGrad!, bs, gridGrads);
       }
       clipGradients(grads, t.clipNorm);
-      opt.step(grads, lr, ck.header.step + s + 1, t.groupLr);
+      opt.step(grads, lr, ck.header.step + s + 1, gridGrads ? t.groupLr : { ...t.groupLr, grid: 0 });
     }
   }
   const after = fit(cfg, layout, params, xPairs, opts.bytes);
