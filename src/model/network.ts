@@ -14,6 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { gridParams, inputDim, type ModelConfig } from './config.js';
+import { predictHead, reluBackward, residualRmsNorm, rmsNormBackward, softmaxCrossEntropyBackward } from './fused-ops.js';
 
 export type ParamGroup = 'input' | 'trunk' | 'output' | 'grid';
 export interface ParamEntry {
@@ -31,7 +32,6 @@ export interface ParamLayout {
 }
 
 export const OUTPUTS = 256;
-const EPS = 1e-6;
 
 export function paramLayout(cfg: Pick<ModelConfig, 'encoding' | 'width' | 'depth'>): ParamLayout {
   const entries: ParamEntry[] = [];
@@ -107,14 +107,10 @@ export class UploadedParams {
   }
 }
 
-/**
- * RMSNorm without a gain (a per-feature gain is redundant with the next dense layer's rows): y = h * r with
- * r = rsqrt(mean(h²) + eps), [n, 1], kept for the backward pass.
+/*
+ * RMSNorm has no gain (a per-feature gain is redundant with the next dense layer's rows): y = h * r with
+ * r = rsqrt(mean(h²) + eps), [n, 1], kept for the backward pass (fused-ops.ts).
  */
-function rmsNorm(h: tf.Tensor2D): { y: tf.Tensor2D; r: tf.Tensor2D } {
-  const r = tf.rsqrt(tf.add(tf.mean(tf.square(h), -1, true), EPS)) as tf.Tensor2D;
-  return { y: tf.mul(h, r) as tf.Tensor2D, r };
-}
 
 /** relu(x·W + b) in one fused kernel. */
 function denseRelu(x: tf.Tensor2D, W: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
@@ -124,8 +120,13 @@ function denseRelu(x: tf.Tensor2D, W: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
 /** The normalised last hidden layer: what the output head reads. */
 function features(cfg: Pick<ModelConfig, 'depth'>, t: Tensors, x: tf.Tensor2D): tf.Tensor2D {
   let h = denseRelu(x, t['in.W'], t['in.b']);
-  for (let i = 1; i < cfg.depth; i++) h = tf.add(h, denseRelu(rmsNorm(h).y, t[`block${i}.W`], t[`block${i}.b`])) as tf.Tensor2D;
-  return rmsNorm(h).y;
+  let pending: tf.Tensor2D | undefined;
+  for (let i = 1; i < cfg.depth; i++) {
+    const nrm = residualRmsNorm(h, pending);
+    h = nrm.h;
+    pending = denseRelu(nrm.y, t[`block${i}.W`], t[`block${i}.b`]);
+  }
+  return residualRmsNorm(h, pending).y;
 }
 
 function logits(cfg: Pick<ModelConfig, 'depth'>, t: Tensors, x: tf.Tensor2D): tf.Tensor2D {
@@ -194,21 +195,12 @@ export interface BatchPrediction {
   entropy: Float32Array;
 }
 
-let valuesCache: tf.Tensor2D | undefined;
-function byteValues(): tf.Tensor2D {
-  if (!valuesCache || valuesCache.isDisposed) valuesCache = tf.keep(tf.reshape(tf.range(0, OUTPUTS, 1, 'float32'), [OUTPUTS, 1]) as tf.Tensor2D);
-  return valuesCache;
-}
-
 /** Forward pass over n encoded inputs (row-major [n, inputDim]). */
 export function predictBatch(cfg: Pick<ModelConfig, 'encoding' | 'depth'>, weights: UploadedParams, x: Float32Array, n: number): BatchPrediction {
   const d = inputDim(cfg.encoding);
   const [mean, argmax, entropy] = tf.tidy(() => {
     const xt = tf.tensor2d(x.subarray(0, n * d), [n, d]);
-    const lg = logits(cfg, weights.t, xt);
-    const logp = tf.logSoftmax(lg);
-    const p = tf.exp(logp);
-    return [tf.matMul(p, byteValues()), tf.argMax(lg, -1), tf.neg(tf.sum(tf.mul(p, logp), -1))];
+    return predictHead(logits(cfg, weights.t, xt));
   });
   const out = {
     mean: mean.dataSync() as Float32Array,
@@ -238,25 +230,6 @@ function gaussianTargets(sigma: number): tf.Tensor2D {
   return t;
 }
 
-/**
- * Dense backward without transposed matMuls: dW = xᵀ·dy, db = 1ᵀ·dy, dx = dy·Wᵀ (explicit transposes, plain
- * matMuls; the column sum as a matMul is ~10x faster than tf.sum over axis 0 on wasm).
- */
-function denseBackward(x: tf.Tensor2D, W: tf.Tensor2D, dy: tf.Tensor2D, needDx: boolean, ones: tf.Tensor2D) {
-  const dW = tf.matMul(tf.transpose(x), dy);
-  const db = tf.reshape(tf.matMul(ones, dy), [dy.shape[1]]);
-  const dx = needDx ? (tf.matMul(dy, tf.transpose(W)) as tf.Tensor2D) : undefined;
-  return { dW, db, dx };
-}
-
-/** Backward of y = h * r (r = rsqrt(mean(h²)+eps)) given dy: dh = r·dy − h·r³·mean(dy·h). */
-function rmsNormBackward(h: tf.Tensor2D, r: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D {
-  const width = h.shape[1];
-  const dot = tf.sum(tf.mul(dy, h), -1, true);
-  const coef = tf.mul(tf.mul(tf.square(r), r), tf.div(dot, width));
-  return tf.sub(tf.mul(dy, r), tf.mul(h, coef)) as tf.Tensor2D;
-}
-
 export interface LossAndGrads {
   /** Mean cross-entropy (nats) over the batch. */
   loss: number;
@@ -280,53 +253,50 @@ export function lossAndGrads(
   inputGrad?: Float32Array,
 ): LossAndGrads {
   const d = inputDim(cfg.encoding);
+  // [xᵀ; 1] for the input layer's weight and bias gradient (see transpose2d).
+  const xT = new Float32Array((d + 1) * n);
+  for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) xT[k * n + i] = x[i * d + k];
+  xT.fill(1, d * n);
   const result = tf.tidy(() => {
     const t = upload(layout, params);
     const xt = tf.tensor2d(x.subarray(0, n * d), [n, d]);
-    const lab = tf.tensor1d(Int32Array.from(labels.subarray(0, n)), 'int32');
-    // Forward, keeping what the backward pass needs.
-    const ones = tf.ones([1, n]) as tf.Tensor2D;
+    const lab = tf.tensor1d(labels instanceof Int32Array ? labels.subarray(0, n) : Int32Array.from(labels.subarray(0, n)), 'int32');
+    // Forward, keeping what the backward pass needs: per block its input stream h, the norm's r, its output a and
+    // [yᵀ; 1] (its normalised input, transposed here once: a transposed matMul is ~10x slower on wasm).
     const a0 = denseRelu(xt, t['in.W'], t['in.b']);
     let h = a0;
-    const saved: { h: tf.Tensor2D; r: tf.Tensor2D; y: tf.Tensor2D; a: tf.Tensor2D }[] = [];
+    let pending: tf.Tensor2D | undefined; // the last block's output, added into the stream by the next norm
+    const saved: { h: tf.Tensor2D; r: tf.Tensor2D; yT: tf.Tensor2D; a: tf.Tensor2D }[] = [];
     for (let i = 1; i < cfg.depth; i++) {
-      const { y, r } = rmsNorm(h);
-      const a = denseRelu(y, t[`block${i}.W`], t[`block${i}.b`]);
-      saved.push({ h, r, y, a });
-      h = tf.add(h, a) as tf.Tensor2D;
+      const nrm = residualRmsNorm(h, pending, true);
+      h = nrm.h;
+      const a = denseRelu(nrm.y, t[`block${i}.W`], t[`block${i}.b`]);
+      saved.push({ h, r: nrm.r, yT: nrm.yT!, a });
+      pending = a;
     }
-    const { y: yOut, r: rOut } = rmsNorm(h);
-    const lg = tf.fused.matMul({ a: yOut, b: t['out.W'] as tf.Tensor2D, bias: t['out.b'] }) as tf.Tensor2D;
-    const logp = tf.logSoftmax(lg);
-    const p = tf.exp(logp);
+    const out = residualRmsNorm(h, pending, true);
+    h = out.h;
+    const lg = tf.fused.matMul({ a: out.y, b: t['out.W'] as tf.Tensor2D, bias: t['out.b'] }) as tf.Tensor2D;
     // Target: one-hot, or a Gaussian over neighbouring bytes (HL-Gauss: the classes learn their order together).
-    const onehot = labelSigma > 0 ? tf.gather(gaussianTargets(labelSigma), lab) : tf.cast(tf.oneHot(lab, OUTPUTS), 'float32');
-    const loss = tf.div(tf.neg(tf.sum(tf.mul(onehot, logp))), n);
-    const err = tf.sub(tf.squeeze(tf.matMul(p, byteValues()), [1]), tf.cast(lab, 'float32'));
-    const sse = tf.sum(tf.square(err));
-    // Backward.
-    const g: Record<string, tf.Tensor> = {};
-    const dlg = tf.div(tf.sub(p, onehot), n) as tf.Tensor2D;
-    const o = denseBackward(yOut, t['out.W'] as tf.Tensor2D, dlg, true, ones);
-    g['out.W'] = o.dW;
-    g['out.b'] = o.db;
-    let dh = rmsNormBackward(h, rOut, o.dx!);
+    const xent = softmaxCrossEntropyBackward(lg, lab, labelSigma > 0 ? gaussianTargets(labelSigma) : undefined);
+    // Backward. [yᵀ; 1]·dy = [dW; db]: W and then b, as the layout stores them. dx = dy·Wᵀ (explicit transpose,
+    // plain matMul).
+    const g: tf.Tensor[] = [];
+    g.push(tf.matMul(out.yT!, xent.dlg));
+    let dh = rmsNormBackward(h, out.r, tf.matMul(xent.dlg, tf.transpose(t['out.W'])) as tf.Tensor2D);
     for (let i = cfg.depth - 1; i >= 1; i--) {
       const s = saved[i - 1];
-      const dpre = tf.mul(dh, tf.step(s.a)) as tf.Tensor2D;
-      const b = denseBackward(s.y, t[`block${i}.W`] as tf.Tensor2D, dpre, true, ones);
-      g[`block${i}.W`] = b.dW;
-      g[`block${i}.b`] = b.db;
-      dh = tf.add(dh, rmsNormBackward(s.h, s.r, b.dx!)) as tf.Tensor2D;
+      const dpre = reluBackward(dh, s.a);
+      g.push(tf.matMul(s.yT, dpre));
+      dh = rmsNormBackward(s.h, s.r, tf.matMul(dpre, tf.transpose(t[`block${i}.W`])) as tf.Tensor2D, dh);
     }
-    const dpre0 = tf.mul(dh, tf.step(a0)) as tf.Tensor2D;
-    const i0 = denseBackward(xt, t['in.W'] as tf.Tensor2D, dpre0, false, ones);
-    g['in.W'] = i0.dW;
-    g['in.b'] = i0.db;
-    const flat = tf.concat(layout.entries.filter((e) => e.group !== 'grid').map((e) => tf.reshape(g[e.name], [e.size])));
+    const dpre0 = reluBackward(dh, a0);
+    g.push(tf.matMul(tf.tensor2d(xT, [d + 1, n]), dpre0));
+    // g holds [out, block depth-1 … block 1, in]: the layout is the reverse.
+    const flat = tf.concat(g.reverse().map((v) => tf.reshape(v, [v.size])));
     // The input gradient, for the learned grid features (the encoder scatters it into the tables).
     const dx = inputGrad ? tf.matMul(dpre0, tf.transpose(t['in.W'])) : undefined;
-    return { flat, loss, sse, dx };
+    return { flat, stats: xent.stats, dx };
   });
   const flatData = result.flat.dataSync() as Float32Array;
   grads.set(flatData);
@@ -334,10 +304,8 @@ export function lossAndGrads(
     inputGrad!.set(result.dx.dataSync() as Float32Array);
     result.dx.dispose();
   }
-  const loss = (result.loss.dataSync() as Float32Array)[0];
-  const sse = (result.sse.dataSync() as Float32Array)[0];
+  const [lossSum, sse] = result.stats.dataSync() as Float32Array;
   result.flat.dispose();
-  result.loss.dispose();
-  result.sse.dispose();
-  return { loss, sse };
+  result.stats.dispose();
+  return { loss: lossSum / n, sse };
 }

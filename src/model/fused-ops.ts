@@ -1,0 +1,283 @@
+/**
+ * Fused kernels of the AUNN's training step, each one pass over memory where TensorFlow.js would run 3–9 separate
+ * ops (and a transpose): residual add + RMSNorm (+ its transpose for the weight gradient), RMSNorm backward
+ * (+ the residual stream's gradient), ReLU backward (+ the bias gradient), softmax cross-entropy backward (+ loss,
+ * squared error of the expectation, output bias gradient) and the prediction head (expectation, argmax, entropy).
+ *
+ * On the `wasm` and `cpu` backends they are registered kernels written in JS that read and write the backend's
+ * memory in place (for wasm: the wasm heap), so they run inside tf.tidy like any op and nothing is copied. On any
+ * other backend (tfjs-node) each falls back to the same maths composed from tf ops (`composite*`, also the
+ * reference of the tests).
+ *
+ *   const { h, y, r, yT } = residualRmsNorm(hPrev, a, true); // h = hPrev + a; y = h·rsqrt(mean(h²)+eps); yT = yᵀ
+ *   const dh = rmsNormBackward(h, r, dy, dhResidual);         // dhResidual + ∂y/∂h · dy
+ *   const { dpre, db } = reluBackward(dh, a);                   // dh where a > 0; column sums
+ *   const { dlg, db, loss, sse } = softmaxCrossEntropyBackward(logits, labels, targets); // dlg = (p − t)/n
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+export const RMS_EPS = 1e-6;
+
+type Info = tf.TensorInfo;
+interface Memory {
+  /** Float32 (or Int32 for int tensors) view of a tensor's backing store, valid until the next allocation. */
+  view(t: Info): Float32Array | Int32Array;
+  alloc(shape: number[], dtype?: 'float32' | 'int32'): Info;
+}
+
+/** Adapts a backend's storage to `Memory`; undefined where the backend keeps data elsewhere (tfjs-node, GPU). */
+function memoryOf(backend: tf.KernelBackend): Memory | undefined {
+  const b = backend as unknown as {
+    typedArrayFromHeap?: (t: Info) => Float32Array | Int32Array;
+    makeOutput?: (shape: number[], dtype: string) => Info;
+    data?: { get(id: unknown): { values: Float32Array | Int32Array } };
+    makeTensorInfo?: (shape: number[], dtype: string, values: Float32Array | Int32Array) => Info;
+  };
+  if (b.typedArrayFromHeap && b.makeOutput) return { view: (t) => b.typedArrayFromHeap!(t), alloc: (shape, dtype = 'float32') => b.makeOutput!(shape, dtype) };
+  if (b.data && b.makeTensorInfo)
+    return {
+      view: (t) => b.data!.get(t.dataId).values,
+      alloc: (shape, dtype = 'float32') => {
+        const size = shape.reduce((x, y) => x * y, 1);
+        return b.makeTensorInfo!(shape, dtype, dtype === 'int32' ? new Int32Array(size) : new Float32Array(size));
+      },
+    };
+  return undefined;
+}
+
+const FUSED_BACKENDS = ['wasm', 'cpu'];
+const registered = new Set<string>();
+
+function register(kernelName: string, fn: (mem: Memory, inputs: Record<string, Info>, attrs: Record<string, unknown>) => Info[]): void {
+  for (const backendName of FUSED_BACKENDS) {
+    if (registered.has(`${kernelName}/${backendName}`)) continue;
+    registered.add(`${kernelName}/${backendName}`);
+    tf.registerKernel({
+      kernelName,
+      backendName,
+      kernelFunc: ({ inputs, backend, attrs }) => fn(memoryOf(backend as tf.KernelBackend)!, inputs as Record<string, Info>, (attrs ?? {}) as Record<string, unknown>),
+    });
+  }
+}
+
+/** Whether the active backend runs the JS kernels (else the tf-op composites). */
+export function fusedKernelsActive(): boolean {
+  return FUSED_BACKENDS.includes(tf.getBackend()) && memoryOf(tf.backend()) !== undefined;
+}
+
+const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown> = {}) =>
+  tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as unknown as tf.Tensor[];
+
+// ---------------------------------------------------------------- transpose
+
+register('AunnTranspose', (mem, { x: xIn }, attrs) => {
+  const [n, w] = xIn.shape;
+  const ones = attrs.appendOnes === true;
+  const outInfo = mem.alloc([ones ? w + 1 : w, n]);
+  const out = mem.view(outInfo) as Float32Array;
+  transposeInto(mem.view(xIn) as Float32Array, n, w, out);
+  if (ones) out.fill(1, w * n);
+  return [outInfo];
+});
+
+/** dst[k, i] = src[i, k] for src [n, w]: eight rows at a time, so every write run is 8 contiguous floats. */
+function transposeInto(src: Float32Array, n: number, w: number, dst: Float32Array): void {
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (let k = 0; k < w; k++) {
+      const d = k * n + i;
+      const s = i * w + k;
+      dst[d] = src[s];
+      dst[d + 1] = src[s + w];
+      dst[d + 2] = src[s + 2 * w];
+      dst[d + 3] = src[s + 3 * w];
+      dst[d + 4] = src[s + 4 * w];
+      dst[d + 5] = src[s + 5 * w];
+      dst[d + 6] = src[s + 6 * w];
+      dst[d + 7] = src[s + 7 * w];
+    }
+  }
+  for (; i < n; i++) for (let k = 0; k < w; k++) dst[k * n + i] = src[i * w + k];
+}
+
+export interface RmsNormOut {
+  /** The residual stream after the add (the input itself when nothing was added). */
+  h: tf.Tensor2D;
+  y: tf.Tensor2D;
+  /** rsqrt(mean(h²) + eps), [n, 1]. */
+  r: tf.Tensor2D;
+  /** [yᵀ; 1] (yᵀ with a row of ones appended, see transpose2d), when asked for. */
+  yT?: tf.Tensor2D;
+}
+
+/**
+ * xᵀ of a 2-D float32 tensor (tf.transpose is ~3x slower on wasm), with a row of ones appended when `appendOnes`:
+ * then [xᵀ; 1]·dy gives the weight gradient and, as its last row, the bias gradient in one matMul.
+ */
+export function transpose2d(x: tf.Tensor2D, appendOnes = false): tf.Tensor2D {
+  if (!fusedKernelsActive() || x.dtype !== 'float32') {
+    const t = tf.transpose(x) as tf.Tensor2D;
+    return appendOnes ? tf.concat([t, tf.ones([1, x.shape[0]])], 0) : t;
+  }
+  return run('AunnTranspose', { x }, { appendOnes })[0] as tf.Tensor2D;
+}
+
+/** h = hPrev + a (a optional), y = h · rsqrt(mean(h²) + eps) over the last axis, and [yᵀ; 1] when `transposed`. */
+export function residualRmsNorm(hPrev: tf.Tensor2D, a: tf.Tensor2D | undefined, transposed = false): RmsNormOut {
+  // Measured: tf ops (SIMD in wasm) beat a fused JS pass here; only the transpose is faster in JS.
+  const h = a ? (tf.add(hPrev, a) as tf.Tensor2D) : hPrev;
+  const r = tf.rsqrt(tf.add(tf.mean(tf.square(h), -1, true), RMS_EPS)) as tf.Tensor2D;
+  const y = tf.mul(h, r) as tf.Tensor2D;
+  return { h, y, r, yT: transposed ? transpose2d(y, true) : undefined };
+}
+
+// ---------------------------------------------------------------- RMSNorm backward
+
+export function compositeRmsNormBackward(h: tf.Tensor2D, r: tf.Tensor2D, dy: tf.Tensor2D, dh?: tf.Tensor2D): tf.Tensor2D {
+  const width = h.shape[1];
+  const dot = tf.sum(tf.mul(dy, h), -1, true);
+  const coef = tf.mul(tf.mul(tf.square(r), r), tf.div(dot, width));
+  const g = tf.sub(tf.mul(dy, r), tf.mul(h, coef)) as tf.Tensor2D;
+  return dh ? (tf.add(dh, g) as tf.Tensor2D) : g;
+}
+
+/** Backward of y = h·r (r = rsqrt(mean(h²)+eps)) given dy: r·dy − h·r³·mean(dy·h), plus `dh` (the residual path) when given. */
+export function rmsNormBackward(h: tf.Tensor2D, r: tf.Tensor2D, dy: tf.Tensor2D, dh?: tf.Tensor2D): tf.Tensor2D {
+  // Measured: the tf ops (SIMD in wasm) beat a fused JS pass.
+  return compositeRmsNormBackward(h, r, dy, dh);
+}
+
+// ---------------------------------------------------------------- ReLU backward
+
+/** Gradient through a = relu(pre) given the output `a`: dy where a > 0, else 0 (two SIMD ops on wasm). */
+export function reluBackward(dy: tf.Tensor2D, a: tf.Tensor2D): tf.Tensor2D {
+  return tf.mul(dy, tf.step(a)) as tf.Tensor2D;
+}
+
+// ---------------------------------------------------------------- softmax cross-entropy backward
+
+/**
+ * From logits and p = softmax(logits): dlg = (p − t)/n and [Σ loss, Σ (E[byte] − label)²] where t is one-hot at the
+ * label or row `label` of `targets` ([256, 256]). Per row, lse = lg_j − log p_j at the argmax j (no exp needed).
+ */
+register('AunnSoftmaxXentBackward', (mem, { logits: lgIn, p: pIn, labels: labIn, targets: tIn }) => {
+  const [n, c] = lgIn.shape;
+  const dlgInfo = mem.alloc([n, c]);
+  const statsInfo = mem.alloc([2]);
+  const lg = mem.view(lgIn) as Float32Array;
+  const p = mem.view(pIn) as Float32Array;
+  const lab = mem.view(labIn) as Int32Array;
+  const targets = tIn ? (mem.view(tIn) as Float32Array) : undefined;
+  const dlg = mem.view(dlgInfo) as Float32Array;
+  const stats = mem.view(statsInfo) as Float32Array;
+  const inv = 1 / n;
+  let loss = 0;
+  let sse = 0;
+  for (let i = 0; i < n; i++) {
+    const o = i * c;
+    const label = lab[i];
+    let j = o;
+    let mean = 0;
+    for (let k = 0; k < c; k++) {
+      const pk = p[o + k];
+      if (pk > p[j]) j = o + k;
+      mean += pk * k;
+      dlg[o + k] = pk * inv;
+    }
+    const lse = lg[j] - Math.log(p[j]);
+    const e = mean - label;
+    sse += e * e;
+    if (targets) {
+      const t = label * c;
+      let dot = 0;
+      for (let k = 0; k < c; k++) {
+        dot += targets[t + k] * lg[o + k];
+        dlg[o + k] -= targets[t + k] * inv;
+      }
+      loss += lse - dot;
+    } else {
+      loss += lse - lg[o + label];
+      dlg[o + label] -= inv;
+    }
+  }
+  stats[0] = loss;
+  stats[1] = sse;
+  return [dlgInfo, statsInfo];
+});
+
+export interface XentBackward {
+  dlg: tf.Tensor2D;
+  /** [sum of the cross-entropies (nats), sum of squared errors of the expected byte] over the rows. */
+  stats: tf.Tensor1D;
+}
+
+export function compositeSoftmaxCrossEntropyBackward(logits: tf.Tensor2D, labels: tf.Tensor1D, targets?: tf.Tensor2D): XentBackward {
+  const n = logits.shape[0];
+  const c = logits.shape[1];
+  const logp = tf.logSoftmax(logits);
+  const p = tf.exp(logp);
+  const t = targets ? tf.gather(targets, labels) : tf.cast(tf.oneHot(labels, c), 'float32');
+  const loss = tf.neg(tf.sum(tf.mul(t, logp)));
+  const err = tf.sub(tf.squeeze(tf.matMul(p, tf.reshape(tf.range(0, c, 1, 'float32'), [c, 1])), [1]), tf.cast(labels, 'float32'));
+  return { dlg: tf.div(tf.sub(p, t), n) as tf.Tensor2D, stats: tf.stack([loss, tf.sum(tf.square(err))]) as tf.Tensor1D };
+}
+
+/** Softmax cross-entropy of logits against bytes (one-hot, or rows of `targets`): its gradient wrt the logits (of the mean over rows) and the sums of loss and squared error. */
+export function softmaxCrossEntropyBackward(logits: tf.Tensor2D, labels: tf.Tensor1D, targets?: tf.Tensor2D): XentBackward {
+  if (!fusedKernelsActive()) return compositeSoftmaxCrossEntropyBackward(logits, labels, targets);
+  const p = tf.softmax(logits);
+  const [dlg, stats] = run('AunnSoftmaxXentBackward', targets ? { logits, p, labels, targets } : { logits, p, labels });
+  p.dispose();
+  return { dlg: dlg as tf.Tensor2D, stats: stats as tf.Tensor1D };
+}
+
+// ---------------------------------------------------------------- prediction head
+
+register('AunnPredictHead', (mem, { logits: lgIn, p: pIn }) => {
+  const [n, c] = lgIn.shape;
+  const meanInfo = mem.alloc([n]);
+  const argInfo = mem.alloc([n], 'int32');
+  const entInfo = mem.alloc([n]);
+  const lg = mem.view(lgIn) as Float32Array;
+  const p = mem.view(pIn) as Float32Array;
+  const mean = mem.view(meanInfo) as Float32Array;
+  const arg = mem.view(argInfo) as Int32Array;
+  const ent = mem.view(entInfo) as Float32Array;
+  for (let i = 0; i < n; i++) {
+    const o = i * c;
+    let j = 0;
+    let m = 0;
+    let plg = 0;
+    for (let k = 0; k < c; k++) {
+      const pk = p[o + k];
+      if (lg[o + k] > lg[o + j]) j = k;
+      m += pk * k;
+      plg += pk * lg[o + k];
+    }
+    mean[i] = m;
+    arg[i] = j;
+    // H = −Σ p log p = lse − Σ p·lg, lse = lg_j − log p_j at the argmax.
+    ent[i] = Math.max(0, lg[o + j] - Math.log(p[o + j]) - plg);
+  }
+  return [meanInfo, argInfo, entInfo];
+});
+
+export function compositePredictHead(logits: tf.Tensor2D): [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D] {
+  const c = logits.shape[1];
+  const logp = tf.logSoftmax(logits);
+  const p = tf.exp(logp);
+  return [
+    tf.squeeze(tf.matMul(p, tf.reshape(tf.range(0, c, 1, 'float32'), [c, 1])), [1]) as tf.Tensor1D,
+    tf.argMax(logits, -1) as tf.Tensor1D,
+    tf.neg(tf.sum(tf.mul(p, logp), -1)) as tf.Tensor1D,
+  ];
+}
+
+/** Expected byte, argmax and entropy (nats) of softmax(logits), per row. */
+export function predictHead(logits: tf.Tensor2D): [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D] {
+  if (!fusedKernelsActive()) return compositePredictHead(logits);
+  const p = tf.softmax(logits);
+  const outs = run('AunnPredictHead', { logits, p }) as tf.Tensor1D[];
+  p.dispose();
+  return [outs[0], outs[1], outs[2]];
+}

@@ -1,0 +1,86 @@
+import { beforeAll, describe, expect, test } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../src/model/backend.js';
+import {
+  compositePredictHead,
+  compositeSoftmaxCrossEntropyBackward,
+  fusedKernelsActive,
+  predictHead,
+  softmaxCrossEntropyBackward,
+  transpose2d,
+} from '../../src/model/fused-ops.js';
+import { mulberry32 } from '../../src/model/random.js';
+
+const rnd = mulberry32(11);
+const n = 37; // not a multiple of the kernels' 8-row tiles
+const c = 256;
+// Logits with a wide range (one row nearly one-hot) so the log-sum-exp path is exercised away from uniform.
+const logitsData = Float32Array.from({ length: n * c }, (_, i) => (rnd() - 0.5) * (i < c ? 60 : 6));
+const labelsData = Int32Array.from({ length: n }, () => Math.floor(rnd() * c));
+
+function maxRelErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let maxAbs = 0;
+  let maxErr = 0;
+  for (let i = 0; i < want.length; i++) {
+    maxAbs = Math.max(maxAbs, Math.abs(want[i]));
+    maxErr = Math.max(maxErr, Math.abs(want[i] - got[i]));
+  }
+  return maxErr / Math.max(maxAbs, 1e-30);
+}
+
+/** Gaussian targets as the network builds them: row v centred on byte v. */
+function gaussianRows(sigma: number): tf.Tensor2D {
+  const m = new Float32Array(c * c);
+  for (let v = 0; v < c; v++) {
+    let s = 0;
+    for (let k = 0; k < c; k++) s += m[v * c + k] = Math.exp(-0.5 * ((k - v) / sigma) ** 2);
+    for (let k = 0; k < c; k++) m[v * c + k] /= s;
+  }
+  return tf.tensor2d(m, [c, c]);
+}
+
+describe('fused kernels equal their tf-op composites', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
+  test('the wasm backend runs the JS kernels', () => {
+    expect(fusedKernelsActive()).toBe(true);
+  });
+
+  for (const sigma of [0, 2]) {
+    test(`softmax cross-entropy backward (${sigma ? `Gaussian targets σ=${sigma}` : 'one-hot'})`, () => {
+      const lg = tf.tensor2d(logitsData, [n, c]);
+      const lab = tf.tensor1d(labelsData, 'int32');
+      const targets = sigma ? gaussianRows(sigma) : undefined;
+      const fused = softmaxCrossEntropyBackward(lg, lab, targets);
+      const ref = compositeSoftmaxCrossEntropyBackward(lg, lab, targets);
+      expect(maxRelErr(fused.dlg.dataSync(), ref.dlg.dataSync())).toBeLessThan(1e-5);
+      const [loss, sse] = fused.stats.dataSync();
+      const [refLoss, refSse] = ref.stats.dataSync();
+      expect(loss).toBeGreaterThan(0);
+      expect(Math.abs(loss - refLoss) / refLoss).toBeLessThan(1e-5);
+      expect(Math.abs(sse - refSse) / refSse).toBeLessThan(1e-5);
+      tf.dispose([lg, lab, targets, fused.dlg, fused.stats, ref.dlg, ref.stats]);
+    });
+  }
+
+  test('prediction head: expectation, argmax, entropy', () => {
+    const lg = tf.tensor2d(logitsData, [n, c]);
+    const got = predictHead(lg).map((t) => t.dataSync());
+    const want = compositePredictHead(lg).map((t) => t.dataSync());
+    expect(maxRelErr(got[0], want[0])).toBeLessThan(1e-5);
+    expect(Array.from(got[1])).toEqual(Array.from(want[1]));
+    // Entropy: absolute tolerance (the near-one-hot row has entropy close to 0).
+    for (let i = 0; i < n; i++) expect(Math.abs(got[2][i] - want[2][i])).toBeLessThan(1e-4);
+    expect(got[2][0]).toBeLessThan(got[2][1]);
+  });
+
+  test('transpose, with and without the appended row of ones', () => {
+    const x = tf.tensor2d(logitsData.subarray(0, n * 40), [n, 40]);
+    expect(Array.from(transpose2d(x).dataSync())).toEqual(Array.from(tf.transpose(x).dataSync()));
+    const aug = transpose2d(x, true);
+    expect(aug.shape).toEqual([41, n]);
+    expect(Array.from(aug.dataSync())).toEqual(Array.from(tf.concat([tf.transpose(x), tf.ones([1, n])], 0).dataSync()));
+  });
+});
