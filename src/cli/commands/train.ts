@@ -101,12 +101,14 @@ export async function run(argv: string[]): Promise<void> {
     .option('--width <n>', 'new model: hidden width', positiveInt)
     .option('--depth <n>', 'new model: hidden layers', positiveInt)
     .option('--batch <n>', 'new model: batch size', positiveInt)
+    .option('--persistency <k>', 'new model: optimizer steps on each minibatch (default 1)', positiveInt)
+    .option('--max-memory <MiB>', 'bound on the training data held in memory (default: the model config, 2048)', positive)
     .option('--lr <x>', 'peak learning rate of this run', positive)
     .option('--threads <n>', 'worker threads (default 2)', positiveInt)
     .option('--checkpoint-every <s>', 'seconds between checkpoints', positive)
     .option('--json', 'print the summary as JSON');
   const o = parseArgs(cmd, argv) as
-    | { corpus: string; model: string; minutes?: number; steps?: number; schedule?: string; records?: string; scroll?: string; encoding?: string; width?: number; depth?: number; batch?: number; lr?: number; threads?: number; checkpointEvery?: number; json?: boolean }
+    | { corpus: string; model: string; minutes?: number; steps?: number; schedule?: string; records?: string; scroll?: string; encoding?: string; width?: number; depth?: number; batch?: number; persistency?: number; maxMemory?: number; lr?: number; threads?: number; checkpointEvery?: number; json?: boolean }
     | undefined;
   if (!o) return;
   if (o.minutes !== undefined && o.steps !== undefined) throw new UserError('give --minutes or --steps, not both');
@@ -123,7 +125,7 @@ export async function run(argv: string[]): Promise<void> {
     ...(o.encoding ? { encoding: { kind: o.encoding as ModelConfig['encoding']['kind'] } } : {}),
     ...(o.width ? { width: o.width } : {}),
     ...(o.depth ? { depth: o.depth } : {}),
-    ...(o.batch ? { train: { batchSize: o.batch } } : {}),
+    ...(o.batch || o.persistency ? { train: { ...(o.batch ? { batchSize: o.batch } : {}), ...(o.persistency ? { persistency: o.persistency } : {}) } } : {}),
   };
   await runTraining(
     'train',
@@ -136,6 +138,7 @@ export async function run(argv: string[]): Promise<void> {
       records,
       lr: o.lr,
       threads: o.threads,
+      maxResidentMB: o.maxMemory,
       checkpointEverySeconds: o.checkpointEvery,
       config: Object.keys(config).length ? config : undefined,
     },
