@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { gridParams, inputDim, type ModelConfig } from './config.js';
-import { predictHead, reluBackward, residualRmsNorm, rmsNormBackward, softmaxCrossEntropyBackward } from './fused-ops.js';
+import { predictHead, reluBackward, residualRmsNorm, rmsNormBackward, softmaxCrossEntropyBackward, transpose2d } from './fused-ops.js';
 
 export type ParamGroup = 'input' | 'trunk' | 'output' | 'grid';
 export interface ParamEntry {
@@ -253,10 +253,12 @@ export function lossAndGrads(
   inputGrad?: Float32Array,
 ): LossAndGrads {
   const d = inputDim(cfg.encoding);
-  // [xᵀ; 1] for the input layer's weight and bias gradient (see transpose2d).
-  const xT = new Float32Array((d + 1) * n);
-  for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) xT[k * n + i] = x[i * d + k];
-  xT.fill(1, d * n);
+  // [x, 1] for the input layer's weight and bias gradient.
+  const xOnes = new Float32Array(n * (d + 1));
+  for (let i = 0; i < n; i++) {
+    xOnes.set(x.subarray(i * d, (i + 1) * d), i * (d + 1));
+    xOnes[i * (d + 1) + d] = 1;
+  }
   const result = tf.tidy(() => {
     const t = upload(layout, params);
     const xt = tf.tensor2d(x.subarray(0, n * d), [n, d]);
@@ -283,19 +285,20 @@ export function lossAndGrads(
     // plain matMul).
     const g: tf.Tensor[] = [];
     g.push(tf.matMul(out.yT!, xent.dlg));
-    let dh = rmsNormBackward(h, out.r, tf.matMul(xent.dlg, tf.transpose(t['out.W'])) as tf.Tensor2D);
+    let dh = rmsNormBackward(h, out.r, tf.matMul(xent.dlg, transpose2d(t['out.W'] as tf.Tensor2D)) as tf.Tensor2D);
     for (let i = cfg.depth - 1; i >= 1; i--) {
       const s = saved[i - 1];
       const dpre = reluBackward(dh, s.a);
       g.push(tf.matMul(s.yT, dpre));
-      dh = rmsNormBackward(s.h, s.r, tf.matMul(dpre, tf.transpose(t[`block${i}.W`])) as tf.Tensor2D, dh);
+      dh = rmsNormBackward(s.h, s.r, tf.matMul(dpre, transpose2d(t[`block${i}.W`] as tf.Tensor2D)) as tf.Tensor2D, dh);
     }
     const dpre0 = reluBackward(dh, a0);
-    g.push(tf.matMul(tf.tensor2d(xT, [d + 1, n]), dpre0));
+    // ([x, 1]ᵀ·dpre)ᵀ = dpreᵀ·[x, 1]: the matMul packs its right operand, and [x, 1] (d + 1 wide) packs faster.
+    g.push(transpose2d(tf.matMul(transpose2d(dpre0), tf.tensor2d(xOnes, [n, d + 1]))));
     // g holds [out, block depth-1 … block 1, in]: the layout is the reverse.
     const flat = tf.concat(g.reverse().map((v) => tf.reshape(v, [v.size])));
     // The input gradient, for the learned grid features (the encoder scatters it into the tables).
-    const dx = inputGrad ? tf.matMul(dpre0, tf.transpose(t['in.W'])) : undefined;
+    const dx = inputGrad ? tf.matMul(dpre0, transpose2d(t['in.W'] as tf.Tensor2D)) : undefined;
     return { flat, stats: xent.stats, dx };
   });
   const flatData = result.flat.dataSync() as Float32Array;

@@ -12,7 +12,7 @@ import { writeCheckpoint, type CheckpointHeader, type HistoryPoint } from './che
 import type { ModelConfig } from './config.js';
 import { psnr, Sampler } from './data.js';
 import { Encoder } from './encoding.js';
-import { AdamW, clipGradients, lrAt } from './optimizer.js';
+import { AdamW, averageGradients, clipScale, lrAt } from './optimizer.js';
 import { gridView, lossAndGrads, mulberry32, paramLayout, predictBatch, UploadedParams } from './network.js';
 
 /** Held-out PSNR overall and per record of the eval set, with the given weights. */
@@ -74,6 +74,7 @@ async function main(init: WorkerInit): Promise<void> {
   const run = header.run;
   const opt = leader ? new AdamW(layout, t, { params, m: new Float32Array(init.shared.m), v: new Float32Array(init.shared.v) }) : undefined;
   const sum = leader ? new Float32Array(P) : undefined;
+  const workerGrads = Array.from({ length: T }, (_, k) => grads.subarray(k * P, (k + 1) * P));
   const names = init.evalNames;
   let step = header.step;
   let samplesSeen = header.samplesSeen;
@@ -149,23 +150,19 @@ async function main(init: WorkerInit): Promise<void> {
     barrier(ctrl, T);
     // 2. Leader: average, clip, update, bookkeeping.
     if (leader) {
-      const g = sum!;
       let loss = 0;
       let sse = 0;
       let n = 0;
       for (let k = 0; k < T; k++) n += stats[k * 3 + 2];
-      g.fill(0);
       for (let k = 0; k < T; k++) {
-        const wk = stats[k * 3 + 2] / n;
-        const gk = grads.subarray(k * P, (k + 1) * P);
-        for (let i = 0; i < P; i++) g[i] += wk * gk[i];
-        loss += wk * stats[k * 3];
+        loss += (stats[k * 3 + 2] / n) * stats[k * 3];
         sse += stats[k * 3 + 1];
       }
-      clipGradients(g, t.clipNorm);
+      // One pass averages and takes the norm; the clip factor is folded into the AdamW pass.
+      const norm = Math.sqrt(averageGradients(workerGrads, workerGrads.map((_, k) => stats[k * 3 + 2] / n), sum!));
       const f = fractionNow();
       step++;
-      opt!.step(g, lrAt({ ...t, lr: run.lr }, step - 1 - run.startStep, f), step, run.groupLr);
+      opt!.step(sum!, lrAt({ ...t, lr: run.lr }, step - 1 - run.startStep, f), step, run.groupLr, clipScale(norm, t.clipNorm));
       samplesSeen += n;
       emaLoss = Number.isNaN(emaLoss) ? loss : 0.9 * emaLoss + 0.1 * loss;
       emaSse = Number.isNaN(emaSse) ? sse / n : 0.9 * emaSse + 0.1 * (sse / n);
