@@ -26,6 +26,12 @@ export const HELD_OUT_BOOKS = ['Heb', 'Jas', '1Pe', '2Pe', '1Jn', '2Jn', '3Jn', 
 /** Books the sample scrolls are written with, kept out of the default LM's training text. */
 export const SAMPLE_BOOKS = ['Ac'];
 
+/**
+ * Training books set aside to choose restoration settings (search widths, weights, temperature) without looking at
+ * the held-out books: models used for such choices are built from the training books minus these (`devSplit`).
+ */
+export const DEV_BOOKS = ['Ro', 'Eph', 'Php'];
+
 /** Uppercase, strip diacritics (NFD + drop combining marks), final sigma → Σ, keep only Α–Ω. */
 export function normalizeGreek(text: string): string {
   const decomposed = text.normalize('NFD').replace(/[\u0300-\u036f]/g, '');
@@ -46,6 +52,33 @@ export interface GreekCorpus {
   heldOut: string;
   /** Normalised letters of the books the sample scrolls are written with. */
   sample: string;
+  /** Every book in canonical order: its part, normalised letters and normalised words (word boundaries of the edition). */
+  books: BookText[];
+}
+
+export interface BookText {
+  /** SBLGNT abbreviation, e.g. 'Ro'. */
+  book: string;
+  part: 'train' | 'heldOut' | 'sample';
+  letters: string;
+  /** Normalised words in order (concatenated they are `letters`). */
+  words: string[];
+}
+
+/**
+ * The training books split for choosing settings: `train` without DEV_BOOKS (letters and words) and `dev` (DEV_BOOKS).
+ *
+ *   const { train, trainWords, dev } = devSplit(await loadSblgnt());
+ */
+export function devSplit(corpus: GreekCorpus, devBooks: string[] = DEV_BOOKS): { train: string; trainWords: string[]; dev: string } {
+  const trainBooks = corpus.books.filter((b) => b.part === 'train' && !devBooks.includes(b.book));
+  const devParts = corpus.books.filter((b) => b.part === 'train' && devBooks.includes(b.book));
+  return { train: trainBooks.map((b) => b.letters).join(''), trainWords: trainBooks.flatMap((b) => b.words), dev: devParts.map((b) => b.letters).join('') };
+}
+
+/** Normalised words of the training books (the lexicon of the default word model). */
+export function trainingWords(corpus: GreekCorpus): string[] {
+  return corpus.books.filter((b) => b.part === 'train').flatMap((b) => b.words);
 }
 
 function sblgntTxtDir(): string {
@@ -63,16 +96,24 @@ export function loadSblgnt(): Promise<GreekCorpus> {
     let train = '';
     let heldOut = '';
     let sample = '';
+    const books: BookText[] = [];
     for (const f of files) {
       const book = f.replace(/^\d\d-/, '').replace(/\.txt$/, '');
       const lines = (await readFile(path.join(dir, f), 'utf8')).split('\n');
       // Verse lines are `Mt 1:1<TAB>text`; the first line is the book title.
-      const text = lines.filter((l) => l.includes('\t')).map((l) => normalizeGreek(l.slice(l.indexOf('\t') + 1))).join('');
-      if (HELD_OUT_BOOKS.includes(book)) heldOut += text;
-      else if (SAMPLE_BOOKS.includes(book)) sample += text;
+      const words = lines
+        .filter((l) => l.includes('\t'))
+        .flatMap((l) => l.slice(l.indexOf('\t') + 1).split(/\s+/))
+        .map(normalizeGreek)
+        .filter((w) => w.length > 0);
+      const text = words.join('');
+      const part = HELD_OUT_BOOKS.includes(book) ? 'heldOut' : SAMPLE_BOOKS.includes(book) ? 'sample' : 'train';
+      if (part === 'heldOut') heldOut += text;
+      else if (part === 'sample') sample += text;
       else train += text;
+      books.push({ book, part, letters: text, words });
     }
-    return { train, heldOut, sample };
+    return { train, heldOut, sample, books };
   })();
   return cached;
 }

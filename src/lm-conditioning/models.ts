@@ -1,18 +1,20 @@
 /**
  * Where the Greek LMs live and how the commands get them: a Kneser–Ney model file given by the user, or the
  * default one built from the SBLGNT training books at first use and cached (AUNN_LM_DIR, else
- * ~/.cache/scroll-aunn/lm). The backward model for restoration is rebuilt from the same letters (about a second).
+ * ~/.cache/scroll-aunn/lm). The backward model for restoration is rebuilt from the same letters (about a second);
+ * the word model from the SBLGNT training books' words (a fraction of a second, not cached).
  *
  *   const lm = await loadKneserNey();                 // default: SBLGNT, order 10, cached
- *   const models = await loadRestorationModels(file); // { forward, backward }
+ *   const models = await loadRestorationModels(file); // { forward, backward, experts: [word model] }
  */
 import { mkdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { toLetterIds } from './char-lm.js';
-import { loadSblgnt } from './greek-text.js';
+import { loadSblgnt, trainingWords } from './greek-text.js';
 import { KneserNeyLM } from './kneser-ney.js';
 import type { RestorationModels } from './restore.js';
+import { WordLM } from './word-lm.js';
 
 export const DEFAULT_KN_ORDER = 10;
 
@@ -51,7 +53,26 @@ export async function loadKneserNey(file?: string, signal?: AbortSignal): Promis
   return lm;
 }
 
-export async function loadRestorationModels(file?: string, signal?: AbortSignal): Promise<RestorationModels & { forward: KneserNeyLM; backward: KneserNeyLM }> {
+/** Weight of the word model's log-probability in a restoration's window score (chosen on the dev books). */
+export const DEFAULT_WORD_WEIGHT = 1;
+
+/** The word model of the SBLGNT training books (lexicon + unigram counts). */
+export async function buildDefaultWordLM(): Promise<WordLM> {
+  return WordLM.build(trainingWords(await loadSblgnt()));
+}
+
+/**
+ * The restoration models: forward and backward Kneser–Ney (from `file` or the default), plus the SBLGNT word model
+ * as an expert unless `words` is false.
+ */
+export async function loadRestorationModels(
+  file?: string,
+  signal?: AbortSignal,
+  opts: { words?: boolean; wordWeight?: number } = {},
+): Promise<RestorationModels & { forward: KneserNeyLM; backward: KneserNeyLM }> {
   const forward = await loadKneserNey(file, signal);
-  return { forward, backward: forward.reversed(signal) };
+  const backward = forward.reversed(signal);
+  if (opts.words === false) return { forward, backward };
+  const words = await buildDefaultWordLM();
+  return { forward, backward, experts: [{ scorer: words.windowScorer(), weight: opts.wordWeight ?? DEFAULT_WORD_WEIGHT }] };
 }

@@ -7,7 +7,7 @@
  *   const r = evalRestoration(lm, toLetterIds(heldOut), { samples: 500 });   // { cer, top1, top20, ... }
  */
 import type { CharLM } from './char-lm.js';
-import type { RestorationModels } from './restore.js';
+import type { RestorationModels, RestoreOptions } from './restore.js';
 import { fromLetterIds } from './char-lm.js';
 import { editDistance, restore } from './restore.js';
 import { mulberry32 } from '../model/random.js';
@@ -50,7 +50,15 @@ export function restorationSamples(ids: Uint8Array, count: number, opts: { seed?
 export function evalRestoration(
   lm: CharLM | RestorationModels,
   ids: Uint8Array,
-  opts: { samples?: number; beam?: number; seed?: number; signal?: AbortSignal; onSample?: (done: number, total: number) => void } = {},
+  opts: {
+    samples?: number;
+    beam?: number;
+    seed?: number;
+    /** Search settings passed to restore() (beam and signal are set from the options above). */
+    restore?: RestoreOptions;
+    signal?: AbortSignal;
+    onSample?: (done: number, total: number) => void;
+  } = {},
 ): RestorationResult {
   const t0 = performance.now();
   const samples = restorationSamples(ids, opts.samples ?? 500, { seed: opts.seed });
@@ -60,7 +68,7 @@ export function evalRestoration(
   let top1 = 0;
   let top20 = 0;
   samples.forEach((s, i) => {
-    const cands = restore(lm, s.text, { beam, signal: opts.signal });
+    const cands = restore(lm, s.text, { ...opts.restore, beam, signal: opts.signal });
     errors += editDistance(cands[0]!.text, s.truth);
     letters += s.truth.length;
     if (cands[0]!.text === s.truth) top1++;

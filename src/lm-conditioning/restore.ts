@@ -51,10 +51,26 @@ export function parseGappedText(input: string): GappedText {
 }
 
 export interface RestoreOptions {
-  /** Beam width; also how many candidates come back (default 20). */
+  /** How many candidates come back (default 20). */
   beam?: number;
-  /** Right-context letters used to rescore (default: the LM's context length). */
+  /**
+   * Width of the internal beams (forward and backward each; default 256). Wider than `beam`: a beam that sees one
+   * side only loses the right answer before the other side can vote.
+   */
+  searchBeam?: number;
+  /**
+   * Meet in the middle: this many (forward half, backward half) pairs, ranked by the two halves' own scores, are
+   * also scored exactly (default 512; 0 = off). Finds spans whose halves each fit their own side.
+   */
+  meetPairs?: number;
+  /** Put the candidate with the least expected edit distance first (minimum Bayes risk; default true). */
+  mbr?: boolean;
+  /** Posterior over candidates = softmax(temperature · score) (default 0.5: the two models both score every letter). */
+  temperature?: number;
+  /** Right-context letters used to rescore in the classic search (default: the LM's context length). */
   rightLetters?: number;
+  /** 'wide' (default): both-direction beams + meet in the middle + exact window scores; 'classic': the old search. */
+  search?: 'wide' | 'classic';
   signal?: AbortSignal;
 }
 
@@ -62,7 +78,7 @@ export interface RestoreCandidate {
   /** The letters filled into the gap(s), in order. */
   text: string;
   letters: Uint8Array;
-  /** Natural-log score: log P(gap | left) + log P(right | left + gap). */
+  /** Natural-log score of the whole window with this filling (sum over the models). */
   logProb: number;
   /** Probability normalised over the returned candidates. */
   p: number;
@@ -74,18 +90,85 @@ interface Hyp {
   score: number;
 }
 
-/** A forward LM, and optionally the same kind of model trained right-to-left. */
+/** Scores a whole filled window; higher is better (natural log). Extra experts (a word model) plug in here. */
+export interface WindowScorer {
+  readonly name: string;
+  /** log-score of `full` (every position known) where letters first..last were restored. */
+  score(full: Uint8Array, first: number, last: number): number;
+  /** Optional candidate fillings of positions first..last (known letters inside included), added to the search pool. */
+  propose?(text: GappedText): number[][];
+}
+
+/** A forward LM, optionally the same kind of model trained right-to-left, and optional extra window experts. */
 export interface RestorationModels {
   forward: CharLM;
   backward?: CharLM;
+  /** Extra experts added to the window score, each with a weight (e.g. a word model). */
+  experts?: { scorer: WindowScorer; weight: number }[];
+}
+
+/** Memoised P(next | context) for one restoration: candidates share most of their contexts. */
+export class DistributionCache {
+  private readonly map = new Map<number, Float64Array>();
+  constructor(readonly lm: CharLM) {}
+
+  private key(ctx: ArrayLike<number>): number {
+    let k = ctx.length;
+    for (let i = 0; i < ctx.length; i++) k = k * 25 + ctx[i]! + 1;
+    return k;
+  }
+
+  /** Makes sure every context is cached (one batched call for the missing ones). */
+  ensure(contexts: ArrayLike<number>[]): void {
+    const missing: ArrayLike<number>[] = [];
+    const keys: number[] = [];
+    const seen = new Set<number>();
+    for (const c of contexts) {
+      const k = this.key(c);
+      if (!this.map.has(k) && !seen.has(k)) {
+        seen.add(k);
+        missing.push(c);
+        keys.push(k);
+      }
+    }
+    if (!missing.length) return;
+    const d = distributions(this.lm, missing);
+    keys.forEach((k, i) => this.map.set(k, d[i]!));
+  }
+
+  get(ctx: ArrayLike<number>): Float64Array {
+    const k = this.key(ctx);
+    let d = this.map.get(k);
+    if (!d) {
+      d = this.lm.distribution(ctx);
+      this.map.set(k, d);
+    }
+    return d;
+  }
+
+  /** log P(ids[from..to) | what precedes each) under the LM, contexts cut to its length. */
+  logProbRange(ids: Uint8Array, from: number, to: number): number {
+    const k = this.lm.contextLength;
+    let lp = 0;
+    for (let i = from; i < to; i++) lp += Math.log(this.get(ids.subarray(Math.max(0, i - k), i))[ids[i]!]!);
+    return lp;
+  }
 }
 
 /**
  * Fills the unknown positions of `text` (at least one) and returns up to `beam` candidates, best first.
- * Accepts one LM (forward beam + right-context rescoring) or forward and backward LMs (see the module comment).
+ * Accepts one LM or forward and backward LMs (and extra window experts); see the module comment.
  */
 export function restore(models: CharLM | RestorationModels, text: GappedText, opts: RestoreOptions = {}): RestoreCandidate[] {
-  const { forward, backward } = 'forward' in models ? models : { forward: models, backward: undefined };
+  const m: RestorationModels = 'forward' in models ? models : { forward: models };
+  if (text.indexOf(-1) < 0) throw new UserError('nothing to restore: the text has no gap ([...] or [.N])');
+  if (opts.search === 'classic') return classicRestore(m, text, opts);
+  return wideRestore(m, text, opts);
+}
+
+/** The earlier search: forward beam `beam` (+ backward beam), union scored by both models. Kept for comparison. */
+function classicRestore(models: RestorationModels, text: GappedText, opts: RestoreOptions): RestoreCandidate[] {
+  const { forward, backward } = models;
   const fwd = beamRestore(forward, text, opts);
   if (!backward) return fwd;
   const reversed = text.slice().reverse();
@@ -109,16 +192,124 @@ export function restore(models: CharLM | RestorationModels, text: GappedText, op
     return { letters, score: f + b };
   });
   scored.sort((a, b) => b.score - a.score);
-  return toCandidates(scored.slice(0, opts.beam ?? 20));
+  return toCandidates(scored.slice(0, opts.beam ?? 20), 1);
 }
 
-function toCandidates(list: { letters: Uint8Array; score: number }[]): RestoreCandidate[] {
+/** Beam over positions first..last of `text`, left to right; snapshot[t] = the beam after t positions. */
+function beamSnapshots(cache: DistributionCache, text: GappedText, width: number, signal?: AbortSignal): Hyp[][] {
+  const first = text.indexOf(-1);
+  const last = text.lastIndexOf(-1);
+  const k = cache.lm.contextLength;
+  const left = Array.from(text.subarray(Math.max(0, first - k), first));
+  let beam: Hyp[] = [{ seq: [], score: 0 }];
+  const snapshots: Hyp[][] = [beam];
+  for (let pos = first; pos <= last; pos++) {
+    signal?.throwIfAborted();
+    const known = text[pos]!;
+    const ctxs = beam.map((h) => left.concat(h.seq).slice(-k));
+    cache.ensure(ctxs);
+    const next: Hyp[] = [];
+    beam.forEach((h, b) => {
+      const d = cache.get(ctxs[b]!);
+      if (known >= 0) next.push({ seq: [...h.seq, known], score: h.score + Math.log(d[known]!) });
+      else for (let w = 0; w < ALPHABET_SIZE; w++) next.push({ seq: [...h.seq, w], score: h.score + Math.log(d[w]!) });
+    });
+    next.sort((a, b) => b.score - a.score);
+    beam = next.slice(0, width);
+    snapshots.push(beam);
+  }
+  return snapshots;
+}
+
+/** Both-direction beams, meet in the middle, every candidate scored exactly over the whole window. */
+function wideRestore(models: RestorationModels, text: GappedText, opts: RestoreOptions): RestoreCandidate[] {
+  const width = opts.searchBeam ?? 256;
+  const meetPairs = opts.meetPairs ?? 512;
+  const first = text.indexOf(-1);
+  const last = text.lastIndexOf(-1);
+  const span = last - first + 1;
+  const fCache = new DistributionCache(models.forward);
+  const bCache = models.backward ? new DistributionCache(models.backward) : undefined;
+  const reversed = text.slice().reverse();
+  const fSnaps = beamSnapshots(fCache, text, width, opts.signal);
+  const bSnaps = bCache ? beamSnapshots(bCache, reversed, width, opts.signal) : undefined;
+  const pool = new Map<string, number[]>();
+  const add = (seq: number[]) => pool.set(seq.join(','), seq);
+  for (const h of fSnaps[span]!) add(h.seq);
+  if (bSnaps) {
+    for (const h of bSnaps[span]!) add(h.seq.slice().reverse());
+    if (meetPairs > 0 && span >= 2) {
+      // Pair the forward beam's first half with the backward beam's second half, best summed half-scores first.
+      const mid = span >> 1;
+      const heads = fSnaps[mid]!;
+      const tails = bSnaps[span - mid]!;
+      const perSide = Math.min(heads.length, tails.length, Math.ceil(Math.sqrt(meetPairs * 8)));
+      const pairs: { h: number; t: number; s: number }[] = [];
+      for (let i = 0; i < Math.min(perSide, heads.length); i++) {
+        for (let j = 0; j < Math.min(perSide, tails.length); j++) pairs.push({ h: i, t: j, s: heads[i]!.score + tails[j]!.score });
+      }
+      pairs.sort((a, b) => b.s - a.s);
+      for (const p of pairs.slice(0, meetPairs)) add(heads[p.h]!.seq.concat(tails[p.t]!.seq.slice().reverse()));
+    }
+  }
+  for (const e of models.experts ?? []) for (const seq of e.scorer.propose?.(text) ?? []) add(seq);
+  const full = Uint8Array.from(text, (v) => Math.max(v, 0));
+  const rev = new Uint8Array(full.length);
+  const kf = models.forward.contextLength;
+  const kb = models.backward?.contextLength ?? 0;
+  const scored: { letters: Uint8Array; score: number }[] = [];
+  for (const seq of pool.values()) {
+    opts.signal?.throwIfAborted();
+    full.set(seq, first);
+    let score = fCache.logProbRange(full, first, Math.min(full.length, last + 1 + kf));
+    if (bCache) {
+      for (let i = 0; i < full.length; i++) rev[i] = full[full.length - 1 - i]!;
+      const rFirst = full.length - 1 - last;
+      score += bCache.logProbRange(rev, rFirst, Math.min(rev.length, rFirst + span + kb));
+    }
+    for (const e of models.experts ?? []) score += e.weight * e.scorer.score(full, first, last);
+    const letters = Uint8Array.from(seq.filter((_, i) => text[first + i] === -1));
+    scored.push({ letters, score });
+  }
+  scored.sort((a, b) => b.score - a.score);
+  const cands = toCandidates(scored, opts.temperature ?? 0.5);
+  const top = opts.mbr === false ? cands : minimumBayesRisk(cands);
+  const out = top.slice(0, opts.beam ?? 20);
+  const z = out.reduce((s, c) => s + c.p, 0);
+  for (const c of out) c.p /= z;
+  return out;
+}
+
+/**
+ * Moves to the front the candidate with the least expected edit distance to the others (weighted by their
+ * posterior): CER counts letters, and a guess that agrees with most of the probability mass loses fewer of them.
+ */
+export function minimumBayesRisk(cands: RestoreCandidate[], consider = 50): RestoreCandidate[] {
+  const pool = cands.slice(0, consider);
+  let best = 0;
+  let bestRisk = Infinity;
+  for (let j = 0; j < pool.length; j++) {
+    let risk = 0;
+    for (let i = 0; i < pool.length; i++) if (i !== j) risk += pool[i]!.p * editDistance(pool[j]!.text, pool[i]!.text);
+    if (risk < bestRisk - 1e-12) {
+      bestRisk = risk;
+      best = j;
+    }
+  }
+  if (best === 0) return cands;
+  const out = cands.slice();
+  const [c] = out.splice(best, 1);
+  out.unshift(c!);
+  return out;
+}
+
+function toCandidates(list: { letters: Uint8Array; score: number }[], temperature: number): RestoreCandidate[] {
   const max = list[0]!.score;
-  const z = list.reduce((s, h) => s + Math.exp(h.score - max), 0);
+  const z = list.reduce((s, h) => s + Math.exp(temperature * (h.score - max)), 0);
   return list.map(({ letters, score }) => {
     let s = '';
     for (const l of letters) s += GREEK_ALPHABET[l];
-    return { text: s, letters, logProb: score, p: Math.exp(score - max) / z };
+    return { text: s, letters, logProb: score, p: Math.exp(temperature * (score - max)) / z };
   });
 }
 
@@ -126,7 +317,6 @@ function toCandidates(list: { letters: Uint8Array; score: number }[]): RestoreCa
 function beamRestore(lm: CharLM, text: GappedText, opts: RestoreOptions): RestoreCandidate[] {
   const beamWidth = opts.beam ?? 20;
   const first = text.indexOf(-1);
-  if (first < 0) throw new UserError('nothing to restore: the text has no gap ([...] or [.N])');
   const lastGap = text.lastIndexOf(-1);
   const left = Array.from(text.subarray(Math.max(0, first - lm.contextLength), first));
   let beam: Hyp[] = [{ seq: [], score: 0 }];
@@ -158,7 +348,7 @@ function beamRestore(lm: CharLM, text: GappedText, opts: RestoreOptions): Restor
   beam.sort((a, b) => b.score - a.score);
   const unknownOffsets: number[] = [];
   for (let pos = first; pos <= lastGap; pos++) if (text[pos] === -1) unknownOffsets.push(pos - first);
-  return toCandidates(beam.map((h) => ({ letters: Uint8Array.from(unknownOffsets.map((o) => h.seq[o]!)), score: h.score })));
+  return toCandidates(beam.map((h) => ({ letters: Uint8Array.from(unknownOffsets.map((o) => h.seq[o]!)), score: h.score })), 1);
 }
 
 /** Levenshtein distance between two strings. */
