@@ -45,6 +45,11 @@ export interface GlyphModel {
   alpha: number;
   /** Vertical shifts tried when scoring. */
   maxShift: number;
+  /** Line pitch (px) of the map the glyphs were learned on. */
+  pitch?: number;
+  /** Letter height (px, layout.ts letterHeightOf) on the map the glyphs were learned on: another map is rescaled to
+   *  it before reading. */
+  letterHeight?: number;
 }
 
 export interface LabelledLine {

@@ -146,6 +146,43 @@ function combPeaks(prof: Float64Array, pitch: number): number[] {
   return peaks;
 }
 
+/**
+ * Columns of one page are about as wide as each other. Two neighbouring runs that are each under 0.7 of the widest
+ * and together no wider than 1.15 of it are one column with a faint stretch (merged); a run wider than 1.6 times the
+ * median of the others holds two columns whose gap is noisy: it is split at its faintest stretch (0.6 pitch wide,
+ * below `valley`) when there is one in its middle half.
+ */
+function balanceColumns(xr: [number, number][], sm: Float64Array, valley: number, pitch: number): void {
+  const widest = () => Math.max(...xr.map(([a, b]) => b - a));
+  for (let i = 0; i + 1 < xr.length; i++) {
+    const wMax = widest();
+    const [a0, b0] = xr[i]!;
+    const [a1, b1] = xr[i + 1]!;
+    if (b0 - a0 < 0.7 * wMax && b1 - a1 < 0.7 * wMax && b1 - a0 <= 1.15 * wMax) {
+      xr.splice(i, 2, [a0, b1]);
+      i--;
+    }
+  }
+  const win = Math.max(2, Math.round(0.6 * pitch));
+  for (let i = 0; i < xr.length && xr.length > 1; i++) {
+    const others = xr.filter((_, k) => k !== i).map(([a, b]) => b - a).sort((p, q) => p - q);
+    const median = others[Math.floor(others.length / 2)]!;
+    const [a, b] = xr[i]!;
+    if (b - a <= 1.6 * median) continue;
+    let best = Infinity;
+    let at = -1;
+    for (let x = a + Math.round((b - a) / 4); x + win <= b - Math.round((b - a) / 4); x++) {
+      let m = 0;
+      for (let k = x; k < x + win; k++) m += sm[k]!;
+      if (m / win < best) (best = m / win), (at = x);
+    }
+    if (at >= 0 && best < valley) {
+      xr.splice(i, 1, [a, at], [at + win, b]);
+      i--;
+    }
+  }
+}
+
 export function findColumns(map: InkMap, pitch = estimatePitch(map)): ColumnBox[] {
   const { width: W, height: H } = map;
   const ex = excess(map);
@@ -171,6 +208,7 @@ export function findColumns(map: InkMap, pitch = estimatePitch(map)): ColumnBox[
     xr.splice(i, 1);
     i--;
   }
+  balanceColumns(xr, sm, low + 0.45 * (high - low), pitch);
   // Background level of a line band's x-profile: the column profile's low level, per row.
   const bgLine = (low / H) * pitch;
   return xr.map(([x0, x1]) => {

@@ -1,19 +1,24 @@
 /**
- * Reading a segment: layout (columns, lines) from the ink map, glyph templates learned where the text is known
- * (a labelled region with its transcription), then every line decoded with or without the language model.
+ * Reading a segment: the ink map's contrast normalised, layout (columns, lines) from it, glyph templates learned
+ * where the text is known (a labelled region with its transcription) or taken from another scroll (the map then
+ * rescaled to the size of their hand), every line decoded with or without the language model, and stretches of a line
+ * with no ink at all filled with lost letters of the count their width gives (supplied by the LM when decoding).
  * Also the score against a known text (character error rate per column, summed).
  *
- *   const reading = readSegment({ segment: 'scroll1/seg1', ink, labels, labelledRegion: [0, 0, 198, 96],
- *                                 transcription: [['ΡΙΣΘΗ...', ...], ...], lm, mode: 'decode' });
+ *   const first = readSegment({ segment: 'scroll1/seg1', ink, labels, labelledRegion: [0, 0, 198, 96],
+ *                               transcription: [['ΡΙΣΘΗ...', ...], ...], lm, mode: 'decode' });
+ *   const other = readSegment({ segment: 'scroll2/seg1', ink: ink2, glyphs: first.glyphs, lm, mode: 'decode' });
  *   const cer = readingCer(reading, truthColumns, { minX: 198 });
  */
 import type { CharLM } from '../char-lm.js';
-import { toLetterIds } from '../char-lm.js';
+import { GREEK_ALPHABET } from '../greek-text.js';
 import { UserError } from '../../cli/errors.js';
 import type { ReadColumn, Reading } from '../reading.js';
 import { READING_FORMAT, lineText } from '../reading.js';
 import { editDistance } from '../restore.js';
 import { decodeLine } from './decode.js';
+import { fillLostLetters } from './lost-letters.js';
+import { normalizeInk, rescaleInk } from './normalize.js';
 import { learnGlyphs, type Band, type LabelledLine, type GlyphModel } from './glyphs.js';
 import type { InkMap } from './ink-map.js';
 import { estimatePitch, findColumns, type ColumnBox } from './layout.js';
@@ -25,16 +30,23 @@ export interface ReadSegmentOptions {
   /** Ink labels of the labelled region (cleaner, used to align the known text); optional. */
   labels?: InkMap;
   /** [x0, y0, x1, y1) where the transcription is known (and the labels are meaningful). */
-  labelledRegion: [number, number, number, number];
+  labelledRegion?: [number, number, number, number];
   /** Known text of the labelled region: per column (left to right), its lines. Columns that reach outside the
    *  region contribute only the lines that lie wholly inside it. */
-  transcription: string[][];
+  transcription?: string[][];
+  /** Read with this hand, learned on another scroll (`readSegment(...).glyphs`), instead of learning one here: no
+   *  labels or transcription needed. The map is first rescaled to the glyphs' size (`fitScale`). */
+  glyphs?: GlyphModel;
+  /** With `glyphs`: the scale to read the map at (default: fitted, see fitScale). */
+  scale?: number;
   lm?: CharLM;
   mode: 'off' | 'decode';
   beam?: number;
+  /** Weight of the LM log-probability against the glyph evidence (default 1). */
+  lmWeight?: number;
   source?: Reading['source'];
   pixelSizeUm?: number;
-  /** Rounds of self-training on confidently read lines (default 0). */
+  /** Rounds of self-training on confidently read lines (default 0; needs a labelled region). */
   selfTrain?: number;
   /** Mean letter probability a read line needs to join the training (default 0.8). */
   selfTrainConfidence?: number;
@@ -53,33 +65,34 @@ function compositeAlignMap(labels: InkMap, ink: InkMap, x1: number): InkMap {
 
 export interface SegmentReadResult {
   reading: Reading;
+  /** Line pitch (px) of the map as given. */
   pitch: number;
+  /** Columns and lines found, in the map's own pixels. */
   columns: ColumnBox[];
+  /** The glyph model read with (learned here, or the one given), with the pitch it reads at. */
   glyphs: GlyphModel;
-  /** How many labelled lines taught the glyphs, and how many letters. */
+  /** How many labelled lines taught the glyphs, and how many letters (0 when glyphs were given). */
   trainingLines: number;
   trainingLetters: number;
   /** Lines read with high confidence that joined the training in the last self-training round. */
   selfTrainedLines: number;
+  /** The map's scale before reading (fitted to the given glyphs; 1 when learned here). */
+  scale: number;
 }
 
 function bandOf(line: { y0: number; y1: number; x0: number; x1: number }, pitch: number): Band {
   return { yc: Math.round((line.y0 + line.y1) / 2), r: Math.round(0.45 * pitch), xs: line.x0, xe: line.x1 };
 }
 
-export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
-  // The pitch from the map being read: it covers the whole segment (labels cover only the labelled region).
-  const pitch = estimatePitch(o.ink);
-  const columns = findColumns(o.ink, pitch);
-  if (!columns.length) throw new UserError(`segment ${o.segment}: no text columns found on the ink map`);
-  const [rx0, ry0, rx1, ry1] = o.labelledRegion;
-  // Labelled lines: detected lines lying wholly inside the region, paired with the transcription by column order.
+/** Labelled lines: detected lines lying wholly inside the region, paired with the transcription by column order. */
+function labelledLines(o: ReadSegmentOptions, region: [number, number, number, number], transcription: string[][], columns: ColumnBox[], pitch: number): LabelledLine[] {
+  const [rx0, ry0, rx1, ry1] = region;
   const labelCols = o.labels ? findColumns(o.labels, pitch) : columns;
   const training: LabelledLine[] = [];
   labelCols
     .filter((c) => c.x0 < rx1)
     .forEach((col, ci) => {
-      const text = o.transcription[ci];
+      const text = transcription[ci];
       if (!text || text.length !== col.lines.length) return; // lines not matched one to one: do not guess
       col.lines.forEach((line, li) => {
         if (line.x0 >= rx0 && line.x1 <= rx1 && line.y0 >= ry0 - pitch && line.y1 <= ry1 + pitch && text[li]) {
@@ -87,42 +100,74 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
         }
       });
     });
-  if (!training.length) {
-    throw new UserError(`segment ${o.segment}: no labelled line with a known transcription lies wholly inside the labelled region [${o.labelledRegion.join(', ')}]; glyphs cannot be learned`);
+  return training;
+}
+
+function scaleBox(b: [number, number, number, number], f: number): [number, number, number, number] {
+  return [Math.round(b[0] * f), Math.round(b[1] * f), Math.round(b[2] * f), Math.round(b[3] * f)];
+}
+
+export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
+  // Contrast first (maps of other readouts and scrolls alike), then, with glyphs from elsewhere, scale.
+  const norm = normalizeInk(o.ink);
+  const ownPitch = estimatePitch(norm);
+  const ownColumns = findColumns(norm, ownPitch);
+  const fitted = o.glyphs ? fitScale(norm, o.glyphs, o.scale) : { scale: 1, ink: norm };
+  const { scale, ink } = fitted;
+  const pitch = ink === norm ? ownPitch : estimatePitch(ink);
+  const columns = ink === norm ? ownColumns : findColumns(ink, pitch);
+  if (!columns.length) throw new UserError(`segment ${o.segment}: no text columns found on the ink map`);
+  let model: GlyphModel;
+  let training: LabelledLine[] = [];
+  const region = o.labelledRegion;
+  if (o.glyphs) {
+    model = o.glyphs;
+  } else {
+    if (!region || !o.transcription) throw new UserError(`segment ${o.segment}: give a labelled region and its transcription to learn glyphs from, or glyphs learned on another scroll`);
+    training = labelledLines(o, region, o.transcription, columns, pitch);
+    if (!training.length) {
+      throw new UserError(`segment ${o.segment}: no labelled line with a known transcription lies wholly inside the labelled region [${region.join(', ')}]; glyphs cannot be learned`);
+    }
+    model = { ...learnGlyphs(ink, training, { pitch, alignOn: o.labels }).model, pitch };
   }
-  let { model } = learnGlyphs(o.ink, training, { pitch, alignOn: o.labels });
   const lmForMode = o.mode === 'decode' ? o.lm : undefined;
+  const r = o.glyphs ? model.r : Math.round(0.45 * pitch);
   const total = columns.reduce((s, c) => s + c.lines.length, 0) * (1 + (o.selfTrain ?? 0));
   let done = 0;
+  const back = 1 / (ink === norm ? 1 : scale);
   const readAll = (m: GlyphModel): ReadColumn[] =>
     columns.map((col, ci) => {
       const context: number[] = [];
       const lines = col.lines.map((line, li) => {
         o.signal?.throwIfAborted();
-        const letters = decodeLine(o.ink, bandOf(line, pitch), m, { lm: lmForMode, context, beam: o.beam });
-        context.push(...toLetterIds(letters.map((l) => l.char).join('')));
+        const band = { ...bandOf(line, pitch), r };
+        const decoded = decodeLine(ink, band, m, { lm: lmForMode, context, beam: o.beam, lmWeight: o.lmWeight });
+        const letters = fillLostLetters(ink, band, decoded, m, { lm: lmForMode, context, beam: o.beam });
+        context.push(...letters.filter((l) => l.char).map((l) => GREEK_ALPHABET.indexOf(l.char)));
         o.onLine?.(++done, total);
-        return { n: li + 1, bbox: [line.x0, line.y0, line.x1, line.y1] as [number, number, number, number], letters };
+        if (back !== 1) for (const l of letters) if (l.bbox) l.bbox = scaleBox(l.bbox, back);
+        return { n: li + 1, bbox: scaleBox([line.x0, line.y0, line.x1, line.y1], back), letters };
       });
-      return { n: ci + 1, bbox: [col.x0, col.y0, col.x1, col.y1] as [number, number, number, number], lines };
+      return { n: ci + 1, bbox: scaleBox([col.x0, col.y0, col.x1, col.y1], back), lines };
     });
   let readCols = readAll(model);
   // Self-training: lines read outside the labelled region with a high mean letter probability become training
   // text too (aligned on the ink map there, as no labels exist), and the segment is read again.
   let selfLines = 0;
-  for (let round = 0; round < (o.selfTrain ?? 0); round++) {
+  const rx1 = region?.[2] ?? -Infinity;
+  for (let round = 0; round < (o.selfTrain ?? 0) && training.length; round++) {
     const extra: LabelledLine[] = [];
     readCols.forEach((col, ci) =>
       col.lines.forEach((line, li) => {
         const box = columns[ci]!.lines[li]!;
         const mean = line.letters.reduce((s, l) => s + l.confidence, 0) / Math.max(1, line.letters.length);
-        if (box.x0 >= rx1 && line.letters.length > 0 && mean >= (o.selfTrainConfidence ?? 0.8)) extra.push({ band: bandOf(box, pitch), text: lineText(line) });
+        if (box.x0 >= rx1 && line.letters.length > 0 && line.letters.every((l) => l.source === 'ink') && mean >= (o.selfTrainConfidence ?? 0.8)) extra.push({ band: bandOf(box, pitch), text: lineText(line) });
       }),
     );
     if (!extra.length) break;
     selfLines = extra.length;
-    const alignOn = o.labels ? compositeAlignMap(o.labels, o.ink, rx1) : undefined;
-    model = learnGlyphs(o.ink, [...training, ...extra], { pitch, alignOn }).model;
+    const alignOn = o.labels ? compositeAlignMap(o.labels, ink, rx1) : undefined;
+    model = { ...learnGlyphs(ink, [...training, ...extra], { pitch, alignOn }).model, pitch };
     readCols = readAll(model);
   }
   const reading: Reading = {
@@ -134,7 +179,42 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
     columns: readCols,
     createdAt: new Date().toISOString(),
   };
-  return { reading, pitch, columns, glyphs: model, trainingLines: training.length, trainingLetters: training.reduce((s, l) => s + l.text.length, 0), selfTrainedLines: selfLines };
+  const colsOut = back === 1 ? columns : columns.map((c) => ({ ...scaleCol(c, back) }));
+  return { reading, pitch: ownPitch, columns: colsOut, glyphs: model, trainingLines: training.length, trainingLetters: training.reduce((s, l) => s + l.text.length, 0), selfTrainedLines: selfLines, scale: ink === norm ? 1 : scale };
+}
+
+/** Scales tried by fitScale: a hand up to about 25% larger or smaller than the glyphs'. */
+export const SCALES = [0.8, 0.87, 0.93, 1, 1.07, 1.15, 1.25];
+
+/**
+ * The scale at which glyphs learned on another scroll fit this map best: each scale of SCALES (or the one given)
+ * reads up to eight lines spread over the page, glyph evidence only, and the scale whose letters are read with the
+ * highest mean probability wins (templates at the wrong size explain the ink worse). Letter height or line pitch
+ * measured on a noisy map are no substitute: hands differ in spacing, and blur widens letters.
+ */
+export function fitScale(norm: InkMap, glyphs: GlyphModel, fixed?: number): { scale: number; ink: InkMap; scores: { scale: number; meanConfidence: number }[] } {
+  const candidates = fixed ? [fixed] : SCALES;
+  const scores: { scale: number; meanConfidence: number; ink: InkMap }[] = [];
+  for (const scale of candidates) {
+    const ink = scale === 1 ? norm : rescaleInk(norm, scale);
+    if (candidates.length === 1) return { scale, ink, scores: [] };
+    const pitch = estimatePitch(ink);
+    const lines = findColumns(ink, pitch).flatMap((c) => c.lines);
+    const pick = lines.filter((_, i) => i % Math.max(1, Math.ceil(lines.length / 8)) === 0);
+    let sum = 0;
+    let n = 0;
+    for (const line of pick) {
+      for (const l of decodeLine(ink, { ...bandOf(line, pitch), r: glyphs.r }, glyphs, { beam: 4 })) (sum += l.confidence), n++;
+    }
+    scores.push({ scale, meanConfidence: n ? sum / n : 0, ink });
+  }
+  const best = scores.reduce((a, b) => (b.meanConfidence > a.meanConfidence ? b : a));
+  return { scale: best.scale, ink: best.ink, scores: scores.map(({ scale, meanConfidence }) => ({ scale, meanConfidence })) };
+}
+
+function scaleCol(c: ColumnBox, f: number): ColumnBox {
+  const s = (v: number) => Math.round(v * f);
+  return { x0: s(c.x0), x1: s(c.x1), y0: s(c.y0), y1: s(c.y1), lines: c.lines.map((l) => ({ x0: s(l.x0), x1: s(l.x1), y0: s(l.y0), y1: s(l.y1) })) };
 }
 
 export interface TruthColumn {
