@@ -54,13 +54,13 @@ export interface RestoreOptions {
   /** How many candidates come back (default 20). */
   beam?: number;
   /**
-   * Width of the internal beams (forward and backward each; default 256). Wider than `beam`: a beam that sees one
+   * Width of the internal beams (forward and backward each; default 128). Wider than `beam`: a beam that sees one
    * side only loses the right answer before the other side can vote.
    */
   searchBeam?: number;
   /**
    * Meet in the middle: this many (forward half, backward half) pairs, ranked by the two halves' own scores, are
-   * also scored exactly (default 512; 0 = off). Finds spans whose halves each fit their own side.
+   * also scored exactly (default 256; 0 = off). Finds spans whose halves each fit their own side.
    */
   meetPairs?: number;
   /** Put the candidate with the least expected edit distance first (minimum Bayes risk; default true). */
@@ -203,19 +203,25 @@ function beamSnapshots(cache: DistributionCache, text: GappedText, width: number
   const left = Array.from(text.subarray(Math.max(0, first - k), first));
   let beam: Hyp[] = [{ seq: [], score: 0 }];
   const snapshots: Hyp[][] = [beam];
+  // Scores of every (hypothesis, letter) extension; only the kept ones become arrays.
+  let scores = new Float64Array(0);
   for (let pos = first; pos <= last; pos++) {
     signal?.throwIfAborted();
     const known = text[pos]!;
     const ctxs = beam.map((h) => left.concat(h.seq).slice(-k));
     cache.ensure(ctxs);
-    const next: Hyp[] = [];
+    if (scores.length < beam.length * ALPHABET_SIZE) scores = new Float64Array(beam.length * ALPHABET_SIZE);
+    const order: number[] = [];
     beam.forEach((h, b) => {
       const d = cache.get(ctxs[b]!);
-      if (known >= 0) next.push({ seq: [...h.seq, known], score: h.score + Math.log(d[known]!) });
-      else for (let w = 0; w < ALPHABET_SIZE; w++) next.push({ seq: [...h.seq, w], score: h.score + Math.log(d[w]!) });
+      for (let w = 0; w < ALPHABET_SIZE; w++) {
+        if (known >= 0 && w !== known) continue;
+        scores[b * ALPHABET_SIZE + w] = h.score + Math.log(d[w]!);
+        order.push(b * ALPHABET_SIZE + w);
+      }
     });
-    next.sort((a, b) => b.score - a.score);
-    beam = next.slice(0, width);
+    order.sort((a, c) => scores[c]! - scores[a]!);
+    beam = order.slice(0, width).map((i) => ({ seq: [...beam[(i / ALPHABET_SIZE) | 0]!.seq, i % ALPHABET_SIZE], score: scores[i]! }));
     snapshots.push(beam);
   }
   return snapshots;
@@ -223,8 +229,8 @@ function beamSnapshots(cache: DistributionCache, text: GappedText, width: number
 
 /** Both-direction beams, meet in the middle, every candidate scored exactly over the whole window. */
 function wideRestore(models: RestorationModels, text: GappedText, opts: RestoreOptions): RestoreCandidate[] {
-  const width = opts.searchBeam ?? 256;
-  const meetPairs = opts.meetPairs ?? 512;
+  const width = opts.searchBeam ?? 128;
+  const meetPairs = opts.meetPairs ?? 256;
   const first = text.indexOf(-1);
   const last = text.lastIndexOf(-1);
   const span = last - first + 1;

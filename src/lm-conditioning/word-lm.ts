@@ -219,13 +219,6 @@ export class WordLM {
     return this.wordLog.get(word);
   }
 
-  /** log P of a word outside the lexicon: letter frequencies, geometric length (whole word unless `open`). */
-  private unknownLog(s: string, from: number, to: number, open: boolean): number {
-    let lp = this.logUnknown;
-    for (let i = from; i < to; i++) lp += this.letterLog[GREEK_ALPHABET.indexOf(s[i]!)]!;
-    return lp + (to - from - 1) * this.logGo + (open ? 0 : this.logStop);
-  }
-
   /**
    * log P(letters) summed over all cuttings into words. With `openEnds` (default) the first piece may be the end of
    * a word and the last the beginning of one, as in a window cut out of running text.
@@ -238,6 +231,13 @@ export class WordLM {
   segmentsLog(letters: string, openStart: boolean, openEnd: boolean): number {
     const n = letters.length;
     if (n === 0) return 0;
+    const ids = new Int8Array(n);
+    // cum[i] = Σ log letter frequency of letters[0..i), for words outside the lexicon in O(1).
+    const cum = new Float64Array(n + 1);
+    for (let i = 0; i < n; i++) {
+      ids[i] = GREEK_ALPHABET.indexOf(letters[i]!);
+      cum[i + 1] = cum[i]! + this.letterLog[ids[i]!]!;
+    }
     const alpha = new Float64Array(n + 1).fill(-Infinity);
     alpha[0] = 0;
     const maxLen = this.maxWordLength;
@@ -245,16 +245,19 @@ export class WordLM {
       const a = alpha[i]!;
       if (a === -Infinity) continue;
       const atStart = i === 0 && openStart;
+      let node = 0; // trie walk along letters[i..j): lexicon words without building strings
       for (let j = i + 1; j <= Math.min(n, i + maxLen); j++) {
-        const piece = letters.slice(i, j);
+        if (node >= 0) node = this.trieNext[node * ALPHABET_SIZE + ids[j - 1]!]! || -1;
         const atEnd = j === n && openEnd;
         let lp: number;
-        if (atStart && atEnd) lp = logAdd(this.tailLog.get(piece) ?? -Infinity, this.headLog.get(piece) ?? -Infinity);
-        else if (atStart) lp = this.tailLog.get(piece) ?? -Infinity;
-        else if (atEnd) lp = this.headLog.get(piece) ?? -Infinity;
-        else lp = this.wordLog.get(piece) ?? -Infinity;
-        lp = logAdd(lp, this.unknownLog(letters, i, j, atEnd));
-        alpha[j] = logAdd(alpha[j]!, a + lp);
+        if (atStart || atEnd) {
+          const piece = letters.slice(i, j);
+          if (atStart && atEnd) lp = logAdd(this.tailLog.get(piece) ?? -Infinity, this.headLog.get(piece) ?? -Infinity);
+          else if (atStart) lp = this.tailLog.get(piece) ?? -Infinity;
+          else lp = this.headLog.get(piece) ?? -Infinity;
+        } else lp = node > 0 ? this.trieWordLog[node]! : -Infinity;
+        const unknown = this.logUnknown + cum[j]! - cum[i]! + (j - i - 1) * this.logGo + (atEnd ? 0 : this.logStop);
+        alpha[j] = logAdd(alpha[j]!, a + logAdd(lp, unknown));
       }
     }
     return alpha[n]!;

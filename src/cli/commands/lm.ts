@@ -2,8 +2,8 @@
  * `aunn lm train|eval|restore`: the Greek character language model.
  *
  *   aunn lm train [--corpus DIR] [--out FILE] [--order 10] [--neural-seconds 300 --neural-out FILE]
- *   aunn lm eval [--model FILE] [--neural FILE] [--samples 500] [--beam 20]
- *   aunn lm restore "ΕΝΑΡΧΗΗΝΟ[...]ΟΣ" [--model FILE] [--top 10]
+ *   aunn lm eval [--model FILE] [--neural FILE] [--samples 500] [--beam 20] [--dev]
+ *   aunn lm restore "ΕΝΑΡΧΗΗΝΟ[...]ΟΣ" [--model FILE] [--top 10] [--words off] [--search classic]
  *
  * Default corpus: the SBL Greek New Testament (npm `sblgnt`, CC BY 4.0), training books only; the held-out books
  * are the evaluation text. Default model: built at first use and cached (see src/lm-conditioning/models.ts).
@@ -12,11 +12,12 @@ import { Command } from 'commander';
 import { stat } from 'node:fs/promises';
 import { UserError } from '../errors.js';
 import { bitsPerChar, toLetterIds } from '../../lm-conditioning/char-lm.js';
-import { loadSblgnt } from '../../lm-conditioning/greek-text.js';
+import { devSplit, loadSblgnt } from '../../lm-conditioning/greek-text.js';
 import { KneserNeyLM } from '../../lm-conditioning/kneser-ney.js';
-import { defaultKneserNeyPath, defaultNeuralPath, DEFAULT_KN_ORDER, loadRestorationModels } from '../../lm-conditioning/models.js';
-import { parseGappedText, restore } from '../../lm-conditioning/restore.js';
+import { defaultKneserNeyPath, defaultNeuralPath, DEFAULT_KN_ORDER, DEFAULT_WORD_WEIGHT, loadRestorationModels } from '../../lm-conditioning/models.js';
+import { parseGappedText, restore, type RestorationModels, type RestoreOptions } from '../../lm-conditioning/restore.js';
 import { evalRestoration } from '../../lm-conditioning/restore-eval.js';
+import { WordLM } from '../../lm-conditioning/word-lm.js';
 import { readTrainingFolder } from '../../lm-conditioning/training-text.js';
 
 const USAGE = 'usage: aunn lm train|eval|restore [options]   (aunn lm <sub> --help)';
@@ -79,24 +80,44 @@ async function evaluate(argv: string[]): Promise<void> {
     .option('--neural <file>', 'also report a neural model file (default: the cached one, if trained)')
     .option('--samples <n>', 'restoration samples', int('samples', 1, 100000), 500)
     .option('--beam <n>', 'beam width', int('beam', 1, 10000), 20)
+    .option('--dev', 'score on the dev books with models built without them (for choosing settings), not on the held-out books')
     .parse(argv, { from: 'user' })
-    .opts<{ model?: string; neural?: string; samples: number; beam: number }>();
-  const { heldOut } = await loadSblgnt();
-  const ids = toLetterIds(heldOut);
-  const models = await loadRestorationModels(o.model);
-  console.log(`held-out text: SBLGNT held-out books, ${ids.length} letters`);
+    .opts<{ model?: string; neural?: string; samples: number; beam: number; dev?: boolean }>();
+  const corpus = await loadSblgnt();
+  let ids: Uint8Array;
+  let models: RestorationModels & { forward: KneserNeyLM };
+  if (o.dev) {
+    if (o.model) throw new UserError('--dev builds its own models from the training books without the dev books: leave out --model');
+    const split = devSplit(corpus);
+    ids = toLetterIds(split.dev);
+    const forward = KneserNeyLM.build(toLetterIds(split.train), { order: DEFAULT_KN_ORDER });
+    models = { forward, backward: forward.reversed(), experts: [{ scorer: WordLM.build(split.trainWords).windowScorer(), weight: DEFAULT_WORD_WEIGHT }] };
+    console.log(`dev text: SBLGNT dev books, ${ids.length} letters (models built without them)`);
+  } else {
+    ids = toLetterIds(corpus.heldOut);
+    models = await loadRestorationModels(o.model);
+    console.log(`held-out text: SBLGNT held-out books, ${ids.length} letters`);
+  }
   console.log(`${models.forward.name}: bits/char ${bitsPerChar(models.forward, ids).toFixed(3)}`);
   const neuralFile = o.neural ?? defaultNeuralPath();
-  if (o.neural || (await stat(neuralFile).catch(() => undefined))) {
+  if (!o.dev && (o.neural || (await stat(neuralFile).catch(() => undefined)))) {
     const { NeuralCharLM } = await import('../../lm-conditioning/neural-lm.js');
     const nlm = await NeuralCharLM.load(neuralFile);
     console.log(`${nlm.name}: bits/char ${nlm.bitsPerChar(ids).toFixed(3)}`);
   }
   const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-  const one = evalRestoration(models.forward, ids, { samples: o.samples, beam: o.beam });
-  console.log(`restoration, forward beam ${o.beam} + right-context rescoring (${one.samples} gaps of 1-10 letters): CER ${pct(one.cer)}, top-1 ${pct(one.top1)}, top-20 ${pct(one.top20)}`);
-  const both = evalRestoration(models, ids, { samples: o.samples, beam: o.beam });
-  console.log(`restoration, forward+backward beams ${o.beam} (same gaps): CER ${pct(both.cer)}, top-1 ${pct(both.top1)}, top-20 ${pct(both.top20)}`);
+  const letterModels = { forward: models.forward, backward: models.backward };
+  const methods: [string, RestorationModels, RestoreOptions][] = [
+    ['classic: forward + backward beams of 20, product of both models', letterModels, { search: 'classic' }],
+    ['wide: beams of 256 both ways, meet in the middle, exact window scores, MBR pick', letterModels, {}],
+    ['wide + word model (lexicon expert and proposer)', models, {}],
+  ];
+  console.log(`restoration (${o.samples} gaps of 1-10 letters, 20 letters context each side, ${o.beam} candidates):`);
+  console.log('method\tCER\ttop-1\ttop-20\tms/gap');
+  for (const [label, m, ro] of methods) {
+    const r = evalRestoration(m, ids, { samples: o.samples, beam: o.beam, restore: ro });
+    console.log(`${label}\t${pct(r.cer)}\t${pct(r.top1)}\t${pct(r.top20)}\t${((1000 * r.seconds) / r.samples).toFixed(0)}`);
+  }
 }
 
 async function restoreCmd(argv: string[]): Promise<void> {
@@ -104,12 +125,16 @@ async function restoreCmd(argv: string[]): Promise<void> {
     .argument('<text>', 'Greek text with gaps: [...] (one dot per lost letter) or [.N]')
     .option('--model <file>', 'Kneser–Ney model file (default: SBLGNT, cached)')
     .option('--top <n>', 'candidates to print', int('top', 1, 1000), 10)
-    .option('--beam <n>', 'beam width', int('beam', 1, 10000), 20)
+    .option('--beam <n>', 'candidates kept (at least --top)', int('beam', 1, 10000), 20)
+    .option('--words <on|off>', 'use the word model (SBLGNT lexicon) besides the letter models', 'on')
+    .option('--search <wide|classic>', 'search: wide (default) or the earlier beam of 20', 'wide')
     .parse(argv, { from: 'user' });
-  const o = cmd.opts<{ model?: string; top: number; beam: number }>();
+  const o = cmd.opts<{ model?: string; top: number; beam: number; words: string; search: string }>();
+  if (o.words !== 'on' && o.words !== 'off') throw new UserError(`--words must be on or off, got '${o.words}'`);
+  if (o.search !== 'wide' && o.search !== 'classic') throw new UserError(`--search must be wide or classic, got '${o.search}'`);
   const text = parseGappedText(cmd.args[0]!);
-  const models = await loadRestorationModels(o.model);
-  const cands = restore(models, text, { beam: Math.max(o.beam, o.top) });
+  const models = await loadRestorationModels(o.model, undefined, { words: o.words === 'on' });
+  const cands = restore(models, text, { beam: Math.max(o.beam, o.top), search: o.search });
   for (const c of cands.slice(0, o.top)) console.log(`${c.text}\t${c.p.toFixed(4)}`);
 }
 
