@@ -15,6 +15,7 @@
  *   const { dlg, db, loss, sse } = softmaxCrossEntropyBackward(logits, labels, targets); // dlg = (p − t)/n
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { simdKernelsFor, type SimdKernels } from './simd-kernels.js';
 
 export const RMS_EPS = 1e-6;
 
@@ -122,9 +123,64 @@ export function transpose2d(x: tf.Tensor2D, appendOnes = false): tf.Tensor2D {
   return run('AunnTranspose', { x }, { appendOnes })[0] as tf.Tensor2D;
 }
 
+// ---------------------------------------------------------------- wasm SIMD kernels (simd-kernels.ts)
+
+interface WasmBackendLike {
+  wasm?: { asm?: { memory?: unknown } };
+  dataIdMap: { get(id: unknown): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: string): Info;
+}
+
+function simdOf(backend: unknown): SimdKernels | undefined {
+  const memory = (backend as WasmBackendLike | undefined)?.wasm?.asm?.memory;
+  return memory instanceof WebAssembly.Memory ? simdKernelsFor(memory) : undefined;
+}
+
+/** Whether the SIMD kernels run for rows of `width` floats on the active backend (else tf ops). */
+export function simdKernelsActive(width: number): boolean {
+  return tf.getBackend() === 'wasm' && width % 4 === 0 && simdOf(tf.backend()) !== undefined;
+}
+
+function registerSimd(kernelName: string, fn: (k: SimdKernels, b: WasmBackendLike, inputs: Record<string, Info>) => Info[]): void {
+  if (registered.has(`${kernelName}/wasm`)) return;
+  registered.add(`${kernelName}/wasm`);
+  tf.registerKernel({
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => fn(simdOf(backend)!, backend as unknown as WasmBackendLike, inputs as Record<string, Info>),
+  });
+}
+
+registerSimd('AunnResidualRmsNorm', (k, b, { h, a }) => {
+  const [n, w] = h.shape;
+  const hOut = b.makeOutput([n, w], 'float32');
+  const y = b.makeOutput([n, w], 'float32');
+  const r = b.makeOutput([n, 1], 'float32');
+  const at = (t: Info) => b.dataIdMap.get(t.dataId).memoryOffset;
+  k.residualRmsNorm(at(h), at(a), at(hOut), at(y), at(r), n, w);
+  return [hOut, y, r];
+});
+
+registerSimd('AunnRmsNormBackwardRelu', (k, b, { h, r, dy, dh, aBelow }) => {
+  const [n, w] = h.shape;
+  const dhOut = b.makeOutput([n, w], 'float32');
+  const dpre = b.makeOutput([n, w], 'float32');
+  const at = (t: Info) => b.dataIdMap.get(t.dataId).memoryOffset;
+  k.rmsNormBackwardRelu(at(h), at(r), at(dy), at(dh), at(aBelow), at(dhOut), at(dpre), n, w);
+  return [dhOut, dpre];
+});
+
 /** h = hPrev + a (a optional), y = h · rsqrt(mean(h²) + eps) over the last axis, and [yᵀ; 1] when `transposed`. */
 export function residualRmsNorm(hPrev: tf.Tensor2D, a: tf.Tensor2D | undefined, transposed = false): RmsNormOut {
-  // Measured: tf ops (SIMD in wasm) beat a fused JS pass here; only the transpose is faster in JS.
+  if (a && simdKernelsActive(hPrev.shape[1])) {
+    const [h, y, r] = run('AunnResidualRmsNorm', { h: hPrev, a }) as tf.Tensor2D[];
+    return { h, y, r, yT: transposed ? transpose2d(y, true) : undefined };
+  }
+  return compositeResidualRmsNorm(hPrev, a, transposed);
+}
+
+/** Composite of residualRmsNorm in tf ops (the reference, and the path on other backends). */
+export function compositeResidualRmsNorm(hPrev: tf.Tensor2D, a: tf.Tensor2D | undefined, transposed = false): RmsNormOut {
   const h = a ? (tf.add(hPrev, a) as tf.Tensor2D) : hPrev;
   const r = tf.rsqrt(tf.add(tf.mean(tf.square(h), -1, true), RMS_EPS)) as tf.Tensor2D;
   const y = tf.mul(h, r) as tf.Tensor2D;
@@ -152,6 +208,23 @@ export function rmsNormBackward(h: tf.Tensor2D, r: tf.Tensor2D, dy: tf.Tensor2D,
 /** Gradient through a = relu(pre) given the output `a`: dy where a > 0, else 0 (two SIMD ops on wasm). */
 export function reluBackward(dy: tf.Tensor2D, a: tf.Tensor2D): tf.Tensor2D {
   return tf.mul(dy, tf.step(a)) as tf.Tensor2D;
+}
+
+/**
+ * One block's backward through its norm, plus the ReLU of the layer below: dh' = dh + ∂y/∂h·dy (y = rmsNorm(h)) and
+ * dpre = dh' where aBelow > 0 (the gradient at the pre-activation of the layer whose output aBelow is).
+ */
+export function rmsNormBackwardRelu(h: tf.Tensor2D, r: tf.Tensor2D, dy: tf.Tensor2D, dh: tf.Tensor2D, aBelow: tf.Tensor2D): { dh: tf.Tensor2D; dpre: tf.Tensor2D } {
+  if (simdKernelsActive(h.shape[1])) {
+    const [dhOut, dpre] = run('AunnRmsNormBackwardRelu', { h, r, dy, dh, aBelow }) as tf.Tensor2D[];
+    return { dh: dhOut, dpre };
+  }
+  return compositeRmsNormBackwardRelu(h, r, dy, dh, aBelow);
+}
+
+export function compositeRmsNormBackwardRelu(h: tf.Tensor2D, r: tf.Tensor2D, dy: tf.Tensor2D, dh: tf.Tensor2D, aBelow: tf.Tensor2D): { dh: tf.Tensor2D; dpre: tf.Tensor2D } {
+  const dhOut = compositeRmsNormBackward(h, r, dy, dh);
+  return { dh: dhOut, dpre: reluBackward(dhOut, aBelow) };
 }
 
 // ---------------------------------------------------------------- softmax cross-entropy backward

@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { gridParams, inputDim, type ModelConfig } from './config.js';
-import { predictHead, reluBackward, residualRmsNorm, rmsNormBackward, softmaxCrossEntropyBackward, transpose2d } from './fused-ops.js';
+import { predictHead, reluBackward, residualRmsNorm, rmsNormBackward, rmsNormBackwardRelu, softmaxCrossEntropyBackward, transpose2d } from './fused-ops.js';
 
 export type ParamGroup = 'input' | 'trunk' | 'output' | 'grid';
 export interface ParamEntry {
@@ -286,13 +286,16 @@ export function lossAndGrads(
     const g: tf.Tensor[] = [];
     g.push(tf.matMul(out.yT!, xent.dlg));
     let dh = rmsNormBackward(h, out.r, tf.matMul(xent.dlg, transpose2d(t['out.W'] as tf.Tensor2D)) as tf.Tensor2D);
+    // dpre: the gradient at the pre-activation of the layer below the current stream position.
+    let dpre = reluBackward(dh, cfg.depth > 1 ? saved[cfg.depth - 2].a : a0);
     for (let i = cfg.depth - 1; i >= 1; i--) {
       const s = saved[i - 1];
-      const dpre = reluBackward(dh, s.a);
       g.push(tf.matMul(s.yT, dpre));
-      dh = rmsNormBackward(s.h, s.r, tf.matMul(dpre, transpose2d(t[`block${i}.W`] as tf.Tensor2D)) as tf.Tensor2D, dh);
+      const dy = tf.matMul(dpre, transpose2d(t[`block${i}.W`] as tf.Tensor2D)) as tf.Tensor2D;
+      // Through block i's norm into the stream, then the ReLU of the layer below (block i−1, or the input layer).
+      ({ dh, dpre } = rmsNormBackwardRelu(s.h, s.r, dy, dh, i > 1 ? saved[i - 2].a : a0));
     }
-    const dpre0 = reluBackward(dh, a0);
+    const dpre0 = dpre;
     // ([x, 1]ᵀ·dpre)ᵀ = dpreᵀ·[x, 1]: the matMul packs its right operand, and [x, 1] (d + 1 wide) packs faster.
     g.push(transpose2d(tf.matMul(transpose2d(dpre0), tf.tensor2d(xOnes, [n, d + 1]))));
     // g holds [out, block depth-1 … block 1, in]: the layout is the reverse.
