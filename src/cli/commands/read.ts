@@ -4,6 +4,7 @@
  * which `aunn export` and the app's segment view use.
  *
  *   aunn read --corpus ./corpus --segment seg1 --transcription labelled.txt --lm decode --truth sample/truth
+ *   aunn read --corpus ./corpus --segment scroll2/seg --glyphs-from seg1 --transcription labelled.txt   # no labels
  *
  * Glyphs are learned where the text is known: the labelled region (the segment's ink labels) and its
  * transcription (--transcription: a UTF-8 file, one line of the papyrus per line, a blank line between columns,
@@ -78,6 +79,30 @@ function labelledRegionOf(extra: Record<string, unknown> | undefined, meta: Reco
   return [0, 0, x1, labels.height];
 }
 
+type Segment = ReturnType<typeof resolveSegment>;
+
+/** The ink to read: --ink-png (optionally degraded), else the segment's newest ink prediction (of --model if given). */
+async function segmentInk(corpus: Corpus, seg: Segment, o: { model?: string; inkPng?: string; degrade?: boolean }): Promise<{ ink: InkMap; inkName: string }> {
+  if (o.inkPng) {
+    const png = await pngInk(o.inkPng);
+    return { ink: o.degrade ? degradeInk(png, { seed: 1 }) : png, inkName: `${path.resolve(o.inkPng)}${o.degrade ? ' (degraded stand-in)' : ''}` };
+  }
+  const preds = seg.records.filter((r) => r.modality === 'prediction' && r.prediction?.kind === 'ink' && (!o.model || r.prediction.model === o.model || r.prediction.model === path.basename(o.model)));
+  const rec = preds.pop();
+  if (!rec) throw new UserError(`segment ${seg.group} has no ink prediction${o.model ? ` from model ${o.model}` : ''} in ${corpus.dir}: run \`aunn ink\` first, or give --ink-png`);
+  const bytes = await corpus.readRecord(rec);
+  return { ink: inkMapFromBytes(bytes.subarray(0, rec.shape[1] * rec.shape[2]), rec.shape[1], rec.shape[2]), inkName: rec.name };
+}
+
+/** The segment's ink labels and where they hold (--labelled-region, else the labels record or segment meta). */
+async function segmentLabels(corpus: Corpus, seg: Segment, regionOption?: string): Promise<{ labels: InkMap; region: [number, number, number, number] }> {
+  const rec = seg.labels!;
+  const [, H, W] = rec.shape;
+  const labels = inkMapFromBytes((await corpus.readRecord(rec)).subarray(0, H * W), H, W);
+  const region = regionOption ? parseRegion(regionOption) : labelledRegionOf(rec.extra, seg.layers?.extra?.segmentMeta as Record<string, unknown> | undefined, labels);
+  return { labels, region };
+}
+
 export async function run(argv: string[]): Promise<void> {
   const o = new Command('aunn read')
     .requiredOption('--corpus <dir>', 'corpus folder')
@@ -92,8 +117,9 @@ export async function run(argv: string[]): Promise<void> {
     .option('--truth <dir>', "a sample's truth/ folder: print the character error rate in the unlabelled region")
     .option('--beam <n>', 'beam width', '20')
     .option('--self-train <rounds>', 'rounds of self-training on confidently read lines', '0')
+    .option('--glyphs-from <segment>', 'learn the glyphs on this labelled segment (with --transcription) and read --segment with them (a scroll without labels)')
     .parse(argv, { from: 'user' })
-    .opts<{ corpus: string; segment: string; transcription?: string; lm: string; lmModel?: string; model?: string; inkPng?: string; degrade?: boolean; labelledRegion?: string; truth?: string; beam: string; selfTrain: string }>();
+    .opts<{ corpus: string; segment: string; transcription?: string; lm: string; lmModel?: string; model?: string; inkPng?: string; degrade?: boolean; labelledRegion?: string; truth?: string; beam: string; selfTrain: string; glyphsFrom?: string }>();
   if (!['off', 'decode', 'condition'].includes(o.lm)) throw new UserError(`--lm must be off, decode or condition, got '${o.lm}'`);
   if (o.lm === 'condition' && !o.model) {
     throw new UserError('--lm condition trains the AUNN: give --model DIR (a trained model with an ink readout, see `aunn ink --source model`)');
@@ -102,53 +128,43 @@ export async function run(argv: string[]): Promise<void> {
   if (!Number.isInteger(beam) || beam < 1) throw new UserError(`--beam must be a positive integer, got '${o.beam}'`);
   const corpus = await Corpus.open(o.corpus);
   const seg = resolveSegment(corpus, o.segment);
-  if (!seg.labels) throw new UserError(`segment ${seg.group} has no ink labels in ${o.corpus}: glyphs are learned from a labelled region`);
-  const labelBytes = await corpus.readRecord(seg.labels);
-  const [, H, W] = seg.labels.shape;
-  const labels = inkMapFromBytes(labelBytes.subarray(0, H * W), H, W);
-  let ink: InkMap;
-  let inkName: string;
-  if (o.inkPng) {
-    ink = await pngInk(o.inkPng);
-    if (o.degrade) ink = degradeInk(ink, { seed: 1 });
-    inkName = `${path.resolve(o.inkPng)}${o.degrade ? ' (degraded stand-in)' : ''}`;
-  } else {
-    const preds = seg.records.filter((r) => r.modality === 'prediction' && r.prediction?.kind === 'ink' && (!o.model || r.prediction.model === o.model || r.prediction.model === path.basename(o.model)));
-    const rec = preds.pop();
-    if (!rec) throw new UserError(`segment ${seg.group} has no ink prediction${o.model ? ` from model ${o.model}` : ''} in ${o.corpus}: run \`aunn ink\` first, or give --ink-png`);
-    const bytes = await corpus.readRecord(rec);
-    ink = inkMapFromBytes(bytes.subarray(0, rec.shape[1] * rec.shape[2]), rec.shape[1], rec.shape[2]);
-    inkName = rec.name;
-  }
-  if (ink.width !== W || ink.height !== H) throw new UserError(`ink map is ${ink.width}x${ink.height} but the segment's labels are ${W}x${H}`);
-  const region = o.labelledRegion ? parseRegion(o.labelledRegion) : labelledRegionOf(seg.labels.extra, seg.layers?.extra?.segmentMeta as Record<string, unknown> | undefined, labels);
+  const { ink, inkName } = await segmentInk(corpus, seg, o);
+  const own = seg.labels ? await segmentLabels(corpus, seg, o.labelledRegion) : undefined;
+  if (own && (ink.width !== own.labels.width || ink.height !== own.labels.height)) throw new UserError(`ink map is ${ink.width}x${ink.height} but the segment's labels are ${own.labels.width}x${own.labels.height}`);
   if (!o.transcription) throw new UserError('give --transcription FILE: the known text of the labelled region (glyphs are learned from it)');
   const transcription = await readTranscription(o.transcription);
   const lm = o.lm === 'off' ? undefined : await loadKneserNey(o.lmModel);
   const t0 = performance.now();
+  if (o.glyphsFrom && o.lm === 'condition') throw new UserError('--glyphs-from reads with another segment\'s glyphs; --lm condition needs the segment\'s own labels: use one or the other');
   if (o.lm === 'condition') {
-    await readConditioned({ corpus, modelDir: o.model!, group: seg.group, labels, region, transcription, lm: lm!, beam, truth: o.truth, corpusDir: o.corpus, pixelSizeUm: seg.layers?.voxelSizeUm?.[2] });
+    if (!own) throw new UserError(`segment ${seg.group} has no ink labels in ${o.corpus}: glyphs are learned from a labelled region (or give --glyphs-from SEGMENT)`);
+    await readConditioned({ corpus, modelDir: o.model!, group: seg.group, labels: own.labels, region: own.region, transcription, lm: lm!, beam, truth: o.truth, corpusDir: o.corpus, pixelSizeUm: seg.layers?.voxelSizeUm?.[2] });
     return;
   }
-  const result = readSegment({
-    segment: seg.group,
-    ink,
-    labels,
-    labelledRegion: region,
-    transcription,
-    lm,
-    mode: o.lm as 'off' | 'decode',
-    beam,
-    selfTrain: Number(o.selfTrain) || 0,
-    source: { ink: inkName, model: o.model },
-    pixelSizeUm: seg.layers?.voxelSizeUm?.[2],
-  });
+  const common = { segment: seg.group, ink, lm, mode: o.lm as 'off' | 'decode', beam, source: { ink: inkName, model: o.model }, pixelSizeUm: seg.layers?.voxelSizeUm?.[2] };
+  let result;
+  if (o.glyphsFrom) {
+    // Glyphs learned on another, labelled segment (its newest ink prediction, its labels, the transcription).
+    const from = resolveSegment(corpus, o.glyphsFrom);
+    if (!from.labels) throw new UserError(`--glyphs-from ${o.glyphsFrom}: segment ${from.group} has no ink labels in ${o.corpus}`);
+    const fromInk = await segmentInk(corpus, from, { model: o.model });
+    const fromLabels = await segmentLabels(corpus, from);
+    const learned = readSegment({ segment: from.group, ink: fromInk.ink, labels: fromLabels.labels, labelledRegion: fromLabels.region, transcription, mode: 'off' });
+    console.log(`glyphs learned on ${from.group} from ${learned.trainingLines} labelled lines (${learned.trainingLetters} letters)`);
+    result = readSegment({ ...common, glyphs: learned.glyphs });
+    console.log(`read at scale ${result.scale} (the other hand's size on this map)`);
+  } else {
+    if (!own) throw new UserError(`segment ${seg.group} has no ink labels in ${o.corpus}: glyphs are learned from a labelled region (or give --glyphs-from SEGMENT)`);
+    result = readSegment({ ...common, labels: own.labels, labelledRegion: own.region, transcription, selfTrain: Number(o.selfTrain) || 0 });
+  }
+  const region = own?.region ?? [0, 0, 0, ink.height];
   const file = await saveReading(o.corpus, result.reading);
   for (const col of result.reading.columns) {
     console.log(`Col. ${col.n}`);
     for (const line of col.lines) console.log(`  ${String(line.n).padStart(2)} ${lineText(line)}`);
   }
-  console.log(`glyphs learned from ${result.trainingLines} labelled lines (${result.trainingLetters} letters); line pitch ${result.pitch} px; ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  if (!o.glyphsFrom) console.log(`glyphs learned from ${result.trainingLines} labelled lines (${result.trainingLetters} letters)`);
+  console.log(`line pitch ${result.pitch} px; ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   console.log(`wrote ${file}`);
   if (o.truth) {
     const truth = JSON.parse(await readFile(path.join(o.truth, 'text.json'), 'utf8')) as { columns: TruthColumn[] };

@@ -8,20 +8,16 @@
  *   r.cer.off.cer, r.cer.decode.cer, r.text   // text: the decoded reading, one line per written line
  *   const r2 = await readSampleSegment(corpus, { …scroll 2…, glyphsFrom: r.glyphs });   // no labels of its own
  *
- * A scroll without labels (the new scroll) is read with the glyphs learned on the labelled scroll: the reader's own
- * layout (pitch, columns, lines) and line decoder on its ink map, with the other scroll's glyph model. (This
- * composition belongs in src/lm-conditioning/reading/reader.ts as a `glyphs` option of readSegment; until the reader
- * has one, the demo does it here with the reader's exported pieces.)
+ * A scroll without labels (the new scroll) is read with the glyphs learned on the labelled scroll (readSegment's
+ * `glyphs` option: the reader fits the scale of the other hand and reads with its glyph model).
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Corpus } from '../../corpus/index.js';
 import type { InkSegment } from '../../model/ink/segment.js';
 import type { CharLM } from '../../lm-conditioning/char-lm.js';
-import { toLetterIds } from '../../lm-conditioning/char-lm.js';
-import { READING_FORMAT, lineText, saveReading, type ReadColumn, type Reading } from '../../lm-conditioning/reading.js';
+import { lineText, saveReading, type Reading } from '../../lm-conditioning/reading.js';
 import type { GlyphModel } from '../../lm-conditioning/reading/glyphs.js';
-import type { InkMap } from '../../lm-conditioning/reading/ink-map.js';
 import { NotAvailable } from './steps.js';
 
 export interface TruthText {
@@ -70,42 +66,13 @@ export async function readTruthText(truthDir: string): Promise<TruthText> {
   return JSON.parse(await readFile(path.join(truthDir, 'text.json'), 'utf8')) as TruthText;
 }
 
-/** The reader's modules, or NotAvailable when they are not part of the app yet. */
+/** The reader, or NotAvailable when it is not part of the app yet. */
 async function reader() {
   try {
-    const [r, layout, decode] = await Promise.all([
-      import('../../lm-conditioning/reading/reader.js'),
-      import('../../lm-conditioning/reading/layout.js'),
-      import('../../lm-conditioning/reading/decode.js'),
-    ]);
-    return { ...r, ...layout, ...decode };
+    return await import('../../lm-conditioning/reading/reader.js');
   } catch (err) {
     throw new NotAvailable(`the text reader (src/lm-conditioning/reading/reader.ts) cannot be loaded: ${(err as Error).message.split('\n')[0]}`, { cause: err });
   }
-}
-
-type ReaderModules = Awaited<ReturnType<typeof reader>>;
-
-/** The reader's layout and line decoder on `ink`, with a glyph model learned elsewhere. */
-function readWithGlyphs(m: ReaderModules, ink: InkMap, glyphs: GlyphModel, o: { segment: string; lm?: CharLM; beam: number; source: Reading['source']; pixelSizeUm?: number; signal?: AbortSignal; onLine?: (done: number, total: number) => void }): Reading {
-  const pitch = m.estimatePitch(ink);
-  const columns = m.findColumns(ink, pitch);
-  if (!columns.length) throw new Error(`segment ${o.segment}: no text columns found on the ink map`);
-  const total = columns.reduce((s, c) => s + c.lines.length, 0);
-  let done = 0;
-  const readCols: ReadColumn[] = columns.map((col, ci) => {
-    const context: number[] = [];
-    const lines = col.lines.map((line, li) => {
-      o.signal?.throwIfAborted();
-      const band = { yc: Math.round((line.y0 + line.y1) / 2), r: glyphs.r, xs: line.x0, xe: line.x1 };
-      const letters = m.decodeLine(ink, band, glyphs, { lm: o.lm, context, beam: o.beam });
-      context.push(...toLetterIds(letters.map((l) => l.char).join('')));
-      o.onLine?.(++done, total);
-      return { n: li + 1, bbox: [line.x0, line.y0, line.x1, line.y1] as [number, number, number, number], letters };
-    });
-    return { n: ci + 1, bbox: [col.x0, col.y0, col.x1, col.y1] as [number, number, number, number], lines };
-  });
-  return { format: READING_FORMAT, version: 1, segment: o.segment, source: { ...o.source, lm: o.lm ? 'decode' : 'off', lmName: o.lm?.name }, pixelSizeUm: o.pixelSizeUm, columns: readCols, createdAt: new Date().toISOString() };
 }
 
 export async function readSampleSegment(corpus: Corpus, o: ReadSampleOptions): Promise<SegmentReading> {
@@ -116,12 +83,13 @@ export async function readSampleSegment(corpus: Corpus, o: ReadSampleOptions): P
   const ink = { width, height, data: o.ink };
   if (o.glyphsFrom) {
     // a scroll without labels: every column is scored
-    const common = { segment: o.group, beam: o.beam, source: { ink: o.inkRecord }, pixelSizeUm: o.pixelSizeUm, signal: o.signal };
-    const off = readWithGlyphs(m, ink, o.glyphsFrom, common);
-    const decoded = readWithGlyphs(m, ink, o.glyphsFrom, { ...common, lm: o.lm, onLine: o.onLine });
+    const common = { segment: o.group, ink, glyphs: o.glyphsFrom, beam: o.beam, source: { ink: o.inkRecord }, pixelSizeUm: o.pixelSizeUm, signal: o.signal };
+    const off = readSegment({ ...common, mode: 'off' });
+    // The scale fitted once is reused for the decoded reading.
+    const decoded = readSegment({ ...common, scale: off.scale, mode: 'decode', lm: o.lm, onLine: o.onLine });
     const score = (r: Reading) => readingCer(r, truth.columns, {});
-    const readingFile = await saveReading(corpus.dir, decoded);
-    return { group: o.group, cer: { off: score(off), decode: score(decoded) }, reading: decoded, readingFile, trainingLines: 0, glyphs: o.glyphsFrom, minX: 0 };
+    const readingFile = await saveReading(corpus.dir, decoded.reading);
+    return { group: o.group, cer: { off: score(off.reading), decode: score(decoded.reading) }, reading: decoded.reading, readingFile, trainingLines: 0, glyphs: o.glyphsFrom, minX: 0 };
   }
   const labels = o.segment.labels ? { width, height, data: Float32Array.from(o.segment.labels, (v) => v / 255) } : undefined;
   if (!labels) throw new NotAvailable(`${o.group} has no labelled region with known text to learn glyphs from, and no glyphs were given`);
