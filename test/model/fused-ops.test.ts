@@ -3,9 +3,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/model/backend.js';
 import {
   compositePredictHead,
+  compositeResidualRmsNorm,
+  compositeRmsNormBackwardRelu,
   compositeSoftmaxCrossEntropyBackward,
   fusedKernelsActive,
   predictHead,
+  residualRmsNorm,
+  rmsNormBackwardRelu,
+  simdKernelsActive,
   softmaxCrossEntropyBackward,
   transpose2d,
 } from '../../src/model/fused-ops.js';
@@ -74,6 +79,36 @@ describe('fused kernels equal their tf-op composites', () => {
     // Entropy: absolute tolerance (the near-one-hot row has entropy close to 0).
     for (let i = 0; i < n; i++) expect(Math.abs(got[2][i] - want[2][i])).toBeLessThan(1e-4);
     expect(got[2][0]).toBeLessThan(got[2][1]);
+  });
+
+  test('wasm SIMD kernels: residual add + RMSNorm, and RMSNorm backward + ReLU below', () => {
+    const w = 20; // a multiple of 4 (the SIMD width) that is not a multiple of 8
+    expect(simdKernelsActive(w)).toBe(true);
+    expect(simdKernelsActive(18)).toBe(false); // rows of 18 floats fall back to tf ops
+    const t = (scale: number, relu = false) => {
+      const v = tf.tensor2d(Float32Array.from({ length: n * w }, () => (rnd() - 0.5) * scale), [n, w]);
+      return relu ? tf.relu(v) : v;
+    };
+    const hPrev = t(4);
+    const a = t(2, true);
+    const fused = residualRmsNorm(hPrev, a, true);
+    const ref = compositeResidualRmsNorm(hPrev, a, true);
+    expect(maxRelErr(fused.h.dataSync(), ref.h.dataSync())).toBeLessThan(1e-6);
+    expect(maxRelErr(fused.y.dataSync(), ref.y.dataSync())).toBeLessThan(1e-5);
+    expect(maxRelErr(fused.r.dataSync(), ref.r.dataSync())).toBeLessThan(1e-5);
+    expect(maxRelErr(fused.yT!.dataSync(), ref.yT!.dataSync())).toBeLessThan(1e-5);
+    const dy = t(1);
+    const dh = t(1);
+    const aBelow = t(2, true);
+    const bwd = rmsNormBackwardRelu(fused.h, fused.r, dy, dh, aBelow);
+    const bwdRef = compositeRmsNormBackwardRelu(ref.h, ref.r, dy, dh, aBelow);
+    expect(maxRelErr(bwd.dh.dataSync(), bwdRef.dh.dataSync())).toBeLessThan(1e-5);
+    const dpre = bwd.dpre.dataSync();
+    expect(maxRelErr(dpre, bwdRef.dpre.dataSync())).toBeLessThan(1e-5);
+    // The ReLU mask: zero exactly where the layer below was inactive, the stream gradient elsewhere.
+    const below = aBelow.dataSync();
+    const dhOut = bwd.dh.dataSync();
+    for (let i = 0; i < below.length; i++) expect(dpre[i] === (below[i] > 0 ? dhOut[i] : 0), `element ${i}`).toBe(true); // −0 == 0, as tf.mul(dh, tf.step(a)) gives
   });
 
   test('transpose, with and without the appended row of ones', () => {
