@@ -172,9 +172,10 @@ registerSimd('AunnRmsNormBackwardRelu', (k, b, { h, r, dy, dh, aBelow }) => {
 
 /** h = hPrev + a (a optional), y = h · rsqrt(mean(h²) + eps) over the last axis, and [yᵀ; 1] when `transposed`. */
 export function residualRmsNorm(hPrev: tf.Tensor2D, a: tf.Tensor2D | undefined, transposed = false): RmsNormOut {
-  if (a && simdKernelsActive(hPrev.shape[1])) {
-    const [h, y, r] = run('AunnResidualRmsNorm', { h: hPrev, a }) as tf.Tensor2D[];
-    return { h, y, r, yT: transposed ? transpose2d(y, true) : undefined };
+  if (simdKernelsActive(hPrev.shape[1])) {
+    // Without a residual, add zeros: a memset and a copy cost less than the five tf ops.
+    const [h, y, r] = run('AunnResidualRmsNorm', { h: hPrev, a: a ?? tf.zerosLike(hPrev) }) as tf.Tensor2D[];
+    return { h: a ? h : hPrev, y, r, yT: transposed ? transpose2d(y, true) : undefined };
   }
   return compositeResidualRmsNorm(hPrev, a, transposed);
 }
@@ -214,15 +215,15 @@ export function reluBackward(dy: tf.Tensor2D, a: tf.Tensor2D): tf.Tensor2D {
  * One block's backward through its norm, plus the ReLU of the layer below: dh' = dh + ∂y/∂h·dy (y = rmsNorm(h)) and
  * dpre = dh' where aBelow > 0 (the gradient at the pre-activation of the layer whose output aBelow is).
  */
-export function rmsNormBackwardRelu(h: tf.Tensor2D, r: tf.Tensor2D, dy: tf.Tensor2D, dh: tf.Tensor2D, aBelow: tf.Tensor2D): { dh: tf.Tensor2D; dpre: tf.Tensor2D } {
+export function rmsNormBackwardRelu(h: tf.Tensor2D, r: tf.Tensor2D, dy: tf.Tensor2D, dh: tf.Tensor2D | undefined, aBelow: tf.Tensor2D): { dh: tf.Tensor2D; dpre: tf.Tensor2D } {
   if (simdKernelsActive(h.shape[1])) {
-    const [dhOut, dpre] = run('AunnRmsNormBackwardRelu', { h, r, dy, dh, aBelow }) as tf.Tensor2D[];
+    const [dhOut, dpre] = run('AunnRmsNormBackwardRelu', { h, r, dy, dh: dh ?? tf.zerosLike(h), aBelow }) as tf.Tensor2D[];
     return { dh: dhOut, dpre };
   }
   return compositeRmsNormBackwardRelu(h, r, dy, dh, aBelow);
 }
 
-export function compositeRmsNormBackwardRelu(h: tf.Tensor2D, r: tf.Tensor2D, dy: tf.Tensor2D, dh: tf.Tensor2D, aBelow: tf.Tensor2D): { dh: tf.Tensor2D; dpre: tf.Tensor2D } {
+export function compositeRmsNormBackwardRelu(h: tf.Tensor2D, r: tf.Tensor2D, dy: tf.Tensor2D, dh: tf.Tensor2D | undefined, aBelow: tf.Tensor2D): { dh: tf.Tensor2D; dpre: tf.Tensor2D } {
   const dhOut = compositeRmsNormBackward(h, r, dy, dh);
   return { dh: dhOut, dpre: reluBackward(dhOut, aBelow) };
 }

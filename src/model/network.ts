@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { gridParams, inputDim, type ModelConfig } from './config.js';
-import { predictHead, reluBackward, residualRmsNorm, rmsNormBackward, rmsNormBackwardRelu, softmaxCrossEntropyBackward, transpose2d } from './fused-ops.js';
+import { predictHead, residualRmsNorm, rmsNormBackwardRelu, softmaxCrossEntropyBackward, transpose2d } from './fused-ops.js';
 
 export type ParamGroup = 'input' | 'trunk' | 'output' | 'grid';
 export interface ParamEntry {
@@ -285,9 +285,10 @@ export function lossAndGrads(
     // plain matMul).
     const g: tf.Tensor[] = [];
     g.push(tf.matMul(out.yT!, xent.dlg));
-    let dh = rmsNormBackward(h, out.r, tf.matMul(xent.dlg, transpose2d(t['out.W'] as tf.Tensor2D)) as tf.Tensor2D);
-    // dpre: the gradient at the pre-activation of the layer below the current stream position.
-    let dpre = reluBackward(dh, cfg.depth > 1 ? saved[cfg.depth - 2].a : a0);
+    // Through the final norm into the stream (dh), and the ReLU of the last layer (dpre: the gradient at the
+    // pre-activation of the layer below the current stream position).
+    const dyOut = tf.matMul(xent.dlg, transpose2d(t['out.W'] as tf.Tensor2D)) as tf.Tensor2D;
+    let { dh, dpre } = rmsNormBackwardRelu(h, out.r, dyOut, undefined, cfg.depth > 1 ? saved[cfg.depth - 2].a : a0);
     for (let i = cfg.depth - 1; i >= 1; i--) {
       const s = saved[i - 1];
       g.push(tf.matMul(s.yT, dpre));
