@@ -18,7 +18,7 @@ import { toLetterIds } from '../../src/lm-conditioning/char-lm.js';
 import { KneserNeyLM } from '../../src/lm-conditioning/kneser-ney.js';
 import { renderedTemplates } from '../../src/lm-conditioning/reading/glyphs.js';
 import { inkMapFromBytes } from '../../src/lm-conditioning/reading/ink-map.js';
-import { conditionSegment, greekToIso88597, inkLossGradient, iso88597ToGreek, pseudoTargets, renderExpectedInk } from '../../src/lm-conditioning/condition/index.js';
+import { columnTextLines, conditionSegment, greekToIso88597, inkLossGradient, iso88597ToGreek, pseudoTargets, renderExpectedInk, textPairs } from '../../src/lm-conditioning/condition/index.js';
 import { initNetwork } from '../../src/model/ink/network.js';
 import { coordsOf } from '../../src/corpus/address.js';
 import type { RecordMeta } from '../../src/corpus/types.js';
@@ -103,7 +103,7 @@ describe('conditionSegment', () => {
     expect(r.modelVersion).toBe(2);
     expect(readFileSync(versionPath(modelDir, 1)).equals(v1)).toBe(true);
     expect(readFileSync(versionPath(modelDir, 2)).equals(v1)).toBe(false);
-    // One text record per read column, holding that column's read letters.
+    // One text record per read column, holding that column's read letters line by line (row = line).
     expect(r.textRecords.length).toBe(r.before.columns.filter((c) => c.lines.some((l) => l.letters.length)).length);
     const again = await Corpus.open(corpusDir);
     for (const rec of r.textRecords) {
@@ -112,9 +112,14 @@ describe('conditionSegment', () => {
       expect(stored.group).toBe('syn/seg');
       expect(stored.trainable).toBe(true);
       const col = r.before.columns.find((c) => c.n === stored.extra!.column)!;
-      const bytes = (await again.readRecord(stored)).subarray(0, stored.shape[2]);
-      expect(iso88597ToGreek(bytes)).toBe(col.lines.map(lineText).join(''));
+      expect(stored.shape[1]).toBe(col.lines.length);
+      expect(await columnTextLines(again, stored)).toEqual(col.lines.map(lineText));
     }
+    // The training pairs are the letters only (no padding), addressed by line and letter.
+    const pairs = await textPairs(again, r.textRecords);
+    const letters = r.textRecords.reduce((s, rec) => s + r.before.columns.find((c) => c.n === again.record(rec.name).extra!.column)!.lines.reduce((a, l) => a + l.letters.length, 0), 0);
+    expect(pairs.bytes.length).toBe(letters);
+    expect(Array.from(pairs.bytes).every((b) => b !== 0x20)).toBe(true);
     expect(r.reading.source?.lm).toBe('condition');
     expect(r.reading.columns.length).toBeGreaterThan(0);
     const log = r.log[0]!;

@@ -40,7 +40,7 @@ import { readSegment, type SegmentReadResult } from '../reading/reader.js';
 import { inkLossGradient, pseudoTargets, renderExpectedInk } from './render-loss.js';
 import { appendColumnTexts, textPairs } from './text-record.js';
 
-export { greekToIso88597, iso88597ToGreek, appendColumnTexts, textPairs, columnTextName } from './text-record.js';
+export { greekToIso88597, iso88597ToGreek, appendColumnTexts, textPairs, columnTextName, columnTextLines } from './text-record.js';
 export { renderExpectedInk, inkLossGradient, pseudoTargets } from './render-loss.js';
 
 export interface ConditionReadOptions {
