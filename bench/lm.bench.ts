@@ -1,21 +1,26 @@
 /**
  * The Greek language models on SBLGNT (train books → held-out books): Kneser–Ney build time, bits/char and query
- * speed; the neural LM's bits/char after a fixed training time; restoration (Pythia/Ithaca protocol: one hidden span
- * of 1–10 letters, context both sides, beam 20) CER, top-1, top-20, forward-only and forward+backward.
+ * speed; the word model's bits/char; the neural LM's bits/char after a fixed training time; restoration
+ * (Pythia/Ithaca protocol: one hidden span of 1–10 letters, context both sides, beam 20) CER, top-1, top-20 and
+ * time per gap for each search: forward only, the classic both-way beams of 20, the wide search, wide + word model.
  *
  *   npm run bench -- --only lm [--quick]
  */
 import type { Emit, BenchOptions } from '../src/cli/commands/bench.js';
 import { bitsPerChar, toLetterIds } from '../src/lm-conditioning/char-lm.js';
-import { loadSblgnt } from '../src/lm-conditioning/greek-text.js';
+import { loadSblgnt, trainingWords } from '../src/lm-conditioning/greek-text.js';
 import { KneserNeyLM } from '../src/lm-conditioning/kneser-ney.js';
+import { DEFAULT_WORD_WEIGHT } from '../src/lm-conditioning/models.js';
+import type { RestorationModels, RestoreOptions } from '../src/lm-conditioning/restore.js';
 import { evalRestoration } from '../src/lm-conditioning/restore-eval.js';
+import { WordLM } from '../src/lm-conditioning/word-lm.js';
 
 export const name = 'lm';
-export const description = 'Greek char LMs: KN and neural bits/char, restoration CER/top-1/top-20 (beam 20), build time';
+export const description = 'Greek LMs: KN, word and neural bits/char; restoration CER/top-1/top-20 (beam 20) per search; build time';
 
 export async function run(emit: Emit, { quick }: BenchOptions): Promise<void> {
-  const { train, heldOut } = await loadSblgnt();
+  const corpus = await loadSblgnt();
+  const { train, heldOut } = corpus;
   const tr = toLetterIds(train);
   const ho = toLetterIds(heldOut);
   emit('train letters', tr.length);
@@ -30,16 +35,25 @@ export async function run(emit: Emit, { quick }: BenchOptions): Promise<void> {
   t0 = performance.now();
   const back = kn.reversed();
   emit('kn-10 backward build time', (performance.now() - t0) / 1000, 's');
+  t0 = performance.now();
+  const words = WordLM.build(trainingWords(corpus));
+  emit('word model build time', (performance.now() - t0) / 1000, `s (${words.lexiconSize} words in the lexicon)`);
+  emit('word model held-out bits/char', words.bitsPerChar(heldOut.slice(0, n)), `bits (${n} letters, unigram words, sum over cuttings)`);
   const samples = quick ? 40 : 500;
-  const fwd = evalRestoration(kn, ho, { samples, beam: 20 });
-  emit('restore fwd CER', 100 * fwd.cer, `% (${samples} gaps)`);
-  emit('restore fwd top-1', 100 * fwd.top1, '%');
-  emit('restore fwd top-20', 100 * fwd.top20, '%');
-  const both = evalRestoration({ forward: kn, backward: back }, ho, { samples, beam: 20 });
-  emit('restore fwd+bwd CER', 100 * both.cer, `% (${samples} gaps)`);
-  emit('restore fwd+bwd top-1', 100 * both.top1, '%');
-  emit('restore fwd+bwd top-20', 100 * both.top20, '%');
-  emit('restore fwd+bwd time', (1000 * both.seconds) / samples, 'ms/gap');
+  const letters: RestorationModels = { forward: kn, backward: back };
+  const methods: [string, RestorationModels, RestoreOptions][] = [
+    ['fwd', { forward: kn }, { search: 'classic' }],
+    ['classic fwd+bwd', letters, { search: 'classic' }],
+    ['wide', letters, {}],
+    ['wide+words', { ...letters, experts: [{ scorer: words.windowScorer(), weight: DEFAULT_WORD_WEIGHT }] }, {}],
+  ];
+  for (const [label, models, restore] of methods) {
+    const r = evalRestoration(models, ho, { samples, beam: 20, restore });
+    emit(`restore ${label} CER`, 100 * r.cer, `% (${samples} gaps)`);
+    emit(`restore ${label} top-1`, 100 * r.top1, '%');
+    emit(`restore ${label} top-20`, 100 * r.top20, '%');
+    emit(`restore ${label} time`, (1000 * r.seconds) / samples, 'ms/gap');
+  }
   const { NeuralCharLM } = await import('../src/lm-conditioning/neural-lm.js');
   const nlm = await NeuralCharLM.create({ context: 12, hidden: 512 });
   const seconds = quick ? 5 : 300;

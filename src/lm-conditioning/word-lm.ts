@@ -263,6 +263,16 @@ export class WordLM {
     return alpha[n]!;
   }
 
+  /**
+   * Bits per letter of running text (cut into pieces of `chunk` letters, each scored with open ends, so slightly
+   * optimistic at the cuts): comparable with a character model's bits/char.
+   */
+  bitsPerChar(letters: string, chunk = 400): number {
+    let nats = 0;
+    for (let i = 0; i < letters.length; i += chunk) nats -= this.segmentsLog(letters.slice(i, i + chunk), true, true);
+    return nats / Math.LN2 / letters.length;
+  }
+
   /** A restoration expert: log P of the letters from `margin` before the gap to `margin` after it. */
   windowScorer(margin = 12, proposals: { width?: number; limit?: number } | false = {}): WindowScorer {
     return {

@@ -109,7 +109,7 @@ async function evaluate(argv: string[]): Promise<void> {
   const letterModels = { forward: models.forward, backward: models.backward };
   const methods: [string, RestorationModels, RestoreOptions][] = [
     ['classic: forward + backward beams of 20, product of both models', letterModels, { search: 'classic' }],
-    ['wide: beams of 256 both ways, meet in the middle, exact window scores, MBR pick', letterModels, {}],
+    ['wide: beams of 128 both ways, meet in the middle, exact window scores, per-letter pick', letterModels, {}],
     ['wide + word model (lexicon expert and proposer)', models, {}],
   ];
   console.log(`restoration (${o.samples} gaps of 1-10 letters, 20 letters context each side, ${o.beam} candidates):`);
