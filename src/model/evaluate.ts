@@ -75,7 +75,8 @@ export async function interpolationBaseline(corpus: CorpusLike, records: RecordM
  * as the trainer measures it.
  */
 export async function heldOutPsnr(model: AunnModel, corpus: CorpusLike, records: RecordMeta[], perRecord = 2048): Promise<BaselineResult> {
-  const set = await loadTrainSet(corpus, records);
+  // Bounded like training: past the cap, held-out voxels are drawn from a resident subset of each large record.
+  const set = await loadTrainSet(corpus, records, { maxResidentMB: model.config.train.maxResidentMB, residentSeed: 0x5eed });
   const hf = model.config.train.heldOutFraction;
   const ev = new Sampler(set, hf).heldOut(perRecord, mulberry32(0x5eed));
   const p = await model.predict(ev.addresses, corpus.manifest);
