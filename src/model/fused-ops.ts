@@ -71,6 +71,17 @@ const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<stri
 
 // ---------------------------------------------------------------- transpose
 
+registerSimd('AunnTranspose', (k, b, { x }, attrs) => {
+  const [n, w] = x.shape;
+  const ones = attrs.appendOnes === true;
+  const out = b.makeOutput([ones ? w + 1 : w, n], 'float32');
+  const at = (t: Info) => b.dataIdMap.get(t.dataId).memoryOffset;
+  if (k && n % 4 === 0 && w % 4 === 0) k.transpose(at(x), at(out), n, w);
+  else transposeInto(b.typedArrayFromHeap(x), n, w, b.typedArrayFromHeap(out));
+  if (ones) b.typedArrayFromHeap(out).fill(1, w * n);
+  return [out];
+});
+
 register('AunnTranspose', (mem, { x: xIn }, attrs) => {
   const [n, w] = xIn.shape;
   const ones = attrs.appendOnes === true;
@@ -129,11 +140,19 @@ interface WasmBackendLike {
   wasm?: { asm?: { memory?: unknown } };
   dataIdMap: { get(id: unknown): { memoryOffset: number } };
   makeOutput(shape: number[], dtype: string): Info;
+  typedArrayFromHeap(t: Info): Float32Array;
 }
 
+let simdUnavailable = false;
 function simdOf(backend: unknown): SimdKernels | undefined {
   const memory = (backend as WasmBackendLike | undefined)?.wasm?.asm?.memory;
-  return memory instanceof WebAssembly.Memory ? simdKernelsFor(memory) : undefined;
+  if (simdUnavailable || !(memory instanceof WebAssembly.Memory)) return undefined;
+  try {
+    return simdKernelsFor(memory);
+  } catch {
+    simdUnavailable = true; // an engine without wasm SIMD: the tf-op and JS paths
+    return undefined;
+  }
 }
 
 /** Whether the SIMD kernels run for rows of `width` floats on the active backend (else tf ops). */
@@ -141,13 +160,13 @@ export function simdKernelsActive(width: number): boolean {
   return tf.getBackend() === 'wasm' && width % 4 === 0 && simdOf(tf.backend()) !== undefined;
 }
 
-function registerSimd(kernelName: string, fn: (k: SimdKernels, b: WasmBackendLike, inputs: Record<string, Info>) => Info[]): void {
+function registerSimd(kernelName: string, fn: (k: SimdKernels | undefined, b: WasmBackendLike, inputs: Record<string, Info>, attrs: Record<string, unknown>) => Info[]): void {
   if (registered.has(`${kernelName}/wasm`)) return;
   registered.add(`${kernelName}/wasm`);
   tf.registerKernel({
     kernelName,
     backendName: 'wasm',
-    kernelFunc: ({ inputs, backend }) => fn(simdOf(backend)!, backend as unknown as WasmBackendLike, inputs as Record<string, Info>),
+    kernelFunc: ({ inputs, backend, attrs }) => fn(simdOf(backend), backend as unknown as WasmBackendLike, inputs as Record<string, Info>, (attrs ?? {}) as Record<string, unknown>),
   });
 }
 
@@ -157,7 +176,7 @@ registerSimd('AunnResidualRmsNorm', (k, b, { h, a }) => {
   const y = b.makeOutput([n, w], 'float32');
   const r = b.makeOutput([n, 1], 'float32');
   const at = (t: Info) => b.dataIdMap.get(t.dataId).memoryOffset;
-  k.residualRmsNorm(at(h), at(a), at(hOut), at(y), at(r), n, w);
+  k!.residualRmsNorm(at(h), at(a), at(hOut), at(y), at(r), n, w);
   return [hOut, y, r];
 });
 
@@ -166,7 +185,7 @@ registerSimd('AunnRmsNormBackwardRelu', (k, b, { h, r, dy, dh, aBelow }) => {
   const dhOut = b.makeOutput([n, w], 'float32');
   const dpre = b.makeOutput([n, w], 'float32');
   const at = (t: Info) => b.dataIdMap.get(t.dataId).memoryOffset;
-  k.rmsNormBackwardRelu(at(h), at(r), at(dy), at(dh), at(aBelow), at(dhOut), at(dpre), n, w);
+  k!.rmsNormBackwardRelu(at(h), at(r), at(dy), at(dh), at(aBelow), at(dhOut), at(dpre), n, w);
   return [dhOut, dpre];
 });
 

@@ -66,6 +66,8 @@ const op = {
   v128Load: [0xfd, ...uleb(0x00), 0x04, 0x00],
   v128Store: [0xfd, ...uleb(0x0b), 0x04, 0x00],
   f32x4Splat: [0xfd, ...uleb(0x13)],
+  /** i8x16.shuffle of two vectors, lanes given as f32 lane indices 0–7 (0–3: first, 4–7: second). */
+  shuffle32: (lanes: number[]) => [0xfd, ...uleb(0x0d), ...lanes.flatMap((l) => [l * 4, l * 4 + 1, l * 4 + 2, l * 4 + 3])],
   f32x4Lane: (l: number) => [0xfd, ...uleb(0x1f), l],
   f32x4Gt: [0xfd, ...uleb(0x44)],
   v128And: [0xfd, ...uleb(0x4e)],
@@ -198,9 +200,50 @@ function rmsNormBackwardReluFn(): Fn {
   };
 }
 
+function transposeFn(): Fn {
+  // params: 0 src [n, w], 1 dst [w, n], 2 n, 3 w (both multiples of 4)
+  // locals: 4 k (column), 5 i (row), 6 srcRow (bytes of a src row = w·4), 7 dstRow (n·4), 8 s (src address), 9 d (dst address),
+  // 10–13 v128 r0..r3, 14–15 v128 t0, t1 (and reused)
+  const [src, dst, n, w] = [0, 1, 2, 3];
+  const [k, i, srcRow, dstRow, sa, da] = [4, 5, 6, 7, 8, 9];
+  const [r0, r1, r2, r3, t0, t1] = [10, 11, 12, 13, 14, 15];
+  const rows = [r0, r1, r2, r3];
+  // Columns outer, rows inner: every store continues one of four dst rows (no 4K-aliasing thrash of strided stores).
+  return {
+    name: 'transpose',
+    params: 4,
+    locals: [[6, I32], [6, V128]],
+    body: [
+      ...op.get(w), ...op.i32(2), ...op.i32Shl, ...op.set(srcRow),
+      ...op.get(n), ...op.i32(2), ...op.i32Shl, ...op.set(dstRow),
+      ...loop(k, op.i32(0), op.get(w), op.i32(4), [
+        ...loop(i, op.i32(0), op.get(n), op.i32(4), [
+          // s = src + (i·w + k)·4; r_q = row i+q, columns k..k+3
+          ...op.get(src), ...op.get(i), ...op.get(srcRow), ...op.i32Mul, ...op.i32Add, ...op.get(k), ...op.i32(2), ...op.i32Shl, ...op.i32Add, ...op.set(sa),
+          ...rows.flatMap((rq, q) => [...op.get(sa), ...(q > 0 ? [...op.get(srcRow), ...op.i32(q), ...op.i32Mul, ...op.i32Add] : []), ...op.v128Load, ...op.set(rq)]),
+          // d = dst + (k·n + i)·4; dst row k+q gets column q of the 4×4 block
+          ...op.get(dst), ...op.get(k), ...op.get(dstRow), ...op.i32Mul, ...op.i32Add, ...op.get(i), ...op.i32(2), ...op.i32Shl, ...op.i32Add, ...op.set(da),
+          // t0 = [r0₀ r1₀ r0₁ r1₁], t1 = [r2₀ r3₀ r2₁ r3₁] → columns 0 and 1
+          ...op.get(r0), ...op.get(r1), ...op.shuffle32([0, 4, 1, 5]), ...op.set(t0),
+          ...op.get(r2), ...op.get(r3), ...op.shuffle32([0, 4, 1, 5]), ...op.set(t1),
+          ...op.get(da), ...op.get(t0), ...op.get(t1), ...op.shuffle32([0, 1, 4, 5]), ...op.v128Store,
+          ...op.get(da), ...op.get(dstRow), ...op.i32Add, ...op.get(t0), ...op.get(t1), ...op.shuffle32([2, 3, 6, 7]), ...op.v128Store,
+          // columns 2 and 3
+          ...op.get(r0), ...op.get(r1), ...op.shuffle32([2, 6, 3, 7]), ...op.set(t0),
+          ...op.get(r2), ...op.get(r3), ...op.shuffle32([2, 6, 3, 7]), ...op.set(t1),
+          ...op.get(da), ...op.get(dstRow), ...op.i32(2), ...op.i32Mul, ...op.i32Add, ...op.get(t0), ...op.get(t1), ...op.shuffle32([0, 1, 4, 5]), ...op.v128Store,
+          ...op.get(da), ...op.get(dstRow), ...op.i32(3), ...op.i32Mul, ...op.i32Add, ...op.get(t0), ...op.get(t1), ...op.shuffle32([2, 3, 6, 7]), ...op.v128Store,
+        ]),
+      ]),
+    ],
+  };
+}
+
 export interface SimdKernels {
   residualRmsNorm(hPrev: number, a: number, hOut: number, yOut: number, rOut: number, n: number, w: number): void;
   rmsNormBackwardRelu(h: number, r: number, dy: number, dh: number, aBelow: number, dhOut: number, dpreOut: number, n: number, w: number): void;
+  /** dst [w, n] = srcᵀ for src [n, w]; n and w multiples of 4. */
+  transpose(src: number, dst: number, n: number, w: number): void;
 }
 
 let module: WebAssembly.Module | undefined;
@@ -210,14 +253,16 @@ const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
 export function simdKernelsFor(memory: WebAssembly.Memory): SimdKernels {
   let k = instances.get(memory);
   if (!k) {
-    module ??= new WebAssembly.Module(assemble([residualRmsNormFn(), rmsNormBackwardReluFn()]) as Uint8Array<ArrayBuffer>);
+    module ??= new WebAssembly.Module(assemble([residualRmsNormFn(), rmsNormBackwardReluFn(), transposeFn()]) as Uint8Array<ArrayBuffer>);
     const exp = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as {
       residualRmsNorm: (...a: number[]) => void;
       rmsNormBackwardRelu: (...a: number[]) => void;
+      transpose: (...a: number[]) => void;
     };
     k = {
       residualRmsNorm: (hPrev, a, hOut, yOut, rOut, n, w) => exp.residualRmsNorm(hPrev, a, hOut, yOut, rOut, n, w, 0),
       rmsNormBackwardRelu: (...args) => exp.rmsNormBackwardRelu(...args),
+      transpose: (...args) => exp.transpose(...args),
     };
     instances.set(memory, k);
   }

@@ -111,11 +111,14 @@ describe('fused kernels equal their tf-op composites', () => {
     for (let i = 0; i < below.length; i++) expect(dpre[i] === (below[i] > 0 ? dhOut[i] : 0), `element ${i}`).toBe(true); // −0 == 0, as tf.mul(dh, tf.step(a)) gives
   });
 
-  test('transpose, with and without the appended row of ones', () => {
-    const x = tf.tensor2d(logitsData.subarray(0, n * 40), [n, 40]);
-    expect(Array.from(transpose2d(x).dataSync())).toEqual(Array.from(tf.transpose(x).dataSync()));
-    const aug = transpose2d(x, true);
-    expect(aug.shape).toEqual([41, n]);
-    expect(Array.from(aug.dataSync())).toEqual(Array.from(tf.concat([tf.transpose(x), tf.ones([1, n])], 0).dataSync()));
-  });
+  // 36 rows: the SIMD kernel (4×4 blocks); 37: the JS loop.
+  for (const rows of [36, 37]) {
+    test(`transpose of ${rows} rows, with and without the appended row of ones`, () => {
+      const x = tf.tensor2d(logitsData.subarray(0, rows * 40), [rows, 40]);
+      expect(Array.from(transpose2d(x).dataSync())).toEqual(Array.from(tf.transpose(x).dataSync()));
+      const aug = transpose2d(x, true);
+      expect(aug.shape).toEqual([41, rows]);
+      expect(Array.from(aug.dataSync())).toEqual(Array.from(tf.concat([tf.transpose(x), tf.ones([1, rows])], 0).dataSync()));
+    });
+  }
 });
