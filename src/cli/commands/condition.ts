@@ -25,9 +25,10 @@ export async function run(argv: string[]): Promise<void> {
     .option('--rule <rule>', 'backprop (k steps with replay) | delta (output layer only)', 'backprop')
     .option('--steps <k>', 'update steps', positiveInt, 20)
     .option('--lr <x>', 'learning rate', positive)
+    .option('--freeze-grid', 'backprop: leave the hash-grid tables as trained (default: they learn too)')
     .option('--json', 'print the summary as JSON');
   const o = parseArgs(cmd, argv) as
-    | { model: string; corpus?: string; pairs?: string; record?: string; region?: string; rule: string; steps: number; lr?: number; json?: boolean }
+    | { model: string; corpus?: string; pairs?: string; record?: string; region?: string; rule: string; steps: number; lr?: number; freezeGrid?: boolean; json?: boolean }
     | undefined;
   if (!o) return;
   if (o.rule !== 'backprop' && o.rule !== 'delta') throw new UserError(`--rule ${o.rule}: use backprop or delta`);
@@ -57,7 +58,7 @@ export async function run(argv: string[]): Promise<void> {
     let i = 0;
     for (let z = region.z[0]; z < region.z[1]; z++) for (let y = region.y[0]; y < region.y[1]; y++) for (let x = region.x[0]; x < region.x[1]; x++) addresses[i++] = addressAt(rec, z, y, x);
   }
-  const r = await conditionModel({ modelDir: o.model, addresses, bytes, rule: o.rule as ConditionRule, steps: o.steps, lr: o.lr, corpus });
+  const r = await conditionModel({ modelDir: o.model, addresses, bytes, rule: o.rule as ConditionRule, steps: o.steps, lr: o.lr, trainGrid: !o.freezeGrid, corpus });
   const summary = { version: r.version, file: r.file, rule: r.rule, steps: r.steps, pairs: bytes.length, psnrBefore: +r.before.psnr.toFixed(2), psnrAfter: +r.after.psnr.toFixed(2) };
   if (o.json) console.log(JSON.stringify(summary));
   else console.log(`conditioned on ${bytes.length} pairs (${r.rule}, ${r.steps} steps): PSNR on them ${summary.psnrBefore} → ${summary.psnrAfter} dB; saved ${r.file}`);
