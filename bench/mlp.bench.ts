@@ -12,6 +12,12 @@ import { loadModel } from '../src/model/model.js';
 import { trainModel } from '../src/model/trainer.js';
 import { scrollField, SyntheticCorpus } from '../test/model/synthetic.js';
 
+/** CPU seconds of this process, every thread included (the training and inference workers are threads). */
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
 export const name = 'mlp';
 export const description = 'reference MLP (40 bits → 6×256 → 256, batch 4096, AdamW): train and inference samples/s, peak RSS';
 
@@ -26,10 +32,17 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
   try {
     for (const threads of [1, 2]) {
       modelDir = mkdtempSync(path.join(opts.tmpDir || os.tmpdir(), `mlp-${threads}-`));
-      // The first steps warm up (wasm compile, allocation): time the run after a short warm-up run.
+      // The first steps warm up (wasm compile, allocation): time the run after a short warm-up run. CPU time of the
+      // process (all threads) over the timed run minus the warm-up run (both start workers) = the CPU of steps − 2
+      // steps: a number the other users of shared cores disturb far less than samples/s.
+      const c0 = cpuSeconds();
       await trainModel({ corpus, modelDir, steps: 2, threads, config });
+      const c1 = cpuSeconds();
       const r = await trainModel({ corpus, modelDir, steps, threads });
-      emit(`train samples/s (${threads} thread${threads > 1 ? 's' : ''})`, Math.round(r.samplesPerS), 'samples/s');
+      const c2 = cpuSeconds();
+      const label = `${threads} thread${threads > 1 ? 's' : ''}`;
+      emit(`train samples/s (${label})`, Math.round(r.samplesPerS), 'samples/s');
+      emit(`train samples per CPU-second (${label})`, Math.round((4096 * (steps - 2)) / Math.max(1e-3, c2 - c1 - (c1 - c0))), 'samples/CPU-s');
       if (threads === 2) {
         emit('backend', r.backend);
         emit('threads', r.threads);
@@ -42,8 +55,11 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
     for (const threads of [1, 2]) {
       await model.predict(addresses.subarray(0, 8 * 8192 * threads), corpus.manifest, { batchSize: 8192, threads });
       const t0 = performance.now();
+      const c0 = cpuSeconds();
       await model.predict(addresses, corpus.manifest, { batchSize: 8192, threads });
-      emit(`inference samples/s (${threads} thread${threads > 1 ? 's' : ''})`, Math.round(n / ((performance.now() - t0) / 1000)), 'samples/s');
+      const label = `${threads} thread${threads > 1 ? 's' : ''}`;
+      emit(`inference samples/s (${label})`, Math.round(n / ((performance.now() - t0) / 1000)), 'samples/s');
+      emit(`inference samples per CPU-second (${label})`, Math.round(n / (cpuSeconds() - c0)), 'samples/CPU-s');
     }
     model.dispose();
   } finally {
