@@ -10,7 +10,7 @@ import type { Emit, BenchOptions } from '../src/cli/commands/bench.js';
 import { bitsPerChar, toLetterIds } from '../src/lm-conditioning/char-lm.js';
 import { loadSblgnt, trainingWords } from '../src/lm-conditioning/greek-text.js';
 import { KneserNeyLM } from '../src/lm-conditioning/kneser-ney.js';
-import { DEFAULT_WORD_WEIGHT } from '../src/lm-conditioning/models.js';
+import { DEFAULT_WORD_OPTIONS, DEFAULT_WORD_WEIGHT } from '../src/lm-conditioning/models.js';
 import type { RestorationModels, RestoreOptions } from '../src/lm-conditioning/restore.js';
 import { evalRestoration } from '../src/lm-conditioning/restore-eval.js';
 import { WordLM } from '../src/lm-conditioning/word-lm.js';
@@ -36,9 +36,9 @@ export async function run(emit: Emit, { quick }: BenchOptions): Promise<void> {
   const back = kn.reversed();
   emit('kn-10 backward build time', (performance.now() - t0) / 1000, 's');
   t0 = performance.now();
-  const words = WordLM.build(trainingWords(corpus));
+  const words = WordLM.build(trainingWords(corpus), DEFAULT_WORD_OPTIONS);
   emit('word model build time', (performance.now() - t0) / 1000, `s (${words.lexiconSize} words in the lexicon)`);
-  emit('word model held-out bits/char', words.bitsPerChar(heldOut.slice(0, n)), `bits (${n} letters, unigram words, sum over cuttings)`);
+  emit('word model held-out bits/char', words.bitsPerChar(heldOut.slice(0, n)), `bits (${n} letters, words and word pairs, sum over cuttings)`);
   const samples = quick ? 40 : 500;
   const letters: RestorationModels = { forward: kn, backward: back };
   const methods: [string, RestorationModels, RestoreOptions][] = [
@@ -46,6 +46,7 @@ export async function run(emit: Emit, { quick }: BenchOptions): Promise<void> {
     ['classic fwd+bwd', letters, { search: 'classic' }],
     ['wide', letters, {}],
     ['wide+words', { ...letters, experts: [{ scorer: words.windowScorer(), weight: DEFAULT_WORD_WEIGHT }] }, {}],
+    ['wide+words per-letter', { ...letters, experts: [{ scorer: words.windowScorer(), weight: DEFAULT_WORD_WEIGHT }] }, { pick: 'letters' }],
   ];
   for (const [label, models, restore] of methods) {
     const r = evalRestoration(models, ho, { samples, beam: 20, restore });

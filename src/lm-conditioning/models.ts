@@ -56,9 +56,15 @@ export async function loadKneserNey(file?: string, signal?: AbortSignal): Promis
 /** Weight of the word model's log-probability in a restoration's window score (chosen on the dev books). */
 export const DEFAULT_WORD_WEIGHT = 1;
 
-/** The word model of the SBLGNT training books (lexicon + unigram counts). */
+/**
+ * The word model's settings, chosen on the dev books: with word pairs 2.46 bits/char vs 2.62 words alone; restoration
+ * CER 57.3% vs 58.8% (150 gaps); unknown-word share 0.05 (2.611 bits/char vs 2.628 at 0.02, 2.614 at 0.2).
+ */
+export const DEFAULT_WORD_OPTIONS = { bigram: true, unknownWeight: 0.05 } as const;
+
+/** The word model of the SBLGNT training books (lexicon, word and word-pair counts). */
 export async function buildDefaultWordLM(): Promise<WordLM> {
-  return WordLM.build(trainingWords(await loadSblgnt()));
+  return WordLM.build(trainingWords(await loadSblgnt()), DEFAULT_WORD_OPTIONS);
 }
 
 /**

@@ -1,11 +1,11 @@
 /**
  * A word model of scriptio continua: a lexicon of the training text's words (SBLGNT keeps word boundaries before
- * normalisation) with unigram counts, and the probability of a run of letters summed over every way of cutting it
+ * normalisation) with word counts and, optionally, word-pair counts (an absolute-discounting bigram), and the probability of a run of letters summed over every way of cutting it
  * into words (dynamic programming, since the scroll has no spaces). Words it never saw get a small letter-by-letter
  * probability, so a rare word lowers a reading's score without ruling it out. The run may start inside a word and
  * end inside one: its first piece is scored as a word ending, its last as a word beginning.
  *
- *   const words = WordLM.build(trainingWords(await loadSblgnt()));
+ *   const words = WordLM.build(trainingWords(await loadSblgnt()), { bigram: true });
  *   words.logProb('ΕΝΑΡΧΗΗΝΟΛΟΓΟΣ') > words.logProb('ΕΝΑΡΧΗΗΝΟΛΟΝΟΣ');   // true: ΛΟΓΟΣ is a word
  *   restore({ forward, backward, experts: [{ scorer: words.windowScorer(), weight: 0.5 }] }, gaps);
  *
@@ -22,7 +22,15 @@ export interface WordLMOptions {
   unknownWeight?: number;
   /** Longest word considered (letters; default 24). */
   maxWordLength?: number;
+  /**
+   * Word pairs too (absolute-discounting bigram interpolated with the unigram; default false): the word before
+   * changes the next word's probability, so NT formulae ('ΤΟΥΚΥΡΙΟΥ ΗΜΩΝ') weigh more.
+   */
+  bigram?: boolean;
 }
+
+/** Absolute discount of the word bigram. */
+const BIGRAM_DISCOUNT = 0.75;
 
 export class WordLM {
   /** log P(word) for lexicon words (unigram, relative frequency, times 1 - unknownWeight). */
@@ -41,6 +49,10 @@ export class WordLM {
   private readonly trieWordLog: Float64Array;
   private readonly logGo: number;
   readonly maxWordLength: number;
+  /** Word-pair counts ('A B'), how often each word is followed by another, and by how many different ones. */
+  private readonly pairCounts?: Map<string, number>;
+  private readonly contextCounts?: Map<string, number>;
+  private readonly contextTypes?: Map<string, number>;
   readonly lexiconSize: number;
   readonly tokens: number;
 
@@ -58,6 +70,18 @@ export class WordLM {
       letters += w.length;
     }
     this.tokens = words.length;
+    if (opts.bigram) {
+      this.pairCounts = new Map();
+      this.contextCounts = new Map();
+      this.contextTypes = new Map();
+      for (let i = 1; i < words.length; i++) {
+        const key = words[i - 1] + ' ' + words[i];
+        const c = this.pairCounts.get(key) ?? 0;
+        this.pairCounts.set(key, c + 1);
+        this.contextCounts.set(words[i - 1]!, (this.contextCounts.get(words[i - 1]!) ?? 0) + 1);
+        if (c === 0) this.contextTypes.set(words[i - 1]!, (this.contextTypes.get(words[i - 1]!) ?? 0) + 1);
+      }
+    }
     this.lexiconSize = counts.size;
     if (this.tokens < 10) throw new UserError(`word model needs a training text of words, got ${this.tokens}`);
     const letterTotal = letterCounts.reduce((a, b) => a + b, 0);
@@ -227,6 +251,17 @@ export class WordLM {
     return this.segmentsLog(letters, openEnds, openEnds);
   }
 
+  /** log P(word | previous word) for a lexicon word (unigram when there is no bigram or no known previous word). */
+  private pairLog(prev: string | null, word: string, unigramLog: number): number {
+    if (prev === null || !this.pairCounts) return unigramLog;
+    const cv = this.contextCounts!.get(prev);
+    if (!cv) return unigramLog;
+    const c = this.pairCounts.get(prev + ' ' + word) ?? 0;
+    // unigramLog already carries the (1 - unknownWeight) factor: mix in probability space.
+    const uni = Math.exp(unigramLog);
+    return Math.log(Math.max(c - BIGRAM_DISCOUNT, 0) / cv * (1 - Math.exp(this.logUnknown)) + ((BIGRAM_DISCOUNT * this.contextTypes!.get(prev)!) / cv) * uni);
+  }
+
   /** log P(letters) over all cuttings; `openStart`: the first piece may be a word's end; `openEnd`: the last a beginning. */
   segmentsLog(letters: string, openStart: boolean, openEnd: boolean): number {
     const n = letters.length;
@@ -238,29 +273,43 @@ export class WordLM {
       ids[i] = GREEK_ALPHABET.indexOf(letters[i]!);
       cum[i + 1] = cum[i]! + this.letterLog[ids[i]!]!;
     }
-    const alpha = new Float64Array(n + 1).fill(-Infinity);
-    alpha[0] = 0;
+    // states[i]: log-probability of the cuttings of letters[0..i), by the lexicon word that ends at i ('' = none
+    // known: the start, a word outside the lexicon, a word's end at the start).
+    const states: Map<string, number>[] = Array.from({ length: n + 1 }, () => new Map());
+    states[0]!.set('', 0);
+    const addTo = (j: number, key: string, lp: number) => {
+      const m = states[j]!;
+      m.set(key, logAdd(m.get(key) ?? -Infinity, lp));
+    };
     const maxLen = this.maxWordLength;
     for (let i = 0; i < n; i++) {
-      const a = alpha[i]!;
-      if (a === -Infinity) continue;
+      if (!states[i]!.size) continue;
       const atStart = i === 0 && openStart;
       let node = 0; // trie walk along letters[i..j): lexicon words without building strings
       for (let j = i + 1; j <= Math.min(n, i + maxLen); j++) {
         if (node >= 0) node = this.trieNext[node * ALPHABET_SIZE + ids[j - 1]!]! || -1;
         const atEnd = j === n && openEnd;
-        let lp: number;
+        const unknown = this.logUnknown + cum[j]! - cum[i]! + (j - i - 1) * this.logGo + (atEnd ? 0 : this.logStop);
         if (atStart || atEnd) {
           const piece = letters.slice(i, j);
+          let lp: number;
           if (atStart && atEnd) lp = logAdd(this.tailLog.get(piece) ?? -Infinity, this.headLog.get(piece) ?? -Infinity);
           else if (atStart) lp = this.tailLog.get(piece) ?? -Infinity;
           else lp = this.headLog.get(piece) ?? -Infinity;
-        } else lp = node > 0 ? this.trieWordLog[node]! : -Infinity;
-        const unknown = this.logUnknown + cum[j]! - cum[i]! + (j - i - 1) * this.logGo + (atEnd ? 0 : this.logStop);
-        alpha[j] = logAdd(alpha[j]!, a + logAdd(lp, unknown));
+          for (const a of states[i]!.values()) addTo(j, '', a + logAdd(lp, unknown));
+          continue;
+        }
+        const wordLp = node > 0 ? this.trieWordLog[node]! : -Infinity;
+        const word = wordLp > -Infinity ? letters.slice(i, j) : '';
+        for (const [prev, a] of states[i]!) {
+          addTo(j, '', a + unknown);
+          if (word) addTo(j, this.pairCounts ? word : '', a + this.pairLog(prev || null, word, wordLp));
+        }
       }
     }
-    return alpha[n]!;
+    let total = -Infinity;
+    for (const v of states[n]!.values()) total = logAdd(total, v);
+    return total;
   }
 
   /**

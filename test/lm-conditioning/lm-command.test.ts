@@ -42,6 +42,7 @@ describe('aunn lm restore search options', () => {
   it('rejects unknown option values, naming them', async () => {
     await expect(runLm(['restore', 'ΑΒ[..]ΓΔ', '--words', 'maybe'])).rejects.toThrow(/--words must be on or off, got 'maybe'/);
     await expect(runLm(['restore', 'ΑΒ[..]ΓΔ', '--search', 'deep'])).rejects.toThrow(/--search must be wide or classic/);
+    await expect(runLm(['restore', 'ΑΒ[..]ΓΔ', '--pick', 'best'])).rejects.toThrow(/--pick must be max, mbr or letters/);
     await expect(runLm(['eval', '--dev', '--model', 'x.lm'])).rejects.toThrow(/--dev builds its own models/);
   });
 });

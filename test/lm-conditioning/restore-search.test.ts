@@ -5,6 +5,7 @@ import { KneserNeyLM } from '../../src/lm-conditioning/kneser-ney.js';
 import { minimumBayesRisk, parseGappedText, restore, type RestoreCandidate } from '../../src/lm-conditioning/restore.js';
 import { restorationSamples } from '../../src/lm-conditioning/restore-eval.js';
 import { WordLM } from '../../src/lm-conditioning/word-lm.js';
+import { DEFAULT_WORD_OPTIONS } from '../../src/lm-conditioning/models.js';
 
 let forward: KneserNeyLM;
 let backward: KneserNeyLM;
@@ -16,7 +17,7 @@ beforeAll(async () => {
   forward = KneserNeyLM.build(toLetterIds(corpus.train), { order: 10 });
   backward = forward.reversed();
   heldOut = toLetterIds(corpus.heldOut);
-  words = WordLM.build(trainingWords(corpus));
+  words = WordLM.build(trainingWords(corpus), DEFAULT_WORD_OPTIONS);
 });
 
 describe('dev split', () => {
@@ -38,7 +39,7 @@ describe('wide restoration search', () => {
     let newTop20 = 0;
     for (const s of samples) {
       const old = restore({ forward, backward }, s.text, { search: 'classic', beam: 20 });
-      const wide = restore({ forward, backward }, s.text, { beam: 20, mbr: false });
+      const wide = restore({ forward, backward }, s.text, { beam: 20 });
       // Same window score (forward + backward log-probability): the wider search never settles for a worse reading.
       expect(wide[0]!.logProb).toBeGreaterThanOrEqual(old[0]!.logProb - 1e-9);
       if (old.some((c) => c.text === s.truth)) oldTop20++;
@@ -78,12 +79,27 @@ describe('word model', () => {
     expect(better / n).toBeGreaterThan(0.9);
   });
 
+  it('with word pairs predicts held-out text better than with words alone', async () => {
+    const corpus = await loadSblgnt();
+    const unigram = WordLM.build(trainingWords(corpus), { ...DEFAULT_WORD_OPTIONS, bigram: false });
+    const text = corpus.heldOut.slice(0, 6000);
+    const withPairs = words.bitsPerChar(text);
+    const alone = unigram.bitsPerChar(text);
+    expect(withPairs).toBeLessThan(alone - 0.08);
+    expect(alone).toBeLessThan(3.2);
+    // A formula of the NT: 'our Lord' is likelier as a pair than as two independent words.
+    expect(words.segmentsLog('ΤΟΥΚΥΡΙΟΥΗΜΩΝ', false, false)).toBeGreaterThan(unigram.segmentsLog('ΤΟΥΚΥΡΙΟΥΗΜΩΝ', false, false) + 1);
+  });
+
   it('sums over the ways to cut scriptio continua into words', () => {
     const lp = words.logProb('ΕΝΑΡΧΗΗΝΟΛΟΓΟΣ');
     expect(lp).toBeGreaterThan(words.logProb('ΕΝΑΡΧΗΗΝΟΛΟΝΟΣ') + 2);
-    // The sum over cuttings is at least the one cutting into lexicon words.
-    const oneCut = ['ΕΝ', 'ΑΡΧΗ', 'ΗΝ', 'Ο', 'ΛΟΓΟΣ'].reduce((s, w) => s + words.wordLogProb(w)!, 0);
-    expect(words.segmentsLog('ΕΝΑΡΧΗΗΝΟΛΟΓΟΣ', false, false)).toBeGreaterThanOrEqual(oneCut);
+    // Words alone: the sum over cuttings is at least the one cutting into lexicon words.
+    const unigram = WordLM.build(['ΕΝ', 'ΑΡΧΗ', 'ΗΝ', 'Ο', 'ΛΟΓΟΣ', 'ΚΑΙ', 'ΛΟΓΟΣ', 'ΗΝ', 'ΕΝ', 'ΑΡΧΗ', 'ΛΟΓΟ']);
+    const oneCut = ['ΕΝ', 'ΑΡΧΗ', 'ΗΝ', 'Ο', 'ΛΟΓΟΣ'].reduce((s, w) => s + unigram.wordLogProb(w)!, 0);
+    const all = unigram.segmentsLog('ΕΝΑΡΧΗΗΝΟΛΟΓΟΣ', false, false);
+    expect(all).toBeGreaterThan(oneCut); // ΛΟΓΟ + Σ (an unknown one-letter word) is another cutting
+    expect(all).toBeLessThan(oneCut + 1);
     expect(words.wordLogProb('ΛΟΓΟΣ')).toBeGreaterThan(words.wordLogProb('ΑΡΧΗ')! - 3);
     expect(words.wordLogProb('ΧΖΧΖ')).toBeUndefined();
   });

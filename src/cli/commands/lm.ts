@@ -3,7 +3,7 @@
  *
  *   aunn lm train [--corpus DIR] [--out FILE] [--order 10] [--neural-seconds 300 --neural-out FILE]
  *   aunn lm eval [--model FILE] [--neural FILE] [--samples 500] [--beam 20] [--dev]
- *   aunn lm restore "ΕΝΑΡΧΗΗΝΟ[...]ΟΣ" [--model FILE] [--top 10] [--words off] [--search classic]
+ *   aunn lm restore "ΕΝΑΡΧΗΗΝΟ[...]ΟΣ" [--model FILE] [--top 10] [--words off] [--search classic] [--pick max|mbr|letters]
  *
  * Default corpus: the SBL Greek New Testament (npm `sblgnt`, CC BY 4.0), training books only; the held-out books
  * are the evaluation text. Default model: built at first use and cached (see src/lm-conditioning/models.ts).
@@ -14,7 +14,7 @@ import { UserError } from '../errors.js';
 import { bitsPerChar, toLetterIds } from '../../lm-conditioning/char-lm.js';
 import { devSplit, loadSblgnt } from '../../lm-conditioning/greek-text.js';
 import { KneserNeyLM } from '../../lm-conditioning/kneser-ney.js';
-import { defaultKneserNeyPath, defaultNeuralPath, DEFAULT_KN_ORDER, DEFAULT_WORD_WEIGHT, loadRestorationModels } from '../../lm-conditioning/models.js';
+import { defaultKneserNeyPath, defaultNeuralPath, DEFAULT_KN_ORDER, DEFAULT_WORD_OPTIONS, DEFAULT_WORD_WEIGHT, loadRestorationModels } from '../../lm-conditioning/models.js';
 import { parseGappedText, restore, type RestorationModels, type RestoreOptions } from '../../lm-conditioning/restore.js';
 import { evalRestoration } from '../../lm-conditioning/restore-eval.js';
 import { WordLM } from '../../lm-conditioning/word-lm.js';
@@ -91,7 +91,7 @@ async function evaluate(argv: string[]): Promise<void> {
     const split = devSplit(corpus);
     ids = toLetterIds(split.dev);
     const forward = KneserNeyLM.build(toLetterIds(split.train), { order: DEFAULT_KN_ORDER });
-    models = { forward, backward: forward.reversed(), experts: [{ scorer: WordLM.build(split.trainWords).windowScorer(), weight: DEFAULT_WORD_WEIGHT }] };
+    models = { forward, backward: forward.reversed(), experts: [{ scorer: WordLM.build(split.trainWords, DEFAULT_WORD_OPTIONS).windowScorer(), weight: DEFAULT_WORD_WEIGHT }] };
     console.log(`dev text: SBLGNT dev books, ${ids.length} letters (models built without them)`);
   } else {
     ids = toLetterIds(corpus.heldOut);
@@ -109,8 +109,9 @@ async function evaluate(argv: string[]): Promise<void> {
   const letterModels = { forward: models.forward, backward: models.backward };
   const methods: [string, RestorationModels, RestoreOptions][] = [
     ['classic: forward + backward beams of 20, product of both models', letterModels, { search: 'classic' }],
-    ['wide: beams of 128 both ways, meet in the middle, exact window scores, per-letter pick', letterModels, {}],
-    ['wide + word model (lexicon expert and proposer)', models, {}],
+    ['wide: beams of 128 both ways, meet in the middle, exact window scores', letterModels, {}],
+    ['wide + word model (words and word pairs: expert and proposer)', models, {}],
+    ['the same, likeliest letter at each position first', models, { pick: 'letters' }],
   ];
   console.log(`restoration (${o.samples} gaps of 1-10 letters, 20 letters context each side, ${o.beam} candidates):`);
   console.log('method\tCER\ttop-1\ttop-20\tms/gap');
@@ -128,13 +129,15 @@ async function restoreCmd(argv: string[]): Promise<void> {
     .option('--beam <n>', 'candidates kept (at least --top)', int('beam', 1, 10000), 20)
     .option('--words <on|off>', 'use the word model (SBLGNT lexicon) besides the letter models', 'on')
     .option('--search <wide|classic>', 'search: wide (default) or the earlier beam of 20', 'wide')
+    .option('--pick <max|mbr|letters>', 'first line: the likeliest candidate (max), the least expected edit distance (mbr), the likeliest letter per position (letters)', 'max')
     .parse(argv, { from: 'user' });
-  const o = cmd.opts<{ model?: string; top: number; beam: number; words: string; search: string }>();
+  const o = cmd.opts<{ model?: string; top: number; beam: number; words: string; search: string; pick: string }>();
+  if (o.pick !== 'max' && o.pick !== 'mbr' && o.pick !== 'letters') throw new UserError(`--pick must be max, mbr or letters, got '${o.pick}'`);
   if (o.words !== 'on' && o.words !== 'off') throw new UserError(`--words must be on or off, got '${o.words}'`);
   if (o.search !== 'wide' && o.search !== 'classic') throw new UserError(`--search must be wide or classic, got '${o.search}'`);
   const text = parseGappedText(cmd.args[0]!);
   const models = await loadRestorationModels(o.model, undefined, { words: o.words === 'on' });
-  const cands = restore(models, text, { beam: Math.max(o.beam, o.top), search: o.search });
+  const cands = restore(models, text, { beam: Math.max(o.beam, o.top), search: o.search, pick: o.pick });
   for (const c of cands.slice(0, o.top)) console.log(`${c.text}\t${c.p.toFixed(4)}`);
 }
 
