@@ -7,6 +7,7 @@ import { lineText } from '../../src/lm-conditioning/reading.js';
 import { degradeInk, type InkMap } from '../../src/lm-conditioning/reading/ink-map.js';
 import { findColumns } from '../../src/lm-conditioning/reading/layout.js';
 import { readingCer, readSegment } from '../../src/lm-conditioning/reading/reader.js';
+import { alignCuts, learnAdvances, uniformAdvances } from '../../src/lm-conditioning/reading/letter-boxes.js';
 
 /**
  * Synthetic pages in other hands: the built-in bitmap capitals at a given letter height and line pitch, columns at
@@ -93,6 +94,30 @@ describe('reading other hands', () => {
     // Lines without holes have none.
     expect(dec.reading.columns[1]!.lines[0]!.letters.every((l) => l.source === 'ink')).toBe(true);
   }, 60_000);
+});
+
+describe('learning a hand by the ink alone', () => {
+  it('cuts a known line into its letters where the ink is thinnest, and reads with glyphs learned from those cuts', () => {
+    const page = renderPage({ letterHeight: 14, pitch: 24, width: 520, columns: [{ x: 10, lines: labelled }, { x: 290, lines: unread }] });
+    // True letter starts of the first labelled line: the advances of the rendered capitals.
+    const r = Math.round(0.45 * 24);
+    const widths = renderedTemplates(14, 2, r, 0).map((t) => t.width);
+    const starts: number[] = [10];
+    for (const ch of labelled[1]!) starts.push(starts.at(-1)! + widths[GREEK_ALPHABET.indexOf(ch)]!);
+    const lines = labelled.map((text, i) => ({ band: { yc: 24 * (i + 1), r, xs: 10, xe: 10 + [...text].reduce((s, ch) => s + widths[GREEK_ALPHABET.indexOf(ch)]!, 0) }, text }));
+    const ids = lines.map((l) => toLetterIds(l.text));
+    let adv = uniformAdvances(lines, 14);
+    let cuts = lines.map((l, i) => alignCuts(page.map, l.band, ids[i]!, 14, adv));
+    adv = learnAdvances(cuts, ids, 14);
+    cuts = lines.map((l, i) => alignCuts(page.map, l.band, ids[i]!, 14, adv));
+    const err = cuts[1]!.slice(0, -1).map((c, k) => Math.abs(c - starts[k]!));
+    expect(err.reduce((a, b) => a + b, 0) / err.length).toBeLessThan(2);
+    // Ι is learned narrow, Μ wide.
+    expect(adv.mean[GREEK_ALPHABET.indexOf('Ι')]!).toBeLessThan(adv.mean[GREEK_ALPHABET.indexOf('Μ')]!);
+    const ink = degradeInk(page.map, { seed: 3, noise: 0.15, contrast: 0.7, blur: 0.7 });
+    const read = readSegment({ segment: 'a/seg', ink, labels: page.map, labelledRegion: [0, 0, 270, page.map.height], transcription: [labelled], mode: 'off', align: 'cuts' });
+    expect(readingCer(read.reading, page.columns, { minX: 270 }).cer).toBeLessThan(0.25);
+  });
 });
 
 describe('columns of a page', () => {

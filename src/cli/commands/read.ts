@@ -117,13 +117,16 @@ export async function run(argv: string[]): Promise<void> {
     .option('--truth <dir>', "a sample's truth/ folder: print the character error rate in the unlabelled region")
     .option('--beam <n>', 'beam width', '20')
     .option('--self-train <rounds>', 'rounds of self-training on confidently read lines', '0')
+    .option('--align <how>', 'align the known text to the labelled lines: rendered (built-in capitals) | cuts (by the ink alone, for unusual hands)', 'rendered')
     .option('--glyphs-from <segment>', 'learn the glyphs on this labelled segment (with --transcription) and read --segment with them (a scroll without labels)')
     .parse(argv, { from: 'user' })
-    .opts<{ corpus: string; segment: string; transcription?: string; lm: string; lmModel?: string; model?: string; inkPng?: string; degrade?: boolean; labelledRegion?: string; truth?: string; beam: string; selfTrain: string; glyphsFrom?: string }>();
+    .opts<{ corpus: string; segment: string; transcription?: string; lm: string; lmModel?: string; model?: string; inkPng?: string; degrade?: boolean; labelledRegion?: string; truth?: string; beam: string; selfTrain: string; glyphsFrom?: string; align: string }>();
   if (!['off', 'decode', 'condition'].includes(o.lm)) throw new UserError(`--lm must be off, decode or condition, got '${o.lm}'`);
   if (o.lm === 'condition' && !o.model) {
     throw new UserError('--lm condition trains the AUNN: give --model DIR (a trained model with an ink readout, see `aunn ink --source model`)');
   }
+  if (!['rendered', 'cuts'].includes(o.align)) throw new UserError(`--align must be rendered or cuts, got '${o.align}'`);
+  const align = o.align as 'rendered' | 'cuts';
   const beam = Number(o.beam);
   if (!Number.isInteger(beam) || beam < 1) throw new UserError(`--beam must be a positive integer, got '${o.beam}'`);
   const corpus = await Corpus.open(o.corpus);
@@ -149,13 +152,13 @@ export async function run(argv: string[]): Promise<void> {
     if (!from.labels) throw new UserError(`--glyphs-from ${o.glyphsFrom}: segment ${from.group} has no ink labels in ${o.corpus}`);
     const fromInk = await segmentInk(corpus, from, { model: o.model });
     const fromLabels = await segmentLabels(corpus, from);
-    const learned = readSegment({ segment: from.group, ink: fromInk.ink, labels: fromLabels.labels, labelledRegion: fromLabels.region, transcription, mode: 'off' });
+    const learned = readSegment({ segment: from.group, ink: fromInk.ink, labels: fromLabels.labels, labelledRegion: fromLabels.region, transcription, mode: 'off', align });
     console.log(`glyphs learned on ${from.group} from ${learned.trainingLines} labelled lines (${learned.trainingLetters} letters)`);
     result = readSegment({ ...common, glyphs: learned.glyphs });
     console.log(`read at scale ${result.scale} (the other hand's size on this map)`);
   } else {
     if (!own) throw new UserError(`segment ${seg.group} has no ink labels in ${o.corpus}: glyphs are learned from a labelled region (or give --glyphs-from SEGMENT)`);
-    result = readSegment({ ...common, labels: own.labels, labelledRegion: own.region, transcription, selfTrain: Number(o.selfTrain) || 0 });
+    result = readSegment({ ...common, labels: own.labels, labelledRegion: own.region, transcription, selfTrain: Number(o.selfTrain) || 0, align });
   }
   const region = own?.region ?? [0, 0, 0, ink.height];
   const file = await saveReading(o.corpus, result.reading);

@@ -19,7 +19,7 @@ import { editDistance } from '../restore.js';
 import { decodeLine } from './decode.js';
 import { fillLostLetters } from './lost-letters.js';
 import { normalizeInk, rescaleInk } from './normalize.js';
-import { learnGlyphs, type Band, type LabelledLine, type GlyphModel } from './glyphs.js';
+import { learnGlyphs, type Band, type LabelledLine, type GlyphModel, type LearnOptions } from './glyphs.js';
 import type { InkMap } from './ink-map.js';
 import { estimatePitch, findColumns, type ColumnBox } from './layout.js';
 
@@ -44,6 +44,8 @@ export interface ReadSegmentOptions {
   beam?: number;
   /** Weight of the LM log-probability against the glyph evidence (default 1). */
   lmWeight?: number;
+  /** How the known text is aligned to the labelled lines to learn glyphs (learnGlyphs: 'rendered' or 'cuts'). */
+  align?: LearnOptions['align'];
   source?: Reading['source'];
   pixelSizeUm?: number;
   /** Rounds of self-training on confidently read lines (default 0; needs a labelled region). */
@@ -128,7 +130,7 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
     if (!training.length) {
       throw new UserError(`segment ${o.segment}: no labelled line with a known transcription lies wholly inside the labelled region [${region.join(', ')}]; glyphs cannot be learned`);
     }
-    model = { ...learnGlyphs(ink, training, { pitch, alignOn: o.labels }).model, pitch };
+    model = { ...learnGlyphs(ink, training, { pitch, alignOn: o.labels, align: o.align }).model, pitch };
   }
   const lmForMode = o.mode === 'decode' ? o.lm : undefined;
   const r = o.glyphs ? model.r : Math.round(0.45 * pitch);
@@ -167,7 +169,7 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
     if (!extra.length) break;
     selfLines = extra.length;
     const alignOn = o.labels ? compositeAlignMap(o.labels, ink, rx1) : undefined;
-    model = { ...learnGlyphs(ink, [...training, ...extra], { pitch, alignOn }).model, pitch };
+    model = { ...learnGlyphs(ink, [...training, ...extra], { pitch, alignOn, align: o.align }).model, pitch };
     readCols = readAll(model);
   }
   const reading: Reading = {
