@@ -87,9 +87,9 @@ function bandOf(line: { y0: number; y1: number; x0: number; x1: number }, pitch:
 }
 
 /** Labelled lines: detected lines lying wholly inside the region, paired with the transcription by column order. */
-function labelledLines(o: ReadSegmentOptions, region: [number, number, number, number], transcription: string[][], columns: ColumnBox[], pitch: number): LabelledLine[] {
+function labelledLines(o: ReadSegmentOptions, region: [number, number, number, number], transcription: string[][], columns: ColumnBox[], pitch: number, labelPitch?: number): LabelledLine[] {
   const [rx0, ry0, rx1, ry1] = region;
-  const labelCols = o.labels ? findColumns(o.labels, pitch) : columns;
+  const labelCols = o.labels ? findColumns(o.labels, labelPitch ?? pitch) : columns;
   const training: LabelledLine[] = [];
   labelCols
     .filter((c) => c.x0 < rx1)
@@ -127,6 +127,9 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
   } else {
     if (!region || !o.transcription) throw new UserError(`segment ${o.segment}: give a labelled region and its transcription to learn glyphs from, or glyphs learned on another scroll`);
     training = labelledLines(o, region, o.transcription, columns, pitch);
+    // A poor ink map (e.g. a barely trained AUNN's rendering) can give a pitch at which the labels' lines do not
+    // match the transcription: then the labels' own pitch decides how the known lines lie.
+    if (!training.length && o.labels) training = labelledLines(o, region, o.transcription, columns, pitch, estimatePitch(o.labels));
     if (!training.length) {
       throw new UserError(`segment ${o.segment}: no labelled line with a known transcription lies wholly inside the labelled region [${region.join(', ')}]; glyphs cannot be learned`);
     }
