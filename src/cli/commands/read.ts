@@ -132,6 +132,8 @@ export async function run(argv: string[]): Promise<void> {
   const corpus = await Corpus.open(o.corpus);
   const seg = resolveSegment(corpus, o.segment);
   const own = seg.labels ? await segmentLabels(corpus, seg, o.labelledRegion) : undefined;
+  // The ink read: a stored prediction or a picture (--lm condition reads the AUNN's own rendering instead).
+  const inkSource = o.lm === 'condition' ? undefined : await segmentInk(corpus, seg, o);
   if (!o.transcription) throw new UserError('give --transcription FILE: the known text of the labelled region (glyphs are learned from it)');
   const transcription = await readTranscription(o.transcription);
   const lm = o.lm === 'off' ? undefined : await loadKneserNey(o.lmModel);
@@ -142,8 +144,7 @@ export async function run(argv: string[]): Promise<void> {
     await readConditioned({ corpus, modelDir: o.model!, group: seg.group, labels: own.labels, region: own.region, transcription, lm: lm!, beam, truth: o.truth, corpusDir: o.corpus, pixelSizeUm: seg.layers?.voxelSizeUm?.[2] });
     return;
   }
-  // The ink read: a stored prediction or a picture (--lm condition reads the AUNN's own rendering instead).
-  const { ink, inkName } = await segmentInk(corpus, seg, o);
+  const { ink, inkName } = inkSource!;
   if (own && (ink.width !== own.labels.width || ink.height !== own.labels.height)) throw new UserError(`ink map is ${ink.width}x${ink.height} but the segment's labels are ${own.labels.width}x${own.labels.height}`);
   const common = { segment: seg.group, ink, lm, mode: o.lm as 'off' | 'decode', beam, source: { ink: inkName, model: o.model }, pixelSizeUm: seg.layers?.voxelSizeUm?.[2] };
   let result;
