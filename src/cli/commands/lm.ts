@@ -111,6 +111,7 @@ async function evaluate(argv: string[]): Promise<void> {
     ['classic: forward + backward beams of 20, product of both models', letterModels, { search: 'classic' }],
     ['wide: beams of 128 both ways, meet in the middle, exact window scores', letterModels, {}],
     ['wide + word model (words and word pairs: expert and proposer)', models, {}],
+    ['the same, least expected edit distance first (MBR)', models, { pick: 'mbr' }],
     ['the same, likeliest letter at each position first', models, { pick: 'letters' }],
   ];
   console.log(`restoration (${o.samples} gaps of 1-10 letters, 20 letters context each side, ${o.beam} candidates):`);
