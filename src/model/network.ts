@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { gridParams, inputDim, type ModelConfig } from './config.js';
-import { predictHead, residualRmsNorm, rmsNormBackwardRelu, softmaxCrossEntropyBackward, transpose2d } from './fused-ops.js';
+import { matMulPacked, predictHead, residualRmsNorm, rmsNormBackwardRelu, softmaxCrossEntropyBackward, transpose2d } from './fused-ops.js';
 
 export type ParamGroup = 'input' | 'trunk' | 'output' | 'grid';
 export interface ParamEntry {
@@ -287,14 +287,14 @@ export function lossAndGrads(
     // Backward. [yᵀ; 1]·dy = [dW; db]: W and then b, as the layout stores them. dx = dy·Wᵀ (explicit transpose,
     // plain matMul).
     const g: tf.Tensor[] = [];
-    g.push(tf.matMul(out.yT!, xent.dlg));
+    g.push(matMulPacked(out.yT!, xent.dlg));
     // Through the final norm into the stream (dh), and the ReLU of the last layer (dpre: the gradient at the
     // pre-activation of the layer below the current stream position).
     const dyOut = tf.matMul(xent.dlg, transpose2d(t['out.W'] as tf.Tensor2D)) as tf.Tensor2D;
     let { dh, dpre } = rmsNormBackwardRelu(h, out.r, dyOut, undefined, cfg.depth > 1 ? saved[cfg.depth - 2].a : a0);
     for (let i = cfg.depth - 1; i >= 1; i--) {
       const s = saved[i - 1];
-      g.push(tf.matMul(s.yT, dpre));
+      g.push(matMulPacked(s.yT, dpre));
       const dy = tf.matMul(dpre, transpose2d(t[`block${i}.W`] as tf.Tensor2D)) as tf.Tensor2D;
       // Through block i's norm into the stream, then the ReLU of the layer below (block i−1, or the input layer).
       ({ dh, dpre } = rmsNormBackwardRelu(s.h, s.r, dy, dh, i > 1 ? saved[i - 2].a : a0));

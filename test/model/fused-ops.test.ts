@@ -7,6 +7,7 @@ import {
   compositeRmsNormBackwardRelu,
   compositeSoftmaxCrossEntropyBackward,
   fusedKernelsActive,
+  matMulPacked,
   predictHead,
   residualRmsNorm,
   rmsNormBackwardRelu,
@@ -110,6 +111,20 @@ describe('fused kernels equal their tf-op composites', () => {
     const dhOut = bwd.dh.dataSync();
     for (let i = 0; i < below.length; i++) expect(dpre[i] === (below[i] > 0 ? dhOut[i] : 0), `element ${i}`).toBe(true); // −0 == 0, as tf.mul(dh, tf.step(a)) gives
   });
+
+  // 41 rows = 10 tiles of 4 and a zero-padded tail tile (the ones row of [xᵀ; 1]); 8 rows: no tail.
+  for (const rows of [41, 8]) {
+    test(`SIMD matMul of [${rows}, 37]·[37, 24] equals tf.matMul`, () => {
+      const a = tf.tensor2d(logitsData.subarray(0, rows * 37), [rows, 37]);
+      const b = tf.tensor2d(logitsData.subarray(5000, 5000 + 37 * 24), [37, 24]);
+      const got = matMulPacked(a, b);
+      expect(got.shape).toEqual([rows, 24]);
+      expect(maxRelErr(got.dataSync(), tf.matMul(a, b).dataSync())).toBeLessThan(1e-6);
+      // Widths not a multiple of 8 go through tf.matMul.
+      const b20 = tf.tensor2d(logitsData.subarray(0, 37 * 20), [37, 20]);
+      expect(maxRelErr(matMulPacked(a, b20).dataSync(), tf.matMul(a, b20).dataSync())).toBeLessThan(1e-6);
+    });
+  }
 
   // 36 rows: the SIMD kernel (4×4 blocks); 37: the JS loop.
   for (const rows of [36, 37]) {
