@@ -2,12 +2,14 @@
  * Fused kernels of the AUNN's training step and prediction, each one pass over memory where TensorFlow.js runs
  * 3–9 separate ops: residual add + RMSNorm; RMSNorm backward + residual gradient + the ReLU below; softmax
  * cross-entropy backward (+ loss and squared error of the expected byte); the prediction head (expectation, argmax,
- * entropy); transposes (with a row of ones appended, so one matMul gives a layer's weight and bias gradients).
+ * entropy); transposes (with a row of ones appended, so one matMul gives a layer's weight and bias gradients); and
+ * that matMul itself (matMulPacked: a SIMD GEMM that skips XNNPACK's slow packing of a fresh right operand).
  *
  * Where they run (measured per [2048, 256] call on this machine, CPU time):
- *  - `wasm`: the norms and the transpose are wasm SIMD kernels (simd-kernels.ts) in the backend's own heap
- *    (forward 0.4 ms vs 1.5 for the tf ops, backward 0.55 vs 4, transpose 0.5 vs 2.2); cross-entropy and the
- *    head are JS loops over the heap (1.8 vs 15 ms, 3 vs 11 ms: they replace logSoftmax/exp/oneHot chains).
+ *  - `wasm`: norms, transpose and weight-gradient matMul are wasm SIMD kernels (simd-kernels.ts) in the backend's
+ *    own heap (forward 0.4 ms vs 1.5 for the tf ops, backward 0.55 vs 4, transpose 0.5 vs 2.2, weight gradient 11
+ *    vs 13); cross-entropy and the head are JS loops over the heap (1.8 vs 15 ms, 3 vs 11 ms: they replace
+ *    logSoftmax/exp/oneHot chains).
  *  - `cpu`: the JS kernels (cross-entropy, head, transpose) over the backend's arrays; the rest tf ops.
  *  - other backends (tfjs-node): the same maths composed from tf ops (`composite*`, also the tests' reference).
  * All are registered kernels, so they run inside tf.tidy like any op and nothing is copied.
