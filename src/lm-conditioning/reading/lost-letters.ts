@@ -2,7 +2,9 @@
  * Letters where a line shows no ink: a stretch of the line's band (between two read letters, or between the line's
  * ends and its first or last letter) at least 1.4 letter advances wide whose ink stays at the background level is a
  * hole in the papyrus. It holds round(width / advance) letters: lost (source 'lost', char '') without a language
- * model, or supplied by it (source 'lm': the most probable restoration given the letters on both sides, `restore`).
+ * model, or supplied by it (source 'lm': the most probable restoration given the letters on both sides, `restore`)
+ * when the hole is at most MAX_SUPPLIED letters long (as the restoration literature restores 1-10 letters; longer
+ * holes stay lost). A line with fewer than two letters read has no ink level to judge blankness by: left as it is.
  *
  *   const letters = fillLostLetters(map, band, decodeLine(map, band, glyphs, { lm }), glyphs, { lm, context });
  */
@@ -39,8 +41,11 @@ function advanceOf(letters: ReadLetter[], model: GlyphModel): number {
   return model.templates.reduce((s, t) => s + t.width - 1, 0) / model.templates.length;
 }
 
+/** Longest hole the LM fills; longer ones are marked lost. */
+export const MAX_SUPPLIED = 10;
+
 export function fillLostLetters(map: InkMap, band: Band, letters: ReadLetter[], model: GlyphModel, opts: FillOptions = {}): ReadLetter[] {
-  if (letters.some((l) => !l.bbox)) return letters;
+  if (letters.length < 2 || letters.some((l) => !l.bbox)) return letters;
   const advance = Math.max(2, advanceOf(letters, model));
   // Background and letter ink levels of this line: the ink between and under the read letters.
   const bg = model.gauss?.lo ?? model.background;
@@ -68,12 +73,15 @@ export function fillLostLetters(map: InkMap, band: Band, letters: ReadLetter[], 
       if (k >= 0) ids.push(toLetterIds(letters[k]!.char)[0] ?? 0);
       const h = holes[hi];
       if (h && h.after === k) {
-        for (let i = 0; i < h.count; i++) ids.push(-1);
+        // Long holes stay lost: a placeholder letter keeps the text around them in place for the LM.
+        for (let i = 0; i < h.count; i++) ids.push(h.count <= MAX_SUPPLIED ? -1 : 0);
         hi++;
       }
     }
-    const best = restore(opts.lm, Int16Array.from(ids), { beam: opts.beam ?? 10 })[0];
-    if (best) (supplied = best.text), (p = best.p);
+    if (ids.includes(-1)) {
+      const best = restore(opts.lm, Int16Array.from(ids), { beam: opts.beam ?? 10 })[0];
+      if (best) (supplied = best.text), (p = best.p);
+    }
   }
   const out: ReadLetter[] = [];
   let si = 0;
@@ -82,7 +90,7 @@ export function fillLostLetters(map: InkMap, band: Band, letters: ReadLetter[], 
     for (let i = 0; i < h.count; i++) {
       const x0 = Math.round(h.x0 + i * w);
       const bbox: [number, number, number, number] = [x0, band.yc - band.r + 1, Math.round(h.x0 + (i + 1) * w), band.yc + band.r];
-      const ch = supplied?.[si++];
+      const ch = h.count <= MAX_SUPPLIED ? supplied?.[si++] : undefined;
       out.push(ch ? { char: ch, confidence: Math.min(1, Math.max(0, p)), source: 'lm', bbox } : { char: '', confidence: 0, source: 'lost', bbox });
     }
   };
