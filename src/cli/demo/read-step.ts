@@ -42,6 +42,15 @@ export interface SegmentReading {
   glyphs: GlyphModel;
   /** Where the scored region starts (column x), i.e. the end of the labelled region. */
   minX: number;
+  /** Scale the map was read at (fitted for another scroll's glyphs; 1 when the glyphs were learned here). */
+  scale: number;
+}
+
+/** How many letters of a reading rest on the ink, were supplied by the LM, or are lost (Leiden: plain, [ ], [.n]). */
+export function evidenceCounts(r: Reading): Record<'ink' | 'lm' | 'lost', number> {
+  const n = { ink: 0, lm: 0, lost: 0 };
+  for (const c of r.columns) for (const l of c.lines) for (const x of l.letters) n[x.source]++;
+  return n;
 }
 
 export interface ReadSampleOptions {
@@ -89,7 +98,7 @@ export async function readSampleSegment(corpus: Corpus, o: ReadSampleOptions): P
     const decoded = readSegment({ ...common, scale: off.scale, mode: 'decode', lm: o.lm, onLine: o.onLine });
     const score = (r: Reading) => readingCer(r, truth.columns, {});
     const readingFile = await saveReading(corpus.dir, decoded.reading);
-    return { group: o.group, cer: { off: score(off.reading), decode: score(decoded.reading) }, reading: decoded.reading, readingFile, trainingLines: 0, glyphs: o.glyphsFrom, minX: 0 };
+    return { group: o.group, cer: { off: score(off.reading), decode: score(decoded.reading) }, reading: decoded.reading, readingFile, trainingLines: 0, glyphs: o.glyphsFrom, minX: 0, scale: off.scale };
   }
   const labels = o.segment.labels ? { width, height, data: Float32Array.from(o.segment.labels, (v) => v / 255) } : undefined;
   if (!labels) throw new NotAvailable(`${o.group} has no labelled region with known text to learn glyphs from, and no glyphs were given`);
@@ -103,7 +112,7 @@ export async function readSampleSegment(corpus: Corpus, o: ReadSampleOptions): P
   const decoded = readSegment({ ...common, mode: 'decode', lm: o.lm, onLine: o.onLine });
   const score = (r: Reading) => readingCer(r, truth.columns, { minX: o.labelledXMax });
   const readingFile = await saveReading(corpus.dir, decoded.reading);
-  return { group: o.group, cer: { off: score(off.reading), decode: score(decoded.reading) }, reading: decoded.reading, readingFile, trainingLines: decoded.trainingLines, glyphs: decoded.glyphs, minX: o.labelledXMax };
+  return { group: o.group, cer: { off: score(off.reading), decode: score(decoded.reading) }, reading: decoded.reading, readingFile, trainingLines: decoded.trainingLines, glyphs: decoded.glyphs, minX: o.labelledXMax, scale: decoded.scale };
 }
 
 /** The reading as text: one block per column, one line per written line. */

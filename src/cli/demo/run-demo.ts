@@ -27,7 +27,7 @@ import { lineChartPng, lineChartSvg, SERIES_COLORS, type LineChart } from './cha
 import { heldOutPsnr } from './held-out.js';
 import { inkForSegment, surfacePlane, type InkRow, type SegmentInk } from './ink-eval.js';
 import { inkComparisonPng } from './pictures.js';
-import { readSampleSegment, readingText, type SegmentReading } from './read-step.js';
+import { evidenceCounts, readSampleSegment, readingText, type SegmentReading } from './read-step.js';
 import { Report } from './report.js';
 import { demoSettings, fingerprintOf, loadState, saveState, type DemoSettings, type DemoState } from './settings.js';
 import { fmtSeconds, NotAvailable, StepLog, type StepContext } from './steps.js';
@@ -449,12 +449,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const cerRows: (string | number)[][] = [];
     for (const [label, r] of [['scroll 1', readings.s1], ['scroll 2', readings.s2]] as const) {
       if (!r) continue;
-      const where = label === 'scroll 1' ? `columns right of x=${r.minX}` : 'all columns (cross-scroll)';
-      cerRows.push([label, 'off', r.cer.off.cer.toFixed(3), r.cer.off.errors, r.cer.off.letters, where], [label, 'decode', r.cer.decode.cer.toFixed(3), r.cer.decode.errors, r.cer.decode.letters, where]);
+      const where = label === 'scroll 1' ? `columns right of x=${r.minX}` : `all columns (cross-scroll, map read at scale ${r.scale.toFixed(2)})`;
+      const ev = evidenceCounts(r.reading);
+      const evidence = `${ev.ink} / ${ev.lm} / ${ev.lost}`;
+      cerRows.push([label, 'off', r.cer.off.cer.toFixed(3), r.cer.off.errors, r.cer.off.letters, '', where], [label, 'decode', r.cer.decode.cer.toFixed(3), r.cer.decode.errors, r.cer.decode.letters, evidence, where]);
     }
     if (cerRows.length) {
       textSec.text('Character error rate of the read text against the truth (truth/text.json). Scroll 1: the columns right of its labelled third, where the glyphs were learned with the known text. Scroll 2 (no labels of its own): all its columns, read with scroll 1\'s glyphs. LM: Kneser-Ney character model of the SBL Greek New Testament (SBLGNT, CC BY 4.0), beam search.');
-      textSec.table(['scroll', 'LM', 'CER', 'errors', 'letters', 'evaluated on'], cerRows);
+      textSec.table(['scroll', 'LM', 'CER', 'errors', 'letters', 'read letters: ink / LM-supplied / lost', 'evaluated on'], cerRows);
     } else textSec.text('Not available (see the step table).');
     if (readings.s2Error) textSec.text(`Scroll 2: not available yet: ${readings.s2Error}`);
     for (const [label, r] of [['scroll 1', readings.s1], ['scroll 2', readings.s2]] as const) {
