@@ -1,8 +1,21 @@
 /**
  * The reference MLP's speed on this machine: 40 address bits → 6 hidden layers of 256 → 256-way softmax, batch
  * 4096, AdamW — as the trainer runs it (worker threads, shared-memory gradient averaging), with 1 and 2 threads;
- * inference samples/s (model.predict); peak RSS; backend. Our layers are pre-RMSNorm residual blocks, a little more
- * work than the plain MLP of the PyTorch reference (/work/shared/bench/torch_ref.py: 18–25k train, 50–96k infer).
+ * inference samples/s (model.predict); samples per CPU-second of both (process CPU time, every thread: far less
+ * disturbed than samples/s by others on shared cores); peak RSS; backend. Our layers are pre-RMSNorm residual
+ * blocks, a little more work than the plain MLP of the PyTorch reference (/work/shared/bench/torch_ref.py).
+ *
+ * Measured 2026-11-27 10:45–10:51 in one sitting, interleaved (torch, before, now, now, before, torch), 2 shared
+ * cores with load average 3.6–5.4 (other users: every number here is noisy, the CPU-second ones least):
+ *   | samples/s (per CPU-second)  | train 1 thread | train 2 threads | infer 1 thread | infer 2 threads | peak RSS |
+ *   | before (51e1a47)            | 4,267–6,082    | 5,374–6,108     | 21,352–21,983  | 21,099–21,571   | 971 MiB  |
+ *   | now                         | 7,639–7,726 (7,882) | 7,378–7,423 (7,583–7,671) | 24,738–25,053 (24.9–25.5k) | 24,098–24,573 | 786–822 MiB |
+ *   | PyTorch 1.13 (torch_cpu.py) | 7,327–11,852 (11.7–11.9k) | 3,963–4,296 | 36,618–37,292 (36.8–37.5k) | 19,864–20,328 | – |
+ * Under load, 2 threads gain nothing (the second core is busy) and PyTorch's OpenMP threads collapse; per CPU-second
+ * PyTorch (oneDNN, AVX-512) does 1.5x our work (train and infer). Before this work, on the quiet machine: 12,128 train
+ * (2 threads) and 43,132 inference/s vs PyTorch 14,620 / 44,129. Where a step goes now (CPU time, 2048 samples, one
+ * thread, ~255 ms): ~87% the 19 matMuls (XNNPACK at ~24 GFLOP/s; weight gradients by our SIMD GEMM), the rest the
+ * fused kernels of src/model/fused-ops.ts; the leader's average + clip + AdamW ~3.5 ms a step.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
