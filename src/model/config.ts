@@ -114,9 +114,11 @@ export const DEFAULT_CONFIG: ModelConfig = {
   format: 'aunn-config',
   version: 1,
   encoding: {
-    // Measured on the sample scroll (bench encodings, 3 min each on the shared 2-core machine, all records):
-    // bits+grid 14.6 dB, bits+physical 13.3, bits 10.6 (an earlier run without the grid: bits 13.8, bits+physical 9.9:
-    // throughput noise); on a synthetic spiral at equal steps (150): bits+grid 21.4 dB, bits 13.2.
+    // Bench encodings on sample 1 (10-min runs read at 1/3/10 min, shared 2-core machine, records weigh equally):
+    // bits+grid 15.94/16.28/16.82 dB, bits+physical 13.32/13.72/14.22, bits 12.37/13.29/13.80; interpolation 22.21.
+    // Per record at 10 min, bits+grid vs interpolation: scan A 25.57 vs 25.44, scan B 27.23 vs 26.86, layers 29.08 vs
+    // 29.07, ink labels 10.08 vs 16.21 (binary 2-px strokes: the equal-weight average is the ink record's), mask
+    // 45.9 vs 99 (constant).
     // Grid geometry, equal steps on sample 1 (150 steps × 4096, held-out PSNR, records weigh equally): vertices on
     // voxel centres down to 1 voxel, all 40 bits fed: 12.83 dB; finest cell 2 + shifted levels + record bits only:
     // 13.45 (same with all bits fed: 12.92; top 2 bits per axis: 13.25). At 400 steps with lr 5e-3: table 2^16
