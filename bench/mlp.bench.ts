@@ -11,6 +11,9 @@
  *   | before (51e1a47)            | 4,267–6,082    | 5,374–6,108     | 21,352–21,983  | 21,099–21,571   | 971 MiB  |
  *   | now                         | 7,639–7,726 (7,882) | 7,378–7,423 (7,583–7,671) | 24,738–25,053 (24.9–25.5k) | 24,098–24,573 | 786–822 MiB |
  *   | PyTorch 1.13 (torch_cpu.py) | 7,327–11,852 (11.7–11.9k) | 3,963–4,296 | 36,618–37,292 (36.8–37.5k) | 19,864–20,328 | – |
+ * A quieter moment (10:54–10:57, load 2.1–2.8: our run and little else), torch_ref.py / now / torch_ref.py:
+ *   PyTorch 14,662 train, 40,850 infer; now 7,949 (1 thread) and 14,772 (2 threads) train, 24,847 and 49,619
+ *   infer, peak RSS 812 MiB; PyTorch 15,873 train, 40,139 infer → we train at 0.93–1.01x and infer at 1.21–1.24x.
  * Under load, 2 threads gain nothing (the second core is busy) and PyTorch's OpenMP threads collapse; per CPU-second
  * PyTorch (oneDNN, AVX-512) does 1.5x our work (train and infer). Before this work, on the quiet machine: 12,128 train
  * (2 threads) and 43,132 inference/s vs PyTorch 14,620 / 44,129. Where a step goes now (CPU time, 2048 samples, one
