@@ -1,7 +1,8 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consoleLines } from './console-capture.js';
 import { decode as decodePng } from 'fast-png';
 import { Corpus } from '../../src/corpus/index.js';
 import { exportReading } from '../../src/cli/commands/export.js';
@@ -20,14 +21,7 @@ afterAll(async () => {
 });
 
 async function captured(fn: () => Promise<void>): Promise<string> {
-  const lines: string[] = [];
-  const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
-  try {
-    await fn();
-  } finally {
-    spy.mockRestore();
-  }
-  return lines.join('\n');
+  return (await consoleLines(fn)).join('\n');
 }
 
 describe('aunn lm restore', () => {

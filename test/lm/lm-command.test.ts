@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consoleLines } from './console-capture.js';
 import { run as runLm } from '../../src/cli/commands/lm.js';
 
 let tmp: string;
@@ -15,14 +16,7 @@ afterAll(async () => {
 });
 
 async function captured(fn: () => Promise<void>): Promise<string[][]> {
-  const lines: string[] = [];
-  const spy = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void lines.push(a.join(' ')));
-  try {
-    await fn();
-  } finally {
-    spy.mockRestore();
-  }
-  return lines.map((l) => l.split('\t'));
+  return (await consoleLines(fn)).map((l) => l.split('\t'));
 }
 
 describe('aunn lm restore search options', () => {
