@@ -82,5 +82,8 @@ describe('aunn export / read on a corpus', () => {
     await expect(runRead(['--corpus', dir, '--segment', 'seg', '--ink-png', path.join(tmp, 'missing.png')])).rejects.toThrow(/missing\.png/);
     // Conditioning trains an AUNN, so it needs one.
     await expect(runRead(['--corpus', dir, '--segment', 'seg', '--lm', 'condition'])).rejects.toThrow(/--lm condition trains the AUNN: give --model DIR/);
+    // A fixed scale is for another segment's glyphs, and must be a sane factor.
+    await expect(runRead(['--corpus', dir, '--segment', 'seg', '--scale', '1.1'])).rejects.toThrow(/--scale is for reading with another segment's glyphs/);
+    await expect(runRead(['--corpus', dir, '--segment', 'seg', '--glyphs-from', 'seg', '--scale', 'big'])).rejects.toThrow(/--scale must be a number from 0.25 to 4, got 'big'/);
   });
 });

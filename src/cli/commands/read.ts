@@ -119,14 +119,18 @@ export async function run(argv: string[]): Promise<void> {
     .option('--self-train <rounds>', 'rounds of self-training on confidently read lines', '0')
     .option('--align <how>', 'align the known text to the labelled lines: rendered (built-in capitals) | cuts (by the ink alone, for unusual hands)', 'rendered')
     .option('--glyphs-from <segment>', 'learn the glyphs on this labelled segment (with --transcription) and read --segment with them (a scroll without labels)')
+    .option('--scale <f>', 'with --glyphs-from: read the map at this scale (the other hand\'s size here) instead of fitting it')
     .parse(argv, { from: 'user' })
-    .opts<{ corpus: string; segment: string; transcription?: string; lm: string; lmModel?: string; model?: string; inkPng?: string; degrade?: boolean; labelledRegion?: string; truth?: string; beam: string; selfTrain: string; glyphsFrom?: string; align: string }>();
+    .opts<{ corpus: string; segment: string; transcription?: string; lm: string; lmModel?: string; model?: string; inkPng?: string; degrade?: boolean; labelledRegion?: string; truth?: string; beam: string; selfTrain: string; glyphsFrom?: string; align: string; scale?: string }>();
   if (!['off', 'decode', 'condition'].includes(o.lm)) throw new UserError(`--lm must be off, decode or condition, got '${o.lm}'`);
   if (o.lm === 'condition' && !o.model) {
     throw new UserError('--lm condition trains the AUNN: give --model DIR (a trained model with an ink readout, see `aunn ink --source model`)');
   }
   if (!['rendered', 'cuts'].includes(o.align)) throw new UserError(`--align must be rendered or cuts, got '${o.align}'`);
   const align = o.align as 'rendered' | 'cuts';
+  const scale = o.scale === undefined ? undefined : Number(o.scale);
+  if (scale !== undefined && !(scale >= 0.25 && scale <= 4)) throw new UserError(`--scale must be a number from 0.25 to 4, got '${o.scale}'`);
+  if (scale !== undefined && !o.glyphsFrom) throw new UserError('--scale is for reading with another segment\'s glyphs: give --glyphs-from SEGMENT');
   const beam = Number(o.beam);
   if (!Number.isInteger(beam) || beam < 1) throw new UserError(`--beam must be a positive integer, got '${o.beam}'`);
   const corpus = await Corpus.open(o.corpus);
@@ -156,7 +160,7 @@ export async function run(argv: string[]): Promise<void> {
     const fromLabels = await segmentLabels(corpus, from);
     const learned = readSegment({ segment: from.group, ink: fromInk.ink, labels: fromLabels.labels, labelledRegion: fromLabels.region, transcription, mode: 'off', align });
     console.log(`glyphs learned on ${from.group} from ${learned.trainingLines} labelled lines (${learned.trainingLetters} letters)`);
-    result = readSegment({ ...common, glyphs: learned.glyphs });
+    result = readSegment({ ...common, glyphs: learned.glyphs, scale });
     console.log(`read at scale ${result.scale} (the other hand's size on this map)`);
   } else {
     if (!own) throw new UserError(`segment ${seg.group} has no ink labels in ${o.corpus}: glyphs are learned from a labelled region (or give --glyphs-from SEGMENT)`);
