@@ -8,20 +8,12 @@
  */
 import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { generateSample, type SampleOptions, type SampleSummary } from './generate.js';
+import { duBytes, generateSample, type SampleOptions, type SampleSummary } from './generate.js';
 import { scrollParams, type SampleSize } from './params.js';
 import { LAYERS } from './segment.js';
 
 async function readJson(file: string): Promise<any> {
   return JSON.parse(await readFile(file, 'utf8'));
-}
-
-async function duBytes(p: string): Promise<number> {
-  const s = await stat(p);
-  if (!s.isDirectory()) return s.size;
-  let total = 0;
-  for (const e of await readdir(p)) total += await duBytes(path.join(p, e));
-  return total;
 }
 
 /** The summary of the complete sample in `out`, or undefined if there is none (or it is incomplete). */

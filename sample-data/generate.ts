@@ -382,7 +382,8 @@ function describePhysics(p: ScrollParams) {
   };
 }
 
-async function duBytes(p: string): Promise<number> {
+/** Bytes on disk under a file or folder. */
+export async function duBytes(p: string): Promise<number> {
   const s = await stat(p);
   if (!s.isDirectory()) return s.size;
   let total = 0;
