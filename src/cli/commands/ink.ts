@@ -2,7 +2,8 @@
  * `aunn ink --corpus DIR --segment S [--model DIR] [--source observed|model] [--train-labels GROUP,...] [--out DIR]`:
  * the ink probability of a segment on its flattened grid, read from the layers (observed, or the AUNN's
  * reconstruction) by the ink readout. The readout is loaded from beside the model (or from the corpus), or trained on
- * the labelled segments when there is none (or with --retrain / --train-labels). Writes the probability into the
+ * the labelled segments when there is none (or with --retrain / --train-labels): an ensemble of --ensemble networks
+ * (default 3) whose mean is the prediction. Writes the probability into the
  * corpus as a derived 'ink' record of the segment, plus PNG and TIFF exports; with --truth, scores it like the field.
  *
  *   aunn ink --corpus corpus --segment sample-s2/20260105140200 --out exports/ink
@@ -36,6 +37,7 @@ export async function run(argv: string[]): Promise<void> {
     .option('--seconds <s>', 'training time limit (a guard; the step budget decides)', positive, 300)
     .option('--steps <n>', 'training steps (more overfits the labelled letters on the sample)', positive, 150)
     .option('--seed <n>', 'training seed', positive, 1)
+    .option('--ensemble <k>', 'networks to train (seeds seed..seed+k-1, --steps each); the readout predicts their mean', positive, 3)
     .option('--out <dir>', 'folder for the PNG/TIFF exports (default <corpus>/exports/ink)')
     .option('--truth <png>', 'full ink labels of this segment: print F0.5, precision, recall, AUC')
     .option('--no-write', 'do not write the prediction into the corpus')
@@ -50,7 +52,7 @@ export async function run(argv: string[]): Promise<void> {
   }
   const o = cmd.opts<{
     corpus: string; segment: string; model?: string; source: string; trainLabels?: string; retrain?: boolean;
-    seconds: number; steps: number; seed: number; out?: string; truth?: string; write: boolean; quiet?: boolean; json?: boolean;
+    seconds: number; steps: number; seed: number; ensemble: number; out?: string; truth?: string; write: boolean; quiet?: boolean; json?: boolean;
   }>();
   if (o.source !== 'observed' && o.source !== 'model') throw new UserError(`--source must be observed or model, not '${o.source}'`);
   const source = o.source as LayerSource;
@@ -73,10 +75,11 @@ export async function run(argv: string[]): Promise<void> {
       maxSeconds: o.seconds,
       maxSteps: Math.round(o.steps),
       seed: Math.round(o.seed),
+      ensemble: Math.round(o.ensemble),
       signal: controller.signal,
       onStage: (s) => {
         say(s);
-        if (s.startsWith('training')) bar ??= progress('ink readout', Math.round(o.steps), { unit: 'steps', quiet: o.quiet || o.json });
+        if (s.startsWith('training')) bar ??= progress('ink readout', Math.round(o.steps) * Math.round(o.ensemble), { unit: 'steps', quiet: o.quiet || o.json });
       },
       onProgress: (step, _total, info) => bar?.set(step, { loss: info.loss, val: info.valLoss ?? NaN }),
     });

@@ -199,6 +199,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         retrain: true,
         maxSeconds: settings.readoutSeconds,
         maxSteps: settings.readoutSteps,
+        ensemble: settings.readoutEnsemble,
         seed: 1,
         signal,
         onProgress: (step, total, info) => {
@@ -207,10 +208,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         },
       });
       bar?.done();
-      return { steps: r.trained?.steps ?? 0, seconds: r.trained?.seconds ?? 0, band: r.readout.band, threshold: r.readout.threshold };
+      return { steps: r.trained?.steps ?? 0, seconds: r.trained?.seconds ?? 0, band: r.readout.band, threshold: r.readout.threshold, networks: 1 + (r.readout.members?.length ?? 0) };
     });
     const { readout } = await ensureReadout(corpus, { modelDir, signal }); // the saved one
-    ctx.note(`readout: ${readoutInfo.steps} steps in ${readoutInfo.seconds.toFixed(1)} s, layers ${readoutInfo.band.from}..${readoutInfo.band.to}, threshold ${readoutInfo.threshold.toFixed(3)} (chosen on a held-out stripe of the labelled third)`);
+    ctx.note(`readout: ${readoutInfo.networks ?? 1} network(s), ${readoutInfo.steps} steps in ${readoutInfo.seconds.toFixed(1)} s, layers ${readoutInfo.band.from}..${readoutInfo.band.to}, threshold ${readoutInfo.threshold.toFixed(3)} (chosen on a held-out stripe of the labelled third)`);
     const loaded = await loadCorpusSegment(corpus, group1, signal);
     logistic1.value = trainLogistic([loaded.segment]);
     const ink = await inkForSegment(corpus, { group: group1, scroll: 'scroll 1', truthPng: path.join(s1.truth, 'inklabels.png'), readout, logistic: logistic1.value, modelDir: settings.inkFromModel ? modelDir : undefined, signal });
@@ -353,7 +354,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         ['AUNN network', train1.network ?? 'n/a'],
         ['AUNN training on scroll 1', `${settings.trainMinutes} min`],
         ['finetune / scratch steps', transferSteps],
-        ['ink readout budget', `${settings.readoutSeconds} s / ${settings.readoutSteps} steps`],
+        ['ink readout budget', `${settings.readoutEnsemble} network${settings.readoutEnsemble > 1 ? 's' : ''} x ${settings.readoutSteps} steps, ${settings.readoutSeconds} s in all`],
         ['sample size', settings.sampleSize],
         ['LM beam width', settings.beam],
       ],
@@ -433,7 +434,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       const psnrs = [ink1?.ink.reconstructionPsnr, ink2?.reconstructionPsnr];
       if (!settings.inkFromModel) inkSec.text('The readout on the AUNN\'s reconstruction of the layers is skipped with --quick (it predicts every voxel of the layer band).');
       else inkSec.text(`The AUNN's reconstruction of the readout's layers vs the observed layers: PSNR ${f2(psnrs[0])} dB (scroll 1, model v1), ${f2(psnrs[1])} dB (scroll 2, model v${finetuned?.version ?? '?'}).`);
-      if (ink1) inkSec.text(`Ink readout: ${ink1.readoutInfo.steps} steps in ${ink1.readoutInfo.seconds.toFixed(1)} s, layers ${ink1.readoutInfo.band.from}..${ink1.readoutInfo.band.to}.`);
+      if (ink1) inkSec.text(`Ink readout: ${ink1.readoutInfo.networks ?? 1} network(s) averaged (an ensemble: its mean is the ink probability), ${ink1.readoutInfo.steps} steps in ${ink1.readoutInfo.seconds.toFixed(1)} s, layers ${ink1.readoutInfo.band.from}..${ink1.readoutInfo.band.to}.`);
     } else inkSec.text('Not available (see the step table).');
     for (const [label, ink, s] of [['scroll 1', ink1?.ink, s1], ['scroll 2', ink2, s2]] as const) {
       if (!ink) continue;

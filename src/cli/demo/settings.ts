@@ -22,6 +22,8 @@ export interface DemoSettings {
   /** Ink readout training limits. */
   readoutSeconds: number;
   readoutSteps: number;
+  /** Networks in the readout ensemble (each readoutSteps; the seconds are shared). */
+  readoutEnsemble: number;
   /** Finetuning budget in seconds of scroll-1 training speed (turned into a step count, so scratch gets equal steps). */
   finetuneSeconds: number;
   /** Fewest finetune/scratch steps (when scroll-1 training was slow). */
@@ -38,8 +40,8 @@ export const DEMO_FORMAT = 1;
 
 export function demoSettings(quick: boolean): DemoSettings {
   return quick
-    ? { seeds: [1, 2], sampleSize: 'small', trainMinutes: 0.25, readoutSeconds: 30, readoutSteps: 40, finetuneSeconds: 12, minTransferSteps: 8, curvePoints: 4, inkFromModel: false, beam: 8 }
-    : { seeds: [1, 2], sampleSize: 'small', trainMinutes: 4, readoutSeconds: 75, readoutSteps: 2500, finetuneSeconds: 150, minTransferSteps: 40, curvePoints: 8, inkFromModel: true, beam: 20 };
+    ? { seeds: [1, 2], sampleSize: 'small', trainMinutes: 0.25, readoutSeconds: 30, readoutSteps: 40, readoutEnsemble: 1, finetuneSeconds: 12, minTransferSteps: 8, curvePoints: 4, inkFromModel: false, beam: 8 }
+    : { seeds: [1, 2], sampleSize: 'small', trainMinutes: 4, readoutSeconds: 180, readoutSteps: 150, readoutEnsemble: 3, finetuneSeconds: 150, minTransferSteps: 40, curvePoints: 8, inkFromModel: true, beam: 20 };
 }
 
 /** What decides the corpus and the models: the demo's settings and the AUNN's default configuration (a new default
