@@ -6,7 +6,8 @@ import { toLetterIds } from '../../src/lm-conditioning/char-lm.js';
 import { lineText } from '../../src/lm-conditioning/reading.js';
 import { degradeInk, type InkMap } from '../../src/lm-conditioning/reading/ink-map.js';
 import { findColumns } from '../../src/lm-conditioning/reading/layout.js';
-import { readingCer, readSegment } from '../../src/lm-conditioning/reading/reader.js';
+import { fitScale, readingCer, readSegment, SCALES } from '../../src/lm-conditioning/reading/reader.js';
+import { normalizeInk } from '../../src/lm-conditioning/reading/normalize.js';
 import { alignCuts, learnAdvances, uniformAdvances } from '../../src/lm-conditioning/reading/letter-boxes.js';
 
 /**
@@ -68,6 +69,22 @@ describe('reading other hands', () => {
     expect(cer.cer).toBeLessThan(0.2);
     // Boxes come back in this page's pixels: the second column's letters start near its x.
     expect(r.reading.columns[1]!.lines[0]!.letters[0]!.bbox![0]).toBeGreaterThan(300);
+  });
+
+  it('fits the scale of a same-size and of a smaller hand without leaning toward enlarging (fitScale)', () => {
+    const first = learnedOn();
+    // Letters 14 px on the glyphs' page: a page in the same hand must be read at 1, one with 12 px letters at
+    // 14/12 ≈ 1.17 (grid: 1.15). The mean letter confidence chose 1.15 and 1.25 here (larger always read surer).
+    for (const [letterHeight, pitch, want] of [[14, 24, 1], [12, 20.5, 1.15]] as const) {
+      const page = renderPage({ letterHeight, pitch, width: 620, columns: [{ x: 12, lines: another }, { x: 330, lines: unread }] });
+      const fit = fitScale(normalizeInk(degradeInk(page.map, { seed: 5, noise: 0.1, contrast: 0.45, blur: 0.8 })), first.glyphs);
+      expect(fit.scale).toBe(want);
+      expect(fit.scores.map((s) => s.scale)).toEqual(SCALES);
+      // The fit falls off on both sides of the chosen scale.
+      const at = (s: number) => fit.scores.find((x) => x.scale === s)!.explained;
+      expect(at(SCALES[0]!)).toBeLessThan(at(want) - 0.02);
+      expect(at(SCALES[SCALES.length - 1]!)).toBeLessThan(at(want) - 0.02);
+    }
   });
 
   it('a stretch of a line with no ink holds lost letters of its width; the LM supplies them when decoding', async () => {
