@@ -85,5 +85,6 @@ describe('aunn export / read on a corpus', () => {
     // A fixed scale is for another segment's glyphs, and must be a sane factor.
     await expect(runRead(['--corpus', dir, '--segment', 'seg', '--scale', '1.1'])).rejects.toThrow(/--scale is for reading with another segment's glyphs/);
     await expect(runRead(['--corpus', dir, '--segment', 'seg', '--glyphs-from', 'seg', '--scale', 'big'])).rejects.toThrow(/--scale must be a number from 0.25 to 4, got 'big'/);
+    await expect(runRead(['--corpus', dir, '--segment', 'seg', '--lm-weight', '-1'])).rejects.toThrow(/--lm-weight must be a number from 0 to 10, got '-1'/);
   });
 });

@@ -5,6 +5,7 @@
  *
  *   aunn read --corpus ./corpus --segment seg1 --transcription labelled.txt --lm decode --truth sample/truth
  *   aunn read --corpus ./corpus --segment scroll2/seg --glyphs-from seg1 --transcription labelled.txt   # no labels
+ *   aunn read ... --lm-weight 0.7       # lean less on the LM (default 1: its log-probability as is)
  *
  * Glyphs are learned where the text is known: the labelled region (the segment's ink labels) and its
  * transcription (--transcription: a UTF-8 file, one line of the papyrus per line, a blank line between columns,
@@ -116,12 +117,13 @@ export async function run(argv: string[]): Promise<void> {
     .option('--labelled-region <x0,y0,x1,y1>', 'where the labels and the transcription hold (default: from the labels record)')
     .option('--truth <dir>', "a sample's truth/ folder: print the character error rate in the unlabelled region")
     .option('--beam <n>', 'beam width', '20')
+    .option('--lm-weight <w>', 'weight of the LM against the glyph evidence when decoding', '1')
     .option('--self-train <rounds>', 'rounds of self-training on confidently read lines', '0')
     .option('--align <how>', 'align the known text to the labelled lines: rendered (built-in capitals) | cuts (by the ink alone, for unusual hands)', 'rendered')
     .option('--glyphs-from <segment>', 'learn the glyphs on this labelled segment (with --transcription) and read --segment with them (a scroll without labels)')
     .option('--scale <f>', 'with --glyphs-from: read the map at this scale (the other hand\'s size here) instead of fitting it')
     .parse(argv, { from: 'user' })
-    .opts<{ corpus: string; segment: string; transcription?: string; lm: string; lmModel?: string; model?: string; inkPng?: string; degrade?: boolean; labelledRegion?: string; truth?: string; beam: string; selfTrain: string; glyphsFrom?: string; align: string; scale?: string }>();
+    .opts<{ corpus: string; segment: string; transcription?: string; lm: string; lmModel?: string; model?: string; inkPng?: string; degrade?: boolean; labelledRegion?: string; truth?: string; beam: string; lmWeight: string; selfTrain: string; glyphsFrom?: string; align: string; scale?: string }>();
   if (!['off', 'decode', 'condition'].includes(o.lm)) throw new UserError(`--lm must be off, decode or condition, got '${o.lm}'`);
   if (o.lm === 'condition' && !o.model) {
     throw new UserError('--lm condition trains the AUNN: give --model DIR (a trained model with an ink readout, see `aunn ink --source model`)');
@@ -131,6 +133,8 @@ export async function run(argv: string[]): Promise<void> {
   const scale = o.scale === undefined ? undefined : Number(o.scale);
   if (scale !== undefined && !(scale >= 0.25 && scale <= 4)) throw new UserError(`--scale must be a number from 0.25 to 4, got '${o.scale}'`);
   if (scale !== undefined && !o.glyphsFrom) throw new UserError('--scale is for reading with another segment\'s glyphs: give --glyphs-from SEGMENT');
+  const lmWeight = Number(o.lmWeight);
+  if (!(lmWeight >= 0 && lmWeight <= 10)) throw new UserError(`--lm-weight must be a number from 0 to 10, got '${o.lmWeight}'`);
   const beam = Number(o.beam);
   if (!Number.isInteger(beam) || beam < 1) throw new UserError(`--beam must be a positive integer, got '${o.beam}'`);
   const corpus = await Corpus.open(o.corpus);
@@ -150,7 +154,7 @@ export async function run(argv: string[]): Promise<void> {
   }
   const { ink, inkName } = inkSource!;
   if (own && (ink.width !== own.labels.width || ink.height !== own.labels.height)) throw new UserError(`ink map is ${ink.width}x${ink.height} but the segment's labels are ${own.labels.width}x${own.labels.height}`);
-  const common = { segment: seg.group, ink, lm, mode: o.lm as 'off' | 'decode', beam, source: { ink: inkName, model: o.model }, pixelSizeUm: seg.layers?.voxelSizeUm?.[2] };
+  const common = { segment: seg.group, ink, lm, mode: o.lm as 'off' | 'decode', beam, lmWeight, source: { ink: inkName, model: o.model }, pixelSizeUm: seg.layers?.voxelSizeUm?.[2] };
   let result;
   if (o.glyphsFrom) {
     // Glyphs learned on another, labelled segment (its newest ink prediction, its labels, the transcription).
