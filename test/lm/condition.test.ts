@@ -141,7 +141,7 @@ describe('conditionSegment', () => {
 });
 
 describe('rendering loss gradient', () => {
-  it('a pseudo-target step on the layer bytes lowers the loss through the readout (with and without local normalisation)', () => {
+  it('a pseudo-target step on the layer bytes lowers the loss through the readout (with and without local normalisation, one network or an ensemble)', () => {
     const [d, h, w] = [5, 24, 32];
     let seed = 7;
     const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
@@ -150,8 +150,9 @@ describe('rendering loss gradient', () => {
     const target = Float32Array.from({ length: h * w }, (_, i) => ((i % w) >> 2) % 2);
     const weight = new Float32Array(h * w).fill(1);
     const rec = { name: 'g/seg/layers', base: 0, bits: [3, 5, 5] } as unknown as RecordMeta;
-    for (const localRadius of [0, 6]) {
-      const ro = { kind: 'cnn' as const, band: { from: 1, to: 3 }, surface: 2, net: initNetwork({ inChannels: 3, kernels: [3, 1], channels: [6] }, 3, 0.5), threshold: 0.5, trainedOn: [], localRadius };
+    const shape = { inChannels: 3, kernels: [3, 1], channels: [6] };
+    for (const [localRadius, members] of [[0, undefined], [6, undefined], [6, [initNetwork(shape, 4, 0.5), initNetwork(shape, 5, 0.5)]]] as const) {
+      const ro = { kind: 'cnn' as const, band: { from: 1, to: 3 }, surface: 2, net: initNetwork(shape, 3, 0.5), threshold: 0.5, trainedOn: [], localRadius, members: members ? [...members] : undefined };
       const box: [number, number, number, number] = [0, 0, w, h];
       const g = inkLossGradient(ro, seg, target, weight, [box]);
       expect(g.pixels).toBe(h * w);

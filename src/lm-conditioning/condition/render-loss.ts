@@ -130,7 +130,9 @@ export function inkLossGradient(readout: InkReadout, seg: InkSegment, target: Fl
   const lb = layerBand(seg, band);
   const x = readout.localRadius > 0 ? localNormalise(lb, H, W, C, readout.localRadius) : lb;
   const jac = inputJacobian(seg, band, lb, readout.localRadius);
-  const weights = readout.net.tensors.map((t) => t.data);
+  // An ensemble readout predicts the mean of its networks: the loss is on that mean, each network gets its share.
+  const nets = [readout.net, ...(readout.members ?? [])];
+  const weights = nets.map((net) => net.tensors.map((t) => t.data));
   const R = receptiveRadius(readout.net.shape);
   const gradX = new Float32Array(H * W * C);
   let wsum = 0;
@@ -144,22 +146,27 @@ export function inkLossGradient(readout: InkReadout, seg: InkSegment, target: Fl
     if (h <= 0 || w <= 0) continue;
     const crop = new Float32Array(h * w * C);
     for (let y = 0; y < h; y++) crop.set(x.subarray(((y0 + y) * W + x0) * C, ((y0 + y) * W + x1) * C), y * w * C);
-    const { logits, cache } = forward(readout.net.shape, weights, crop, [1, h, w, C]);
-    const dz = new Float32Array(h * w);
+    const passes = nets.map((net, k) => forward(net.shape, weights[k]!, crop, [1, h, w, C]));
+    const probs = passes.map(({ logits }) => Float32Array.from(logits, (z) => 1 / (1 + Math.exp(-z))));
+    const dzs = nets.map(() => new Float32Array(h * w));
     for (let y = Math.max(by0, 0) - y0; y < Math.min(by1, H) - y0; y++)
       for (let xx = Math.max(bx0, 0) - x0; xx < Math.min(bx1, W) - x0; xx++) {
         const k = (y0 + y) * W + x0 + xx;
         const wk = weight[k]!;
         if (!wk || (seg.sheetMask && !seg.sheetMask[k])) continue;
-        const p = 1 / (1 + Math.exp(-logits[y * w + xx]!));
+        const j = y * w + xx;
+        let p = 0;
+        for (const pr of probs) p += pr[j]! / nets.length;
         const e = p - target[k]!;
         loss += wk * e * e;
         pixels++;
-        dz[y * w + xx] = (2 * wk * e * p * (1 - p)) / Math.max(1e-9, wsum);
+        probs.forEach((pr, n) => (dzs[n]![j] = (2 * wk * e * pr[j]! * (1 - pr[j]!)) / nets.length / Math.max(1e-9, wsum)));
       }
-    const { dInput } = backward(readout.net.shape, weights, cache, dz, true);
-    cache.dispose();
-    for (let y = 0; y < h; y++) for (let i = 0; i < w * C; i++) gradX[((y0 + y) * W + x0) * C + i]! += dInput![y * w * C + i]!;
+    nets.forEach((net, n) => {
+      const { dInput } = backward(net.shape, weights[n]!, passes[n]!.cache, dzs[n]!, true);
+      passes[n]!.cache.dispose();
+      for (let y = 0; y < h; y++) for (let i = 0; i < w * C; i++) gradX[((y0 + y) * W + x0) * C + i]! += dInput![y * w * C + i]!;
+    });
   }
   const plane = H * W;
   const grad = new Float32Array(C * plane);
