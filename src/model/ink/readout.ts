@@ -229,7 +229,6 @@ function bce(prob: Float32Array, y: Uint8Array, mask: Uint8Array): number {
  */
 export async function trainReadout(segments: InkSegment[], opts: ReadoutOptions = {}): Promise<{ readout: InkReadout; log: TrainLog }> {
   const k = Math.max(1, Math.round(opts.ensemble ?? 1));
-  if (k === 1) return trainNetwork(segments, opts);
   const maxSteps = opts.maxSteps ?? 150;
   const seed = opts.seed ?? 1;
   const runs: { readout: InkReadout; log: TrainLog }[] = [];
@@ -244,11 +243,10 @@ export async function trainReadout(segments: InkSegment[], opts: ReadoutOptions 
         band: first?.band ?? opts.band,
         localRadius: first?.localRadius ?? opts.localRadius,
         onProgress: opts.onProgress && ((step, _max, info) => opts.onProgress!(i * maxSteps + step, k * maxSteps, info)),
-        skipThreshold: true,
       }),
     );
   }
-  const readout: InkReadout = { ...runs[0]!.readout, members: runs.slice(1).map((r) => r.readout.net) };
+  const readout: InkReadout = { ...runs[0]!.readout, ...(k > 1 ? { members: runs.slice(1).map((r) => r.readout.net) } : {}) };
   readout.threshold = await heldOutThreshold(readout, segments.filter((s) => s.labels), opts.valFraction ?? 0.2, opts.signal);
   const log = runs[0]!.log;
   return { readout, log: { ...log, steps: runs.reduce((a, r) => a + r.log.steps, 0), seconds: runs.reduce((a, r) => a + r.log.seconds, 0), stepsPerSecond: runs.reduce((a, r) => a + r.log.steps, 0) / Math.max(1e-9, runs.reduce((a, r) => a + r.log.seconds, 0)) } };
@@ -268,7 +266,8 @@ async function heldOutThreshold(readout: InkReadout, labelled: InkSegment[], val
   return chooseThreshold(probs, labs).threshold;
 }
 
-async function trainNetwork(segments: InkSegment[], opts: ReadoutOptions & { skipThreshold?: boolean }): Promise<{ readout: InkReadout; log: TrainLog }> {
+/** One network (its threshold is left at 0.5: trainReadout chooses it). */
+async function trainNetwork(segments: InkSegment[], opts: ReadoutOptions): Promise<{ readout: InkReadout; log: TrainLog }> {
   await initBackend();
   const labelled = segments.filter((s) => s.labels);
   if (labelled.length === 0) throw new Error('trainReadout: none of the segments has ink labels');
@@ -394,17 +393,8 @@ async function trainNetwork(segments: InkSegment[], opts: ReadoutOptions & { ski
   }
   const seconds = (performance.now() - t0) / 1000;
   const steps = Math.min(step, maxSteps);
-  // threshold on the held-out labelled stripe (all labelled pixels when there is none)
-  const probs: number[] = [], labs: number[] = [];
-  for (const p of opts.skipThreshold ? [] : prepared) {
-    let count = 0;
-    for (const v of p.val) count += v;
-    const use = count ? p.val : labelledPixels(p.seg);
-    const prob = await inferMirrored(best.params, p.x, p.seg.height, p.seg.width, c, opts.signal);
-    for (let i = 0; i < prob.length; i++) if (use[i]) { probs.push(prob[i]!); labs.push(p.y[i]! * 255); }
-  }
-  const threshold = opts.skipThreshold ? 0.5 : chooseThreshold(probs, labs).threshold;
-  const readout: InkReadout = { kind: 'cnn', band, surface, net: best.params, threshold, trainedOn: labelled.map((s) => s.name), localRadius };
+  // the threshold is chosen by trainReadout, for the whole ensemble
+  const readout: InkReadout = { kind: 'cnn', band, surface, net: best.params, threshold: 0.5, trainedOn: labelled.map((s) => s.name), localRadius };
   return {
     readout,
     log: { steps, bestStep: best.step, seconds, stepsPerSecond: steps / seconds, bestValLoss: best.loss, band, correlation, curve },
