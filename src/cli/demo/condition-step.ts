@@ -16,7 +16,8 @@ import type { Corpus } from '../../corpus/index.js';
 import type { InkSegment } from '../../model/ink/segment.js';
 import type { CharLM } from '../../lm-conditioning/char-lm.js';
 import type { CerScore } from './read-step.js';
-import { readTruthText } from './read-step.js';
+import { labelledKnowledge, readTruthText } from './read-step.js';
+import { NotAvailable } from './steps.js';
 
 export interface ConditionSampleOptions {
   group: string;
@@ -54,19 +55,17 @@ export async function conditionSample(corpus: Corpus, o: ConditionSampleOptions)
   const t0 = performance.now();
   const { conditionSegment } = await import('../../lm-conditioning/condition/index.js');
   const { readingCer } = await import('../../lm-conditioning/reading/reader.js');
+  const truth = await readTruthText(o.truthDir);
+  const known = labelledKnowledge(o.segment, truth, o.labelledXMax);
+  if (!known) throw new NotAvailable(`${o.group} has no ink labels to learn glyphs from`);
   await rm(o.modelDir, { recursive: true, force: true });
   await mkdir(o.modelDir, { recursive: true });
   for (const f of ['v0001.ckpt', 'ink-readout.json']) await copyFile(path.join(o.fromModelDir, f), path.join(o.modelDir, f));
-  const truth = await readTruthText(o.truthDir);
-  const { height, width } = o.segment;
-  if (!o.segment.labels) throw new Error(`${o.group}: no ink labels to learn glyphs from`);
-  const labels = { width, height, data: Float32Array.from(o.segment.labels, (v) => v / 255) };
-  const transcription = truth.columns.filter((c) => c.box[0]! < o.labelledXMax).map((c) => c.lines);
   const r = await conditionSegment({
     corpus,
     modelDir: o.modelDir,
     segment: o.group,
-    read: { labels, labelledRegion: [0, 0, o.labelledXMax, height], transcription, lm: o.lm, beam: o.beam, pixelSizeUm: o.pixelSizeUm },
+    read: { labels: known.labels, labelledRegion: known.region, transcription: known.transcription, lm: o.lm, beam: o.beam, pixelSizeUm: o.pixelSizeUm },
     // as `aunn read --lm condition`: only confidently read letters shape the rendering loss
     minConfidence: 0.8,
     signal: o.signal,

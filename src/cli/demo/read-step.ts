@@ -18,6 +18,7 @@ import type { InkSegment } from '../../model/ink/segment.js';
 import type { CharLM } from '../../lm-conditioning/char-lm.js';
 import { lineText, saveReading, type Reading } from '../../lm-conditioning/reading.js';
 import type { GlyphModel } from '../../lm-conditioning/reading/glyphs.js';
+import type { InkMap } from '../../lm-conditioning/reading/ink-map.js';
 import { NotAvailable } from './steps.js';
 
 export interface TruthText {
@@ -84,6 +85,21 @@ async function reader() {
   }
 }
 
+/**
+ * What is known on a labelled sample segment: its ink labels as a map, the labelled region, and the truth text of
+ * the columns that start inside it (the reader keeps only the lines lying wholly inside the region); undefined
+ * without labels.
+ */
+export function labelledKnowledge(segment: InkSegment, truth: TruthText, labelledXMax: number): { labels: InkMap; transcription: string[][]; region: [number, number, number, number] } | undefined {
+  if (!segment.labels) return undefined;
+  const { height, width } = segment;
+  return {
+    labels: { width, height, data: Float32Array.from(segment.labels, (v) => v / 255) },
+    transcription: truth.columns.filter((c) => c.box[0]! < labelledXMax).map((c) => c.lines),
+    region: [0, 0, labelledXMax, height],
+  };
+}
+
 export async function readSampleSegment(corpus: Corpus, o: ReadSampleOptions): Promise<SegmentReading> {
   const m = await reader();
   const { readSegment, readingCer } = m;
@@ -100,12 +116,9 @@ export async function readSampleSegment(corpus: Corpus, o: ReadSampleOptions): P
     const readingFile = await saveReading(corpus.dir, decoded.reading);
     return { group: o.group, cer: { off: score(off.reading), decode: score(decoded.reading) }, reading: decoded.reading, readingFile, trainingLines: 0, glyphs: o.glyphsFrom, minX: 0, scale: off.scale };
   }
-  const labels = o.segment.labels ? { width, height, data: Float32Array.from(o.segment.labels, (v) => v / 255) } : undefined;
-  if (!labels) throw new NotAvailable(`${o.group} has no labelled region with known text to learn glyphs from, and no glyphs were given`);
-  // The known text of the labelled region: the truth columns that start inside it (the reader keeps only the lines
-  // lying wholly inside the region).
-  const transcription = truth.columns.filter((c) => c.box[0]! < o.labelledXMax).map((c) => c.lines);
-  const region: [number, number, number, number] = [0, 0, o.labelledXMax, height];
+  const known = labelledKnowledge(o.segment, truth, o.labelledXMax);
+  if (!known) throw new NotAvailable(`${o.group} has no labelled region with known text to learn glyphs from, and no glyphs were given`);
+  const { labels, transcription, region } = known;
   const common = { segment: o.group, ink, labels, labelledRegion: region, transcription, source: { ink: o.inkRecord }, pixelSizeUm: o.pixelSizeUm, signal: o.signal, beam: o.beam };
   const off = readSegment({ ...common, mode: 'off' });
   o.signal?.throwIfAborted();

@@ -23,6 +23,11 @@ export interface Band {
   xe: number;
 }
 
+/** The band of a line found by the layout (layout.ts): centred on it, half-height 0.45 of the line pitch. */
+export function lineBand(line: { y0: number; y1: number; x0: number; x1: number }, pitch: number): Band {
+  return { yc: Math.round((line.y0 + line.y1) / 2), r: Math.round(0.45 * pitch), xs: line.x0, xe: line.x1 };
+}
+
 export interface GlyphTemplate {
   width: number;
   /** (2r+1) x width ink probabilities, row-major. */
@@ -176,13 +181,13 @@ interface Placed {
   dy?: number;
 }
 
-/** The vertical shift (within ±maxShift) at which letter c's template fits best at x. */
-function bestShift(model: GlyphModel, map: InkMap, band: Band, c: number, x: number): number {
+/** The vertical shift (within ±maxShift) at which letter c's template, starting at x, fits best. */
+export function bestShift(model: GlyphModel, map: InkMap, band: Band, c: number, x: number): number {
   let best = -Infinity;
   let arg = 0;
   for (let dy = -model.maxShift; dy <= model.maxShift; dy++) {
-    // scoreTable searches shifts itself: restrict it to 0 to score this exact shift.
-    const exact = scoreTable({ ...model, maxShift: 0 }, map, { ...band, yc: band.yc + dy, xs: x, xe: x + 1 })[c]![0]!;
+    // scoreTable searches shifts itself: restrict it to 0 (and to letter c) to score this exact shift.
+    const exact = scoreTable({ ...model, maxShift: 0, templates: [model.templates[c]!] }, map, { ...band, yc: band.yc + dy, xs: x, xe: x + 1 })[0]![0]!;
     if (exact > best) (best = exact), (arg = dy);
   }
   return arg;

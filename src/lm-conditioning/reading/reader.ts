@@ -29,7 +29,7 @@ import { editDistance } from '../restore.js';
 import { decodeLine } from './decode.js';
 import { fillLostLetters } from './lost-letters.js';
 import { normalizeInk, rescaleInk } from './normalize.js';
-import { learnGlyphs, type Band, type LabelledLine, type GlyphModel, type LearnOptions } from './glyphs.js';
+import { learnGlyphs, lineBand, type Band, type LabelledLine, type GlyphModel, type LearnOptions } from './glyphs.js';
 import type { InkMap } from './ink-map.js';
 import { estimatePitch, findColumns, type ColumnBox } from './layout.js';
 import { explainedInk, sampleBands } from './scale-fit.js';
@@ -93,9 +93,6 @@ export interface SegmentReadResult {
   scale: number;
 }
 
-function bandOf(line: { y0: number; y1: number; x0: number; x1: number }, pitch: number): Band {
-  return { yc: Math.round((line.y0 + line.y1) / 2), r: Math.round(0.45 * pitch), xs: line.x0, xe: line.x1 };
-}
 
 /** Labelled lines: detected lines lying wholly inside the region, paired with the transcription by column order. */
 function labelledLines(o: ReadSegmentOptions, region: [number, number, number, number], transcription: string[][], columns: ColumnBox[], pitch: number, labelPitch?: number): LabelledLine[] {
@@ -109,7 +106,7 @@ function labelledLines(o: ReadSegmentOptions, region: [number, number, number, n
       if (!text || text.length !== col.lines.length) return; // lines not matched one to one: do not guess
       col.lines.forEach((line, li) => {
         if (line.x0 >= rx0 && line.x1 <= rx1 && line.y0 >= ry0 - pitch && line.y1 <= ry1 + pitch && text[li]) {
-          training.push({ band: bandOf(line, pitch), text: text[li]! });
+          training.push({ band: lineBand(line, pitch), text: text[li]! });
         }
       });
     });
@@ -156,7 +153,7 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
       const context: number[] = [];
       const lines = col.lines.map((line, li) => {
         o.signal?.throwIfAborted();
-        const band = { ...bandOf(line, pitch), r };
+        const band = { ...lineBand(line, pitch), r };
         const decoded = decodeLine(ink, band, m, { lm: lmForMode, context, beam: o.beam, lmWeight: o.lmWeight });
         const letters = fillLostLetters(ink, band, decoded, m, { lm: lmForMode, context, beam: o.beam });
         context.push(...letters.filter((l) => l.char).map((l) => GREEK_ALPHABET.indexOf(l.char)));
@@ -177,7 +174,7 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
       col.lines.forEach((line, li) => {
         const box = columns[ci]!.lines[li]!;
         const mean = line.letters.reduce((s, l) => s + l.confidence, 0) / Math.max(1, line.letters.length);
-        if (box.x0 >= rx1 && line.letters.length > 0 && line.letters.every((l) => l.source === 'ink') && mean >= (o.selfTrainConfidence ?? 0.8)) extra.push({ band: bandOf(box, pitch), text: lineText(line) });
+        if (box.x0 >= rx1 && line.letters.length > 0 && line.letters.every((l) => l.source === 'ink') && mean >= (o.selfTrainConfidence ?? 0.8)) extra.push({ band: lineBand(box, pitch), text: lineText(line) });
       }),
     );
     if (!extra.length) break;

@@ -10,7 +10,7 @@
  *   const bands = sampleBands(norm, 8);
  *   const fit = explainedInk(norm, glyphs, 1.07, bands);   // e.g. 0.36
  */
-import { scoreTable, type Band, type GlyphModel } from './glyphs.js';
+import { bestShift, lineBand, scoreTable, type Band, type GlyphModel } from './glyphs.js';
 import type { InkMap } from './ink-map.js';
 import { estimatePitch, findColumns } from './layout.js';
 import { rescaleInk } from './normalize.js';
@@ -20,7 +20,7 @@ export function sampleBands(map: InkMap, count: number): Band[] {
   const pitch = estimatePitch(map);
   const lines = findColumns(map, pitch).flatMap((c) => c.lines);
   const step = Math.max(1, Math.ceil(lines.length / count));
-  return lines.filter((_, i) => i % step === 0).map((l) => ({ yc: Math.round((l.y0 + l.y1) / 2), r: Math.round(0.45 * pitch), xs: l.x0, xe: l.x1 }));
+  return lines.filter((_, i) => i % step === 0).map((l) => lineBand(l, pitch));
 }
 
 /**
@@ -67,12 +67,7 @@ export function explainedInk(norm: InkMap, glyphs: GlyphModel, scale: number, ba
     for (const { c, x } of bestPath(table, widths, band.xe - band.xs)) {
       // The vertical shift the score table chose for this letter here.
       const tpl = glyphs.templates[c]!;
-      let dyBest = 0;
-      let sBest = -Infinity;
-      for (let dy = -glyphs.maxShift; dy <= glyphs.maxShift; dy++) {
-        const s = scoreTable({ ...glyphs, maxShift: 0, templates: [tpl] }, map, { ...band, yc: band.yc + dy, xs: band.xs + x, xe: band.xs + x + 1 })[0]![0]!;
-        if (s > sBest) (sBest = s), (dyBest = dy);
-      }
+      const dyBest = bestShift(glyphs, map, band, c, band.xs + x);
       for (let i = 0; i < h; i++)
         for (let j = 0; j < tpl.width; j++) {
           const y = band.yc + dyBest - glyphs.r + i;

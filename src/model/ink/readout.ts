@@ -248,8 +248,9 @@ export async function trainReadout(segments: InkSegment[], opts: ReadoutOptions 
   }
   const readout: InkReadout = { ...runs[0]!.readout, ...(k > 1 ? { members: runs.slice(1).map((r) => r.readout.net) } : {}) };
   readout.threshold = await heldOutThreshold(readout, segments.filter((s) => s.labels), opts.valFraction ?? 0.2, opts.signal);
-  const log = runs[0]!.log;
-  return { readout, log: { ...log, steps: runs.reduce((a, r) => a + r.log.steps, 0), seconds: runs.reduce((a, r) => a + r.log.seconds, 0), stepsPerSecond: runs.reduce((a, r) => a + r.log.steps, 0) / Math.max(1e-9, runs.reduce((a, r) => a + r.log.seconds, 0)) } };
+  const steps = runs.reduce((a, r) => a + r.log.steps, 0);
+  const seconds = runs.reduce((a, r) => a + r.log.seconds, 0);
+  return { readout, log: { ...runs[0]!.log, steps, seconds, stepsPerSecond: steps / Math.max(1e-9, seconds) } };
 }
 
 /** The F0.5-best threshold for the readout's prediction on the held-out stripes (all labelled pixels without one). */
