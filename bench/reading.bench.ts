@@ -9,11 +9,12 @@
  *   AUNN_READING_SEEDS=1,3,4,5,6 AUNN_READING_ENSEMBLE=1 npm run bench -- --only reading
  *
  * Variables: AUNN_READING_SEEDS (default 3,4,5: not the demo's scrolls), AUNN_READING_ENSEMBLE (readout networks,
- * default 3), AUNN_READING_STEPS (steps per network, default 150), AUNN_READING_BEAM (default 20).
+ * default 3), AUNN_READING_STEPS (steps per network, default 150), AUNN_READING_BEAM (default decode.ts DEFAULT_BEAM, 1000).
  */
 import path from 'node:path';
 import type { BenchOptions, Emit } from '../src/cli/commands/bench.js';
 import { readSampleSegment } from '../src/cli/demo/read-step.js';
+import { DEFAULT_BEAM } from '../src/lm-conditioning/reading/decode.js';
 import { Corpus } from '../src/corpus/index.js';
 import { ingestPath } from '../src/ingest/ingest.js';
 import { loadKneserNey } from '../src/lm-conditioning/models.js';
@@ -29,7 +30,7 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
   const seeds = (process.env.AUNN_READING_SEEDS ?? (opts.quick ? '3' : '3,4,5')).split(',').map(Number);
   const ensemble = Number(process.env.AUNN_READING_ENSEMBLE ?? (opts.quick ? 1 : 3));
   const maxSteps = Number(process.env.AUNN_READING_STEPS ?? (opts.quick ? 10 : 150));
-  const beam = Number(process.env.AUNN_READING_BEAM ?? (opts.quick ? 4 : 20));
+  const beam = Number(process.env.AUNN_READING_BEAM ?? (opts.quick ? 50 : DEFAULT_BEAM));
   const lm = await loadKneserNey();
   const decoded: number[] = [];
   const off: number[] = [];

@@ -8,6 +8,8 @@ import { lineText } from '../../src/lm-conditioning/reading.js';
 import { degradeInk, type InkMap } from '../../src/lm-conditioning/reading/ink-map.js';
 import { estimatePitch, findColumns } from '../../src/lm-conditioning/reading/layout.js';
 import { readingCer, readSegment } from '../../src/lm-conditioning/reading/reader.js';
+import { decodeLine } from '../../src/lm-conditioning/reading/decode.js';
+import { lineBand } from '../../src/lm-conditioning/reading/glyphs.js';
 
 /**
  * A synthetic page: two columns of three lines, capitals 14 px high at book-hand proportions (the built-in bitmap
@@ -80,5 +82,23 @@ describe('reading a synthetic page', () => {
     expect(l.confidence).toBeGreaterThan(0);
     expect(l.confidence).toBeLessThanOrEqual(1);
     expect(lineText(dec.reading.columns[1]!.lines[1]!)).toHaveLength(unreadText[1]!.length);
+  });
+});
+
+describe('the line decoder', () => {
+  it('never prunes the best path: without an LM (one state per x) a beam of 1 reads a noisy map as a beam of 1000 does', () => {
+    const labels = renderPage();
+    const ink = degradeInk(labels, { seed: 5, noise: 0.3, contrast: 0.5, blur: 1 });
+    const r = readSegment({ segment: 'synthetic/seg', ink, labels, labelledRegion: [0, 0, 240, H], transcription: [labelledText], mode: 'off' });
+    // Lines and glyphs from the readable map, decoded on a much worse one, where greedy choices go wrong.
+    const hard = degradeInk(labels, { seed: 6, noise: 0.6, contrast: 0.35, blur: 1.2 });
+    const col = r.columns[1]!;
+    for (const line of col.lines) {
+      const band = { ...lineBand(line, r.pitch), r: r.glyphs.r };
+      const narrow = decodeLine(hard, band, r.glyphs, { beam: 1 });
+      const wide = decodeLine(hard, band, r.glyphs, { beam: 1000 });
+      expect(narrow.length).toBeGreaterThan(5);
+      expect(narrow.map((l) => [l.char, l.bbox])).toEqual(wide.map((l) => [l.char, l.bbox]));
+    }
   });
 });

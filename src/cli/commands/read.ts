@@ -23,6 +23,7 @@ import { lineText, saveReading } from '../../lm-conditioning/reading.js';
 import { resolveSegment } from '../../lm-conditioning/segment-ref.js';
 import { degradeInk, inkMapFromBytes, type InkMap } from '../../lm-conditioning/reading/ink-map.js';
 import { readingCer, readSegment, type TruthColumn } from '../../lm-conditioning/reading/reader.js';
+import { DEFAULT_BEAM } from '../../lm-conditioning/reading/decode.js';
 import { normalizeGreek } from '../../lm-conditioning/greek-text.js';
 
 /** Columns of lines from a transcription file (plain text or the sample's text.json shape). */
@@ -116,7 +117,7 @@ export async function run(argv: string[]): Promise<void> {
     .option('--degrade', 'blur and add noise to --ink-png (a stand-in for a predicted map)')
     .option('--labelled-region <x0,y0,x1,y1>', 'where the labels and the transcription hold (default: from the labels record)')
     .option('--truth <dir>', "a sample's truth/ folder: print the character error rate in the unlabelled region")
-    .option('--beam <n>', 'beam width', '20')
+    .option('--beam <n>', 'beam width of the line decoder', String(DEFAULT_BEAM))
     .option('--lm-weight <w>', 'weight of the LM against the glyph evidence when decoding', '1')
     .option('--self-train <rounds>', 'rounds of self-training on confidently read lines', '0')
     .option('--align <how>', 'align the known text to the labelled lines: rendered (built-in capitals) | cuts (by the ink alone, for unusual hands)', 'rendered')

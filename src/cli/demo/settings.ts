@@ -10,6 +10,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { DEFAULT_BEAM } from '../../lm-conditioning/reading/decode.js';
 import type { SampleSize } from '../../../sample-data/index.js';
 import { DEFAULT_CONFIG } from '../../model/config.js';
 
@@ -32,7 +33,7 @@ export interface DemoSettings {
   curvePoints: number;
   /** Also read ink off the AUNN's reconstruction of the layers (costs a prediction of every layer voxel in the band). */
   inkFromModel: boolean;
-  /** Beam width of the LM decoder. */
+  /** Beam width of the line decoder (decode.ts DEFAULT_BEAM in the full demo). */
   beam: number;
 }
 
@@ -40,8 +41,8 @@ export const DEMO_FORMAT = 1;
 
 export function demoSettings(quick: boolean): DemoSettings {
   return quick
-    ? { seeds: [1, 2], sampleSize: 'small', trainMinutes: 0.25, readoutSeconds: 30, readoutSteps: 40, readoutEnsemble: 1, finetuneSeconds: 12, minTransferSteps: 8, curvePoints: 4, inkFromModel: false, beam: 8 }
-    : { seeds: [1, 2], sampleSize: 'small', trainMinutes: 4, readoutSeconds: 180, readoutSteps: 150, readoutEnsemble: 3, finetuneSeconds: 150, minTransferSteps: 40, curvePoints: 8, inkFromModel: true, beam: 20 };
+    ? { seeds: [1, 2], sampleSize: 'small', trainMinutes: 0.25, readoutSeconds: 30, readoutSteps: 40, readoutEnsemble: 1, finetuneSeconds: 12, minTransferSteps: 8, curvePoints: 4, inkFromModel: false, beam: 50 }
+    : { seeds: [1, 2], sampleSize: 'small', trainMinutes: 4, readoutSeconds: 180, readoutSteps: 150, readoutEnsemble: 3, finetuneSeconds: 150, minTransferSteps: 40, curvePoints: 8, inkFromModel: true, beam: DEFAULT_BEAM };
 }
 
 /** What decides the corpus and the models: the demo's settings and the AUNN's default configuration (a new default

@@ -19,6 +19,7 @@ export interface FillOptions {
   lm?: CharLM;
   /** Letters before this line in its column (LM context on the left). */
   context?: ArrayLike<number>;
+  /** Candidates the restoration of a lost stretch keeps (default 10). */
   beam?: number;
   /** Mean ink over a stretch, as a fraction of the way from the background to the letters' ink, below which the stretch is blank (default 0.15). */
   blankLevel?: number;

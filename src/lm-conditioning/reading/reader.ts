@@ -18,7 +18,8 @@
  * Self-training one round: scroll 1 57.1 %, seed 3 41.6 % (worse). The glyphs, not the LM, limit the reading: with
  * the true letter boxes a classifier trained on the labelled third names 57-63 % of scroll 1's letters. The ink
  * matters as much: the default demo's ink from 3 averaged readouts reads scroll 1 at 43.7 % (one readout: 49-51 %),
- * scroll 2 with scroll 1's glyphs at scale 1.0 at 70.3 % (README.md has the tables).
+ * scroll 2 with scroll 1's glyphs at scale 1.0 at 70.3 % (README.md has the tables). All these at beam 20: the decoder
+ * now merges hypotheses by LM state and reads at beam 1000 (decode.ts DEFAULT_BEAM), scroll 1 at 31.4 %.
  */
 import type { CharLM } from '../char-lm.js';
 import { GREEK_ALPHABET } from '../greek-text.js';
@@ -155,7 +156,7 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
         o.signal?.throwIfAborted();
         const band = { ...lineBand(line, pitch), r };
         const decoded = decodeLine(ink, band, m, { lm: lmForMode, context, beam: o.beam, lmWeight: o.lmWeight });
-        const letters = fillLostLetters(ink, band, decoded, m, { lm: lmForMode, context, beam: o.beam });
+        const letters = fillLostLetters(ink, band, decoded, m, { lm: lmForMode, context });
         context.push(...letters.filter((l) => l.char).map((l) => GREEK_ALPHABET.indexOf(l.char)));
         o.onLine?.(++done, total);
         if (back !== 1) for (const l of letters) if (l.bbox) l.bbox = scaleBox(l.bbox, back);
