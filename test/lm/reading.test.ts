@@ -8,7 +8,7 @@ import { lineText } from '../../src/lm-conditioning/reading.js';
 import { degradeInk, type InkMap } from '../../src/lm-conditioning/reading/ink-map.js';
 import { estimatePitch, findColumns } from '../../src/lm-conditioning/reading/layout.js';
 import { readingCer, readSegment } from '../../src/lm-conditioning/reading/reader.js';
-import { decodeLine } from '../../src/lm-conditioning/reading/decode.js';
+import { decodeLine, decodeLines } from '../../src/lm-conditioning/reading/decode.js';
 import { lineBand } from '../../src/lm-conditioning/reading/glyphs.js';
 
 /**
@@ -100,5 +100,11 @@ describe('the line decoder', () => {
       expect(narrow.length).toBeGreaterThan(5);
       expect(narrow.map((l) => [l.char, l.bbox])).toEqual(wide.map((l) => [l.char, l.bbox]));
     }
+    // Read as one text, the column's lines keep their own letters: without an LM the best path through the column is
+    // each line's best path.
+    const bands = col.lines.map((line) => ({ ...lineBand(line, r.pitch), r: r.glyphs.r }));
+    const together = decodeLines(hard, bands, r.glyphs);
+    expect(together).toHaveLength(bands.length);
+    together.forEach((letters, i) => expect(letters.map((l) => [l.char, l.bbox])).toEqual(decodeLine(hard, bands[i]!, r.glyphs).map((l) => [l.char, l.bbox])));
   });
 });

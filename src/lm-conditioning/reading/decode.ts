@@ -1,10 +1,13 @@
 /**
- * Reading one line: a beam search along x over letters and background. At each x a hypothesis either skips one
+ * Reading lines: a beam search along x over letters and background. At each x a hypothesis either skips one
  * background pixel or places a letter c (its template's width), scored α·LLR(c at x) (+ log P_LM(c | letters so far)
- * when a language model is given). Hypotheses that reach the same x with the same letters are merged.
+ * when a language model is given). Hypotheses that reach the same x in the same LM state are merged, the best kept.
+ * The lines of a column are read as one text: the beam at a line's end starts the next line, so a line is not
+ * committed to its best reading before the next line's ink and the LM have had their say.
  * Each read letter gets a probability: its glyph and LM evidence against the 23 other letters at the same place.
  *
- *   const letters = decodeLine(map, band, glyphs, { lm, beam: 20 });   // ReadLetter[] with bbox and confidence
+ *   const letters = decodeLine(map, band, glyphs, { lm });             // ReadLetter[] with bbox and confidence
+ *   const lines = decodeLines(map, bands, glyphs, { lm });             // one ReadLetter[] per band
  */
 import { ALPHABET_SIZE, type CharLM } from '../char-lm.js';
 import { GREEK_ALPHABET } from '../greek-text.js';
@@ -15,53 +18,55 @@ import type { InkMap } from './ink-map.js';
 export interface DecodeOptions {
   /** Language model; omit for glyph scores only (`--lm off`). */
   lm?: CharLM;
-  /** Letters before this line (the previous lines of the column) as LM context. */
+  /** Letters before the first line (e.g. the previous lines of the column) as LM context. */
   context?: ArrayLike<number>;
   beam?: number;
   /** Weight of the LM log-probability (default 1). */
   lmWeight?: number;
+  /** Called after each line's search (decodeLines). */
+  onLine?: (done: number, total: number) => void;
+  signal?: AbortSignal;
 }
 
-/** A reading of the line up to some x: its last letter (c at x) and the hypothesis before it, shared, not copied. */
 /**
- * Beam width of a line's reading. The search, not the glyphs, was what a beam of 20 lost: on seven sample scrolls
- * (seeds 1, 3-8, 3-readout ink) the mean decode CER was 26.6 % at 20, 17.7 % at 320, 17.1 % at 600, 16.1 % at 1000
- * (scroll 1: 43.7 / 31.4 / 31.4 / 31.4 %; 3000 reads it the same). A 36-line segment takes about 20 s at 1000.
+ * Beam width of the search. The search, not the glyphs, was what a beam of 20 lost: on seven sample scrolls
+ * (seeds 1, 3-8, 3-readout ink, each line read on its own) the mean decode CER was 26.6 % at 20, 17.7 % at 320,
+ * 17.1 % at 600, 16.1 % at 1000 (scroll 1: 43.7 / 31.4 / 31.4 / 31.4 %; 3000 reads it the same). A 36-line segment
+ * takes about 20 s at 1000.
  */
 export const DEFAULT_BEAM = 1000;
 
+/** A reading up to some x of some line: its last letter (c at x of line `line`) and the hypothesis before it, shared. */
 interface Hyp {
   score: number;
   c: number;
   x: number;
+  line: number;
   prev: Hyp | undefined;
-  /** The LM's state: the last `contextLength` letters (line context included), one character each. */
+  /** The LM's state: the last `contextLength` letters (context included), one character each. */
   state: string;
 }
 
 /** Letters of a hypothesis, first to last. */
-function lettersOf(h: Hyp | undefined): { c: number; x: number }[] {
-  const out: { c: number; x: number }[] = [];
-  for (; h?.prev; h = h.prev) out.push({ c: h.c, x: h.x });
+function lettersOf(h: Hyp | undefined): { c: number; x: number; line: number }[] {
+  const out: { c: number; x: number; line: number }[] = [];
+  for (; h?.prev; h = h.prev) out.push({ c: h.c, x: h.x, line: h.line });
   return out.reverse();
 }
 
 export function decodeLine(map: InkMap, band: Band, model: GlyphModel, opts: DecodeOptions = {}): ReadLetter[] {
+  return decodeLines(map, [band], model, opts)[0]!;
+}
+
+export function decodeLines(map: InkMap, bands: Band[], model: GlyphModel, opts: DecodeOptions = {}): ReadLetter[][] {
   const beamWidth = opts.beam ?? DEFAULT_BEAM;
   const lmWeight = opts.lm ? (opts.lmWeight ?? 1) : 0;
   const maxW = Math.max(...model.templates.map((t) => t.width));
-  // Score table over [xs - 2, xe + maxW): letters may start a little before the inked extent and run past its end.
-  const ext: Band = { ...band, xs: band.xs - 2, xe: band.xe + 2 };
-  const table = scoreTable(model, map, { ...ext, xe: ext.xe + maxW });
-  const n = ext.xe - ext.xs;
   const ctx0 = Array.from(opts.context ?? []);
-  // Hypotheses reaching the same x in the same LM state (the same last contextLength letters) are merged, the best
-  // kept (without an LM every hypothesis has one state: the exact best path). The beam then holds different readings.
+  // Without an LM every hypothesis has one state: the search is the exact best path.
   const keep = opts.lm ? opts.lm.contextLength : 0;
   const next = (state: string, c: number) => (keep ? (state + String.fromCharCode(65 + c)).slice(-keep) : '');
   const state0 = keep ? ctx0.slice(-keep).reduce(next, '') : '';
-  const at: Map<string, Hyp>[] = Array.from({ length: n + maxW + 2 }, () => new Map());
-  at[0]!.set(state0, { score: 0, c: -1, x: -1, prev: undefined, state: state0 });
   // LM log-probabilities by state: a hypothesis that skips background asks again at every x.
   const lmCache = new Map<string, Float64Array>();
   const lmLogOf = (h: Hyp): Float64Array | undefined => {
@@ -74,49 +79,65 @@ export function decodeLine(map: InkMap, band: Band, model: GlyphModel, opts: Dec
     }
     return d;
   };
-  // A hypothesis scoring below the beam's worst at its x can never be kept: `floor` holds that bound per x (the
-  // beam-th best score when the slot last grew past twice the beam), so most letters are dropped before being built.
-  const floor = new Float64Array(at.length).fill(-Infinity);
-  const offer = (x: number, h: Hyp) => {
-    const slot = at[x]!;
-    const old = slot.get(h.state);
-    if (old && old.score >= h.score) return;
-    slot.set(h.state, h);
-    if (slot.size > 2 * beamWidth) {
-      const kept = [...slot.values()].sort((a, b) => b.score - a.score).slice(0, beamWidth);
-      slot.clear();
-      for (const k of kept) slot.set(k.state, k);
-      floor[x] = kept[kept.length - 1]!.score;
-    }
-  };
-  const finals: Hyp[] = [];
-  for (let x = 0; x < at.length; x++) {
-    const hyps = [...at[x]!.values()].sort((a, b) => b.score - a.score).slice(0, beamWidth);
-    at[x]!.clear();
-    if (x >= n) {
-      finals.push(...hyps);
-      continue;
-    }
-    for (const h of hyps) {
-      if (h.score > floor[x + 1]!) offer(x + 1, h);
-      const lmLog = lmLogOf(h);
-      for (let c = 0; c < ALPHABET_SIZE; c++) {
-        const w = model.templates[c]!.width;
-        // Templates carry a one-pixel margin each side: the next letter may start on the last margin pixel.
-        const nx = Math.min(at.length - 1, x + w - 1);
-        const score = h.score + model.alpha * table[c]![x]! + (lmLog ? lmLog[c]! : 0);
-        if (score > floor[nx]!) offer(nx, { score, c, x, prev: h, state: next(h.state, c) });
+  // Per line: the letters may start a little before the inked extent and run past its end.
+  const lines = bands.map((band) => {
+    const ext: Band = { ...band, xs: band.xs - 2, xe: band.xe + 2 };
+    return { band, ext, table: scoreTable(model, map, { ...ext, xe: ext.xe + maxW }) };
+  });
+  let carried: Hyp[] = [{ score: 0, c: -1, x: -1, line: -1, prev: undefined, state: state0 }];
+  lines.forEach(({ ext, table }, li) => {
+    opts.signal?.throwIfAborted();
+    const n = ext.xe - ext.xs;
+    const at: Map<string, Hyp>[] = Array.from({ length: n + maxW + 2 }, () => new Map());
+    // A hypothesis scoring below the beam's worst at its x can never be kept: `floor` holds that bound per x (the
+    // beam-th best score when the slot last grew past twice the beam), so most letters are dropped before being built.
+    const floor = new Float64Array(at.length).fill(-Infinity);
+    const offer = (x: number, h: Hyp) => {
+      const slot = at[x]!;
+      const old = slot.get(h.state);
+      if (old && old.score >= h.score) return;
+      slot.set(h.state, h);
+      if (slot.size > 2 * beamWidth) {
+        const kept = [...slot.values()].sort((a, b) => b.score - a.score).slice(0, beamWidth);
+        slot.clear();
+        for (const k of kept) slot.set(k.state, k);
+        floor[x] = kept[kept.length - 1]!.score;
+      }
+    };
+    for (const h of carried) offer(0, h);
+    const finals: Hyp[] = [];
+    for (let x = 0; x < at.length; x++) {
+      const hyps = [...at[x]!.values()].sort((a, b) => b.score - a.score).slice(0, beamWidth);
+      at[x]!.clear();
+      if (x >= n) {
+        finals.push(...hyps);
+        continue;
+      }
+      for (const h of hyps) {
+        if (h.score > floor[x + 1]!) offer(x + 1, h);
+        const lmLog = lmLogOf(h);
+        for (let c = 0; c < ALPHABET_SIZE; c++) {
+          const w = model.templates[c]!.width;
+          // Templates carry a one-pixel margin each side: the next letter may start on the last margin pixel.
+          const nx = Math.min(at.length - 1, x + w - 1);
+          const score = h.score + model.alpha * table[c]![x]! + (lmLog ? lmLog[c]! : 0);
+          if (score > floor[nx]!) offer(nx, { score, c, x, line: li, prev: h, state: next(h.state, c) });
+        }
       }
     }
-  }
-  finals.sort((a, b) => b.score - a.score);
-  const best = finals[0];
-  if (!best) return [];
+    // The beam at the line's end (one hypothesis per LM state) starts the next line.
+    const ends = new Map<string, Hyp>();
+    for (const h of finals) if ((ends.get(h.state)?.score ?? -Infinity) < h.score) ends.set(h.state, h);
+    carried = [...ends.values()].sort((a, b) => b.score - a.score).slice(0, beamWidth);
+    opts.onLine?.(li + 1, lines.length);
+  });
+  const best = lettersOf(carried[0]);
   // Per-letter probability at the chosen place: glyph evidence x LM prior given the letters read before it.
   const lmDist = new Float64Array(ALPHABET_SIZE);
-  const out: ReadLetter[] = [];
   const ids = [...ctx0];
-  for (const { c, x } of lettersOf(best)) {
+  const out: ReadLetter[][] = lines.map(() => []);
+  for (const { c, x, line } of best) {
+    const { band, ext, table } = lines[line]!;
     if (opts.lm) opts.lm.distribution(ids.slice(-opts.lm.contextLength), lmDist);
     const v = Array.from({ length: ALPHABET_SIZE }, (_, k) => model.alpha * table[k]![x]! + (lmWeight ? lmWeight * Math.log(lmDist[k]!) : 0));
     const m = Math.max(...v);
@@ -125,7 +146,7 @@ export function decodeLine(map: InkMap, band: Band, model: GlyphModel, opts: Dec
     const order = probs.map((p, k) => [p, k] as const).sort((a, b) => b[0] - a[0]);
     const x0 = ext.xs + x;
     const w = model.templates[c]!.width;
-    out.push({
+    out[line]!.push({
       char: GREEK_ALPHABET[c]!,
       confidence: Math.min(1, Math.max(0, probs[c]!)),
       source: 'ink',
