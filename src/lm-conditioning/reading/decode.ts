@@ -67,7 +67,7 @@ export function decodeLines(map: InkMap, bands: Band[], model: GlyphModel, opts:
   const keep = opts.lm ? opts.lm.contextLength : 0;
   const next = (state: string, c: number) => (keep ? (state + String.fromCharCode(65 + c)).slice(-keep) : '');
   const state0 = keep ? ctx0.slice(-keep).reduce(next, '') : '';
-  // LM log-probabilities by state: a hypothesis that skips background asks again at every x.
+  // LM log-probabilities by state, per line: a hypothesis that skips background asks again at every x.
   const lmCache = new Map<string, Float64Array>();
   const lmLogOf = (h: Hyp): Float64Array | undefined => {
     if (!opts.lm) return undefined;
@@ -87,6 +87,7 @@ export function decodeLines(map: InkMap, bands: Band[], model: GlyphModel, opts:
   let carried: Hyp[] = [{ score: 0, c: -1, x: -1, line: -1, prev: undefined, state: state0 }];
   lines.forEach(({ ext, table }, li) => {
     opts.signal?.throwIfAborted();
+    lmCache.clear(); // states of earlier lines rarely come back; kept, they hold hundreds of MB on a segment
     const n = ext.xe - ext.xs;
     const at: Map<string, Hyp>[] = Array.from({ length: n + maxW + 2 }, () => new Map());
     // A hypothesis scoring below the beam's worst at its x can never be kept: `floor` holds that bound per x (the
