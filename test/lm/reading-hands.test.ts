@@ -135,6 +135,26 @@ describe('learning a hand by the ink alone', () => {
     const read = readSegment({ segment: 'a/seg', ink, labels: page.map, labelledRegion: [0, 0, 270, page.map.height], transcription: [labelled], mode: 'off', align: 'cuts' });
     expect(readingCer(read.reading, page.columns, { minX: 270 }).cer).toBeLessThan(0.25);
   });
+
+  it('by default learns glyphs both ways, reads the labelled lines with each, and keeps the one that reads them closer to their text', () => {
+    const page = renderPage({ letterHeight: 14, pitch: 24, width: 520, columns: [{ x: 10, lines: labelled }, { x: 290, lines: unread }] });
+    const ink = degradeInk(page.map, { seed: 4, noise: 0.3, contrast: 0.5, blur: 1 });
+    const common = { segment: 'a/seg', ink, labels: page.map, labelledRegion: [0, 0, 270, page.map.height] as [number, number, number, number], transcription: [labelled], mode: 'off' as const };
+    const auto = readSegment(common).alignment!;
+    expect(auto.tried.map((t) => t.align)).toEqual(['rendered', 'cuts']);
+    for (const t of auto.tried) expect(t.letters).toBe(labelled.join('').length);
+    const [rendered, cuts] = auto.tried;
+    // Cuts only when clearly better (by more than twice the square root of both error counts); rendered otherwise.
+    expect(auto.align).toBe(rendered!.errors - cuts!.errors > 2 * Math.sqrt(rendered!.errors + cuts!.errors) ? 'cuts' : 'rendered');
+    const kept = auto.tried.find((t) => t.align === auto.align)!;
+    expect(kept.errors).toBeLessThan(0.2 * kept.letters);
+    // Asked for one alignment, only that one is learned.
+    for (const t of auto.tried) {
+      const one = readSegment({ ...common, align: t.align });
+      expect(one.alignment!.tried).toHaveLength(1);
+      expect(one.alignment!.align).toBe(t.align);
+    }
+  });
 });
 
 describe('columns of a page', () => {

@@ -22,7 +22,7 @@ import { loadKneserNey } from '../../lm-conditioning/models.js';
 import { lineText, saveReading } from '../../lm-conditioning/reading.js';
 import { resolveSegment } from '../../lm-conditioning/segment-ref.js';
 import { degradeInk, inkMapFromBytes, type InkMap } from '../../lm-conditioning/reading/ink-map.js';
-import { readingCer, readSegment, type TruthColumn } from '../../lm-conditioning/reading/reader.js';
+import { alignmentSummary, readingCer, readSegment, type TruthColumn } from '../../lm-conditioning/reading/reader.js';
 import { DEFAULT_BEAM } from '../../lm-conditioning/reading/decode.js';
 import { normalizeGreek } from '../../lm-conditioning/greek-text.js';
 
@@ -120,7 +120,7 @@ export async function run(argv: string[]): Promise<void> {
     .option('--beam <n>', 'beam width of the line decoder', String(DEFAULT_BEAM))
     .option('--lm-weight <w>', 'weight of the LM against the glyph evidence when decoding', '1')
     .option('--self-train <rounds>', 'rounds of self-training on confidently read lines', '0')
-    .option('--align <how>', 'align the known text to the labelled lines: rendered (built-in capitals) | cuts (by the ink alone, for unusual hands)', 'rendered')
+    .option('--align <how>', 'align the known text to the labelled lines: auto (both, the one whose glyphs read the labelled lines better) | rendered (built-in capitals) | cuts (by the ink alone)', 'auto')
     .option('--glyphs-from <segment>', 'learn the glyphs on this labelled segment (with --transcription) and read --segment with them (a scroll without labels)')
     .option('--scale <f>', 'with --glyphs-from: read the map at this scale (the other hand\'s size here) instead of fitting it')
     .parse(argv, { from: 'user' })
@@ -129,8 +129,8 @@ export async function run(argv: string[]): Promise<void> {
   if (o.lm === 'condition' && !o.model) {
     throw new UserError('--lm condition trains the AUNN: give --model DIR (a trained model with an ink readout, see `aunn ink --source model`)');
   }
-  if (!['rendered', 'cuts'].includes(o.align)) throw new UserError(`--align must be rendered or cuts, got '${o.align}'`);
-  const align = o.align as 'rendered' | 'cuts';
+  if (!['auto', 'rendered', 'cuts'].includes(o.align)) throw new UserError(`--align must be auto, rendered or cuts, got '${o.align}'`);
+  const align = o.align as 'auto' | 'rendered' | 'cuts';
   const scale = o.scale === undefined ? undefined : Number(o.scale);
   if (scale !== undefined && !(scale >= 0.25 && scale <= 4)) throw new UserError(`--scale must be a number from 0.25 to 4, got '${o.scale}'`);
   if (scale !== undefined && !o.glyphsFrom) throw new UserError('--scale is for reading with another segment\'s glyphs: give --glyphs-from SEGMENT');
@@ -163,8 +163,8 @@ export async function run(argv: string[]): Promise<void> {
     if (!from.labels) throw new UserError(`--glyphs-from ${o.glyphsFrom}: segment ${from.group} has no ink labels in ${o.corpus}`);
     const fromInk = await segmentInk(corpus, from, { model: o.model });
     const fromLabels = await segmentLabels(corpus, from);
-    const learned = readSegment({ segment: from.group, ink: fromInk.ink, labels: fromLabels.labels, labelledRegion: fromLabels.region, transcription, mode: 'off', align });
-    console.log(`glyphs learned on ${from.group} from ${learned.trainingLines} labelled lines (${learned.trainingLetters} letters)`);
+    const learned = readSegment({ segment: from.group, ink: fromInk.ink, labels: fromLabels.labels, labelledRegion: fromLabels.region, transcription, mode: 'off', align, lm, beam });
+    console.log(`glyphs learned on ${from.group} from ${learned.trainingLines} labelled lines (${learned.trainingLetters} letters)${alignmentSummary(learned.alignment)}`);
     result = readSegment({ ...common, glyphs: learned.glyphs, scale });
     console.log(`read at scale ${result.scale} (the other hand's size on this map)`);
   } else {
@@ -177,7 +177,7 @@ export async function run(argv: string[]): Promise<void> {
     console.log(`Col. ${col.n}`);
     for (const line of col.lines) console.log(`  ${String(line.n).padStart(2)} ${lineText(line)}`);
   }
-  if (!o.glyphsFrom) console.log(`glyphs learned from ${result.trainingLines} labelled lines (${result.trainingLetters} letters)`);
+  if (!o.glyphsFrom) console.log(`glyphs learned from ${result.trainingLines} labelled lines (${result.trainingLetters} letters)${alignmentSummary(result.alignment)}`);
   console.log(`line pitch ${result.pitch} px; ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   console.log(`wrote ${file}`);
   if (o.truth) {

@@ -18,6 +18,7 @@ import type { InkSegment } from '../../model/ink/segment.js';
 import type { CharLM } from '../../lm-conditioning/char-lm.js';
 import { lineText, saveReading, type Reading } from '../../lm-conditioning/reading.js';
 import type { GlyphModel } from '../../lm-conditioning/reading/glyphs.js';
+import type { AlignmentChoice } from '../../lm-conditioning/reading/reader.js';
 import type { InkMap } from '../../lm-conditioning/reading/ink-map.js';
 import { NotAvailable } from './steps.js';
 
@@ -41,6 +42,10 @@ export interface SegmentReading {
   trainingLines: number;
   /** The glyph model the text was read with (learned here, or given). */
   glyphs: GlyphModel;
+  /** How the glyphs learned here were aligned to the known text, and how each way read the labelled lines. */
+  alignment?: AlignmentChoice;
+  /** The same in words (", aligned by cuts (labelled lines read at …)"), empty for glyphs from another scroll. */
+  alignmentNote: string;
   /** Where the scored region starts (column x), i.e. the end of the labelled region. */
   minX: number;
   /** Scale the map was read at (fitted for another scroll's glyphs; 1 when the glyphs were learned here). */
@@ -114,18 +119,19 @@ export async function readSampleSegment(corpus: Corpus, o: ReadSampleOptions): P
     const decoded = readSegment({ ...common, scale: off.scale, mode: 'decode', lm: o.lm, onLine: o.onLine });
     const score = (r: Reading) => readingCer(r, truth.columns, {});
     const readingFile = await saveReading(corpus.dir, decoded.reading);
-    return { group: o.group, cer: { off: score(off.reading), decode: score(decoded.reading) }, reading: decoded.reading, readingFile, trainingLines: 0, glyphs: o.glyphsFrom, minX: 0, scale: off.scale };
+    return { group: o.group, cer: { off: score(off.reading), decode: score(decoded.reading) }, reading: decoded.reading, readingFile, trainingLines: 0, glyphs: o.glyphsFrom, minX: 0, scale: off.scale, alignmentNote: '' };
   }
   const known = labelledKnowledge(o.segment, truth, o.labelledXMax);
   if (!known) throw new NotAvailable(`${o.group} has no labelled region with known text to learn glyphs from, and no glyphs were given`);
   const { labels, transcription, region } = known;
   const common = { segment: o.group, ink, labels, labelledRegion: region, transcription, source: { ink: o.inkRecord }, pixelSizeUm: o.pixelSizeUm, signal: o.signal, beam: o.beam };
-  const off = readSegment({ ...common, mode: 'off' });
-  o.signal?.throwIfAborted();
   const decoded = readSegment({ ...common, mode: 'decode', lm: o.lm, onLine: o.onLine });
+  o.signal?.throwIfAborted();
+  // LM off with the glyphs the decoded reading chose (readSegment's align 'auto' picks with the LM's help).
+  const off = readSegment({ ...common, mode: 'off', align: decoded.alignment?.align });
   const score = (r: Reading) => readingCer(r, truth.columns, { minX: o.labelledXMax });
   const readingFile = await saveReading(corpus.dir, decoded.reading);
-  return { group: o.group, cer: { off: score(off.reading), decode: score(decoded.reading) }, reading: decoded.reading, readingFile, trainingLines: decoded.trainingLines, glyphs: decoded.glyphs, minX: o.labelledXMax, scale: decoded.scale };
+  return { group: o.group, cer: { off: score(off.reading), decode: score(decoded.reading) }, reading: decoded.reading, readingFile, trainingLines: decoded.trainingLines, glyphs: decoded.glyphs, minX: o.labelledXMax, scale: decoded.scale, alignment: decoded.alignment, alignmentNote: m.alignmentSummary(decoded.alignment) };
 }
 
 /** The reading as text: one block per column, one line per written line. */

@@ -324,7 +324,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         });
         bar?.done();
         readings[key] = r;
-        ctx.note(`${group}: CER ${(100 * r.cer.off.cer).toFixed(1)} % with the LM off, ${(100 * r.cer.decode.cer).toFixed(1)} % decoded with the LM (${r.cer.decode.letters} letters ${key === 's1' ? `right of x=${r.minX}` : 'in all columns, glyphs from scroll 1'})`);
+        ctx.note(`${group}: CER ${(100 * r.cer.off.cer).toFixed(1)} % with the LM off, ${(100 * r.cer.decode.cer).toFixed(1)} % decoded with the LM (${r.cer.decode.letters} letters ${key === 's1' ? `right of x=${r.minX}` : 'in all columns, glyphs from scroll 1'})${r.alignmentNote}`);
       } catch (err) {
         if (key === 's1' || signal?.aborted) throw err;
         readings.s2Error = (err as Error).message;
