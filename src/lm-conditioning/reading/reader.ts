@@ -18,9 +18,10 @@
  * Self-training one round: scroll 1 57.1 %, seed 3 41.6 % (worse). The glyphs, not the LM, limit the reading: with
  * the true letter boxes a classifier trained on the labelled third names 57-63 % of scroll 1's letters. The ink
  * matters as much: the default demo's ink from 3 averaged readouts reads scroll 1 at 43.7 % (one readout: 49-51 %),
- * scroll 2 with scroll 1's glyphs at scale 1.0 at 70.3 % (README.md has the tables). All these at beam 20: the decoder
- * now merges hypotheses by LM state, reads at beam 1000 (decode.ts DEFAULT_BEAM) and reads a column's lines as one
- * text: scroll 1 at 28.6 %, the mean of seven sample scrolls (seeds 1, 3-8) 11.3 % (26.6 % before).
+ * scroll 2 with scroll 1's glyphs at scale 1.0 at 70.3 % (README.md has the tables). All these at beam 20, line by
+ * line: the decoder now merges hypotheses by LM state, reads at beam 1000 (decode.ts DEFAULT_BEAM) and reads the whole
+ * segment as one text, and the glyphs' alignment is chosen on the labelled lines (chooseAlignment): scroll 1 at 0.0 %,
+ * the mean of seven sample scrolls (seeds 1, 3-8) 6.7 % (26.6 % before).
  */
 import type { CharLM } from '../char-lm.js';
 import { GREEK_ALPHABET } from '../greek-text.js';
@@ -28,7 +29,7 @@ import { UserError } from '../../cli/errors.js';
 import type { ReadColumn, ReadLetter, Reading } from '../reading.js';
 import { READING_FORMAT, lineText } from '../reading.js';
 import { editDistance } from '../restore.js';
-import { decodeLines } from './decode.js';
+import { decodeLines, type DecodeOptions } from './decode.js';
 import { fillLostLetters } from './lost-letters.js';
 import { normalizeInk, rescaleInk } from './normalize.js';
 import { learnGlyphs, lineBand, type Band, type LabelledLine, type GlyphModel, type LearnOptions } from './glyphs.js';
@@ -111,10 +112,10 @@ export interface AlignmentChoice {
  * known text. The default 'rendered' stays unless 'cuts' makes fewer errors by more than twice the square root of
  * both counts (differences of a few letters in ~120 are noise). Neither alignment is better on every scroll: on seven
  * sample scrolls (beam 320) 'cuts' read the unlabelled text of s1 at 0.0% where 'rendered' read 30.6%, and s4 at 58.9%
- * where 'rendered' read 6.8%; the labelled lines told the two apart on six of the seven (mean 8.1% against 11.4% for
- * 'rendered' alone). Both are in-sample readings, but of the same lines, so neither is favoured.
+ * where 'rendered' read 6.8%; the rule chose the better one on all seven (mean 7.1% against 11.4% for 'rendered'
+ * alone; at beam 1000 6.7% against 10.8%). Both are in-sample readings, but of the same lines, so neither is favoured.
  */
-export function chooseAlignment(ink: InkMap, training: LabelledLine[], learn: { pitch: number; alignOn?: InkMap }, align: LearnOptions['align'] | 'auto', read: { lm?: CharLM; beam?: number; lmWeight?: number; signal?: AbortSignal }): AlignmentChoice {
+export function chooseAlignment(ink: InkMap, training: LabelledLine[], learn: { pitch: number; alignOn?: InkMap }, align: LearnOptions['align'] | 'auto', read: DecodeOptions): AlignmentChoice {
   const candidates: NonNullable<LearnOptions['align']>[] = align === 'auto' ? ['rendered', 'cuts'] : [align ?? 'rendered'];
   const tried = candidates.map((a) => {
     const model: GlyphModel = { ...learnGlyphs(ink, training, { ...learn, align: a }).model, pitch: learn.pitch };
@@ -163,6 +164,8 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
   const pitch = ink === norm ? ownPitch : estimatePitch(ink);
   const columns = ink === norm ? ownColumns : findColumns(ink, pitch);
   if (!columns.length) throw new UserError(`segment ${o.segment}: no text columns found on the ink map`);
+  let total = columns.reduce((s, c) => s + c.lines.length, 0) * (1 + (o.selfTrain ?? 0));
+  let done = 0;
   let model: GlyphModel;
   let alignment: AlignmentChoice | undefined;
   let training: LabelledLine[] = [];
@@ -178,14 +181,14 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
     if (!training.length) {
       throw new UserError(`segment ${o.segment}: no labelled line with a known transcription lies wholly inside the labelled region [${region.join(', ')}]; glyphs cannot be learned`);
     }
-    const choice = chooseAlignment(ink, training, { pitch, alignOn: o.labels }, o.align ?? 'auto', { lm: o.lm, beam: o.beam, lmWeight: o.lmWeight, signal: o.signal });
+    // Progress counts the labelled lines read twice to choose the alignment, then the segment's lines.
+    if ((o.align ?? 'auto') === 'auto') total += 2 * training.length;
+    const choice = chooseAlignment(ink, training, { pitch, alignOn: o.labels }, o.align ?? 'auto', { lm: o.lm, beam: o.beam, lmWeight: o.lmWeight, signal: o.signal, onLine: () => o.onLine?.(++done, total) });
     model = choice.model;
     alignment = choice;
   }
   const lmForMode = o.mode === 'decode' ? o.lm : undefined;
   const r = o.glyphs ? model.r : Math.round(0.45 * pitch);
-  const total = columns.reduce((s, c) => s + c.lines.length, 0) * (1 + (o.selfTrain ?? 0));
-  let done = 0;
   const back = 1 / (ink === norm ? 1 : scale);
   const readAll = (m: GlyphModel): ReadColumn[] => {
     const bands = columns.map((col) => col.lines.map((line) => ({ ...lineBand(line, pitch), r })));
