@@ -73,7 +73,8 @@ export function decodeLines(map: InkMap, bands: Band[], model: GlyphModel, opts:
     if (!opts.lm) return undefined;
     let d = lmCache.get(h.state);
     if (!d) {
-      const ids = [...ctx0, ...lettersOf(h).map((l) => l.c)].slice(-keep);
+      // The state is the context itself: its last `keep` letters, one character each.
+      const ids = Array.from(h.state, (ch) => ch.charCodeAt(0) - 65);
       d = opts.lm.distribution(ids, new Float64Array(ALPHABET_SIZE)).map((p) => lmWeight * Math.log(p));
       lmCache.set(h.state, d);
     }
