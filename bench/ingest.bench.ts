@@ -129,7 +129,7 @@ async function childMain(source: string, corpusDir: string): Promise<void> {
   const t = performance.now();
   const items = await discoverItems(source, { scroll: 'bench' });
   const discoverSeconds = (performance.now() - t) / 1000;
-  const records = await ingestItems(corpus, items, { quiet: true });
+  const records = await ingestItems(corpus, items, {});
   const seconds = (performance.now() - t) / 1000;
   const sourceBytes = records.reduce((s, r) => s + r.shape[0] * r.shape[1] * r.shape[2] * 2, 0);
   const maxRssMiB = process.resourceUsage().maxRSS / 1024;

@@ -40,7 +40,7 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
   const scrolls: Scroll[] = [];
   for (const seed of [1, 2]) {
     const sample = await ensureSample({ out: path.join(opts.tmpDir, `s${seed}`), seed });
-    await ingestPath(corpus, sample.volpkg, { quiet: true });
+    await ingestPath(corpus, sample.volpkg, {});
     const group = `${sample.scroll}/${sample.segment.id}`;
     const loaded = await loadCorpusSegment(corpus, group);
     const truth = await readGrayImage(path.join(sample.truth, 'inklabels.png'), loaded.segment);

@@ -37,7 +37,7 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
   for (const seed of seeds) {
     const corpus = await Corpus.open(path.join(opts.tmpDir, `corpus-s${seed}`), { create: true });
     const sample = await ensureSample({ out: path.join(opts.tmpDir, `s${seed}`), seed, size: 'small' });
-    await ingestPath(corpus, sample.volpkg, { quiet: true });
+    await ingestPath(corpus, sample.volpkg, {});
     const group = `${sample.scroll}/${sample.segment.id}`;
     const loaded = await loadCorpusSegment(corpus, group);
     const seg = loaded.segment;

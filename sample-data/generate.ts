@@ -9,7 +9,7 @@
  */
 import { mkdir, mkdtemp, rename, rm, stat, writeFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../src/cli/errors.js';
+import { UserError } from '../src/core/errors.js';
 import { loadSblgnt } from '../src/lm-conditioning/greek-text.js';
 import { labelGlyph, glyphBox } from './glyphs.js';
 import { planText, renderInk, shiftGlyph, type TextPlan } from './layout.js';

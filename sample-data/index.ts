@@ -1,7 +1,7 @@
 /**
  * The synthetic sample scroll: `generateSample` and the pieces the tests and other parts reuse.
  *
- *   import { generateSample } from '../sample-data/index.js';
+ *   import { generateSample } from './index.js';
  *   const s = await generateSample({ out: '/tmp/sample', seed: 1, size: 'small' });
  *   s.segment.dir, s.scanA.dir, s.scanB.affineToScanA, s.truth
  *   const t = await ensureSample({ out: '.aunn/sample-s1', seed: 1 });   // generates only when missing

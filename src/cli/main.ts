@@ -4,7 +4,7 @@
  *
  *   aunn ingest ./scroll.volpkg --corpus ./corpus
  */
-import { UserError } from './errors.js';
+import { UserError } from '../core/errors.js';
 
 type CommandModule = { run(argv: string[]): Promise<void> };
 

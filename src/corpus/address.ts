@@ -13,7 +13,7 @@
  *   locate(manifest, a);                                 // { record: rec, z: 32, y: 10, x: 20 }
  *   const zyx = coordsOf(rec, addressesOf(rec, new Int32Array([0, 1, 2])));
  */
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import type { Manifest, RecordMeta } from './types.js';
 
 export type Bits3 = [number, number, number];

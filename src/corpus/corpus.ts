@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import { allocate, blockSize, DEFAULT_ADDRESS_BITS, paddedBits, type Bits3 } from './address.js';
 import { acquireLock, LOCK_FILE, tryLock } from './lock.js';
 import { emptyManifest, fsyncDir, MANIFEST_FILE, MANIFEST_TEMP_PREFIX, readManifest, writeManifestAtomic } from './manifest.js';
@@ -26,14 +26,11 @@ import { readBox } from './read-box.js';
 import type { RecordWriter } from './record-writer.js';
 import { ATTACHMENTS_DIR, createRecordArrays, DATA_DIR, dataStore, initStore, RECORDS_GROUP, type Store } from './store.js';
 import type { Manifest, Modality, PredictionKind, RecordMeta } from './types.js';
+import type { Region } from '../core/region.js';
 
 export type NewRecordMeta = Omit<RecordMeta, 'id' | 'base' | 'bits' | 'array' | 'levels'>;
 
-export interface Region {
-  z: [number, number];
-  y: [number, number];
-  x: [number, number];
-}
+export type { Region };
 
 export interface RecordFilter {
   scroll?: string;

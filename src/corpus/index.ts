@@ -1,7 +1,7 @@
 /**
  * The corpus API: one index space over every datum the app knows (see corpus.ts, address.ts).
  *
- *   import { Corpus, addressOf, locate } from '../corpus/index.js';
+ *   import { Corpus, addressOf, locate } from './index.js';
  *   const corpus = await Corpus.open('./corpus');
  *   const rec = corpus.record('scroll1/scanA');
  *   const bytes = await corpus.readRecord(rec, 1);

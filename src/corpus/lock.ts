@@ -8,7 +8,7 @@
  */
 import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 
 export const LOCK_FILE = '.lock';
 /** A lock file with no readable pid older than this is considered stale (its writer died while creating it). */

@@ -8,7 +8,7 @@
  */
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import { DEFAULT_ADDRESS_BITS, MAX_ADDRESS_BITS } from './address.js';
 import type { Manifest } from './types.js';
 

@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import type { Modality } from '../corpus/types.js';
 import { sha256File } from './checksum.js';
 import { openVolume } from './open-volume.js';

@@ -9,8 +9,8 @@
  *   // or, with items made by hand (tests, the sample generator):
  *   await ingestItems(corpus, [{ name: 'scanA', scroll: 's1', modality: 'scan', volume, source }]);
  */
-import { UserError } from '../cli/errors.js';
-import { progress, type ProgressListener } from '../cli/progress.js';
+import { UserError } from '../core/errors.js';
+import { progressTracker, type TaskOptions } from '../core/task.js';
 import { allocate, blockSize, paddedBits, type Bits3 } from '../corpus/address.js';
 import type { Corpus, CorpusWriter, NewRecordMeta } from '../corpus/index.js';
 import type { Manifest, RecordMeta } from '../corpus/types.js';
@@ -30,8 +30,6 @@ export interface IngestOptions {
   level?: number;
   /** Largest size allowed per axis (default 65536). */
   maxDim?: number;
-  /** No terminal progress output (events still go to onProgress). */
-  quiet?: boolean;
   /** Source bytes read per slab (default 32 MiB); memory stays a small multiple of this. */
   slabBytes?: number;
 }
@@ -48,7 +46,8 @@ export interface PlannedItem {
 const DEFAULT_SLAB_BYTES = 32 << 20;
 
 /** Find the items under `path` with the format readers (src/ingest/discover.ts). */
-export async function discoverItems(path: string, opts: IngestOptions = {}, signal?: AbortSignal): Promise<IngestItem[]> {
+export async function discoverItems(path: string, opts: IngestOptions & TaskOptions = {}): Promise<IngestItem[]> {
+  const { signal } = opts;
   const items = await discover(path, { scroll: opts.scroll, as: opts.as, window: opts.window, level: opts.level, maxDim: opts.maxDim, signal });
   if (items.length === 0) throw new UserError(`${path}: nothing to ingest found there`);
   return items;
@@ -58,12 +57,10 @@ export async function discoverItems(path: string, opts: IngestOptions = {}, sign
 export async function ingestPath(
   corpus: Corpus,
   path: string,
-  opts: IngestOptions = {},
-  onProgress?: ProgressListener,
-  signal?: AbortSignal,
+  opts: IngestOptions & TaskOptions = {},
 ): Promise<RecordMeta[]> {
-  const items = await discoverItems(path, opts, signal);
-  return ingestItems(corpus, items, opts, onProgress, signal);
+  const items = await discoverItems(path, opts);
+  return ingestItems(corpus, items, opts);
 }
 
 /**
@@ -131,10 +128,9 @@ export function planItems(manifest: Manifest, items: IngestItem[], opts: IngestO
 export async function ingestItems(
   corpus: Corpus,
   items: IngestItem[],
-  opts: IngestOptions = {},
-  onProgress?: ProgressListener,
-  signal?: AbortSignal,
+  opts: IngestOptions & TaskOptions = {},
 ): Promise<RecordMeta[]> {
+  const { signal } = opts;
   return corpus.withWriter(async (writer) => {
     const plan = planItems(writer.manifest, items, opts);
     const windows: Array<Window | undefined> = [];
@@ -143,7 +139,7 @@ export async function ingestItems(
     const bytesOf = (item: IngestItem) => item.volume.shape.reduce((a, b) => a * b, 1) * (item.volume.dtype === 'uint16' ? 2 : 1);
     const total = plan.reduce((sum, p) => sum + bytesOf(p.item), 0);
     const label = plan.length === 1 ? `ingest ${plan[0]!.name}` : `ingest ${plan.length} records`;
-    const bar = progress(label, total, { unit: 'MB', scale: 1e-6, onEvent: onProgress, quiet: opts.quiet });
+    const bar = progressTracker(label, total, opts.onProgress, { unit: 'B' });
     const slabBytes = opts.slabBytes ?? DEFAULT_SLAB_BYTES;
     const records: RecordMeta[] = [];
     try {

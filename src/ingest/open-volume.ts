@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { readFile, stat } from 'node:fs/promises';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import type { SourceInfo } from '../corpus/types.js';
 import { sha256File, sha256Files } from './checksum.js';
 import { openDicomSeries, openItkImage } from './readers/itk.js';

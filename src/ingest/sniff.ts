@@ -10,7 +10,7 @@ import { open, readFile, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { createReadStream, statSync } from 'node:fs';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import { isTiffHeader } from './readers/tiff-file.js';
 import { isPngHeader } from './readers/image2d.js';
 

@@ -6,7 +6,7 @@
  *   const lut = windowLut(volume.dtype, window);
  *   const bytes = applyWindow(await volume.readSlab(0, 16), lut);
  */
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import { samplePlanes } from './readers/volume-util.js';
 import type { SourceDtype, VolumeSource } from './source.js';
 

@@ -12,7 +12,7 @@
  * the count-of-counts; the unigram level is interpolated with the uniform distribution.
  */
 import { readFile, writeFile, rename } from 'node:fs/promises';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import { ALPHABET_SIZE, type CharLM } from './char-lm.js';
 
 const BASE = 25; // digit 0 = "no letter", 1..24 = letter id + 1

@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { readFile, writeFile, rename } from 'node:fs/promises';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import { ALPHABET_SIZE, type CharLM } from './char-lm.js';
 
 const MAGIC = 'scroll-aunn-neural-lm';

@@ -9,7 +9,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import { GREEK_ALPHABET } from './greek-text.js';
 
 export const READING_FORMAT = 'scroll-aunn-reading';

@@ -10,7 +10,7 @@ import type { CharLM } from './char-lm.js';
 import type { RestorationModels, RestoreOptions } from './restore.js';
 import { fromLetterIds } from './char-lm.js';
 import { editDistance, restore } from './restore.js';
-import { mulberry32 } from '../model/random.js';
+import { mulberry32 } from '../core/random.js';
 
 export interface RestorationSample {
   /** Letter ids: left context, the hidden span as -1, right context. */

@@ -30,7 +30,7 @@
  * | the same, MBR pick | 55.3% | 35.0% | 57.4% | 533 |
  * | the same, per-letter pick | 55.4% | 33.0% | 57.4% | 533 |
  */
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import { ALPHABET_SIZE, distributions, logProbOf, type CharLM } from './char-lm.js';
 import { GREEK_ALPHABET, normalizeGreek } from './greek-text.js';
 

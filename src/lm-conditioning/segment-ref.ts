@@ -6,7 +6,7 @@
  */
 import type { Corpus } from '../corpus/index.js';
 import type { RecordMeta } from '../corpus/types.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 
 export interface SegmentRecords {
   group: string;

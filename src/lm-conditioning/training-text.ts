@@ -8,7 +8,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DOMParser, type Node as XmlNode, type Element as XmlElement } from '@xmldom/xmldom';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import { normalizeGreek } from './greek-text.js';
 
 /** Elements whose text is not part of the edited text. */

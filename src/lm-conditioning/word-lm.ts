@@ -12,7 +12,7 @@
  * Only the part of a restoration window near the gap is scored (`margin` letters each side): every candidate
  * shares the rest, so it would add the same amount to each.
  */
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import { ALPHABET_SIZE } from './char-lm.js';
 import { GREEK_ALPHABET } from './greek-text.js';
 import type { WindowScorer } from './restore.js';

@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, writeSync, existsSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import type { Manifest, RecordMeta } from '../corpus/types.js';
 import type { ModelConfig } from './config.js';
 import type { ParamEntry } from './network.js';

@@ -10,7 +10,7 @@
  *   r.version; r.before.psnr; r.after.psnr;   // fit on the pairs before and after
  */
 import type { Manifest } from '../corpus/types.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import { hashAddress } from './addressing.js';
 import { initBackend } from './backend.js';
 import { checkManifest, latestVersion, readCheckpoint, versionPath, writeCheckpoint } from './checkpoint.js';

@@ -5,7 +5,7 @@
  *   const cfg = modelConfig({ encoding: { kind: 'bits+physical' }, width: 128 });
  *   inputDim(cfg.encoding); // 40 + 3 * 2 * 8
  */
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 
 export type EncodingKind = 'bits' | 'bits+physical' | 'bits+grid';
 export type ScheduleKind = 'minibatch' | 'serial' | 'anneal';

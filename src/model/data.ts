@@ -18,7 +18,7 @@
  */
 import type { Manifest, RecordMeta } from '../corpus/types.js';
 import { addressAt, isHeldOut } from './addressing.js';
-import { mulberry32 } from './random.js';
+import { mulberry32 } from '../core/random.js';
 
 /** The part of the corpus API the model uses (src/corpus/index.ts's Corpus satisfies it). */
 export interface CorpusLike {

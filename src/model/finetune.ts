@@ -6,7 +6,7 @@
  *   const r = await finetuneModel({ corpusDir, modelDir, scroll: 'sample-s2', minutes: 3 });
  *   r.version;  // N+1; vN is kept
  */
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import { latestVersion, readCheckpointHeader, versionPath } from './checkpoint.js';
 import { openCorpus, trainableRecords, trainModel, type TrainOptions, type TrainResult } from './trainer.js';
 

@@ -1,7 +1,7 @@
 /**
  * The AUNN model API for the rest of the app (ink readout, text reader, viewer server, CLI).
  *
- *   import { trainModel, loadModel } from '../model/index.js';
+ *   import { trainModel, loadModel } from './index.js';
  *   await trainModel({ corpusDir, modelDir, minutes: 3, onProgress });
  *   const model = await loadModel(modelDir);
  *   const { mean, argmax, entropy } = await model.predict(addresses, corpus.manifest);

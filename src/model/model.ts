@@ -9,7 +9,7 @@
  *   const s = await model.samplePoints(rec, zyx, 'trilinear');  // Float32 value + entropy per point
  */
 import type { Manifest, RecordMeta } from '../corpus/types.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import { addressAt } from './addressing.js';
 import { initBackend, type BackendName } from './backend.js';
 import { latestVersion, readCheckpoint, versionPath, type CheckpointHeader } from './checkpoint.js';
@@ -17,14 +17,11 @@ import type { ModelConfig } from './config.js';
 import { Encoder } from './encoding.js';
 import { InferencePool } from './infer-pool.js';
 import { gridView, paramLayout, predictBatch, UploadedParams, type BatchPrediction, type ParamLayout } from './network.js';
+import type { Region } from '../core/region.js';
 
 export type { BatchPrediction } from './network.js';
 
-export interface Region {
-  z: [number, number];
-  y: [number, number];
-  x: [number, number];
-}
+export type { Region };
 
 export interface RegionPrediction {
   shape: [number, number, number];

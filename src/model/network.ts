@@ -66,7 +66,7 @@ export function gridView(layout: ParamLayout, params: Float32Array): Float32Arra
   return e ? params.subarray(e.offset, e.offset + e.size) : undefined;
 }
 
-import { mulberry32 } from './random.js';
+import { mulberry32 } from '../core/random.js';
 
 export { mulberry32 };
 

@@ -10,7 +10,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { RecordMeta } from '../corpus/types.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import type { BackendName } from './backend.js';
 import {
   checkManifest,

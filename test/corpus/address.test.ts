@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import {
   addressesOf,
   addressOf,
@@ -13,7 +13,7 @@ import {
 } from '../../src/corpus/address.js';
 import { emptyManifest } from '../../src/corpus/manifest.js';
 import type { Manifest, RecordMeta } from '../../src/corpus/types.js';
-import { mulberry32 } from '../../src/model/random.js';
+import { mulberry32 } from '../../src/core/random.js';
 
 /** A small seeded generator, so a failure can be replayed. */
 const rng = mulberry32;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import FileSystemStore from '@zarrita/storage/fs';
 import * as zarr from 'zarrita';
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import { Corpus } from '../../src/corpus/index.js';
 import { addressOf, blockSize, locate } from '../../src/corpus/address.js';
 import { listFiles } from '../../src/corpus/files.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import { Corpus } from '../../src/corpus/index.js';
 import { blockSize } from '../../src/corpus/address.js';
 import { ingestItems } from '../../src/ingest/ingest.js';
@@ -63,7 +63,7 @@ describe('ingestItems', () => {
     const corpus = await Corpus.open(dir, { create: true });
     const shape: [number, number, number] = [20, 30, 40];
     const { volume, values } = u16Volume(shape, (i) => 20000 + ((i * 7) % 3000));
-    const [rec] = await ingestItems(corpus, [item('scanA', volume)], { quiet: true, slabBytes: 30 * 40 * 2 * 3 });
+    const [rec] = await ingestItems(corpus, [item('scanA', volume)], { slabBytes: 30 * 40 * 2 * 3 });
     expect(rec!.name).toBe('sc/scanA');
     const window = rec!.window!;
     expect(window[0]).toBeGreaterThanOrEqual(20000);
@@ -77,7 +77,7 @@ describe('ingestItems', () => {
   it('uses the user window when given', async () => {
     const corpus = await Corpus.open(scratchDir(), { create: true });
     const { volume, values } = u16Volume([2, 3, 4], (i) => i * 100);
-    const [rec] = await ingestItems(corpus, [item('w', volume)], { quiet: true, window: [0, 2300] });
+    const [rec] = await ingestItems(corpus, [item('w', volume)], { window: [0, 2300] });
     expect(rec!.window).toEqual([0, 2300]);
     expect(Array.from(await corpus.readRecord(rec!))).toEqual(Array.from(applyWindow(values, windowLut('uint16', [0, 2300]))));
   });
@@ -96,7 +96,7 @@ describe('ingestItems', () => {
         item('seg1/inklabels', labels, { modality: 'ink-labels', group: 'seg1' }),
         item('seg1/mask', mask, { modality: 'mask', group: 'sc/seg1' }),
       ],
-      { quiet: true },
+      {},
     );
     expect(records.map((r) => r.name)).toEqual(['sc/seg1/layers', 'sc/seg1/inklabels', 'sc/seg1/mask', 'sc/other']);
     const [l, k, m] = records;
@@ -111,7 +111,7 @@ describe('ingestItems', () => {
   it('lands none of the items when one fails to read mid-way', async () => {
     const dir = scratchDir();
     const corpus = await Corpus.open(dir, { create: true });
-    await ingestItems(corpus, [item('old', memoryVolume([2, 2, 2], 'uint8', new Uint8Array(8)))], { quiet: true });
+    await ingestItems(corpus, [item('old', memoryVolume([2, 2, 2], 'uint8', new Uint8Array(8)))], {});
     const before = snapshot(dir);
     const good = u16Volume([10, 10, 10], (i) => i).volume;
     const inner = u16Volume([30, 10, 10], (i) => i).volume;
@@ -122,7 +122,7 @@ describe('ingestItems', () => {
         return inner.readSlab(z0, z1);
       },
     };
-    await expect(ingestItems(corpus, [item('good', good), item('bad', failing)], { quiet: true, slabBytes: 200 })).rejects.toThrow(
+    await expect(ingestItems(corpus, [item('good', good), item('bad', failing)], { slabBytes: 200 })).rejects.toThrow(
       /slice 21 is truncated/,
     );
     expect(snapshot(dir)).toEqual(before);
@@ -131,15 +131,15 @@ describe('ingestItems', () => {
   it('validates before writing: dimension limit, duplicate names, address space', async () => {
     const dir = scratchDir();
     const corpus = await Corpus.open(dir, { create: true, addressBits: 24 });
-    await ingestItems(corpus, [item('a', memoryVolume([1, 2, 2], 'uint8', new Uint8Array(4)))], { quiet: true });
+    await ingestItems(corpus, [item('a', memoryVolume([1, 2, 2], 'uint8', new Uint8Array(4)))], {});
     const before = snapshot(dir);
     const small = memoryVolume([2, 2, 2], 'uint8', new Uint8Array(8));
-    await expect(ingestItems(corpus, [item('long', memoryVolume([1, 1, 300], 'uint8', new Uint8Array(300)))], { quiet: true, maxDim: 256 })).rejects.toThrow(
+    await expect(ingestItems(corpus, [item('long', memoryVolume([1, 1, 300], 'uint8', new Uint8Array(300)))], { maxDim: 256 })).rejects.toThrow(
       '/data/long.tif: dimension x = 300 is over the limit of 256 per axis',
     );
-    await expect(ingestItems(corpus, [item('b', small), item('a', small)], { quiet: true })).rejects.toThrow(/'sc\/a' is already in the corpus/);
+    await expect(ingestItems(corpus, [item('b', small), item('a', small)], {})).rejects.toThrow(/'sc\/a' is already in the corpus/);
     const huge: VolumeSource = { shape: [256, 256, 257], dtype: 'uint16', warnings: [], readSlab: () => Promise.reject(new Error('must not be read')) };
-    await expect(ingestItems(corpus, [item('b', small), item('huge', huge)], { quiet: true })).rejects.toThrow(
+    await expect(ingestItems(corpus, [item('b', small), item('huge', huge)], {})).rejects.toThrow(
       /\/data\/huge\.tif \(sc\/huge\).*does not fit the remaining address space/,
     );
     expect(snapshot(dir)).toEqual(before);
@@ -149,7 +149,7 @@ describe('ingestItems', () => {
     const corpus = await Corpus.open(scratchDir(), { create: true });
     const vol = memoryVolume([1, 2, 2], 'uint8', new Uint8Array(4));
     vol.warnings.push('chunk 0/0/1 missing: read as fill value 0');
-    const [rec] = await ingestItems(corpus, [item('warned', vol, { extra: { note: 1 } })], { quiet: true });
+    const [rec] = await ingestItems(corpus, [item('warned', vol, { extra: { note: 1 } })], {});
     expect(rec!.extra).toEqual({ note: 1, warnings: ['chunk 0/0/1 missing: read as fill value 0'] });
   });
 });

@@ -2,7 +2,7 @@ import { cpSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync, copy
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encode as encodePng } from 'fast-png';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import { discover } from '../../src/ingest/discover.js';
 import { copyFixture, expectVolume, FIXTURES, tempDir, v16, vLayers } from './fixture-values.js';
 

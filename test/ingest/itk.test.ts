@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { writeImageNode } from '@itk-wasm/image-io';
 import type { Image } from 'itk-wasm';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import { discover } from '../../src/ingest/discover.js';
 import { expectVolume, FIXTURES, tempDir, v16, v8 } from './fixture-values.js';
 

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import { discover } from '../../src/ingest/discover.js';
 import { decodeIso8859_7, encodeIso8859_7 } from '../../src/ingest/readers/text.js';
 import { loadSblgnt } from '../../src/lm-conditioning/greek-text.js';

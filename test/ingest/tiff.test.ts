@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync, mkdirSync, truncateSync, copyFileSync } fr
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import UTIF from 'utif2';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import { openTiffPages, openTiffStack } from '../../src/ingest/readers/tiff.js';
 import { TiffFile } from '../../src/ingest/readers/tiff-file.js';
 import { discover } from '../../src/ingest/discover.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as zarr from 'zarrita';
 import FileSystemStore from '@zarrita/storage/fs';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import { discover } from '../../src/ingest/discover.js';
 import { openZarr } from '../../src/ingest/readers/zarr.js';
 import { copyFixture, expectVolume, FIXTURES, tempDir, v16, v8 } from './fixture-values.js';

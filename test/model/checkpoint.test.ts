@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import { readCheckpoint, versionPath } from '../../src/model/checkpoint.js';
 import { trainModel } from '../../src/model/trainer.js';
 import { killTestConfig, killTestCorpus } from './fixtures/kill-setup.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import { addressAt, isHeldOut } from '../../src/model/addressing.js';
 import { readCheckpoint, versionPath } from '../../src/model/checkpoint.js';
 import { loadModel } from '../../src/model/model.js';

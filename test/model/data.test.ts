@@ -6,7 +6,7 @@ import { Corpus } from '../../src/corpus/index.js';
 import type { RecordMeta } from '../../src/corpus/types.js';
 import { addressAt, isHeldOut, RecordIndex } from '../../src/model/addressing.js';
 import { loadTrainSet, residentBudget, residentBytes, Sampler } from '../../src/model/data.js';
-import { mulberry32 } from '../../src/model/random.js';
+import { mulberry32 } from '../../src/core/random.js';
 import { trainModel } from '../../src/model/trainer.js';
 import { scrollField, SyntheticCorpus } from './synthetic.js';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import { listVersions, readCheckpoint, versionPath } from '../../src/model/checkpoint.js';
 import { finetuneModel } from '../../src/model/finetune.js';
 import { trainModel } from '../../src/model/trainer.js';

@@ -15,7 +15,7 @@ import {
   softmaxCrossEntropyBackward,
   transpose2d,
 } from '../../src/model/fused-ops.js';
-import { mulberry32 } from '../../src/model/random.js';
+import { mulberry32 } from '../../src/core/random.js';
 
 const rnd = mulberry32(11);
 const n = 37; // not a multiple of the kernels' 8-row tiles

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { modelConfig } from '../../src/model/config.js';
 import { paramLayout, initParams } from '../../src/model/network.js';
 import { AdamW, averageGradients, clipGradients, clipScale } from '../../src/model/optimizer.js';
-import { mulberry32 } from '../../src/model/random.js';
+import { mulberry32 } from '../../src/core/random.js';
 
 const cfg = modelConfig({ encoding: { kind: 'bits', addressBits: 8 }, width: 16, depth: 3 });
 const layout = paramLayout(cfg);

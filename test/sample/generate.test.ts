@@ -10,7 +10,7 @@ import { ensureSample, generateSample, inkContrastToNoise, readSample, type Samp
 import { trilinear } from '../../sample-data/segment.js';
 import { AIR, UINT16_GAIN, UINT16_OFFSET } from '../../sample-data/physics.js';
 import { GREEK_ALPHABET, loadSblgnt } from '../../src/lm-conditioning/greek-text.js';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import { hashTree, readObj, readPng, readStack, readTiff } from './read-sample.js';
 
 let tmp: string;

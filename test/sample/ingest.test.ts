@@ -76,7 +76,7 @@ describe('discover on the sample volpkg', () => {
 describe('ingest into a corpus', () => {
   it('records with the right shapes, voxel sizes, energies and affines', async () => {
     const corpus = await Corpus.open(path.join(tmp, 'corpus'), { create: true });
-    const recs = await ingestPath(corpus, s.volpkg, { quiet: true });
+    const recs = await ingestPath(corpus, s.volpkg, {});
     expect(recs.length).toBe(5);
     const rec = (suffix: string) => corpus.records().find((r) => r.name.endsWith(suffix))!;
     const a = rec(s.scanA.id);

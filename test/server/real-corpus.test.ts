@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Corpus } from '../../src/corpus/index.js';
 import { startServer, type AppServer } from '../../src/cli/server/server.js';
 import { openCorpusForServing } from '../../src/cli/server/open-corpus.js';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/core/errors.js';
 import { request } from './http-client.js';
 import { onSpiral } from './spiral-corpus.js';
 

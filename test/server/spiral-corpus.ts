@@ -10,7 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Manifest, RecordMeta } from '../../src/corpus/types.js';
 import type { CorpusView, Region } from '../../src/cli/server/corpus-view.js';
-import { UserError } from '../../src/cli/errors.js';
+import { UserError } from '../../src/core/errors.js';
 
 export const SHEET = 210;
 export const BACKGROUND = 20;

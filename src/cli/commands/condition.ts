@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { UserError } from '../errors.js';
+import { UserError } from '../../core/errors.js';
 import { addressAt } from '../../model/addressing.js';
 import { conditionModel, parsePairs, type ConditionRule } from '../../model/condition.js';
 import type { CorpusLike } from '../../model/data.js';

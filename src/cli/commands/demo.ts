@@ -10,7 +10,7 @@
 import path from 'node:path';
 import { Command } from 'commander';
 import { runDemo } from '../demo/run-demo.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../../core/errors.js';
 
 export async function run(argv: string[]): Promise<void> {
   const o = new Command('aunn demo')

@@ -8,7 +8,7 @@
 import { Command } from 'commander';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError } from '../../core/errors.js';
 import { Corpus } from '../../corpus/index.js';
 import type { RecordMeta } from '../../corpus/types.js';
 import { loadReading, loadReadingFile, readingPath, type Reading } from '../../lm-conditioning/reading.js';

@@ -6,7 +6,7 @@
  *   aunn finetune --model ./model --corpus ./corpus --scroll sample-s2 --minutes 3
  */
 import { Command } from 'commander';
-import { UserError } from '../errors.js';
+import { UserError } from '../../core/errors.js';
 import { finetuneModel } from '../../model/finetune.js';
 import { parseArgs, positive, positiveInt, runTraining } from './train.js';
 import type { ScheduleKind } from '../../model/config.js';

@@ -12,8 +12,9 @@ import { Corpus } from '../../corpus/index.js';
 import { emptyManifest, MANIFEST_FILE } from '../../corpus/manifest.js';
 import { discoverItems, ingestItems, planItems, type IngestOptions } from '../../ingest/ingest.js';
 import { parseWindow } from '../../ingest/window.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../../core/errors.js';
 import { formatRecordTable } from './info.js';
+import { terminalProgress } from '../progress.js';
 
 const AS_VALUES = ['scan', 'segment', 'labels', 'text'] as const;
 
@@ -78,7 +79,6 @@ export async function run(argv: string[]): Promise<void> {
     window: o.window !== undefined ? parseWindow(o.window) : undefined,
     level: o.level,
     maxDim: o.maxDim,
-    quiet: o.quiet,
   };
 
   const items = await discoverItems(source, opts);
@@ -96,7 +96,11 @@ export async function run(argv: string[]): Promise<void> {
   process.once('SIGINT', onSigint);
   let records;
   try {
-    records = await ingestItems(corpus, items, opts, undefined, abort.signal);
+    records = await ingestItems(corpus, items, {
+      ...opts,
+      signal: abort.signal,
+      onProgress: terminalProgress({ unit: 'MB', scale: 1e-6, quiet: o.quiet }),
+    });
   } catch (err) {
     if (abort.signal.aborted) throw abort.signal.reason;
     throw err;

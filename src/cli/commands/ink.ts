@@ -16,7 +16,7 @@ import { evaluateInk, type InkScore } from '../../model/ink/metrics.js';
 import { readGrayImage } from '../../model/ink/load.js';
 import { ensureReadout, exportInkImages, predictInk, type LayerSource } from '../../model/ink/pipeline.js';
 import { labelledPixels } from '../../model/ink/segment.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../../core/errors.js';
 import { progress } from '../progress.js';
 
 function positive(v: string): number {

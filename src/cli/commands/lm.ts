@@ -10,7 +10,7 @@
  */
 import { Command } from 'commander';
 import { stat } from 'node:fs/promises';
-import { UserError } from '../errors.js';
+import { UserError } from '../../core/errors.js';
 import { bitsPerChar, toLetterIds } from '../../lm-conditioning/char-lm.js';
 import { devSplit, loadSblgnt } from '../../lm-conditioning/greek-text.js';
 import { KneserNeyLM } from '../../lm-conditioning/kneser-ney.js';

@@ -7,7 +7,7 @@
  *   aunn predict --corpus ./corpus --model ./model --record sample-s1/scanA --level 1
  */
 import { Command } from 'commander';
-import { UserError } from '../errors.js';
+import { UserError } from '../../core/errors.js';
 import { progress } from '../progress.js';
 import { Corpus } from '../../corpus/index.js';
 import { loadModel, regionShape, type Region } from '../../model/model.js';

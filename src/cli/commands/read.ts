@@ -16,7 +16,7 @@ import { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { decode as decodePng } from 'fast-png';
-import { UserError } from '../errors.js';
+import { UserError } from '../../core/errors.js';
 import { Corpus } from '../../corpus/index.js';
 import { loadKneserNey } from '../../lm-conditioning/models.js';
 import { lineText, saveReading } from '../../lm-conditioning/reading.js';

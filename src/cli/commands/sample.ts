@@ -7,7 +7,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { generateSample, SAMPLE_SIZES, type SampleSize } from '../../../sample-data/index.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../../core/errors.js';
 import { progress, type Progress } from '../progress.js';
 
 function nonNegativeInt(v: string): number {

@@ -5,7 +5,7 @@
  *   aunn serve --corpus ./corpus --port 8765
  */
 import { Command } from 'commander';
-import { UserError } from '../errors.js';
+import { UserError } from '../../core/errors.js';
 import { openCorpusForServing } from '../server/open-corpus.js';
 import { startServer } from '../server/server.js';
 

@@ -6,7 +6,7 @@
  *   aunn train --corpus ./corpus --model ./model --minutes 3
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { UserError } from '../errors.js';
+import { UserError } from '../../core/errors.js';
 import { progress } from '../progress.js';
 import { trainModel, type TrainOptions, type TrainResult } from '../../model/trainer.js';
 import type { DeepPartial, ModelConfig, ScheduleKind } from '../../model/config.js';

@@ -9,7 +9,7 @@ import type { Corpus } from '../../corpus/index.js';
 import { addressesOf } from '../../corpus/address.js';
 import type { RecordMeta } from '../../corpus/types.js';
 import { isHeldOut, loadModel } from '../../model/index.js';
-import { mulberry32 } from '../../model/random.js';
+import { mulberry32 } from '../../core/random.js';
 
 export interface HeldOutScore {
   psnr: number;

@@ -172,7 +172,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   // 2. ingest scroll 1
   let corpus = await Corpus.open(corpusDir, { create: true });
   await steps.run(`Ingest scroll 1 (${s1.scroll}) into a fresh corpus`, async (ctx) => {
-    const names = await once('ingest1', ctx, async () => (await ingestPath(corpus, s1.volpkg, { quiet: true }, undefined, signal)).map((r) => r.name));
+    const names = await once('ingest1', ctx, async () => (await ingestPath(corpus, s1.volpkg, { signal })).map((r) => r.name));
     ctx.note(`${names.length} records: ${names.join(', ')}`);
   });
   corpus = await Corpus.open(corpusDir);
@@ -224,8 +224,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   // 5. ingest scroll 2 without its ink labels
   await steps.run(`Ingest scroll 2 (${s2.scroll}), without its ink labels`, async (ctx) => {
     const names = await once('ingest2', ctx, async () => {
-      const items = (await discoverItems(s2.volpkg, { quiet: true }, signal)).filter((i) => i.modality !== 'ink-labels');
-      return (await ingestItems(corpus, items, { quiet: true }, undefined, signal)).map((r) => r.name);
+      const items = (await discoverItems(s2.volpkg, { signal })).filter((i) => i.modality !== 'ink-labels');
+      return (await ingestItems(corpus, items, { signal })).map((r) => r.name);
     });
     ctx.note(`${names.length} records: ${names.join(', ')} (its ink labels stay out: the new scroll has none)`);
   });

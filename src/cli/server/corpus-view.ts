@@ -6,12 +6,9 @@
  *   const bytes = await corpus.readRegion(corpus.record('scroll1/scanA'), { z: [10, 11], y: [0, 160], x: [0, 160] }, 0);
  */
 import type { Manifest, RecordMeta } from '../../corpus/types.js';
+import type { Region } from '../../core/region.js';
 
-export interface Region {
-  z: [number, number];
-  y: [number, number];
-  x: [number, number];
-}
+export type { Region };
 
 export interface CorpusView {
   readonly dir: string;

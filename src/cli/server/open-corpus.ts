@@ -5,7 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError } from '../../core/errors.js';
 import { Corpus } from '../../corpus/index.js';
 import type { CorpusView } from './corpus-view.js';
 

@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { decode } from 'fast-png';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../core/errors.js';
 import type { VolumeSource } from '../source.js';
 import { memoryVolume, type Voxels } from './volume-util.js';
 

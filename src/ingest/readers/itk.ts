@@ -13,7 +13,7 @@ import path from 'node:path';
 import { readImageNode } from '@itk-wasm/image-io';
 import { readImageDicomFileSeriesNode } from '@itk-wasm/dicom';
 import type { Image } from 'itk-wasm';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../core/errors.js';
 import type { VolumeSource } from '../source.js';
 import { assertDims, assertSlabRange, samplePlanes, type Shape3, type Voxels } from './volume-util.js';
 

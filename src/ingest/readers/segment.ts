@@ -11,7 +11,7 @@
  */
 import { createReadStream, existsSync } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../core/errors.js';
 import { sha256File, sha256Files } from '../checksum.js';
 import { listVisible, readJson, sniffFile } from '../sniff.js';
 import type { IngestItem, VolumeSource } from '../source.js';

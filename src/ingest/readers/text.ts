@@ -10,7 +10,7 @@
  *   decodeIso8859_7(bytes) === 'ΜΗΝΙΝ\n';
  */
 import { readFile } from 'node:fs/promises';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../core/errors.js';
 import type { VolumeSource } from '../source.js';
 import { memoryVolume } from './volume-util.js';
 

@@ -12,7 +12,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { inflateSync } from 'node:zlib';
 import UTIF from 'utif2';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../core/errors.js';
 import type { SourceDtype } from '../source.js';
 import type { Voxels } from './volume-util.js';
 

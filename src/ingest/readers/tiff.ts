@@ -7,7 +7,7 @@
  *   const multi = await openTiffPages('/data/scan.tif');                  // VolumeSource, shape [pages, h, w]
  *   const slab = await stack.readSlab(0, 1);
  */
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../core/errors.js';
 import type { VolumeSource } from '../source.js';
 import { TiffFile, type TiffPage } from './tiff-file.js';
 import { assertSlabRange, samplePlanes, type Shape3, type Voxels } from './volume-util.js';

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../core/errors.js';
 import { openVolume } from '../open-volume.js';
 import { assertInside, listVisible, readJson, stem } from '../sniff.js';
 import type { IngestItem } from '../source.js';

@@ -5,7 +5,7 @@
  *   const vol = memoryVolume([1, h, w], 'uint8', pixels);
  *   const sample = await samplePlanes(vol, 100_000);
  */
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../core/errors.js';
 import type { SourceDtype, VolumeSource } from '../source.js';
 
 export type Shape3 = [number, number, number];

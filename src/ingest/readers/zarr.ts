@@ -15,7 +15,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import * as zarr from 'zarrita';
 import FileSystemStore from '@zarrita/storage/fs';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../core/errors.js';
 import { sha256Bytes, sha256Files } from '../checksum.js';
 import type { VolumeSource } from '../source.js';
 import { assertSlabRange, samplePlanes, type Shape3, type Voxels } from './volume-util.js';

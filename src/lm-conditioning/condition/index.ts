@@ -26,7 +26,7 @@
 import path from 'node:path';
 import type { Corpus } from '../../corpus/index.js';
 import type { RecordMeta } from '../../corpus/types.js';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../core/errors.js';
 import { latestVersion } from '../../model/checkpoint.js';
 import { conditionModel } from '../../model/condition.js';
 import { loadCorpusSegment } from '../../model/ink/load.js';

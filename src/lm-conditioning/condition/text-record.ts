@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import type { Corpus } from '../../corpus/index.js';
 import { addressOf } from '../../corpus/address.js';
 import type { RecordMeta } from '../../corpus/types.js';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../core/errors.js';
 import { lineText, type Reading } from '../reading.js';
 
 /** Padding of lines shorter than the longest (ISO-8859-7 space) and a lost letter ('?'). */

@@ -25,7 +25,7 @@
  */
 import type { CharLM } from '../char-lm.js';
 import { GREEK_ALPHABET } from '../greek-text.js';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../core/errors.js';
 import type { ReadColumn, ReadLetter, Reading } from '../reading.js';
 import { READING_FORMAT, lineText } from '../reading.js';
 import { editDistance } from '../restore.js';

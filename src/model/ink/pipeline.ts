@@ -13,7 +13,7 @@ import path from 'node:path';
 import { encode as encodePng } from 'fast-png';
 import type { Corpus } from '../../corpus/index.js';
 import type { RecordMeta } from '../../corpus/types.js';
-import { UserError } from '../../cli/errors.js';
+import { UserError } from '../../core/errors.js';
 import { encodeTiff } from '../../../sample-data/writers/tiff.js';
 import { chooseBand } from './band.js';
 import type { LayerBand } from './features.js';

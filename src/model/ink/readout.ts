@@ -14,7 +14,7 @@ import { chooseBand } from './band.js';
 import { bandSize, layerBand, localNormalise, type LayerBand } from './features.js';
 import { chooseThreshold } from './metrics.js';
 import { backward, forward, inferLogits, initNetwork, receptiveRadius, type NetworkParams, type NetworkShape } from './network.js';
-import { gaussian, mulberry32 } from '../random.js';
+import { gaussian, mulberry32 } from '../../core/random.js';
 import { labelledPixels, maskBounds, validateSegment, type InkSegment } from './segment.js';
 
 export interface InkReadout {

@@ -40,6 +40,6 @@ function item(name: string, shape: [number, number, number], attachments?: Recor
 await ingestItems(
   corpus,
   [item('a', [40, 64, 64]), item('b', [70, 50, 90], { 'mesh.obj': mesh }), item('c', [30, 130, 20])],
-  { quiet: true, slabBytes: 64 * 64 * 2 * 3 },
+  { slabBytes: 64 * 64 * 2 * 3 },
 );
 console.log('done');
