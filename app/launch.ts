@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { buildElectron, ensureUiBuilt, REPO_ROOT } from '../src/cli/server/build-ui.js';
+import { buildElectron, ensureUiBuilt, REPO_ROOT } from '../src/server/build-ui.js';
 import { corpusFromArgv } from './corpus-arg.js';
 
 /** The Electron binary's path, or undefined (with the reason) when it was never downloaded. */

@@ -8,7 +8,7 @@
  *   installSessionPolicy(session.defaultSession, serverOrigin, allowedRemote);
  */
 import type { Session, WebContents, WebPreferences } from 'electron';
-import { CONTENT_SECURITY_POLICY } from '../src/cli/server/security.js';
+import { CONTENT_SECURITY_POLICY } from '../src/server/security.js';
 
 export { CONTENT_SECURITY_POLICY };
 

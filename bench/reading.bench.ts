@@ -13,14 +13,14 @@
  */
 import path from 'node:path';
 import type { BenchOptions, Emit } from '../src/cli/commands/bench.js';
-import { readSampleSegment } from '../src/cli/demo/read-step.js';
+import { readSampleSegment } from '../src/workflows/read-step.js';
 import { DEFAULT_BEAM } from '../src/lm-conditioning/reading/decode.js';
 import { Corpus } from '../src/corpus/index.js';
 import { ingestPath } from '../src/ingest/ingest.js';
 import { loadKneserNey } from '../src/lm-conditioning/models.js';
-import { loadCorpusSegment, readGrayImage } from '../src/model/ink/load.js';
-import { evaluateInk } from '../src/model/ink/metrics.js';
-import { predictReadout, trainReadout } from '../src/model/ink/readout.js';
+import { loadCorpusSegment, readGrayImage } from '../src/ink/load.js';
+import { evaluateInk } from '../src/ink/metrics.js';
+import { predictReadout, trainReadout } from '../src/ink/readout.js';
 import { ensureSample } from '../sample-data/index.js';
 
 export const name = 'reading';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { request } from 'node:http';
 import type { Emit, BenchOptions } from '../src/cli/commands/bench.js';
 import { Corpus } from '../src/corpus/index.js';
-import { startServer } from '../src/cli/server/server.js';
+import { startServer } from '../src/server/server.js';
 import { onSpiral } from '../test/server/spiral-corpus.js';
 
 export const name = 'viewer';

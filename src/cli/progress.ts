@@ -34,13 +34,13 @@ const fmtInfo = (info?: Record<string, number | string>) =>
 /** A listener that draws events on stderr; one bar per label. */
 export function terminalProgress(opts: Omit<ProgressOptions, 'onEvent'> = {}): ProgressListener {
   const scale = opts.scale ?? 1;
-  const unit = opts.unit ?? '';
   const jsonLines = process.env.AUNN_PROGRESS_JSON === '1';
   const tty = Boolean(process.stderr.isTTY) && !opts.quiet && !jsonLines;
   let bar: cliProgress.SingleBar | undefined;
   let barLabel = '';
   let lastLine = 0;
   return (ev) => {
+    const unit = opts.unit ?? ev.unit ?? '';
     if (jsonLines) {
       process.stderr.write(`@progress ${JSON.stringify({ ...ev, etaS: Number.isFinite(ev.etaS) ? ev.etaS : null })}\n`);
       return;

@@ -1,56 +1,14 @@
 /**
- * The viewer's one door to the data: a typed client of the local API server (src/cli/server/routes.ts). The token
+ * The viewer's one door to the data: a typed client of the local API server (src/server/routes.ts). The token
  * travels in the HttpOnly cookie set by the first page load, so nothing here ever holds it.
  *
  *   const api = new ApiClient();
  *   const { records } = await api.records();
  *   const plane = await api.slice(records[0].id, 'z', 10, 0, signal);   // { rows, cols, data }
  */
-import type { RecordMeta } from '../corpus/types.js';
+import type { Axis, JobEvent, JobInfo, JobProgress, Plane, RecordInfo, RecordMeta, Shape3, Volume } from '../api/index.js';
 
-export type Axis = 'z' | 'y' | 'x';
-export type Shape3 = [number, number, number];
-
-export interface RecordInfo extends RecordMeta {
-  levelShapes: Shape3[];
-}
-
-export interface Plane {
-  rows: number;
-  cols: number;
-  data: Uint8Array;
-}
-
-export interface Volume {
-  shape: Shape3;
-  data: Uint8Array;
-  level: number;
-  /** Region start in level coordinates [z, y, x]. */
-  offset: Shape3;
-}
-
-export interface JobInfo {
-  id: string;
-  command: string;
-  args: string[];
-  state: 'running' | 'done' | 'failed' | 'cancelled';
-  startedAt: number;
-  last?: JobProgress;
-}
-
-export interface JobProgress {
-  label: string;
-  percent: number;
-  ratePerS?: number;
-  unit?: string;
-  etaS?: number;
-  info: Record<string, number | string>;
-}
-
-export type JobEvent =
-  | { type: 'progress'; t: number; progress: JobProgress }
-  | { type: 'log'; t: number; stream: string; line: string }
-  | { type: 'end'; t: number; state: JobInfo['state']; exitCode: number | null };
+export type { Axis, JobEvent, JobInfo, JobProgress, Plane, RecordInfo, RecordMeta, Shape3, Volume };
 
 /** A failed API call, with the server's one-line reason. */
 export class ApiError extends Error {

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { RecordMeta } from '../../src/corpus/types.js';
 import { Corpus } from '../../src/corpus/index.js';
-import { startServer, type AppServer } from '../../src/cli/server/server.js';
+import { startServer, type AppServer } from '../../src/server/server.js';
 import { decodeRgb, gridToScreen, lum, meanAbsDiff, rgbAt, stats, type Rgb } from './pixels.js';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { startServer, type AppServer } from '../../src/cli/server/server.js';
+import { startServer, type AppServer } from '../../src/server/server.js';
 import { isInk, onSpiral, spiralCorpus, type SpiralCorpus } from '../server/spiral-corpus.js';
 import { decodeRgb, gridToScreen, lum, meanAbsDiff, rgbAt, stats, type Rgb } from './pixels.js';
 

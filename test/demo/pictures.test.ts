@@ -7,9 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { decode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
-import { lineChartPng, lineChartSvg } from '../../src/cli/demo/chart.js';
-import { inkComparisonPng } from '../../src/cli/demo/pictures.js';
-import { Report } from '../../src/cli/demo/report.js';
+import { lineChartPng, lineChartSvg } from '../../src/workflows/chart.js';
+import { inkComparisonPng } from '../../src/workflows/pictures.js';
+import { Report } from '../../src/workflows/report.js';
 
 const rgbAt = (png: ReturnType<typeof decode>, x: number, y: number) => {
   const c = png.channels;

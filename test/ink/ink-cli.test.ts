@@ -6,7 +6,7 @@ import { encode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/commands/ink.js';
 import { Corpus } from '../../src/corpus/index.js';
-import { syntheticSegment } from '../../src/model/ink/synthetic.js';
+import { syntheticSegment } from '../../src/ink/synthetic.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'aunn-ink-cli-'));
 const corpusDir = path.join(tmp, 'corpus');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseThreshold, evaluateInk, fBeta, rocAuc, scoreInk } from '../../src/model/ink/metrics.js';
+import { chooseThreshold, evaluateInk, fBeta, rocAuc, scoreInk } from '../../src/ink/metrics.js';
 
 describe('ink metrics', () => {
   it('F0.5 from counts matches the formula worked by hand', () => {

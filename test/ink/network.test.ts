@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/model/backend.js';
-import { backward, forward, inferLogits, initNetwork, type NetworkShape } from '../../src/model/ink/network.js';
+import { backward, forward, inferLogits, initNetwork, type NetworkShape } from '../../src/ink/network.js';
 import * as tf from '@tensorflow/tfjs-core';
 
 const shape: NetworkShape = { inChannels: 3, kernels: [3, 3, 1], channels: [4, 4] };

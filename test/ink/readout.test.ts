@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { chooseBand } from '../../src/model/ink/band.js';
-import { trainLogistic, predictLogistic } from '../../src/model/ink/logistic.js';
-import { evaluateInk } from '../../src/model/ink/metrics.js';
-import { predictReadout, readoutFromJson, readoutToJson, splitLabelled, trainReadout } from '../../src/model/ink/readout.js';
-import { rowPrior, syntheticSegment } from '../../src/model/ink/synthetic.js';
+import { chooseBand } from '../../src/ink/band.js';
+import { trainLogistic, predictLogistic } from '../../src/ink/logistic.js';
+import { evaluateInk } from '../../src/ink/metrics.js';
+import { predictReadout, readoutFromJson, readoutToJson, splitLabelled, trainReadout } from '../../src/ink/readout.js';
+import { rowPrior, syntheticSegment } from '../../src/ink/synthetic.js';
 
 describe('ink readout on a synthetic segment (faint, noisy letters; labels on the first third)', () => {
   it('picks the layer band where the labels correlate, not a fixed one', () => {

@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JobRunner, parseProgressLine, type JobEvent } from '../../src/cli/server/jobs.js';
-import { startServer, type AppServer } from '../../src/cli/server/server.js';
+import { JobRunner, parseProgressLine, type JobEvent } from '../../src/server/jobs.js';
+import { startServer, type AppServer } from '../../src/server/server.js';
 import { spiralCorpus } from './spiral-corpus.js';
 import { request } from './http-client.js';
 

@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type AppServer } from '../../src/cli/server/server.js';
+import { startServer, type AppServer } from '../../src/server/server.js';
 import { spiralCorpus, type SpiralCorpus } from './spiral-corpus.js';
 import { request } from './http-client.js';
 

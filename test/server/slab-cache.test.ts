@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { SlabCache } from '../../src/cli/server/slab-cache.js';
+import { SlabCache } from '../../src/server/slab-cache.js';
 import { spiralCorpus } from './spiral-corpus.js';
 
 const tmp = await mkdtemp(path.join(os.tmpdir(), 'aunn-slab-'));

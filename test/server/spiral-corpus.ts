@@ -9,7 +9,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Manifest, RecordMeta } from '../../src/corpus/types.js';
-import type { CorpusView, Region } from '../../src/cli/server/corpus-view.js';
+import type { CorpusView, Region } from '../../src/server/corpus-view.js';
 import { UserError } from '../../src/core/errors.js';
 
 export const SHEET = 210;

@@ -9,8 +9,9 @@
  */
 import path from 'node:path';
 import { Command } from 'commander';
-import { runDemo } from '../demo/run-demo.js';
+import { runDemo } from '../../workflows/run-demo.js';
 import { UserError } from '../../core/errors.js';
+import { terminalProgress } from '../progress.js';
 
 export async function run(argv: string[]): Promise<void> {
   const o = new Command('aunn demo')
@@ -28,7 +29,7 @@ export async function run(argv: string[]): Promise<void> {
   process.once('SIGINT', onSigint);
   const t0 = performance.now();
   try {
-    const r = await runDemo({ out: o.out, quick: Boolean(o.quick), fresh: Boolean(o.fresh), signal: controller.signal });
+    const r = await runDemo({ out: o.out, quick: Boolean(o.quick), fresh: Boolean(o.fresh), signal: controller.signal, onProgress: terminalProgress() });
     const failed = r.steps.entries.filter((e) => e.status === 'failed');
     console.log(`\ndemo finished in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     for (const e of r.steps.entries) console.log(`  ${String(e.n).padStart(2)}. ${e.title.padEnd(80)} ${e.status.padEnd(13)} ${e.seconds.toFixed(1).padStart(7)} s`);

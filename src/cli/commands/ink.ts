@@ -12,10 +12,10 @@
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { Corpus } from '../../corpus/index.js';
-import { evaluateInk, type InkScore } from '../../model/ink/metrics.js';
-import { readGrayImage } from '../../model/ink/load.js';
-import { ensureReadout, exportInkImages, predictInk, type LayerSource } from '../../model/ink/pipeline.js';
-import { labelledPixels } from '../../model/ink/segment.js';
+import { evaluateInk, type InkScore } from '../../ink/metrics.js';
+import { readGrayImage } from '../../ink/load.js';
+import { ensureReadout, exportInkImages, predictInk, type LayerSource } from '../../ink/pipeline.js';
+import { labelledPixels } from '../../ink/segment.js';
 import { UserError } from '../../core/errors.js';
 import { progress } from '../progress.js';
 

@@ -6,8 +6,8 @@
  */
 import { Command } from 'commander';
 import { UserError } from '../../core/errors.js';
-import { openCorpusForServing } from '../server/open-corpus.js';
-import { startServer } from '../server/server.js';
+import { openCorpusForServing } from '../../server/open-corpus.js';
+import { startServer } from '../../server/server.js';
 
 export async function run(argv: string[]): Promise<void> {
   const cmd = new Command('aunn serve')

@@ -16,10 +16,10 @@ import type { RecordMeta } from '../../corpus/types.js';
 import { GREEK_ALPHABET } from '../greek-text.js';
 import type { Reading } from '../reading.js';
 import type { GlyphModel } from '../reading/glyphs.js';
-import { backward, forward, receptiveRadius } from '../../model/ink/network.js';
-import { boxSmooth, bandSize, layerBand, localNormalise, type LayerBand } from '../../model/ink/features.js';
-import { bandFor, type InkReadout } from '../../model/ink/readout.js';
-import type { InkSegment } from '../../model/ink/segment.js';
+import { backward, forward, receptiveRadius } from '../../ink/network.js';
+import { boxSmooth, bandSize, layerBand, localNormalise, type LayerBand } from '../../ink/features.js';
+import { bandFor, type InkReadout } from '../../ink/readout.js';
+import type { InkSegment } from '../../ink/segment.js';
 
 export interface ExpectedInk {
   /** Expected ink probability [H*W] where the text says something (0 elsewhere). */

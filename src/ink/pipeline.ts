@@ -11,10 +11,10 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { encode as encodePng } from 'fast-png';
-import type { Corpus } from '../../corpus/index.js';
-import type { RecordMeta } from '../../corpus/types.js';
-import { UserError } from '../../core/errors.js';
-import { encodeTiff } from '../../../sample-data/writers/tiff.js';
+import type { Corpus } from '../corpus/index.js';
+import type { RecordMeta } from '../corpus/types.js';
+import { UserError } from '../core/errors.js';
+import { encodeTiff } from '../../sample-data/writers/tiff.js';
 import { chooseBand } from './band.js';
 import type { LayerBand } from './features.js';
 import { loadCorpusSegment, type LoadedSegment } from './load.js';
@@ -76,7 +76,7 @@ export interface ModelLayersResult {
  * readout). Loads the model package lazily so the observed path never needs it.
  */
 export async function modelLayers(loaded: LoadedSegment, corpus: Corpus, modelDir: string, band: LayerBand, opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}): Promise<ModelLayersResult> {
-  const { loadModel } = await import('../index.js');
+  const { loadModel } = await import('../model/index.js');
   const model = await loadModel(modelDir);
   const t0 = performance.now();
   try {

@@ -9,12 +9,12 @@
  *   await writeFile('ink-readout.json', JSON.stringify(readoutToJson(readout)));
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../backend.js';
+import { initBackend } from '../model/backend.js';
 import { chooseBand } from './band.js';
 import { bandSize, layerBand, localNormalise, type LayerBand } from './features.js';
 import { chooseThreshold } from './metrics.js';
 import { backward, forward, inferLogits, initNetwork, receptiveRadius, type NetworkParams, type NetworkShape } from './network.js';
-import { gaussian, mulberry32 } from '../../core/random.js';
+import { gaussian, mulberry32 } from '../core/random.js';
 import { labelledPixels, maskBounds, validateSegment, type InkSegment } from './segment.js';
 
 export interface InkReadout {

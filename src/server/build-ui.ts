@@ -10,7 +10,7 @@ import { copyFile, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/p
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const UI_DIR = path.join(REPO_ROOT, 'dist/ui');
 const RENDERER_DIR = path.join(REPO_ROOT, 'app/renderer');
 const SOURCE_DIRS = [RENDERER_DIR, path.join(REPO_ROOT, 'src/viewer')];

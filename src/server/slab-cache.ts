@@ -6,7 +6,7 @@
  *   const cache = new SlabCache();
  *   const plane = await cache.zPlane(corpus, rec, level, z, [Y, X]);
  */
-import type { RecordMeta } from '../../corpus/types.js';
+import type { RecordMeta } from '../corpus/types.js';
 import type { CorpusView } from './corpus-view.js';
 
 /** Planes per slab: the corpus stores 64³ chunks, so a 64-plane slab decodes each chunk once. */

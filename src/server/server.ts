@@ -9,7 +9,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { UserError } from '../../core/errors.js';
+import { UserError } from '../core/errors.js';
 import type { CorpusView } from './corpus-view.js';
 import { HttpError, sendError } from './http-util.js';
 import { JobRunner, type JobRunnerOptions } from './jobs.js';

@@ -12,9 +12,9 @@
  */
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Corpus } from '../../corpus/index.js';
-import type { InkSegment } from '../../model/ink/segment.js';
-import type { CharLM } from '../../lm-conditioning/char-lm.js';
+import type { Corpus } from '../corpus/index.js';
+import type { InkSegment } from '../ink/segment.js';
+import type { CharLM } from '../lm-conditioning/char-lm.js';
 import type { CerScore } from './read-step.js';
 import { labelledKnowledge, readTruthText } from './read-step.js';
 import { NotAvailable } from './steps.js';
@@ -53,8 +53,8 @@ export interface ConditionedSample {
 
 export async function conditionSample(corpus: Corpus, o: ConditionSampleOptions): Promise<ConditionedSample> {
   const t0 = performance.now();
-  const { conditionSegment } = await import('../../lm-conditioning/condition/index.js');
-  const { readingCer } = await import('../../lm-conditioning/reading/reader.js');
+  const { conditionSegment } = await import('../lm-conditioning/condition/index.js');
+  const { readingCer } = await import('../lm-conditioning/reading/reader.js');
   const truth = await readTruthText(o.truthDir);
   const known = labelledKnowledge(o.segment, truth, o.labelledXMax);
   if (!known) throw new NotAvailable(`${o.group} has no ink labels to learn glyphs from`);

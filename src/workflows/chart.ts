@@ -8,7 +8,7 @@
  *   await writeFile('transfer.png', lineChartPng(chart));
  */
 import { encode as encodePng } from 'fast-png';
-import { drawText, fillRect, GLYPH_H, GLYPH_W, type Rgba } from '../../lm-conditioning/export/bitmap-font.js';
+import { drawText, fillRect, GLYPH_H, GLYPH_W, type Rgba } from '../lm-conditioning/export/bitmap-font.js';
 
 export interface Series {
   name: string;

@@ -5,11 +5,11 @@
  *
  *   const before = await heldOutPsnr(corpus, 'model', 1, s1Records);   // { psnr: 21.4, perRecord: {...}, samples }
  */
-import type { Corpus } from '../../corpus/index.js';
-import { addressesOf } from '../../corpus/address.js';
-import type { RecordMeta } from '../../corpus/types.js';
-import { isHeldOut, loadModel } from '../../model/index.js';
-import { mulberry32 } from '../../core/random.js';
+import type { Corpus } from '../corpus/index.js';
+import { addressesOf } from '../corpus/address.js';
+import type { RecordMeta } from '../corpus/types.js';
+import { isHeldOut, loadModel } from '../model/index.js';
+import { mulberry32 } from '../core/random.js';
 
 export interface HeldOutScore {
   psnr: number;

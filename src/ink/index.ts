@@ -3,7 +3,7 @@
  * labelled regions and shared across scrolls, plus the field's way of scoring it. What the text reader, the app, the
  * demo and `aunn ink` call.
  *
- *   import { Corpus } from '../../corpus/index.js';
+ *   import { Corpus } from '../corpus/index.js';
  *   import { ensureReadout, predictInk, evaluateInk, loadCorpusSegment } from './index.js';
  *   const corpus = await Corpus.open('corpus');
  *   const { readout } = await ensureReadout(corpus, { maxSeconds: 90 });          // load or train (labelled segments)

@@ -13,16 +13,16 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureSample, readSample, type SampleSummary } from '../../../sample-data/index.js';
-import { Corpus } from '../../corpus/index.js';
-import type { RecordMeta } from '../../corpus/types.js';
-import { discoverItems, ingestItems, ingestPath } from '../../ingest/ingest.js';
-import { finetuneModel } from '../../model/finetune.js';
-import { trainModel, type TrainProgress, type TrainResult } from '../../model/index.js';
-import { loadCorpusSegment } from '../../model/ink/load.js';
-import { trainLogistic } from '../../model/ink/logistic.js';
-import { ensureReadout } from '../../model/ink/pipeline.js';
-import { progress } from '../progress.js';
+import { ensureSample, readSample, type SampleSummary } from '../../sample-data/index.js';
+import { Corpus } from '../corpus/index.js';
+import type { RecordMeta } from '../corpus/types.js';
+import { discoverItems, ingestItems, ingestPath } from '../ingest/ingest.js';
+import { finetuneModel } from '../model/finetune.js';
+import { trainModel, type TrainProgress, type TrainResult } from '../model/index.js';
+import { loadCorpusSegment } from '../ink/load.js';
+import { trainLogistic } from '../ink/logistic.js';
+import { ensureReadout } from '../ink/pipeline.js';
+import { progressTracker, type ProgressListener, type TaskOptions } from '../core/task.js';
 import { lineChartPng, lineChartSvg, SERIES_COLORS, type LineChart } from './chart.js';
 import { heldOutPsnr } from './held-out.js';
 import { inkForSegment, surfacePlane, type InkRow, type SegmentInk } from './ink-eval.js';
@@ -33,11 +33,10 @@ import { Report } from './report.js';
 import { demoSettings, fingerprintOf, loadState, saveState, type DemoSettings, type DemoState } from './settings.js';
 import { fmtSeconds, NotAvailable, StepLog, type StepContext } from './steps.js';
 
-export interface DemoOptions {
+export interface DemoOptions extends TaskOptions {
   out: string;
   quick: boolean;
   fresh: boolean;
-  signal?: AbortSignal;
   /** Where headers and notes go (default stderr). */
   print?: (line: string) => void;
   /** Override settings (tests, experiments). */
@@ -92,9 +91,9 @@ function summarize(r: TrainResult, seconds: number): TrainSummary {
 }
 
 /** A progress bar fed by trainModel's events; throws after training when Ctrl-C stopped it (a checkpoint was kept). */
-async function trainWithBar(label: string, total: { minutes?: number; steps?: number }, signal: AbortSignal | undefined, train: (onProgress: (p: TrainProgress) => void) => Promise<TrainResult>): Promise<{ result: TrainResult; seconds: number }> {
+async function trainWithBar(label: string, total: { minutes?: number; steps?: number }, task: TaskOptions, train: (onProgress: (p: TrainProgress) => void) => Promise<TrainResult>): Promise<{ result: TrainResult; seconds: number }> {
   const byTime = total.minutes !== undefined;
-  const bar = progress(label, byTime ? Math.round(total.minutes! * 60) : total.steps!, { unit: byTime ? 's' : 'steps' });
+  const bar = progressTracker(label, byTime ? Math.round(total.minutes! * 60) : total.steps!, task.onProgress, { unit: byTime ? 's' : 'steps' });
   const t0 = performance.now();
   const result = await train((p) => {
     const info: Record<string, number | string> = { loss: p.loss, 'samples/s': Math.round(p.samplesPerS) };
@@ -102,7 +101,7 @@ async function trainWithBar(label: string, total: { minutes?: number; steps?: nu
     bar.set(byTime ? Math.round(p.elapsedMs / 1000) : p.runSteps, info);
   });
   bar.done();
-  signal?.throwIfAborted();
+  task.signal?.throwIfAborted();
   return { result, seconds: (performance.now() - t0) / 1000 };
 }
 
@@ -119,6 +118,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const exportsDir = path.join(out, 'exports');
   const stateFile = path.join(work, 'state.json');
   const signal = opts.signal;
+  const listener: ProgressListener | undefined = opts.onProgress;
   const print = opts.print ?? ((l: string) => process.stderr.write(`${l}\n`));
   const steps = new StepLog(STEP_COUNT + (settings.inkFromModel ? 1 : 0), signal, print);
   const started = new Date();
@@ -181,7 +181,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   // 3. train on scroll 1
   const train1 = (await steps.run(`Train the AUNN on scroll 1 (${settings.trainMinutes} min, with its partial ink labels)`, async (ctx) => {
     const t = await once('train1', ctx, async () => {
-      const { result, seconds } = await trainWithBar('train scroll 1', { minutes: settings.trainMinutes }, signal, (onProgress) =>
+      const { result, seconds } = await trainWithBar('train scroll 1', { minutes: settings.trainMinutes }, { signal, onProgress: listener }, (onProgress) =>
         trainModel({ corpus, modelDir, minutes: settings.trainMinutes, records: recordsOf(s1.scroll).map((r) => r.name), signal, onProgress }),
       );
       return summarize(result, seconds);
@@ -194,7 +194,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const logistic1 = { value: undefined as ReturnType<typeof trainLogistic> | undefined };
   const ink1 = await steps.run('Ink for scroll 1: readout trained on its labelled third, scored on the other two thirds', async (ctx) => {
     const readoutInfo = await once('readout', ctx, async () => {
-      let bar: ReturnType<typeof progress> | undefined;
+      let bar: ReturnType<typeof progressTracker> | undefined;
       const r = await ensureReadout(corpus, {
         modelDir,
         trainGroups: [group1],
@@ -205,7 +205,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         seed: 1,
         signal,
         onProgress: (step, total, info) => {
-          bar ??= progress('ink readout', total, { unit: 'steps' });
+          bar ??= progressTracker('ink readout', total, listener, { unit: 'steps' });
           bar.set(step, { loss: info.loss, val: info.valLoss ?? NaN });
         },
       });
@@ -237,7 +237,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const evalEverySteps = Math.max(1, Math.round(transferSteps / settings.curvePoints));
   const finetuned = await steps.run(`Finetune on scroll 2 (${transferSteps} steps, replaying scroll 1)`, async (ctx) => {
     const t = await once('finetune', ctx, async () => {
-      const { result, seconds } = await trainWithBar('finetune scroll 2', { steps: transferSteps }, signal, (onProgress) =>
+      const { result, seconds } = await trainWithBar('finetune scroll 2', { steps: transferSteps }, { signal, onProgress: listener }, (onProgress) =>
         finetuneModel({ corpus, modelDir, scroll: s2.scroll, steps: transferSteps, evalEverySteps, evalEverySeconds: 1e6, signal, onProgress }),
       );
       return summarize(result, seconds);
@@ -249,11 +249,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   // 7. the same network from scratch on scroll 2, equal steps
   const scratch = await steps.run(`The same network from scratch on scroll 2 (${transferSteps} steps, for comparison)`, async (ctx) => {
     const t = await once('scratch', ctx, async () => {
-      const { loadModel } = await import('../../model/index.js');
+      const { loadModel } = await import('../model/index.js');
       const pre = await loadModel(modelDir, { version: 1 });
       const config = pre.header.config;
       pre.dispose();
-      const { result, seconds } = await trainWithBar('scratch scroll 2', { steps: transferSteps }, signal, (onProgress) =>
+      const { result, seconds } = await trainWithBar('scratch scroll 2', { steps: transferSteps }, { signal, onProgress: listener }, (onProgress) =>
         trainModel({ corpus, modelDir: scratchDir, steps: transferSteps, records: recordsOf(s2.scroll).map((r) => r.name), config, evalEverySteps, evalEverySeconds: 1e6, signal, onProgress }),
       );
       return summarize(result, seconds);
@@ -297,14 +297,14 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const readings: { s1?: SegmentReading; s2?: SegmentReading; s2Error?: string } = {};
   await steps.run('Read the text of both segments (LM off vs decode)', async (ctx) => {
     if (!ink1 || !ink2) throw new NotAvailable('ink predictions are missing');
-    const { loadKneserNey } = await import('../../lm-conditioning/models.js');
+    const { loadKneserNey } = await import('../lm-conditioning/models.js');
     const lm = await loadKneserNey(undefined, signal);
     ctx.note(`language model: ${lm.name}`);
     const segs: [SampleSummary, SegmentInk, 's1' | 's2'][] = [[s1, ink1.ink, 's1'], [s2, ink2, 's2']];
     for (const [s, ink, key] of segs) {
       const group = `${s.scroll}/${s.segment.id}`;
       try {
-        let bar: ReturnType<typeof progress> | undefined;
+        let bar: ReturnType<typeof progressTracker> | undefined;
         const r = await readSampleSegment(corpus, {
           group,
           segment: ink.segment,
@@ -318,7 +318,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
           glyphsFrom: key === 's2' ? readings.s1?.glyphs : undefined,
           signal,
           onLine: (done, total) => {
-            bar ??= progress(`read ${s.scroll}`, total, { unit: 'lines' });
+            bar ??= progressTracker(`read ${s.scroll}`, total, listener, { unit: 'lines' });
             bar.set(done);
           },
         });
@@ -340,7 +340,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       if (!readings.s1 || !ink1) throw new NotAvailable('scroll 1 was not read');
       const group = readings.s1.group;
       conditioned = await once('condition', ctx, async () => {
-        const { loadKneserNey } = await import('../../lm-conditioning/models.js');
+        const { loadKneserNey } = await import('../lm-conditioning/models.js');
         return conditionSample(corpus, {
           group,
           segment: ink1.ink.segment,
@@ -364,7 +364,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   await steps.run('Export the read text (txt, Leiden, EpiDoc) and column pictures (PNG)', async (ctx) => {
     const groups = [readings.s1?.group, readings.s2?.group].filter((g): g is string => !!g);
     if (groups.length === 0) throw new NotAvailable('there is no reading to export');
-    const { exportReading } = await import('../commands/export.js');
+    const { exportReading } = await import('../cli/commands/export.js');
     for (const g of groups) exported.push(...(await exportReading(corpusDir, g, ['txt', 'leiden', 'epidoc', 'png'], exportsDir)));
     ctx.note(`${exported.length} files in ${exportsDir}`);
   }, { optional: true });

@@ -6,7 +6,7 @@
  *
  *   const { segment, truth } = syntheticSegment({ seed: 1, height: 96, width: 300 });
  */
-import { gaussian, mulberry32 } from '../../core/random.js';
+import { gaussian, mulberry32 } from '../core/random.js';
 import type { InkSegment } from './segment.js';
 
 export interface SyntheticOptions {

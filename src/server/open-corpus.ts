@@ -5,8 +5,8 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../../core/errors.js';
-import { Corpus } from '../../corpus/index.js';
+import { UserError } from '../core/errors.js';
+import { Corpus } from '../corpus/index.js';
 import type { CorpusView } from './corpus-view.js';
 
 export async function openCorpusForServing(dir: string): Promise<CorpusView> {

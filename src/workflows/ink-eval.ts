@@ -10,13 +10,13 @@
  *   s1.rows;  // [{ method, layers, evaluated, score: { f05, precision, recall, auc, threshold } }, …]
  *   const s2 = await inkForSegment(corpus, { …, thresholds: s1.thresholds });   // cross-scroll
  */
-import { readGrayImage } from '../../model/ink/load.js';
-import { predictLogistic, type LogisticModel } from '../../model/ink/logistic.js';
-import { evaluateInk, type InkScore } from '../../model/ink/metrics.js';
-import { predictInk } from '../../model/ink/pipeline.js';
-import type { InkReadout } from '../../model/ink/readout.js';
-import type { InkSegment } from '../../model/ink/segment.js';
-import { rowPrior } from '../../model/ink/synthetic.js';
+import { readGrayImage } from '../ink/load.js';
+import { predictLogistic, type LogisticModel } from '../ink/logistic.js';
+import { evaluateInk, type InkScore } from '../ink/metrics.js';
+import { predictInk } from '../ink/pipeline.js';
+import type { InkReadout } from '../ink/readout.js';
+import type { InkSegment } from '../ink/segment.js';
+import { rowPrior } from '../ink/synthetic.js';
 
 export interface InkRow {
   method: string;

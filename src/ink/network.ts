@@ -15,7 +15,7 @@
  *   const logits2 = inferLogits(net, x);                                                     // conv2d path
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { gaussian, mulberry32 } from '../../core/random.js';
+import { gaussian, mulberry32 } from '../core/random.js';
 
 export interface NetworkShape {
   inChannels: number;

@@ -13,7 +13,7 @@
 import { readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RecordMeta } from '../../corpus/types.js';
+import type { RecordMeta } from '../corpus/types.js';
 import type { CorpusView, Region } from './corpus-view.js';
 import { HttpError, baseHeaders, intParam, rangeParam, readJsonBody, sendBytes, sendJson } from './http-util.js';
 import type { JobRunner } from './jobs.js';

@@ -12,38 +12,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { HttpError } from './http-util.js';
+import { JOB_COMMANDS, type JobCommand, type JobEvent, type JobInfo, type JobProgress, type JobState } from '../api/index.js';
 
-/** Commands the app may start. Anything else is refused. */
-export const JOB_COMMANDS = ['ingest', 'train', 'finetune', 'predict', 'ink', 'read', 'export', 'condition'] as const;
-export type JobCommand = (typeof JOB_COMMANDS)[number];
-
-export type JobState = 'running' | 'done' | 'failed' | 'cancelled';
-
-export interface JobProgress {
-  label: string;
-  percent: number;
-  ratePerS?: number;
-  unit?: string;
-  etaS?: number;
-  /** Extra numbers (loss, psnr, backend, ...). */
-  info: Record<string, number | string>;
-}
-
-export type JobEvent =
-  | { type: 'progress'; t: number; progress: JobProgress }
-  | { type: 'log'; t: number; stream: 'stdout' | 'stderr'; line: string }
-  | { type: 'end'; t: number; state: JobState; exitCode: number | null };
-
-export interface JobInfo {
-  id: string;
-  command: string;
-  args: string[];
-  state: JobState;
-  startedAt: number;
-  endedAt?: number;
-  exitCode?: number | null;
-  last?: JobProgress;
-}
+export { JOB_COMMANDS, type JobCommand, type JobState, type JobProgress, type JobEvent, type JobInfo };
 
 interface Job extends JobInfo {
   child: ChildProcess;
@@ -61,7 +32,7 @@ export interface JobRunnerOptions {
   maxEvents?: number;
 }
 
-const AUNN_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/aunn.js');
+const AUNN_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/aunn.js');
 
 /** Parse one stderr line of src/cli/progress.ts (non-TTY form) or a `@progress {json}` line. */
 export function parseProgressLine(line: string): JobProgress | undefined {

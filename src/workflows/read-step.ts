@@ -13,13 +13,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Corpus } from '../../corpus/index.js';
-import type { InkSegment } from '../../model/ink/segment.js';
-import type { CharLM } from '../../lm-conditioning/char-lm.js';
-import { lineText, saveReading, type Reading } from '../../lm-conditioning/reading.js';
-import type { GlyphModel } from '../../lm-conditioning/reading/glyphs.js';
-import type { AlignmentChoice } from '../../lm-conditioning/reading/reader.js';
-import type { InkMap } from '../../lm-conditioning/reading/ink-map.js';
+import type { Corpus } from '../corpus/index.js';
+import type { InkSegment } from '../ink/segment.js';
+import type { CharLM } from '../lm-conditioning/char-lm.js';
+import { lineText, saveReading, type Reading } from '../lm-conditioning/reading.js';
+import type { GlyphModel } from '../lm-conditioning/reading/glyphs.js';
+import type { AlignmentChoice } from '../lm-conditioning/reading/reader.js';
+import type { InkMap } from '../lm-conditioning/reading/ink-map.js';
 import { NotAvailable } from './steps.js';
 
 export interface TruthText {
@@ -84,7 +84,7 @@ export async function readTruthText(truthDir: string): Promise<TruthText> {
 /** The reader, or NotAvailable when it is not part of the app yet. */
 async function reader() {
   try {
-    return await import('../../lm-conditioning/reading/reader.js');
+    return await import('../lm-conditioning/reading/reader.js');
   } catch (err) {
     throw new NotAvailable(`the text reader (src/lm-conditioning/reading/reader.ts) cannot be loaded: ${(err as Error).message.split('\n')[0]}`, { cause: err });
   }

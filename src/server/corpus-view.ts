@@ -5,8 +5,8 @@
  *   const corpus: CorpusView = await Corpus.open('./corpus');
  *   const bytes = await corpus.readRegion(corpus.record('scroll1/scanA'), { z: [10, 11], y: [0, 160], x: [0, 160] }, 0);
  */
-import type { Manifest, RecordMeta } from '../../corpus/types.js';
-import type { Region } from '../../core/region.js';
+import type { Manifest, RecordMeta } from '../corpus/types.js';
+import type { Region } from '../core/region.js';
 
 export type { Region };
 

@@ -10,9 +10,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { decode } from 'fast-png';
-import type { Corpus } from '../../corpus/index.js';
-import type { RecordMeta } from '../../corpus/types.js';
-import { UserError } from '../../core/errors.js';
+import type { Corpus } from '../corpus/index.js';
+import type { RecordMeta } from '../corpus/types.js';
+import { UserError } from '../core/errors.js';
 import type { InkSegment } from './segment.js';
 
 /** The segment-layers record meant by a group (`scroll/seg`), a record name, or a bare segment id. */

@@ -10,9 +10,9 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_BEAM } from '../../lm-conditioning/reading/decode.js';
-import type { SampleSize } from '../../../sample-data/index.js';
-import { DEFAULT_CONFIG } from '../../model/config.js';
+import { DEFAULT_BEAM } from '../lm-conditioning/reading/decode.js';
+import type { SampleSize } from '../../sample-data/index.js';
+import { DEFAULT_CONFIG } from '../model/config.js';
 
 export interface DemoSettings {
   /** Sample scrolls: seed 1 is the labelled scroll, seed 2 the new one. */
