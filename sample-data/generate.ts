@@ -21,7 +21,7 @@ import { LAYERS, meshObj, sampleLayers, segmentSurface, SURFACE_DEPTH, SURFACE_L
 import { Sheet } from './spiral.js';
 import { downsample2x, writeOmeZarr } from './writers/ome-zarr.js';
 import { encodeGrayPng, encodeRgbPng, percentile, windowTo8bit } from './writers/png.js';
-import { encodeTiff } from './writers/tiff.js';
+import { encodeTiff } from '../src/formats/tiff-writer.js';
 
 export interface SampleOptions {
   out: string;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { createReadStream, statSync } from 'node:fs';
 import { UserError } from '../core/errors.js';
-import { isTiffHeader } from './readers/tiff-file.js';
+import { isTiffHeader } from '../formats/tiff-reader.js';
 import { isPngHeader } from './readers/image2d.js';
 
 export type FileKind = 'tiff' | 'png' | 'nrrd' | 'nifti' | 'mha' | 'dicom' | 'obj' | 'json' | 'text' | 'unknown';

@@ -14,7 +14,7 @@ import { encode as encodePng } from 'fast-png';
 import type { Corpus } from '../corpus/index.js';
 import type { RecordMeta } from '../corpus/types.js';
 import { UserError } from '../core/errors.js';
-import { encodeTiff } from '../../sample-data/writers/tiff.js';
+import { encodeTiff } from '../formats/tiff-writer.js';
 import { chooseBand } from './band.js';
 import type { LayerBand } from './features.js';
 import { loadCorpusSegment, type LoadedSegment } from './load.js';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import UTIF from 'utif2';
 import { UserError } from '../../src/core/errors.js';
 import { openTiffPages, openTiffStack } from '../../src/ingest/readers/tiff.js';
-import { TiffFile } from '../../src/ingest/readers/tiff-file.js';
+import { TiffFile } from '../../src/formats/tiff-reader.js';
 import { discover } from '../../src/ingest/discover.js';
 import { copyFixture, expectVolume, FIXTURES, tempDir, v16, v8 } from './fixture-values.js';
 

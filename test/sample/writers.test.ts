@@ -8,7 +8,7 @@ import UTIF from 'utif2';
 import { decode } from 'fast-png';
 import * as zarr from 'zarrita';
 import FileSystemStore from '@zarrita/storage/fs';
-import { encodeTiff } from '../../sample-data/writers/tiff.js';
+import { encodeTiff } from '../../src/formats/tiff-writer.js';
 import { encodeGrayPng } from '../../sample-data/writers/png.js';
 import { downsample2x, writeOmeZarr } from '../../sample-data/writers/ome-zarr.js';
 import { readFile } from 'node:fs/promises';
@@ -26,6 +26,16 @@ describe('encodeTiff', () => {
   const h = 23;
   const u16 = Uint16Array.from({ length: w * h }, (_, i) => (i * 2654435761) % 65536);
   const u8 = Uint8Array.from({ length: w * h }, (_, i) => (i * 31) % 256);
+
+  it('writes 8-bit RGBA that geotiff reads back exactly, pixel-interleaved', async () => {
+    const rgba = Uint8Array.from({ length: w * h * 4 }, (_, i) => (i * 97 + 13) % 256);
+    const bytes = encodeTiff(rgba, w, h, 4);
+    const tiff = await fromArrayBuffer(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    const img = await tiff.getImage();
+    expect([img.getWidth(), img.getHeight(), img.getSamplesPerPixel()]).toEqual([w, h, 4]);
+    const interleaved = (await img.readRasters({ interleave: true })) as unknown as Uint8Array;
+    expect(Array.from(interleaved)).toEqual(Array.from(rgba));
+  });
 
   it('writes uint16 that geotiff reads back exactly', async () => {
     const bytes = encodeTiff(u16, w, h);

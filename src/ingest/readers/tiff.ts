@@ -9,7 +9,7 @@
  */
 import { UserError } from '../../core/errors.js';
 import type { VolumeSource } from '../source.js';
-import { TiffFile, type TiffPage } from './tiff-file.js';
+import { TiffFile, type TiffPage } from '../../formats/tiff-reader.js';
 import { assertSlabRange, samplePlanes, type Shape3, type Voxels } from './volume-util.js';
 
 function describe(page: TiffPage): string {

@@ -1,13 +1,13 @@
 /**
  * The column picture: its ink probability (dark = ink, on a light ground), the read letters drawn beside each
  * letter box in colour (green = read with confidence, orange = uncertain, blue = supplied by the LM, red '?' =
- * lost), and a scale bar (1 mm, or 100 px when the pixel size is unknown). Encoded as PNG (fast-png) or TIFF (utif2).
+ * lost), and a scale bar (1 mm, or 100 px when the pixel size is unknown). Encoded as PNG (fast-png) or TIFF (formats/tiff-writer).
  *
  *   const img = renderColumnImage(ink, [H, W], reading.columns[0], { pixelSizeUm: 7.91 });
  *   await writeFile('col1.png', encodePng(img));
  */
 import { encode as encodePngRaw } from 'fast-png';
-import UTIF from 'utif2';
+import { encodeTiff as encodeTiffImage } from '../../formats/tiff-writer.js';
 import type { ReadColumn } from '../reading.js';
 import { drawText, fillRect, GLYPH_H, GLYPH_W, type Rgba } from './bitmap-font.js';
 
@@ -94,5 +94,5 @@ export function encodePng(img: RgbaImage): Uint8Array {
 }
 
 export function encodeTiff(img: RgbaImage): Uint8Array {
-  return new Uint8Array(UTIF.encodeImage(img.data, img.width, img.height));
+  return encodeTiffImage(img.data, img.width, img.height, 4);
 }

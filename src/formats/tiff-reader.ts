@@ -12,9 +12,9 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { inflateSync } from 'node:zlib';
 import UTIF from 'utif2';
-import { UserError } from '../../core/errors.js';
-import type { SourceDtype } from '../source.js';
-import type { Voxels } from './volume-util.js';
+import { UserError } from '../core/errors.js';
+import type { SourceDtype } from '../ingest/source.js';
+import type { Voxels } from '../ingest/readers/volume-util.js';
 
 export interface TiffPage {
   width: number;
