@@ -34,7 +34,17 @@ async function main(): Promise<void> {
   console.error(`Electron cannot start here (${electron.reason}).`);
   console.error('Falling back to `aunn serve`: open the URL below in a browser.');
   const corpus = corpusFromArgv(argv) ?? 'corpus';
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/aunn.js'), 'serve', '--corpus', corpus, ...argv.filter((a, i) => a !== '--corpus' && argv[i - 1] !== '--corpus' && !a.startsWith('--corpus='))], { stdio: 'inherit' });
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(REPO_ROOT, 'bin/aunn.js'),
+      'serve',
+      '--corpus',
+      corpus,
+      ...argv.filter((a, i) => a !== '--corpus' && argv[i - 1] !== '--corpus' && !a.startsWith('--corpus=')),
+    ],
+    { stdio: 'inherit' },
+  );
   child.on('exit', (code) => process.exit(code ?? 0));
 }
 

@@ -31,7 +31,11 @@ export interface AppContext {
 }
 
 export function defaultPaths(here = HERE): AppContext['paths'] {
-  return { preload: path.join(here, 'preload.cjs'), uiDir: path.join(here, '../ui'), aunnBin: path.join(here, '../../bin/aunn.js') };
+  return {
+    preload: path.join(here, 'preload.cjs'),
+    uiDir: path.join(here, '../ui'),
+    aunnBin: path.join(here, '../../bin/aunn.js'),
+  };
 }
 
 export function createMainWindow(ctx: AppContext, origin: string): BrowserWindow {
@@ -66,7 +70,10 @@ export async function openCorpus(ctx: AppContext, dir: string): Promise<void> {
 }
 
 async function chooseCorpus(ctx: AppContext): Promise<string | null> {
-  const r = await dialog.showOpenDialog({ title: 'Open a corpus folder', properties: ['openDirectory', 'createDirectory'] });
+  const r = await dialog.showOpenDialog({
+    title: 'Open a corpus folder',
+    properties: ['openDirectory', 'createDirectory'],
+  });
   if (r.canceled || !r.filePaths[0]) return null;
   await openCorpus(ctx, r.filePaths[0]);
   return r.filePaths[0];
@@ -83,7 +90,12 @@ export async function menuTemplate(ctx: AppContext): Promise<MenuItemConstructor
       label: 'File',
       submenu: [
         { label: 'Open Corpus…', accelerator: 'CmdOrCtrl+O', click: () => void chooseCorpus(ctx) },
-        { label: 'Open Recent', submenu: recent.length ? recent.map((d) => ({ label: d, click: () => void openCorpus(ctx, d) })) : [{ label: '(none)', enabled: false }] },
+        {
+          label: 'Open Recent',
+          submenu: recent.length
+            ? recent.map((d) => ({ label: d, click: () => void openCorpus(ctx, d) }))
+            : [{ label: '(none)', enabled: false }],
+        },
         { label: 'Ingest Files…', accelerator: 'CmdOrCtrl+I', click: () => send(ctx, 'ingest') },
         { label: 'Screenshot (PNG)', accelerator: 'CmdOrCtrl+Shift+S', click: () => send(ctx, 'screenshot') },
         { type: 'separator' },
@@ -103,7 +115,10 @@ export async function menuTemplate(ctx: AppContext): Promise<MenuItemConstructor
         { role: 'togglefullscreen' },
       ],
     },
-    { role: 'help', submenu: [{ label: 'Scroll AUNN — reconstruct carbonized scrolls with one Absolute Unit NN', enabled: false }] },
+    {
+      role: 'help',
+      submenu: [{ label: 'Scroll AUNN — reconstruct carbonized scrolls with one Absolute Unit NN', enabled: false }],
+    },
   ];
 }
 
@@ -116,16 +131,39 @@ export function registerIpc(ctx: AppContext): void {
       title: 'Add scans, segments, labels or texts',
       properties: ['openFile', 'openDirectory', 'multiSelections'],
       filters: [
-        { name: 'Scans and segments', extensions: ['tif', 'tiff', 'zarr', 'nrrd', 'nii', 'gz', 'mha', 'mhd', 'obj', 'png', 'txt', 'json', 'volpkg', 'dcm'] },
+        {
+          name: 'Scans and segments',
+          extensions: [
+            'tif',
+            'tiff',
+            'zarr',
+            'nrrd',
+            'nii',
+            'gz',
+            'mha',
+            'mhd',
+            'obj',
+            'png',
+            'txt',
+            'json',
+            'volpkg',
+            'dcm',
+          ],
+        },
         { name: 'All files', extensions: ['*'] },
       ],
     });
     return r.canceled ? [] : r.filePaths;
   });
   ipcMain.handle(IPC.savePng, async (_e, bytes: unknown, name: unknown) => {
-    if (!(bytes instanceof Uint8Array) || bytes.length > 256 * 1024 * 1024) throw new Error('savePng: expected PNG bytes');
-    if (bytes[0] !== 0x89 || bytes[1] !== 0x50 || bytes[2] !== 0x4e || bytes[3] !== 0x47) throw new Error('savePng: not a PNG');
-    const r = await dialog.showSaveDialog({ defaultPath: path.basename(String(name ?? 'aunn.png')), filters: [{ name: 'PNG image', extensions: ['png'] }] });
+    if (!(bytes instanceof Uint8Array) || bytes.length > 256 * 1024 * 1024)
+      throw new Error('savePng: expected PNG bytes');
+    if (bytes[0] !== 0x89 || bytes[1] !== 0x50 || bytes[2] !== 0x4e || bytes[3] !== 0x47)
+      throw new Error('savePng: not a PNG');
+    const r = await dialog.showSaveDialog({
+      defaultPath: path.basename(String(name ?? 'aunn.png')),
+      filters: [{ name: 'PNG image', extensions: ['png'] }],
+    });
     if (r.canceled || !r.filePath) return null;
     await writeFile(r.filePath, bytes);
     return r.filePath;
@@ -145,7 +183,11 @@ export function registerIpc(ctx: AppContext): void {
 export async function startApp(): Promise<AppContext> {
   app.enableSandbox();
   await app.whenReady();
-  const ctx: AppContext = { allowedRemote: new Set(), recent: new RecentCorpora(path.join(app.getPath('userData'), 'recent.json')), paths: defaultPaths() };
+  const ctx: AppContext = {
+    allowedRemote: new Set(),
+    recent: new RecentCorpora(path.join(app.getPath('userData'), 'recent.json')),
+    paths: defaultPaths(),
+  };
   registerIpc(ctx);
   Menu.setApplicationMenu(Menu.buildFromTemplate(await menuTemplate(ctx)));
   app.on('web-contents-created', (_e, contents) => {

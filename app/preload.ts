@@ -6,7 +6,10 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import { IPC, type AunnBridge, type MenuAction } from './bridge.js';
 
-export function buildBridge(ipc: Pick<typeof ipcRenderer, 'invoke' | 'on' | 'removeListener'>, platform: string): AunnBridge {
+export function buildBridge(
+  ipc: Pick<typeof ipcRenderer, 'invoke' | 'on' | 'removeListener'>,
+  platform: string,
+): AunnBridge {
   return {
     openCorpus: () => ipc.invoke(IPC.openCorpus) as Promise<string | null>,
     openFiles: () => ipc.invoke(IPC.openFiles) as Promise<string[]>,

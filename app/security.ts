@@ -76,7 +76,12 @@ export function installSessionPolicy(session: Session, origin: string, allowedRe
   });
   session.webRequest.onBeforeRequest((details, callback) => {
     const url = details.url;
-    const ok = isAppUrl(url, origin) || url.startsWith('devtools:') || url.startsWith('blob:') || url.startsWith('data:') || isAllowedRemote(url, allowedRemote);
+    const ok =
+      isAppUrl(url, origin) ||
+      url.startsWith('devtools:') ||
+      url.startsWith('blob:') ||
+      url.startsWith('data:') ||
+      isAllowedRemote(url, allowedRemote);
     callback({ cancel: !ok });
   });
 }

@@ -7,10 +7,11 @@
  */
 import type { Emit, BenchOptions } from '../src/cli/commands/bench.js';
 import { Corpus } from '../src/corpus/index.js';
-import { blockSize, locateMany, recordRange } from '../src/corpus/address.js';
+import { blockSize, locateMany, recordRange } from '../src/corpus/index.js';
 
 export const name = 'batch-read';
-export const description = 'random batches of 4096 addresses from a 256³ record in memory (locate + gather), and loading it';
+export const description =
+  'random batches of 4096 addresses from a 256³ record in memory (locate + gather), and loading it';
 
 const BATCH = 4096;
 
@@ -55,7 +56,7 @@ export async function run(emit: Emit, { quick, tmpDir }: BenchOptions): Promise<
   const zyx = new Int32Array(3 * BATCH);
   const batch = new Uint8Array(BATCH);
   let seed = 12345;
-  const random = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const random = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 4294967296;
   const batches = quick ? 200 : 2000;
   let checksum = 0;
   let mapS = 0;
@@ -63,7 +64,8 @@ export async function run(emit: Emit, { quick, tmpDir }: BenchOptions): Promise<
     for (let i = 0; i < BATCH; i++) addresses[i] = start + Math.floor(random() * size);
     const t = performance.now();
     locateMany(corpus.manifest, addresses, recIds, zyx);
-    for (let i = 0, j = 0; i < BATCH; i++, j += 3) batch[i] = recIds[i]! < 0 ? 0 : values[zyx[j]! * plane + zyx[j + 1]! * side + zyx[j + 2]!]!;
+    for (let i = 0, j = 0; i < BATCH; i++, j += 3)
+      batch[i] = recIds[i]! < 0 ? 0 : values[zyx[j]! * plane + zyx[j + 1]! * side + zyx[j + 2]!]!;
     if (b >= 20) mapS += (performance.now() - t) / 1000; // first batches warm the JIT
     checksum += batch[b % BATCH]!;
   }

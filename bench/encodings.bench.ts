@@ -12,15 +12,16 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Emit, BenchOptions } from '../src/cli/commands/bench.js';
 import { Corpus } from '../src/corpus/index.js';
-import { addressAt, isHeldOut } from '../src/model/addressing.js';
-import { conditionModel } from '../src/model/condition.js';
-import { psnr } from '../src/model/data.js';
-import { interpolationBaseline, makeSampleCorpus } from '../src/model/evaluate.js';
-import { loadModel } from '../src/model/model.js';
-import { trainableRecords, trainModel } from '../src/model/trainer.js';
+import { addressAt, isHeldOut } from '../src/model/index.js';
+import { conditionModel } from '../src/model/index.js';
+import { psnr } from '../src/model/index.js';
+import { interpolationBaseline, makeSampleCorpus } from '../src/model/index.js';
+import { loadModel } from '../src/model/index.js';
+import { trainableRecords, trainModel } from '../src/model/index.js';
 
 export const name = 'encodings';
-export const description = 'held-out PSNR on the sample scroll per index encoding after 1/3/10 min vs neighbour interpolation; conditioning rules';
+export const description =
+  'held-out PSNR on the sample scroll per index encoding after 1/3/10 min vs neighbour interpolation; conditioning rules';
 
 export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
   const tmp = opts.tmpDir || mkdtempSync(path.join(os.tmpdir(), 'aunn-enc-'));
@@ -36,7 +37,11 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
   const base = await interpolationBaseline(corpus, records, heldOut);
   emit('interpolation held-out PSNR (all records)', +base.psnr.toFixed(2), 'dB');
   for (const [k, v] of Object.entries(base.perRecord)) emit(`interpolation ${k}`, +v.toFixed(2), 'dB');
-  const marks = process.env.AUNN_BENCH_MINUTES ? process.env.AUNN_BENCH_MINUTES.split(',').map(Number) : opts.quick ? [0.25, 0.5] : [1, 3, 10];
+  const marks = process.env.AUNN_BENCH_MINUTES
+    ? process.env.AUNN_BENCH_MINUTES.split(',').map(Number)
+    : opts.quick
+      ? [0.25, 0.5]
+      : [1, 3, 10];
   const total = marks[marks.length - 1];
   let physicalDir = '';
   for (const kind of ['bits', 'bits+physical', 'bits+grid'] as const) {
@@ -94,14 +99,26 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
     ['delta', 'delta', false],
   ] as const) {
     const t0 = performance.now();
-    const c = await conditionModel({ modelDir: physicalDir, addresses: Float64Array.from(seen), bytes: Uint8Array.from(seenBytes), rule, trainGrid, steps: 20, corpus });
+    const c = await conditionModel({
+      modelDir: physicalDir,
+      addresses: Float64Array.from(seen),
+      bytes: Uint8Array.from(seenBytes),
+      rule,
+      trainGrid,
+      steps: 20,
+      corpus,
+    });
     const seconds = (performance.now() - t0) / 1000;
-    emit(`condition ${label}: PSNR on the ${seen.length} pairs`, `${c.before.psnr.toFixed(2)} → ${c.after.psnr.toFixed(2)}`, 'dB');
+    emit(
+      `condition ${label}: PSNR on the ${seen.length} pairs`,
+      `${c.before.psnr.toFixed(2)} → ${c.after.psnr.toFixed(2)}`,
+      'dB',
+    );
     emit(`condition ${label}: slab held-out PSNR after`, +(await score(physicalDir)).toFixed(2), 'dB');
     emit(`condition ${label}: seconds for 20 steps`, +seconds.toFixed(2), 's');
     // Back to the unconditioned model for the next rule.
     const { rmSync } = await import('node:fs');
-    const { latestVersion, versionPath } = await import('../src/model/checkpoint.js');
+    const { latestVersion, versionPath } = await import('../src/model/index.js');
     rmSync(versionPath(physicalDir, latestVersion(physicalDir)));
   }
 
@@ -114,6 +131,10 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
       config: { encoding: { kind: 'bits+grid' }, train: { persistency: k, evalEverySeconds: 1e9 } },
     });
     emit(`bits+grid persistency ${k}: held-out PSNR after ${marks[0]} min`, +r.heldOutPsnr.toFixed(2), 'dB');
-    emit(`bits+grid persistency ${k}: steps, distinct samples/s`, `${r.stepsThisCall}, ${Math.round(r.samplesPerS / k)}`, '');
+    emit(
+      `bits+grid persistency ${k}: steps, distinct samples/s`,
+      `${r.stepsThisCall}, ${Math.round(r.samplesPerS / k)}`,
+      '',
+    );
   }
 }

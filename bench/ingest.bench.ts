@@ -101,7 +101,11 @@ export async function writeZarrVolume(dir: string, depth: number, side: number):
   for (let z = 0; z < depth; z += 64) {
     const n = Math.min(64, depth - z);
     for (let k = 0; k < n; k++) fillSlice(slab.subarray(k * side * side, (k + 1) * side * side), side, z + k, seed);
-    await zarr.set(arr, [zarr.slice(z, z + n), null, null], { data: slab.subarray(0, n * side * side), shape: [n, side, side], stride: [side * side, side, 1] });
+    await zarr.set(arr, [zarr.slice(z, z + n), null, null], {
+      data: slab.subarray(0, n * side * side),
+      shape: [n, side, side],
+      stride: [side * side, side, 1],
+    });
   }
 }
 
@@ -115,9 +119,13 @@ interface ChildResult {
 }
 
 async function ingestInChild(source: string, corpusDir: string): Promise<ChildResult> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', thisFile, '--child', source, corpusDir], {
-    maxBuffer: 1 << 20,
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', thisFile, '--child', source, corpusDir],
+    {
+      maxBuffer: 1 << 20,
+    },
+  );
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as ChildResult;
 }
 

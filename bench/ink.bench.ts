@@ -13,17 +13,18 @@ import path from 'node:path';
 import type { BenchOptions, Emit } from '../src/cli/commands/bench.js';
 import { Corpus } from '../src/corpus/index.js';
 import { ingestPath } from '../src/ingest/ingest.js';
-import { loadCorpusSegment, readGrayImage } from '../src/ink/load.js';
-import { trainLogistic, predictLogistic } from '../src/ink/logistic.js';
-import { evaluateInk, type InkScore } from '../src/ink/metrics.js';
-import { modelLayers } from '../src/ink/pipeline.js';
-import { bandFor, predictReadout, trainReadout, type InkReadout } from '../src/ink/readout.js';
-import type { InkSegment } from '../src/ink/segment.js';
-import { rowPrior } from '../src/ink/synthetic.js';
+import { loadCorpusSegment, readGrayImage } from '../src/ink/index.js';
+import { trainLogistic, predictLogistic } from '../src/ink/index.js';
+import { evaluateInk, type InkScore } from '../src/ink/index.js';
+import { modelLayers } from '../src/ink/index.js';
+import { bandFor, predictReadout, trainReadout, type InkReadout } from '../src/ink/index.js';
+import type { InkSegment } from '../src/ink/index.js';
+import { rowPrior } from '../src/ink/index.js';
 import { ensureSample } from '../sample-data/index.js';
 
 export const name = 'ink';
-export const description = 'ink F0.5/precision/recall/AUC: conv readout vs logistic vs row prior, observed vs AUNN reconstruction, scroll 1 unlabelled and scroll 2 cross-scroll; readout training time';
+export const description =
+  'ink F0.5/precision/recall/AUC: conv readout vs logistic vs row prior, observed vs AUNN reconstruction, scroll 1 unlabelled and scroll 2 cross-scroll; readout training time';
 
 interface Scroll {
   seg: InkSegment;
@@ -48,8 +49,10 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
   }
   const [s1, s2] = scrolls as [Scroll, Scroll];
   const none = new Uint8Array(s2.truth.length);
-  const unlabelled = (s: Scroll, prob: Float32Array) => evaluateInk(prob, s.truth, s.seg.labelledMask!, { sheetMask: s.seg.sheetMask, labels: s.seg.labels });
-  const cross = (prob: Float32Array, threshold: number) => evaluateInk(prob, s2.truth, none, { sheetMask: s2.seg.sheetMask, threshold });
+  const unlabelled = (s: Scroll, prob: Float32Array) =>
+    evaluateInk(prob, s.truth, s.seg.labelledMask!, { sheetMask: s.seg.sheetMask, labels: s.seg.labels });
+  const cross = (prob: Float32Array, threshold: number) =>
+    evaluateInk(prob, s2.truth, none, { sheetMask: s2.seg.sheetMask, threshold });
   const report = (row: string, score: InkScore) => {
     emit(`${row} F0.5`, score.f05);
     emit(`${row} precision`, score.precision);
@@ -66,7 +69,8 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
 
   // the conv readout, a few seeds (seed spread is part of the result)
   const readouts: InkReadout[] = [];
-  const f1: number[] = [], f2: number[] = [];
+  const f1: number[] = [],
+    f2: number[] = [];
   for (const seed of seeds) {
     const { readout, log } = await trainReadout([s1.seg], { maxSeconds: seconds, maxSteps, seed });
     readouts.push(readout);
@@ -95,7 +99,12 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
   if (!process.env.AUNN_INK_MODEL_DIR) {
     const minutes = Number(process.env.AUNN_INK_MODEL_MINUTES ?? 2);
     const t0 = performance.now();
-    const r = await trainModel({ corpusDir: corpus.dir, modelDir, minutes, records: scrolls.map((s) => s.loaded.layersRecord.name) });
+    const r = await trainModel({
+      corpusDir: corpus.dir,
+      modelDir,
+      minutes,
+      records: scrolls.map((s) => s.loaded.layersRecord.name),
+    });
     emit('AUNN training time (both segments layers)', (performance.now() - t0) / 1000, 's');
     emit('AUNN held-out PSNR', r.heldOutPsnr ?? NaN, 'dB');
   }
@@ -111,8 +120,17 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
   // the observed-trained readout applied to the reconstruction, and one trained on the reconstruction
   const a1 = unlabelled(s1, await predictReadout(readout, m1));
   report('readout (observed-trained) on AUNN / s1 unlabelled', a1);
-  report('readout (observed-trained) on AUNN / s2 cross-scroll', cross(await predictReadout(readout, m2), readout.threshold));
-  const { readout: onModel, log } = await trainReadout([m1], { maxSeconds: seconds, maxSteps, seed: 1, band: readout.band, localRadius: readout.localRadius });
+  report(
+    'readout (observed-trained) on AUNN / s2 cross-scroll',
+    cross(await predictReadout(readout, m2), readout.threshold),
+  );
+  const { readout: onModel, log } = await trainReadout([m1], {
+    maxSeconds: seconds,
+    maxSteps,
+    seed: 1,
+    band: readout.band,
+    localRadius: readout.localRadius,
+  });
   emit('readout trained on AUNN training time', log.seconds, 's');
   report('readout trained on AUNN / s1 unlabelled', unlabelled(s1, await predictReadout(onModel, m1)));
   report('readout trained on AUNN / s2 cross-scroll', cross(await predictReadout(onModel, m2), onModel.threshold));

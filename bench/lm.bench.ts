@@ -16,7 +16,8 @@ import { evalRestoration } from '../src/lm-conditioning/restore-eval.js';
 import { WordLM } from '../src/lm-conditioning/word-lm.js';
 
 export const name = 'lm';
-export const description = 'Greek LMs: KN, word and neural bits/char; restoration CER/top-1/top-20 (beam 20) per search; build time';
+export const description =
+  'Greek LMs: KN, word and neural bits/char; restoration CER/top-1/top-20 (beam 20) per search; build time';
 
 export async function run(emit: Emit, { quick }: BenchOptions): Promise<void> {
   const corpus = await loadSblgnt();
@@ -38,7 +39,11 @@ export async function run(emit: Emit, { quick }: BenchOptions): Promise<void> {
   t0 = performance.now();
   const words = WordLM.build(trainingWords(corpus), DEFAULT_WORD_OPTIONS);
   emit('word model build time', (performance.now() - t0) / 1000, `s (${words.lexiconSize} words in the lexicon)`);
-  emit('word model held-out bits/char', words.bitsPerChar(heldOut.slice(0, n)), `bits (${n} letters, words and word pairs, sum over cuttings)`);
+  emit(
+    'word model held-out bits/char',
+    words.bitsPerChar(heldOut.slice(0, n)),
+    `bits (${n} letters, words and word pairs, sum over cuttings)`,
+  );
   const samples = quick ? 40 : 500;
   const letters: RestorationModels = { forward: kn, backward: back };
   const methods: [string, RestorationModels, RestoreOptions][] = [
@@ -46,7 +51,11 @@ export async function run(emit: Emit, { quick }: BenchOptions): Promise<void> {
     ['classic fwd+bwd', letters, { search: 'classic' }],
     ['wide', letters, {}],
     ['wide+words', { ...letters, experts: [{ scorer: words.windowScorer(), weight: DEFAULT_WORD_WEIGHT }] }, {}],
-    ['wide+words per-letter', { ...letters, experts: [{ scorer: words.windowScorer(), weight: DEFAULT_WORD_WEIGHT }] }, { pick: 'letters' }],
+    [
+      'wide+words per-letter',
+      { ...letters, experts: [{ scorer: words.windowScorer(), weight: DEFAULT_WORD_WEIGHT }] },
+      { pick: 'letters' },
+    ],
   ];
   for (const [label, models, restore] of methods) {
     const r = evalRestoration(models, ho, { samples, beam: 20, restore });

@@ -24,8 +24,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Emit, BenchOptions } from '../src/cli/commands/bench.js';
-import { loadModel } from '../src/model/model.js';
-import { trainModel } from '../src/model/trainer.js';
+import { loadModel } from '../src/model/index.js';
+import { trainModel } from '../src/model/index.js';
 import { scrollField, SyntheticCorpus } from '../test/model/synthetic.js';
 
 /** CPU seconds of this process, every thread included (the training and inference workers are threads). */
@@ -35,12 +35,18 @@ function cpuSeconds(): number {
 }
 
 export const name = 'mlp';
-export const description = 'reference MLP (40 bits → 6×256 → 256, batch 4096, AdamW): train and inference samples/s, peak RSS';
+export const description =
+  'reference MLP (40 bits → 6×256 → 256, batch 4096, AdamW): train and inference samples/s, peak RSS';
 
 export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
   const corpus = new SyntheticCorpus();
   corpus.add({ name: 'b/scan', scroll: 'b', shape: [32, 128, 128], voxelSizeUm: [1, 1, 1], fill: scrollField() });
-  const config = { encoding: { kind: 'bits' as const }, width: 256, depth: 6, train: { batchSize: 4096, evalEverySeconds: 1e9, checkpointEverySeconds: 1e9 } };
+  const config = {
+    encoding: { kind: 'bits' as const },
+    width: 256,
+    depth: 6,
+    train: { batchSize: 4096, evalEverySeconds: 1e9, checkpointEverySeconds: 1e9 },
+  };
   const steps = opts.quick ? 4 : 25;
   let rssPeak = process.memoryUsage().rss;
   const timer = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 100);
@@ -58,7 +64,11 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
       const c2 = cpuSeconds();
       const label = `${threads} thread${threads > 1 ? 's' : ''}`;
       emit(`train samples/s (${label})`, Math.round(r.samplesPerS), 'samples/s');
-      emit(`train samples per CPU-second (${label})`, Math.round((4096 * (steps - 2)) / Math.max(1e-3, c2 - c1 - (c1 - c0))), 'samples/CPU-s');
+      emit(
+        `train samples per CPU-second (${label})`,
+        Math.round((4096 * (steps - 2)) / Math.max(1e-3, c2 - c1 - (c1 - c0))),
+        'samples/CPU-s',
+      );
       if (threads === 2) {
         emit('backend', r.backend);
         emit('threads', r.threads);

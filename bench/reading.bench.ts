@@ -18,13 +18,14 @@ import { DEFAULT_BEAM } from '../src/lm-conditioning/reading/decode.js';
 import { Corpus } from '../src/corpus/index.js';
 import { ingestPath } from '../src/ingest/ingest.js';
 import { loadKneserNey } from '../src/lm-conditioning/models.js';
-import { loadCorpusSegment, readGrayImage } from '../src/ink/load.js';
-import { evaluateInk } from '../src/ink/metrics.js';
-import { predictReadout, trainReadout } from '../src/ink/readout.js';
+import { loadCorpusSegment, readGrayImage } from '../src/ink/index.js';
+import { evaluateInk } from '../src/ink/index.js';
+import { predictReadout, trainReadout } from '../src/ink/index.js';
 import { ensureSample } from '../sample-data/index.js';
 
 export const name = 'reading';
-export const description = 'reading CER (LM off / decode) on several sample scrolls, each with its own readout-ensemble ink and glyphs; the mean over scrolls';
+export const description =
+  'reading CER (LM off / decode) on several sample scrolls, each with its own readout-ensemble ink and glyphs; the mean over scrolls';
 
 export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
   const seeds = (process.env.AUNN_READING_SEEDS ?? (opts.quick ? '3' : '3,4,5')).split(',').map(Number);
@@ -50,7 +51,15 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
     emit(`s${seed} ink F0.5`, ink.f05);
     emit(`s${seed} ink AUC`, ink.auc);
     const t1 = performance.now();
-    const r = await readSampleSegment(corpus, { group, segment: seg, ink: prob, truthDir: sample.truth, labelledXMax: sample.segment.labelledXMax, lm, beam });
+    const r = await readSampleSegment(corpus, {
+      group,
+      segment: seg,
+      ink: prob,
+      truthDir: sample.truth,
+      labelledXMax: sample.segment.labelledXMax,
+      lm,
+      beam,
+    });
     emit(`s${seed} reading time (off + decode)`, (performance.now() - t1) / 1000, 's');
     emit(`s${seed} CER LM off`, r.cer.off.cer);
     emit(`s${seed} CER LM decode`, r.cer.decode.cer);

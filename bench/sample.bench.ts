@@ -9,7 +9,8 @@ import type { Emit, BenchOptions } from '../src/cli/commands/bench.js';
 import { generateSample, type SampleSize } from '../sample-data/index.js';
 
 export const name = 'sample';
-export const description = 'sample scroll generation: seconds, MB, letters, CNR at layer 32 (small; medium unless --quick)';
+export const description =
+  'sample scroll generation: seconds, MB, letters, CNR at layer 32 (small; medium unless --quick)';
 
 export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
   const sizes: SampleSize[] = opts.quick ? ['small'] : ['small', 'medium'];

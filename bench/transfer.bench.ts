@@ -9,16 +9,18 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Emit, BenchOptions } from '../src/cli/commands/bench.js';
 import { Corpus } from '../src/corpus/index.js';
-import { heldOutPsnr, makeSampleCorpus } from '../src/model/evaluate.js';
-import { loadModel } from '../src/model/model.js';
-import { finetuneModel } from '../src/model/finetune.js';
-import { trainableRecords, trainModel, type TrainResult } from '../src/model/trainer.js';
+import { heldOutPsnr, makeSampleCorpus } from '../src/model/index.js';
+import { loadModel } from '../src/model/index.js';
+import { finetuneModel } from '../src/model/index.js';
+import { trainableRecords, trainModel, type TrainResult } from '../src/model/index.js';
 
 export const name = 'transfer';
 export const description = 'finetune a scroll-1 model on scroll 2 vs from scratch: PSNR curves, speed-up, forgetting';
 
 function curve(r: TrainResult, startStep: number): { step: number; psnr: number }[] {
-  return r.header.history.filter((h) => h.step > startStep && h.heldOutPsnr !== undefined).map((h) => ({ step: h.step - startStep, psnr: h.heldOutPsnr! }));
+  return r.header.history
+    .filter((h) => h.step > startStep && h.heldOutPsnr !== undefined)
+    .map((h) => ({ step: h.step - startStep, psnr: h.heldOutPsnr! }));
 }
 
 export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
@@ -27,18 +29,40 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
   const corpus = await Corpus.open(corpusDir);
   const scrolls = [...new Set(trainableRecords(corpus).map((r) => r.scroll))];
   const [s1, s2] = scrolls;
-  const [pre, ft] = process.env.AUNN_BENCH_STEPS ? process.env.AUNN_BENCH_STEPS.split(',').map(Number) : opts.quick ? [6, 6] : [300, 150];
+  const [pre, ft] = process.env.AUNN_BENCH_STEPS
+    ? process.env.AUNN_BENCH_STEPS.split(',').map(Number)
+    : opts.quick
+      ? [6, 6]
+      : [300, 150];
   const every = Math.max(1, Math.round(ft / 6));
-  const s1Records = trainableRecords(corpus).filter((r) => r.scroll === s1).map((r) => r.name);
-  const s2Records = trainableRecords(corpus).filter((r) => r.scroll === s2).map((r) => r.name);
+  const s1Records = trainableRecords(corpus)
+    .filter((r) => r.scroll === s1)
+    .map((r) => r.name);
+  const s2Records = trainableRecords(corpus)
+    .filter((r) => r.scroll === s2)
+    .map((r) => r.name);
 
   // (a) pretrain on scroll 1, then finetune on scroll 2.
   const pretrainedDir = path.join(tmp, 'pretrained');
   const p = await trainModel({ corpusDir, modelDir: pretrainedDir, steps: pre, records: s1Records });
   emit(`pretrain on ${s1}: held-out PSNR after ${pre} steps`, +p.heldOutPsnr.toFixed(2), 'dB');
-  const a = await finetuneModel({ corpusDir, modelDir: pretrainedDir, scroll: s2, steps: ft, evalEverySteps: every, evalEverySeconds: 1e9 });
+  const a = await finetuneModel({
+    corpusDir,
+    modelDir: pretrainedDir,
+    scroll: s2,
+    steps: ft,
+    evalEverySteps: every,
+    evalEverySeconds: 1e9,
+  });
   // (b) from scratch on scroll 2, same steps, same network.
-  const b = await trainModel({ corpusDir, modelDir: path.join(tmp, 'scratch'), steps: ft, records: s2Records, evalEverySteps: every, evalEverySeconds: 1e9 });
+  const b = await trainModel({
+    corpusDir,
+    modelDir: path.join(tmp, 'scratch'),
+    steps: ft,
+    records: s2Records,
+    evalEverySteps: every,
+    evalEverySeconds: 1e9,
+  });
   const ca = curve(a, p.step);
   const cb = curve(b, 0);
   for (const pt of ca) emit(`(a) finetuned: ${s2} held-out PSNR @${pt.step} steps`, +pt.psnr.toFixed(2), 'dB');

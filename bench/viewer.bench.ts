@@ -14,10 +14,19 @@ import { startServer } from '../src/server/server.js';
 import { onSpiral } from '../test/server/spiral-corpus.js';
 
 export const name = 'viewer';
-export const description = '3D frame time (128³ @ 512², vs blank), corpus open → first slice, server latency of a 256² slice';
+export const description =
+  '3D frame time (128³ @ 512², vs blank), corpus open → first slice, server latency of a 256² slice';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+];
 
 /** A real (zarr) corpus with one 128×256×256 spiral scan. */
 async function makeCorpus(dir: string): Promise<Corpus> {
@@ -25,13 +34,25 @@ async function makeCorpus(dir: string): Promise<Corpus> {
   const [Z, Y, X] = [128, 256, 256];
   await corpus.withWriter((w) =>
     w.appendRecord(
-      { name: 'bench/scan', scroll: 'bench', modality: 'scan', shape: [Z, Y, X], dtype: 'uint8', voxelSizeUm: [7.91, 7.91, 7.91], source: { path: '(generated)', sha256: '0', format: 'generated' }, trainable: true },
+      {
+        name: 'bench/scan',
+        scroll: 'bench',
+        modality: 'scan',
+        shape: [Z, Y, X],
+        dtype: 'uint8',
+        voxelSizeUm: [7.91, 7.91, 7.91],
+        source: { path: '(generated)', sha256: '0', format: 'generated' },
+        trainable: true,
+      },
       async (writeSlab) => {
         for (let z0 = 0; z0 < Z; z0 += 16) {
           const slab = new Uint8Array(16 * Y * X);
           for (let z = 0; z < 16; z++)
             for (let y = 0; y < Y; y++)
-              for (let x = 0; x < X; x++) slab[(z * Y + y) * X + x] = onSpiral(y, x, Y, X, ((z0 + z) / Z) * 0.6) ? 210 : 20 + ((x * 7 + y * 13 + z) % 17);
+              for (let x = 0; x < X; x++)
+                slab[(z * Y + y) * X + x] = onSpiral(y, x, Y, X, ((z0 + z) / Z) * 0.6)
+                  ? 210
+                  : 20 + ((x * 7 + y * 13 + z) % 17);
           await writeSlab(z0, slab);
         }
       },
@@ -42,11 +63,16 @@ async function makeCorpus(dir: string): Promise<Corpus> {
 
 function get(port: number, token: string, target: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: target, headers: { Host: `127.0.0.1:${port}`, 'X-Aunn-Token': token } }, (res) => {
-      let n = 0;
-      res.on('data', (c: Buffer) => (n += c.length));
-      res.on('end', () => (res.statusCode === 200 ? resolve(n) : reject(new Error(`${target}: HTTP ${res.statusCode}`))));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path: target, headers: { Host: `127.0.0.1:${port}`, 'X-Aunn-Token': token } },
+      (res) => {
+        let n = 0;
+        res.on('data', (c: Buffer) => (n += c.length));
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(n) : reject(new Error(`${target}: HTTP ${res.statusCode}`)),
+        );
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -72,7 +98,6 @@ const FRAME_TIMER = (mode: string, count: number) => `(() => {
   const blank = time(() => v.renderer.clear());
   return { frame, blank, size: [v.canvas.width, v.canvas.height] };
 })()`;
-
 
 /** Page-side: wheel 20 slices on the XY view, 50 ms apart; the long main-thread tasks seen meanwhile. */
 const WHEEL_LONG_TASKS = `(async () => {
@@ -100,7 +125,8 @@ const SLICE_TIMER = (count: number) => `(() => {
   return { frame: (performance.now() - t) / ${count}, size: [v.canvas.width, v.canvas.height] };
 })()`;
 
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+const quantile = (xs: number[], q: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 
 export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
   const corpus = await makeCorpus(path.join(opts.tmpDir, 'corpus'));
@@ -169,11 +195,22 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
 
       // 3-D frame time: a 128³ box at the crosshair, the 3-D cell forced to 512×512.
       await page.selectOption('select.render-source', 'crosshair');
-      await page.waitForFunction(() => document.querySelector<HTMLElement>('[data-view="3d"]')?.dataset.volume === '128x128x128', undefined, { timeout: 120_000 });
+      await page.waitForFunction(
+        () => document.querySelector<HTMLElement>('[data-view="3d"]')?.dataset.volume === '128x128x128',
+        undefined,
+        { timeout: 120_000 },
+      );
       // (The app's CSP forbids injected <style>; CSSOM edits are allowed.)
       await page.evaluate(() => {
         const cell = document.querySelector<HTMLElement>('[data-panel="volume"] .quad > .cell:nth-child(4)')!;
-        Object.assign(cell.style, { position: 'fixed', left: '0', top: '0', width: '512px', height: '512px', zIndex: '50' });
+        Object.assign(cell.style, {
+          position: 'fixed',
+          left: '0',
+          top: '0',
+          width: '512px',
+          height: '512px',
+          zIndex: '50',
+        });
       });
       await page.waitForTimeout(500);
       const frames = opts.quick ? 5 : 30;

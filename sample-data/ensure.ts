@@ -37,14 +37,22 @@ export async function readSample(out: string): Promise<SampleSummary | undefined
     const layers = (await readdir(path.join(segDir, 'layers'))).filter((f) => f.endsWith('.tif')).length;
     if (slices !== metaA.slices || layers !== LAYERS) return undefined;
     await stat(path.join(dir, 'previews'));
-    const bytes = (await Promise.all([volpkg, path.join(dir, 'truth'), path.join(dir, 'previews')].map(duBytes))).reduce((a, b) => a + b, 0);
+    const bytes = (
+      await Promise.all([volpkg, path.join(dir, 'truth'), path.join(dir, 'previews')].map(duBytes))
+    ).reduce((a, b) => a + b, 0);
     return {
       out: dir,
       scroll: meta.scroll,
       seed: meta.seed,
       size,
       volpkg,
-      scanA: { id: meta.scanA, dir: scanADir, shape: [metaA.slices, metaA.height, metaA.width], voxelSizeUm: metaA.voxelsize, energyKeV: metaA.energy_keV },
+      scanA: {
+        id: meta.scanA,
+        dir: scanADir,
+        shape: [metaA.slices, metaA.height, metaA.width],
+        voxelSizeUm: metaA.voxelsize,
+        energyKeV: metaA.energy_keV,
+      },
       scanB: {
         id: meta.scanB,
         dir: scanBDir,
@@ -53,7 +61,14 @@ export async function readSample(out: string): Promise<SampleSummary | undefined
         energyKeV: attrsB.aunn.energyKeV,
         affineToScanA: attrsB.aunn.affineToScanA,
       },
-      segment: { id: meta.segment, dir: segDir, width: segMeta.width, height: segMeta.height, layers, labelledXMax: meta.labelledXMax },
+      segment: {
+        id: meta.segment,
+        dir: segDir,
+        width: segMeta.width,
+        height: segMeta.height,
+        layers,
+        labelledXMax: meta.labelledXMax,
+      },
       truth: path.join(dir, 'truth'),
       letters: {
         total: meta.letters,

@@ -15,9 +15,28 @@ import { labelGlyph, glyphBox } from './glyphs.js';
 import { planText, renderInk, shiftGlyph, type TextPlan } from './layout.js';
 import { inkContrastToNoise } from './measure.js';
 import { SAMPLE_SIZES, scrollParams, type SampleSize, type ScrollParams } from './params.js';
-import { AIR, applyScanner, IDENTITY_FRAME, makeFields, renderSlice, toUint16, UINT16_GAIN, UINT16_OFFSET, type World } from './physics.js';
+import {
+  AIR,
+  applyScanner,
+  IDENTITY_FRAME,
+  makeFields,
+  renderSlice,
+  toUint16,
+  UINT16_GAIN,
+  UINT16_OFFSET,
+  type World,
+} from './physics.js';
 import { Rng, seedFrom } from './rng.js';
-import { LAYERS, meshObj, sampleLayers, segmentSurface, SURFACE_DEPTH, SURFACE_LAYER, surfaceMask, type Surface } from './segment.js';
+import {
+  LAYERS,
+  meshObj,
+  sampleLayers,
+  segmentSurface,
+  SURFACE_DEPTH,
+  SURFACE_LAYER,
+  surfaceMask,
+  type Surface,
+} from './segment.js';
 import { Sheet } from './spiral.js';
 import { downsample2x, writeOmeZarr } from './writers/ome-zarr.js';
 import { encodeGrayPng, encodeRgbPng, percentile, windowTo8bit } from './writers/png.js';
@@ -42,7 +61,14 @@ export interface SampleSummary {
   size: SampleSize;
   volpkg: string;
   scanA: { id: string; dir: string; shape: [number, number, number]; voxelSizeUm: number; energyKeV: number };
-  scanB: { id: string; dir: string; shape: [number, number, number]; voxelSizeUm: number; energyKeV: number; affineToScanA: number[] };
+  scanB: {
+    id: string;
+    dir: string;
+    shape: [number, number, number];
+    voxelSizeUm: number;
+    energyKeV: number;
+    affineToScanA: number[];
+  };
   segment: { id: string; dir: string; width: number; height: number; layers: number; labelledXMax: number };
   truth: string;
   letters: { total: number; labelled: number; unlabelled: number; columns: number; linesPerColumn: number };
@@ -53,7 +79,8 @@ export interface SampleSummary {
 }
 
 export const LABELLED_FRACTION = 1 / 3;
-const TEXT_CREDIT = 'Text: SBL Greek New Testament (SBLGNT), Society of Biblical Literature and Logos Bible Software, CC BY 4.0';
+const TEXT_CREDIT =
+  'Text: SBL Greek New Testament (SBLGNT), Society of Biblical Literature and Logos Bible Software, CC BY 4.0';
 
 /** A Vesuvius-style timestamp id (YYYYMMDDhhmmss) that depends only on the seed. */
 function stampId(seed: number, hours: number): string {
@@ -64,11 +91,13 @@ function stampId(seed: number, hours: number): string {
 
 function validate(opts: SampleOptions): { seed: number; size: SampleSize; scroll: string } {
   const seed = opts.seed ?? 1;
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new UserError(`--seed must be a non-negative integer (got ${opts.seed})`);
+  if (!Number.isSafeInteger(seed) || seed < 0)
+    throw new UserError(`--seed must be a non-negative integer (got ${opts.seed})`);
   const size = opts.size ?? 'small';
   if (!SAMPLE_SIZES.includes(size)) throw new UserError(`--size must be small or medium (got '${size}')`);
   const scroll = opts.scroll ?? `sample-s${seed}`;
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(scroll)) throw new UserError(`--scroll '${scroll}' may only hold letters, digits, '.', '_' and '-'`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(scroll))
+    throw new UserError(`--scroll '${scroll}' may only hold letters, digits, '.', '_' and '-'`);
   return { seed, size, scroll };
 }
 
@@ -89,7 +118,8 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
   const targets = [`${scroll}.volpkg`, 'truth', 'previews'];
   if (!opts.force)
     for (const t of targets)
-      if (await exists(path.join(out, t))) throw new UserError(`${path.join(out, t)} already exists (pass --force to replace it)`);
+      if (await exists(path.join(out, t)))
+        throw new UserError(`${path.join(out, t)} already exists (pass --force to replace it)`);
   const progress = (stage: string, done: number, total: number) => opts.onProgress?.({ stage, done, total });
 
   // The sample books: text the default language model never trains on, so reading measures the reader.
@@ -105,7 +135,13 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
     maxLength = Math.max(maxLength, L);
   }
   const plan = planText(params, sourceText, minLength, nz);
-  const world: World = { params, sheet, nz, ink: renderInk(plan, maxLength, nz, 2), ...makeFields(params, maxLength, nz) };
+  const world: World = {
+    params,
+    sheet,
+    nz,
+    ink: renderInk(plan, maxLength, nz, 2),
+    ...makeFields(params, maxLength, nz),
+  };
 
   const createdOut = !outStat;
   await mkdir(out, { recursive: true });
@@ -116,7 +152,8 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
     const volpkg = path.join(tmp, `${scroll}.volpkg`);
     const truthDir = path.join(tmp, 'truth');
     const previewDir = path.join(tmp, 'previews');
-    for (const d of [path.join(volpkg, 'volumes', ids.a), path.join(truthDir, 'scanA_clean'), previewDir]) await mkdir(d, { recursive: true });
+    for (const d of [path.join(volpkg, 'volumes', ids.a), path.join(truthDir, 'scanA_clean'), previewDir])
+      await mkdir(d, { recursive: true });
 
     // ---- scan A: object, then scanner
     const shapeA: [number, number, number] = [nz, ny, nx];
@@ -139,8 +176,14 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
     }
     for (let z = 0; z < nz; z++) {
       const name = `${String(z).padStart(5, '0')}.tif`;
-      await writeFile(path.join(volpkg, 'volumes', ids.a, name), encodeTiff(scanA.subarray(z * sliceLen, (z + 1) * sliceLen), nx, ny));
-      await writeFile(path.join(truthDir, 'scanA_clean', name), encodeTiff(cleanA.subarray(z * sliceLen, (z + 1) * sliceLen), nx, ny));
+      await writeFile(
+        path.join(volpkg, 'volumes', ids.a, name),
+        encodeTiff(scanA.subarray(z * sliceLen, (z + 1) * sliceLen), nx, ny),
+      );
+      await writeFile(
+        path.join(truthDir, 'scanA_clean', name),
+        encodeTiff(cleanA.subarray(z * sliceLen, (z + 1) * sliceLen), nx, ny),
+      );
     }
     const metaA = {
       uuid: ids.a,
@@ -159,7 +202,18 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
     await writeFile(path.join(volpkg, 'volumes', ids.a, 'meta.json'), JSON.stringify(metaA, null, 2) + '\n');
     await writeFile(
       path.join(truthDir, 'scanA_clean', 'meta.json'),
-      JSON.stringify({ ...metaA, uuid: `${ids.a}-clean`, name: `${ids.a}-clean`, min: 0, max: 65535, note: 'object density, no blur/noise/rings/cupping' }, null, 2) + '\n',
+      JSON.stringify(
+        {
+          ...metaA,
+          uuid: `${ids.a}-clean`,
+          name: `${ids.a}-clean`,
+          min: 0,
+          max: 65535,
+          note: 'object density, no blur/noise/rings/cupping',
+        },
+        null,
+        2,
+      ) + '\n',
     );
 
     // ---- scan B: half resolution, another energy, rotated and shifted
@@ -170,7 +224,9 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
     const tx = (nx - 1) / 2 + b.shift[0] - 2 * (cos * ((nxB - 1) / 2) - sin * ((nyB - 1) / 2));
     const ty = (ny - 1) / 2 + b.shift[1] - 2 * (sin * ((nxB - 1) / 2) + cos * ((nyB - 1) / 2));
     const tz = (nz - 1) / 2 + b.shift[2] - (nzB - 1);
-    const affineToScanA = [2 * cos, -2 * sin, 0, tx, 2 * sin, 2 * cos, 0, ty, 0, 0, 2, tz, 0, 0, 0, 1].map((v) => Math.round(v * 1e9) / 1e9);
+    const affineToScanA = [2 * cos, -2 * sin, 0, tx, 2 * sin, 2 * cos, 0, ty, 0, 0, 2, tz, 0, 0, 0, 1].map(
+      (v) => Math.round(v * 1e9) / 1e9,
+    );
     // Each B voxel averages 2x2x2 object samples at ±0.5 A-voxel around its centre, on B's own rotated grid.
     const frame = { ox: tx - 0.5 * cos + 0.5 * sin, oy: ty - 0.5 * sin - 0.5 * cos, cos, sin };
     const objB = new Float32Array(nzB * nyB * nxB);
@@ -181,7 +237,8 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
         for (let j = 0; j < nyB; j++)
           for (let i = 0; i < nxB; i++) {
             const f = 2 * j * 2 * nxB + 2 * i;
-            objB[(k * nyB + j) * nxB + i]! += (fine[f]! + fine[f + 1]! + fine[f + 2 * nxB]! + fine[f + 2 * nxB + 1]!) / 8;
+            objB[(k * nyB + j) * nxB + i]! +=
+              (fine[f]! + fine[f + 1]! + fine[f + 2 * nxB]! + fine[f + 2 * nxB + 1]!) / 8;
           }
       }
       progress('scan B', k + 1, nzB);
@@ -200,7 +257,11 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
           affineToScanA,
           energyKeV: b.energyKeV,
           scanA: ids.a,
-          window: { lo16: Math.round(UINT16_OFFSET + UINT16_GAIN * lo), hi16: Math.round(UINT16_OFFSET + UINT16_GAIN * hi), note: 'uint8 = 255 (v - lo) / (hi - lo)' },
+          window: {
+            lo16: Math.round(UINT16_OFFSET + UINT16_GAIN * lo),
+            hi16: Math.round(UINT16_OFFSET + UINT16_GAIN * hi),
+            note: 'uint8 = 255 (v - lo) / (hi - lo)',
+          },
         },
       },
       signal,
@@ -213,7 +274,9 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
     const mask = surfaceMask(surf, shapeA);
     const W = surf.width;
     const H = surf.height;
-    const segLetters = plan.letters.filter((l) => l.column < params.text.segmentColumns).map((l) => ({ ...l, glyph: shiftGlyph(l.glyph, plan.segmentStart) }));
+    const segLetters = plan.letters
+      .filter((l) => l.column < params.text.segmentColumns)
+      .map((l) => ({ ...l, glyph: shiftGlyph(l.glyph, plan.segmentStart) }));
     const truthLabels = new Uint8Array(W * H);
     for (const l of segLetters) labelGlyph(l.glyph, truthLabels, W, H);
     const labelledXMax = Math.round(W * LABELLED_FRACTION);
@@ -221,8 +284,12 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
     for (let r = 0; r < H; r++) labelled.fill(0, r * W + labelledXMax, (r + 1) * W);
     const segDir = path.join(volpkg, 'paths', ids.seg);
     await mkdir(path.join(segDir, 'layers'), { recursive: true });
-    for (let i = 0; i < LAYERS; i++) await writeFile(path.join(segDir, 'layers', `${String(i).padStart(2, '0')}.tif`), encodeTiff(layers[i]!, W, H));
-    await writeFile(path.join(segDir, `${ids.seg}.obj`), meshObj(surf, 4, `segment ${ids.seg} of ${scroll}: v in scan-A (${ids.a}) voxel coordinates`));
+    for (let i = 0; i < LAYERS; i++)
+      await writeFile(path.join(segDir, 'layers', `${String(i).padStart(2, '0')}.tif`), encodeTiff(layers[i]!, W, H));
+    await writeFile(
+      path.join(segDir, `${ids.seg}.obj`),
+      meshObj(surf, 4, `segment ${ids.seg} of ${scroll}: v in scan-A (${ids.a}) voxel coordinates`),
+    );
     await writeFile(path.join(segDir, `${ids.seg}_mask.png`), encodeGrayPng(mask, W, H));
     await writeFile(path.join(segDir, `${ids.seg}_inklabels.png`), encodeGrayPng(labelled, W, H));
     await writeFile(
@@ -278,8 +345,17 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
       return { lines: c.lines, box: [x0 - plan.segmentStart, y0, x1 - plan.segmentStart, y1] };
     });
     await writeFile(path.join(truthDir, 'text.json'), JSON.stringify({ columns, credit: TEXT_CREDIT }, null, 1) + '\n');
-    const letters = segLetters.map((l) => ({ column: l.column, line: l.line, index: l.index, char: l.glyph.char, box: glyphBox(l.glyph) }));
-    await writeFile(path.join(truthDir, 'letters.json'), '[\n' + letters.map((l) => JSON.stringify(l)).join(',\n') + '\n]\n');
+    const letters = segLetters.map((l) => ({
+      column: l.column,
+      line: l.line,
+      index: l.index,
+      char: l.glyph.char,
+      box: glyphBox(l.glyph),
+    }));
+    await writeFile(
+      path.join(truthDir, 'letters.json'),
+      '[\n' + letters.map((l) => JSON.stringify(l)).join(',\n') + '\n]\n',
+    );
     const cnr = inkContrastToNoise(layers[SURFACE_LAYER]!, truthLabels, mask);
     const nUnlabelled = letters.filter((l) => l.box[0] >= labelledXMax).length;
     const segText = columns.flatMap((c) => c.lines).join('');
@@ -309,7 +385,12 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
           // Ink's mean effect at layer 32 as a fraction of the papyrus-air contrast (after blur and partial volume).
           inkEffectLayer32: round3((cnr.meanInk - cnr.meanSheet) / (UINT16_GAIN * (1 - AIR))),
           physics: describePhysics(params),
-          uint16: { offset: UINT16_OFFSET, gain: UINT16_GAIN, air: round3(UINT16_OFFSET + UINT16_GAIN * AIR), papyrus: UINT16_OFFSET + UINT16_GAIN },
+          uint16: {
+            offset: UINT16_OFFSET,
+            gain: UINT16_GAIN,
+            air: round3(UINT16_OFFSET + UINT16_GAIN * AIR),
+            papyrus: UINT16_OFFSET + UINT16_GAIN,
+          },
           credit: TEXT_CREDIT,
         },
         null,
@@ -319,7 +400,20 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
 
     // ---- previews
     progress('previews', 0, 1);
-    await writePreviews(previewDir, { scanA, cleanA, shapeA, scanB, shapeB: b.shape, layers, truthLabels, labelledXMax, mask, W, H, plan });
+    await writePreviews(previewDir, {
+      scanA,
+      cleanA,
+      shapeA,
+      scanB,
+      shapeB: b.shape,
+      layers,
+      truthLabels,
+      labelledXMax,
+      mask,
+      W,
+      H,
+      plan,
+    });
     progress('previews', 1, 1);
 
     // ---- move into place (replacing an earlier sample only with force, checked above)
@@ -335,7 +429,13 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
       seed,
       size,
       volpkg: path.join(out, `${scroll}.volpkg`),
-      scanA: { id: ids.a, dir: path.join(out, `${scroll}.volpkg`, 'volumes', ids.a), shape: shapeA, voxelSizeUm: params.scanA.voxelSizeUm, energyKeV: params.scanA.energyKeV },
+      scanA: {
+        id: ids.a,
+        dir: path.join(out, `${scroll}.volpkg`, 'volumes', ids.a),
+        shape: shapeA,
+        voxelSizeUm: params.scanA.voxelSizeUm,
+        energyKeV: params.scanA.energyKeV,
+      },
       scanB: {
         id: idB,
         dir: path.join(out, `${scroll}.volpkg`, 'volumes', `${idB}.zarr`),
@@ -344,7 +444,14 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
         energyKeV: b.energyKeV,
         affineToScanA,
       },
-      segment: { id: ids.seg, dir: path.join(out, `${scroll}.volpkg`, 'paths', ids.seg), width: W, height: H, layers: LAYERS, labelledXMax },
+      segment: {
+        id: ids.seg,
+        dir: path.join(out, `${scroll}.volpkg`, 'paths', ids.seg),
+        width: W,
+        height: H,
+        layers: LAYERS,
+        labelledXMax,
+      },
       truth: path.join(out, 'truth'),
       letters: {
         total: letters.length,
@@ -360,7 +467,8 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
   } finally {
     await rm(tmp, { recursive: true, force: true });
     // Cancelled or failed in a folder we made: leave nothing behind.
-    if (!finished && createdOut && (await readdir(out).catch(() => ['?'])).length === 0) await rm(out, { recursive: true, force: true });
+    if (!finished && createdOut && (await readdir(out).catch(() => ['?'])).length === 0)
+      await rm(out, { recursive: true, force: true });
   }
 }
 
@@ -377,7 +485,13 @@ function describePhysics(p: ScrollParams) {
     fibreAmplitude: round3(p.fibre),
     inkContrastA: round3(p.scanA.inkContrast),
     inkContrastB: round3(p.scanB.inkContrast),
-    noiseA: { gauss: round3(p.scanA.gaussNoise), shot: round3(p.scanA.shotNoise), blurSigma: round3(p.scanA.blurSigma), rings: round3(p.scanA.rings), cupping: round3(p.scanA.cupping) },
+    noiseA: {
+      gauss: round3(p.scanA.gaussNoise),
+      shot: round3(p.scanA.shotNoise),
+      blurSigma: round3(p.scanA.blurSigma),
+      rings: round3(p.scanA.rings),
+      cupping: round3(p.scanA.cupping),
+    },
     scanBRotationDeg: round3((p.scanB.rotation * 180) / Math.PI),
   };
 }
@@ -416,11 +530,15 @@ async function writePreviews(dir: string, v: PreviewInput): Promise<void> {
   // Vertical cut through the middle (x, z), top of the scroll up.
   const xz = new Uint16Array(nz * nx);
   const yMid = Math.floor(ny / 2);
-  for (let z = 0; z < nz; z++) for (let x = 0; x < nx; x++) xz[(nz - 1 - z) * nx + x] = v.scanA[(z * ny + yMid) * nx + x]!;
+  for (let z = 0; z < nz; z++)
+    for (let x = 0; x < nx; x++) xz[(nz - 1 - z) * nx + x] = v.scanA[(z * ny + yMid) * nx + x]!;
   await writeFile(path.join(dir, `scanA_y${yMid}_xz.png`), encodeGrayPng(win(xz), nx, nz));
   const [nzB, nyB, nxB] = v.shapeB;
   const kB = Math.floor(nzB / 2);
-  await writeFile(path.join(dir, `scanB_z${kB}.png`), encodeGrayPng(v.scanB.subarray(kB * nyB * nxB, (kB + 1) * nyB * nxB), nxB, nyB));
+  await writeFile(
+    path.join(dir, `scanB_z${kB}.png`),
+    encodeGrayPng(v.scanB.subarray(kB * nyB * nxB, (kB + 1) * nyB * nxB), nxB, nyB),
+  );
   const { W, H } = v;
   const sheetValues = (a: Uint16Array) => Array.from(a).filter((_, i) => v.mask[i]);
   const winSheet = (a: Uint16Array) => {

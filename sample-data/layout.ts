@@ -77,7 +77,8 @@ export function planText(p: ScrollParams, text: string, sheetLength: number, nz:
     }
     columns.push({ x0, lines, box: [bx0, by0, bx1, by1] });
   }
-  if (columns.length < t.segmentColumns) throw new Error(`planText: the sheet (${sheetLength.toFixed(0)} voxels) holds only ${columns.length} columns`);
+  if (columns.length < t.segmentColumns)
+    throw new Error(`planText: the sheet (${sheetLength.toFixed(0)} voxels) holds only ${columns.length} columns`);
   return {
     letters,
     columns,

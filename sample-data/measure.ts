@@ -14,7 +14,11 @@ export interface InkContrast {
 }
 
 /** Contrast-to-noise ratio of ink against the rest of the sheet, over pixels where mask > 0. */
-export function inkContrastToNoise(layer: ArrayLike<number>, labels: ArrayLike<number>, mask: ArrayLike<number>): InkContrast {
+export function inkContrastToNoise(
+  layer: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  mask: ArrayLike<number>,
+): InkContrast {
   let nInk = 0;
   let sInk = 0;
   let n = 0;

@@ -101,11 +101,16 @@ export interface World {
   grain: SheetField;
 }
 
-export function makeFields(params: ScrollParams, maxLength: number, nz: number): Omit<World, 'params' | 'sheet' | 'nz' | 'ink'> {
+export function makeFields(
+  params: ScrollParams,
+  maxLength: number,
+  nz: number,
+): Omit<World, 'params' | 'sheet' | 'nz' | 'ink'> {
   const pad = 8;
   const nu = Math.ceil(maxLength) + 2 * pad;
   const nzf = nz + 2 * pad;
-  const f = (name: string, su: number, sz: number) => SheetField.random(new Rng(seedFrom(params.seed, name)), nu, nzf, -pad, -pad, su, sz);
+  const f = (name: string, su: number, sz: number) =>
+    SheetField.random(new Rng(seedFrom(params.seed, name)), nu, nzf, -pad, -pad, su, sz);
   return {
     fibreH: f('fibre-h', 6, 0.45),
     fibreV: f('fibre-v', 0.45, 6),
@@ -217,7 +222,12 @@ export function renderSlice(w: World, z: number, frame: Frame, nx: number, ny: n
 }
 
 /** In-place separable Gaussian blur of a [nz, ny, nx] volume along one axis (0 = z, 1 = y, 2 = x); edges clamp. */
-export function gaussBlurAxis(data: Float32Array, shape: [number, number, number], axis: 0 | 1 | 2, sigma: number): void {
+export function gaussBlurAxis(
+  data: Float32Array,
+  shape: [number, number, number],
+  axis: 0 | 1 | 2,
+  sigma: number,
+): void {
   if (sigma <= 0) return;
   const [nz, ny, nx] = shape;
   const radius = Math.max(1, Math.ceil(3 * sigma));
@@ -273,7 +283,8 @@ export function applyScanner(vol: Float32Array, shape: [number, number, number],
         const ri = Math.floor(r);
         const f = r - ri;
         v += ringGain * ((1 - f) * rings[ri]! + f * rings[ri + 1]!);
-        v += shot * Math.sqrt(Math.max(v, 0) / scan.papyrus) * rng.gauss() + scan.gaussNoise * scan.papyrus * rng.gauss();
+        v +=
+          shot * Math.sqrt(Math.max(v, 0) / scan.papyrus) * rng.gauss() + scan.gaussNoise * scan.papyrus * rng.gauss();
         vol[g] = v;
       }
   }

@@ -77,7 +77,13 @@ export function segmentSurface(w: World, start: number, width: number): Surface 
 }
 
 /** Trilinear sample of a [nz, ny, nx] volume at voxel coordinates (x, y, z); NaN outside. */
-export function trilinear(vol: ArrayLike<number>, shape: [number, number, number], x: number, y: number, z: number): number {
+export function trilinear(
+  vol: ArrayLike<number>,
+  shape: [number, number, number],
+  x: number,
+  y: number,
+  z: number,
+): number {
   const [nz, ny, nx] = shape;
   if (!(x >= 0 && y >= 0 && z >= 0 && x <= nx - 1 && y <= ny - 1 && z <= nz - 1)) return NaN;
   const x0 = Math.min(Math.floor(x), nx - 2);

@@ -61,7 +61,8 @@ export class Sheet {
       for (const w of p.warps) ri += w.amp * Math.sin(w.fTheta * theta + 2 * Math.PI * w.fZ * t + w.phase);
       // Arc length of the unwarped spiral, so crumples have the same wavelength on every turn.
       const s = p.innerRadius * theta + (p.pitch * theta * theta) / (4 * Math.PI);
-      for (const c of p.crumples) ri += c.amp * Math.sin((2 * Math.PI * s) / c.wavelength + 2 * Math.PI * c.fZ * t + c.phase);
+      for (const c of p.crumples)
+        ri += c.amp * Math.sin((2 * Math.PI * s) / c.wavelength + 2 * Math.PI * c.fZ * t + c.phase);
       if (i >= STEPS_PER_TURN) {
         // Windings may touch (the air gap closes) but not interpenetrate: keep one sheet thickness from the turn inside,
         // measured after squashing in this direction.
@@ -118,6 +119,11 @@ export class Sheet {
     const nxv = c.nx[lo]! + f * (c.nx[hi]! - c.nx[lo]!);
     const nyv = c.ny[lo]! + f * (c.ny[hi]! - c.ny[lo]!);
     const nl = Math.hypot(nxv, nyv) || 1;
-    return { x: c.x[lo]! + f * (c.x[hi]! - c.x[lo]!), y: c.y[lo]! + f * (c.y[hi]! - c.y[lo]!), nx: nxv / nl, ny: nyv / nl };
+    return {
+      x: c.x[lo]! + f * (c.x[hi]! - c.x[lo]!),
+      y: c.y[lo]! + f * (c.y[hi]! - c.y[lo]!),
+      nx: nxv / nl,
+      ny: nyv / nl,
+    };
   }
 }

@@ -35,9 +35,18 @@ async function main(): Promise<void> {
   };
 
   if (records.length === 0) {
-    for (const t of TABS) panel(t).append(h('p', { className: 'error' }, 'This corpus is empty: add a scan with `aunn ingest PATH --corpus DIR` or the Training tab (ingest).'));
+    for (const t of TABS)
+      panel(t).append(
+        h(
+          'p',
+          { className: 'error' },
+          'This corpus is empty: add a scan with `aunn ingest PATH --corpus DIR` or the Training tab (ingest).',
+        ),
+      );
   }
-  const volume = records.length ? new VolumePanel(panel('volume'), api, records, store, setStatus, saveShot) : undefined;
+  const volume = records.length
+    ? new VolumePanel(panel('volume'), api, records, store, setStatus, saveShot)
+    : undefined;
   let segment: SegmentPanel | undefined;
   let compare: ComparePanel | undefined;
   let dashboard: Dashboard | undefined;
@@ -46,7 +55,10 @@ async function main(): Promise<void> {
   const checkNewRecords = async () => {
     const now = (await api.records()).records.length;
     if (now === records.length) return;
-    status.replaceChildren(`${now - records.length} new record(s) in the corpus (predictions, ink…). `, h('button', { className: 'reload', onclick: () => location.reload() }, 'Show them'));
+    status.replaceChildren(
+      `${now - records.length} new record(s) in the corpus (predictions, ink…). `,
+      h('button', { className: 'reload', onclick: () => location.reload() }, 'Show them'),
+    );
   };
 
   // Tabs other than the first are built when first shown (each view is a WebGL context).
@@ -56,8 +68,10 @@ async function main(): Promise<void> {
       document.querySelector(`.tabs [data-tab="${t}"]`)!.classList.toggle('active', t === tab);
     }
     store.update({ tab });
-    if (tab === 'segment' && !segment && records.length) segment = new SegmentPanel(panel('segment'), api, records, store, setStatus, saveShot);
-    if (tab === 'compare' && !compare && volume) compare = new ComparePanel(panel('compare'), api, volume, setStatus, saveShot);
+    if (tab === 'segment' && !segment && records.length)
+      segment = new SegmentPanel(panel('segment'), api, records, store, setStatus, saveShot);
+    if (tab === 'compare' && !compare && volume)
+      compare = new ComparePanel(panel('compare'), api, volume, setStatus, saveShot);
     if (tab === 'compare') await compare?.show();
     if (tab === 'training') {
       dashboard ??= new Dashboard(panel('training'), api, saveShot, () => void checkNewRecords());
@@ -71,13 +85,17 @@ async function main(): Promise<void> {
     const native = document.querySelector('.native')!;
     native.append(
       h('button', { onclick: () => void window.aunn!.openCorpus() }, 'Open corpus…'),
-      h('button', {
-        onclick: async () => {
-          const files = await window.aunn!.openFiles();
-          for (const f of files) await api.startJob('ingest', [f]);
-          if (files.length) await show('training');
+      h(
+        'button',
+        {
+          onclick: async () => {
+            const files = await window.aunn!.openFiles();
+            for (const f of files) await api.startJob('ingest', [f]);
+            if (files.length) await show('training');
+          },
         },
-      }, 'Ingest files…'),
+        'Ingest files…',
+      ),
     );
     window.aunn.onMenu((action: MenuAction) => {
       if (action.startsWith('tab:')) void show(action.slice(4) as Tab);
@@ -90,11 +108,15 @@ async function main(): Promise<void> {
 
   await show(store.state.tab && TABS.includes(store.state.tab) ? store.state.tab : 'volume');
   await volume?.ready;
-  setStatus(`${records.length} records · wheel: slice · ctrl+wheel: zoom · drag: pan · click: move crosshair · double-click: fit`);
+  setStatus(
+    `${records.length} records · wheel: slice · ctrl+wheel: zoom · drag: pan · click: move crosshair · double-click: fit`,
+  );
   document.body.dataset.ready = 'true';
 }
 
 main().catch((e) => {
   document.body.dataset.ready = 'error';
-  document.querySelector('main')!.replaceChildren(h('p', { className: 'error' }, `Could not open the corpus: ${(e as Error).message}`));
+  document
+    .querySelector('main')!
+    .replaceChildren(h('p', { className: 'error' }, `Could not open the corpus: ${(e as Error).message}`));
 });

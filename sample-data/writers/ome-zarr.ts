@@ -70,7 +70,8 @@ export async function writeOmeZarr(dir: string, opts: OmeZarrOptions): Promise<v
   const store = new FileSystemStore(dir);
   for (const [level, { data, shape }] of opts.levels.entries()) {
     opts.signal?.throwIfAborted();
-    if (data.length !== shape[0] * shape[1] * shape[2]) throw new Error(`writeOmeZarr: level ${level} has ${data.length} values for shape ${shape}`);
+    if (data.length !== shape[0] * shape[1] * shape[2])
+      throw new Error(`writeOmeZarr: level ${level} has ${data.length} values for shape ${shape}`);
     const zarray = {
       zarr_format: 2,
       shape,

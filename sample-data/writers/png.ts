@@ -11,7 +11,8 @@ export function encodeGrayPng(data: Uint8Array, width: number, height: number): 
 }
 
 export function encodeRgbPng(data: Uint8Array, width: number, height: number): Uint8Array {
-  if (data.length !== 3 * width * height) throw new Error(`encodeRgbPng: ${data.length} values for ${width}x${height}x3`);
+  if (data.length !== 3 * width * height)
+    throw new Error(`encodeRgbPng: ${data.length} values for ${width}x${height}x3`);
   return encode({ width, height, data, channels: 3, depth: 8 });
 }
 

@@ -5,6 +5,7 @@
  *   aunn ingest ./scroll.volpkg --corpus ./corpus
  */
 import { UserError } from '../core/errors.js';
+import { describeError } from './error-hints.js';
 
 type CommandModule = { run(argv: string[]): Promise<void> };
 
@@ -15,7 +16,10 @@ const COMMANDS: Record<string, { describe: string; load: () => Promise<CommandMo
   train: { describe: 'train the AUNN over a corpus', load: () => import('./commands/train.js') },
   condition: { describe: 'condition a model on new address+byte pairs', load: () => import('./commands/condition.js') },
   finetune: { describe: 'one-shot finetune a model on a new scroll', load: () => import('./commands/finetune.js') },
-  predict: { describe: 'write predicted values and uncertainty for a record', load: () => import('./commands/predict.js') },
+  predict: {
+    describe: 'write predicted values and uncertainty for a record',
+    load: () => import('./commands/predict.js'),
+  },
   ink: { describe: 'predict ink on a segment', load: () => import('./commands/ink.js') },
   lm: { describe: 'Greek language model: train, eval, restore', load: () => import('./commands/lm.js') },
   read: { describe: 'read text off predicted ink', load: () => import('./commands/read.js') },
@@ -48,7 +52,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     if (err instanceof UserError) {
       // One clear line for the user; no stack trace for bad input.
-      console.error(`aunn ${name}: ${err.message}`);
+      console.error(`aunn ${name}: ${describeError(err)}`);
       process.exitCode = err.exitCode;
       return;
     }

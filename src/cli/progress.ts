@@ -73,7 +73,9 @@ export function terminalProgress(opts: Omit<ProgressOptions, 'onEvent'> = {}): P
       lastLine = now;
       const pct = ev.total > 0 ? ((100 * ev.done) / ev.total).toFixed(0) : '0';
       const etaText = Number.isFinite(ev.etaS) ? `${ev.etaS.toFixed(0)}s` : '?';
-      process.stderr.write(`${ev.label}: ${pct}% ${(ev.ratePerS * scale).toFixed(1)} ${unit}/s ETA ${etaText} ${fmtInfo(ev.info)}\n`);
+      process.stderr.write(
+        `${ev.label}: ${pct}% ${(ev.ratePerS * scale).toFixed(1)} ${unit}/s ETA ${etaText} ${fmtInfo(ev.info)}\n`,
+      );
     }
   };
 }

@@ -50,7 +50,11 @@ export function alignedBase(next: number, bits: readonly [number, number, number
  * Base address for a new block of `bits` after `space.next`. Throws a UserError naming `what` when the padded block
  * does not fit the remaining address space. Does not change `space`.
  */
-export function allocate(space: Pick<Manifest, 'addressBits' | 'next'>, bits: readonly [number, number, number], what: string): number {
+export function allocate(
+  space: Pick<Manifest, 'addressBits' | 'next'>,
+  bits: readonly [number, number, number],
+  what: string,
+): number {
   const size = blockSize(bits);
   const base = alignedBase(space.next, bits);
   const limit = 2 ** space.addressBits;
@@ -86,7 +90,11 @@ export function addressOf(rec: Pick<RecordMeta, 'base' | 'bits' | 'name'>, z: nu
 }
 
 /** Addresses of many coordinates of one record: `zyx` holds 3 ints per item (z, y, x). */
-export function addressesOf(rec: Pick<RecordMeta, 'base' | 'bits' | 'name'>, zyx: Int32Array, out?: Float64Array): Float64Array {
+export function addressesOf(
+  rec: Pick<RecordMeta, 'base' | 'bits' | 'name'>,
+  zyx: Int32Array,
+  out?: Float64Array,
+): Float64Array {
   const n = Math.floor(zyx.length / 3);
   const result = out ?? new Float64Array(n);
   if (result.length < n) throw new RangeError(`addressesOf: out holds ${result.length} items, need ${n}`);
@@ -99,7 +107,9 @@ export function addressesOf(rec: Pick<RecordMeta, 'base' | 'bits' | 'name'>, zyx
     const y = zyx[j + 1]!;
     const x = zyx[j + 2]!;
     if (!(z >= 0 && z < sz && y >= 0 && y < sy && x >= 0 && x < sx)) {
-      throw new RangeError(`${rec.name}: coordinate (${z}, ${y}, ${x}) of item ${i} outside its block ${sz}×${sy}×${sx}`);
+      throw new RangeError(
+        `${rec.name}: coordinate (${z}, ${y}, ${x}) of item ${i} outside its block ${sz}×${sy}×${sx}`,
+      );
     }
     result[i] = base + (z * sy + y) * sx + x;
   }
@@ -107,7 +117,11 @@ export function addressesOf(rec: Pick<RecordMeta, 'base' | 'bits' | 'name'>, zyx
 }
 
 /** Coordinates (3 ints per item) of addresses inside `rec`'s block (padding included). */
-export function coordsOf(rec: Pick<RecordMeta, 'base' | 'bits' | 'name'>, addresses: Float64Array, out?: Int32Array): Int32Array {
+export function coordsOf(
+  rec: Pick<RecordMeta, 'base' | 'bits' | 'name'>,
+  addresses: Float64Array,
+  out?: Int32Array,
+): Int32Array {
   const n = addresses.length;
   const result = out ?? new Int32Array(3 * n);
   if (result.length < 3 * n) throw new RangeError(`coordsOf: out holds ${result.length / 3} items, need ${n}`);
@@ -119,7 +133,9 @@ export function coordsOf(rec: Pick<RecordMeta, 'base' | 'bits' | 'name'>, addres
   for (let i = 0, j = 0; i < n; i++, j += 3) {
     const off = addresses[i]! - base;
     if (!(off >= 0 && off < size) || off !== Math.floor(off)) {
-      throw new RangeError(`${rec.name}: address ${addresses[i]} (item ${i}) is not in its block [${base}, ${base + size})`);
+      throw new RangeError(
+        `${rec.name}: address ${addresses[i]} (item ${i}) is not in its block [${base}, ${base + size})`,
+      );
     }
     const z = Math.floor(off / sxy);
     const rest = off - z * sxy;
@@ -173,7 +189,10 @@ function findBlock(index: BlockIndex, address: number): number {
  * The record and coordinate an address names; undefined when it falls in no record or in a record's padding
  * (beyond its logical shape).
  */
-export function locate(manifest: Pick<Manifest, 'records'>, address: number): { record: RecordMeta; z: number; y: number; x: number } | undefined {
+export function locate(
+  manifest: Pick<Manifest, 'records'>,
+  address: number,
+): { record: RecordMeta; z: number; y: number; x: number } | undefined {
   const index = blockIndex(manifest.records);
   const k = findBlock(index, address);
   if (k < 0) return undefined;
@@ -194,9 +213,15 @@ export function locate(manifest: Pick<Manifest, 'records'>, address: number): { 
  * Batch `locate`: for each address, its record's position in `manifest.records` (-1 when in no record or in
  * padding) into `outRecord`, and (z, y, x) into `outZyx` (3 per item; left as 0 for -1 items). No per-item objects.
  */
-export function locateMany(manifest: Pick<Manifest, 'records'>, addresses: Float64Array, outRecord: Int32Array, outZyx: Int32Array): void {
+export function locateMany(
+  manifest: Pick<Manifest, 'records'>,
+  addresses: Float64Array,
+  outRecord: Int32Array,
+  outZyx: Int32Array,
+): void {
   const n = addresses.length;
-  if (outRecord.length < n || outZyx.length < 3 * n) throw new RangeError(`locateMany: outputs too small for ${n} addresses`);
+  if (outRecord.length < n || outZyx.length < 3 * n)
+    throw new RangeError(`locateMany: outputs too small for ${n} addresses`);
   const records = manifest.records;
   const index = blockIndex(records);
   // Consecutive addresses often hit the same record: remember the last block.

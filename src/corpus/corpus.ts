@@ -19,12 +19,28 @@ import path from 'node:path';
 import { UserError } from '../core/errors.js';
 import { allocate, blockSize, DEFAULT_ADDRESS_BITS, paddedBits, type Bits3 } from './address.js';
 import { acquireLock, LOCK_FILE, tryLock } from './lock.js';
-import { emptyManifest, fsyncDir, MANIFEST_FILE, MANIFEST_TEMP_PREFIX, readManifest, writeManifestAtomic } from './manifest.js';
+import {
+  emptyManifest,
+  fsyncDir,
+  MANIFEST_FILE,
+  MANIFEST_TEMP_PREFIX,
+  readManifest,
+  writeManifestAtomic,
+} from './manifest.js';
 import { levelCountOf, levelShapeOf } from './pyramid.js';
 import { fsyncTree, removeTree } from './files.js';
 import { readBox } from './read-box.js';
+import { readSideFile, writeSideFileUnlocked } from './side-files.js';
 import type { RecordWriter } from './record-writer.js';
-import { ATTACHMENTS_DIR, createRecordArrays, DATA_DIR, dataStore, initStore, RECORDS_GROUP, type Store } from './store.js';
+import {
+  ATTACHMENTS_DIR,
+  createRecordArrays,
+  DATA_DIR,
+  dataStore,
+  initStore,
+  RECORDS_GROUP,
+  type Store,
+} from './store.js';
 import type { Manifest, Modality, PredictionKind, RecordMeta } from './types.js';
 import type { Region } from '../core/region.js';
 
@@ -93,14 +109,17 @@ export class Corpus {
     );
     if (!exists) {
       if (!opts.create) {
-        throw new UserError(`${abs} is not a corpus (no ${MANIFEST_FILE}); create one with \`aunn ingest PATH --corpus ${dir}\``);
+        throw new UserError(`${abs} is not a corpus (no ${MANIFEST_FILE})`, { file: dir, hint: 'create-corpus' });
       }
       const initial = emptyManifest(opts.addressBits ?? DEFAULT_ADDRESS_BITS);
       // What a creation killed before its manifest was written leaves behind does not count as content.
-      const ours = (f: string) => f.startsWith(LOCK_FILE) || f.startsWith(MANIFEST_TEMP_PREFIX) || f === DATA_DIR || f === ATTACHMENTS_DIR;
+      const ours = (f: string) =>
+        f.startsWith(LOCK_FILE) || f.startsWith(MANIFEST_TEMP_PREFIX) || f === DATA_DIR || f === ATTACHMENTS_DIR;
       const present = (await readdir(abs).catch(() => [] as string[])).filter((f) => !ours(f));
       if (present.length) {
-        throw new UserError(`${abs} is not a corpus (no ${MANIFEST_FILE}) and not empty (${present.slice(0, 3).join(', ')}…): choose a new or empty folder`);
+        throw new UserError(
+          `${abs} is not a corpus (no ${MANIFEST_FILE}) and not empty (${present.slice(0, 3).join(', ')}…): choose a new or empty folder`,
+        );
       }
       await mkdir(abs, { recursive: true });
       const release = await acquireLock(abs);
@@ -120,7 +139,9 @@ export class Corpus {
     }
     const manifest = await readManifest(abs);
     if (opts.addressBits !== undefined && opts.addressBits !== manifest.addressBits) {
-      throw new UserError(`${abs}: the corpus has ${manifest.addressBits} address bits, not ${opts.addressBits} (fixed when it was created)`);
+      throw new UserError(
+        `${abs}: the corpus has ${manifest.addressBits} address bits, not ${opts.addressBits} (fixed when it was created)`,
+      );
     }
     if ((await findLeftovers(abs, manifest)).length) {
       const release = await tryLock(abs);
@@ -160,7 +181,8 @@ export class Corpus {
     const found =
       typeof nameOrId === 'number'
         ? records[nameOrId]
-        : (records.find((r) => r.name === nameOrId) ?? (/^\d+$/.test(nameOrId) ? records[Number(nameOrId)] : undefined));
+        : (records.find((r) => r.name === nameOrId) ??
+          (/^\d+$/.test(nameOrId) ? records[Number(nameOrId)] : undefined));
     if (!found) throw new UserError(`no record '${nameOrId}' in corpus ${this.dir}`);
     return found;
   }
@@ -202,6 +224,25 @@ export class Corpus {
   attachmentPath(rec: RecordMeta, name: string): string {
     checkAttachmentName(name, rec.name);
     return path.join(this.dir, ATTACHMENTS_DIR, String(rec.id), name);
+  }
+
+  /** Writes side file `rel` (see side-files.ts) atomically under the corpus lock; returns its absolute path. */
+  writeSideFile(rel: string, data: string | Uint8Array): Promise<string> {
+    const run = this.#writerQueue.then(async () => {
+      const release = await acquireLock(this.dir);
+      try {
+        return await writeSideFileUnlocked(this.dir, rel, data);
+      } finally {
+        await release();
+      }
+    });
+    this.#writerQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Side file `rel` as text, or undefined when it does not exist. */
+  async readSideFile(rel: string): Promise<string | undefined> {
+    return (await readSideFile(this.dir, rel))?.toString('utf8');
   }
 
   /**
@@ -273,7 +314,12 @@ class StagedWriter implements CorpusWriter {
     const attachments = Object.entries(opts.attachments ?? {});
     for (const [name, source] of attachments) {
       checkAttachmentName(name, meta.name);
-      if (!(await stat(source).then((s) => s.isFile(), () => false))) {
+      if (
+        !(await stat(source).then(
+          (s) => s.isFile(),
+          () => false,
+        ))
+      ) {
         throw new UserError(`${source}: attachment '${name}' of ${meta.name} is not a readable file`);
       }
     }
@@ -283,7 +329,13 @@ class StagedWriter implements CorpusWriter {
     const pyramid = opts.pyramid ?? meta.modality !== 'text';
     const levels = pyramid ? levelCountOf(meta.shape) : 1;
     const array = `${RECORDS_GROUP}/${id}`;
-    await this.writeArrays(array, { name: meta.name, shape: meta.shape, voxelSizeUm: meta.voxelSizeUm }, levels, fill, signal);
+    await this.writeArrays(
+      array,
+      { name: meta.name, shape: meta.shape, voxelSizeUm: meta.voxelSizeUm },
+      levels,
+      fill,
+      signal,
+    );
     if (attachments.length) await this.copyAttachments(id, attachments, signal);
     const rec: RecordMeta = { ...meta, id, base, bits, array, levels };
     this.records.push(rec);
@@ -303,17 +355,26 @@ class StagedWriter implements CorpusWriter {
     const sameGrid = shape.every((n, a) => n === of.shape[a]);
     const count = shape[0] * shape[1] * shape[2];
     if (data.length !== count) {
-      throw new UserError(`prediction '${kind}' of ${of.name}: ${data.length} values for shape ${shape.join('×')} (${count})`);
+      throw new UserError(
+        `prediction '${kind}' of ${of.name}: ${data.length} values for shape ${shape.join('×')} (${count})`,
+      );
     }
     const model = opts.model;
     const existing = this.records.find(
-      (r) => r.modality === 'prediction' && r.prediction?.of === of.name && r.prediction.kind === kind && r.prediction.model === model,
+      (r) =>
+        r.modality === 'prediction' &&
+        r.prediction?.of === of.name &&
+        r.prediction.kind === kind &&
+        r.prediction.model === model,
     );
     const name = existing?.name ?? `${of.name}/prediction/${kind}${model ? `@${model}` : ''}`;
-    if (!existing && this.records.some((r) => r.name === name)) throw new UserError(`a record named '${name}' already exists in corpus ${this.dir}`);
+    if (!existing && this.records.some((r) => r.name === name))
+      throw new UserError(`a record named '${name}' already exists in corpus ${this.dir}`);
     const bits = maxBits(paddedBits(shape), sameGrid ? of.bits : undefined);
     const reuseBlock = existing !== undefined && existing.bits.every((b, a) => b === bits[a]);
-    const base = reuseBlock ? existing.base : allocate({ addressBits: this.base.addressBits, next: this.next }, bits, name);
+    const base = reuseBlock
+      ? existing.base
+      : allocate({ addressBits: this.base.addressBits, next: this.next }, bits, name);
     const id = existing?.id ?? this.records.length;
     const array = existing ? nextVersion(existing.array, id) : `${RECORDS_GROUP}/${id}`;
     const levels = levelCountOf(shape);
@@ -321,7 +382,8 @@ class StagedWriter implements CorpusWriter {
     await this.writeArrays(array, info, levels, async (writeSlab) => {
       const plane = shape[1] * shape[2];
       const step = Math.max(1, Math.floor((16 << 20) / plane));
-      for (let z = 0; z < shape[0]; z += step) await writeSlab(z, data.subarray(z * plane, Math.min(shape[0], z + step) * plane));
+      for (let z = 0; z < shape[0]; z += step)
+        await writeSlab(z, data.subarray(z * plane, Math.min(shape[0], z + step) * plane));
     });
     const rec: RecordMeta = {
       id,
@@ -334,7 +396,11 @@ class StagedWriter implements CorpusWriter {
       dtype: 'uint8',
       ...(sameGrid && of.voxelSizeUm ? { voxelSizeUm: of.voxelSizeUm } : {}),
       ...(sameGrid && of.affine ? { affine: of.affine } : {}),
-      source: { path: `prediction of ${of.name}`, sha256: createHash('sha256').update(data).digest('hex'), format: 'prediction' },
+      source: {
+        path: `prediction of ${of.name}`,
+        sha256: createHash('sha256').update(data).digest('hex'),
+        format: 'prediction',
+      },
       array,
       levels,
       ...(of.group ? { group: of.group } : {}),
@@ -441,7 +507,11 @@ function checkNewMeta(meta: NewRecordMeta, dir: string): void {
   if (typeof meta.name !== 'string' || meta.name.trim() === '') throw bad('empty name');
   if (!MODALITIES.includes(meta.modality)) throw bad(`unknown modality ${JSON.stringify(meta.modality)}`);
   if (meta.dtype !== 'uint8') throw bad(`dtype must be uint8 (16-bit data is windowed first), got ${meta.dtype}`);
-  if (!Array.isArray(meta.shape) || meta.shape.length !== 3 || !meta.shape.every((n) => Number.isInteger(n) && n >= 1)) {
+  if (
+    !Array.isArray(meta.shape) ||
+    meta.shape.length !== 3 ||
+    !meta.shape.every((n) => Number.isInteger(n) && n >= 1)
+  ) {
     throw bad(`invalid shape ${JSON.stringify(meta.shape)}`);
   }
 }
@@ -464,7 +534,8 @@ async function removeLeftovers(dir: string, manifest: Manifest): Promise<void> {
 async function findLeftovers(dir: string, manifest: Manifest): Promise<string[]> {
   const found: string[] = [];
   for (const name of await readdir(dir).catch(() => [] as string[])) {
-    if (name.startsWith(MANIFEST_TEMP_PREFIX) || name.startsWith(`${LOCK_FILE}.stale-`)) found.push(path.join(dir, name));
+    if (name.startsWith(MANIFEST_TEMP_PREFIX) || name.startsWith(`${LOCK_FILE}.stale-`))
+      found.push(path.join(dir, name));
   }
   const recordsDir = path.join(dir, DATA_DIR, RECORDS_GROUP);
   const named = new Set(manifest.records.map((r) => path.relative(RECORDS_GROUP, r.array)));

@@ -6,7 +6,15 @@
  *   const rec = corpus.record('scroll1/scanA');
  *   const bytes = await corpus.readRecord(rec, 1);
  */
-export { Corpus, type CorpusWriter, type NewRecordMeta, type Region, type RecordFilter, type AppendOptions, type WriteSlab } from './corpus.js';
+export {
+  Corpus,
+  type CorpusWriter,
+  type NewRecordMeta,
+  type Region,
+  type RecordFilter,
+  type AppendOptions,
+  type WriteSlab,
+} from './corpus.js';
 export {
   addressOf,
   addressesOf,
@@ -22,3 +30,5 @@ export {
 } from './address.js';
 export { levelCountOf, levelShapeOf } from './pyramid.js';
 export type { Manifest, Modality, PredictionKind, RecordMeta, SourceInfo } from './types.js';
+export { MANIFEST_FILE, emptyManifest } from './manifest.js';
+export { readSideFile, sideFilePath, SIDE_FILE_ROOTS } from './side-files.js';

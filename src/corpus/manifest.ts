@@ -30,7 +30,7 @@ export async function readManifest(dir: string): Promise<Manifest> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new UserError(`${dir} is not a corpus (no ${MANIFEST_FILE}); create one with \`aunn ingest PATH --corpus ${dir}\``);
+      throw new UserError(`${dir} is not a corpus (no ${MANIFEST_FILE})`, { file: dir, hint: 'create-corpus' });
     }
     throw new UserError(`${file}: cannot read (${(err as Error).message})`, { cause: err });
   }
@@ -49,7 +49,8 @@ export function validateManifest(value: unknown, file: string): Manifest {
   if (!m || typeof m !== 'object') throw bad('not an object');
   if (m.format !== 'scroll-aunn-corpus') throw bad(`format is ${JSON.stringify(m.format)}`);
   if (m.version !== 1) throw bad(`unsupported version ${JSON.stringify(m.version)}`);
-  if (!Number.isInteger(m.addressBits) || m.addressBits! < 8 || m.addressBits! > MAX_ADDRESS_BITS) throw bad('bad addressBits');
+  if (!Number.isInteger(m.addressBits) || m.addressBits! < 8 || m.addressBits! > MAX_ADDRESS_BITS)
+    throw bad('bad addressBits');
   if (!Number.isSafeInteger(m.next) || m.next! < 0) throw bad('bad next');
   if (!Array.isArray(m.records)) throw bad('records is not a list');
   m.records.forEach((r, i) => {
@@ -57,7 +58,8 @@ export function validateManifest(value: unknown, file: string): Manifest {
     if (r.id !== i) throw bad(`record ${i} has id ${r.id}`);
     if (typeof r.name !== 'string' || typeof r.array !== 'string') throw bad(`record ${i} lacks name or array`);
     const okAxes = (a: unknown) => Array.isArray(a) && a.length === 3 && a.every((n) => Number.isInteger(n) && n >= 0);
-    if (!okAxes(r.shape) || !okAxes(r.bits) || !Number.isSafeInteger(r.base)) throw bad(`record ${r.name} has bad shape/bits/base`);
+    if (!okAxes(r.shape) || !okAxes(r.bits) || !Number.isSafeInteger(r.base))
+      throw bad(`record ${r.name} has bad shape/bits/base`);
   });
   return m as Manifest;
 }

@@ -122,7 +122,10 @@ function axisCounts(n: number, nOut: number): Uint8Array {
 }
 
 /** Reference (whole-volume) 2× mean, for tests and small arrays. */
-export function downsampleVolume(data: Uint8Array, shape: readonly [number, number, number]): { data: Uint8Array; shape: Shape3 } {
+export function downsampleVolume(
+  data: Uint8Array,
+  shape: readonly [number, number, number],
+): { data: Uint8Array; shape: Shape3 } {
   const down = new PlaneDownsampler(shape);
   const plane = shape[1] * shape[2];
   const outShape = down.outShape;

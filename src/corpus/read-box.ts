@@ -75,7 +75,10 @@ function isOwnLayout(store: Store, arr: Uint8ZarrArray): Promise<boolean> {
   let known = ownLayout.get(arr);
   if (!known) {
     known = readFile(path.join(store.root, arr.path, 'zarr.json'), 'utf8').then((text) => {
-      const meta = JSON.parse(text) as { codecs?: Array<{ name: string }>; chunk_key_encoding?: { name: string; configuration?: { separator?: string } } };
+      const meta = JSON.parse(text) as {
+        codecs?: Array<{ name: string }>;
+        chunk_key_encoding?: { name: string; configuration?: { separator?: string } };
+      };
       const names = (meta.codecs ?? []).map((c) => c.name).join(',');
       const keys = meta.chunk_key_encoding;
       return names === 'bytes,zstd' && keys?.name === 'default' && (keys.configuration?.separator ?? '/') === '/';
@@ -121,7 +124,8 @@ async function readBoxFast(
     const chunk = await decodeChunk(bytes).catch((err: Error) => {
       throw new Error(`${file}: chunk does not decompress (${err.message.split('\n')[0]})`, { cause: err });
     });
-    if (chunk.length !== chunkSize) throw new Error(`${file}: chunk decodes to ${chunk.length} bytes, expected ${chunkSize}`);
+    if (chunk.length !== chunkSize)
+      throw new Error(`${file}: chunk decodes to ${chunk.length} bytes, expected ${chunkSize}`);
     const za = Math.max(z0, iz * cz);
     const zb = Math.min(z1, (iz + 1) * cz);
     const ya = Math.max(y0, iy * cy);

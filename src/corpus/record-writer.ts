@@ -14,7 +14,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { encodeChunk, MAX_CHUNKS_IN_FLIGHT } from './chunk-encoder.js';
 import { PlaneDownsampler, type Shape3 } from './pyramid.js';
-import type { Uint8ZarrArray } from './store.js';
+import type { Uint8ZarrArray } from './zarr-types.js';
 import { TaskLimiter } from './task-limiter.js';
 
 /** One level's pending planes, written one chunk-row slab at a time. */
@@ -46,7 +46,15 @@ export class RecordWriter {
       const shape = array.shape as Shape3;
       const planeSize = shape[1] * shape[2];
       const slabPlanes = array.chunks[0]!;
-      return { array, shape, planeSize, slabPlanes, buffer: new Uint8Array(slabPlanes * planeSize), buffered: 0, written: 0 };
+      return {
+        array,
+        shape,
+        planeSize,
+        slabPlanes,
+        buffer: new Uint8Array(slabPlanes * planeSize),
+        buffered: 0,
+        written: 0,
+      };
     });
     this.downsamplers = this.sinks.slice(0, -1).map((s) => new PlaneDownsampler(s.shape));
   }
@@ -59,19 +67,26 @@ export class RecordWriter {
   async writeSlab(z0: number, data: Uint8Array, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
     const { planeSize, shape } = this.sinks[0]!;
-    if (z0 !== this.nextZ) throw new RangeError(`${this.what}: slab starts at plane ${z0}, expected ${this.nextZ} (slabs must come in z order)`);
+    if (z0 !== this.nextZ)
+      throw new RangeError(
+        `${this.what}: slab starts at plane ${z0}, expected ${this.nextZ} (slabs must come in z order)`,
+      );
     if (data.length === 0 || data.length % planeSize !== 0) {
-      throw new RangeError(`${this.what}: slab of ${data.length} bytes is not a whole number of ${shape[1]}×${shape[2]} planes`);
+      throw new RangeError(
+        `${this.what}: slab of ${data.length} bytes is not a whole number of ${shape[1]}×${shape[2]} planes`,
+      );
     }
     const planes = data.length / planeSize;
-    if (z0 + planes > shape[0]) throw new RangeError(`${this.what}: slab [${z0}, ${z0 + planes}) goes past depth ${shape[0]}`);
+    if (z0 + planes > shape[0])
+      throw new RangeError(`${this.what}: slab [${z0}, ${z0 + planes}) goes past depth ${shape[0]}`);
     for (let i = 0; i < planes; i++) await this.pushPlane(0, data.subarray(i * planeSize, (i + 1) * planeSize), signal);
     this.nextZ += planes;
   }
 
   /** Flush what is buffered at every level; throws if level 0 did not receive every plane. */
   async finish(signal?: AbortSignal): Promise<void> {
-    if (this.nextZ !== this.shape[0]) throw new RangeError(`${this.what}: only ${this.nextZ} of ${this.shape[0]} planes were written`);
+    if (this.nextZ !== this.shape[0])
+      throw new RangeError(`${this.what}: only ${this.nextZ} of ${this.shape[0]} planes were written`);
     for (let level = 0; level < this.sinks.length; level++) {
       await this.flush(level, signal);
       const last = this.downsamplers[level]?.flush();
@@ -80,7 +95,8 @@ export class RecordWriter {
     await this.settle();
     this.chunkTasks.throwIfFailed();
     for (const sink of this.sinks) {
-      if (sink.written !== sink.shape[0]) throw new Error(`${this.what}: level wrote ${sink.written} of ${sink.shape[0]} planes`);
+      if (sink.written !== sink.shape[0])
+        throw new Error(`${this.what}: level wrote ${sink.written} of ${sink.shape[0]} planes`);
     }
   }
 

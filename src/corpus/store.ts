@@ -32,8 +32,9 @@ export const PLANE_BUFFER_BYTES = 64 << 20;
 /** Elements per chunk (64³). */
 const CHUNK_ELEMENTS = 64 ** 3;
 
-export type Store = FileSystemStore;
-export type Uint8ZarrArray = zarr.Array<'uint8', Store>;
+import type { Store, Uint8ZarrArray } from './zarr-types.js';
+
+export type { Store, Uint8ZarrArray };
 
 export function dataStore(corpusDir: string): Store {
   return new FileSystemStore(path.join(corpusDir, DATA_DIR));
@@ -43,7 +44,9 @@ export function dataStore(corpusDir: string): Store {
 export async function initStore(corpusDir: string): Promise<void> {
   const store = dataStore(corpusDir);
   await mkdir(path.join(corpusDir, DATA_DIR), { recursive: true });
-  await zarr.create(zarr.root(store), { attributes: { 'scroll-aunn': { about: 'one zarr group per record under records/' } } });
+  await zarr.create(zarr.root(store), {
+    attributes: { 'scroll-aunn': { about: 'one zarr group per record under records/' } },
+  });
   await zarr.create(zarr.root(store).resolve(RECORDS_GROUP), { attributes: {} });
 }
 
@@ -91,7 +94,12 @@ export function omeAttributes(info: RecordArraysInfo, levels: number): Record<st
  * Create the group and level arrays of a record at `groupPath` (relative to data.zarr) and return a writer that
  * takes level-0 planes in z order and builds the other levels as it goes.
  */
-export async function createRecordArrays(store: Store, groupPath: string, info: RecordArraysInfo, levels: number): Promise<RecordWriter> {
+export async function createRecordArrays(
+  store: Store,
+  groupPath: string,
+  info: RecordArraysInfo,
+  levels: number,
+): Promise<RecordWriter> {
   const group = zarr.root(store).resolve(groupPath);
   await zarr.create(group, { attributes: omeAttributes(info, levels) });
   const arrays: Uint8ZarrArray[] = [];

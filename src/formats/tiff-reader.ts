@@ -13,8 +13,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { inflateSync } from 'node:zlib';
 import UTIF from 'utif2';
 import { UserError } from '../core/errors.js';
-import type { SourceDtype } from '../ingest/source.js';
-import type { Voxels } from '../ingest/readers/volume-util.js';
+import type { SourceDtype, Voxels } from './voxels.js';
 
 export interface TiffPage {
   width: number;
@@ -48,9 +47,31 @@ export function isTiffHeader(head: Uint8Array): boolean {
   return head.length >= 4 && TIFF_MAGIC.has(String.fromCharCode(head[0]!, head[1]!, head[2]!, head[3]!));
 }
 
-const TYPE_SIZE: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 16: 8, 17: 8, 18: 8 };
+const TYPE_SIZE: Record<number, number> = {
+  1: 1,
+  2: 1,
+  3: 2,
+  4: 4,
+  5: 8,
+  6: 1,
+  7: 1,
+  8: 2,
+  9: 4,
+  10: 8,
+  11: 4,
+  12: 8,
+  16: 8,
+  17: 8,
+  18: 8,
+};
 const WANTED_TAGS = new Set([256, 257, 258, 259, 273, 277, 278, 279, 284, 317, 322, 323, 324, 325, 339]);
-const SUPPORTED_COMPRESSION: Record<number, string> = { 1: 'none', 5: 'LZW', 8: 'deflate', 32946: 'deflate', 32773: 'PackBits' };
+const SUPPORTED_COMPRESSION: Record<number, string> = {
+  1: 'none',
+  5: 'LZW',
+  8: 'deflate',
+  32946: 'deflate',
+  32773: 'PackBits',
+};
 const MAX_PAGES = 1_000_000;
 
 export class TiffFile {
@@ -80,10 +101,14 @@ export class TiffFile {
       const pages: TiffPage[] = [];
       const seen = new Set<number>();
       while (ifdOffset !== 0) {
-        if (seen.has(ifdOffset) || pages.length >= MAX_PAGES) throw new UserError(`${file}: corrupt TIFF (the directory chain loops)`);
+        if (seen.has(ifdOffset) || pages.length >= MAX_PAGES)
+          throw new UserError(`${file}: corrupt TIFF (the directory chain loops)`);
         seen.add(ifdOffset);
         const { page, next } = await readDirectory(reader, ifdOffset, littleEndian, big, pages.length);
-        if (pages.length >= KEPT_CHUNK_TABLES) { page.offsets = []; page.byteCounts = []; }
+        if (pages.length >= KEPT_CHUNK_TABLES) {
+          page.offsets = [];
+          page.byteCounts = [];
+        }
         pages.push(page);
         if (opts.firstPageOnly) break;
         ifdOffset = next;
@@ -119,16 +144,21 @@ export class TiffFile {
     const chunkCount = chunksPerPlane(page);
     const ctx = { file: this.file, littleEndian: this.littleEndian, page, samples, bytesPerSample };
     if (page.tileWidth !== undefined && page.tileHeight !== undefined) {
-      const tw = page.tileWidth, th = page.tileHeight;
+      const tw = page.tileWidth,
+        th = page.tileHeight;
       const across = Math.ceil(page.width / tw);
       const tileRowBytes = tw * samples * bytesPerSample;
       for (let t = 0; t < chunkCount; t++) {
         const raw = await reader.read(page.offsets[t]!, page.byteCounts[t]!, `tile ${t}`);
         const tile = decodeChunk(ctx, raw, tw, th, `tile ${t}`);
-        const x0 = (t % across) * tw, y0 = Math.floor(t / across) * th;
-        const copyBytes = (Math.min(tw, page.width - x0)) * samples * bytesPerSample;
+        const x0 = (t % across) * tw,
+          y0 = Math.floor(t / across) * th;
+        const copyBytes = Math.min(tw, page.width - x0) * samples * bytesPerSample;
         for (let r = 0; r < th && y0 + r < page.height; r++) {
-          out.set(tile.subarray(r * tileRowBytes, r * tileRowBytes + copyBytes), (y0 + r) * outRowBytes + x0 * samples * bytesPerSample);
+          out.set(
+            tile.subarray(r * tileRowBytes, r * tileRowBytes + copyBytes),
+            (y0 + r) * outRowBytes + x0 * samples * bytesPerSample,
+          );
         }
       }
     } else {
@@ -140,7 +170,8 @@ export class TiffFile {
     }
     const values: Voxels = bytesPerSample === 2 ? new Uint16Array(out.buffer, 0, out.length / 2) : out;
     if (samples === 1) return values;
-    const first = bytesPerSample === 2 ? new Uint16Array(page.width * page.height) : new Uint8Array(page.width * page.height);
+    const first =
+      bytesPerSample === 2 ? new Uint16Array(page.width * page.height) : new Uint8Array(page.width * page.height);
     for (let i = 0; i < first.length; i++) first[i] = values[i * samples]!;
     return first;
   }
@@ -149,10 +180,14 @@ export class TiffFile {
    * Reads a page's strips/tiles with one read when they lie together (the usual layout), else one read per chunk:
    * thousands of small strips per slice otherwise cost thousands of syscalls.
    */
-  private async pageReader(page: TiffPage): Promise<{ read(offset: number, length: number, what: string): Promise<Uint8Array> }> {
+  private async pageReader(
+    page: TiffPage,
+  ): Promise<{ read(offset: number, length: number, what: string): Promise<Uint8Array> }> {
     const direct = new ByteReader(this.file, this.handle, this.size);
     const n = chunksPerPlane(page);
-    let start = Infinity, end = 0, total = 0;
+    let start = Infinity,
+      end = 0,
+      total = 0;
     for (let i = 0; i < n; i++) {
       start = Math.min(start, page.offsets[i]!);
       end = Math.max(end, page.offsets[i]! + page.byteCounts[i]!);
@@ -173,10 +208,16 @@ export class TiffFile {
 }
 
 class ByteReader {
-  constructor(readonly file: string, private readonly handle: FileHandle, readonly size: number) {}
+  constructor(
+    readonly file: string,
+    private readonly handle: FileHandle,
+    readonly size: number,
+  ) {}
   async read(offset: number, length: number, what: string): Promise<Uint8Array> {
     if (offset < 0 || offset + length > this.size) {
-      throw new UserError(`${this.file}: truncated or corrupt TIFF (${what} at byte ${offset}+${length} is past the end of the ${this.size}-byte file)`);
+      throw new UserError(
+        `${this.file}: truncated or corrupt TIFF (${what} at byte ${offset}+${length} is past the end of the ${this.size}-byte file)`,
+      );
     }
     const buf = new Uint8Array(length);
     const { bytesRead } = await this.handle.read(buf, 0, length, offset);
@@ -185,12 +226,21 @@ class ByteReader {
   }
 }
 
-async function readDirectory(reader: ByteReader, offset: number, le: boolean, big: boolean, index: number): Promise<{ page: TiffPage; next: number }> {
+async function readDirectory(
+  reader: ByteReader,
+  offset: number,
+  le: boolean,
+  big: boolean,
+  index: number,
+): Promise<{ page: TiffPage; next: number }> {
   const file = reader.file;
-  const countBytes = big ? 8 : 2, entryBytes = big ? 20 : 12, inlineBytes = big ? 8 : 4;
+  const countBytes = big ? 8 : 2,
+    entryBytes = big ? 20 : 12,
+    inlineBytes = big ? 8 : 4;
   const countView = dv(await reader.read(offset, countBytes, `directory ${index}`));
   const count = big ? Number(countView.getBigUint64(0, le)) : countView.getUint16(0, le);
-  if (count === 0 || count > 4096) throw new UserError(`${file}: corrupt TIFF (directory ${index} has ${count} entries)`);
+  if (count === 0 || count > 4096)
+    throw new UserError(`${file}: corrupt TIFF (directory ${index} has ${count} entries)`);
   const block = dv(await reader.read(offset + countBytes, count * entryBytes + (big ? 8 : 4), `directory ${index}`));
   const tags = new Map<number, number[]>();
   for (let e = 0; e < count; e++) {
@@ -200,7 +250,8 @@ async function readDirectory(reader: ByteReader, offset: number, le: boolean, bi
     const type = block.getUint16(at + 2, le);
     const n = big ? Number(block.getBigUint64(at + 4, le)) : block.getUint32(at + 4, le);
     const size = TYPE_SIZE[type];
-    if (size === undefined || ![1, 3, 4, 16].includes(type)) throw new UserError(`${file}: corrupt TIFF (tag ${tag} has type ${type})`);
+    if (size === undefined || ![1, 3, 4, 16].includes(type))
+      throw new UserError(`${file}: corrupt TIFF (tag ${tag} has type ${type})`);
     const valueAt = at + 4 + (big ? 8 : 4);
     let values: DataView;
     if (n * size <= inlineBytes) values = new DataView(block.buffer, block.byteOffset + valueAt, inlineBytes);
@@ -210,7 +261,14 @@ async function readDirectory(reader: ByteReader, offset: number, le: boolean, bi
     }
     const list: number[] = new Array(n);
     for (let i = 0; i < n; i++) {
-      list[i] = type === 1 ? values.getUint8(i) : type === 3 ? values.getUint16(i * 2, le) : type === 4 ? values.getUint32(i * 4, le) : Number(values.getBigUint64(i * 8, le));
+      list[i] =
+        type === 1
+          ? values.getUint8(i)
+          : type === 3
+            ? values.getUint16(i * 2, le)
+            : type === 4
+              ? values.getUint32(i * 4, le)
+              : Number(values.getBigUint64(i * 8, le));
     }
     tags.set(tag, list);
   }
@@ -218,45 +276,82 @@ async function readDirectory(reader: ByteReader, offset: number, le: boolean, bi
   return { page: validatePage(file, index, tags, reader.size, offset, big), next };
 }
 
-function validatePage(file: string, index: number, tags: Map<number, number[]>, fileSize: number, ifdOffset: number, bigTiff: boolean): TiffPage {
+function validatePage(
+  file: string,
+  index: number,
+  tags: Map<number, number[]>,
+  fileSize: number,
+  ifdOffset: number,
+  bigTiff: boolean,
+): TiffPage {
   const one = (tag: number, fallback?: number): number => {
     const v = tags.get(tag)?.[0] ?? fallback;
     if (v === undefined) throw new UserError(`${file}: corrupt TIFF (page ${index} lacks tag ${tag})`);
     return v;
   };
-  const width = one(256), height = one(257);
+  const width = one(256),
+    height = one(257);
   const bitsList = tags.get(258) ?? [1];
   const bitsPerSample = bitsList[0]!;
   const samplesPerPixel = one(277, 1);
   const sampleFormat = one(339, 1);
   const compression = one(259, 1);
   if (width < 1 || height < 1) throw new UserError(`${file}: corrupt TIFF (page ${index} is ${width}x${height})`);
-  if (sampleFormat === 3) throw new UserError(`${file}: unsupported dtype float${bitsPerSample} (only 8- and 16-bit unsigned integer TIFF)`);
-  if (sampleFormat === 2) throw new UserError(`${file}: unsupported dtype int${bitsPerSample} (signed; only 8- and 16-bit unsigned integer TIFF)`);
-  if (sampleFormat !== 1 || (bitsPerSample !== 8 && bitsPerSample !== 16) || bitsList.some((b) => b !== bitsPerSample)) {
-    throw new UserError(`${file}: unsupported dtype (${bitsPerSample}-bit, sample format ${sampleFormat}; only 8- and 16-bit unsigned integer TIFF)`);
+  if (sampleFormat === 3)
+    throw new UserError(`${file}: unsupported dtype float${bitsPerSample} (only 8- and 16-bit unsigned integer TIFF)`);
+  if (sampleFormat === 2)
+    throw new UserError(
+      `${file}: unsupported dtype int${bitsPerSample} (signed; only 8- and 16-bit unsigned integer TIFF)`,
+    );
+  if (
+    sampleFormat !== 1 ||
+    (bitsPerSample !== 8 && bitsPerSample !== 16) ||
+    bitsList.some((b) => b !== bitsPerSample)
+  ) {
+    throw new UserError(
+      `${file}: unsupported dtype (${bitsPerSample}-bit, sample format ${sampleFormat}; only 8- and 16-bit unsigned integer TIFF)`,
+    );
   }
   if (!(compression in SUPPORTED_COMPRESSION)) {
-    throw new UserError(`${file}: unsupported TIFF compression ${compression} (supported: none, LZW, deflate, PackBits)`);
+    throw new UserError(
+      `${file}: unsupported TIFF compression ${compression} (supported: none, LZW, deflate, PackBits)`,
+    );
   }
-  const tileWidth = tags.get(322)?.[0], tileHeight = tags.get(323)?.[0];
+  const tileWidth = tags.get(322)?.[0],
+    tileHeight = tags.get(323)?.[0];
   const tiled = tileWidth !== undefined && tileHeight !== undefined;
-  const offsets = tags.get(tiled ? 324 : 273), byteCounts = tags.get(tiled ? 325 : 279);
+  const offsets = tags.get(tiled ? 324 : 273),
+    byteCounts = tags.get(tiled ? 325 : 279);
   if (!offsets || !byteCounts || offsets.length !== byteCounts.length) {
     throw new UserError(`${file}: corrupt TIFF (page ${index} has no consistent strip/tile offsets)`);
   }
   const page: TiffPage = {
-    width, height, bitsPerSample, samplesPerPixel, sampleFormat, compression,
-    predictor: one(317, 1), planarConfig: one(284, 1), rowsPerStrip: Math.min(one(278, height), height),
-    offsets, byteCounts, dtype: bitsPerSample === 16 ? 'uint16' : 'uint8', ifdOffset, bigTiff,
+    width,
+    height,
+    bitsPerSample,
+    samplesPerPixel,
+    sampleFormat,
+    compression,
+    predictor: one(317, 1),
+    planarConfig: one(284, 1),
+    rowsPerStrip: Math.min(one(278, height), height),
+    offsets,
+    byteCounts,
+    dtype: bitsPerSample === 16 ? 'uint16' : 'uint8',
+    ifdOffset,
+    bigTiff,
     ...(tiled ? { tileWidth, tileHeight } : {}),
   };
-  if (page.predictor !== 1 && page.predictor !== 2) throw new UserError(`${file}: unsupported TIFF predictor ${page.predictor}`);
+  if (page.predictor !== 1 && page.predictor !== 2)
+    throw new UserError(`${file}: unsupported TIFF predictor ${page.predictor}`);
   const needed = chunksPerPlane(page);
-  if (offsets.length < needed) throw new UserError(`${file}: corrupt TIFF (page ${index} has ${offsets.length} strips/tiles, needs ${needed})`);
+  if (offsets.length < needed)
+    throw new UserError(`${file}: corrupt TIFF (page ${index} has ${offsets.length} strips/tiles, needs ${needed})`);
   for (let i = 0; i < needed; i++) {
     if (offsets[i]! + byteCounts[i]! > fileSize) {
-      throw new UserError(`${file}: truncated TIFF (page ${index} data ends at byte ${offsets[i]! + byteCounts[i]!}, the file has ${fileSize})`);
+      throw new UserError(
+        `${file}: truncated TIFF (page ${index} data ends at byte ${offsets[i]! + byteCounts[i]!}, the file has ${fileSize})`,
+      );
     }
   }
   return page;
@@ -270,7 +365,13 @@ function chunksPerPlane(page: TiffPage): number {
   return Math.ceil(page.height / page.rowsPerStrip);
 }
 
-interface ChunkContext { file: string; littleEndian: boolean; page: TiffPage; samples: number; bytesPerSample: number }
+interface ChunkContext {
+  file: string;
+  littleEndian: boolean;
+  page: TiffPage;
+  samples: number;
+  bytesPerSample: number;
+}
 
 /** Decompresses one strip/tile of `width` x `rows` pixels to native-endian, predictor-undone bytes. */
 function decodeChunk(ctx: ChunkContext, raw: Uint8Array, width: number, rows: number, what: string): Uint8Array {
@@ -301,9 +402,10 @@ function decodeChunk(ctx: ChunkContext, raw: Uint8Array, width: number, rows: nu
         const src = new Uint8Array(raw.length + 4);
         src.set(raw);
         const decodeBits = UTIF.decode as unknown as Record<string, (...a: unknown[]) => unknown>;
-        end = page.compression === 5
-          ? (decodeBits._decodeLZW!(src, 0, raw.length, bytes, 0, 8) as number)
-          : (decodeBits._decodePackBits!(src, 0, raw.length, bytes, 0), expected);
+        end =
+          page.compression === 5
+            ? (decodeBits._decodeLZW!(src, 0, raw.length, bytes, 0, 8) as number)
+            : (decodeBits._decodePackBits!(src, 0, raw.length, bytes, 0), expected);
       } catch (err) {
         throw corrupt(`${SUPPORTED_COMPRESSION[page.compression]} data does not decompress`, err);
       }
@@ -316,15 +418,22 @@ function decodeChunk(ctx: ChunkContext, raw: Uint8Array, width: number, rows: nu
   if (bytes.length < expected) throw corrupt(`decompressed to ${bytes.length} bytes, expected ${expected}`);
   if (bytes.byteOffset !== 0 || bytes.length !== expected) bytes = bytes.slice(0, expected);
   if (bytesPerSample === 2 && !ctx.littleEndian) {
-    for (let i = 0; i < expected; i += 2) { const t = bytes[i]!; bytes[i] = bytes[i + 1]!; bytes[i + 1] = t; }
+    for (let i = 0; i < expected; i += 2) {
+      const t = bytes[i]!;
+      bytes[i] = bytes[i + 1]!;
+      bytes[i + 1] = t;
+    }
   }
   if (page.predictor === 2) {
     const rowValues = width * samples;
     if (bytesPerSample === 2) {
       const v = new Uint16Array(bytes.buffer, 0, expected / 2);
-      for (let r = 0; r < rows; r++) for (let j = r * rowValues + samples; j < (r + 1) * rowValues; j++) v[j] = (v[j]! + v[j - samples]!) & 0xffff;
+      for (let r = 0; r < rows; r++)
+        for (let j = r * rowValues + samples; j < (r + 1) * rowValues; j++) v[j] = (v[j]! + v[j - samples]!) & 0xffff;
     } else {
-      for (let r = 0; r < rows; r++) for (let j = r * rowValues + samples; j < (r + 1) * rowValues; j++) bytes[j] = (bytes[j]! + bytes[j - samples]!) & 0xff;
+      for (let r = 0; r < rows; r++)
+        for (let j = r * rowValues + samples; j < (r + 1) * rowValues; j++)
+          bytes[j] = (bytes[j]! + bytes[j - samples]!) & 0xff;
     }
   }
   return bytes;

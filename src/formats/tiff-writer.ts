@@ -24,11 +24,17 @@ const enum Tag {
 const SHORT = 3;
 const LONG = 4;
 
-export function encodeTiff(data: Uint16Array | Uint8Array, width: number, height: number, channels: 1 | 4 = 1): Uint8Array {
+export function encodeTiff(
+  data: Uint16Array | Uint8Array,
+  width: number,
+  height: number,
+  channels: 1 | 4 = 1,
+): Uint8Array {
   if (data.length !== width * height * channels) {
     throw new Error(`encodeTiff: ${data.length} values for a ${width}x${height}x${channels} image`);
   }
-  if (channels === 4 && data instanceof Uint16Array) throw new Error('encodeTiff: RGBA is written with 8 bits a sample');
+  if (channels === 4 && data instanceof Uint16Array)
+    throw new Error('encodeTiff: RGBA is written with 8 bits a sample');
   const bits = data instanceof Uint16Array ? 16 : 8;
   const pixelBytes = width * height * channels * (bits / 8);
   // With 4 samples, BitsPerSample and SampleFormat are 4 SHORTs (8 bytes): too long for the entry, so they point

@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../core/errors.js';
-import type { Modality } from '../corpus/types.js';
+import type { Modality } from '../corpus/index.js';
 import { sha256File } from './checksum.js';
 import { openVolume } from './open-volume.js';
 import { binarize } from './readers/image2d.js';
@@ -40,7 +40,9 @@ export interface DiscoverOptions {
 export async function discover(location: string, opts: DiscoverOptions = {}): Promise<IngestItem[]> {
   const maxDim = opts.maxDim ?? DEFAULT_MAX_DIM;
   if (opts.scroll !== undefined && (!opts.scroll.trim() || /[/\\]/.test(opts.scroll))) {
-    throw new UserError(`--scroll "${opts.scroll}": a scroll name must be non-empty and cannot contain "/"`);
+    throw new UserError(`scroll name "${opts.scroll}": must be non-empty and cannot contain "/"`, {
+      options: ['scroll'],
+    });
   }
   const items = await discoverItems(location, { ...opts, maxDim });
   if (items.length === 0) throw new UserError(`${location}: nothing to ingest found`);
@@ -59,7 +61,8 @@ async function discoverItems(location: string, opts: DiscoverOptions & { maxDim:
   if (!info) throw new UserError(`${location}: no such file or folder`);
   if (info.isDirectory()) {
     if ((await listVisible(abs)).length === 0 && !hasZarrMetadata(abs)) throw new UserError(`${abs}: empty folder`);
-    if (opts.as === 'text' || opts.as === 'labels') throw new UserError(`${abs}: --as ${opts.as} needs a file, not a folder`);
+    if (opts.as === 'text' || opts.as === 'labels')
+      throw new UserError(`${abs}: ingesting as ${opts.as} needs a file, not a folder`, { file: abs, options: ['as'] });
     if (opts.as === 'segment') {
       if (!isSegmentDir(abs)) throw new UserError(`${abs}: not a segment folder (no layers/ or surface_volume/)`);
       return openSegment(abs, await segmentOptions(abs, opts));
@@ -69,36 +72,62 @@ async function discoverItems(location: string, opts: DiscoverOptions & { maxDim:
     if (!opts.as && !hasZarrMetadata(abs)) {
       const segments = (await listVisible(abs)).filter((e) => e.isDir && isSegmentDir(path.join(abs, e.name)));
       if (segments.length > 0) {
-        const scroll = opts.scroll ?? (path.basename(abs) === 'paths' && isVolpkgDir(path.dirname(abs)) ? await volpkgName(path.dirname(abs)) : stem(abs));
+        const scroll =
+          opts.scroll ??
+          (path.basename(abs) === 'paths' && isVolpkgDir(path.dirname(abs))
+            ? await volpkgName(path.dirname(abs))
+            : stem(abs));
         const all: IngestItem[] = [];
-        for (const s of segments) all.push(...(await openSegment(path.join(abs, s.name), { scroll, ...(opts.signal ? { signal: opts.signal } : {}) })));
+        for (const s of segments)
+          all.push(
+            ...(await openSegment(path.join(abs, s.name), { scroll, ...(opts.signal ? { signal: opts.signal } : {}) })),
+          );
         return all;
       }
     }
     return [await scanItem(abs, opts, stem(abs))];
   }
   // a file
-  if (opts.as === 'segment') throw new UserError(`${abs}: --as segment needs a segment folder (with layers/)`);
+  if (opts.as === 'segment')
+    throw new UserError(`${abs}: ingesting as segment needs a segment folder (with layers/)`, {
+      file: abs,
+      options: ['as'],
+    });
   const kind = await sniffFile(abs);
   const scroll = opts.scroll ?? (await volpkgAncestorName(abs)) ?? stem(path.dirname(abs));
   if (opts.as === 'text' || (!opts.as && kind === 'text' && /\.txt$/i.test(abs))) {
     const { volume, extra } = await openText(abs);
-    return [{
-      name: stem(abs), scroll, modality: 'text', volume,
-      source: { path: abs, sha256: await sha256File(abs, opts.signal), format: 'text' }, extra,
-    }];
+    return [
+      {
+        name: stem(abs),
+        scroll,
+        modality: 'text',
+        volume,
+        source: { path: abs, sha256: await sha256File(abs, opts.signal), format: 'text' },
+        extra,
+      },
+    ];
   }
-  if (kind === 'obj') throw new UserError(`${abs}: a mesh alone cannot be ingested; give its segment folder (with layers/)`);
+  if (kind === 'obj')
+    throw new UserError(`${abs}: a mesh alone cannot be ingested; give its segment folder (with layers/)`);
   const labelKind = labelKindOf(abs, opts.as);
   if (labelKind && (kind === 'png' || kind === 'tiff')) {
     const volume = binarize(await openLabelImage(abs));
     const segment = stem(abs).replace(/_(inklabels|mask)$/i, '');
-    return [{
-      name: `${segment}/${labelKind === 'mask' ? 'mask' : 'inklabels'}`, scroll, modality: labelKind, volume,
-      source: { path: abs, sha256: await sha256File(abs, opts.signal), format: kind }, group: `${scroll}/${segment}`, extra: { segment },
-    }];
+    return [
+      {
+        name: `${segment}/${labelKind === 'mask' ? 'mask' : 'inklabels'}`,
+        scroll,
+        modality: labelKind,
+        volume,
+        source: { path: abs, sha256: await sha256File(abs, opts.signal), format: kind },
+        group: `${scroll}/${segment}`,
+        extra: { segment },
+      },
+    ];
   }
-  if (opts.as === 'labels') throw new UserError(`${abs}: --as labels needs a PNG or TIFF image`);
+  if (opts.as === 'labels')
+    throw new UserError(`${abs}: ingesting as labels needs a PNG or TIFF image`, { file: abs, options: ['as'] });
   return [await scanItem(abs, opts, stem(abs))];
 }
 
@@ -111,7 +140,11 @@ function labelKindOf(file: string, as: DiscoverOptions['as']): Modality | undefi
   return undefined;
 }
 
-async function scanItem(location: string, opts: DiscoverOptions & { maxDim: number }, name: string): Promise<IngestItem> {
+async function scanItem(
+  location: string,
+  opts: DiscoverOptions & { maxDim: number },
+  name: string,
+): Promise<IngestItem> {
   const opened = await openVolume(location, opts);
   const scroll = opts.scroll ?? (await volpkgAncestorName(location)) ?? name;
   return { name, scroll, modality: 'scan', volume: opened.volume, source: opened.source, extra: opened.extra };
@@ -159,8 +192,9 @@ export function resolveScanAffines(items: IngestItem[]): void {
     const scans = items.filter((i) => i.scroll === scroll && i.modality === 'scan');
     const withMatrix = scans.filter((i) => Array.isArray(i.extra?.affineToScanA));
     if (withMatrix.length === 0) continue;
-    const reference = scans.find((i) => Array.isArray(i.extra?.affineToScanA) && isIdentity(i.extra!.affineToScanA as number[]))
-      ?? (scans.length > withMatrix.length ? scans.find((i) => !Array.isArray(i.extra?.affineToScanA)) : undefined);
+    const reference =
+      scans.find((i) => Array.isArray(i.extra?.affineToScanA) && isIdentity(i.extra!.affineToScanA as number[])) ??
+      (scans.length > withMatrix.length ? scans.find((i) => !Array.isArray(i.extra?.affineToScanA)) : undefined);
     const vs = reference?.volume.voxelSizeUm;
     if (!reference || !vs) continue;
     const scaleXyz = [vs[2], vs[1], vs[0]];

@@ -11,9 +11,9 @@
  */
 import { UserError } from '../core/errors.js';
 import { progressTracker, type TaskOptions } from '../core/task.js';
-import { allocate, blockSize, paddedBits, type Bits3 } from '../corpus/address.js';
+import { allocate, blockSize, paddedBits, type Bits3 } from '../corpus/index.js';
 import type { Corpus, CorpusWriter, NewRecordMeta } from '../corpus/index.js';
-import type { Manifest, RecordMeta } from '../corpus/types.js';
+import type { Manifest, RecordMeta } from '../corpus/index.js';
 import { discover } from './discover.js';
 import { DEFAULT_MAX_DIM } from './readers/volume-util.js';
 import type { IngestItem } from './source.js';
@@ -48,7 +48,14 @@ const DEFAULT_SLAB_BYTES = 32 << 20;
 /** Find the items under `path` with the format readers (src/ingest/discover.ts). */
 export async function discoverItems(path: string, opts: IngestOptions & TaskOptions = {}): Promise<IngestItem[]> {
   const { signal } = opts;
-  const items = await discover(path, { scroll: opts.scroll, as: opts.as, window: opts.window, level: opts.level, maxDim: opts.maxDim, signal });
+  const items = await discover(path, {
+    scroll: opts.scroll,
+    as: opts.as,
+    window: opts.window,
+    level: opts.level,
+    maxDim: opts.maxDim,
+    signal,
+  });
   if (items.length === 0) throw new UserError(`${path}: nothing to ingest found there`);
   return items;
 }
@@ -72,19 +79,29 @@ export function planItems(manifest: Manifest, items: IngestItem[], opts: IngestO
   const maxDim = opts.maxDim ?? DEFAULT_MAX_DIM;
   const names = new Set(manifest.records.map((r) => r.name));
   const groupOf = (item: IngestItem) =>
-    item.group === undefined ? undefined : item.group.startsWith(`${item.scroll}/`) ? item.group : `${item.scroll}/${item.group}`;
+    item.group === undefined
+      ? undefined
+      : item.group.startsWith(`${item.scroll}/`)
+        ? item.group
+        : `${item.scroll}/${item.group}`;
 
   for (const item of items) {
     const file = item.source.path;
     const name = `${item.scroll}/${item.name}`;
     if (!item.scroll || !item.name) throw new UserError(`${file}: item has no scroll or name`);
-    if (names.has(name)) throw new UserError(`${file}: a record named '${name}' is already in the corpus (or twice in this ingest)`);
+    if (names.has(name))
+      throw new UserError(`${file}: a record named '${name}' is already in the corpus (or twice in this ingest)`);
     names.add(name);
     const shape = item.volume.shape;
-    if (!Array.isArray(shape) || shape.length !== 3) throw new UserError(`${file}: invalid shape ${JSON.stringify(shape)}`);
+    if (!Array.isArray(shape) || shape.length !== 3)
+      throw new UserError(`${file}: invalid shape ${JSON.stringify(shape)}`);
     shape.forEach((n, axis) => {
       if (!Number.isInteger(n) || n < 1) throw new UserError(`${file}: invalid size ${n} on axis ${'zyx'[axis]}`);
-      if (n > maxDim) throw new UserError(`${file}: dimension ${'zyx'[axis]} = ${n} is over the limit of ${maxDim} per axis (--max-dim)`);
+      if (n > maxDim)
+        throw new UserError(`${file}: dimension ${'zyx'[axis]} = ${n} is over the limit of ${maxDim} per axis`, {
+          file,
+          options: ['maxDim'],
+        });
     });
     if (item.volume.dtype !== 'uint8' && item.volume.dtype !== 'uint16') {
       throw new UserError(`${file}: unsupported dtype ${String(item.volume.dtype)} (uint8 or uint16 only)`);
@@ -97,7 +114,10 @@ export function planItems(manifest: Manifest, items: IngestItem[], opts: IngestO
   const groupBits = new Map<string, Bits3>();
   const widen = (group: string, bits: Bits3) => {
     const prev = groupBits.get(group);
-    groupBits.set(group, prev ? [Math.max(prev[0], bits[0]), Math.max(prev[1], bits[1]), Math.max(prev[2], bits[2])] : bits);
+    groupBits.set(
+      group,
+      prev ? [Math.max(prev[0], bits[0]), Math.max(prev[1], bits[1]), Math.max(prev[2], bits[2])] : bits,
+    );
   };
   for (const r of manifest.records) if (r.group && r.modality !== 'prediction') widen(r.group, r.bits);
   for (const item of items) {
@@ -136,7 +156,8 @@ export async function ingestItems(
     const windows: Array<Window | undefined> = [];
     for (const { item } of plan) windows.push(await chooseWindow(item.volume, item.window ?? opts.window, signal));
 
-    const bytesOf = (item: IngestItem) => item.volume.shape.reduce((a, b) => a * b, 1) * (item.volume.dtype === 'uint16' ? 2 : 1);
+    const bytesOf = (item: IngestItem) =>
+      item.volume.shape.reduce((a, b) => a * b, 1) * (item.volume.dtype === 'uint16' ? 2 : 1);
     const total = plan.reduce((sum, p) => sum + bytesOf(p.item), 0);
     const label = plan.length === 1 ? `ingest ${plan[0]!.name}` : `ingest ${plan.length} records`;
     const bar = progressTracker(label, total, opts.onProgress, { unit: 'B' });
@@ -201,7 +222,9 @@ async function writeItem(
         const expected = (z1 - z) * plane;
         const okType = volume.dtype === 'uint16' ? values instanceof Uint16Array : values instanceof Uint8Array;
         if (values.length !== expected || !okType) {
-          throw new Error(`${item.source.path}: reader returned ${values.length} ${values.constructor.name} values for planes [${z}, ${z1}), expected ${expected} ${volume.dtype}`);
+          throw new Error(
+            `${item.source.path}: reader returned ${values.length} ${values.constructor.name} values for planes [${z}, ${z1}), expected ${expected} ${volume.dtype}`,
+          );
         }
         let bytes: Uint8Array;
         if (lut) bytes = out = applyWindow(values, lut, out);

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { readFile, stat } from 'node:fs/promises';
 import { UserError } from '../core/errors.js';
-import type { SourceInfo } from '../corpus/types.js';
+import type { SourceInfo } from '../corpus/index.js';
 import { sha256File, sha256Files } from './checksum.js';
 import { openDicomSeries, openItkImage } from './readers/itk.js';
 import { openPng } from './readers/image2d.js';
@@ -48,8 +48,15 @@ export async function openVolume(location: string, opts: OpenVolumeOptions = {})
 async function openFile(file: string, opts: OpenVolumeOptions): Promise<OpenedVolume> {
   const kind = await sniffFile(file);
   const lower = file.toLowerCase();
-  const done = async (volume: VolumeSource, format: string, extra: Record<string, unknown> = {}): Promise<OpenedVolume> =>
-    ({ volume, source: { path: file, sha256: await sha256File(file, opts.signal), format }, extra });
+  const done = async (
+    volume: VolumeSource,
+    format: string,
+    extra: Record<string, unknown> = {},
+  ): Promise<OpenedVolume> => ({
+    volume,
+    source: { path: file, sha256: await sha256File(file, opts.signal), format },
+    extra,
+  });
   switch (kind) {
     case 'tiff': {
       const volume = await openTiffPages(file);
@@ -72,12 +79,18 @@ async function openFile(file: string, opts: OpenVolumeOptions): Promise<OpenedVo
       return done(volume, 'dicom', extra);
     }
     default:
-      if (/\.tiff?$/.test(lower)) throw new UserError(`${file}: not a TIFF file (the first bytes are not a TIFF header; a renamed file?)`);
-      if (/\.nii(\.gz)?$/.test(lower)) throw new UserError(`${file}: not a NIfTI file (wrong header: sizeof_hdr is not 348 or the magic is not "n+1"/"ni1")`);
+      if (/\.tiff?$/.test(lower))
+        throw new UserError(`${file}: not a TIFF file (the first bytes are not a TIFF header; a renamed file?)`);
+      if (/\.nii(\.gz)?$/.test(lower))
+        throw new UserError(
+          `${file}: not a NIfTI file (wrong header: sizeof_hdr is not 348 or the magic is not "n+1"/"ni1")`,
+        );
       if (/\.(nrrd|nhdr)$/.test(lower)) throw new UserError(`${file}: not a NRRD file (no "NRRD" magic)`);
       if (/\.(mha|mhd)$/.test(lower)) throw new UserError(`${file}: not a MetaImage file (no ObjectType/NDims header)`);
       if (/\.png$/.test(lower)) throw new UserError(`${file}: not a PNG file (no PNG signature)`);
-      throw new UserError(`${file}: unrecognised format (${kind}); expected a TIFF, PNG, NRRD, NIfTI, MetaImage or DICOM file, or a zarr / slice folder`);
+      throw new UserError(
+        `${file}: unrecognised format (${kind}); expected a TIFF, PNG, NRRD, NIfTI, MetaImage or DICOM file, or a zarr / slice folder`,
+      );
   }
 }
 
@@ -86,10 +99,12 @@ async function openFolder(dir: string, opts: OpenVolumeOptions): Promise<OpenedV
     const z = await openZarr(dir, opts);
     return { volume: z.volume, source: { path: dir, sha256: z.sha256, format: z.format }, extra: z.extra };
   }
-  if (/\.zarr$/i.test(dir)) throw new UserError(`${dir}: zarr folder without .zarray, .zgroup or zarr.json (missing metadata)`);
+  if (/\.zarr$/i.test(dir))
+    throw new UserError(`${dir}: zarr folder without .zarray, .zgroup or zarr.json (missing metadata)`);
   const entries = await listVisible(dir);
   if (entries.length === 0) throw new UserError(`${dir}: empty folder`);
-  const tiffs: string[] = [], dicoms: string[] = [];
+  const tiffs: string[] = [],
+    dicoms: string[] = [];
   for (const e of entries) {
     if (!e.isFile || IGNORED_IN_STACK.test(e.name)) continue;
     const file = path.join(dir, e.name);
@@ -97,16 +112,23 @@ async function openFolder(dir: string, opts: OpenVolumeOptions): Promise<OpenedV
     const kind = await sniffFile(file);
     if (kind === 'tiff') tiffs.push(file);
     else if (kind === 'dicom') dicoms.push(file);
-    else if (/\.tiff?$/i.test(e.name)) throw new UserError(`${file}: not a TIFF file (the first bytes are not a TIFF header; a renamed file?)`);
+    else if (/\.tiff?$/i.test(e.name))
+      throw new UserError(`${file}: not a TIFF file (the first bytes are not a TIFF header; a renamed file?)`);
     else if (/\.dcm$/i.test(e.name)) throw new UserError(`${file}: not a DICOM file (no DICM marker)`);
   }
-  if (tiffs.length > 0 && dicoms.length > 0) throw new UserError(`${dir}: mixes TIFF and DICOM files; give one series per folder`);
+  if (tiffs.length > 0 && dicoms.length > 0)
+    throw new UserError(`${dir}: mixes TIFF and DICOM files; give one series per folder`);
   const names = (files: string[]) => files.map((f) => path.basename(f));
   if (dicoms.length > 0) {
     const { volume, extra } = await openDicomSeries(dicoms, opts);
-    return { volume, source: { path: dir, sha256: await sha256Files(dir, names(dicoms), opts.signal), format: 'dicom' }, extra };
+    return {
+      volume,
+      source: { path: dir, sha256: await sha256Files(dir, names(dicoms), opts.signal), format: 'dicom' },
+      extra,
+    };
   }
-  if (tiffs.length === 0) throw new UserError(`${dir}: no image files (expected NNNNN.tif slices, DICOM files, or zarr metadata)`);
+  if (tiffs.length === 0)
+    throw new UserError(`${dir}: no image files (expected NNNNN.tif slices, DICOM files, or zarr metadata)`);
   const volume = tiffs.length === 1 ? await openTiffPages(tiffs[0]!) : await openTiffStack(tiffs, opts.signal);
   const extra: Record<string, unknown> = {};
   const metaFile = path.join(dir, 'meta.json');
@@ -124,7 +146,8 @@ async function metaImageDataFile(file: string): Promise<string | undefined> {
   const header = (await readFile(file)).subarray(0, 65536).toString('latin1');
   const name = /^\s*ElementDataFile\s*=\s*(.+?)\s*$/m.exec(header)?.[1];
   if (!name || name === 'LOCAL') return undefined;
-  if (/^LIST|%/.test(name)) throw new UserError(`${file}: MetaImage with a list of data files (${name}) is not supported`);
+  if (/^LIST|%/.test(name))
+    throw new UserError(`${file}: MetaImage with a list of data files (${name}) is not supported`);
   const dataFile = path.resolve(path.dirname(file), name);
   if (!(await stat(dataFile).catch(() => undefined))?.isFile()) {
     throw new UserError(`${file}: its data file ${name} (ElementDataFile) is missing`);

@@ -34,8 +34,16 @@ async function gunzipHead(file: string, n: number): Promise<Uint8Array | undefin
     let got = 0;
     const input = createReadStream(file);
     const gunzip = createGunzip();
-    const finish = (value: Uint8Array | undefined) => { input.destroy(); gunzip.destroy(); resolve(value); };
-    gunzip.on('data', (c: Buffer) => { chunks.push(c); got += c.length; if (got >= n) finish(Buffer.concat(chunks).subarray(0, n)); });
+    const finish = (value: Uint8Array | undefined) => {
+      input.destroy();
+      gunzip.destroy();
+      resolve(value);
+    };
+    gunzip.on('data', (c: Buffer) => {
+      chunks.push(c);
+      got += c.length;
+      if (got >= n) finish(Buffer.concat(chunks).subarray(0, n));
+    });
     gunzip.on('end', () => finish(Buffer.concat(chunks).subarray(0, n)));
     gunzip.on('error', () => finish(undefined));
     input.on('error', () => finish(undefined));
@@ -71,8 +79,10 @@ export async function sniffFile(file: string): Promise<FileKind> {
     if (lower.endsWith('.nii.gz')) return 'unknown';
   }
   const text = ascii(h, 0, h.length);
-  if (/^\s*(ObjectType|NDims|DimSize|ElementType)\s*=/m.test(text) && /\b(NDims|ElementType)\s*=/.test(text)) return 'mha';
-  if (/\.(obj)$/.test(lower) || /^(#[^\n]*\n|\s)*(v|vt|vn|f|o|g|mtllib)\s/.test(text)) return lower.endsWith('.obj') ? 'obj' : 'unknown';
+  if (/^\s*(ObjectType|NDims|DimSize|ElementType)\s*=/m.test(text) && /\b(NDims|ElementType)\s*=/.test(text))
+    return 'mha';
+  if (/\.(obj)$/.test(lower) || /^(#[^\n]*\n|\s)*(v|vt|vn|f|o|g|mtllib)\s/.test(text))
+    return lower.endsWith('.obj') ? 'obj' : 'unknown';
   if (lower.endsWith('.json')) return 'json';
   if (!h.includes(0)) return 'text';
   return 'unknown';
@@ -92,12 +102,28 @@ export async function listVisible(dir: string): Promise<Array<{ name: string; is
   return order.map((name) => {
     const e = byName.get(name)!;
     // symlinks are followed (a guard checks where they lead where it matters)
-    return { name, isDir: e.isDirectory() || (e.isSymbolicLink() && isDirSync(path.join(dir, name))), isFile: e.isFile() || (e.isSymbolicLink() && isFileSync(path.join(dir, name))) };
+    return {
+      name,
+      isDir: e.isDirectory() || (e.isSymbolicLink() && isDirSync(path.join(dir, name))),
+      isFile: e.isFile() || (e.isSymbolicLink() && isFileSync(path.join(dir, name))),
+    };
   });
 }
 
-function isDirSync(p: string): boolean { try { return statSync(p).isDirectory(); } catch { return false; } }
-function isFileSync(p: string): boolean { try { return statSync(p).isFile(); } catch { return false; } }
+function isDirSync(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+function isFileSync(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
 
 /** Reads and parses a JSON file, or a UserError naming it. */
 export async function readJson(file: string): Promise<Record<string, unknown>> {
@@ -117,7 +143,10 @@ export async function readJson(file: string): Promise<Record<string, unknown>> {
 }
 
 /** Vesuvius volume meta.json: voxel size (µm, isotropic) and energy (keV) if given, the rest for `extra`. */
-export function vesuviusVolumeMeta(meta: Record<string, unknown>): { voxelSizeUm?: [number, number, number]; energyKeV?: number } {
+export function vesuviusVolumeMeta(meta: Record<string, unknown>): {
+  voxelSizeUm?: [number, number, number];
+  energyKeV?: number;
+} {
   const out: { voxelSizeUm?: [number, number, number]; energyKeV?: number } = {};
   const vs = meta.voxelsize ?? meta.voxelSize;
   if (typeof vs === 'number' && vs > 0) out.voxelSizeUm = [vs, vs, vs];

@@ -5,9 +5,11 @@
  *   const vol = await openTiffStack('/data/volumes/20231201');
  *   for (let z = 0; z < vol.shape[0]; z += 16) { const slab = await vol.readSlab(z, Math.min(z + 16, vol.shape[0])); }
  */
-import type { Modality } from '../corpus/types.js';
+import type { Modality } from '../corpus/index.js';
 
-export type SourceDtype = 'uint8' | 'uint16';
+import type { SourceDtype } from '../formats/voxels.js';
+
+export type { SourceDtype };
 
 export interface VolumeSource {
   /** [z, y, x]; a 2-D image is [1, h, w]. */

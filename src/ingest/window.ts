@@ -22,9 +22,9 @@ export function parseWindow(text: string): Window {
   const parts = text.split(',').map((s) => s.trim());
   const nums = parts.map(Number);
   if (parts.length !== 2 || parts.some((p) => p === '') || nums.some((n) => !Number.isFinite(n))) {
-    throw new UserError(`--window must be LO,HI (two numbers), got '${text}'`);
+    throw new UserError(`the window must be LO,HI (two numbers), got '${text}'`, { options: ['window'] });
   }
-  return checkWindow(nums as Window, '--window');
+  return checkWindow(nums as Window, 'the window');
 }
 
 export function checkWindow(window: Window, what: string): Window {
@@ -59,10 +59,16 @@ export function percentileWindow(values: Uint8Array | Uint16Array, percentiles: 
 /**
  * The window to apply: the user's, else robust percentiles for 16-bit data, else none (8-bit data is kept as is).
  */
-export async function chooseWindow(volume: VolumeSource, userWindow?: Window, signal?: AbortSignal): Promise<Window | undefined> {
+export async function chooseWindow(
+  volume: VolumeSource,
+  userWindow?: Window,
+  signal?: AbortSignal,
+): Promise<Window | undefined> {
   if (userWindow) return checkWindow(userWindow, 'window');
   if (volume.dtype === 'uint8') return undefined;
-  const sample = volume.sampleValues ? await volume.sampleValues(WINDOW_SAMPLE_SIZE) : await samplePlanes(volume, WINDOW_SAMPLE_SIZE, signal);
+  const sample = volume.sampleValues
+    ? await volume.sampleValues(WINDOW_SAMPLE_SIZE)
+    : await samplePlanes(volume, WINDOW_SAMPLE_SIZE, signal);
   signal?.throwIfAborted();
   return percentileWindow(sample);
 }

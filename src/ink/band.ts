@@ -65,7 +65,8 @@ export function chooseBand(segments: InkSegment[], opts: BandOptions = {}): Band
   for (let d = 1; d < depth; d++) if (Math.abs(correlation[d]!) > Math.abs(correlation[peak]!)) peak = d;
   if (correlation[peak] === 0) peak = segments[0]!.surface; // no labels: centre on the surface
   const strong = (d: number) => Math.abs(correlation[d]!) >= relative * Math.abs(correlation[peak]!);
-  let from = peak, to = peak;
+  let from = peak,
+    to = peak;
   while (to - from + 1 < maxLayers) {
     const left = from > 0 && strong(from - 1) ? Math.abs(correlation[from - 1]!) : -1;
     const right = to < depth - 1 && strong(to + 1) ? Math.abs(correlation[to + 1]!) : -1;

@@ -42,7 +42,8 @@ function quantiles(values: Uint8Array, offset: number, idx: Uint32Array, ps: num
  * by its inter-quartile spread (IQR / 1.349, a robust standard deviation). Pixels off the sheet become 0.
  */
 export function layerBand(seg: InkSegment, band: LayerBand): Float32Array {
-  if (band.from < 0 || band.to >= seg.depth || band.from > band.to) throw new InkInputError(`layer band ${band.from}..${band.to} outside 0..${seg.depth - 1}`, seg.name);
+  if (band.from < 0 || band.to >= seg.depth || band.from > band.to)
+    throw new InkInputError(`layer band ${band.from}..${band.to} outside 0..${seg.depth - 1}`, seg.name);
   const plane = seg.height * seg.width;
   const channels = bandSize(band);
   const sheet = seg.sheetMask;
@@ -63,13 +64,20 @@ export function layerBand(seg: InkSegment, band: LayerBand): Float32Array {
 }
 
 /** Box mean over a (2r+1)^2 window of every channel of a [H, W, C] image (edges use the pixels that exist). */
-export function boxSmooth(x: Float32Array, height: number, width: number, channels: number, radius: number): Float32Array {
+export function boxSmooth(
+  x: Float32Array,
+  height: number,
+  width: number,
+  channels: number,
+  radius: number,
+): Float32Array {
   const tmp = new Float32Array(x.length);
   const out = new Float32Array(x.length);
   // rows, then columns (separable)
   for (let y = 0; y < height; y++) {
     for (let xx = 0; xx < width; xx++) {
-      const a = Math.max(0, xx - radius), b = Math.min(width - 1, xx + radius);
+      const a = Math.max(0, xx - radius),
+        b = Math.min(width - 1, xx + radius);
       for (let c = 0; c < channels; c++) {
         let s = 0;
         for (let k = a; k <= b; k++) s += x[(y * width + k) * channels + c]!;
@@ -78,7 +86,8 @@ export function boxSmooth(x: Float32Array, height: number, width: number, channe
     }
   }
   for (let y = 0; y < height; y++) {
-    const a = Math.max(0, y - radius), b = Math.min(height - 1, y + radius);
+    const a = Math.max(0, y - radius),
+      b = Math.min(height - 1, y + radius);
     for (let xx = 0; xx < width; xx++) {
       for (let c = 0; c < channels; c++) {
         let s = 0;
@@ -95,7 +104,13 @@ export function boxSmooth(x: Float32Array, height: number, width: number, channe
  * the box standard deviation, so slow changes of brightness and contrast along the sheet (windings, cupping, density)
  * read the same everywhere. `radius` should be larger than a letter so the ink itself is not normalised away.
  */
-export function localNormalise(x: Float32Array, height: number, width: number, channels: number, radius: number): Float32Array {
+export function localNormalise(
+  x: Float32Array,
+  height: number,
+  width: number,
+  channels: number,
+  radius: number,
+): Float32Array {
   const mean = boxSmooth(x, height, width, channels, radius);
   const centred = new Float32Array(x.length);
   const sq = new Float32Array(x.length);

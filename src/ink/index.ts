@@ -14,12 +14,40 @@
  *   const { logits, cache } = forward(readout.net.shape, weights, x, [B, H, W, C]);
  *   const { dInput } = backward(readout.net.shape, weights, cache, dLogits, true); cache.dispose();
  */
-export { chooseThreshold, confusionAt, evaluateInk, fBeta, rocAuc, scoreInk, type EvaluateOptions, type InkScore } from './metrics.js';
+export {
+  chooseThreshold,
+  confusionAt,
+  evaluateInk,
+  fBeta,
+  rocAuc,
+  scoreInk,
+  type EvaluateOptions,
+  type InkScore,
+} from './metrics.js';
 export { chooseBand, layerCorrelation, type BandChoice } from './band.js';
 export { bandSize, boxSmooth, layerBand, type LayerBand } from './features.js';
 export { predictLogistic, trainLogistic, type LogisticModel } from './logistic.js';
-export { backward, forward, inferLogits, initNetwork, receptiveRadius, type ForwardCache, type NetworkParams, type NetworkShape } from './network.js';
-export { bandFor, predictReadout, readoutFromJson, readoutToJson, splitLabelled, trainReadout, type InkReadout, type ReadoutOptions, type TrainLog } from './readout.js';
+export {
+  backward,
+  forward,
+  inferLogits,
+  initNetwork,
+  receptiveRadius,
+  type ForwardCache,
+  type NetworkParams,
+  type NetworkShape,
+} from './network.js';
+export {
+  bandFor,
+  predictReadout,
+  readoutFromJson,
+  readoutToJson,
+  splitLabelled,
+  trainReadout,
+  type InkReadout,
+  type ReadoutOptions,
+  type TrainLog,
+} from './readout.js';
 export { findLayersRecord, loadCorpusSegment, readGrayImage, type LoadedSegment } from './load.js';
 export {
   ensureReadout,
@@ -37,3 +65,4 @@ export {
 } from './pipeline.js';
 export { labelledPixels, unlabelledPixels, InkInputError, type InkSegment } from './segment.js';
 export { rowPrior, syntheticSegment } from './synthetic.js';
+export { localNormalise } from './features.js';

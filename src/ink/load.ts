@@ -11,7 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import { decode } from 'fast-png';
 import type { Corpus } from '../corpus/index.js';
-import type { RecordMeta } from '../corpus/types.js';
+import type { RecordMeta } from '../corpus/index.js';
 import { UserError } from '../core/errors.js';
 import type { InkSegment } from './segment.js';
 
@@ -33,7 +33,8 @@ function regionMask(box: unknown, height: number, width: number): Uint8Array | u
   if (!Array.isArray(box) || box.length !== 4 || !box.every((v) => typeof v === 'number')) return undefined;
   const [x0, y0, x1, y1] = box as [number, number, number, number];
   const out = new Uint8Array(height * width);
-  for (let y = Math.max(0, y0); y < Math.min(height, y1); y++) out.fill(1, y * width + Math.max(0, x0), y * width + Math.min(width, x1));
+  for (let y = Math.max(0, y0); y < Math.min(height, y1); y++)
+    out.fill(1, y * width + Math.max(0, x0), y * width + Math.min(width, x1));
   return out;
 }
 
@@ -53,7 +54,9 @@ export async function loadCorpusSegment(corpus: Corpus, segment: string, signal?
   const maskRecord = sibling('mask');
   for (const r of [labelsRecord, maskRecord]) {
     if (r && (r.shape[1] !== height || r.shape[2] !== width)) {
-      throw new UserError(`${r.name}: ${r.shape[2]}x${r.shape[1]} does not match the segment layers ${layersRecord.name} (${width}x${height})`);
+      throw new UserError(
+        `${r.name}: ${r.shape[2]}x${r.shape[1]} does not match the segment layers ${layersRecord.name} (${width}x${height})`,
+      );
     }
   }
   const layers = await corpus.readRecord(layersRecord, 0, signal);
@@ -76,7 +79,17 @@ export async function loadCorpusSegment(corpus: Corpus, segment: string, signal?
   const surfaceRaw = layersRecord.extra?.surfaceLayer;
   const surface = typeof surfaceRaw === 'number' ? surfaceRaw : Math.floor(depth / 2);
   return {
-    segment: { name: group ?? layersRecord.name, depth, height, width, surface, layers, labels, labelledMask, sheetMask },
+    segment: {
+      name: group ?? layersRecord.name,
+      depth,
+      height,
+      width,
+      surface,
+      layers,
+      labels,
+      labelledMask,
+      sheetMask,
+    },
     layersRecord,
     labelsRecord,
     maskRecord,
@@ -92,7 +105,9 @@ export async function readGrayImage(file: string, expect?: { height: number; wid
     throw new UserError(`${file}: cannot read as PNG (${(err as Error).message})`, { cause: err });
   }
   if (expect && (img.width !== expect.width || img.height !== expect.height)) {
-    throw new UserError(`${file}: ${img.width}x${img.height} does not match the segment (${expect.width}x${expect.height})`);
+    throw new UserError(
+      `${file}: ${img.width}x${img.height} does not match the segment (${expect.width}x${expect.height})`,
+    );
   }
   const out = new Uint8Array(img.width * img.height);
   const ch = img.channels;

@@ -34,7 +34,9 @@ export function fBeta(tp: number, fp: number, fn: number, beta = 0.5): number {
 
 function checkLengths(what: string, ...arrays: (Numbers | undefined)[]): number {
   const n = arrays[0]!.length;
-  for (const a of arrays) if (a && a.length !== n) throw new Error(`${what}: arrays of different lengths (${arrays.map((x) => x?.length).join(', ')})`);
+  for (const a of arrays)
+    if (a && a.length !== n)
+      throw new Error(`${what}: arrays of different lengths (${arrays.map((x) => x?.length).join(', ')})`);
   return n;
 }
 
@@ -71,7 +73,7 @@ export function rocAuc(prob: Numbers, truth: Numbers, mask?: Numbers): number {
   // Walk down the ranking in groups of tied scores: each negative beats no positive ranked after it.
   let aboveNeg = 0; // negatives with a strictly higher score than the current group
   let sum = 0;
-  for (let i = 0; i < p.length; ) {
+  for (let i = 0; i < p.length;) {
     let j = i;
     let gp = 0;
     let gn = 0;
@@ -89,9 +91,17 @@ export function rocAuc(prob: Numbers, truth: Numbers, mask?: Numbers): number {
 }
 
 /** Precision, recall and F0.5 at one threshold (prob >= threshold is ink), over the masked pixels. */
-export function confusionAt(prob: Numbers, truth: Numbers, threshold: number, mask?: Numbers): { tp: number; fp: number; fn: number; tn: number } {
+export function confusionAt(
+  prob: Numbers,
+  truth: Numbers,
+  threshold: number,
+  mask?: Numbers,
+): { tp: number; fp: number; fn: number; tn: number } {
   const n = checkLengths('confusionAt', prob, truth, mask);
-  let tp = 0, fp = 0, fn = 0, tn = 0;
+  let tp = 0,
+    fp = 0,
+    fn = 0,
+    tn = 0;
   for (let i = 0; i < n; i++) {
     if (mask && mask[i] === 0) continue;
     const ink = truth[i]! > 127;
@@ -108,15 +118,21 @@ export function confusionAt(prob: Numbers, truth: Numbers, threshold: number, ma
  * The threshold that maximises F0.5 on the masked pixels of `labels` (scanning every distinct score). Use it on the
  * labelled region only; the chosen value is then applied elsewhere.
  */
-export function chooseThreshold(prob: Numbers, labels: Numbers, mask?: Numbers, beta = 0.5): { threshold: number; f: number } {
+export function chooseThreshold(
+  prob: Numbers,
+  labels: Numbers,
+  mask?: Numbers,
+  beta = 0.5,
+): { threshold: number; f: number } {
   const n = checkLengths('chooseThreshold', prob, labels, mask);
   const { p, t } = ranked(prob, labels, selected(n, mask));
   let pos = 0;
   for (const v of t) pos += v;
   if (pos === 0 || p.length === 0) return { threshold: 0.5, f: 0 };
   let best = { threshold: p[0]!, f: -1 };
-  let tp = 0, fp = 0;
-  for (let i = 0; i < p.length; ) {
+  let tp = 0,
+    fp = 0;
+  for (let i = 0; i < p.length;) {
     let j = i;
     while (j < p.length && p[j] === p[i]) {
       if (t[j]) tp++;
@@ -159,7 +175,12 @@ export interface EvaluateOptions {
  * Field-style evaluation: choose the F0.5-best threshold on the labelled region (labels read only there), then score
  * the evaluated region (default: the rest of the sheet) against the full truth.
  */
-export function evaluateInk(prob: Numbers, truth: Numbers, labelledMask: Numbers, opts: EvaluateOptions = {}): InkScore {
+export function evaluateInk(
+  prob: Numbers,
+  truth: Numbers,
+  labelledMask: Numbers,
+  opts: EvaluateOptions = {},
+): InkScore {
   const n = checkLengths('evaluateInk', prob, truth, labelledMask, opts.evalMask, opts.sheetMask, opts.labels);
   const sheet = opts.sheetMask;
   const inLabelled = new Uint8Array(n);

@@ -40,7 +40,10 @@ export function layerDims(shape: NetworkShape): { k: number; cin: number; cout: 
     out.push({ k, cin, cout });
     cin = cout;
   });
-  if (shape.channels.length !== shape.kernels.length - 1) throw new Error(`ink network: ${shape.kernels.length} kernels need ${shape.kernels.length - 1} hidden channel counts`);
+  if (shape.channels.length !== shape.kernels.length - 1)
+    throw new Error(
+      `ink network: ${shape.kernels.length} kernels need ${shape.kernels.length - 1} hidden channel counts`,
+    );
   return out;
 }
 
@@ -59,7 +62,10 @@ export function initNetwork(shape: NetworkShape, seed: number, prior = 0.1): Net
     for (let j = 0; j < w.length; j++) w[j] = gaussian(rand) * std;
     const b = new Float32Array(cout);
     if (i === dims.length - 1) b.fill(Math.log(prior / (1 - prior)));
-    tensors.push({ name: `W${i}`, dims: [fanIn, cout], data: w, decay: true }, { name: `b${i}`, dims: [cout], data: b, decay: false });
+    tensors.push(
+      { name: `W${i}`, dims: [fanIn, cout], data: w, decay: true },
+      { name: `b${i}`, dims: [cout], data: b, decay: false },
+    );
   });
   return { shape, tensors };
 }
@@ -136,7 +142,8 @@ function flippedFilter(w: Float32Array, k: number, cin: number, cout: number): t
   for (let dy = 0; dy < k; dy++)
     for (let dx = 0; dx < k; dx++)
       for (let ci = 0; ci < cin; ci++)
-        for (let co = 0; co < cout; co++) out[(((k - 1 - dy) * k + (k - 1 - dx)) * cout + co) * cin + ci] = w[((dy * k + dx) * cin + ci) * cout + co]!;
+        for (let co = 0; co < cout; co++)
+          out[(((k - 1 - dy) * k + (k - 1 - dx)) * cout + co) * cin + ci] = w[((dy * k + dx) * cin + ci) * cout + co]!;
   return tf.tensor4d(out, [k, k, cout, cin]);
 }
 
@@ -144,7 +151,13 @@ function flippedFilter(w: Float32Array, k: number, cin: number, cout: number): t
  * Forward pass for training: logits [B*H*W] and the cache for `backward`. `weights` are the arrays of
  * `params.tensors` (W0, b0, W1, b1, ...); x is [B, H, W, C]. Dropout masks come from `rand` (none without it).
  */
-export function forward(shape: NetworkShape, weights: Float32Array[], x: Float32Array, dims4: [number, number, number, number], opts: { dropout?: number; rand?: () => number } = {}): { logits: Float32Array; cache: ForwardCache } {
+export function forward(
+  shape: NetworkShape,
+  weights: Float32Array[],
+  x: Float32Array,
+  dims4: [number, number, number, number],
+  opts: { dropout?: number; rand?: () => number } = {},
+): { logits: Float32Array; cache: ForwardCache } {
   const [b, h, w] = dims4;
   const dims = layerDims(shape);
   const inputs: Float32Array[] = [];
@@ -153,7 +166,12 @@ export function forward(shape: NetworkShape, weights: Float32Array[], x: Float32
   let act = x;
   dims.forEach(({ k, cin, cout }, i) => {
     inputs.push(act);
-    const z = tf.tidy(() => tf.add(tf.conv2d(tf.tensor4d(act, [b, h, w, cin]), filterOf(weights[2 * i]!, k, cin, cout), 1, 'same'), tf.tensor1d(weights[2 * i + 1]!))) as tf.Tensor4D;
+    const z = tf.tidy(() =>
+      tf.add(
+        tf.conv2d(tf.tensor4d(act, [b, h, w, cin]), filterOf(weights[2 * i]!, k, cin, cout), 1, 'same'),
+        tf.tensor1d(weights[2 * i + 1]!),
+      ),
+    ) as tf.Tensor4D;
     if (i < dims.length - 1) {
       const zs = z.dataSync() as Float32Array;
       const gate = new Float32Array(zs.length);
@@ -176,7 +194,13 @@ export function forward(shape: NetworkShape, weights: Float32Array[], x: Float32
  * dLoss/dInput [B, H, W, C] (what lets ink gradients flow into whatever produced the layers). The filter gradient is
  * (dzᵀ · im2col(input))ᵀ, a plain matMul; the input gradient is a conv2d with the flipped filter.
  */
-export function backward(shape: NetworkShape, weights: Float32Array[], cache: ForwardCache, dLogits: Float32Array, wantInput = false): { grads: Float32Array[]; dInput?: Float32Array } {
+export function backward(
+  shape: NetworkShape,
+  weights: Float32Array[],
+  cache: ForwardCache,
+  dLogits: Float32Array,
+  wantInput = false,
+): { grads: Float32Array[]; dInput?: Float32Array } {
   const dims = layerDims(shape);
   const [b, h, w] = cache.input;
   const n = b * h * w;

@@ -9,11 +9,19 @@
  *   await writeFile('ink-readout.json', JSON.stringify(readoutToJson(readout)));
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '../model/backend.js';
+import { initBackend } from '../model/index.js';
 import { chooseBand } from './band.js';
 import { bandSize, layerBand, localNormalise, type LayerBand } from './features.js';
 import { chooseThreshold } from './metrics.js';
-import { backward, forward, inferLogits, initNetwork, receptiveRadius, type NetworkParams, type NetworkShape } from './network.js';
+import {
+  backward,
+  forward,
+  inferLogits,
+  initNetwork,
+  receptiveRadius,
+  type NetworkParams,
+  type NetworkShape,
+} from './network.js';
 import { gaussian, mulberry32 } from '../core/random.js';
 import { labelledPixels, maskBounds, validateSegment, type InkSegment } from './segment.js';
 
@@ -95,7 +103,11 @@ export function bandFor(readout: Pick<InkReadout, 'band' | 'surface'>, seg: InkS
 }
 
 /** Labelled pixels split into a training part and a held-out stripe at the far end of the longer side, with a gap. */
-export function splitLabelled(seg: InkSegment, valFraction: number, gap: number): { train: Uint8Array; val: Uint8Array } {
+export function splitLabelled(
+  seg: InkSegment,
+  valFraction: number,
+  gap: number,
+): { train: Uint8Array; val: Uint8Array } {
   const lab = labelledPixels(seg);
   const train = new Uint8Array(lab.length);
   const val = new Uint8Array(lab.length);
@@ -136,12 +148,23 @@ function prepare(seg: InkSegment, band: LayerBand, valFraction: number, gap: num
 }
 
 /** Fills one augmented crop (flips, transpose, intensity jitter) centred on a random training pixel. */
-function fillCrop(p: Prepared, c: number, s: number, rand: () => number, xs: Float32Array, ys: Float32Array, ws: Float32Array, o: number): void {
+function fillCrop(
+  p: Prepared,
+  c: number,
+  s: number,
+  rand: () => number,
+  xs: Float32Array,
+  ys: Float32Array,
+  ws: Float32Array,
+  o: number,
+): void {
   const { width: W, height: H } = p.seg;
   const centre = p.trainIdx[Math.floor(rand() * p.trainIdx.length)]!;
   const cy = Math.floor(centre / W) - (s >> 1);
   const cx = (centre % W) - (s >> 1);
-  const flipY = rand() < 0.5, flipX = rand() < 0.5, transpose = rand() < 0.5;
+  const flipY = rand() < 0.5,
+    flipX = rand() < 0.5,
+    transpose = rand() < 0.5;
   const gain = Math.exp(0.15 * gaussian(rand));
   const offset = 0.15 * gaussian(rand);
   const chanGain = Array.from({ length: c }, () => Math.exp(0.05 * gaussian(rand)));
@@ -150,7 +173,8 @@ function fillCrop(p: Prepared, c: number, s: number, rand: () => number, xs: Flo
       let a = flipY ? s - 1 - i : i;
       let b = flipX ? s - 1 - j : j;
       if (transpose) [a, b] = [b, a];
-      const y = cy + a, x = cx + b;
+      const y = cy + a,
+        x = cx + b;
       const dst = o + i * s + j;
       if (y < 0 || y >= H || x < 0 || x >= W) {
         ws[dst] = 0;
@@ -162,20 +186,29 @@ function fillCrop(p: Prepared, c: number, s: number, rand: () => number, xs: Flo
       ws[dst] = p.train[src]!;
       ys[dst] = p.y[src]!;
       const on = !p.seg.sheetMask || p.seg.sheetMask[src] !== 0;
-      for (let k = 0; k < c; k++) xs[dst * c + k] = on ? (p.x[src * c + k]! * chanGain[k]! ) * gain + offset + 0.05 * gaussian(rand) : 0;
+      for (let k = 0; k < c; k++)
+        xs[dst * c + k] = on ? p.x[src * c + k]! * chanGain[k]! * gain + offset + 0.05 * gaussian(rand) : 0;
     }
   }
 }
 
 /** Inference over a [H, W, C] feature image in row tiles (bounded memory): probabilities [H*W]. */
-async function inferImage(net: NetworkParams, x: Float32Array, height: number, width: number, channels: number, signal?: AbortSignal): Promise<Float32Array> {
+async function inferImage(
+  net: NetworkParams,
+  x: Float32Array,
+  height: number,
+  width: number,
+  channels: number,
+  signal?: AbortSignal,
+): Promise<Float32Array> {
   const margin = receptiveRadius(net.shape);
   const tileRows = Math.max(8, Math.floor(2_000_000 / Math.max(1, width * channels * 9)));
   const out = new Float32Array(height * width);
   for (let y0 = 0; y0 < height; y0 += tileRows) {
     signal?.throwIfAborted();
     const y1 = Math.min(height, y0 + tileRows);
-    const a = Math.max(0, y0 - margin), b = Math.min(height, y1 + margin);
+    const a = Math.max(0, y0 - margin),
+      b = Math.min(height, y1 + margin);
     const tile = tf.tensor4d(x.subarray(a * width * channels, b * width * channels), [1, b - a, width, channels]);
     const probT = tf.tidy(() => tf.sigmoid(inferLogits(net, tile)));
     const prob = (await probT.data()) as Float32Array;
@@ -200,9 +233,21 @@ function flipImage(x: Float32Array, h: number, w: number, c: number, flipY: bool
 }
 
 /** Inference averaged over the four mirror images (test-time augmentation matching the training flips). */
-async function inferMirrored(net: NetworkParams, x: Float32Array, height: number, width: number, channels: number, signal?: AbortSignal): Promise<Float32Array> {
+async function inferMirrored(
+  net: NetworkParams,
+  x: Float32Array,
+  height: number,
+  width: number,
+  channels: number,
+  signal?: AbortSignal,
+): Promise<Float32Array> {
   const sum = new Float32Array(height * width);
-  for (const [fy, fx] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+  for (const [fy, fx] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as const) {
     const input = fy || fx ? flipImage(x, height, width, channels, fy, fx) : x;
     const p = await inferImage(net, input, height, width, channels, signal);
     const back = fy || fx ? flipImage(p, height, width, 1, fy, fx) : p;
@@ -212,7 +257,8 @@ async function inferMirrored(net: NetworkParams, x: Float32Array, height: number
 }
 
 function bce(prob: Float32Array, y: Uint8Array, mask: Uint8Array): number {
-  let s = 0, n = 0;
+  let s = 0,
+    n = 0;
   for (let i = 0; i < prob.length; i++) {
     if (!mask[i]) continue;
     const p = Math.min(1 - 1e-6, Math.max(1e-6, prob[i]!));
@@ -227,7 +273,10 @@ function bce(prob: Float32Array, y: Uint8Array, mask: Uint8Array): number {
  * The log is the first network's, with steps and seconds summed over all; the threshold is chosen on the held-out
  * stripe for the ensemble's mean.
  */
-export async function trainReadout(segments: InkSegment[], opts: ReadoutOptions = {}): Promise<{ readout: InkReadout; log: TrainLog }> {
+export async function trainReadout(
+  segments: InkSegment[],
+  opts: ReadoutOptions = {},
+): Promise<{ readout: InkReadout; log: TrainLog }> {
   const k = Math.max(1, Math.round(opts.ensemble ?? 1));
   const maxSteps = opts.maxSteps ?? 150;
   const seed = opts.seed ?? 1;
@@ -242,33 +291,55 @@ export async function trainReadout(segments: InkSegment[], opts: ReadoutOptions 
         // every member reads the band (and normalisation) the first one chose
         band: first?.band ?? opts.band,
         localRadius: first?.localRadius ?? opts.localRadius,
-        onProgress: opts.onProgress && ((step, _max, info) => opts.onProgress!(i * maxSteps + step, k * maxSteps, info)),
+        onProgress:
+          opts.onProgress && ((step, _max, info) => opts.onProgress!(i * maxSteps + step, k * maxSteps, info)),
       }),
     );
   }
-  const readout: InkReadout = { ...runs[0]!.readout, ...(k > 1 ? { members: runs.slice(1).map((r) => r.readout.net) } : {}) };
-  readout.threshold = await heldOutThreshold(readout, segments.filter((s) => s.labels), opts.valFraction ?? 0.2, opts.signal);
+  const readout: InkReadout = {
+    ...runs[0]!.readout,
+    ...(k > 1 ? { members: runs.slice(1).map((r) => r.readout.net) } : {}),
+  };
+  readout.threshold = await heldOutThreshold(
+    readout,
+    segments.filter((s) => s.labels),
+    opts.valFraction ?? 0.2,
+    opts.signal,
+  );
   const steps = runs.reduce((a, r) => a + r.log.steps, 0);
   const seconds = runs.reduce((a, r) => a + r.log.seconds, 0);
   return { readout, log: { ...runs[0]!.log, steps, seconds, stepsPerSecond: steps / Math.max(1e-9, seconds) } };
 }
 
 /** The F0.5-best threshold for the readout's prediction on the held-out stripes (all labelled pixels without one). */
-async function heldOutThreshold(readout: InkReadout, labelled: InkSegment[], valFraction: number, signal?: AbortSignal): Promise<number> {
-  const probs: number[] = [], labs: number[] = [];
+async function heldOutThreshold(
+  readout: InkReadout,
+  labelled: InkSegment[],
+  valFraction: number,
+  signal?: AbortSignal,
+): Promise<number> {
+  const probs: number[] = [],
+    labs: number[] = [];
   for (const seg of labelled) {
     const { val } = splitLabelled(seg, valFraction, receptiveRadius(readout.net.shape));
     let count = 0;
     for (const v of val) count += v;
     const use = count ? val : labelledPixels(seg);
     const prob = await predictReadout(readout, seg, signal);
-    for (let i = 0; i < prob.length; i++) if (use[i]) { probs.push(prob[i]!); labs.push(seg.labels![i]! > 127 ? 255 : 0); }
+    for (let i = 0; i < prob.length; i++)
+      if (use[i]) {
+        probs.push(prob[i]!);
+        labs.push(seg.labels![i]! > 127 ? 255 : 0);
+      }
   }
   return chooseThreshold(probs, labs).threshold;
 }
 
 /** One network (its threshold is left at 0.5: trainReadout chooses it). */
-async function trainNetwork(segments: InkSegment[], opts: ReadoutOptions): Promise<{ readout: InkReadout; log: TrainLog }> {
+async function trainNetwork(
+  segments: InkSegment[],
+  opts: ReadoutOptions,
+): Promise<{ readout: InkReadout; log: TrainLog }> {
   await initBackend();
   const labelled = segments.filter((s) => s.labels);
   if (labelled.length === 0) throw new Error('trainReadout: none of the segments has ink labels');
@@ -299,24 +370,34 @@ async function trainNetwork(segments: InkSegment[], opts: ReadoutOptions): Promi
   const shape: NetworkShape = { inChannels: bandSize(band), kernels, channels };
   const gap = receptiveRadius(shape);
   const localRadius = opts.localRadius ?? 4 * receptiveRadius(shape);
-  const prepared = labelled.map((s) => prepare(s, bandFor({ band: band!, surface }, s), valFraction, gap, localRadius)).filter((p) => p.trainIdx.length > 0);
+  const prepared = labelled
+    .map((s) => prepare(s, bandFor({ band: band!, surface }, s), valFraction, gap, localRadius))
+    .filter((p) => p.trainIdx.length > 0);
   if (prepared.length === 0) throw new Error('trainReadout: no labelled pixels left for training');
-  let inkRate = 0, total = 0;
-  for (const p of prepared) for (const i of p.trainIdx) { inkRate += p.y[i]!; total++; }
+  let inkRate = 0,
+    total = 0;
+  for (const p of prepared)
+    for (const i of p.trainIdx) {
+      inkRate += p.y[i]!;
+      total++;
+    }
   const net = initNetwork(shape, seed, Math.min(0.9, Math.max(0.01, inkRate / total)));
   const weights = net.tensors.map((t) => Float32Array.from(t.data));
   const m1 = weights.map((w) => new Float32Array(w.length));
   const m2 = weights.map((w) => new Float32Array(w.length));
   /** AdamW with decoupled weight decay on the matrices. */
   const adamW = (t: number, grads: Float32Array[]) => {
-    const c1 = 1 - 0.9 ** t, c2 = 1 - 0.999 ** t;
+    const c1 = 1 - 0.9 ** t,
+      c2 = 1 - 0.999 ** t;
     weights.forEach((w, i) => {
-      const g = grads[i]!, a = m1[i]!, v = m2[i]!;
+      const g = grads[i]!,
+        a = m1[i]!,
+        v = m2[i]!;
       const decay = net.tensors[i]!.decay ? weightDecay : 0;
       for (let j = 0; j < w.length; j++) {
         a[j] = 0.9 * a[j]! + 0.1 * g[j]!;
         v[j] = 0.999 * v[j]! + 0.001 * g[j]! * g[j]!;
-        w[j]! -= lr * ((a[j]! / c1) / (Math.sqrt(v[j]! / c2) + 1e-8) + decay * w[j]!);
+        w[j]! -= lr * (a[j]! / c1 / (Math.sqrt(v[j]! / c2) + 1e-8) + decay * w[j]!);
       }
     });
   };
@@ -327,10 +408,14 @@ async function trainNetwork(segments: InkSegment[], opts: ReadoutOptions): Promi
   const pick = prepared.map((p) => p.trainIdx.length);
   const wsum = pick.reduce((a, b) => a + b, 0);
 
-  const snapshot = (): NetworkParams => ({ shape, tensors: net.tensors.map((t, i) => ({ ...t, data: Float32Array.from(weights[i]!) })) });
+  const snapshot = (): NetworkParams => ({
+    shape,
+    tensors: net.tensors.map((t, i) => ({ ...t, data: Float32Array.from(weights[i]!) })),
+  });
   const validate = async (): Promise<number> => {
     const params = snapshot();
-    let s = 0, n = 0;
+    let s = 0,
+      n = 0;
     for (const p of prepared) {
       let count = 0;
       for (const v of p.val) count += v;
@@ -347,12 +432,14 @@ async function trainNetwork(segments: InkSegment[], opts: ReadoutOptions): Promi
   let best = { loss: Infinity, step: 0, params: snapshot() };
   let sinceBest = 0;
   let step = 0;
-  let lossAcc = 0, lossN = 0;
+  let lossAcc = 0,
+    lossN = 0;
   {
     for (step = 1; step <= maxSteps; step++) {
       opts.signal?.throwIfAborted();
       for (let b = 0; b < batch; b++) {
-        let r = rand() * wsum, k = 0;
+        let r = rand() * wsum,
+          k = 0;
         while (k < pick.length - 1 && r >= pick[k]!) r -= pick[k++]!;
         fillCrop(prepared[k]!, c, crop, rand, xs, ys, ws, b * crop * crop);
       }
@@ -374,7 +461,8 @@ async function trainNetwork(segments: InkSegment[], opts: ReadoutOptions): Promi
       adamW(step, grads);
       lossAcc += loss / wTotal;
       lossN++;
-      if (step % evalEvery !== 0) opts.onProgress?.(step, maxSteps, { loss: loss / wTotal, valLoss: curve.at(-1)?.valLoss });
+      if (step % evalEvery !== 0)
+        opts.onProgress?.(step, maxSteps, { loss: loss / wTotal, valLoss: curve.at(-1)?.valLoss });
       const elapsed = (performance.now() - t0) / 1000;
       const last = step === maxSteps || elapsed >= maxSeconds;
       if (step % evalEvery === 0 || last) {
@@ -395,15 +483,37 @@ async function trainNetwork(segments: InkSegment[], opts: ReadoutOptions): Promi
   const seconds = (performance.now() - t0) / 1000;
   const steps = Math.min(step, maxSteps);
   // the threshold is chosen by trainReadout, for the whole ensemble
-  const readout: InkReadout = { kind: 'cnn', band, surface, net: best.params, threshold: 0.5, trainedOn: labelled.map((s) => s.name), localRadius };
+  const readout: InkReadout = {
+    kind: 'cnn',
+    band,
+    surface,
+    net: best.params,
+    threshold: 0.5,
+    trainedOn: labelled.map((s) => s.name),
+    localRadius,
+  };
   return {
     readout,
-    log: { steps, bestStep: best.step, seconds, stepsPerSecond: steps / seconds, bestValLoss: best.loss, band, correlation, curve },
+    log: {
+      steps,
+      bestStep: best.step,
+      seconds,
+      stepsPerSecond: steps / seconds,
+      bestValLoss: best.loss,
+      band,
+      correlation,
+      curve,
+    },
   };
 }
 
 /** Ink probability [H*W] of a segment (0 off the sheet), averaged over mirror images unless `mirrored: false`. */
-export async function predictReadout(readout: InkReadout, seg: InkSegment, signal?: AbortSignal, opts: { mirrored?: boolean } = {}): Promise<Float32Array> {
+export async function predictReadout(
+  readout: InkReadout,
+  seg: InkSegment,
+  signal?: AbortSignal,
+  opts: { mirrored?: boolean } = {},
+): Promise<Float32Array> {
   await initBackend();
   validateSegment(seg);
   const band = bandFor(readout, seg);
@@ -438,23 +548,48 @@ export function readoutToJson(r: InkReadout): Record<string, unknown> {
 }
 
 function tensorsToJson(net: NetworkParams) {
-  return net.tensors.map((t) => ({ name: t.name, dims: t.dims, decay: t.decay, data: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('base64') }));
+  return net.tensors.map((t) => ({
+    name: t.name,
+    dims: t.dims,
+    decay: t.decay,
+    data: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString('base64'),
+  }));
 }
 
 export function readoutFromJson(j: Record<string, unknown>, source = 'ink readout'): InkReadout {
-  if (j.format !== 'aunn-ink-readout' || j.version !== 1) throw new Error(`${source}: not an ink readout (format ${String(j.format)}, version ${String(j.version)})`);
+  if (j.format !== 'aunn-ink-readout' || j.version !== 1)
+    throw new Error(`${source}: not an ink readout (format ${String(j.format)}, version ${String(j.version)})`);
   const shape = j.shape as NetworkShape;
   const tensorsOf = (list: { name: string; dims: number[]; decay: boolean; data: string }[]) =>
     list.map((t) => {
       const buf = Buffer.from(t.data, 'base64');
       const data = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-      if (data.length !== t.dims.reduce((a, b) => a * b, 1)) throw new Error(`${source}: tensor ${t.name} has ${data.length} values for dims ${t.dims.join('x')}`);
+      if (data.length !== t.dims.reduce((a, b) => a * b, 1))
+        throw new Error(`${source}: tensor ${t.name} has ${data.length} values for dims ${t.dims.join('x')}`);
       return { name: t.name, dims: t.dims, decay: t.decay, data };
     });
   const net = { shape, tensors: tensorsOf(j.tensors as Parameters<typeof tensorsOf>[0]) };
-  const members = Array.isArray(j.members) ? (j.members as { tensors: Parameters<typeof tensorsOf>[0] }[]).map((m) => ({ shape, tensors: tensorsOf(m.tensors) })) : undefined;
+  const members = Array.isArray(j.members)
+    ? (j.members as { tensors: Parameters<typeof tensorsOf>[0] }[]).map((m) => ({
+        shape,
+        tensors: tensorsOf(m.tensors),
+      }))
+    : undefined;
   for (const m of members ?? []) {
-    if (m.tensors.length !== net.tensors.length || m.tensors.some((t, i) => t.data.length !== net.tensors[i]!.data.length)) throw new Error(`${source}: an ensemble member's tensors differ from the first network's`);
+    if (
+      m.tensors.length !== net.tensors.length ||
+      m.tensors.some((t, i) => t.data.length !== net.tensors[i]!.data.length)
+    )
+      throw new Error(`${source}: an ensemble member's tensors differ from the first network's`);
   }
-  return { kind: 'cnn', band: j.band as LayerBand, surface: j.surface as number, threshold: j.threshold as number, trainedOn: j.trainedOn as string[], localRadius: typeof j.localRadius === 'number' ? j.localRadius : 0, net, ...(members?.length ? { members } : {}) };
+  return {
+    kind: 'cnn',
+    band: j.band as LayerBand,
+    surface: j.surface as number,
+    threshold: j.threshold as number,
+    trainedOn: j.trainedOn as string[],
+    localRadius: typeof j.localRadius === 'number' ? j.localRadius : 0,
+    net,
+    ...(members?.length ? { members } : {}),
+  };
 }

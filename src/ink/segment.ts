@@ -26,7 +26,10 @@ export interface InkSegment {
 }
 
 export class InkInputError extends Error {
-  constructor(message: string, readonly segment: string) {
+  constructor(
+    message: string,
+    readonly segment: string,
+  ) {
     super(`${segment}: ${message}`);
     this.name = 'InkInputError';
   }
@@ -35,11 +38,21 @@ export class InkInputError extends Error {
 /** Checks array sizes; throws InkInputError naming the segment. */
 export function validateSegment(seg: InkSegment): void {
   const plane = seg.height * seg.width;
-  if (seg.layers.length !== seg.depth * plane) throw new InkInputError(`layers hold ${seg.layers.length} values, expected ${seg.depth}x${seg.height}x${seg.width}`, seg.name);
-  for (const [key, arr] of [['labels', seg.labels], ['labelledMask', seg.labelledMask], ['sheetMask', seg.sheetMask]] as const) {
-    if (arr && arr.length !== plane) throw new InkInputError(`${key} hold ${arr.length} values, expected ${seg.height}x${seg.width}`, seg.name);
+  if (seg.layers.length !== seg.depth * plane)
+    throw new InkInputError(
+      `layers hold ${seg.layers.length} values, expected ${seg.depth}x${seg.height}x${seg.width}`,
+      seg.name,
+    );
+  for (const [key, arr] of [
+    ['labels', seg.labels],
+    ['labelledMask', seg.labelledMask],
+    ['sheetMask', seg.sheetMask],
+  ] as const) {
+    if (arr && arr.length !== plane)
+      throw new InkInputError(`${key} hold ${arr.length} values, expected ${seg.height}x${seg.width}`, seg.name);
   }
-  if (seg.surface < 0 || seg.surface >= seg.depth) throw new InkInputError(`surface layer ${seg.surface} outside 0..${seg.depth - 1}`, seg.name);
+  if (seg.surface < 0 || seg.surface >= seg.depth)
+    throw new InkInputError(`surface layer ${seg.surface} outside 0..${seg.depth - 1}`, seg.name);
 }
 
 /** Pixels (as a 0/1 mask) where labels are known and the sheet is. */
@@ -47,7 +60,9 @@ export function labelledPixels(seg: InkSegment): Uint8Array {
   const plane = seg.height * seg.width;
   const out = new Uint8Array(plane);
   if (!seg.labels) return out;
-  for (let i = 0; i < plane; i++) out[i] = (seg.labelledMask ? seg.labelledMask[i] !== 0 : true) && (!seg.sheetMask || seg.sheetMask[i] !== 0) ? 1 : 0;
+  for (let i = 0; i < plane; i++)
+    out[i] =
+      (seg.labelledMask ? seg.labelledMask[i] !== 0 : true) && (!seg.sheetMask || seg.sheetMask[i] !== 0) ? 1 : 0;
   return out;
 }
 
@@ -69,7 +84,10 @@ export interface Box {
 
 /** Bounding box [y0,y1) x [x0,x1) of the non-zero pixels of a mask; undefined when empty. */
 export function maskBounds(mask: Uint8Array, height: number, width: number): Box | undefined {
-  let y0 = height, y1 = -1, x0 = width, x1 = -1;
+  let y0 = height,
+    y1 = -1,
+    x0 = width,
+    x1 = -1;
   for (let y = 0; y < height; y++) {
     const row = y * width;
     for (let x = 0; x < width; x++) {

@@ -41,20 +41,26 @@ export function syntheticSegment(opts: SyntheticOptions = {}): { segment: InkSeg
   const surface = Math.floor(depth / 2);
   // ink strokes: lines of letters, each 2-3 random strokes in a box
   const ink = new Float32Array(H * W);
-  const lineHeight = 16, letterW = 9, letterH = 10;
+  const lineHeight = 16,
+    letterW = 9,
+    letterH = 10;
   for (let top = 4; top + letterH < H - 2; top += lineHeight) {
     for (let left = 3; left + letterW < W - 2; left += letterW + 2 + Math.floor(rand() * 3)) {
       if (rand() < 0.08) continue; // a gap
       const strokes = 2 + Math.floor(rand() * 2);
       for (let s = 0; s < strokes; s++) {
-        const ax = left + rand() * letterW, ay = top + rand() * letterH;
-        const bx = left + rand() * letterW, by = top + rand() * letterH;
+        const ax = left + rand() * letterW,
+          ay = top + rand() * letterH;
+        const bx = left + rand() * letterW,
+          by = top + rand() * letterH;
         const len = Math.hypot(bx - ax, by - ay) + 1;
         for (let t = 0; t <= len * 2; t++) {
-          const x = ax + ((bx - ax) * t) / (len * 2), y = ay + ((by - ay) * t) / (len * 2);
+          const x = ax + ((bx - ax) * t) / (len * 2),
+            y = ay + ((by - ay) * t) / (len * 2);
           for (let dy = -1; dy <= 1; dy++)
             for (let dx = -1; dx <= 1; dx++) {
-              const yy = Math.round(y + dy * 0.6), xx = Math.round(x + dx * 0.6);
+              const yy = Math.round(y + dy * 0.6),
+                xx = Math.round(x + dx * 0.6);
               if (yy >= 0 && yy < H && xx >= 0 && xx < W) ink[yy * W + xx] = 1;
             }
         }
@@ -89,14 +95,18 @@ export function syntheticSegment(opts: SyntheticOptions = {}): { segment: InkSeg
       labelledMask[y * W + x] = 1;
       labels[y * W + x] = truth[y * W + x]!;
     }
-  return { segment: { name: `synthetic-${seed}`, depth, height: H, width: W, surface, layers, labels, labelledMask }, truth };
+  return {
+    segment: { name: `synthetic-${seed}`, depth, height: H, width: W, surface, layers, labels, labelledMask },
+    truth,
+  };
 }
 
 /** The positional guess: each row's ink rate in the labelled region, as a probability for every pixel of that row. */
 export function rowPrior(seg: InkSegment): Float32Array {
   const out = new Float32Array(seg.height * seg.width);
   for (let y = 0; y < seg.height; y++) {
-    let ink = 0, n = 0;
+    let ink = 0,
+      n = 0;
     for (let x = 0; x < seg.width; x++) {
       const i = y * seg.width + x;
       if (!seg.labels || (seg.labelledMask && !seg.labelledMask[i])) continue;

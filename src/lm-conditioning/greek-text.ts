@@ -70,10 +70,17 @@ export interface BookText {
  *
  *   const { train, trainWords, dev } = devSplit(await loadSblgnt());
  */
-export function devSplit(corpus: GreekCorpus, devBooks: string[] = DEV_BOOKS): { train: string; trainWords: string[]; dev: string } {
+export function devSplit(
+  corpus: GreekCorpus,
+  devBooks: string[] = DEV_BOOKS,
+): { train: string; trainWords: string[]; dev: string } {
   const trainBooks = corpus.books.filter((b) => b.part === 'train' && !devBooks.includes(b.book));
   const devParts = corpus.books.filter((b) => b.part === 'train' && devBooks.includes(b.book));
-  return { train: trainBooks.map((b) => b.letters).join(''), trainWords: trainBooks.flatMap((b) => b.words), dev: devParts.map((b) => b.letters).join('') };
+  return {
+    train: trainBooks.map((b) => b.letters).join(''),
+    trainWords: trainBooks.flatMap((b) => b.words),
+    dev: devParts.map((b) => b.letters).join(''),
+  };
 }
 
 /** Normalised words of the training books (the lexicon of the default word model). */

@@ -95,7 +95,8 @@ export class KneserNeyLM implements CharLM {
     if (!Number.isInteger(order) || order < 2 || order > MAX_KN_ORDER) {
       throw new UserError(`Kneser–Ney order must be an integer 2..${MAX_KN_ORDER}, got ${order}`);
     }
-    if (ids.length < order * 10) throw new UserError(`training text too short for an order-${order} model: ${ids.length} letters`);
+    if (ids.length < order * 10)
+      throw new UserError(`training text too short for an order-${order} model: ${ids.length} letters`);
     const tables: OrderTable[] = new Array(order);
     // Highest order: raw counts of every n-gram.
     const top = new Float64Array(ids.length - order + 1);
@@ -151,7 +152,7 @@ export class KneserNeyLM implements CharLM {
       for (let w = 0; w < ALPHABET_SIZE; w++) next[w] = gamma * p[w]!;
       for (let i = start; i < end; i++) {
         const c = t.counts[i]!;
-        const w = (t.keys[i]! - ctxKey * BASE) - 1;
+        const w = t.keys[i]! - ctxKey * BASE - 1;
         next[w] = next[w]! + (c - (c === 1 ? d1 : c === 2 ? d2 : d3)) / total;
       }
       p.set(next);
@@ -176,7 +177,9 @@ export class KneserNeyLM implements CharLM {
 
   /** Writes a small file: a header line and the training letters (the counts are rebuilt on load, about a second). */
   async save(file: string): Promise<void> {
-    const header = Buffer.from(JSON.stringify({ format: MAGIC, version: 1, order: this.order, letters: this.trainIds.length }) + '\n');
+    const header = Buffer.from(
+      JSON.stringify({ format: MAGIC, version: 1, order: this.order, letters: this.trainIds.length }) + '\n',
+    );
     const tmp = `${file}.tmp-${process.pid}`;
     await writeFile(tmp, Buffer.concat([header, Buffer.from(this.trainIds)]));
     await rename(tmp, file);
@@ -201,7 +204,9 @@ export class KneserNeyLM implements CharLM {
     }
     const ids = new Uint8Array(buf.subarray(nl + 1));
     if (ids.length !== header.letters || ids.some((v) => v >= ALPHABET_SIZE)) {
-      throw new UserError(`${file}: damaged language model (expected ${header.letters} letter ids, found ${ids.length})`);
+      throw new UserError(
+        `${file}: damaged language model (expected ${header.letters} letter ids, found ${ids.length})`,
+      );
     }
     return KneserNeyLM.build(ids, { order: header.order, signal });
   }

@@ -80,5 +80,9 @@ export async function loadRestorationModels(
   const backward = forward.reversed(signal);
   if (opts.words === false) return { forward, backward };
   const words = await buildDefaultWordLM();
-  return { forward, backward, experts: [{ scorer: words.windowScorer(), weight: opts.wordWeight ?? DEFAULT_WORD_WEIGHT }] };
+  return {
+    forward,
+    backward,
+    experts: [{ scorer: words.windowScorer(), weight: opts.wordWeight ?? DEFAULT_WORD_WEIGHT }],
+  };
 }

@@ -61,13 +61,19 @@ export class NeuralCharLM implements CharLM {
   readonly contextLength: number;
   private readonly vars: tf.Variable[];
 
-  private constructor(readonly config: NeuralLMConfig, weights?: Float32Array[]) {
+  private constructor(
+    readonly config: NeuralLMConfig,
+    weights?: Float32Array[],
+  ) {
     this.name = `neural-mlp-${config.context}x${config.hidden}`;
     this.contextLength = config.context;
     const shapes: number[][] = [
-      [config.context * ALPHABET_SIZE, config.hidden], [config.hidden],
-      [config.hidden, config.hidden], [config.hidden],
-      [config.hidden, ALPHABET_SIZE], [ALPHABET_SIZE],
+      [config.context * ALPHABET_SIZE, config.hidden],
+      [config.hidden],
+      [config.hidden, config.hidden],
+      [config.hidden],
+      [config.hidden, ALPHABET_SIZE],
+      [ALPHABET_SIZE],
     ];
     this.vars = shapes.map((shape, i) => {
       if (weights) return tf.variable(tf.tensor(weights[i]!, shape));
@@ -88,7 +94,14 @@ export class NeuralCharLM implements CharLM {
   }
 
   private forward(letters: tf.Tensor3D) {
-    const [w1, b1, w2, b2, w3, b3] = this.vars as unknown as [tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor1D, tf.Tensor2D, tf.Tensor1D];
+    const [w1, b1, w2, b2, w3, b3] = this.vars as unknown as [
+      tf.Tensor2D,
+      tf.Tensor1D,
+      tf.Tensor2D,
+      tf.Tensor1D,
+      tf.Tensor2D,
+      tf.Tensor1D,
+    ];
     const x = tf.reshape(letters, [letters.shape[0], this.contextLength * ALPHABET_SIZE]) as tf.Tensor2D;
     const z1 = tf.add(tf.matMul(x, w1), b1) as tf.Tensor2D;
     const h1 = tf.relu(z1);
@@ -102,7 +115,10 @@ export class NeuralCharLM implements CharLM {
    * Mean cross-entropy (nats) of `target` (one-hot or soft [B, 24]) under the model given `letters`, with its
    * gradients: by weight (same order as the variables) and by the input letters (for conditioning on soft letters).
    */
-  lossAndGradients(letters: tf.Tensor3D, target: tf.Tensor2D): { loss: tf.Scalar; weightGrads: tf.Tensor[]; inputGrad: tf.Tensor3D } {
+  lossAndGradients(
+    letters: tf.Tensor3D,
+    target: tf.Tensor2D,
+  ): { loss: tf.Scalar; weightGrads: tf.Tensor[]; inputGrad: tf.Tensor3D } {
     return tf.tidy(() => {
       const [, , w2, , w3] = this.vars as tf.Tensor2D[];
       const { x, z1, h1, z2, h2, logits } = this.forward(letters);
@@ -120,7 +136,11 @@ export class NeuralCharLM implements CharLM {
       const dW1 = matMulT(x, dz1, true, false);
       const db1 = tf.sum(dz1, 0);
       const dx = matMulT(dz1, this.vars[0] as tf.Tensor2D, false, true);
-      return { loss, weightGrads: [dW1, db1, dW2, db2, dW3, db3], inputGrad: tf.reshape(dx, letters.shape) as tf.Tensor3D };
+      return {
+        loss,
+        weightGrads: [dW1, db1, dW2, db2, dW3, db3],
+        inputGrad: tf.reshape(dx, letters.shape) as tf.Tensor3D,
+      };
     });
   }
 
@@ -166,7 +186,13 @@ export class NeuralCharLM implements CharLM {
       const pos = Array.from({ length: Math.min(batch, n - s) }, (_, i) => s + i);
       const nll = tf.tidy(() => {
         const logits = this.logits(this.windows(ids, pos));
-        const target = tf.oneHot(tf.tensor1d(pos.map((p) => ids[p]!), 'int32'), ALPHABET_SIZE);
+        const target = tf.oneHot(
+          tf.tensor1d(
+            pos.map((p) => ids[p]!),
+            'int32',
+          ),
+          ALPHABET_SIZE,
+        );
         return tf.neg(tf.sum(tf.mul(target, tf.logSoftmax(logits))));
       });
       bits += nll.dataSync()[0]! / Math.LN2;
@@ -175,7 +201,10 @@ export class NeuralCharLM implements CharLM {
     return bits / n;
   }
 
-  async train(ids: Uint8Array, opts: NeuralTrainOptions = {}): Promise<{ steps: number; samples: number; seconds: number; loss: number }> {
+  async train(
+    ids: Uint8Array,
+    opts: NeuralTrainOptions = {},
+  ): Promise<{ steps: number; samples: number; seconds: number; loss: number }> {
     await initLmBackend();
     const seconds = opts.seconds ?? 120;
     const epochs = opts.epochs ?? 4;
@@ -195,7 +224,13 @@ export class NeuralCharLM implements CharLM {
       opts.signal?.throwIfAborted();
       const pos = Array.from({ length: batch }, () => 1 + Math.floor(rand() * (ids.length - 1)));
       const x = this.windows(ids, pos);
-      const y = tf.oneHot(tf.tensor1d(pos.map((p) => ids[p]!), 'int32'), ALPHABET_SIZE) as tf.Tensor2D;
+      const y = tf.oneHot(
+        tf.tensor1d(
+          pos.map((p) => ids[p]!),
+          'int32',
+        ),
+        ALPHABET_SIZE,
+      ) as tf.Tensor2D;
       const { loss, weightGrads, inputGrad } = this.lossAndGradients(x, y);
       optimizer.applyGradients(this.vars.map((v, i) => ({ name: v.name, tensor: weightGrads[i]! })));
       tf.dispose([x, y, inputGrad, ...weightGrads]);

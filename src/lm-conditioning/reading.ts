@@ -5,9 +5,10 @@
  * (group slashes as `__`), which the app's segment view also reads (letters carry `char`, `bbox`, `confidence`).
  *
  *   const r: Reading = { format: READING_FORMAT, version: 1, segment: 'scroll1/seg1', columns: [...] };
- *   await saveReading(corpusDir, r);  const again = await loadReading(corpusDir, 'scroll1/seg1');
+ *   await saveReading(corpus, r);  const again = await loadReading(corpusDir, 'scroll1/seg1');
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import type { Corpus } from '../corpus/index.js';
 import path from 'node:path';
 import { UserError } from '../core/errors.js';
 import { GREEK_ALPHABET } from './greek-text.js';
@@ -78,10 +79,15 @@ export function validateReading(doc: unknown, file: string): Reading {
       l.letters.forEach((ch, k) => {
         const where = `column ${ci + 1} line ${li + 1} letter ${k + 1}`;
         if (!['ink', 'lm', 'lost'].includes(ch?.source)) bad(`${where}: source must be ink, lm or lost`);
-        if (ch.source === 'lost' ? ch.char !== '' && !GREEK_ALPHABET.includes(ch.char) : ch.char.length !== 1 || !GREEK_ALPHABET.includes(ch.char)) {
+        if (
+          ch.source === 'lost'
+            ? ch.char !== '' && !GREEK_ALPHABET.includes(ch.char)
+            : ch.char.length !== 1 || !GREEK_ALPHABET.includes(ch.char)
+        ) {
           bad(`${where}: '${ch.char}' is not one of ${GREEK_ALPHABET}`);
         }
-        if (typeof ch.confidence !== 'number' || !(ch.confidence >= 0 && ch.confidence <= 1)) bad(`${where}: confidence must be in [0, 1]`);
+        if (typeof ch.confidence !== 'number' || !(ch.confidence >= 0 && ch.confidence <= 1))
+          bad(`${where}: confidence must be in [0, 1]`);
       });
     });
   });
@@ -108,14 +114,9 @@ export function loadReading(corpusDir: string, segment: string): Promise<Reading
   return loadReadingFile(readingPath(corpusDir, segment));
 }
 
-/** Writes atomically (temp file + rename); returns the path. */
-export async function saveReading(corpusDir: string, reading: Reading): Promise<string> {
-  const file = readingPath(corpusDir, reading.segment);
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, JSON.stringify(reading, null, 1));
-  await rename(tmp, file);
-  return file;
+/** Writes atomically under the corpus lock (a corpus side file); returns the path. */
+export async function saveReading(corpus: Pick<Corpus, 'writeSideFile'>, reading: Reading): Promise<string> {
+  return corpus.writeSideFile(`readings/${readingFileName(reading.segment)}`, JSON.stringify(reading, null, 1));
 }
 
 /** The read text of a line (lost letters as '?'). */

@@ -31,7 +31,11 @@ export interface RestorationResult {
 export const seededRandom = mulberry32;
 
 /** A fixed set of gaps: span length uniform in [minSpan, maxSpan], `context` letters on each side. */
-export function restorationSamples(ids: Uint8Array, count: number, opts: { seed?: number; context?: number; minSpan?: number; maxSpan?: number } = {}): RestorationSample[] {
+export function restorationSamples(
+  ids: Uint8Array,
+  count: number,
+  opts: { seed?: number; context?: number; minSpan?: number; maxSpan?: number } = {},
+): RestorationSample[] {
   const rand = seededRandom(opts.seed ?? 7);
   const context = opts.context ?? 20;
   const minSpan = opts.minSpan ?? 1;
@@ -75,5 +79,11 @@ export function evalRestoration(
     if (cands.slice(0, 20).some((c) => c.text === s.truth)) top20++;
     opts.onSample?.(i + 1, samples.length);
   });
-  return { samples: samples.length, cer: errors / letters, top1: top1 / samples.length, top20: top20 / samples.length, seconds: (performance.now() - t0) / 1000 };
+  return {
+    samples: samples.length,
+    cer: errors / letters,
+    top1: top1 / samples.length,
+    top20: top20 / samples.length,
+    seconds: (performance.now() - t0) / 1000,
+  };
 }

@@ -58,7 +58,8 @@ export function parseGappedText(input: string): GappedText {
     let lost: number;
     if (/^\.\d+$/.test(inner)) lost = Number(inner.slice(1));
     else if (/^\.+$/.test(inner)) lost = inner.length;
-    else if (/^[-–\s]*$/.test(inner)) throw new UserError(`gap '${m[0]}' has no known length: write [...] (one dot per letter) or [.N]`);
+    else if (/^[-–\s]*$/.test(inner))
+      throw new UserError(`gap '${m[0]}' has no known length: write [...] (one dot per letter) or [.N]`);
     else if (normalizeGreek(inner).length > 0 && !inner.includes('.')) {
       pushKnown(inner);
       lost = 0;
@@ -192,7 +193,11 @@ export class DistributionCache {
  * Fills the unknown positions of `text` (at least one) and returns up to `beam` candidates, best first.
  * Accepts one LM or forward and backward LMs (and extra window experts); see the module comment.
  */
-export function restore(models: CharLM | RestorationModels, text: GappedText, opts: RestoreOptions = {}): RestoreCandidate[] {
+export function restore(
+  models: CharLM | RestorationModels,
+  text: GappedText,
+  opts: RestoreOptions = {},
+): RestoreCandidate[] {
   const m: RestorationModels = 'forward' in models ? models : { forward: models };
   if (text.indexOf(-1) < 0) throw new UserError('nothing to restore: the text has no gap ([...] or [.N])');
   if (opts.search === 'classic') return classicRestore(m, text, opts);
@@ -216,12 +221,20 @@ function classicRestore(models: RestorationModels, text: GappedText, opts: Resto
     const full = Uint8Array.from(text, (v) => Math.max(v, 0));
     unknown.forEach((pos, i) => (full[pos] = letters[i]!));
     const kf = forward.contextLength;
-    const f = logProbOf(forward, full.subarray(Math.max(0, first - kf), first), full.subarray(first, Math.min(full.length, last + 1 + kf)));
+    const f = logProbOf(
+      forward,
+      full.subarray(Math.max(0, first - kf), first),
+      full.subarray(first, Math.min(full.length, last + 1 + kf)),
+    );
     const rev = full.slice().reverse();
     const rFirst = full.length - 1 - last;
     const rLast = full.length - 1 - first;
     const kb = backward.contextLength;
-    const b = logProbOf(backward, rev.subarray(Math.max(0, rFirst - kb), rFirst), rev.subarray(rFirst, Math.min(rev.length, rLast + 1 + kb)));
+    const b = logProbOf(
+      backward,
+      rev.subarray(Math.max(0, rFirst - kb), rFirst),
+      rev.subarray(rFirst, Math.min(rev.length, rLast + 1 + kb)),
+    );
     return { letters, score: f + b };
   });
   scored.sort((a, b) => b.score - a.score);
@@ -254,7 +267,9 @@ function beamSnapshots(cache: DistributionCache, text: GappedText, width: number
       }
     });
     order.sort((a, c) => scores[c]! - scores[a]!);
-    beam = order.slice(0, width).map((i) => ({ seq: [...beam[(i / ALPHABET_SIZE) | 0]!.seq, i % ALPHABET_SIZE], score: scores[i]! }));
+    beam = order
+      .slice(0, width)
+      .map((i) => ({ seq: [...beam[(i / ALPHABET_SIZE) | 0]!.seq, i % ALPHABET_SIZE], score: scores[i]! }));
     snapshots.push(beam);
   }
   return snapshots;
@@ -285,7 +300,8 @@ function wideRestore(models: RestorationModels, text: GappedText, opts: RestoreO
       const perSide = Math.min(heads.length, tails.length, Math.ceil(Math.sqrt(meetPairs * 8)));
       const pairs: { h: number; t: number; s: number }[] = [];
       for (let i = 0; i < Math.min(perSide, heads.length); i++) {
-        for (let j = 0; j < Math.min(perSide, tails.length); j++) pairs.push({ h: i, t: j, s: heads[i]!.score + tails[j]!.score });
+        for (let j = 0; j < Math.min(perSide, tails.length); j++)
+          pairs.push({ h: i, t: j, s: heads[i]!.score + tails[j]!.score });
       }
       pairs.sort((a, b) => b.s - a.s);
       for (const p of pairs.slice(0, meetPairs)) add(heads[p.h]!.seq.concat(tails[p.t]!.seq.slice().reverse()));
@@ -322,12 +338,14 @@ function wideRestore(models: RestorationModels, text: GappedText, opts: RestoreO
     for (const c of scored) {
       const w = Math.exp(temperature * (c.score - max));
       let u = 0;
-      for (let i = 0; i < span; i++) marg[i * ALPHABET_SIZE + (text[first + i]! >= 0 ? text[first + i]! : c.letters[u++]!)]! += w;
+      for (let i = 0; i < span; i++)
+        marg[i * ALPHABET_SIZE + (text[first + i]! >= 0 ? text[first + i]! : c.letters[u++]!)]! += w;
     }
     const seq: number[] = [];
     for (let i = 0; i < span; i++) {
       let best = 0;
-      for (let l = 1; l < ALPHABET_SIZE; l++) if (marg[i * ALPHABET_SIZE + l]! > marg[i * ALPHABET_SIZE + best]!) best = l;
+      for (let l = 1; l < ALPHABET_SIZE; l++)
+        if (marg[i * ALPHABET_SIZE + l]! > marg[i * ALPHABET_SIZE + best]!) best = l;
       seq.push(best);
     }
     const key = seq.join(',');
@@ -419,7 +437,10 @@ function beamRestore(lm: CharLM, text: GappedText, opts: RestoreOptions): Restor
   beam.sort((a, b) => b.score - a.score);
   const unknownOffsets: number[] = [];
   for (let pos = first; pos <= lastGap; pos++) if (text[pos] === -1) unknownOffsets.push(pos - first);
-  return toCandidates(beam.map((h) => ({ letters: Uint8Array.from(unknownOffsets.map((o) => h.seq[o]!)), score: h.score })), 1);
+  return toCandidates(
+    beam.map((h) => ({ letters: Uint8Array.from(unknownOffsets.map((o) => h.seq[o]!)), score: h.score })),
+    1,
+  );
 }
 
 /** Levenshtein distance between two strings. */

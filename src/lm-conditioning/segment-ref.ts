@@ -5,7 +5,7 @@
  *   const seg = resolveSegment(corpus, 'seg1');   // { group: 'scroll1/seg1', records: [...], ink?, labels?, mask? }
  */
 import type { Corpus } from '../corpus/index.js';
-import type { RecordMeta } from '../corpus/types.js';
+import type { RecordMeta } from '../corpus/index.js';
 import { UserError } from '../core/errors.js';
 
 export interface SegmentRecords {
@@ -25,12 +25,22 @@ export function resolveSegment(corpus: Corpus, ref: string): SegmentRecords {
   let group = groups.find((g) => g === ref) ?? all.find((r) => r.name === ref)?.group;
   if (!group) {
     const bySuffix = groups.filter((g) => g.split('/').pop() === ref);
-    if (bySuffix.length > 1) throw new UserError(`segment '${ref}' is ambiguous in ${corpus.dir}: ${bySuffix.join(', ')}`);
+    if (bySuffix.length > 1)
+      throw new UserError(`segment '${ref}' is ambiguous in ${corpus.dir}: ${bySuffix.join(', ')}`);
     group = bySuffix[0];
   }
-  if (!group) throw new UserError(`no segment '${ref}' in corpus ${corpus.dir} (segments: ${groups.join(', ') || 'none'})`);
+  if (!group)
+    throw new UserError(`no segment '${ref}' in corpus ${corpus.dir} (segments: ${groups.join(', ') || 'none'})`);
   const records = all.filter((r) => r.group === group);
   const pick = (m: string) => records.filter((r) => r.modality === m).pop();
   const inks = records.filter((r) => r.modality === 'prediction' && r.prediction?.kind === 'ink');
-  return { group, records, layers: pick('segment-layers'), ink: inks.pop(), labels: pick('ink-labels'), mask: pick('mask'), text: pick('text') };
+  return {
+    group,
+    records,
+    layers: pick('segment-layers'),
+    ink: inks.pop(),
+    labels: pick('ink-labels'),
+    mask: pick('mask'),
+    text: pick('text'),
+  };
 }

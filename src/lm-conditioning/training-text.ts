@@ -12,7 +12,20 @@ import { UserError } from '../core/errors.js';
 import { normalizeGreek } from './greek-text.js';
 
 /** Elements whose text is not part of the edited text. */
-const SKIP_ELEMENTS = new Set(['note', 'app', 'rdg', 'bibl', 'head', 'ref', 'del', 'sic', 'orig', 'teiHeader', 'figDesc', 'label']);
+const SKIP_ELEMENTS = new Set([
+  'note',
+  'app',
+  'rdg',
+  'bibl',
+  'head',
+  'ref',
+  'del',
+  'sic',
+  'orig',
+  'teiHeader',
+  'figDesc',
+  'label',
+]);
 
 function collectText(node: XmlNode, out: string[]): void {
   if (node.nodeType === 3 /* text */ || node.nodeType === 4 /* CDATA */) {
@@ -44,7 +57,9 @@ export function teiText(xml: string, file = 'input'): string {
   }
   if (errors.length) throw new UserError(`${file}: not well-formed XML: ${errors[0]}`);
   const bodies = doc.getElementsByTagNameNS('*', 'body');
-  const roots = bodies.length ? Array.from({ length: bodies.length }, (_, i) => bodies.item(i)!) : [doc.documentElement!];
+  const roots = bodies.length
+    ? Array.from({ length: bodies.length }, (_, i) => bodies.item(i)!)
+    : [doc.documentElement!];
   const parts: string[] = [];
   for (const r of roots) collectText(r, parts);
   return normalizeGreek(parts.join(''));
@@ -83,7 +98,9 @@ export async function readTrainingFolder(dir: string, signal?: AbortSignal): Pro
   }
   const letters = chunks.join('');
   if (letters.length < 1000) {
-    throw new UserError(`training corpus ${dir} has too little Greek text (${letters.length} letters in ${files.length} .txt/.xml files; need at least 1000)`);
+    throw new UserError(
+      `training corpus ${dir} has too little Greek text (${letters.length} letters in ${files.length} .txt/.xml files; need at least 1000)`,
+    );
   }
   return { letters, files: used };
 }

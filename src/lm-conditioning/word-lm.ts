@@ -58,7 +58,8 @@ export class WordLM {
 
   private constructor(words: string[], opts: WordLMOptions) {
     const unknown = opts.unknownWeight ?? 0.05;
-    if (!(unknown > 0 && unknown < 1)) throw new UserError(`word model: unknownWeight must be in (0, 1), got ${unknown}`);
+    if (!(unknown > 0 && unknown < 1))
+      throw new UserError(`word model: unknownWeight must be in (0, 1), got ${unknown}`);
     this.maxWordLength = opts.maxWordLength ?? 24;
     const counts = new Map<string, number>();
     const letterCounts = new Float64Array(ALPHABET_SIZE).fill(1);
@@ -138,7 +139,7 @@ export class WordLM {
     const n = text.length;
     let first = -1;
     let last = -1;
-    for (let i = 0; i < n; i++) if (text[i]! < 0) (first < 0 ? (first = i) : 0), (last = i);
+    for (let i = 0; i < n; i++) if (text[i]! < 0) (first < 0 ? (first = i) : 0, (last = i));
     if (first < 0) return [];
     const maxLen = this.maxWordLength;
     // Words that can start at p: [end, letters (filled), log P]; the same for every path reaching p.
@@ -146,7 +147,8 @@ export class WordLM {
       const out: { end: number; letters: number[]; lp: number }[] = [];
       const letters: number[] = [];
       const walk = (node: number, pos: number): void => {
-        if (node !== 0 && this.trieWordLog[node]! > -Infinity && pos > first) out.push({ end: pos, letters: letters.slice(), lp: this.trieWordLog[node]! });
+        if (node !== 0 && this.trieWordLog[node]! > -Infinity && pos > first)
+          out.push({ end: pos, letters: letters.slice(), lp: this.trieWordLog[node]! });
         if (pos >= n || pos - p >= maxLen) return;
         const known = text[pos]!;
         if (known >= 0) {
@@ -176,7 +178,10 @@ export class WordLM {
         return c < width;
       });
     };
-    interface State { fill: number[]; lp: number }
+    interface State {
+      fill: number[];
+      lp: number;
+    }
     const beams = new Map<number, State[]>();
     const push = (p: number, s: State) => {
       const b = beams.get(p);
@@ -259,7 +264,10 @@ export class WordLM {
     const c = this.pairCounts.get(prev + ' ' + word) ?? 0;
     // unigramLog already carries the (1 - unknownWeight) factor: mix in probability space.
     const uni = Math.exp(unigramLog);
-    return Math.log(Math.max(c - BIGRAM_DISCOUNT, 0) / cv * (1 - Math.exp(this.logUnknown)) + ((BIGRAM_DISCOUNT * this.contextTypes!.get(prev)!) / cv) * uni);
+    return Math.log(
+      (Math.max(c - BIGRAM_DISCOUNT, 0) / cv) * (1 - Math.exp(this.logUnknown)) +
+        ((BIGRAM_DISCOUNT * this.contextTypes!.get(prev)!) / cv) * uni,
+    );
   }
 
   /** log P(letters) over all cuttings; `openStart`: the first piece may be a word's end; `openEnd`: the last a beginning. */
@@ -329,7 +337,8 @@ export class WordLM {
       propose: proposals === false ? undefined : (text) => this.proposeFillings(text, proposals),
       score: (full: Uint8Array, first: number, last: number): number => {
         let s = '';
-        for (let i = Math.max(0, first - margin); i < Math.min(full.length, last + 1 + margin); i++) s += GREEK_ALPHABET[full[i]!];
+        for (let i = Math.max(0, first - margin); i < Math.min(full.length, last + 1 + margin); i++)
+          s += GREEK_ALPHABET[full[i]!];
         return this.logProb(s);
       },
     };

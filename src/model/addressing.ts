@@ -7,7 +7,7 @@
  *   const r = index.find(address);            // position in index.records, or -1
  *   index.coords(r, address, zyx, 0);         // zyx[0..2] = z, y, x
  */
-import type { RecordMeta } from '../corpus/types.js';
+import type { RecordMeta } from '../corpus/index.js';
 
 export function blockSize(rec: Pick<RecordMeta, 'bits'>): number {
   return 2 ** (rec.bits[0] + rec.bits[1] + rec.bits[2]);

@@ -24,7 +24,9 @@ async function tryNative(): Promise<boolean> {
 }
 
 /** Initialises (once per thread) and returns the backend in use. `prefer` forces one (e.g. AUNN_BACKEND=wasm). */
-export function initBackend(prefer: BackendName | undefined = process.env.AUNN_BACKEND as BackendName | undefined): Promise<BackendName> {
+export function initBackend(
+  prefer: BackendName | undefined = process.env.AUNN_BACKEND as BackendName | undefined,
+): Promise<BackendName> {
   chosen ??= (async (): Promise<BackendName> => {
     if ((prefer === undefined || prefer === 'tensorflow') && (await tryNative())) return 'tensorflow';
     if (prefer === 'cpu') {

@@ -12,10 +12,21 @@
  *   writeCheckpoint(versionPath(dir, v + 1), header, state);
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, writeSync, existsSync, unlinkSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  writeSync,
+  existsSync,
+  unlinkSync,
+} from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../core/errors.js';
-import type { Manifest, RecordMeta } from '../corpus/types.js';
+import type { Manifest, RecordMeta } from '../corpus/index.js';
 import type { ModelConfig } from './config.js';
 import type { ParamEntry } from './network.js';
 
@@ -107,17 +118,30 @@ export function recordLayout(records: readonly RecordMeta[]): TrainedRecord[] {
 }
 
 export function layoutHash(records: readonly TrainedRecord[]): string {
-  return createHash('sha256').update(JSON.stringify(records.map((r) => [r.name, r.base, r.bits, r.shape]))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(records.map((r) => [r.name, r.base, r.bits, r.shape])))
+    .digest('hex');
 }
 
 /** UserError when a record the model was trained on is missing from the manifest or moved/resized. */
-export function checkManifest(file: string, header: Pick<CheckpointHeader, 'trainedRecords'>, manifest: Manifest): void {
+export function checkManifest(
+  file: string,
+  header: Pick<CheckpointHeader, 'trainedRecords'>,
+  manifest: Manifest,
+): void {
   const byName = new Map(manifest.records.map((r) => [r.name, r]));
   for (const t of header.trainedRecords) {
     const r = byName.get(t.name);
-    if (!r) throw new UserError(`${file}: this model was trained on record '${t.name}', which the corpus does not have (wrong --corpus?)`);
+    if (!r)
+      throw new UserError(
+        `${file}: this model was trained on record '${t.name}', which the corpus does not have (wrong corpus?)`,
+        { file, record: t.name, options: ['corpusDir'] },
+      );
     if (r.base !== t.base || r.bits.join() !== t.bits.join() || r.shape.join() !== t.shape.join())
-      throw new UserError(`${file}: record '${t.name}' has a different address layout in this corpus than when the model was trained (base ${t.base} → ${r.base}); use a new --model folder`);
+      throw new UserError(
+        `${file}: record '${t.name}' has a different address layout in this corpus than when the model was trained (base ${t.base} → ${r.base}); use a new model folder`,
+        { file, record: t.name, options: ['modelDir'] },
+      );
   }
 }
 
@@ -155,14 +179,22 @@ export function writeFileAtomic(file: string, chunks: Uint8Array[]): void {
   fsyncDir(path.dirname(file));
 }
 
-export function writeCheckpoint(file: string, header: Omit<CheckpointHeader, 'blobFloats' | 'blobSha256'>, state: CheckpointState): CheckpointHeader {
+export function writeCheckpoint(
+  file: string,
+  header: Omit<CheckpointHeader, 'blobFloats' | 'blobSha256'>,
+  state: CheckpointState,
+): CheckpointHeader {
   const n = state.params.length;
   const blob = new Float32Array(3 * n);
   blob.set(state.params, 0);
   blob.set(state.m, n);
   blob.set(state.v, 2 * n);
   const blobBytes = new Uint8Array(blob.buffer);
-  const full: CheckpointHeader = { ...header, blobFloats: blob.length, blobSha256: createHash('sha256').update(blobBytes).digest('hex') };
+  const full: CheckpointHeader = {
+    ...header,
+    blobFloats: blob.length,
+    blobSha256: createHash('sha256').update(blobBytes).digest('hex'),
+  };
   const json = new TextEncoder().encode(JSON.stringify(full));
   const pad = (4 - ((8 + 4 + json.length) % 4)) % 4;
   const head = new Uint8Array(8 + 4 + json.length + pad);
@@ -174,7 +206,10 @@ export function writeCheckpoint(file: string, header: Omit<CheckpointHeader, 'bl
 }
 
 function corrupt(file: string, why: string): never {
-  throw new UserError(`${file}: not a valid AUNN checkpoint (${why}); it was left untouched — move it away or use another --model folder`);
+  throw new UserError(
+    `${file}: not a valid AUNN checkpoint (${why}); it was left untouched — move it away or use another model folder`,
+    { file, options: ['modelDir'] },
+  );
 }
 
 /** Reads the header only (cheap: no hashing of the weights). */
@@ -194,7 +229,8 @@ export function readCheckpointHeader(file: string): { header: CheckpointHeader; 
   } catch {
     corrupt(file, 'header is not JSON');
   }
-  if (header.format !== 'aunn-checkpoint' || header.version !== 1) corrupt(file, `format ${header.format} v${header.version}`);
+  if (header.format !== 'aunn-checkpoint' || header.version !== 1)
+    corrupt(file, `format ${header.format} v${header.version}`);
   const blobOffset = 12 + len + ((4 - ((12 + len) % 4)) % 4);
   return { header, bytes, blobOffset };
 }
@@ -202,8 +238,10 @@ export function readCheckpointHeader(file: string): { header: CheckpointHeader; 
 export function readCheckpoint(file: string): { header: CheckpointHeader } & CheckpointState {
   const { header, bytes, blobOffset } = readCheckpointHeader(file);
   const blobBytes = bytes.subarray(blobOffset);
-  if (blobBytes.length !== header.blobFloats * 4) corrupt(file, `weights truncated: ${blobBytes.length} of ${header.blobFloats * 4} bytes`);
-  if (createHash('sha256').update(blobBytes).digest('hex') !== header.blobSha256) corrupt(file, 'weights checksum mismatch');
+  if (blobBytes.length !== header.blobFloats * 4)
+    corrupt(file, `weights truncated: ${blobBytes.length} of ${header.blobFloats * 4} bytes`);
+  if (createHash('sha256').update(blobBytes).digest('hex') !== header.blobSha256)
+    corrupt(file, 'weights checksum mismatch');
   const blob = new Float32Array(header.blobFloats);
   new Uint8Array(blob.buffer).set(blobBytes);
   const n = header.blobFloats / 3;

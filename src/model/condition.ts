@@ -9,7 +9,7 @@
  *   const r = await conditionModel({ modelDir, addresses, bytes, rule: 'backprop', steps: 20, corpus });
  *   r.version; r.before.psnr; r.after.psnr;   // fit on the pairs before and after
  */
-import type { Manifest } from '../corpus/types.js';
+import type { Manifest } from '../corpus/index.js';
 import { UserError } from '../core/errors.js';
 import { hashAddress } from './addressing.js';
 import { initBackend } from './backend.js';
@@ -17,7 +17,15 @@ import { checkManifest, latestVersion, readCheckpoint, versionPath, writeCheckpo
 import { loadTrainSet, psnr, Sampler, type CorpusLike } from './data.js';
 import { Encoder } from './encoding.js';
 import { AdamW, clipGradients } from './optimizer.js';
-import { deltaRuleOutput, gridView, lossAndGrads, mulberry32, paramLayout, predictBatch, UploadedParams } from './network.js';
+import {
+  deltaRuleOutput,
+  gridView,
+  lossAndGrads,
+  mulberry32,
+  paramLayout,
+  predictBatch,
+  UploadedParams,
+} from './network.js';
 import { trainableRecords } from './trainer.js';
 
 export type ConditionRule = 'backprop' | 'delta';
@@ -79,13 +87,21 @@ export function parsePairs(text: string, file: string): { addresses: Float64Arra
   }
   if (pairs.length === 0) throw new UserError(`${file}: no address+byte pairs`);
   pairs.forEach(([a, b], i) => {
-    if (!Number.isSafeInteger(a) || a < 0) throw new UserError(`${file}: pair ${i + 1}: address ${a} is not a non-negative integer`);
-    if (!Number.isInteger(b) || b < 0 || b > 255) throw new UserError(`${file}: pair ${i + 1}: byte ${b} is not 0..255`);
+    if (!Number.isSafeInteger(a) || a < 0)
+      throw new UserError(`${file}: pair ${i + 1}: address ${a} is not a non-negative integer`);
+    if (!Number.isInteger(b) || b < 0 || b > 255)
+      throw new UserError(`${file}: pair ${i + 1}: byte ${b} is not 0..255`);
   });
   return { addresses: Float64Array.from(pairs, (p) => p[0]), bytes: Uint8Array.from(pairs, (p) => p[1]) };
 }
 
-function fit(cfg: Parameters<typeof predictBatch>[0], layout: ReturnType<typeof paramLayout>, params: Float32Array, x: Float32Array, bytes: Uint8Array): number {
+function fit(
+  cfg: Parameters<typeof predictBatch>[0],
+  layout: ReturnType<typeof paramLayout>,
+  params: Float32Array,
+  x: Float32Array,
+  bytes: Uint8Array,
+): number {
   const w = new UploadedParams(layout, params);
   try {
     const p = predictBatch(cfg, w, x, bytes.length);
@@ -100,7 +116,8 @@ function fit(cfg: Parameters<typeof predictBatch>[0], layout: ReturnType<typeof 
 export async function conditionModel(opts: ConditionOptions): Promise<ConditionResult> {
   const latest = latestVersion(opts.modelDir);
   if (latest === 0) throw new UserError(`${opts.modelDir}: no trained model to condition`);
-  if (opts.addresses.length !== opts.bytes.length || opts.addresses.length === 0) throw new UserError('conditioning needs as many bytes as addresses (at least one)');
+  if (opts.addresses.length !== opts.bytes.length || opts.addresses.length === 0)
+    throw new UserError('conditioning needs as many bytes as addresses (at least one)');
   const file = versionPath(opts.modelDir, latest);
   const ck = readCheckpoint(file);
   const manifest = opts.corpus?.manifest ?? opts.manifest;
@@ -123,7 +140,17 @@ export async function conditionModel(opts: ConditionOptions): Promise<ConditionR
   } else {
     const bs = opts.batchSize ?? Math.min(t.batchSize, Math.max(256, 2 * n));
     const replay = opts.corpus ? (opts.replayFraction ?? 0.5) : 0;
-    const sampler = replay > 0 ? new Sampler(await loadTrainSet(opts.corpus!, trainableRecords(opts.corpus!).filter((r) => ck.header.trainedRecords.some((tr) => tr.name === r.name)), { maxResidentMB: t.maxResidentMB, residentSeed: t.seed, signal: opts.signal }), t.heldOutFraction) : undefined;
+    const sampler =
+      replay > 0
+        ? new Sampler(
+            await loadTrainSet(
+              opts.corpus!,
+              trainableRecords(opts.corpus!).filter((r) => ck.header.trainedRecords.some((tr) => tr.name === r.name)),
+              { maxResidentMB: t.maxResidentMB, residentSeed: t.seed, signal: opts.signal },
+            ),
+            t.heldOutFraction,
+          )
+        : undefined;
     const opt = new AdamW(layout, t, { params, m, v });
     const grads = new Float32Array(layout.total);
     const addr = new Float64Array(bs);

@@ -126,7 +126,15 @@ export const DEFAULT_CONFIG: ModelConfig = {
     kind: 'bits+grid',
     addressBits: 40,
     physical: { frequencies: 8, minWavelengthUm: 8, maxWavelengthUm: 4096 },
-    grid: { levels: 8, features: 2, log2TableSize: 17, coarsestCellVoxels: 32, finestCellVoxels: 2, levelOffsets: true, axisBits: 0 },
+    grid: {
+      levels: 8,
+      features: 2,
+      log2TableSize: 17,
+      coarsestCellVoxels: 32,
+      finestCellVoxels: 2,
+      levelOffsets: true,
+      axisBits: 0,
+    },
   },
   // With the grid doing the memorising, a small MLP wins per minute: 1 min on the sample's scan A (shared cores),
   // 128×3: 2,290 samples/s, 12.2 dB held-out; 256×6 (the reference MLP): 529 samples/s, 7.8 dB.
@@ -171,7 +179,8 @@ function merge<T>(base: T, over: DeepPartial<T> | undefined): T {
   for (const [k, v] of Object.entries(over as Record<string, unknown>)) {
     if (v === undefined) continue;
     const cur = out[k];
-    out[k] = cur && typeof cur === 'object' && !Array.isArray(cur) && typeof v === 'object' ? merge(cur, v as never) : v;
+    out[k] =
+      cur && typeof cur === 'object' && !Array.isArray(cur) && typeof v === 'object' ? merge(cur, v as never) : v;
   }
   return out as T;
 }
@@ -182,28 +191,46 @@ export function modelConfig(over?: DeepPartial<ModelConfig>): ModelConfig {
   const bad = (what: string) => {
     throw new UserError(`invalid model config: ${what}`);
   };
-  if (!['bits', 'bits+physical', 'bits+grid'].includes(cfg.encoding.kind)) bad(`encoding '${cfg.encoding.kind}' (use bits, bits+physical or bits+grid)`);
+  if (!['bits', 'bits+physical', 'bits+grid'].includes(cfg.encoding.kind))
+    bad(`encoding '${cfg.encoding.kind}' (use bits, bits+physical or bits+grid)`);
   const g = cfg.encoding.grid;
-  if (!(g.levels >= 1 && g.levels <= 16 && g.features >= 1 && g.features <= 8 && g.log2TableSize >= 4 && g.log2TableSize <= 24)) bad(`grid ${JSON.stringify(g)}`);
-  if (!(g.coarsestCellVoxels >= (g.finestCellVoxels ?? 1) && (g.finestCellVoxels ?? 1) > 0)) bad(`grid cells ${g.coarsestCellVoxels} … ${g.finestCellVoxels} voxels`);
-  if (g.axisBits !== undefined && !(Number.isInteger(g.axisBits) && g.axisBits >= 0 && g.axisBits <= 53)) bad(`grid axisBits ${g.axisBits}`);
-  if (!(cfg.encoding.addressBits >= 8 && cfg.encoding.addressBits <= 53)) bad(`addressBits ${cfg.encoding.addressBits}`);
+  if (!(
+    g.levels >= 1 &&
+    g.levels <= 16 &&
+    g.features >= 1 &&
+    g.features <= 8 &&
+    g.log2TableSize >= 4 &&
+    g.log2TableSize <= 24
+  ))
+    bad(`grid ${JSON.stringify(g)}`);
+  if (!(g.coarsestCellVoxels >= (g.finestCellVoxels ?? 1) && (g.finestCellVoxels ?? 1) > 0))
+    bad(`grid cells ${g.coarsestCellVoxels} … ${g.finestCellVoxels} voxels`);
+  if (g.axisBits !== undefined && !(Number.isInteger(g.axisBits) && g.axisBits >= 0 && g.axisBits <= 53))
+    bad(`grid axisBits ${g.axisBits}`);
+  if (!(cfg.encoding.addressBits >= 8 && cfg.encoding.addressBits <= 53))
+    bad(`addressBits ${cfg.encoding.addressBits}`);
   if (!(cfg.width >= 8 && cfg.width <= 4096 && Number.isInteger(cfg.width))) bad(`width ${cfg.width}`);
   if (!(cfg.depth >= 1 && cfg.depth <= 64 && Number.isInteger(cfg.depth))) bad(`depth ${cfg.depth}`);
   const t = cfg.train;
   if (!(t.batchSize >= 2 && Number.isInteger(t.batchSize))) bad(`batchSize ${t.batchSize}`);
   if (!(t.lr > 0)) bad(`lr ${t.lr}`);
   if (!(t.heldOutFraction >= 0 && t.heldOutFraction < 1)) bad(`heldOutFraction ${t.heldOutFraction}`);
-  if (!['minibatch', 'serial', 'anneal'].includes(t.schedule)) bad(`schedule '${t.schedule}' (use minibatch, serial or anneal)`);
+  if (!['minibatch', 'serial', 'anneal'].includes(t.schedule))
+    bad(`schedule '${t.schedule}' (use minibatch, serial or anneal)`);
   if (!(t.threads >= 1 && t.threads <= 16 && Number.isInteger(t.threads))) bad(`threads ${t.threads}`);
-  if (t.persistency !== undefined && !(Number.isInteger(t.persistency) && t.persistency >= 1 && t.persistency <= 64)) bad(`persistency ${t.persistency}`);
+  if (t.persistency !== undefined && !(Number.isInteger(t.persistency) && t.persistency >= 1 && t.persistency <= 64))
+    bad(`persistency ${t.persistency}`);
   if (t.maxResidentMB !== undefined && !(t.maxResidentMB > 0)) bad(`maxResidentMB ${t.maxResidentMB}`);
   return cfg;
 }
 
 /** Width of the encoded input vector. */
 export function inputDim(enc: EncodingConfig): number {
-  return enc.addressBits + (enc.kind === 'bits+physical' ? 6 * enc.physical.frequencies : 0) + (enc.kind === 'bits+grid' ? gridDim(enc) : 0);
+  return (
+    enc.addressBits +
+    (enc.kind === 'bits+physical' ? 6 * enc.physical.frequencies : 0) +
+    (enc.kind === 'bits+grid' ? gridDim(enc) : 0)
+  );
 }
 
 /** Columns of the grid features (at the end of the input vector). */

@@ -16,7 +16,7 @@
  *   const s = new Sampler(set, heldOutFraction);
  *   s.minibatch(addresses, labels, 0, n, rng);
  */
-import type { Manifest, RecordMeta } from '../corpus/types.js';
+import type { Manifest, RecordMeta } from '../corpus/index.js';
 import { addressAt, isHeldOut } from './addressing.js';
 import { mulberry32 } from '../core/random.js';
 
@@ -26,7 +26,12 @@ export interface CorpusLike {
   readonly manifest: Manifest;
   readRecord(rec: RecordMeta, level?: number, signal?: AbortSignal): Promise<Uint8Array>;
   /** Reads a box (raster z, y, x); without it a partially resident record is read whole and cut. */
-  readRegion?(rec: RecordMeta, region: { z: [number, number]; y: [number, number]; x: [number, number] }, level?: number, signal?: AbortSignal): Promise<Uint8Array>;
+  readRegion?(
+    rec: RecordMeta,
+    region: { z: [number, number]; y: [number, number]; x: [number, number] },
+    level?: number,
+    signal?: AbortSignal,
+  ): Promise<Uint8Array>;
 }
 
 export interface TrainRecord {
@@ -53,7 +58,8 @@ export interface TrainRecord {
  */
 function knownRegion(rec: RecordMeta): [number, number, number, number] | undefined {
   const r = rec.extra?.labelledRegion;
-  if (rec.modality !== 'ink-labels' || !Array.isArray(r) || r.length !== 4 || !r.every((v) => typeof v === 'number')) return undefined;
+  if (rec.modality !== 'ink-labels' || !Array.isArray(r) || r.length !== 4 || !r.every((v) => typeof v === 'number'))
+    return undefined;
   return r as [number, number, number, number];
 }
 
@@ -119,7 +125,13 @@ export function residentBudget(records: readonly Pick<RecordMeta, 'shape'>[], ca
 }
 
 /** A random subset of `want` rows of a record, read as blocks of up to 16 planes × 32 rows (whole x). */
-async function readRows(corpus: CorpusLike, rec: RecordMeta, want: number, seed: number, signal?: AbortSignal): Promise<{ data: Uint8Array; rows: Int32Array }> {
+async function readRows(
+  corpus: CorpusLike,
+  rec: RecordMeta,
+  want: number,
+  seed: number,
+  signal?: AbortSignal,
+): Promise<{ data: Uint8Array; rows: Int32Array }> {
   const [nz, ny, nx] = rec.shape;
   const bz = Math.min(nz, 16);
   const by = Math.min(ny, 32);
@@ -143,12 +155,17 @@ async function readRows(corpus: CorpusLike, rec: RecordMeta, want: number, seed:
     else {
       whole ??= await corpus.readRecord(rec, 0, signal);
       box = new Uint8Array((z1 - z0) * (y1 - y0) * nx);
-      for (let z = z0; z < z1; z++) for (let y = y0; y < y1; y++) box.set(whole.subarray((z * ny + y) * nx, (z * ny + y + 1) * nx), ((z - z0) * (y1 - y0) + (y - y0)) * nx);
+      for (let z = z0; z < z1; z++)
+        for (let y = y0; y < y1; y++)
+          box.set(whole.subarray((z * ny + y) * nx, (z * ny + y + 1) * nx), ((z - z0) * (y1 - y0) + (y - y0)) * nx);
     }
     for (let z = z0; z < z1 && have < want; z++)
       for (let y = y0; y < y1 && have < want; y++) {
         rows[have] = z * ny + y;
-        data.set(box.subarray(((z - z0) * (y1 - y0) + (y - y0)) * nx, ((z - z0) * (y1 - y0) + (y - y0) + 1) * nx), have * nx);
+        data.set(
+          box.subarray(((z - z0) * (y1 - y0) + (y - y0)) * nx, ((z - z0) * (y1 - y0) + (y - y0) + 1) * nx),
+          have * nx,
+        );
         have++;
       }
   }
@@ -159,7 +176,11 @@ async function readRows(corpus: CorpusLike, rec: RecordMeta, want: number, seed:
  * Reads the records (level 0) into shared memory, at most `maxResidentBytes` of them. `weightOf` overrides the
  * default voxels^power weighting (computed on the whole record, so a partly resident record keeps its share).
  */
-export async function loadTrainSet(corpus: CorpusLike, records: RecordMeta[], opts: LoadOptions = {}): Promise<TrainSet> {
+export async function loadTrainSet(
+  corpus: CorpusLike,
+  records: RecordMeta[],
+  opts: LoadOptions = {},
+): Promise<TrainSet> {
   const out: TrainRecord[] = [];
   const sorted = [...records].sort((a, b) => a.base - b.base);
   const budget = residentBudget(sorted, opts.maxResidentMB !== undefined ? opts.maxResidentMB * 2 ** 20 : undefined);
@@ -169,11 +190,18 @@ export async function loadTrainSet(corpus: CorpusLike, records: RecordMeta[], op
     let rows: Int32Array | undefined;
     if (budget[k] >= voxels) {
       const bytes = await corpus.readRecord(rec, 0, opts.signal);
-      if (bytes.length !== voxels) throw new Error(`record ${rec.name}: read ${bytes.length} bytes, expected ${voxels}`);
+      if (bytes.length !== voxels)
+        throw new Error(`record ${rec.name}: read ${bytes.length} bytes, expected ${voxels}`);
       data = new Uint8Array(new SharedArrayBuffer(voxels));
       data.set(bytes);
     } else {
-      ({ data, rows } = await readRows(corpus, rec, Math.max(1, Math.floor(budget[k] / rec.shape[2])), (opts.residentSeed ?? 0) ^ Math.imul(rec.id + 1, 0x9e3779b1), opts.signal));
+      ({ data, rows } = await readRows(
+        corpus,
+        rec,
+        Math.max(1, Math.floor(budget[k] / rec.shape[2])),
+        (opts.residentSeed ?? 0) ^ Math.imul(rec.id + 1, 0x9e3779b1),
+        opts.signal,
+      ));
     }
     const w0 = voxels ** (opts.power ?? 0.5);
     out.push({
@@ -269,7 +297,8 @@ export class Sampler {
       return;
     }
     this.draw(addresses, labels, from, to, rng);
-    if (this.persistency > 1) this.kept = { from, to, addresses: addresses.slice(from, to), labels: labels.slice(from, to), uses: 1 };
+    if (this.persistency > 1)
+      this.kept = { from, to, addresses: addresses.slice(from, to), labels: labels.slice(from, to), uses: 1 };
   }
 
   private draw(addresses: Float64Array, labels: Uint8Array, from: number, to: number, rng: Rng): void {
@@ -286,7 +315,16 @@ export class Sampler {
   }
 
   /** Items [from, to) from the serial window [pos, pos+window) of the index, `replay` of them from [0, pos). */
-  serial(addresses: Float64Array, labels: Uint8Array, from: number, to: number, rng: Rng, pos: number, window: number, replay: number): void {
+  serial(
+    addresses: Float64Array,
+    labels: Uint8Array,
+    from: number,
+    to: number,
+    rng: Rng,
+    pos: number,
+    window: number,
+    replay: number,
+  ): void {
     const total = this.serialTotal;
     const w = Math.min(window, total);
     for (let i = from; i < to; i++) {

@@ -14,7 +14,7 @@
  *   const enc = new Encoder(cfg.encoding, manifest.records);
  *   const x = enc.encode(addresses);   // Float32Array(addresses.length * enc.dim)
  */
-import type { RecordMeta } from '../corpus/types.js';
+import type { RecordMeta } from '../corpus/index.js';
 import { RecordIndex } from './addressing.js';
 import { gridDim, inputDim, type EncodingConfig } from './config.js';
 
@@ -60,17 +60,23 @@ export class Encoder {
     const levels = gridDim(config) > 0 ? g.levels : 0;
     if (levels > 0 && !grid) throw new Error('bits+grid encoding needs the grid tables');
     const fine = g.finestCellVoxels ?? 1;
-    this.cellVoxels = Float64Array.from({ length: levels }, (_, l) => g.coarsestCellVoxels * (fine / g.coarsestCellVoxels) ** (levels > 1 ? l / (levels - 1) : 1));
+    this.cellVoxels = Float64Array.from(
+      { length: levels },
+      (_, l) => g.coarsestCellVoxels * (fine / g.coarsestCellVoxels) ** (levels > 1 ? l / (levels - 1) : 1),
+    );
     // R3 low-discrepancy sequence: every level lands at a different sub-cell phase on every axis.
     const phi = [0.8191725134, 0.6710436067, 0.5497004779];
-    this.offsets = Float64Array.from({ length: levels * 3 }, (_, k) => (g.levelOffsets ? ((Math.floor(k / 3) + 1) * phi[k % 3]) % 1 : 0));
+    this.offsets = Float64Array.from({ length: levels * 3 }, (_, k) =>
+      g.levelOffsets ? ((Math.floor(k / 3) + 1) * phi[k % 3]) % 1 : 0,
+    );
     this.index = new RecordIndex(records);
     const nb = config.addressBits;
     this.bitKeep = new Float32Array(levels > 0 && g.axisBits !== undefined ? this.index.records.length * nb : 0);
     if (this.bitKeep.length > 0)
       this.index.records.forEach((rec, r) => {
         const [bz, by, bx] = rec.bits;
-        const keepAxis = (lo: number, n: number, bit: number) => bit >= lo && bit < lo + n && bit >= lo + n - g.axisBits!;
+        const keepAxis = (lo: number, n: number, bit: number) =>
+          bit >= lo && bit < lo + n && bit >= lo + n - g.axisBits!;
         for (let b = 0; b < nb; b++) {
           const bit = nb - 1 - b;
           const inRecord = bit < bx + by + bz;
@@ -177,7 +183,13 @@ export class Encoder {
         const dy = (c >> 1) & 1;
         const dx = c & 1;
         const w = (dz ? fz : 1 - fz) * (dy ? fy : 1 - fy) * (dx ? fx : 1 - fx);
-        const h = (Math.imul(ix + dx, 1) ^ Math.imul(iy + dy, 2654435761) ^ Math.imul(iz + dz, 805459861) ^ Math.imul(rid + 1, 0x9e3779b1) ^ Math.imul(l + 1, 0x27d4eb2f)) >>> 0;
+        const h =
+          (Math.imul(ix + dx, 1) ^
+            Math.imul(iy + dy, 2654435761) ^
+            Math.imul(iz + dz, 805459861) ^
+            Math.imul(rid + 1, 0x9e3779b1) ^
+            Math.imul(l + 1, 0x27d4eb2f)) >>>
+          0;
         const e = base + (h & (T - 1));
         this.lookupIndex[k] = e;
         this.lookupWeight[k] = w;

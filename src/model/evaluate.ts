@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RecordMeta } from '../corpus/types.js';
+import type { RecordMeta } from '../corpus/index.js';
 import { addressAt, isHeldOut } from './addressing.js';
 import { loadTrainSet, psnr, Sampler, type CorpusLike } from './data.js';
 import type { AunnModel } from './model.js';
@@ -24,7 +24,11 @@ export interface BaselineResult {
   heldOutVoxels: number;
 }
 
-export async function interpolationBaseline(corpus: CorpusLike, records: RecordMeta[], heldOutFraction: number): Promise<BaselineResult> {
+export async function interpolationBaseline(
+  corpus: CorpusLike,
+  records: RecordMeta[],
+  heldOutFraction: number,
+): Promise<BaselineResult> {
   const perRecord: Record<string, number> = {};
   let mseSum = 0;
   let total = 0;
@@ -33,7 +37,9 @@ export async function interpolationBaseline(corpus: CorpusLike, records: RecordM
     const [nz, ny, nx] = rec.shape;
     const held = new Uint8Array(data.length);
     let i = 0;
-    for (let z = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++) held[i++] = isHeldOut(addressAt(rec, z, y, x), heldOutFraction) ? 1 : 0;
+    for (let z = 0; z < nz; z++)
+      for (let y = 0; y < ny; y++)
+        for (let x = 0; x < nx; x++) held[i++] = isHeldOut(addressAt(rec, z, y, x), heldOutFraction) ? 1 : 0;
     let sse = 0;
     let n = 0;
     const strides = [ny * nx, nx, 1];
@@ -74,9 +80,17 @@ export async function interpolationBaseline(corpus: CorpusLike, records: RecordM
  * A model's held-out PSNR on records (up to `perRecord` held-out voxels each, deterministic; records weigh equally),
  * as the trainer measures it.
  */
-export async function heldOutPsnr(model: AunnModel, corpus: CorpusLike, records: RecordMeta[], perRecord = 2048): Promise<BaselineResult> {
+export async function heldOutPsnr(
+  model: AunnModel,
+  corpus: CorpusLike,
+  records: RecordMeta[],
+  perRecord = 2048,
+): Promise<BaselineResult> {
   // Bounded like training: past the cap, held-out voxels are drawn from a resident subset of each large record.
-  const set = await loadTrainSet(corpus, records, { maxResidentMB: model.config.train.maxResidentMB, residentSeed: 0x5eed });
+  const set = await loadTrainSet(corpus, records, {
+    maxResidentMB: model.config.train.maxResidentMB,
+    residentSeed: 0x5eed,
+  });
   const hf = model.config.train.heldOutFraction;
   const ev = new Sampler(set, hf).heldOut(perRecord, mulberry32(0x5eed));
   const p = await model.predict(ev.addresses, corpus.manifest);

@@ -10,21 +10,31 @@ import { UserError } from '../core/errors.js';
 import { latestVersion, readCheckpointHeader, versionPath } from './checkpoint.js';
 import { openCorpus, trainableRecords, trainModel, type TrainOptions, type TrainResult } from './trainer.js';
 
-export interface FinetuneOptions extends Omit<TrainOptions, 'records' | 'replayRecords' | 'newVersion' | 'kind' | 'config'> {
+export interface FinetuneOptions extends Omit<
+  TrainOptions,
+  'records' | 'replayRecords' | 'newVersion' | 'kind' | 'config'
+> {
   scroll: string;
 }
 
 /** Finetuning defaults: replay half of each batch from earlier records, a faster input layer (new geometry). */
-export const FINETUNE_DEFAULTS = { replayFraction: 0.3, groupLr: { input: 2, trunk: 1, output: 1, grid: 5 }, schedule: 'anneal' as const };
+export const FINETUNE_DEFAULTS = {
+  replayFraction: 0.3,
+  groupLr: { input: 2, trunk: 1, output: 1, grid: 5 },
+  schedule: 'anneal' as const,
+};
 
 export async function finetuneModel(opts: FinetuneOptions): Promise<TrainResult> {
   const latest = latestVersion(opts.modelDir);
-  if (latest === 0) throw new UserError(`${opts.modelDir}: no trained model to finetune; train one first with \`aunn train\``);
+  if (latest === 0)
+    throw new UserError(`${opts.modelDir}: no trained model to finetune; train one first with \`aunn train\``);
   const corpus = await openCorpus(opts);
   const mine = trainableRecords(corpus).filter((r) => r.scroll === opts.scroll);
   if (mine.length === 0) {
     const scrolls = [...new Set(trainableRecords(corpus).map((r) => r.scroll))].join(', ');
-    throw new UserError(`${corpus.dir ?? 'corpus'}: no trainable records of scroll '${opts.scroll}' (ingest it first with \`aunn ingest\`; scrolls here: ${scrolls || 'none'})`);
+    throw new UserError(
+      `${corpus.dir ?? 'corpus'}: no trainable records of scroll '${opts.scroll}' (ingest it first with \`aunn ingest\`; scrolls here: ${scrolls || 'none'})`,
+    );
   }
   const file = versionPath(opts.modelDir, latest);
   const { header } = readCheckpointHeader(file);
@@ -36,8 +46,12 @@ export async function finetuneModel(opts: FinetuneOptions): Promise<TrainResult>
   }
   const known = new Set(header.trainedRecords.map((r) => r.name));
   if (names.every((n) => known.has(n)))
-    throw new UserError(`${file}: this model version already trained on scroll '${opts.scroll}' (${names.length} records); use \`aunn train\` to train it more`);
-  const replay = header.trainedRecords.map((r) => r.name).filter((n) => !names.includes(n) && corpus.manifest.records.some((r) => r.name === n));
+    throw new UserError(
+      `${file}: this model version already trained on scroll '${opts.scroll}' (${names.length} records); use \`aunn train\` to train it more`,
+    );
+  const replay = header.trainedRecords
+    .map((r) => r.name)
+    .filter((n) => !names.includes(n) && corpus.manifest.records.some((r) => r.name === n));
   return trainModel({
     ...opts,
     corpus,

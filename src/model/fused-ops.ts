@@ -39,7 +39,8 @@ function memoryOf(backend: tf.KernelBackend): Memory | undefined {
     data?: { get(id: unknown): { values: Float32Array | Int32Array } };
     makeTensorInfo?: (shape: number[], dtype: string, values: Float32Array | Int32Array) => Info;
   };
-  if (b.typedArrayFromHeap && b.makeOutput) return { view: (t) => b.typedArrayFromHeap!(t), alloc: (shape, dtype = 'float32') => b.makeOutput!(shape, dtype) };
+  if (b.typedArrayFromHeap && b.makeOutput)
+    return { view: (t) => b.typedArrayFromHeap!(t), alloc: (shape, dtype = 'float32') => b.makeOutput!(shape, dtype) };
   if (b.data && b.makeTensorInfo)
     return {
       view: (t) => b.data!.get(t.dataId).values,
@@ -54,14 +55,22 @@ function memoryOf(backend: tf.KernelBackend): Memory | undefined {
 const FUSED_BACKENDS = ['wasm', 'cpu'];
 const registered = new Set<string>();
 
-function register(kernelName: string, fn: (mem: Memory, inputs: Record<string, Info>, attrs: Record<string, unknown>) => Info[]): void {
+function register(
+  kernelName: string,
+  fn: (mem: Memory, inputs: Record<string, Info>, attrs: Record<string, unknown>) => Info[],
+): void {
   for (const backendName of FUSED_BACKENDS) {
     if (registered.has(`${kernelName}/${backendName}`)) continue;
     registered.add(`${kernelName}/${backendName}`);
     tf.registerKernel({
       kernelName,
       backendName,
-      kernelFunc: ({ inputs, backend, attrs }) => fn(memoryOf(backend as tf.KernelBackend)!, inputs as Record<string, Info>, (attrs ?? {}) as Record<string, unknown>),
+      kernelFunc: ({ inputs, backend, attrs }) =>
+        fn(
+          memoryOf(backend as tf.KernelBackend)!,
+          inputs as Record<string, Info>,
+          (attrs ?? {}) as Record<string, unknown>,
+        ),
     });
   }
 }
@@ -72,7 +81,9 @@ export function fusedKernelsActive(): boolean {
 }
 
 const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown> = {}) =>
-  tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as unknown as tf.Tensor[];
+  tf
+    .engine()
+    .runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as unknown as tf.Tensor[];
 
 // ---------------------------------------------------------------- transpose
 
@@ -166,13 +177,27 @@ export function simdKernelsActive(width: number): boolean {
   return tf.getBackend() === 'wasm' && width % 4 === 0 && simdOf(tf.backend()) !== undefined;
 }
 
-function registerSimd(kernelName: string, fn: (k: SimdKernels | undefined, b: WasmBackendLike, inputs: Record<string, Info>, attrs: Record<string, unknown>) => Info[]): void {
+function registerSimd(
+  kernelName: string,
+  fn: (
+    k: SimdKernels | undefined,
+    b: WasmBackendLike,
+    inputs: Record<string, Info>,
+    attrs: Record<string, unknown>,
+  ) => Info[],
+): void {
   if (registered.has(`${kernelName}/wasm`)) return;
   registered.add(`${kernelName}/wasm`);
   tf.registerKernel({
     kernelName,
     backendName: 'wasm',
-    kernelFunc: ({ inputs, backend, attrs }) => fn(simdOf(backend), backend as unknown as WasmBackendLike, inputs as Record<string, Info>, (attrs ?? {}) as Record<string, unknown>),
+    kernelFunc: ({ inputs, backend, attrs }) =>
+      fn(
+        simdOf(backend),
+        backend as unknown as WasmBackendLike,
+        inputs as Record<string, Info>,
+        (attrs ?? {}) as Record<string, unknown>,
+      ),
   });
 }
 
@@ -226,7 +251,8 @@ registerSimd('AunnMatMulPacked', (k, b, { a, b: bIn }) => {
  * ~13 ms (XNNPACK's own packing of a fresh b takes ~2.8 ms). Same sums in the same order: equal results.
  */
 export function matMulPacked(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  if (simdKernelsActive(4) && b.shape[1] % 8 === 0 && a.dtype === 'float32' && b.dtype === 'float32') return run('AunnMatMulPacked', { a, b })[0] as tf.Tensor2D;
+  if (simdKernelsActive(4) && b.shape[1] % 8 === 0 && a.dtype === 'float32' && b.dtype === 'float32')
+    return run('AunnMatMulPacked', { a, b })[0] as tf.Tensor2D;
   return tf.matMul(a, b);
 }
 
@@ -241,7 +267,11 @@ export function residualRmsNorm(hPrev: tf.Tensor2D, a: tf.Tensor2D | undefined, 
 }
 
 /** Composite of residualRmsNorm in tf ops (the reference, and the path on other backends). */
-export function compositeResidualRmsNorm(hPrev: tf.Tensor2D, a: tf.Tensor2D | undefined, transposed = false): RmsNormOut {
+export function compositeResidualRmsNorm(
+  hPrev: tf.Tensor2D,
+  a: tf.Tensor2D | undefined,
+  transposed = false,
+): RmsNormOut {
   const h = a ? (tf.add(hPrev, a) as tf.Tensor2D) : hPrev;
   const r = tf.rsqrt(tf.add(tf.mean(tf.square(h), -1, true), RMS_EPS)) as tf.Tensor2D;
   const y = tf.mul(h, r) as tf.Tensor2D;
@@ -251,7 +281,12 @@ export function compositeResidualRmsNorm(hPrev: tf.Tensor2D, a: tf.Tensor2D | un
 // ---------------------------------------------------------------- RMSNorm backward
 
 /** Backward of y = h·r (r = rsqrt(mean(h²)+eps)) given dy: r·dy − h·r³·mean(dy·h), plus `dh` (the residual path) when given. */
-export function compositeRmsNormBackward(h: tf.Tensor2D, r: tf.Tensor2D, dy: tf.Tensor2D, dh?: tf.Tensor2D): tf.Tensor2D {
+export function compositeRmsNormBackward(
+  h: tf.Tensor2D,
+  r: tf.Tensor2D,
+  dy: tf.Tensor2D,
+  dh?: tf.Tensor2D,
+): tf.Tensor2D {
   const width = h.shape[1];
   const dot = tf.sum(tf.mul(dy, h), -1, true);
   const coef = tf.mul(tf.mul(tf.square(r), r), tf.div(dot, width));
@@ -270,15 +305,33 @@ export function reluBackward(dy: tf.Tensor2D, a: tf.Tensor2D): tf.Tensor2D {
  * One block's backward through its norm, plus the ReLU of the layer below: dh' = dh + ∂y/∂h·dy (y = rmsNorm(h)) and
  * dpre = dh' where aBelow > 0 (the gradient at the pre-activation of the layer whose output aBelow is).
  */
-export function rmsNormBackwardRelu(h: tf.Tensor2D, r: tf.Tensor2D, dy: tf.Tensor2D, dh: tf.Tensor2D | undefined, aBelow: tf.Tensor2D): { dh: tf.Tensor2D; dpre: tf.Tensor2D } {
+export function rmsNormBackwardRelu(
+  h: tf.Tensor2D,
+  r: tf.Tensor2D,
+  dy: tf.Tensor2D,
+  dh: tf.Tensor2D | undefined,
+  aBelow: tf.Tensor2D,
+): { dh: tf.Tensor2D; dpre: tf.Tensor2D } {
   if (simdKernelsActive(h.shape[1])) {
-    const [dhOut, dpre] = run('AunnRmsNormBackwardRelu', { h, r, dy, dh: dh ?? tf.zerosLike(h), aBelow }) as tf.Tensor2D[];
+    const [dhOut, dpre] = run('AunnRmsNormBackwardRelu', {
+      h,
+      r,
+      dy,
+      dh: dh ?? tf.zerosLike(h),
+      aBelow,
+    }) as tf.Tensor2D[];
     return { dh: dhOut, dpre };
   }
   return compositeRmsNormBackwardRelu(h, r, dy, dh, aBelow);
 }
 
-export function compositeRmsNormBackwardRelu(h: tf.Tensor2D, r: tf.Tensor2D, dy: tf.Tensor2D, dh: tf.Tensor2D | undefined, aBelow: tf.Tensor2D): { dh: tf.Tensor2D; dpre: tf.Tensor2D } {
+export function compositeRmsNormBackwardRelu(
+  h: tf.Tensor2D,
+  r: tf.Tensor2D,
+  dy: tf.Tensor2D,
+  dh: tf.Tensor2D | undefined,
+  aBelow: tf.Tensor2D,
+): { dh: tf.Tensor2D; dpre: tf.Tensor2D } {
   const dhOut = compositeRmsNormBackward(h, r, dy, dh);
   return { dh: dhOut, dpre: reluBackward(dhOut, aBelow) };
 }
@@ -340,19 +393,33 @@ export interface XentBackward {
   stats: tf.Tensor1D;
 }
 
-export function compositeSoftmaxCrossEntropyBackward(logits: tf.Tensor2D, labels: tf.Tensor1D, targets?: tf.Tensor2D): XentBackward {
+export function compositeSoftmaxCrossEntropyBackward(
+  logits: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  targets?: tf.Tensor2D,
+): XentBackward {
   const n = logits.shape[0];
   const c = logits.shape[1];
   const logp = tf.logSoftmax(logits);
   const p = tf.exp(logp);
   const t = targets ? tf.gather(targets, labels) : tf.cast(tf.oneHot(labels, c), 'float32');
   const loss = tf.neg(tf.sum(tf.mul(t, logp)));
-  const err = tf.sub(tf.squeeze(tf.matMul(p, tf.reshape(tf.range(0, c, 1, 'float32'), [c, 1])), [1]), tf.cast(labels, 'float32'));
-  return { dlg: tf.div(tf.sub(p, t), n) as tf.Tensor2D, stats: tf.stack([loss, tf.sum(tf.square(err))]) as tf.Tensor1D };
+  const err = tf.sub(
+    tf.squeeze(tf.matMul(p, tf.reshape(tf.range(0, c, 1, 'float32'), [c, 1])), [1]),
+    tf.cast(labels, 'float32'),
+  );
+  return {
+    dlg: tf.div(tf.sub(p, t), n) as tf.Tensor2D,
+    stats: tf.stack([loss, tf.sum(tf.square(err))]) as tf.Tensor1D,
+  };
 }
 
 /** Softmax cross-entropy of logits against bytes (one-hot, or rows of `targets`): its gradient wrt the logits (of the mean over rows) and the sums of loss and squared error. */
-export function softmaxCrossEntropyBackward(logits: tf.Tensor2D, labels: tf.Tensor1D, targets?: tf.Tensor2D): XentBackward {
+export function softmaxCrossEntropyBackward(
+  logits: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  targets?: tf.Tensor2D,
+): XentBackward {
   if (!fusedKernelsActive()) return compositeSoftmaxCrossEntropyBackward(logits, labels, targets);
   const p = tf.softmax(logits);
   const [dlg, stats] = run('AunnSoftmaxXentBackward', targets ? { logits, p, labels, targets } : { logits, p, labels });

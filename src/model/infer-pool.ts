@@ -8,7 +8,7 @@
  *   await pool.close();
  */
 import type { Worker } from 'node:worker_threads';
-import type { RecordMeta } from '../corpus/types.js';
+import type { RecordMeta } from '../corpus/index.js';
 import type { BackendName } from './backend.js';
 import type { ModelConfig } from './config.js';
 import type { InferReply } from './infer-worker.js';
@@ -21,12 +21,24 @@ export class InferencePool {
   private lastRecords: readonly RecordMeta[] | undefined;
   private nextId = 0;
 
-  constructor(config: ModelConfig, params: Float32Array, readonly threads: number, backend?: BackendName) {
-    this.workers = Array.from({ length: threads }, () => spawnTsWorker(new URL('./infer-worker.ts', import.meta.url), { workerData: { config, params, backend } }));
-    this.ready = Promise.all(this.workers.map((w) => new Promise((resolve, reject) => {
-      w.once('message', resolve);
-      w.once('error', reject);
-    })));
+  constructor(
+    config: ModelConfig,
+    params: Float32Array,
+    readonly threads: number,
+    backend?: BackendName,
+  ) {
+    this.workers = Array.from({ length: threads }, () =>
+      spawnTsWorker(new URL('./infer-worker.ts', import.meta.url), { workerData: { config, params, backend } }),
+    );
+    this.ready = Promise.all(
+      this.workers.map(
+        (w) =>
+          new Promise((resolve, reject) => {
+            w.once('message', resolve);
+            w.once('error', reject);
+          }),
+      ),
+    );
     for (const w of this.workers) w.unref();
   }
 
@@ -50,11 +62,17 @@ export class InferencePool {
               else resolve(m);
             };
             w.on('message', onMessage);
-            w.postMessage({ id, addresses: slice, records: sendRecords ? [...records] : undefined, batchSize }, [slice.buffer]);
+            w.postMessage({ id, addresses: slice, records: sendRecords ? [...records] : undefined, batchSize }, [
+              slice.buffer,
+            ]);
           });
         }),
       );
-      const out: BatchPrediction = { mean: new Float32Array(n), argmax: new Uint8Array(n), entropy: new Float32Array(n) };
+      const out: BatchPrediction = {
+        mean: new Float32Array(n),
+        argmax: new Uint8Array(n),
+        entropy: new Float32Array(n),
+      };
       parts.forEach((p, k) => {
         out.mean.set(p.mean, k * per);
         out.argmax.set(p.argmax, k * per);

@@ -3,7 +3,7 @@
  * answers { addresses } with { mean, argmax, entropy }. Started by the pool, never imported directly.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { RecordMeta } from '../corpus/types.js';
+import type { RecordMeta } from '../corpus/index.js';
 import { initBackend, type BackendName } from './backend.js';
 import type { ModelConfig } from './config.js';
 import { Encoder } from './encoding.js';
@@ -15,7 +15,8 @@ export interface InferInit {
   backend?: BackendName;
 }
 export type InferRequest = { id: number; addresses: Float64Array; records?: RecordMeta[]; batchSize: number };
-export type InferReply = { id: number; mean: Float32Array; argmax: Uint8Array; entropy: Float32Array } | { id: number; error: string };
+export type InferReply =
+  { id: number; mean: Float32Array; argmax: Uint8Array; entropy: Float32Array } | { id: number; error: string };
 
 async function main(init: InferInit): Promise<void> {
   await initBackend(init.backend);
@@ -36,7 +37,11 @@ async function main(init: InferInit): Promise<void> {
         out.argmax.set(p.argmax, s);
         out.entropy.set(p.entropy, s);
       }
-      parentPort!.postMessage({ id: req.id, ...out } satisfies InferReply, [out.mean.buffer, out.argmax.buffer, out.entropy.buffer]);
+      parentPort!.postMessage({ id: req.id, ...out } satisfies InferReply, [
+        out.mean.buffer,
+        out.argmax.buffer,
+        out.entropy.buffer,
+      ]);
     } catch (e) {
       parentPort!.postMessage({ id: req.id, error: (e as Error).stack ?? String(e) } satisfies InferReply);
     }

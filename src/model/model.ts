@@ -8,7 +8,7 @@
  *   const r = await model.predictRegion(rec, { z: [0, 8], y: [0, 64], x: [0, 64] });  // uint8 value + uncertainty
  *   const s = await model.samplePoints(rec, zyx, 'trilinear');  // Float32 value + entropy per point
  */
-import type { Manifest, RecordMeta } from '../corpus/types.js';
+import type { Manifest, RecordMeta } from '../corpus/index.js';
 import { UserError } from '../core/errors.js';
 import { addressAt } from './addressing.js';
 import { initBackend, type BackendName } from './backend.js';
@@ -16,7 +16,14 @@ import { latestVersion, readCheckpoint, versionPath, type CheckpointHeader } fro
 import type { ModelConfig } from './config.js';
 import { Encoder } from './encoding.js';
 import { InferencePool } from './infer-pool.js';
-import { gridView, paramLayout, predictBatch, UploadedParams, type BatchPrediction, type ParamLayout } from './network.js';
+import {
+  gridView,
+  paramLayout,
+  predictBatch,
+  UploadedParams,
+  type BatchPrediction,
+  type ParamLayout,
+} from './network.js';
 import type { Region } from '../core/region.js';
 
 export type { BatchPrediction } from './network.js';
@@ -79,12 +86,17 @@ export class AunnModel {
   }
 
   private encoderFor(records: readonly RecordMeta[]): Encoder {
-    if (!this.encoder || this.encoder.records !== records) this.encoder = { records, enc: new Encoder(this.config.encoding, records, gridView(this.layout(), this.params)) };
+    if (!this.encoder || this.encoder.records !== records)
+      this.encoder = { records, enc: new Encoder(this.config.encoding, records, gridView(this.layout(), this.params)) };
     return this.encoder.enc;
   }
 
   /** Predictions for any addresses, in batches (the manifest places them in records for the physical features). */
-  async predict(addresses: Float64Array, manifest: Pick<Manifest, 'records'>, opts: PredictOptions = {}): Promise<BatchPrediction> {
+  async predict(
+    addresses: Float64Array,
+    manifest: Pick<Manifest, 'records'>,
+    opts: PredictOptions = {},
+  ): Promise<BatchPrediction> {
     const n = addresses.length;
     const bs = opts.batchSize ?? 8192;
     const threads = opts.threads ?? 2;
@@ -112,15 +124,27 @@ export class AunnModel {
    * A region of a record at pyramid level L (2^L coarser on every axis > 1; each output voxel samples the centre of
    * its level-0 block). The region may reach into the record's padding (past its shape): addresses never observed.
    */
-  async predictRegion(rec: RecordMeta, region?: Region, level = 0, manifest?: Pick<Manifest, 'records'>, opts: PredictOptions = {}): Promise<RegionPrediction> {
+  async predictRegion(
+    rec: RecordMeta,
+    region?: Region,
+    level = 0,
+    manifest?: Pick<Manifest, 'records'>,
+    opts: PredictOptions = {},
+  ): Promise<RegionPrediction> {
     const f = rec.shape.map((s) => (s > 1 ? 2 ** level : 1));
     const padded = rec.bits.map((b) => 2 ** b);
-    const full: Region = { z: [0, Math.ceil(rec.shape[0] / f[0])], y: [0, Math.ceil(rec.shape[1] / f[1])], x: [0, Math.ceil(rec.shape[2] / f[2])] };
+    const full: Region = {
+      z: [0, Math.ceil(rec.shape[0] / f[0])],
+      y: [0, Math.ceil(rec.shape[1] / f[1])],
+      x: [0, Math.ceil(rec.shape[2] / f[2])],
+    };
     const r = region ?? full;
     (['z', 'y', 'x'] as const).forEach((ax, i) => {
       const [a, b] = r[ax];
       if (!(Number.isInteger(a) && Number.isInteger(b) && a >= 0 && b > a && b * f[i] <= padded[i]))
-        throw new UserError(`region ${ax}=${a}:${b} is outside record ${rec.name} (level ${level}: 0..${Math.floor(padded[i] / f[i])})`);
+        throw new UserError(
+          `region ${ax}=${a}:${b} is outside record ${rec.name} (level ${level}: 0..${Math.floor(padded[i] / f[i])})`,
+        );
     });
     const shape: [number, number, number] = [r.z[1] - r.z[0], r.y[1] - r.y[0], r.x[1] - r.x[0]];
     const n = shape[0] * shape[1] * shape[2];
@@ -129,7 +153,8 @@ export class AunnModel {
     const half = f.map((k) => Math.floor(k / 2));
     for (let z = r.z[0]; z < r.z[1]; z++)
       for (let y = r.y[0]; y < r.y[1]; y++)
-        for (let x = r.x[0]; x < r.x[1]; x++) addresses[i++] = addressAt(rec, z * f[0] + half[0], y * f[1] + half[1], x * f[2] + half[2]);
+        for (let x = r.x[0]; x < r.x[1]; x++)
+          addresses[i++] = addressAt(rec, z * f[0] + half[0], y * f[1] + half[1], x * f[2] + half[2]);
     const p = await this.predict(addresses, manifest ?? { records: [rec] }, opts);
     const value = new Uint8Array(n);
     const uncertainty = new Uint8Array(n);
@@ -144,7 +169,13 @@ export class AunnModel {
    * Values at continuous level-0 voxel coordinates of a record (zyx: 3 per point), nearest or trilinear over the
    * predictions at the surrounding voxels (coordinates clamped to the record's shape).
    */
-  async samplePoints(rec: RecordMeta, zyx: Float32Array | Float64Array, interp: 'nearest' | 'trilinear' = 'trilinear', manifest?: Pick<Manifest, 'records'>, opts: PredictOptions = {}): Promise<{ value: Float32Array; entropy: Float32Array }> {
+  async samplePoints(
+    rec: RecordMeta,
+    zyx: Float32Array | Float64Array,
+    interp: 'nearest' | 'trilinear' = 'trilinear',
+    manifest?: Pick<Manifest, 'records'>,
+    opts: PredictOptions = {},
+  ): Promise<{ value: Float32Array; entropy: Float32Array }> {
     const n = Math.floor(zyx.length / 3);
     const k = interp === 'nearest' ? 1 : 8;
     const addresses = new Float64Array(n * k);
@@ -155,7 +186,12 @@ export class AunnModel {
       const y = zyx[3 * i + 1];
       const x = zyx[3 * i + 2];
       if (k === 1) {
-        addresses[i] = addressAt(rec, clamp(Math.round(z), rec.shape[0]), clamp(Math.round(y), rec.shape[1]), clamp(Math.round(x), rec.shape[2]));
+        addresses[i] = addressAt(
+          rec,
+          clamp(Math.round(z), rec.shape[0]),
+          clamp(Math.round(y), rec.shape[1]),
+          clamp(Math.round(x), rec.shape[2]),
+        );
         weights[i] = 1;
         continue;
       }
@@ -169,7 +205,12 @@ export class AunnModel {
       for (let dz = 0; dz < 2; dz++)
         for (let dy = 0; dy < 2; dy++)
           for (let dx = 0; dx < 2; dx++) {
-            addresses[j] = addressAt(rec, clamp(z0 + dz, rec.shape[0]), clamp(y0 + dy, rec.shape[1]), clamp(x0 + dx, rec.shape[2]));
+            addresses[j] = addressAt(
+              rec,
+              clamp(z0 + dz, rec.shape[0]),
+              clamp(y0 + dy, rec.shape[1]),
+              clamp(x0 + dx, rec.shape[2]),
+            );
             weights[j++] = (dz ? fz : 1 - fz) * (dy ? fy : 1 - fy) * (dx ? fx : 1 - fx);
           }
     }
@@ -190,7 +231,12 @@ export class AunnModel {
   }
 
   /** Large requests: slices of `4 × threads` batches at a time across the worker pool, with progress. */
-  private async predictParallel(addresses: Float64Array, records: readonly RecordMeta[], threads: number, opts: PredictOptions): Promise<BatchPrediction> {
+  private async predictParallel(
+    addresses: Float64Array,
+    records: readonly RecordMeta[],
+    threads: number,
+    opts: PredictOptions,
+  ): Promise<BatchPrediction> {
     if (!this.pool || this.pool.threads !== threads) {
       await this.pool?.close();
       this.pool = new InferencePool(this.config, this.params, threads, this.backend);
@@ -220,9 +266,13 @@ export class AunnModel {
 }
 
 /** Loads the latest (or a given) version of the model in dir; UserError when there is none or it is corrupt. */
-export async function loadModel(dir: string, opts: { version?: number; backend?: BackendName } = {}): Promise<AunnModel> {
+export async function loadModel(
+  dir: string,
+  opts: { version?: number; backend?: BackendName } = {},
+): Promise<AunnModel> {
   const version = opts.version ?? latestVersion(dir);
-  if (version === 0) throw new UserError(`${dir}: no trained model here (expected v0001.ckpt …); run \`aunn train\` first`);
+  if (version === 0)
+    throw new UserError(`${dir}: no trained model here (expected v0001.ckpt …); run \`aunn train\` first`);
   const ck = readCheckpoint(versionPath(dir, version));
   const backend = await initBackend(opts.backend);
   return new AunnModel(dir, version, ck.header, ck.params.slice(), backend);

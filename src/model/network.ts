@@ -17,7 +17,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { gridParams, inputDim, type ModelConfig } from './config.js';
-import { matMulPacked, predictHead, residualRmsNorm, rmsNormBackwardRelu, softmaxCrossEntropyBackward, transpose2d } from './fused-ops.js';
+import {
+  matMulPacked,
+  predictHead,
+  residualRmsNorm,
+  rmsNormBackwardRelu,
+  softmaxCrossEntropyBackward,
+  transpose2d,
+} from './fused-ops.js';
 
 export type ParamGroup = 'input' | 'trunk' | 'output' | 'grid';
 export interface ParamEntry {
@@ -92,7 +99,8 @@ type Tensors = Record<string, tf.Tensor>;
 
 function upload(layout: ParamLayout, params: Float32Array): Tensors {
   const t: Tensors = {};
-  for (const e of layout.entries) if (e.group !== 'grid') t[e.name] = tf.tensor(params.subarray(e.offset, e.offset + e.size), e.shape, 'float32');
+  for (const e of layout.entries)
+    if (e.group !== 'grid') t[e.name] = tf.tensor(params.subarray(e.offset, e.offset + e.size), e.shape, 'float32');
   return t;
 }
 
@@ -161,7 +169,8 @@ export function deltaRuleOutput(
     const feats = tf.tidy(() => features(cfg, t, tf.tensor2d(x.subarray(0, n * d), [n, d])));
     const featsT = tf.transpose(feats);
     const lab = tf.tensor1d(Int32Array.from(labels.subarray(0, n)), 'int32');
-    const target = labelSigma > 0 ? tf.gather(gaussianTargets(labelSigma), lab) : tf.cast(tf.oneHot(lab, OUTPUTS), 'float32');
+    const target =
+      labelSigma > 0 ? tf.gather(gaussianTargets(labelSigma), lab) : tf.cast(tf.oneHot(lab, OUTPUTS), 'float32');
     let W = t['out.W'];
     let b = t['out.b'];
     for (let s = 0; s < steps; s++) {
@@ -170,7 +179,11 @@ export function deltaRuleOutput(
         const logp = tf.logSoftmax(lg);
         const err = tf.sub(tf.exp(logp), target);
         const loss = tf.div(tf.neg(tf.sum(tf.mul(target, logp))), n);
-        return [tf.sub(W, tf.mul(tf.matMul(featsT as tf.Tensor2D, err), lr / n)), tf.sub(b, tf.mul(tf.mean(err, 0), lr)), loss];
+        return [
+          tf.sub(W, tf.mul(tf.matMul(featsT as tf.Tensor2D, err), lr / n)),
+          tf.sub(b, tf.mul(tf.mean(err, 0), lr)),
+          loss,
+        ];
       });
       if (s === 0) first = loss.dataSync()[0];
       loss.dispose();
@@ -199,7 +212,12 @@ export interface BatchPrediction {
 }
 
 /** Forward pass over n encoded inputs (row-major [n, inputDim]). */
-export function predictBatch(cfg: Pick<ModelConfig, 'encoding' | 'depth'>, weights: UploadedParams, x: Float32Array, n: number): BatchPrediction {
+export function predictBatch(
+  cfg: Pick<ModelConfig, 'encoding' | 'depth'>,
+  weights: UploadedParams,
+  x: Float32Array,
+  n: number,
+): BatchPrediction {
   const d = inputDim(cfg.encoding);
   const [mean, argmax, entropy] = tf.tidy(() => {
     const xt = tf.tensor2d(x.subarray(0, n * d), [n, d]);
@@ -265,7 +283,10 @@ export function lossAndGrads(
   const result = tf.tidy(() => {
     const t = upload(layout, params);
     const xt = tf.tensor2d(x.subarray(0, n * d), [n, d]);
-    const lab = tf.tensor1d(labels instanceof Int32Array ? labels.subarray(0, n) : Int32Array.from(labels.subarray(0, n)), 'int32');
+    const lab = tf.tensor1d(
+      labels instanceof Int32Array ? labels.subarray(0, n) : Int32Array.from(labels.subarray(0, n)),
+      'int32',
+    );
     // Forward, keeping what the backward pass needs: per block its input stream h, the norm's r, its output a and
     // [yᵀ; 1] (its normalised input, transposed here once: a transposed matMul is ~10x slower on wasm).
     const a0 = denseRelu(xt, t['in.W'], t['in.b']);

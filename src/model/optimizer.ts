@@ -22,7 +22,11 @@ export interface OptimizerState {
 }
 
 /** Learning rate at `step` with warm-up, then cosine decay by the run's progress fraction (0..1). */
-export function lrAt(t: Pick<TrainConfig, 'lr' | 'warmupSteps' | 'minLrFraction'>, step: number, fraction: number): number {
+export function lrAt(
+  t: Pick<TrainConfig, 'lr' | 'warmupSteps' | 'minLrFraction'>,
+  step: number,
+  fraction: number,
+): number {
   const warm = t.warmupSteps > 0 ? Math.min(1, (step + 1) / t.warmupSteps) : 1;
   const f = Math.min(1, Math.max(0, fraction));
   const cos = t.minLrFraction + (1 - t.minLrFraction) * 0.5 * (1 + Math.cos(Math.PI * f));
@@ -89,7 +93,13 @@ export class AdamW {
    * One update; `t` is the 1-based count of updates so far including this one (bias correction). The gradient is
    * multiplied by `gradScale` first (the clip factor, see clipScale), without writing it back.
    */
-  step(grads: Float32Array, lr: number, t: number, groupLr: Partial<Record<ParamGroup, number>> = this.cfg.groupLr, gradScale = 1): void {
+  step(
+    grads: Float32Array,
+    lr: number,
+    t: number,
+    groupLr: Partial<Record<ParamGroup, number>> = this.cfg.groupLr,
+    gradScale = 1,
+  ): void {
     const { beta1, beta2, eps, weightDecay } = this.cfg;
     const { params: p, m, v } = this.state;
     const c1 = 1 / (1 - beta1 ** t);

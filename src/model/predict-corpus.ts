@@ -8,7 +8,7 @@
  *   out.value.name; out.uncertainty.shape;
  */
 import type { CorpusWriter } from '../corpus/index.js';
-import type { Manifest, RecordMeta } from '../corpus/types.js';
+import type { Manifest, RecordMeta } from '../corpus/index.js';
 import type { AunnModel, PredictOptions, Region } from './model.js';
 
 export interface PredictionTarget {
@@ -34,9 +34,17 @@ export async function writePredictions(
   const t0 = performance.now();
   const p = await model.predictRegion(rec, opts.region, level, corpus.manifest, opts);
   const seconds = (performance.now() - t0) / 1000;
-  const extra = { region: opts.region, level, model: model.label, modelVersion: model.version, uncertainty: 'entropy / ln 256 * 255' };
+  const extra = {
+    region: opts.region,
+    level,
+    model: model.label,
+    modelVersion: model.version,
+    uncertainty: 'entropy / ln 256 * 255',
+  };
   const whole = !opts.region && level === 0;
-  const tag = whole ? model.label : `${model.label} ${level ? `level ${level} ` : ''}${opts.region ? `z${opts.region.z.join(':')},y${opts.region.y.join(':')},x${opts.region.x.join(':')}` : ''}`.trim();
+  const tag = whole
+    ? model.label
+    : `${model.label} ${level ? `level ${level} ` : ''}${opts.region ? `z${opts.region.z.join(':')},y${opts.region.y.join(':')},x${opts.region.x.join(':')}` : ''}`.trim();
   const [value, uncertainty] = await corpus.withWriter(async (w) => [
     await w.writePrediction(rec, 'value', p.value, { shape: p.shape, model: tag, extra }),
     await w.writePrediction(rec, 'uncertainty', p.uncertainty, { shape: p.shape, model: tag, extra }),

@@ -12,7 +12,11 @@ let tsxApi: string | undefined;
 
 export function spawnTsWorker(module: URL, opts: Omit<WorkerOptions, 'eval'> = {}): Worker {
   // The ESM flavour of tsx's register API (require.resolve finds the CommonJS one next to it).
-  tsxApi ??= pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  tsxApi ??= pathToFileURL(
+    createRequire(import.meta.url)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  ).href;
   const code = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(module.href)}); })`;
   return new Worker(code, { ...opts, eval: true });
 }

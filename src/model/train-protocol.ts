@@ -2,7 +2,7 @@
  * What the training host (trainer.ts) and its worker threads (train-worker.ts) share: the start-up data, the
  * messages, the control slots in shared memory and the barrier that keeps the steps in lock-step.
  */
-import type { RecordMeta } from '../corpus/types.js';
+import type { RecordMeta } from '../corpus/index.js';
 import type { BackendName } from './backend.js';
 import type { CheckpointHeader } from './checkpoint.js';
 import type { ModelConfig } from './config.js';
@@ -16,7 +16,15 @@ export interface WorkerInit {
   manifestRecords: RecordMeta[];
   set: TrainSet;
   heldOutFraction: number;
-  shared: { params: SharedArrayBuffer; m: SharedArrayBuffer; v: SharedArrayBuffer; grads: SharedArrayBuffer; ctrl: SharedArrayBuffer; stats: SharedArrayBuffer; sched: SharedArrayBuffer };
+  shared: {
+    params: SharedArrayBuffer;
+    m: SharedArrayBuffer;
+    v: SharedArrayBuffer;
+    grads: SharedArrayBuffer;
+    ctrl: SharedArrayBuffer;
+    stats: SharedArrayBuffer;
+    sched: SharedArrayBuffer;
+  };
   evalSet: { addresses: Float64Array; labels: Uint8Array; record: Int32Array };
   /** Record names that evalSet.record indexes. */
   evalNames: string[];
@@ -27,7 +35,17 @@ export interface WorkerInit {
 
 export type WorkerMessage =
   | { type: 'ready'; workerId: number; backend: BackendName }
-  | { type: 'progress'; step: number; runSteps: number; elapsedMs: number; loss: number; trainPsnr: number; heldOutPsnr?: number; samplesPerS: number; fraction: number }
+  | {
+      type: 'progress';
+      step: number;
+      runSteps: number;
+      elapsedMs: number;
+      loss: number;
+      trainPsnr: number;
+      heldOutPsnr?: number;
+      samplesPerS: number;
+      fraction: number;
+    }
   | { type: 'checkpoint'; step: number; file: string }
   | { type: 'done'; header: CheckpointHeader; samplesPerS: number; runSteps: number }
   | { type: 'error'; message: string; stack?: string };
@@ -48,4 +66,3 @@ export function barrier(ctrl: Int32Array, n: number): void {
     while (Atomics.load(ctrl, GEN) === gen) Atomics.wait(ctrl, GEN, gen, 1000);
   }
 }
-

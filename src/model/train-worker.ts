@@ -16,7 +16,13 @@ import { AdamW, averageGradients, clipScale, lrAt } from './optimizer.js';
 import { gridView, lossAndGrads, mulberry32, paramLayout, predictBatch, UploadedParams } from './network.js';
 
 /** Held-out PSNR overall and per record of the eval set, with the given weights. */
-export function evaluate(cfg: ModelConfig, weights: UploadedParams, enc: Encoder, evalSet: WorkerInit['evalSet'], names: string[]): { psnr: number; perRecord: Record<string, number> } {
+export function evaluate(
+  cfg: ModelConfig,
+  weights: UploadedParams,
+  enc: Encoder,
+  evalSet: WorkerInit['evalSet'],
+  names: string[],
+): { psnr: number; perRecord: Record<string, number> } {
   const n = evalSet.addresses.length;
   const sse = new Float64Array(names.length);
   const cnt = new Float64Array(names.length);
@@ -72,7 +78,9 @@ async function main(init: WorkerInit): Promise<void> {
   // Leader state.
   const header = init.header;
   const run = header.run;
-  const opt = leader ? new AdamW(layout, t, { params, m: new Float32Array(init.shared.m), v: new Float32Array(init.shared.v) }) : undefined;
+  const opt = leader
+    ? new AdamW(layout, t, { params, m: new Float32Array(init.shared.m), v: new Float32Array(init.shared.v) })
+    : undefined;
   const sum = leader ? new Float32Array(P) : undefined;
   const workerGrads = Array.from({ length: T }, (_, k) => grads.subarray(k * P, (k + 1) * P));
   const names = init.evalNames;
@@ -94,7 +102,9 @@ async function main(init: WorkerInit): Promise<void> {
     const ft = run.targetMs ? (elapsed0 + performance.now() - t0) / run.targetMs : 0;
     return Math.min(1, Math.max(fs, ft));
   };
-  const finished = () => (run.targetSteps !== undefined && runSteps() >= run.targetSteps) || (run.targetMs !== undefined && elapsed0 + performance.now() - t0 >= run.targetMs);
+  const finished = () =>
+    (run.targetSteps !== undefined && runSteps() >= run.targetSteps) ||
+    (run.targetMs !== undefined && elapsed0 + performance.now() - t0 >= run.targetMs);
   const snapshot = (done: boolean, perRecord?: Record<string, number>): CheckpointHeader => {
     const h = {
       ...header,
@@ -159,10 +169,22 @@ async function main(init: WorkerInit): Promise<void> {
         sse += stats[k * 3 + 1];
       }
       // One pass averages and takes the norm; the clip factor is folded into the AdamW pass.
-      const norm = Math.sqrt(averageGradients(workerGrads, workerGrads.map((_, k) => stats[k * 3 + 2] / n), sum!));
+      const norm = Math.sqrt(
+        averageGradients(
+          workerGrads,
+          workerGrads.map((_, k) => stats[k * 3 + 2] / n),
+          sum!,
+        ),
+      );
       const f = fractionNow();
       step++;
-      opt!.step(sum!, lrAt({ ...t, lr: run.lr }, step - 1 - run.startStep, f), step, run.groupLr, clipScale(norm, t.clipNorm));
+      opt!.step(
+        sum!,
+        lrAt({ ...t, lr: run.lr }, step - 1 - run.startStep, f),
+        step,
+        run.groupLr,
+        clipScale(norm, t.clipNorm),
+      );
       samplesSeen += n;
       emaLoss = Number.isNaN(emaLoss) ? loss : 0.9 * emaLoss + 0.1 * loss;
       emaSse = Number.isNaN(emaSse) ? sse / n : 0.9 * emaSse + 0.1 * (sse / n);
@@ -173,7 +195,10 @@ async function main(init: WorkerInit): Promise<void> {
       }
       const now = performance.now();
       const done = finished() || Atomics.load(ctrl, STOP_REQ) === 1;
-      if (!done && (now - lastEval >= t.evalEverySeconds * 1000 || (t.evalEverySteps > 0 && runSteps() % t.evalEverySteps === 0))) {
+      if (
+        !done &&
+        (now - lastEval >= t.evalEverySeconds * 1000 || (t.evalEverySteps > 0 && runSteps() % t.evalEverySteps === 0))
+      ) {
         heldOut = evalNow().psnr;
         history.push({ step, seconds: (elapsed0 + now - t0) / 1000, loss: emaLoss, heldOutPsnr: heldOut });
         lastEval = performance.now();
@@ -212,12 +237,22 @@ async function main(init: WorkerInit): Promise<void> {
   history.push({ step, seconds: (elapsed0 + performance.now() - t0) / 1000, loss: emaLoss, heldOutPsnr: heldOut });
   const completed = finished();
   const h = snapshot(completed, final.perRecord);
-  port.postMessage({ type: 'done', header: h, samplesPerS: (samplesSeen - header.samplesSeen) / Math.max(1e-3, spent), runSteps: runSteps() } satisfies WorkerMessage);
+  port.postMessage({
+    type: 'done',
+    header: h,
+    samplesPerS: (samplesSeen - header.samplesSeen) / Math.max(1e-3, spent),
+    runSteps: runSteps(),
+  } satisfies WorkerMessage);
 }
 
 const init = workerData as WorkerInit | null;
-if (init) main(init).catch((e: unknown) => {
-  const err = e as Error;
-  Atomics.store(new Int32Array(init!.shared.ctrl), STOP, 1);
-  parentPort!.postMessage({ type: 'error', message: err?.message ?? String(e), stack: err?.stack } satisfies WorkerMessage);
-});
+if (init)
+  main(init).catch((e: unknown) => {
+    const err = e as Error;
+    Atomics.store(new Int32Array(init!.shared.ctrl), STOP, 1);
+    parentPort!.postMessage({
+      type: 'error',
+      message: err?.message ?? String(e),
+      stack: err?.stack,
+    } satisfies WorkerMessage);
+  });

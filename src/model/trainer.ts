@@ -9,7 +9,7 @@
  *   r.heldOutPsnr; r.samplesPerS; r.version;
  */
 import { mkdirSync } from 'node:fs';
-import type { RecordMeta } from '../corpus/types.js';
+import type { RecordMeta } from '../corpus/index.js';
 import { UserError } from '../core/errors.js';
 import type { BackendName } from './backend.js';
 import {
@@ -93,7 +93,7 @@ export interface TrainResult {
 
 export async function openCorpus(opts: { corpusDir?: string; corpus?: CorpusLike }): Promise<CorpusLike> {
   if (opts.corpus) return opts.corpus;
-  if (!opts.corpusDir) throw new UserError('no corpus given (--corpus DIR)');
+  if (!opts.corpusDir) throw new UserError('no corpus given', { options: ['corpusDir'] });
   const { Corpus } = await import('../corpus/index.js');
   return Corpus.open(opts.corpusDir);
 }
@@ -108,7 +108,8 @@ function pickRecords(corpus: CorpusLike, names: string[] | undefined, what: stri
   return names.map((n) => {
     const r = corpus.manifest.records.find((x) => x.name === n);
     if (!r) throw new UserError(`${what}: the corpus has no record '${n}'`);
-    if (!r.trainable || r.modality === 'prediction') throw new UserError(`${what}: record '${n}' is not trainable (${r.modality})`);
+    if (!r.trainable || r.modality === 'prediction')
+      throw new UserError(`${what}: record '${n}' is not trainable (${r.modality})`);
     return r;
   });
 }
@@ -116,7 +117,11 @@ function pickRecords(corpus: CorpusLike, names: string[] | undefined, what: stri
 function sameShape(a: ModelConfig, over: DeepPartial<ModelConfig> | undefined, file: string): void {
   if (!over) return;
   const clash = (what: string, want: unknown, have: unknown) => {
-    if (want !== undefined && want !== have) throw new UserError(`${file}: the model was built with ${what} ${String(have)}, not ${String(want)}; use a new --model folder to change it`);
+    if (want !== undefined && want !== have)
+      throw new UserError(
+        `${file}: the model was built with ${what} ${String(have)}, not ${String(want)}; use a new model folder to change it`,
+        { file, options: ['modelDir'] },
+      );
   };
   clash('encoding', over.encoding?.kind, a.encoding.kind);
   clash('width', over.width, a.width);
@@ -125,7 +130,7 @@ function sameShape(a: ModelConfig, over: DeepPartial<ModelConfig> | undefined, f
 
 export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   if (opts.minutes === undefined && opts.steps === undefined && !opts.newVersion && latestVersion(opts.modelDir) === 0)
-    throw new UserError('say how long to train: --minutes M or --steps N');
+    throw new UserError('say how long to train', { options: ['minutes', 'steps'] });
   const corpus = await openCorpus(opts);
   const manifest = corpus.manifest;
   mkdirSync(opts.modelDir, { recursive: true });
@@ -136,7 +141,8 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   let version: number;
   let resumed = false;
   const makeRun = (startStep: number, base: ModelConfig, kind: RunState['kind']): RunState => {
-    if (opts.minutes === undefined && opts.steps === undefined) throw new UserError('say how long to train: --minutes M or --steps N');
+    if (opts.minutes === undefined && opts.steps === undefined)
+      throw new UserError('say how long to train', { options: ['minutes', 'steps'] });
     const records = pickRecords(corpus, opts.records, 'train').map((r) => r.name);
     const replay = opts.replayRecords ? pickRecords(corpus, opts.replayRecords, 'replay').map((r) => r.name) : [];
     if (records.length === 0) throw new UserError(`${corpus.dir ?? 'corpus'}: no trainable records to train on`);
@@ -159,13 +165,22 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     const recs = pickRecords(corpus, opts.records, 'train');
     config = modelConfig({
       ...opts.config,
-      encoding: { addressBits: manifest.addressBits, ...opts.config?.encoding, physical: { ...autoWavelengths(recs), ...opts.config?.encoding?.physical } },
+      encoding: {
+        addressBits: manifest.addressBits,
+        ...opts.config?.encoding,
+        physical: { ...autoWavelengths(recs), ...opts.config?.encoding?.physical },
+      },
     });
     // Keep the model smaller than its data: the grid tables get at most half as many values as the trained voxels.
     const voxels = recs.reduce((s, r) => s + r.shape[0] * r.shape[1] * r.shape[2], 0);
-    while (gridParams(config.encoding) > voxels / 2 && config.encoding.grid.log2TableSize > 8) config.encoding.grid.log2TableSize--;
+    while (gridParams(config.encoding) > voxels / 2 && config.encoding.grid.log2TableSize > 8)
+      config.encoding.grid.log2TableSize--;
     const layout = paramLayout(config);
-    state = { params: initParams(layout, config.train.seed), m: new Float32Array(layout.total), v: new Float32Array(layout.total) };
+    state = {
+      params: initParams(layout, config.train.seed),
+      m: new Float32Array(layout.total),
+      v: new Float32Array(layout.total),
+    };
     version = 1;
     const run = makeRun(0, config, opts.kind ?? 'train');
     header = newHeader(config, layout.entries, 1, undefined, run, corpus, run.records.concat(run.replayRecords));
@@ -179,7 +194,16 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     if (opts.newVersion) {
       version = latest + 1;
       const run = makeRun(ck.header.step, config, opts.kind ?? 'finetune');
-      header = { ...newHeader(config, ck.header.layout, version, latest, run, corpus, [...ck.header.trainedRecords.map((r) => r.name), ...run.records, ...run.replayRecords]), step: ck.header.step, samplesSeen: ck.header.samplesSeen, history: [...ck.header.history] };
+      header = {
+        ...newHeader(config, ck.header.layout, version, latest, run, corpus, [
+          ...ck.header.trainedRecords.map((r) => r.name),
+          ...run.records,
+          ...run.replayRecords,
+        ]),
+        step: ck.header.step,
+        samplesSeen: ck.header.samplesSeen,
+        history: [...ck.header.history],
+      };
     } else if (!ck.header.run.done) {
       version = latest;
       resumed = true;
@@ -187,7 +211,14 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
     } else {
       version = latest;
       const run = makeRun(ck.header.step, config, opts.kind ?? 'train');
-      header = { ...ck.header, run, schedule: { serialPos: 0, windowStep: 0 }, trainedRecords: recordLayout(uniqueRecords(corpus, [...ck.header.trainedRecords.map((r) => r.name), ...run.records])) };
+      header = {
+        ...ck.header,
+        run,
+        schedule: { serialPos: 0, windowStep: 0 },
+        trainedRecords: recordLayout(
+          uniqueRecords(corpus, [...ck.header.trainedRecords.map((r) => r.name), ...run.records]),
+        ),
+      };
       header.manifestHash = layoutHash(header.trainedRecords);
     }
   }
@@ -210,12 +241,16 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const trainRecs = pickRecords(corpus, run.records, 'train');
   const replayRecs = run.replayRecords.length ? pickRecords(corpus, run.replayRecords, 'replay') : [];
   const isReplay = new Set(replayRecs.map((r) => r.name));
-  const sumW = (recs: RecordMeta[]) => recs.reduce((s, r) => s + (r.shape[0] * r.shape[1] * r.shape[2]) ** config.train.recordWeightPower, 0);
+  const sumW = (recs: RecordMeta[]) =>
+    recs.reduce((s, r) => s + (r.shape[0] * r.shape[1] * r.shape[2]) ** config.train.recordWeightPower, 0);
   const wNew = sumW(trainRecs);
   const wOld = sumW(replayRecs);
   const set = await loadTrainSet(corpus, [...trainRecs, ...replayRecs], {
     power: config.train.recordWeightPower,
-    weightOf: (rec, w) => (isReplay.has(rec.name) ? (w / wOld) * run.replayFraction : (w / wNew) * (replayRecs.length ? 1 - run.replayFraction : 1)),
+    weightOf: (rec, w) =>
+      isReplay.has(rec.name)
+        ? (w / wOld) * run.replayFraction
+        : (w / wNew) * (replayRecs.length ? 1 - run.replayFraction : 1),
     serialOf: (rec) => !isReplay.has(rec.name),
     maxResidentMB: opts.maxResidentMB ?? config.train.maxResidentMB,
     // Each run (a resumed one keeps its own) holds another resident subset when the data exceed the bound.
@@ -225,7 +260,10 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   });
   // Held-out validation of what this run learns: the run's own records (replayed ones are scored by evaluate.ts).
   const evalSource = replayRecs.length ? { records: set.records.filter((r) => !isReplay.has(r.name)) } : set;
-  const evalSet = new Sampler(evalSource, config.train.heldOutFraction).heldOut(Math.max(256, Math.floor(8192 / evalSource.records.length)), mulberry32(config.train.seed ^ 0xe7a1));
+  const evalSet = new Sampler(evalSource, config.train.heldOutFraction).heldOut(
+    Math.max(256, Math.floor(8192 / evalSource.records.length)),
+    mulberry32(config.train.seed ^ 0xe7a1),
+  );
 
   const P = state.params.length;
   const sab = (floats: number, from?: Float32Array) => {

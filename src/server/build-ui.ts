@@ -72,7 +72,8 @@ export async function ensureUiBuilt(opts: { force?: boolean; minify?: boolean } 
         });
         await copyFile(path.join(RENDERER_DIR, 'index.html'), path.join(tmp, 'index.html'));
         await copyFile(path.join(RENDERER_DIR, 'style.css'), path.join(tmp, 'style.css'));
-        for (const f of ['app.js.map', 'app.js', 'style.css', 'index.html']) await rename(path.join(tmp, f), path.join(UI_DIR, f));
+        for (const f of ['app.js.map', 'app.js', 'style.css', 'index.html'])
+          await rename(path.join(tmp, f), path.join(UI_DIR, f));
         await writeFile(STAMP, new Date().toISOString());
       } finally {
         await rm(tmp, { recursive: true, force: true });
@@ -89,10 +90,23 @@ export async function ensureUiBuilt(opts: { force?: boolean; minify?: boolean } 
 export async function buildElectron(): Promise<{ main: string; preload: string }> {
   const esbuild = await import('esbuild');
   const outDir = path.join(REPO_ROOT, 'dist/app');
-  const common = { bundle: true, platform: 'node' as const, target: 'node20', format: 'cjs' as const, external: ['electron', 'esbuild'], logLevel: 'silent' as const };
+  const common = {
+    bundle: true,
+    platform: 'node' as const,
+    target: 'node20',
+    format: 'cjs' as const,
+    external: ['electron', 'esbuild'],
+    logLevel: 'silent' as const,
+  };
   const main = path.join(outDir, 'main.cjs');
   const preload = path.join(outDir, 'preload.cjs');
-  await esbuild.build({ ...common, entryPoints: [path.join(REPO_ROOT, 'app/main.ts')], outfile: main, define: { 'import.meta.url': '__importMetaUrl' }, banner: { js: 'const __importMetaUrl = require("url").pathToFileURL(__filename).href;' } });
+  await esbuild.build({
+    ...common,
+    entryPoints: [path.join(REPO_ROOT, 'app/main.ts')],
+    outfile: main,
+    define: { 'import.meta.url': '__importMetaUrl' },
+    banner: { js: 'const __importMetaUrl = require("url").pathToFileURL(__filename).href;' },
+  });
   await esbuild.build({ ...common, entryPoints: [path.join(REPO_ROOT, 'app/preload.ts')], outfile: preload });
   return { main, preload };
 }

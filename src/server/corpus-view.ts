@@ -5,7 +5,7 @@
  *   const corpus: CorpusView = await Corpus.open('./corpus');
  *   const bytes = await corpus.readRegion(corpus.record('scroll1/scanA'), { z: [10, 11], y: [0, 160], x: [0, 160] }, 0);
  */
-import type { Manifest, RecordMeta } from '../corpus/types.js';
+import type { Manifest, RecordMeta } from '../corpus/index.js';
 import type { Region } from '../core/region.js';
 
 export type { Region };
@@ -20,4 +20,6 @@ export interface CorpusView {
   attachmentPath(rec: RecordMeta, name: string): string;
   /** Re-read the manifest (records appended by a job since the server started). */
   reload?(): Promise<void>;
+  /** Writes a side file (view state, readings) atomically under the corpus lock. */
+  writeSideFile(rel: string, data: string | Uint8Array): Promise<string>;
 }

@@ -25,7 +25,10 @@ export function baseHeaders(extra: Record<string, string | number> = {}): Record
 
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const body = Buffer.from(JSON.stringify(value));
-  res.writeHead(status, baseHeaders({ 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length }));
+  res.writeHead(
+    status,
+    baseHeaders({ 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length }),
+  );
   res.end(body);
 }
 
@@ -38,14 +41,18 @@ export function sendError(res: ServerResponse, status: number, message: string):
 }
 
 export function sendBytes(res: ServerResponse, bytes: Uint8Array, headers: Record<string, string | number>): void {
-  res.writeHead(200, baseHeaders({ 'Content-Type': 'application/octet-stream', 'Content-Length': bytes.byteLength, ...headers }));
+  res.writeHead(
+    200,
+    baseHeaders({ 'Content-Type': 'application/octet-stream', 'Content-Length': bytes.byteLength, ...headers }),
+  );
   res.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 }
 
 /** Read the body, refusing (413) as soon as it passes `limit` bytes or when Content-Length already says so. */
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
-  if (Number.isFinite(declared) && declared > limit) throw new HttpError(413, `request body of ${declared} bytes is over the ${limit}-byte limit`);
+  if (Number.isFinite(declared) && declared > limit)
+    throw new HttpError(413, `request body of ${declared} bytes is over the ${limit}-byte limit`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -88,6 +95,7 @@ export function rangeParam(url: URL, name: string, size: number): [number, numbe
   if (!m) throw new HttpError(400, `parameter '${name}' must be 'start,end', got '${raw}'`);
   const a = Number(m[1]);
   const b = Number(m[2]);
-  if (!(a < b && b <= size)) throw new HttpError(400, `parameter '${name}' = ${a},${b} is outside [0, ${size}] or empty`);
+  if (!(a < b && b <= size))
+    throw new HttpError(400, `parameter '${name}' = ${a},${b} is outside [0, ${size}] or empty`);
   return [a, b];
 }

@@ -12,7 +12,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { HttpError } from './http-util.js';
-import { JOB_COMMANDS, type JobCommand, type JobEvent, type JobInfo, type JobProgress, type JobState } from '../api/index.js';
+import {
+  JOB_COMMANDS,
+  type JobCommand,
+  type JobEvent,
+  type JobInfo,
+  type JobProgress,
+  type JobState,
+} from '../api/index.js';
 
 export { JOB_COMMANDS, type JobCommand, type JobState, type JobProgress, type JobEvent, type JobInfo };
 
@@ -38,7 +45,14 @@ const AUNN_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 export function parseProgressLine(line: string): JobProgress | undefined {
   if (line.startsWith('@progress ')) {
     try {
-      const e = JSON.parse(line.slice(10)) as { label: string; done: number; total: number; ratePerS: number; etaS: number; info?: Record<string, number | string> };
+      const e = JSON.parse(line.slice(10)) as {
+        label: string;
+        done: number;
+        total: number;
+        ratePerS: number;
+        etaS: number;
+        info?: Record<string, number | string>;
+      };
       return {
         label: e.label,
         percent: e.total > 0 ? (100 * e.done) / e.total : 0,
@@ -61,7 +75,14 @@ export function parseProgressLine(line: string): JobProgress | undefined {
     info[kv.slice(0, eq)] = /^-?\d+(\.\d+)?(e-?\d+)?$/i.test(v) ? Number(v) : v;
   }
   const eta = m[5]!.endsWith('s') ? Number(m[5]!.slice(0, -1)) : NaN;
-  return { label: m[1]!, percent: Number(m[2]), ratePerS: Number(m[3]), unit: m[4] || undefined, etaS: Number.isFinite(eta) ? eta : undefined, info };
+  return {
+    label: m[1]!,
+    percent: Number(m[2]),
+    ratePerS: Number(m[3]),
+    unit: m[4] || undefined,
+    etaS: Number.isFinite(eta) ? eta : undefined,
+    info,
+  };
 }
 
 export class JobRunner {
@@ -75,21 +96,42 @@ export class JobRunner {
     if (typeof command !== 'string' || !(JOB_COMMANDS as readonly string[]).includes(command)) {
       throw new HttpError(400, `unknown job command '${String(command)}' (allowed: ${JOB_COMMANDS.join(', ')})`);
     }
-    if (!Array.isArray(args) || args.length > 64 || !args.every((a) => typeof a === 'string' && a.length <= 4096 && !/[\0\r\n]/.test(a))) {
+    if (
+      !Array.isArray(args) ||
+      args.length > 64 ||
+      !args.every((a) => typeof a === 'string' && a.length <= 4096 && !/[\0\r\n]/.test(a))
+    ) {
       throw new HttpError(400, 'job args must be at most 64 strings without control characters');
     }
     if (args.includes('--corpus')) throw new HttpError(400, 'the corpus is the one being served; do not pass --corpus');
     const line = this.opts.commandLine
       ? this.opts.commandLine(command, args)
-      : { file: process.execPath, args: [this.opts.aunnBin ?? AUNN_BIN, command, ...args, '--corpus', this.opts.corpusDir] };
+      : {
+          file: process.execPath,
+          args: [this.opts.aunnBin ?? AUNN_BIN, command, ...args, '--corpus', this.opts.corpusDir],
+        };
     const child = spawn(line.file, line.args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       // Inside Electron, process.execPath is the Electron binary: run it as plain Node.
-      env: { ...process.env, AUNN_PROGRESS_JSON: '1', FORCE_COLOR: '0', ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) },
+      env: {
+        ...process.env,
+        AUNN_PROGRESS_JSON: '1',
+        FORCE_COLOR: '0',
+        ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}),
+      },
       detached: process.platform !== 'win32',
     });
     const id = `job${++this.counter}-${Date.now().toString(36)}`;
-    const job: Job = { id, command, args: [...args], state: 'running', startedAt: Date.now(), child, events: [], listeners: new Set() };
+    const job: Job = {
+      id,
+      command,
+      args: [...args],
+      state: 'running',
+      startedAt: Date.now(),
+      child,
+      events: [],
+      listeners: new Set(),
+    };
     this.jobs.set(id, job);
     for (const stream of ['stdout', 'stderr'] as const) {
       let pending = '';
@@ -102,7 +144,9 @@ export class JobRunner {
         for (const l of lines) if (l.trim()) this.onLine(job, stream, l);
       });
     }
-    child.on('error', (err) => this.emit(job, { type: 'log', t: Date.now(), stream: 'stderr', line: `could not start: ${err.message}` }));
+    child.on('error', (err) =>
+      this.emit(job, { type: 'log', t: Date.now(), stream: 'stderr', line: `could not start: ${err.message}` }),
+    );
     child.on('close', (code) => {
       if (job.state === 'running') job.state = code === 0 ? 'done' : 'failed';
       job.endedAt = Date.now();
@@ -160,7 +204,16 @@ export class JobRunner {
   }
 
   private info(j: Job): JobInfo {
-    return { id: j.id, command: j.command, args: j.args, state: j.state, startedAt: j.startedAt, endedAt: j.endedAt, exitCode: j.exitCode, last: j.last };
+    return {
+      id: j.id,
+      command: j.command,
+      args: j.args,
+      state: j.state,
+      startedAt: j.startedAt,
+      endedAt: j.endedAt,
+      exitCode: j.exitCode,
+      last: j.last,
+    };
   }
 
   private onLine(job: Job, stream: 'stdout' | 'stderr', line: string): void {

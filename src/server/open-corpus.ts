@@ -15,7 +15,9 @@ export async function openCorpusForServing(dir: string): Promise<CorpusView> {
   try {
     await stat(manifest);
   } catch {
-    throw new UserError(`${abs} is not a corpus (no manifest.json); create one with \`aunn ingest PATH --corpus ${dir}\``);
+    throw new UserError(
+      `${abs} is not a corpus (no manifest.json); create one with \`aunn ingest PATH --corpus ${dir}\``,
+    );
   }
   const corpus: CorpusView = await Corpus.open(abs);
   return corpus;

@@ -13,7 +13,7 @@
 import { readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RecordMeta } from '../corpus/types.js';
+import { readSideFile, type RecordMeta } from '../corpus/index.js';
 import type { CorpusView, Region } from './corpus-view.js';
 import { HttpError, baseHeaders, intParam, rangeParam, readJsonBody, sendBytes, sendJson } from './http-util.js';
 import type { JobRunner } from './jobs.js';
@@ -57,8 +57,17 @@ function levelOf(url: URL, rec: RecordMeta): number {
   return intParam(url, 'level', 0, rec.levels - 1, 0);
 }
 
-export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, url: URL, signal: AbortSignal): Promise<void> {
-  const parts = url.pathname.split('/').slice(2).map((p) => decodeURIComponent(p)); // after /api/
+export async function handleApi(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  signal: AbortSignal,
+): Promise<void> {
+  const parts = url.pathname
+    .split('/')
+    .slice(2)
+    .map((p) => decodeURIComponent(p)); // after /api/
   const method = req.method ?? 'GET';
   const { corpus } = ctx;
 
@@ -96,20 +105,22 @@ export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: Serv
   }
 
   if (parts[0] === 'view-state' && parts.length === 1) {
-    const file = path.join(corpus.dir, VIEW_STATE_FILE);
     if (method === 'GET') {
       try {
-        return sendJson(res, 200, JSON.parse(await readFile(file, 'utf8')));
+        return sendJson(
+          res,
+          200,
+          JSON.parse((await readSideFile(corpus.dir, VIEW_STATE_FILE))?.toString('utf8') ?? '{}'),
+        );
       } catch {
         return sendJson(res, 200, {});
       }
     }
     if (method === 'PUT') {
       const state = await readJsonBody(req, LIMITS.bodyBytes);
-      if (state === null || typeof state !== 'object' || Array.isArray(state)) throw new HttpError(400, 'view state must be a JSON object');
-      const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-      await writeFile(tmp, JSON.stringify(state, null, 1));
-      await rename(tmp, file);
+      if (state === null || typeof state !== 'object' || Array.isArray(state))
+        throw new HttpError(400, 'view state must be a JSON object');
+      await corpus.writeSideFile(VIEW_STATE_FILE, JSON.stringify(state, null, 1));
       return sendJson(res, 200, { saved: true });
     }
   }
@@ -122,7 +133,8 @@ export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: Serv
     }
     if (parts.length === 2 && method === 'GET') return sendJson(res, 200, ctx.jobs.get(parts[1]!));
     if (parts.length === 2 && method === 'DELETE') return sendJson(res, 200, ctx.jobs.cancel(parts[1]!));
-    if (parts.length === 3 && parts[2] === 'events' && method === 'GET') return streamJob(ctx.jobs, parts[1]!, req, res);
+    if (parts.length === 3 && parts[2] === 'events' && method === 'GET')
+      return streamJob(ctx.jobs, parts[1]!, req, res);
   }
 
   throw new HttpError(404, `no API route ${method} ${url.pathname}`);
@@ -133,12 +145,24 @@ export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: Serv
  * corpus: aborting src/corpus/store.ts's chunk queue mid-read leaves rejected chunk tasks nobody awaits (an
  * unhandled rejection that kills the process). A slice read is short; finishing it is cheaper than that.
  */
-async function readUnlessGone(corpus: CorpusView, rec: RecordMeta, region: Region, level: number, signal: AbortSignal): Promise<Uint8Array> {
+async function readUnlessGone(
+  corpus: CorpusView,
+  rec: RecordMeta,
+  region: Region,
+  level: number,
+  signal: AbortSignal,
+): Promise<Uint8Array> {
   signal.throwIfAborted();
   return corpus.readRegion(rec, region, level);
 }
 
-async function sendSlice({ corpus, slabs }: ApiContext, rec: RecordMeta, url: URL, res: ServerResponse, signal: AbortSignal): Promise<void> {
+async function sendSlice(
+  { corpus, slabs }: ApiContext,
+  rec: RecordMeta,
+  url: URL,
+  res: ServerResponse,
+  signal: AbortSignal,
+): Promise<void> {
   const level = levelOf(url, rec);
   const [Z, Y, X] = corpus.levelShape(rec, level);
   const axis = url.searchParams.get('axis') ?? 'z';
@@ -157,31 +181,54 @@ async function sendSlice({ corpus, slabs }: ApiContext, rec: RecordMeta, url: UR
     region = { z: [0, Z], y: [0, Y], x: [i, i + 1] } as const;
     shape = [Z, Y];
   } else throw new HttpError(400, `axis must be z, y or x, got '${axis}'`);
-  if (shape[0] * shape[1] > LIMITS.slicePixels) throw new HttpError(413, `slice of ${shape.join('x')} is too large at level ${level}; ask for a coarser level`);
+  if (shape[0] * shape[1] > LIMITS.slicePixels)
+    throw new HttpError(413, `slice of ${shape.join('x')} is too large at level ${level}; ask for a coarser level`);
   signal.throwIfAborted();
   const data =
     axis === 'z'
       ? await slabs.zPlane(corpus, rec, level, region.z[0], [Z, Y, X])
       : await readUnlessGone(corpus, rec, { z: [...region.z], y: [...region.y], x: [...region.x] }, level, signal);
-  sendBytes(res, data, { 'X-Shape': shape.join(','), 'X-Level': level, 'X-Level-Shape': [Z, Y, X].join(','), 'Access-Control-Expose-Headers': 'X-Shape' });
+  sendBytes(res, data, {
+    'X-Shape': shape.join(','),
+    'X-Level': level,
+    'X-Level-Shape': [Z, Y, X].join(','),
+    'Access-Control-Expose-Headers': 'X-Shape',
+  });
 }
 
-async function sendRegion(corpus: CorpusView, rec: RecordMeta, url: URL, res: ServerResponse, signal: AbortSignal): Promise<void> {
+async function sendRegion(
+  corpus: CorpusView,
+  rec: RecordMeta,
+  url: URL,
+  res: ServerResponse,
+  signal: AbortSignal,
+): Promise<void> {
   const level = levelOf(url, rec);
   const [Z, Y, X] = corpus.levelShape(rec, level);
   const z = rangeParam(url, 'z', Z);
   const y = rangeParam(url, 'y', Y);
   const x = rangeParam(url, 'x', X);
   const voxels = (z[1] - z[0]) * (y[1] - y[0]) * (x[1] - x[0]);
-  if (voxels > LIMITS.regionVoxels) throw new HttpError(413, `region of ${voxels} voxels is over the ${LIMITS.regionVoxels} limit; choose a smaller box or a coarser level`);
+  if (voxels > LIMITS.regionVoxels)
+    throw new HttpError(
+      413,
+      `region of ${voxels} voxels is over the ${LIMITS.regionVoxels} limit; choose a smaller box or a coarser level`,
+    );
   const data = await readUnlessGone(corpus, rec, { z, y, x }, level, signal);
-  sendBytes(res, data, { 'X-Shape': [z[1] - z[0], y[1] - y[0], x[1] - x[0]].join(','), 'X-Level': level, 'X-Level-Shape': [Z, Y, X].join(',') });
+  sendBytes(res, data, {
+    'X-Shape': [z[1] - z[0], y[1] - y[0], x[1] - x[0]].join(','),
+    'X-Level': level,
+    'X-Level-Shape': [Z, Y, X].join(','),
+  });
 }
 
 async function sendFile(res: ServerResponse, file: string): Promise<void> {
   const ext = path.extname(file).toLowerCase();
   const body = await readFile(file);
-  res.writeHead(200, baseHeaders({ 'Content-Type': FILE_TYPES[ext] ?? 'application/octet-stream', 'Content-Length': body.length }));
+  res.writeHead(
+    200,
+    baseHeaders({ 'Content-Type': FILE_TYPES[ext] ?? 'application/octet-stream', 'Content-Length': body.length }),
+  );
   res.end(body);
 }
 
@@ -198,8 +245,10 @@ export async function findReadings(root: string): Promise<string[]> {
     for (const e of entries) {
       if (e.isSymbolicLink()) continue;
       const p = path.join(dir, e.name);
-      if (e.isDirectory() && depth < 4 && !e.name.endsWith('.zarr') && !/^\d+$/.test(e.name)) await walk(p, depth + 1, e.name === 'readings');
-      else if (e.isFile() && e.name.endsWith('.json') && (inReadings || /readings?/i.test(e.name))) found.push(path.relative(root, p).split(path.sep).join('/'));
+      if (e.isDirectory() && depth < 4 && !e.name.endsWith('.zarr') && !/^\d+$/.test(e.name))
+        await walk(p, depth + 1, e.name === 'readings');
+      else if (e.isFile() && e.name.endsWith('.json') && (inReadings || /readings?/i.test(e.name)))
+        found.push(path.relative(root, p).split(path.sep).join('/'));
     }
   };
   await walk(root, 0, false);

@@ -56,7 +56,9 @@ export async function startServer(opts: ServerOptions): Promise<AppServer> {
   const jobs = new JobRunner({ corpusDir: opts.corpus.dir, commandLine: opts.jobCommandLine, aunnBin: opts.aunnBin });
   const slabs = new SlabCache();
   let port = 0;
-  const onError = opts.onError ?? ((err, req) => console.error(`aunn serve: ${req.method} ${req.url}: ${(err as Error)?.stack ?? err}`));
+  const onError =
+    opts.onError ??
+    ((err, req) => console.error(`aunn serve: ${req.method} ${req.url}: ${(err as Error)?.stack ?? err}`));
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const target = req.url ?? '/';
@@ -69,16 +71,20 @@ export async function startServer(opts: ServerOptions): Promise<AppServer> {
     } catch {
       return sendError(res, 400, 'bad request target');
     }
-    if (!tokenMatches(token, tokenFrom(req, url))) return sendError(res, 401, 'missing or wrong token (open the URL that `aunn serve` printed)');
+    if (!tokenMatches(token, tokenFrom(req, url)))
+      return sendError(res, 401, 'missing or wrong token (open the URL that `aunn serve` printed)');
 
     const controller = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) controller.abort();
     });
     try {
-      if (url.pathname.startsWith('/api/')) return await handleApi({ corpus: opts.corpus, jobs, slabs }, req, res, url, controller.signal);
+      if (url.pathname.startsWith('/api/'))
+        return await handleApi({ corpus: opts.corpus, jobs, slabs }, req, res, url, controller.signal);
       if (uiDir && isUiPath(url.pathname) && (req.method === 'GET' || req.method === 'HEAD')) {
-        const cookie: Record<string, string> = url.searchParams.has('token') ? { 'Set-Cookie': `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/` } : {};
+        const cookie: Record<string, string> = url.searchParams.has('token')
+          ? { 'Set-Cookie': `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/` }
+          : {};
         if (await serveUiFile(res, uiDir, url.pathname, cookie)) return;
       }
       return sendError(res, 404, `not found: ${url.pathname}`);

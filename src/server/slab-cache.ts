@@ -6,7 +6,7 @@
  *   const cache = new SlabCache();
  *   const plane = await cache.zPlane(corpus, rec, level, z, [Y, X]);
  */
-import type { RecordMeta } from '../corpus/types.js';
+import type { RecordMeta } from '../corpus/index.js';
 import type { CorpusView } from './corpus-view.js';
 
 /** Planes per slab: the corpus stores 64³ chunks, so a 64-plane slab decodes each chunk once. */
@@ -31,9 +31,16 @@ export class SlabCache {
   ) {}
 
   /** Plane z of `rec` at `level` (shape [Z, Y, X] of that level), raster y, x. */
-  async zPlane(corpus: CorpusView, rec: RecordMeta, level: number, z: number, [Z, Y, X]: [number, number, number]): Promise<Uint8Array> {
+  async zPlane(
+    corpus: CorpusView,
+    rec: RecordMeta,
+    level: number,
+    z: number,
+    [Z, Y, X]: [number, number, number],
+  ): Promise<Uint8Array> {
     const planeBytes = Y * X;
-    if (planeBytes * this.slabPlanes > this.maxBytes / 2) return corpus.readRegion(rec, { z: [z, z + 1], y: [0, Y], x: [0, X] }, level);
+    if (planeBytes * this.slabPlanes > this.maxBytes / 2)
+      return corpus.readRegion(rec, { z: [z, z + 1], y: [0, Y], x: [0, X] }, level);
     const z0 = Math.floor(z / this.slabPlanes) * this.slabPlanes;
     const z1 = Math.min(Z, z0 + this.slabPlanes);
     const key = `${rec.id}:${rec.array}:${level}:${z0}`;

@@ -20,7 +20,12 @@ export function isUiPath(pathname: string): boolean {
   return pathname in FILES;
 }
 
-export async function serveUiFile(res: ServerResponse, uiDir: string, pathname: string, extraHeaders: Record<string, string> = {}): Promise<boolean> {
+export async function serveUiFile(
+  res: ServerResponse,
+  uiDir: string,
+  pathname: string,
+  extraHeaders: Record<string, string> = {},
+): Promise<boolean> {
   const entry = FILES[pathname];
   if (!entry) return false;
   const body = await readFile(path.join(uiDir, entry.file));

@@ -6,7 +6,17 @@
  *   const { records } = await api.records();
  *   const plane = await api.slice(records[0].id, 'z', 10, 0, signal);   // { rows, cols, data }
  */
-import type { Axis, JobEvent, JobInfo, JobProgress, Plane, RecordInfo, RecordMeta, Shape3, Volume } from '../api/index.js';
+import type {
+  Axis,
+  JobEvent,
+  JobInfo,
+  JobProgress,
+  Plane,
+  RecordInfo,
+  RecordMeta,
+  Shape3,
+  Volume,
+} from '../api/index.js';
 
 export type { Axis, JobEvent, JobInfo, JobProgress, Plane, RecordInfo, RecordMeta, Shape3, Volume };
 
@@ -61,11 +71,21 @@ export class ApiClient {
     return { rows, cols, data: new Uint8Array(await res.arrayBuffer()) };
   }
 
-  async region(recordId: number, level: number, box?: { z: [number, number]; y: [number, number]; x: [number, number] }, signal?: AbortSignal): Promise<Volume> {
+  async region(
+    recordId: number,
+    level: number,
+    box?: { z: [number, number]; y: [number, number]; x: [number, number] },
+    signal?: AbortSignal,
+  ): Promise<Volume> {
     const q = box ? `&z=${box.z.join(',')}&y=${box.y.join(',')}&x=${box.x.join(',')}` : '';
     const res = await this.get(`/api/records/${recordId}/region?level=${level}${q}`, signal);
     const shape = (res.headers.get('X-Shape') ?? '0,0,0').split(',').map(Number) as Shape3;
-    return { shape, data: new Uint8Array(await res.arrayBuffer()), level, offset: box ? [box.z[0], box.y[0], box.x[0]] : [0, 0, 0] };
+    return {
+      shape,
+      data: new Uint8Array(await res.arrayBuffer()),
+      level,
+      offset: box ? [box.z[0], box.y[0], box.x[0]] : [0, 0, 0],
+    };
   }
 
   /** Text of a record attachment (e.g. 'mesh.obj'), or undefined when the record has none. */

@@ -9,7 +9,11 @@ export interface Series {
   points: [number, number][];
 }
 
-export function drawChart(canvas: HTMLCanvasElement, series: Series[], opts: { logY?: boolean; title?: string } = {}): void {
+export function drawChart(
+  canvas: HTMLCanvasElement,
+  series: Series[],
+  opts: { logY?: boolean; title?: string } = {},
+): void {
   const dpr = window.devicePixelRatio || 1;
   const w = Math.max(1, canvas.clientWidth * dpr);
   const hgt = Math.max(1, canvas.clientHeight * dpr);

@@ -11,12 +11,26 @@ export const COLORMAPS: ColormapName[] = ['grey', 'inferno', 'viridis', 'ink', '
 // Control points (t, r, g, b) sampled from matplotlib's maps.
 const STOPS: Record<'inferno' | 'viridis', [number, number, number, number][]> = {
   inferno: [
-    [0, 0, 0, 4], [0.13, 31, 12, 72], [0.25, 85, 15, 109], [0.38, 136, 34, 106], [0.5, 186, 54, 85],
-    [0.63, 227, 89, 51], [0.75, 249, 140, 10], [0.88, 249, 201, 50], [1, 252, 255, 164],
+    [0, 0, 0, 4],
+    [0.13, 31, 12, 72],
+    [0.25, 85, 15, 109],
+    [0.38, 136, 34, 106],
+    [0.5, 186, 54, 85],
+    [0.63, 227, 89, 51],
+    [0.75, 249, 140, 10],
+    [0.88, 249, 201, 50],
+    [1, 252, 255, 164],
   ],
   viridis: [
-    [0, 68, 1, 84], [0.13, 72, 36, 117], [0.25, 65, 68, 135], [0.38, 53, 95, 141], [0.5, 42, 120, 142],
-    [0.63, 33, 145, 140], [0.75, 34, 168, 132], [0.88, 122, 209, 81], [1, 253, 231, 37],
+    [0, 68, 1, 84],
+    [0.13, 72, 36, 117],
+    [0.25, 65, 68, 135],
+    [0.38, 53, 95, 141],
+    [0.5, 42, 120, 142],
+    [0.63, 33, 145, 140],
+    [0.75, 34, 168, 132],
+    [0.88, 122, 209, 81],
+    [1, 253, 231, 37],
   ],
 };
 
@@ -39,7 +53,12 @@ export function colormapLUT(name: ColormapName): Uint8Array {
       const [t0, r0, g0, b0] = stops[k]!;
       const [t1, r1, g1, b1] = stops[k + 1]!;
       const f = Math.min(1, Math.max(0, (t - t0) / (t1 - t0)));
-      rgba = [r0 + f * (r1 - r0), g0 + f * (g1 - g0), b0 + f * (b1 - b0), 255].map(Math.round) as [number, number, number, number];
+      rgba = [r0 + f * (r1 - r0), g0 + f * (g1 - g0), b0 + f * (b1 - b0), 255].map(Math.round) as [
+        number,
+        number,
+        number,
+        number,
+      ];
     }
     lut.set(rgba, i * 4);
   }

@@ -20,7 +20,8 @@ const KINDS: Kind[] = ['observed', 'predicted', 'residual', 'uncertainty'];
 
 /** A plane placed at `extent` on a rows × cols grid, resampled (nearest); outside it 0, or `background`'s values. */
 export function toGrid(p: Plane, e: Extent, rows: number, cols: number, background?: Plane): Plane {
-  if (e.row0 === 0 && e.col0 === 0 && p.rows === rows && p.cols === cols && e.rows === rows && e.cols === cols) return p;
+  if (e.row0 === 0 && e.col0 === 0 && p.rows === rows && p.cols === cols && e.rows === rows && e.cols === cols)
+    return p;
   const out = background ? new Uint8Array(background.data) : new Uint8Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     const pr = Math.floor(((r + 0.5 - e.row0) * p.rows) / e.rows);
@@ -67,19 +68,56 @@ export class ComparePanel {
     readonly onScreenshot: (blob: Blob, name: string) => void,
   ) {
     const grid = h('div', { className: 'quad compare' });
-    const swipeSlider = h('input', { type: 'range', min: '0', max: '1', step: '0.01', value: '0.5', className: 'swipe-at', oninput: (e: Event) => { this.swipeAt = Number((e.target as HTMLInputElement).value); this.applyStyles(); } });
+    const swipeSlider = h('input', {
+      type: 'range',
+      min: '0',
+      max: '1',
+      step: '0.01',
+      value: '0.5',
+      className: 'swipe-at',
+      oninput: (e: Event) => {
+        this.swipeAt = Number((e.target as HTMLInputElement).value);
+        this.applyStyles();
+      },
+    });
     root.append(
-      h('aside', { className: 'side' },
+      h(
+        'aside',
+        { className: 'side' },
         h('h3', {}, 'Compare'),
         h('p', {}, `${volume.base.name}, z slice of the volume tab's crosshair. Residual = |observed − predicted|.`),
-        h('label', { className: 'layer-row' }, h('input', { type: 'checkbox', className: 'swipe', onchange: (e: Event) => { this.swipe = (e.target as HTMLInputElement).checked; this.applyStyles(); } }), ' swipe observed | predicted in the first view'),
-        h('div', { className: 'layer-row' }, 'swipe ', swipeSlider)),
+        h(
+          'label',
+          { className: 'layer-row' },
+          h('input', {
+            type: 'checkbox',
+            className: 'swipe',
+            onchange: (e: Event) => {
+              this.swipe = (e.target as HTMLInputElement).checked;
+              this.applyStyles();
+            },
+          }),
+          ' swipe observed | predicted in the first view',
+        ),
+        h('div', { className: 'layer-row' }, 'swipe ', swipeSlider),
+      ),
       grid,
     );
     const um = voxelSizeAt(volume.base, volume.level);
     for (const kind of KINDS) {
       const host = h('div', { className: 'view-host' });
-      grid.append(h('div', { className: 'cell' }, host, h('button', { className: 'shot', 'data-shot': `compare-${kind}`, onclick: () => void this.screenshot(kind) }, 'PNG')));
+      grid.append(
+        h(
+          'div',
+          { className: 'cell' },
+          host,
+          h(
+            'button',
+            { className: 'shot', 'data-shot': `compare-${kind}`, onclick: () => void this.screenshot(kind) },
+            'PNG',
+          ),
+        ),
+      );
       const view = new SliceView(host, { name: `compare-${kind}` });
       view.setGrid(volume.shape[1], volume.shape[2], [um[1], um[2]]);
       view.onViewChange = (t) => this.link(view, t);
@@ -126,17 +164,25 @@ export class ComparePanel {
       const p = placementOf(l.record, this.volume.base, this.volume.level);
       const k = layerIndex(p, 0, z);
       if (k === undefined) return undefined;
-      return { plane: await this.api.slice(l.record.id, 'z', k, p.level, controller.signal), extent: extentOf(p, 1, 2) };
+      return {
+        plane: await this.api.slice(l.record.id, 'z', k, p.level, controller.signal),
+        extent: extentOf(p, 1, 2),
+      };
     };
     try {
-      const [obs, pred, unc] = await Promise.all([get(this.layerOf('observed')), get(this.layerOf('predicted')), get(this.layerOf('uncertainty'))]);
+      const [obs, pred, unc] = await Promise.all([
+        get(this.layerOf('observed')),
+        get(this.layerOf('predicted')),
+        get(this.layerOf('uncertainty')),
+      ]);
       if (controller.signal.aborted) return;
       // Every plane on the base grid (a prediction may be a coarser box); the residual is 0 where nothing was predicted.
       const obsPlane = obs && toGrid(obs.plane, obs.extent, rows, cols);
       this.planes = new Map();
       if (obsPlane) this.planes.set('observed', obsPlane);
       if (pred) this.planes.set('predicted', toGrid(pred.plane, pred.extent, rows, cols));
-      if (obsPlane && pred) this.planes.set('residual', residual(obsPlane, toGrid(pred.plane, pred.extent, rows, cols, obsPlane)));
+      if (obsPlane && pred)
+        this.planes.set('residual', residual(obsPlane, toGrid(pred.plane, pred.extent, rows, cols, obsPlane)));
       if (unc) this.planes.set('uncertainty', toGrid(unc.plane, unc.extent, rows, cols));
       this.applyStyles();
     } catch (e) {
@@ -150,7 +196,12 @@ export class ComparePanel {
       const view = this.views.get(kind)!;
       const p = this.planes.get(kind);
       // Observed and predicted share the observed layer's window; residual and uncertainty get their own auto-contrast.
-      const win: [number, number] = kind === 'residual' || kind === 'uncertainty' ? (p ? autoContrast(p.data, 1, 99) : [0, 255]) : (obs?.window ?? [0, 255]);
+      const win: [number, number] =
+        kind === 'residual' || kind === 'uncertainty'
+          ? p
+            ? autoContrast(p.data, 1, 99)
+            : [0, 255]
+          : (obs?.window ?? [0, 255]);
       const colormap = kind === 'residual' || kind === 'uncertainty' ? 'inferno' : (obs?.colormap ?? 'grey');
       view.setLayer(kind, p, { visible: Boolean(p), opacity: 1, colormap, window: win, threshold: 0 }, 0);
       if (kind === 'observed') {
@@ -160,11 +211,20 @@ export class ComparePanel {
           const cut = Math.round(this.swipeAt * pred.cols);
           const masked = new Uint8Array(pred.data);
           const obsPlane = this.planes.get('observed');
-          for (let r = 0; r < pred.rows; r++) for (let c = 0; c < cut; c++) masked[r * pred.cols + c] = obsPlane ? obsPlane.data[r * pred.cols + c]! : 0;
-          view.setLayer('swipe', { ...pred, data: masked }, { visible: true, opacity: 1, colormap, window: win, threshold: 0 }, 1);
-        } else view.setLayer('swipe', undefined, { visible: false, opacity: 1, colormap, window: win, threshold: 0 }, 1);
+          for (let r = 0; r < pred.rows; r++)
+            for (let c = 0; c < cut; c++) masked[r * pred.cols + c] = obsPlane ? obsPlane.data[r * pred.cols + c]! : 0;
+          view.setLayer(
+            'swipe',
+            { ...pred, data: masked },
+            { visible: true, opacity: 1, colormap, window: win, threshold: 0 },
+            1,
+          );
+        } else
+          view.setLayer('swipe', undefined, { visible: false, opacity: 1, colormap, window: win, threshold: 0 }, 1);
       }
-      view.setInfo(`${kind}${this.swipe && kind === 'observed' ? ' | predicted (swipe)' : ''} · z ${this.z}${p ? '' : ' · not available yet (run `aunn predict`)'}`);
+      view.setInfo(
+        `${kind}${this.swipe && kind === 'observed' ? ' | predicted (swipe)' : ''} · z ${this.z}${p ? '' : ' · not available yet (run `aunn predict`)'}`,
+      );
     }
   }
 

@@ -16,7 +16,8 @@ export function splitArgs(line: string): string[] {
   const out: string[] = [];
   // A word is a run of plain characters and quoted parts: --x='a b' is one argument, --x=a b.
   const word = /(?:"[^"]*"|'[^']*'|[^\s"']+)+/g;
-  for (const m of line.match(word) ?? []) out.push(m.replace(/"([^"]*)"|'([^']*)'/g, (_q, d: string | undefined, s: string | undefined) => d ?? s ?? ''));
+  for (const m of line.match(word) ?? [])
+    out.push(m.replace(/"([^"]*)"|'([^']*)'/g, (_q, d: string | undefined, s: string | undefined) => d ?? s ?? ''));
   return out;
 }
 
@@ -52,34 +53,72 @@ export class Dashboard {
   ) {
     const command = h('select', { className: 'job-command' });
     for (const c of JOB_COMMANDS) command.append(h('option', { value: c }, c));
-    const args = h('input', { type: 'text', className: 'job-args', placeholder: 'arguments, e.g. --steps 2000 --batch 4096', size: 40 });
-    const start = h('button', {
-      className: 'job-start',
-      onclick: async () => {
-        try {
-          const job = await this.api.startJob(command.value, splitArgs(args.value));
-          await this.refresh();
-          this.select(job.id);
-        } catch (e) {
-          this.stats.textContent = (e as Error).message;
-        }
+    const args = h('input', {
+      type: 'text',
+      className: 'job-args',
+      placeholder: 'arguments, e.g. --steps 2000 --batch 4096',
+      size: 40,
+    });
+    const start = h(
+      'button',
+      {
+        className: 'job-start',
+        onclick: async () => {
+          try {
+            const job = await this.api.startJob(command.value, splitArgs(args.value));
+            await this.refresh();
+            this.select(job.id);
+          } catch (e) {
+            this.stats.textContent = (e as Error).message;
+          }
+        },
       },
-    }, 'Start');
+      'Start',
+    );
     root.append(
-      h('aside', { className: 'side' }, h('h3', {}, 'Jobs'), h('div', { className: 'layer-row' }, command), h('div', { className: 'layer-row' }, args), start, this.list),
-      h('section', { className: 'dashboard' },
-        h('div', { className: 'layer-row' }, this.bar, h('button', { className: 'job-cancel', onclick: () => this.selected && void this.api.cancelJob(this.selected).then(() => this.refresh()) }, 'Cancel'),
-          h('button', { className: 'shot', 'data-shot': 'training', onclick: () => void this.screenshot() }, 'PNG')),
+      h(
+        'aside',
+        { className: 'side' },
+        h('h3', {}, 'Jobs'),
+        h('div', { className: 'layer-row' }, command),
+        h('div', { className: 'layer-row' }, args),
+        start,
+        this.list,
+      ),
+      h(
+        'section',
+        { className: 'dashboard' },
+        h(
+          'div',
+          { className: 'layer-row' },
+          this.bar,
+          h(
+            'button',
+            {
+              className: 'job-cancel',
+              onclick: () => this.selected && void this.api.cancelJob(this.selected).then(() => this.refresh()),
+            },
+            'Cancel',
+          ),
+          h('button', { className: 'shot', 'data-shot': 'training', onclick: () => void this.screenshot() }, 'PNG'),
+        ),
         this.stats,
         h('div', { className: 'charts' }, this.lossCanvas, this.psnrCanvas),
-        this.log),
+        this.log,
+      ),
     );
   }
 
   async refresh(): Promise<void> {
     this.jobs = await this.api.jobs();
     this.list.replaceChildren(
-      ...this.jobs.map((j) => h('li', { className: `job ${j.state}${j.id === this.selected ? ' selected' : ''}`, onclick: () => this.select(j.id) }, `${j.command} ${j.args.join(' ')} — ${j.state}${j.last ? ` ${j.last.percent.toFixed(0)}%` : ''}`)),
+      ...this.jobs.map((j) =>
+        h(
+          'li',
+          { className: `job ${j.state}${j.id === this.selected ? ' selected' : ''}`, onclick: () => this.select(j.id) },
+          `${j.command} ${j.args.join(' ')} — ${j.state}${j.last ? ` ${j.last.percent.toFixed(0)}%` : ''}`,
+        ),
+      ),
     );
     if (!this.selected && this.jobs.length) this.select(this.jobs.at(-1)!.id);
   }
@@ -136,7 +175,11 @@ export class Dashboard {
   private draw(): void {
     const series = (label: string, color: string, points: [number, number][]): Series[] => [{ label, color, points }];
     drawChart(this.lossCanvas, series('loss', '#ff9a3c', this.loss), { logY: true, title: 'training loss' });
-    drawChart(this.psnrCanvas, [...series('train', '#4fd1ff', this.psnr), ...series('held-out', '#b6ff6a', this.heldOut)], { title: 'PSNR (dB): train, held-out' });
+    drawChart(
+      this.psnrCanvas,
+      [...series('train', '#4fd1ff', this.psnr), ...series('held-out', '#b6ff6a', this.heldOut)],
+      { title: 'PSNR (dB): train, held-out' },
+    );
     this.log.textContent = this.logs.slice(-40).join('\n');
   }
 

@@ -8,10 +8,28 @@ import { COLORMAPS, type ColormapName } from './colormaps.js';
 import { h } from './dom.js';
 import type { Layer } from './layers.js';
 
-export function layerControls(layer: Layer, onChange: () => void, auto?: () => [number, number] | undefined): HTMLElement {
+export function layerControls(
+  layer: Layer,
+  onChange: () => void,
+  auto?: () => [number, number] | undefined,
+): HTMLElement {
   const slug = layer.key.replace(/[^\w]+/g, '-');
-  const lo = h('input', { type: 'range', min: '0', max: '255', value: String(layer.window[0]), className: 'win-lo', title: 'window low' });
-  const hi = h('input', { type: 'range', min: '0', max: '255', value: String(layer.window[1]), className: 'win-hi', title: 'window high' });
+  const lo = h('input', {
+    type: 'range',
+    min: '0',
+    max: '255',
+    value: String(layer.window[0]),
+    className: 'win-lo',
+    title: 'window low',
+  });
+  const hi = h('input', {
+    type: 'range',
+    min: '0',
+    max: '255',
+    value: String(layer.window[1]),
+    className: 'win-hi',
+    title: 'window high',
+  });
   const loText = h('span', { className: 'num' }, String(layer.window[0]));
   const hiText = h('span', { className: 'num' }, String(layer.window[1]));
   const sync = () => {
@@ -82,24 +100,35 @@ export function layerControls(layer: Layer, onChange: () => void, auto?: () => [
   );
   if (auto) {
     row.querySelector('.layer-row:last-child')!.append(
-      h('button', {
-        className: 'auto',
-        title: 'auto-contrast (0.5–99.5 percentile of the shown slice)',
-        onclick: () => {
-          const w = auto();
-          if (!w) return;
-          layer.window = w;
-          sync();
-          onChange();
+      h(
+        'button',
+        {
+          className: 'auto',
+          title: 'auto-contrast (0.5–99.5 percentile of the shown slice)',
+          onclick: () => {
+            const w = auto();
+            if (!w) return;
+            layer.window = w;
+            sync();
+            onChange();
+          },
         },
-      }, 'auto'),
+        'auto',
+      ),
     );
   }
   if (layer.role === 'ink' || layer.role === 'labels' || layer.role === 'mask') {
     row.append(
-      h('div', { className: 'layer-row' }, 'threshold ',
+      h(
+        'div',
+        { className: 'layer-row' },
+        'threshold ',
         h('input', {
-          type: 'range', min: '0', max: '255', value: String(layer.threshold), className: 'threshold',
+          type: 'range',
+          min: '0',
+          max: '255',
+          value: String(layer.threshold),
+          className: 'threshold',
           oninput: (e: Event) => {
             layer.threshold = Number((e.target as HTMLInputElement).value);
             onChange();

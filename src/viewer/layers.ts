@@ -54,7 +54,13 @@ export function layerFor(rec: RecordInfo, saved?: Partial<LayerStyle>): Layer {
     mask: { visible: false, opacity: 0.3, colormap: 'labels', window: [0, 255], threshold: 1 },
   };
   const style = { ...defaults[role], ...saved };
-  return { key: rec.name, record: rec, role, ...style, autoWindow: !saved?.window && (role === 'observed' || role === 'surface' || role === 'predicted') };
+  return {
+    key: rec.name,
+    record: rec,
+    role,
+    ...style,
+    autoWindow: !saved?.window && (role === 'observed' || role === 'surface' || role === 'predicted'),
+  };
 }
 
 export function styleOf(layer: Layer): LayerStyle {

@@ -31,8 +31,11 @@ function baseSpan(base: RecordInfo, level: number): [number, number, number] {
   return AXES.map((i) => (s0[i]! / sl[i]!) * (s0[i]! > 1 ? 2 ** extra : 1)) as [number, number, number];
 }
 
-function regionOf(rec: RecordInfo): { region?: { z: [number, number]; y: [number, number]; x: [number, number] }; level: number } | undefined {
-  const e = rec.extra as { region?: { z: [number, number]; y: [number, number]; x: [number, number] }; level?: number } | undefined;
+function regionOf(
+  rec: RecordInfo,
+): { region?: { z: [number, number]; y: [number, number]; x: [number, number] }; level: number } | undefined {
+  const e = rec.extra as
+    { region?: { z: [number, number]; y: [number, number]; x: [number, number] }; level?: number } | undefined;
   if (!rec.prediction || !e || (e.region === undefined && e.level === undefined)) return undefined;
   return { region: e.region ?? undefined, level: typeof e.level === 'number' ? e.level : 0 };
 }
@@ -53,7 +56,8 @@ export function placementOf(rec: RecordInfo, base: RecordInfo, gridLevel: number
     const r0 = rec.levelShapes[0]!;
     span0 = AXES.map((i) => s0[i]! / r0[i]!) as [number, number, number];
   }
-  const spanAt = (l: number) => AXES.map((i) => span0[i]! * (rec.levelShapes[0]![i]! / rec.levelShapes[l]![i]!)) as [number, number, number];
+  const spanAt = (l: number) =>
+    AXES.map((i) => span0[i]! * (rec.levelShapes[0]![i]! / rec.levelShapes[l]![i]!)) as [number, number, number];
   // The coarsest level of the layer that is still at least as fine as the grid.
   let level = 0;
   while (level + 1 < rec.levelShapes.length && AXES.every((i) => spanAt(level + 1)[i]! <= grid[i]! * 1.01)) level++;
@@ -74,5 +78,10 @@ export function layerIndex(p: Placement, axis: 0 | 1 | 2, index: number): number
 
 /** The plane's extent on a view whose rows/cols are the given axes. */
 export function extentOf(p: Placement, rowsAxis: 0 | 1 | 2, colsAxis: 0 | 1 | 2): Extent {
-  return { row0: p.origin[rowsAxis], rows: p.shape[rowsAxis] * p.scale[rowsAxis], col0: p.origin[colsAxis], cols: p.shape[colsAxis] * p.scale[colsAxis] };
+  return {
+    row0: p.origin[rowsAxis],
+    rows: p.shape[rowsAxis] * p.scale[rowsAxis],
+    col0: p.origin[colsAxis],
+    cols: p.shape[colsAxis] * p.scale[colsAxis],
+  };
 }

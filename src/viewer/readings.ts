@@ -23,12 +23,26 @@ export function lettersIn(json: unknown, limit = 20000): PlacedLetter[] {
       return;
     }
     const o = v as Record<string, unknown>;
-    const ch = [o.char, o.letter, o.text].find((c) => typeof c === 'string' && [...c].length === 1) as string | undefined;
+    const ch = [o.char, o.letter, o.text].find((c) => typeof c === 'string' && [...c].length === 1) as
+      string | undefined;
     const boxLike = Array.isArray(o.bbox) ? o.bbox : o.box;
-    const bbox = Array.isArray(boxLike) && boxLike.length === 4 && boxLike.every((n) => typeof n === 'number') ? (boxLike as number[]) : undefined;
+    const bbox =
+      Array.isArray(boxLike) && boxLike.length === 4 && boxLike.every((n) => typeof n === 'number')
+        ? (boxLike as number[])
+        : undefined;
     if (ch && (bbox || (typeof o.x === 'number' && typeof o.y === 'number'))) {
-      const [x, y, w, hh] = bbox ? [bbox[0]!, bbox[1]!, bbox[2]! - bbox[0]!, bbox[3]! - bbox[1]!] : [o.x as number, o.y as number, Number(o.w ?? o.width ?? 0), Number(o.h ?? o.height ?? 0)];
-      out.push({ char: ch, x, y, w, h: hh, confidence: typeof o.confidence === 'number' ? o.confidence : undefined, restored: o.restored === true || o.source === 'lm' });
+      const [x, y, w, hh] = bbox
+        ? [bbox[0]!, bbox[1]!, bbox[2]! - bbox[0]!, bbox[3]! - bbox[1]!]
+        : [o.x as number, o.y as number, Number(o.w ?? o.width ?? 0), Number(o.h ?? o.height ?? 0)];
+      out.push({
+        char: ch,
+        x,
+        y,
+        w,
+        h: hh,
+        confidence: typeof o.confidence === 'number' ? o.confidence : undefined,
+        restored: o.restored === true || o.source === 'lm',
+      });
       return;
     }
     for (const x of Object.values(o)) visit(x, depth + 1);

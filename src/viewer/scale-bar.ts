@@ -18,7 +18,13 @@ export function formatLength(um: number): string {
 }
 
 /** Draw the bar at the bottom-left of a canvas of `width`×`height` px where one px is `umPerPx` µm. */
-export function drawScaleBar(ctx: CanvasRenderingContext2D, width: number, height: number, umPerPx: number, dpr = 1): void {
+export function drawScaleBar(
+  ctx: CanvasRenderingContext2D,
+  width: number,
+  height: number,
+  umPerPx: number,
+  dpr = 1,
+): void {
   if (!(umPerPx > 0) || !Number.isFinite(umPerPx)) return;
   const lengthUm = niceLength((width / 5) * umPerPx);
   const px = lengthUm / umPerPx;

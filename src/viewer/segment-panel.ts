@@ -42,7 +42,16 @@ export class SegmentPanel {
     this.flip = saved?.flip ?? false;
     this.side = h('aside', { className: 'side' });
     const host = h('div', { className: 'view-host' });
-    const cell = h('div', { className: 'cell single' }, host, h('button', { className: 'shot', 'data-shot': 'segment', title: 'screenshot (PNG)', onclick: () => void this.screenshot() }, 'PNG'));
+    const cell = h(
+      'div',
+      { className: 'cell single' },
+      host,
+      h(
+        'button',
+        { className: 'shot', 'data-shot': 'segment', title: 'screenshot (PNG)', onclick: () => void this.screenshot() },
+        'PNG',
+      ),
+    );
     root.append(this.side, cell);
     this.view = new SliceView(host, { name: 'segment' });
     this.view.drawOverlay = (ctx, toScreen, pxPerPixel) => this.drawLetters(ctx, toScreen, pxPerPixel);
@@ -51,13 +60,16 @@ export class SegmentPanel {
       const parts = [`row ${row} col ${col} · layer ${this.displayLayer()}`];
       for (const l of this.layers) {
         const v = this.view.valueAt(l.key, row, col);
-        if (v !== undefined) parts.push(`${l.role === 'surface' ? 'surface' : l.role} ${l.role === 'ink' ? (v / 255).toFixed(2) : v}`);
+        if (v !== undefined)
+          parts.push(`${l.role === 'surface' ? 'surface' : l.role} ${l.role === 'ink' ? (v / 255).toFixed(2) : v}`);
       }
       this.onStatus(parts.join(' · '));
     };
     this.view.onViewChange = (t) => this.store.update({ views: { ...this.store.state.views, segment: t } });
     const chosen = saved?.group && this.groups.includes(saved.group) ? saved.group : this.groups[0];
-    this.ready = chosen ? this.choose(chosen) : Promise.resolve(this.view.setInfo('no segment in this corpus yet — ingest one (layers 00..64)'));
+    this.ready = chosen
+      ? this.choose(chosen)
+      : Promise.resolve(this.view.setInfo('no segment in this corpus yet — ingest one (layers 00..64)'));
   }
 
   /** The layer number shown to the user (flipped when the segment's depth runs the other way). */
@@ -74,14 +86,24 @@ export class SegmentPanel {
     this.group = group;
     this.layersRecord = this.records.find((r) => r.modality === 'segment-layers' && (r.group ?? r.name) === group)!;
     const others = this.records.filter(
-      (r) => r !== this.layersRecord && (r.group === group || r.prediction?.of === this.layersRecord!.name) && (r.modality === 'ink-labels' || r.modality === 'mask' || r.prediction?.kind === 'ink' || r.prediction?.kind === 'rendered-layers'),
+      (r) =>
+        r !== this.layersRecord &&
+        (r.group === group || r.prediction?.of === this.layersRecord!.name) &&
+        (r.modality === 'ink-labels' ||
+          r.modality === 'mask' ||
+          r.prediction?.kind === 'ink' ||
+          r.prediction?.kind === 'rendered-layers'),
     );
     const order = (l: Layer) => ['surface', 'predicted', 'observed', 'mask', 'labels', 'ink'].indexOf(l.role);
-    this.layers = [this.layersRecord, ...others].map((r) => layerFor(r, this.store.state.layers?.[r.name])).sort((a, b) => order(a) - order(b));
+    this.layers = [this.layersRecord, ...others]
+      .map((r) => layerFor(r, this.store.state.layers?.[r.name]))
+      .sort((a, b) => order(a) - order(b));
     const [depth, H, W] = this.layersRecord.levelShapes[0]!;
     this.layer = Math.min(this.layer, depth - 1);
     // Layers sampled along the mesh are one scan voxel apart: without their own voxel size, use the scan's.
-    const scan = this.records.find((r) => r.scroll === this.layersRecord!.scroll && r.modality === 'scan' && r.voxelSizeUm);
+    const scan = this.records.find(
+      (r) => r.scroll === this.layersRecord!.scroll && r.modality === 'scan' && r.voxelSizeUm,
+    );
     const um = this.layersRecord.voxelSizeUm || !scan ? voxelSizeAt(this.layersRecord, 0) : scan.voxelSizeUm!;
     this.view.setGrid(H, W, [um[1], um[2]]);
     const savedView = this.store.state.views?.segment;
@@ -127,7 +149,9 @@ export class SegmentPanel {
         }
         this.view.setLayer(l.key, p, styleOf(l), i);
       });
-      this.view.setInfo(`${this.group} · layer ${String(this.layer).padStart(2, '0')}${this.flip ? ' (flipped)' : ''}${this.letters.length ? ` · ${this.letters.length} letters read` : ''}`);
+      this.view.setInfo(
+        `${this.group} · layer ${String(this.layer).padStart(2, '0')}${this.flip ? ' (flipped)' : ''}${this.letters.length ? ` · ${this.letters.length} letters read` : ''}`,
+      );
     } catch (e) {
       if (!controller.signal.aborted) this.onStatus(`segment failed: ${(e as Error).message}`);
     }
@@ -147,11 +171,18 @@ export class SegmentPanel {
     } catch (e) {
       console.warn('readings not loaded', e);
     }
-    this.view.setInfo(`${this.group} · layer ${String(this.layer).padStart(2, '0')}${this.flip ? ' (flipped)' : ''}${this.letters.length ? ` · ${this.letters.length} letters read` : ''}`);
+    this.view.setInfo(
+      `${this.group} · layer ${String(this.layer).padStart(2, '0')}${this.flip ? ' (flipped)' : ''}${this.letters.length ? ` · ${this.letters.length} letters read` : ''}`,
+    );
   }
 
-  private drawLetters(ctx: CanvasRenderingContext2D, toScreen: (row: number, col: number) => [number, number], pxPerPixel: number): void {
-    const show = (this.side.querySelector<HTMLInputElement>('input.show-letters')?.checked ?? true) && this.letters.length > 0;
+  private drawLetters(
+    ctx: CanvasRenderingContext2D,
+    toScreen: (row: number, col: number) => [number, number],
+    pxPerPixel: number,
+  ): void {
+    const show =
+      (this.side.querySelector<HTMLInputElement>('input.show-letters')?.checked ?? true) && this.letters.length > 0;
     if (!show) return;
     ctx.save();
     ctx.textAlign = 'center';
@@ -173,24 +204,71 @@ export class SegmentPanel {
       this.view.setLayer(l.key, undefined, styleOf(l), i);
     });
     if (needData) void this.loadLayers();
-    this.store.update({ layers: { ...this.store.state.layers, ...Object.fromEntries(this.layers.map((l) => [l.key, styleOf(l)])) } });
+    this.store.update({
+      layers: { ...this.store.state.layers, ...Object.fromEntries(this.layers.map((l) => [l.key, styleOf(l)])) },
+    });
   }
 
   private buildSide(): void {
     const depth = this.layersRecord?.levelShapes[0]![0] ?? 65;
-    const groupSelect = h('select', { className: 'segment-select', onchange: (e: Event) => void this.choose((e.target as HTMLSelectElement).value) });
+    const groupSelect = h('select', {
+      className: 'segment-select',
+      onchange: (e: Event) => void this.choose((e.target as HTMLSelectElement).value),
+    });
     for (const g of this.groups) groupSelect.append(h('option', { value: g, selected: g === this.group }, g));
     this.side.replaceChildren(
       h('h3', {}, 'Segment'),
       groupSelect,
-      h('div', { className: 'layer-row' }, 'layer ', h('input', { type: 'range', min: '0', max: String(depth - 1), value: String(this.layer), className: 'layer-slider', oninput: (e: Event) => this.setLayer(Number((e.target as HTMLInputElement).value)) }), h('b', { className: 'layer-number' }, String(this.layer).padStart(2, '0'))),
-      h('label', { className: 'layer-row' }, h('input', { type: 'checkbox', className: 'flip', checked: this.flip, onchange: (e: Event) => { this.flip = (e.target as HTMLInputElement).checked; this.setLayer(this.layer); } }), ' flip depth (reversed segment)'),
-      h('label', { className: 'layer-row' }, h('input', { type: 'checkbox', className: 'show-letters', checked: true, onchange: () => this.view.requestRender() }), ' letters read'),
+      h(
+        'div',
+        { className: 'layer-row' },
+        'layer ',
+        h('input', {
+          type: 'range',
+          min: '0',
+          max: String(depth - 1),
+          value: String(this.layer),
+          className: 'layer-slider',
+          oninput: (e: Event) => this.setLayer(Number((e.target as HTMLInputElement).value)),
+        }),
+        h('b', { className: 'layer-number' }, String(this.layer).padStart(2, '0')),
+      ),
+      h(
+        'label',
+        { className: 'layer-row' },
+        h('input', {
+          type: 'checkbox',
+          className: 'flip',
+          checked: this.flip,
+          onchange: (e: Event) => {
+            this.flip = (e.target as HTMLInputElement).checked;
+            this.setLayer(this.layer);
+          },
+        }),
+        ' flip depth (reversed segment)',
+      ),
+      h(
+        'label',
+        { className: 'layer-row' },
+        h('input', {
+          type: 'checkbox',
+          className: 'show-letters',
+          checked: true,
+          onchange: () => this.view.requestRender(),
+        }),
+        ' letters read',
+      ),
       h('h3', {}, 'Layers'),
-      ...this.layers.map((l) => layerControls(l, () => this.refreshStyles(), () => {
-        const p = this.view.planeOf(l.key);
-        return p ? autoContrast(p.data) : undefined;
-      })),
+      ...this.layers.map((l) =>
+        layerControls(
+          l,
+          () => this.refreshStyles(),
+          () => {
+            const p = this.view.planeOf(l.key);
+            return p ? autoContrast(p.data) : undefined;
+          },
+        ),
+      ),
     );
   }
 

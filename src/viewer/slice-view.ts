@@ -101,7 +101,11 @@ export class SliceView {
   /** Zoom or pan changed by the user (for linked views and the saved state). */
   onViewChange?: (t: ViewTransform) => void;
   /** Extra drawing on the 2-D overlay (letters, labels), in screen px given a grid→screen mapping. */
-  drawOverlay?: (ctx: CanvasRenderingContext2D, toScreen: (row: number, col: number) => [number, number], pxPerPixel: number) => void;
+  drawOverlay?: (
+    ctx: CanvasRenderingContext2D,
+    toScreen: (row: number, col: number) => [number, number],
+    pxPerPixel: number,
+  ) => void;
 
   constructor(
     readonly container: HTMLElement,
@@ -113,12 +117,28 @@ export class SliceView {
     this.overlay = document.createElement('canvas');
     this.overlay.className = 'overlay';
     container.append(this.canvas, this.overlay);
-    this.renderer = new THREE.WebGLRenderer({ canvas: this.canvas, antialias: false, preserveDrawingBuffer: true, alpha: false });
+    this.renderer = new THREE.WebGLRenderer({
+      canvas: this.canvas,
+      antialias: false,
+      preserveDrawingBuffer: true,
+      alpha: false,
+    });
     this.renderer.setClearColor(0x101014, 1);
     this.renderer.setPixelRatio(Math.min(2, window.devicePixelRatio || 1));
-    const lineMat = new THREE.LineBasicMaterial({ color: 0xffd400, transparent: true, opacity: 0.85, depthTest: false });
-    this.crossH = new THREE.Line(new THREE.BufferGeometry().setFromPoints([new THREE.Vector3(), new THREE.Vector3()]), lineMat);
-    this.crossV = new THREE.Line(new THREE.BufferGeometry().setFromPoints([new THREE.Vector3(), new THREE.Vector3()]), lineMat);
+    const lineMat = new THREE.LineBasicMaterial({
+      color: 0xffd400,
+      transparent: true,
+      opacity: 0.85,
+      depthTest: false,
+    });
+    this.crossH = new THREE.Line(
+      new THREE.BufferGeometry().setFromPoints([new THREE.Vector3(), new THREE.Vector3()]),
+      lineMat,
+    );
+    this.crossV = new THREE.Line(
+      new THREE.BufferGeometry().setFromPoints([new THREE.Vector3(), new THREE.Vector3()]),
+      lineMat,
+    );
     for (const l of [this.crossH, this.crossV]) {
       l.renderOrder = 1000;
       l.visible = false;
@@ -132,7 +152,8 @@ export class SliceView {
 
   /** The grid shown: rows × cols pixels of `spacing` = [row, col] µm. Refits the camera when it changes. */
   setGrid(rows: number, cols: number, spacing: [number, number]): void {
-    const changed = rows !== this.rows || cols !== this.cols || spacing[0] !== this.spacing[0] || spacing[1] !== this.spacing[1];
+    const changed =
+      rows !== this.rows || cols !== this.cols || spacing[0] !== this.spacing[0] || spacing[1] !== this.spacing[1];
     this.rows = rows;
     this.cols = cols;
     this.spacing = spacing;
@@ -342,7 +363,9 @@ export class SliceView {
     const ctx = out.getContext('2d')!;
     ctx.drawImage(this.canvas, 0, 0);
     ctx.drawImage(this.overlay, 0, 0);
-    return new Promise((resolve, reject) => out.toBlob((b) => (b ? resolve(b) : reject(new Error('toBlob failed'))), 'image/png'));
+    return new Promise((resolve, reject) =>
+      out.toBlob((b) => (b ? resolve(b) : reject(new Error('toBlob failed'))), 'image/png'),
+    );
   }
 
   private placeMesh(mesh: THREE.Mesh, extent?: Extent): void {
@@ -368,7 +391,11 @@ export class SliceView {
   /** Grid pixel under a mouse event. */
   private pixelAt(e: MouseEvent): [number, number] {
     const rect = this.canvas.getBoundingClientRect();
-    const ndc = new THREE.Vector3(((e.clientX - rect.left) / rect.width) * 2 - 1, -((e.clientY - rect.top) / rect.height) * 2 + 1, 0);
+    const ndc = new THREE.Vector3(
+      ((e.clientX - rect.left) / rect.width) * 2 - 1,
+      -((e.clientY - rect.top) / rect.height) * 2 + 1,
+      0,
+    );
     const world = ndc.unproject(this.camera);
     return [Math.floor(-world.y / this.spacing[0]), Math.floor(world.x / this.spacing[1])];
   }
@@ -394,7 +421,13 @@ export class SliceView {
     );
     el.addEventListener('pointerdown', (e) => {
       el.setPointerCapture(e.pointerId);
-      this.dragging = { x: e.clientX, y: e.clientY, cx: this.camera.position.x, cy: this.camera.position.y, moved: false };
+      this.dragging = {
+        x: e.clientX,
+        y: e.clientY,
+        cx: this.camera.position.x,
+        cy: this.camera.position.y,
+        moved: false,
+      };
     });
     el.addEventListener('pointermove', (e) => {
       if (this.dragging) {

@@ -58,13 +58,23 @@ export class VolumePanel {
   ) {
     const candidates = records.filter((r) => r.modality === 'scan');
     const saved = store.state;
-    this.base = candidates.find((r) => r.name === saved.base) ?? candidates[0] ?? records.find((r) => r.modality !== 'prediction' && r.shape[0] > 1) ?? records[0]!;
-    const preds = records.filter((r) => r.prediction?.of === this.base.name && (r.prediction.kind === 'value' || r.prediction.kind === 'uncertainty'));
+    this.base =
+      candidates.find((r) => r.name === saved.base) ??
+      candidates[0] ??
+      records.find((r) => r.modality !== 'prediction' && r.shape[0] > 1) ??
+      records[0]!;
+    const preds = records.filter(
+      (r) =>
+        r.prediction?.of === this.base.name && (r.prediction.kind === 'value' || r.prediction.kind === 'uncertainty'),
+    );
     this.layers = [this.base, ...preds].map((r) => layerFor(r, saved.layers?.[r.name]));
     this.level = pickLevel(this.base.levelShapes, MAX_SLICE_SIDE);
     this.shape = this.base.levelShapes[this.level]!;
     const c = saved.cursor;
-    this.cursor = c && c.every((v, i) => v >= 0 && v < this.shape[i]!) ? [...c] : (this.shape.map((s) => Math.floor(s / 2)) as [number, number, number]);
+    this.cursor =
+      c && c.every((v, i) => v >= 0 && v < this.shape[i]!)
+        ? [...c]
+        : (this.shape.map((s) => Math.floor(s / 2)) as [number, number, number]);
 
     this.layerList = h('div', { className: 'layer-list' });
     this.volumeControls = h('div', { className: 'volume-controls' });
@@ -77,13 +87,38 @@ export class VolumePanel {
         void store.flush().then(() => location.reload());
       },
     });
-    for (const r of candidates.length ? candidates : [this.base]) baseSelect.append(h('option', { value: r.name, selected: r === this.base }, `${r.name} (${r.shape.join('×')})`));
-    root.append(h('aside', { className: 'side' }, h('h3', {}, 'Scan'), baseSelect, h('h3', {}, 'Layers'), this.layerList, h('h3', {}, '3D'), this.volumeControls), grid);
+    for (const r of candidates.length ? candidates : [this.base])
+      baseSelect.append(h('option', { value: r.name, selected: r === this.base }, `${r.name} (${r.shape.join('×')})`));
+    root.append(
+      h(
+        'aside',
+        { className: 'side' },
+        h('h3', {}, 'Scan'),
+        baseSelect,
+        h('h3', {}, 'Layers'),
+        this.layerList,
+        h('h3', {}, '3D'),
+        this.volumeControls,
+      ),
+      grid,
+    );
     const cell = (name: string) => {
       const el = h('div', { className: 'cell' });
       grid.append(el);
       const div = h('div', { className: 'view-host' });
-      el.append(div, h('button', { className: 'shot', title: `screenshot ${name} (PNG)`, 'data-shot': name, onclick: () => void this.screenshot(name) }, 'PNG'));
+      el.append(
+        div,
+        h(
+          'button',
+          {
+            className: 'shot',
+            title: `screenshot ${name} (PNG)`,
+            'data-shot': name,
+            onclick: () => void this.screenshot(name),
+          },
+          'PNG',
+        ),
+      );
       return div;
     };
     const spacing = voxelSizeAt(this.base, this.level);
@@ -124,15 +159,19 @@ export class VolumePanel {
         zyx[v.cols] = col;
         this.onStatus(this.readout(v, row, col, zyx));
       };
-      v.view.onViewChange = () => this.store.update({ views: { ...this.store.state.views, [v.view.opts.name]: v.view.getView() } });
+      v.view.onViewChange = () =>
+        this.store.update({ views: { ...this.store.state.views, [v.view.opts.name]: v.view.getView() } });
     }
-    this.volume.onCameraChange = () => this.store.update({ volume3d: { ...this.volume3dState(), camera: this.volume.getCamera() } });
+    this.volume.onCameraChange = () =>
+      this.store.update({ volume3d: { ...this.volume3dState(), camera: this.volume.getCamera() } });
   }
 
   /** "z 24 y 50 x 31 (µm …) · observed 210 · predicted 200 · uncertainty 40". */
   private readout(v: AxisView, row: number, col: number, zyx: [number, number, number]): string {
     const um = voxelSizeAt(this.base, this.level);
-    const parts = [`z ${zyx[0]} y ${zyx[1]} x ${zyx[2]} (${zyx.map((i, k) => ((i + 0.5) * um[k]!).toFixed(0)).join(', ')} µm)`];
+    const parts = [
+      `z ${zyx[0]} y ${zyx[1]} x ${zyx[2]} (${zyx.map((i, k) => ((i + 0.5) * um[k]!).toFixed(0)).join(', ')} µm)`,
+    ];
     for (const l of this.layers) {
       const value = v.view.valueAt(l.key, row, col);
       if (value !== undefined) parts.push(`${l.role === 'observed' ? 'observed' : l.role} ${value}`);
@@ -191,7 +230,9 @@ export class VolumePanel {
   private decorate(v: AxisView): void {
     v.view.setCrosshair([this.cursor[v.rows], this.cursor[v.cols]]);
     const names = ['z', 'y', 'x'];
-    v.view.setInfo(`${v.view.opts.name.toUpperCase()} · ${names[v.index]} ${this.cursor[v.index]}/${this.shape[v.index] - 1} · ${this.base.name}${this.level ? ` · level ${this.level}` : ''}`);
+    v.view.setInfo(
+      `${v.view.opts.name.toUpperCase()} · ${names[v.index]} ${this.cursor[v.index]}/${this.shape[v.index] - 1} · ${this.base.name}${this.level ? ` · level ${this.level}` : ''}`,
+    );
   }
 
   /** Re-apply styles after a control changed (no refetch unless a hidden layer became visible). */
@@ -204,7 +245,9 @@ export class VolumePanel {
       });
     if (needData) void this.loadSlices();
     this.volume.setStyle({ window: this.volumeLayer().window, colormap: this.volumeLayer().colormap });
-    this.store.update({ layers: { ...this.store.state.layers, ...Object.fromEntries(this.layers.map((l) => [l.key, styleOf(l)])) } });
+    this.store.update({
+      layers: { ...this.store.state.layers, ...Object.fromEntries(this.layers.map((l) => [l.key, styleOf(l)])) },
+    });
   }
 
   private buildLayerList(): void {
@@ -239,22 +282,60 @@ export class VolumePanel {
       this.volume.setStyle({ mode: this.volume3dState().mode, density: this.volume3dState().density });
       if (reload) void this.load3d();
     };
-    const mode = h('select', { className: 'render-mode', onchange: (e: Event) => set({ mode: (e.target as HTMLSelectElement).value as 'mip' | 'dvr' }) },
+    const mode = h(
+      'select',
+      {
+        className: 'render-mode',
+        onchange: (e: Event) => set({ mode: (e.target as HTMLSelectElement).value as 'mip' | 'dvr' }),
+      },
       h('option', { value: 'mip', selected: s.mode === 'mip' }, 'MIP'),
-      h('option', { value: 'dvr', selected: s.mode === 'dvr' }, 'DVR (transfer function)'));
-    const source = h('select', { className: 'render-source', onchange: (e: Event) => set({ source: (e.target as HTMLSelectElement).value as 'level' | 'crosshair' }, true) },
+      h('option', { value: 'dvr', selected: s.mode === 'dvr' }, 'DVR (transfer function)'),
+    );
+    const source = h(
+      'select',
+      {
+        className: 'render-source',
+        onchange: (e: Event) => set({ source: (e.target as HTMLSelectElement).value as 'level' | 'crosshair' }, true),
+      },
       h('option', { value: 'level', selected: s.source === 'level' }, `whole record, coarse level`),
-      h('option', { value: 'crosshair', selected: s.source === 'crosshair' }, `${MAX_3D_SIDE}³ box at the crosshair`));
+      h('option', { value: 'crosshair', selected: s.source === 'crosshair' }, `${MAX_3D_SIDE}³ box at the crosshair`),
+    );
     // Any layer of the volume tab can be rendered in 3-D: the scan, the model's predicted values, its uncertainty.
-    const layer = h('select', { className: 'render-layer', onchange: (e: Event) => set({ layer: (e.target as HTMLSelectElement).value }, true) },
-      ...this.layers.map((l) => h('option', { value: l.key, selected: l === this.volumeLayer() }, `${l.role}: ${l.key}`)));
-    const density = h('input', { type: 'range', min: '0.1', max: '4', step: '0.1', value: String(s.density), className: 'density', oninput: (e: Event) => set({ density: Number((e.target as HTMLInputElement).value) }) });
+    const layer = h(
+      'select',
+      {
+        className: 'render-layer',
+        onchange: (e: Event) => set({ layer: (e.target as HTMLSelectElement).value }, true),
+      },
+      ...this.layers.map((l) =>
+        h('option', { value: l.key, selected: l === this.volumeLayer() }, `${l.role}: ${l.key}`),
+      ),
+    );
+    const density = h('input', {
+      type: 'range',
+      min: '0.1',
+      max: '4',
+      step: '0.1',
+      value: String(s.density),
+      className: 'density',
+      oninput: (e: Event) => set({ density: Number((e.target as HTMLInputElement).value) }),
+    });
     this.volumeControls.replaceChildren(
       h('div', { className: 'layer-row' }, 'render ', mode),
       h('div', { className: 'layer-row' }, 'layer ', layer),
       h('div', { className: 'layer-row' }, 'data ', source),
       h('div', { className: 'layer-row' }, 'density ', density),
-      h('label', { className: 'layer-row' }, h('input', { type: 'checkbox', className: 'show-mesh', checked: true, onchange: (e: Event) => this.volume.setMeshVisible((e.target as HTMLInputElement).checked) }), ' segment mesh'),
+      h(
+        'label',
+        { className: 'layer-row' },
+        h('input', {
+          type: 'checkbox',
+          className: 'show-mesh',
+          checked: true,
+          onchange: (e: Event) => this.volume.setMeshVisible((e.target as HTMLInputElement).checked),
+        }),
+        ' segment mesh',
+      ),
       h('button', { onclick: () => this.volume.resetCamera() }, 'reset camera'),
     );
   }
@@ -309,7 +390,10 @@ export class VolumePanel {
   }
 
   async screenshot(name: string): Promise<void> {
-    const blob = name === '3d' ? await this.volume.screenshot() : await this.views.find((v) => v.view.opts.name === name)!.view.screenshot();
+    const blob =
+      name === '3d'
+        ? await this.volume.screenshot()
+        : await this.views.find((v) => v.view.opts.name === name)!.view.screenshot();
     this.onScreenshot(blob, `aunn-${name}`);
   }
 

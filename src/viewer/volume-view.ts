@@ -68,7 +68,8 @@ export class VolumeView {
   /** Replace the volume (a region or a whole pyramid level). `umPerVoxel` sizes the scale bar. */
   setVolume(volume: Volume, umPerVoxel = 1, label = ''): void {
     this.label = label;
-    const sameShape = this.volume && this.box && this.texture && this.volume.shape.every((n, i) => n === volume.shape[i]);
+    const sameShape =
+      this.volume && this.box && this.texture && this.volume.shape.every((n, i) => n === volume.shape[i]);
     this.volume = volume;
     this.umPerVoxel = umPerVoxel;
     const [Z, Y, X] = volume.shape;
@@ -131,7 +132,15 @@ export class VolumeView {
           const m = o as THREE.Mesh;
           const faces = (m.geometry.getAttribute('position')?.count ?? 0) / 3;
           const dense = faces > 4000;
-          m.material = new THREE.MeshBasicMaterial({ color: 0x33ddff, wireframe: !dense, transparent: true, opacity: dense ? 0.07 : 0.6, depthTest: false, depthWrite: false, side: THREE.DoubleSide });
+          m.material = new THREE.MeshBasicMaterial({
+            color: 0x33ddff,
+            wireframe: !dense,
+            transparent: true,
+            opacity: dense ? 0.07 : 0.6,
+            depthTest: false,
+            depthWrite: false,
+            side: THREE.DoubleSide,
+          });
           m.renderOrder = 10;
         }
       });
@@ -211,7 +220,11 @@ export class VolumeView {
     ctx.fillStyle = '#fff';
     ctx.textBaseline = 'top';
     const v = this.volume;
-    ctx.fillText(`3D ${this.style.mode.toUpperCase()}${v ? ` · ${v.shape.join('×')} · level ${v.level}` : ''}`, 8 * dpr, 7 * dpr);
+    ctx.fillText(
+      `3D ${this.style.mode.toUpperCase()}${v ? ` · ${v.shape.join('×')} · level ${v.level}` : ''}`,
+      8 * dpr,
+      7 * dpr,
+    );
   }
 
   async screenshot(): Promise<Blob> {
@@ -222,7 +235,9 @@ export class VolumeView {
     const ctx = out.getContext('2d')!;
     ctx.drawImage(this.canvas, 0, 0);
     ctx.drawImage(this.overlay, 0, 0);
-    return new Promise((resolve, reject) => out.toBlob((b) => (b ? resolve(b) : reject(new Error('toBlob failed'))), 'image/png'));
+    return new Promise((resolve, reject) =>
+      out.toBlob((b) => (b ? resolve(b) : reject(new Error('toBlob failed'))), 'image/png'),
+    );
   }
 
   private applyStyle(): void {

@@ -67,7 +67,7 @@ function frameOf(chart: LineChart): Frame {
   let y0 = Math.min(...pts.map((p) => p[1]));
   let y1 = Math.max(...pts.map((p) => p[1]));
   if (x1 <= x0) x1 = x0 + 1;
-  if (y1 - y0 < 1e-6) (y0 -= 1), (y1 += 1);
+  if (y1 - y0 < 1e-6) ((y0 -= 1), (y1 += 1));
   const pad = (y1 - y0) * 0.08;
   y0 -= pad;
   y1 += pad;
@@ -81,7 +81,8 @@ function frameOf(chart: LineChart): Frame {
 
 const px = (f: Frame, x: number) => f.left + ((x - f.x0) / (f.x1 - f.x0)) * (f.width - f.left - f.right);
 const py = (f: Frame, y: number) => f.height - f.bottom - ((y - f.y0) / (f.y1 - f.y0)) * (f.height - f.top - f.bottom);
-const tickText = (v: number) => (Math.abs(v) >= 1000 || Number.isInteger(v) ? String(Math.round(v)) : String(Number(v.toPrecision(3))));
+const tickText = (v: number) =>
+  Math.abs(v) >= 1000 || Number.isInteger(v) ? String(Math.round(v)) : String(Number(v.toPrecision(3)));
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function lineChartSvg(chart: LineChart): string {
@@ -92,11 +93,17 @@ export function lineChartSvg(chart: LineChart): string {
   ];
   for (const t of f.yTicks) {
     const y = py(f, t).toFixed(1);
-    out.push(`<line x1="${f.left}" x2="${f.width - f.right}" y1="${y}" y2="${y}" stroke="#e3e3e3"/>`, `<text x="${f.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${tickText(t)}</text>`);
+    out.push(
+      `<line x1="${f.left}" x2="${f.width - f.right}" y1="${y}" y2="${y}" stroke="#e3e3e3"/>`,
+      `<text x="${f.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${tickText(t)}</text>`,
+    );
   }
   for (const t of f.xTicks) {
     const x = px(f, t).toFixed(1);
-    out.push(`<line x1="${x}" x2="${x}" y1="${f.top}" y2="${f.height - f.bottom}" stroke="#f0f0f0"/>`, `<text x="${x}" y="${f.height - f.bottom + 16}" text-anchor="middle">${tickText(t)}</text>`);
+    out.push(
+      `<line x1="${x}" x2="${x}" y1="${f.top}" y2="${f.height - f.bottom}" stroke="#f0f0f0"/>`,
+      `<text x="${x}" y="${f.height - f.bottom + 16}" text-anchor="middle">${tickText(t)}</text>`,
+    );
   }
   out.push(
     `<rect x="${f.left}" y="${f.top}" width="${f.width - f.left - f.right}" height="${f.height - f.top - f.bottom}" fill="none" stroke="#888"/>`,
@@ -107,16 +114,35 @@ export function lineChartSvg(chart: LineChart): string {
     const [r, g, b] = SERIES_COLORS[i % SERIES_COLORS.length]!.rgb;
     const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
     const color = `rgb(${r},${g},${b})`;
-    if (pts.length > 1) out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map(([x, y]) => `${px(f, x).toFixed(1)},${py(f, y).toFixed(1)}`).join(' ')}"/>`);
-    for (const [x, y] of pts) out.push(`<circle cx="${px(f, x).toFixed(1)}" cy="${py(f, y).toFixed(1)}" r="3" fill="${color}"><title>${esc(s.name)}: ${tickText(x)}, ${y.toFixed(2)}</title></circle>`);
+    if (pts.length > 1)
+      out.push(
+        `<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.map(([x, y]) => `${px(f, x).toFixed(1)},${py(f, y).toFixed(1)}`).join(' ')}"/>`,
+      );
+    for (const [x, y] of pts)
+      out.push(
+        `<circle cx="${px(f, x).toFixed(1)}" cy="${py(f, y).toFixed(1)}" r="3" fill="${color}"><title>${esc(s.name)}: ${tickText(x)}, ${y.toFixed(2)}</title></circle>`,
+      );
     const ly = f.top + 14 + i * 16;
-    out.push(`<rect x="${f.left + 10}" y="${ly - 8}" width="14" height="4" fill="${color}"/>`, `<text x="${f.left + 30}" y="${ly}" dominant-baseline="middle">${esc(s.name)}</text>`);
+    out.push(
+      `<rect x="${f.left + 10}" y="${ly - 8}" width="14" height="4" fill="${color}"/>`,
+      `<text x="${f.left + 30}" y="${ly}" dominant-baseline="middle">${esc(s.name)}</text>`,
+    );
   });
   out.push('</svg>');
   return out.join('\n');
 }
 
-function line(rgba: Uint8Array, w: number, h: number, xa: number, ya: number, xb: number, yb: number, color: Rgba, thick = 2): void {
+function line(
+  rgba: Uint8Array,
+  w: number,
+  h: number,
+  xa: number,
+  ya: number,
+  xb: number,
+  yb: number,
+  color: Rgba,
+  thick = 2,
+): void {
   const n = Math.max(1, Math.ceil(Math.max(Math.abs(xb - xa), Math.abs(yb - ya))));
   for (let k = 0; k <= n; k++) {
     const x = Math.round(xa + ((xb - xa) * k) / n);
@@ -150,8 +176,11 @@ export function lineChartPng(chart: LineChart): Uint8Array {
   chart.series.forEach((s, i) => {
     const [r, g, b] = SERIES_COLORS[i % SERIES_COLORS.length]!.rgb;
     const color: Rgba = [r, g, b, 255];
-    const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)).map(([x, y]) => [Math.round(px(f, x)), Math.round(py(f, y))] as const);
-    for (let k = 1; k < pts.length; k++) line(rgba, W, H, pts[k - 1]![0], pts[k - 1]![1], pts[k]![0], pts[k]![1], color, 2);
+    const pts = s.points
+      .filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y))
+      .map(([x, y]) => [Math.round(px(f, x)), Math.round(py(f, y))] as const);
+    for (let k = 1; k < pts.length; k++)
+      line(rgba, W, H, pts[k - 1]![0], pts[k - 1]![1], pts[k]![0], pts[k]![1], color, 2);
     for (const [x, y] of pts) fillRect(rgba, W, H, x - 3, y - 3, 7, 7, color);
     fillRect(rgba, W, H, f.left + 10, f.top + 10 + i * 14, 24, 6, color); // legend swatch, named in the caption
   });

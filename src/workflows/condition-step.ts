@@ -13,7 +13,7 @@
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Corpus } from '../corpus/index.js';
-import type { InkSegment } from '../ink/segment.js';
+import type { InkSegment } from '../ink/index.js';
 import type { CharLM } from '../lm-conditioning/char-lm.js';
 import type { CerScore } from './read-step.js';
 import { labelledKnowledge, readTruthText } from './read-step.js';
@@ -60,18 +60,27 @@ export async function conditionSample(corpus: Corpus, o: ConditionSampleOptions)
   if (!known) throw new NotAvailable(`${o.group} has no ink labels to learn glyphs from`);
   await rm(o.modelDir, { recursive: true, force: true });
   await mkdir(o.modelDir, { recursive: true });
-  for (const f of ['v0001.ckpt', 'ink-readout.json']) await copyFile(path.join(o.fromModelDir, f), path.join(o.modelDir, f));
+  for (const f of ['v0001.ckpt', 'ink-readout.json'])
+    await copyFile(path.join(o.fromModelDir, f), path.join(o.modelDir, f));
   const r = await conditionSegment({
     corpus,
     modelDir: o.modelDir,
     segment: o.group,
-    read: { labels: known.labels, labelledRegion: known.region, transcription: known.transcription, lm: o.lm, beam: o.beam, pixelSizeUm: o.pixelSizeUm },
+    read: {
+      labels: known.labels,
+      labelledRegion: known.region,
+      transcription: known.transcription,
+      lm: o.lm,
+      beam: o.beam,
+      pixelSizeUm: o.pixelSizeUm,
+    },
     // as `aunn read --lm condition`: only confidently read letters shape the rendering loss
     minConfidence: 0.8,
     signal: o.signal,
     onProgress: o.onStage,
   });
-  const score = (reading: Parameters<typeof readingCer>[0]) => readingCer(reading, truth.columns, { minX: o.labelledXMax });
+  const score = (reading: Parameters<typeof readingCer>[0]) =>
+    readingCer(reading, truth.columns, { minX: o.labelledXMax });
   const round = r.log[0]!;
   return {
     before: score(r.before),

@@ -6,8 +6,8 @@
  *   const before = await heldOutPsnr(corpus, 'model', 1, s1Records);   // { psnr: 21.4, perRecord: {...}, samples }
  */
 import type { Corpus } from '../corpus/index.js';
-import { addressesOf } from '../corpus/address.js';
-import type { RecordMeta } from '../corpus/types.js';
+import { addressesOf } from '../corpus/index.js';
+import type { RecordMeta } from '../corpus/index.js';
 import { isHeldOut, loadModel } from '../model/index.js';
 import { mulberry32 } from '../core/random.js';
 
@@ -20,7 +20,13 @@ export interface HeldOutScore {
 const psnrOf = (se: number, n: number) => (n > 0 ? 10 * Math.log10((255 * 255) / Math.max(se / n, 1e-12)) : NaN);
 
 /** Up to `perRecord` held-out voxels of each record, same sample for every model version (fixed seed). */
-export async function heldOutPsnr(corpus: Corpus, modelDir: string, version: number, records: RecordMeta[], opts: { perRecord?: number; signal?: AbortSignal } = {}): Promise<HeldOutScore> {
+export async function heldOutPsnr(
+  corpus: Corpus,
+  modelDir: string,
+  version: number,
+  records: RecordMeta[],
+  opts: { perRecord?: number; signal?: AbortSignal } = {},
+): Promise<HeldOutScore> {
   const want = opts.perRecord ?? 4096;
   const model = await loadModel(modelDir, { version });
   const fraction = model.config.train.heldOutFraction;
@@ -33,7 +39,10 @@ export async function heldOutPsnr(corpus: Corpus, modelDir: string, version: num
       const data = await corpus.readRecord(rec, 0, opts.signal);
       const [D, H, W] = rec.shape;
       // Ink labels of a partly labelled segment are known only in their labelled region (the trainer skips the rest).
-      const region = rec.modality === 'ink-labels' ? (rec.extra?.labelledRegion as [number, number, number, number] | undefined) : undefined;
+      const region =
+        rec.modality === 'ink-labels'
+          ? (rec.extra?.labelledRegion as [number, number, number, number] | undefined)
+          : undefined;
       const [x0, y0, x1, y1] = region ?? [0, 0, W, H];
       const rand = mulberry32(rec.id * 7919 + 17);
       const zyx = new Int32Array(3 * want);

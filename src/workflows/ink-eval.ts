@@ -10,13 +10,13 @@
  *   s1.rows;  // [{ method, layers, evaluated, score: { f05, precision, recall, auc, threshold } }, …]
  *   const s2 = await inkForSegment(corpus, { …, thresholds: s1.thresholds });   // cross-scroll
  */
-import { readGrayImage } from '../ink/load.js';
-import { predictLogistic, type LogisticModel } from '../ink/logistic.js';
-import { evaluateInk, type InkScore } from '../ink/metrics.js';
-import { predictInk } from '../ink/pipeline.js';
-import type { InkReadout } from '../ink/readout.js';
-import type { InkSegment } from '../ink/segment.js';
-import { rowPrior } from '../ink/synthetic.js';
+import { readGrayImage } from '../ink/index.js';
+import { predictLogistic, type LogisticModel } from '../ink/index.js';
+import { evaluateInk, type InkScore } from '../ink/index.js';
+import { predictInk } from '../ink/index.js';
+import type { InkReadout } from '../ink/index.js';
+import type { InkSegment } from '../ink/index.js';
+import { rowPrior } from '../ink/index.js';
 
 export interface InkRow {
   method: string;
@@ -60,7 +60,10 @@ export interface SegmentInkOptions {
   onModelProgress?: (done: number, total: number) => void;
 }
 
-export async function inkForSegment(corpus: Parameters<typeof predictInk>[0], o: SegmentInkOptions): Promise<SegmentInk> {
+export async function inkForSegment(
+  corpus: Parameters<typeof predictInk>[0],
+  o: SegmentInkOptions,
+): Promise<SegmentInk> {
   const observed = await predictInk(corpus, o.group, o.readout, { source: 'observed', signal: o.signal });
   const seg = observed.loaded.segment;
   const truth = await readGrayImage(o.truthPng, seg);
@@ -72,13 +75,20 @@ export async function inkForSegment(corpus: Parameters<typeof predictInk>[0], o:
       ? evaluateInk(prob, truth, none, { sheetMask: seg.sheetMask, threshold: crossThreshold })
       : evaluateInk(prob, truth, seg.labelledMask ?? none, { sheetMask: seg.sheetMask, labels: seg.labels });
   const rows: InkRow[] = [];
-  const row = (method: string, layers: InkRow['layers'], s: InkScore) => rows.push({ method, layers, scroll: o.scroll, evaluated, score: s });
+  const row = (method: string, layers: InkRow['layers'], s: InkScore) =>
+    rows.push({ method, layers, scroll: o.scroll, evaluated, score: s });
 
   const readoutScore = score(observed.prob, o.thresholds?.readout ?? o.readout.threshold);
   row('conv readout', 'observed', readoutScore);
   let reconstructionPsnr: number | undefined;
   if (o.modelDir) {
-    const fromModel = await predictInk(corpus, o.group, o.readout, { source: 'model', modelDir: o.modelDir, write: false, signal: o.signal, onProgress: o.onModelProgress });
+    const fromModel = await predictInk(corpus, o.group, o.readout, {
+      source: 'model',
+      modelDir: o.modelDir,
+      write: false,
+      signal: o.signal,
+      onProgress: o.onModelProgress,
+    });
     reconstructionPsnr = fromModel.psnr;
     row('conv readout', 'AUNN reconstruction', score(fromModel.prob, o.thresholds?.readout ?? o.readout.threshold));
   }

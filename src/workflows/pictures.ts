@@ -44,7 +44,11 @@ function stretch(v: Uint8Array): Uint8Array {
 export function inkComparisonPng(p: InkPicture): Uint8Array {
   const { height: H, width: W } = p;
   const n = H * W;
-  for (const [what, a] of [['surface', p.surface], ['prob', p.prob], ['truth', p.truth]] as const)
+  for (const [what, a] of [
+    ['surface', p.surface],
+    ['prob', p.prob],
+    ['truth', p.truth],
+  ] as const)
     if (a.length !== n) throw new Error(`inkComparisonPng: ${what} has ${a.length} values, expected ${W}x${H}`);
   const bands = 4;
   const outH = bands * H + (bands - 1) * GAP;

@@ -14,7 +14,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Corpus } from '../corpus/index.js';
-import type { InkSegment } from '../ink/segment.js';
+import type { InkSegment } from '../ink/index.js';
 import type { CharLM } from '../lm-conditioning/char-lm.js';
 import { lineText, saveReading, type Reading } from '../lm-conditioning/reading.js';
 import type { GlyphModel } from '../lm-conditioning/reading/glyphs.js';
@@ -86,7 +86,10 @@ async function reader() {
   try {
     return await import('../lm-conditioning/reading/reader.js');
   } catch (err) {
-    throw new NotAvailable(`the text reader (src/lm-conditioning/reading/reader.ts) cannot be loaded: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+    throw new NotAvailable(
+      `the text reader (src/lm-conditioning/reading/reader.ts) cannot be loaded: ${(err as Error).message.split('\n')[0]}`,
+      { cause: err },
+    );
   }
 }
 
@@ -95,7 +98,11 @@ async function reader() {
  * the columns that start inside it (the reader keeps only the lines lying wholly inside the region); undefined
  * without labels.
  */
-export function labelledKnowledge(segment: InkSegment, truth: TruthText, labelledXMax: number): { labels: InkMap; transcription: string[][]; region: [number, number, number, number] } | undefined {
+export function labelledKnowledge(
+  segment: InkSegment,
+  truth: TruthText,
+  labelledXMax: number,
+): { labels: InkMap; transcription: string[][]; region: [number, number, number, number] } | undefined {
   if (!segment.labels) return undefined;
   const { height, width } = segment;
   return {
@@ -113,25 +120,67 @@ export async function readSampleSegment(corpus: Corpus, o: ReadSampleOptions): P
   const ink = { width, height, data: o.ink };
   if (o.glyphsFrom) {
     // a scroll without labels: every column is scored
-    const common = { segment: o.group, ink, glyphs: o.glyphsFrom, beam: o.beam, source: { ink: o.inkRecord }, pixelSizeUm: o.pixelSizeUm, signal: o.signal };
+    const common = {
+      segment: o.group,
+      ink,
+      glyphs: o.glyphsFrom,
+      beam: o.beam,
+      source: { ink: o.inkRecord },
+      pixelSizeUm: o.pixelSizeUm,
+      signal: o.signal,
+    };
     const off = readSegment({ ...common, mode: 'off' });
     // The scale fitted once is reused for the decoded reading.
     const decoded = readSegment({ ...common, scale: off.scale, mode: 'decode', lm: o.lm, onLine: o.onLine });
     const score = (r: Reading) => readingCer(r, truth.columns, {});
-    const readingFile = await saveReading(corpus.dir, decoded.reading);
-    return { group: o.group, cer: { off: score(off.reading), decode: score(decoded.reading) }, reading: decoded.reading, readingFile, trainingLines: 0, glyphs: o.glyphsFrom, minX: 0, scale: off.scale, alignmentNote: '' };
+    const readingFile = await saveReading(corpus, decoded.reading);
+    return {
+      group: o.group,
+      cer: { off: score(off.reading), decode: score(decoded.reading) },
+      reading: decoded.reading,
+      readingFile,
+      trainingLines: 0,
+      glyphs: o.glyphsFrom,
+      minX: 0,
+      scale: off.scale,
+      alignmentNote: '',
+    };
   }
   const known = labelledKnowledge(o.segment, truth, o.labelledXMax);
-  if (!known) throw new NotAvailable(`${o.group} has no labelled region with known text to learn glyphs from, and no glyphs were given`);
+  if (!known)
+    throw new NotAvailable(
+      `${o.group} has no labelled region with known text to learn glyphs from, and no glyphs were given`,
+    );
   const { labels, transcription, region } = known;
-  const common = { segment: o.group, ink, labels, labelledRegion: region, transcription, source: { ink: o.inkRecord }, pixelSizeUm: o.pixelSizeUm, signal: o.signal, beam: o.beam };
+  const common = {
+    segment: o.group,
+    ink,
+    labels,
+    labelledRegion: region,
+    transcription,
+    source: { ink: o.inkRecord },
+    pixelSizeUm: o.pixelSizeUm,
+    signal: o.signal,
+    beam: o.beam,
+  };
   const decoded = readSegment({ ...common, mode: 'decode', lm: o.lm, onLine: o.onLine });
   o.signal?.throwIfAborted();
   // LM off with the glyphs the decoded reading chose (readSegment's align 'auto' picks with the LM's help).
   const off = readSegment({ ...common, mode: 'off', align: decoded.alignment?.align });
   const score = (r: Reading) => readingCer(r, truth.columns, { minX: o.labelledXMax });
-  const readingFile = await saveReading(corpus.dir, decoded.reading);
-  return { group: o.group, cer: { off: score(off.reading), decode: score(decoded.reading) }, reading: decoded.reading, readingFile, trainingLines: decoded.trainingLines, glyphs: decoded.glyphs, minX: o.labelledXMax, scale: decoded.scale, alignment: decoded.alignment, alignmentNote: m.alignmentSummary(decoded.alignment) };
+  const readingFile = await saveReading(corpus, decoded.reading);
+  return {
+    group: o.group,
+    cer: { off: score(off.reading), decode: score(decoded.reading) },
+    reading: decoded.reading,
+    readingFile,
+    trainingLines: decoded.trainingLines,
+    glyphs: decoded.glyphs,
+    minX: o.labelledXMax,
+    scale: decoded.scale,
+    alignment: decoded.alignment,
+    alignmentNote: m.alignmentSummary(decoded.alignment),
+  };
 }
 
 /** The reading as text: one block per column, one line per written line. */

@@ -83,8 +83,13 @@ export class Report {
         if (b.kind === 'text') body.push(`<p>${esc(b.text)}</p>`);
         else if (b.kind === 'pre') body.push(`<pre>${esc(b.text)}</pre>`);
         else if (b.kind === 'image')
-          body.push(`<figure><img src="${esc(b.file)}" alt="${esc(b.caption)}"><figcaption>${esc(b.caption)}</figcaption></figure>`);
-        else if (b.kind === 'chart') body.push(`<figure>${b.svg}<figcaption>${esc(b.caption)} (<a href="${esc(b.file)}">PNG</a>)</figcaption></figure>`);
+          body.push(
+            `<figure><img src="${esc(b.file)}" alt="${esc(b.caption)}"><figcaption>${esc(b.caption)}</figcaption></figure>`,
+          );
+        else if (b.kind === 'chart')
+          body.push(
+            `<figure>${b.svg}<figcaption>${esc(b.caption)} (<a href="${esc(b.file)}">PNG</a>)</figcaption></figure>`,
+          );
         else {
           body.push('<table><thead><tr>' + b.header.map((h) => `<th>${esc(h)}</th>`).join('') + '</tr></thead><tbody>');
           for (const r of b.rows) body.push('<tr>' + r.map((c) => `<td>${esc(fmt(c))}</td>`).join('') + '</tr>');

@@ -15,13 +15,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { ensureSample, readSample, type SampleSummary } from '../../sample-data/index.js';
 import { Corpus } from '../corpus/index.js';
-import type { RecordMeta } from '../corpus/types.js';
+import type { RecordMeta } from '../corpus/index.js';
 import { discoverItems, ingestItems, ingestPath } from '../ingest/ingest.js';
-import { finetuneModel } from '../model/finetune.js';
+import { finetuneModel } from '../model/index.js';
 import { trainModel, type TrainProgress, type TrainResult } from '../model/index.js';
-import { loadCorpusSegment } from '../ink/load.js';
-import { trainLogistic } from '../ink/logistic.js';
-import { ensureReadout } from '../ink/pipeline.js';
+import { loadCorpusSegment } from '../ink/index.js';
+import { trainLogistic } from '../ink/index.js';
+import { ensureReadout } from '../ink/index.js';
 import { progressTracker, type ProgressListener, type TaskOptions } from '../core/task.js';
 import { lineChartPng, lineChartSvg, SERIES_COLORS, type LineChart } from './chart.js';
 import { heldOutPsnr } from './held-out.js';
@@ -91,9 +91,16 @@ function summarize(r: TrainResult, seconds: number): TrainSummary {
 }
 
 /** A progress bar fed by trainModel's events; throws after training when Ctrl-C stopped it (a checkpoint was kept). */
-async function trainWithBar(label: string, total: { minutes?: number; steps?: number }, task: TaskOptions, train: (onProgress: (p: TrainProgress) => void) => Promise<TrainResult>): Promise<{ result: TrainResult; seconds: number }> {
+async function trainWithBar(
+  label: string,
+  total: { minutes?: number; steps?: number },
+  task: TaskOptions,
+  train: (onProgress: (p: TrainProgress) => void) => Promise<TrainResult>,
+): Promise<{ result: TrainResult; seconds: number }> {
   const byTime = total.minutes !== undefined;
-  const bar = progressTracker(label, byTime ? Math.round(total.minutes! * 60) : total.steps!, task.onProgress, { unit: byTime ? 's' : 'steps' });
+  const bar = progressTracker(label, byTime ? Math.round(total.minutes! * 60) : total.steps!, task.onProgress, {
+    unit: byTime ? 's' : 'steps',
+  });
   const t0 = performance.now();
   const result = await train((p) => {
     const info: Record<string, number | string> = { loss: p.loss, 'samples/s': Math.round(p.samplesPerS) };
@@ -160,7 +167,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       const t0 = performance.now();
       const s = await ensureSample({ out: dir, seed, size: settings.sampleSize, signal });
       const reused = had && had.seed === seed && had.size === settings.sampleSize;
-      ctx.note(`${s.scroll}: ${reused ? 'reused' : `generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`} (${s.scanA.shape.join('x')} scan A, segment ${s.segment.width}x${s.segment.height}x${s.segment.layers}, ${s.letters.total} letters, ${s.letters.unlabelled} unlabelled) → ${dir}`);
+      ctx.note(
+        `${s.scroll}: ${reused ? 'reused' : `generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`} (${s.scanA.shape.join('x')} scan A, segment ${s.segment.width}x${s.segment.height}x${s.segment.layers}, ${s.letters.total} letters, ${s.letters.unlabelled} unlabelled) → ${dir}`,
+      );
       made.push(s);
     }
     return made;
@@ -172,54 +181,94 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   // 2. ingest scroll 1
   let corpus = await Corpus.open(corpusDir, { create: true });
   await steps.run(`Ingest scroll 1 (${s1.scroll}) into a fresh corpus`, async (ctx) => {
-    const names = await once('ingest1', ctx, async () => (await ingestPath(corpus, s1.volpkg, { signal })).map((r) => r.name));
+    const names = await once('ingest1', ctx, async () =>
+      (await ingestPath(corpus, s1.volpkg, { signal })).map((r) => r.name),
+    );
     ctx.note(`${names.length} records: ${names.join(', ')}`);
   });
   corpus = await Corpus.open(corpusDir);
   const recordsOf = (scroll: string) => corpus.records({ scroll, trainable: true });
 
   // 3. train on scroll 1
-  const train1 = (await steps.run(`Train the AUNN on scroll 1 (${settings.trainMinutes} min, with its partial ink labels)`, async (ctx) => {
-    const t = await once('train1', ctx, async () => {
-      const { result, seconds } = await trainWithBar('train scroll 1', { minutes: settings.trainMinutes }, { signal, onProgress: listener }, (onProgress) =>
-        trainModel({ corpus, modelDir, minutes: settings.trainMinutes, records: recordsOf(s1.scroll).map((r) => r.name), signal, onProgress }),
+  const train1 = (await steps.run(
+    `Train the AUNN on scroll 1 (${settings.trainMinutes} min, with its partial ink labels)`,
+    async (ctx) => {
+      const t = await once('train1', ctx, async () => {
+        const { result, seconds } = await trainWithBar(
+          'train scroll 1',
+          { minutes: settings.trainMinutes },
+          { signal, onProgress: listener },
+          (onProgress) =>
+            trainModel({
+              corpus,
+              modelDir,
+              minutes: settings.trainMinutes,
+              records: recordsOf(s1.scroll).map((r) => r.name),
+              signal,
+              onProgress,
+            }),
+        );
+        return summarize(result, seconds);
+      });
+      ctx.note(
+        `${t.steps} steps on ${t.backend} x ${t.threads} threads, ${Math.round(t.samplesPerS)} samples/s, held-out PSNR ${f2(t.heldOutPsnr)} dB`,
       );
-      return summarize(result, seconds);
-    });
-    ctx.note(`${t.steps} steps on ${t.backend} x ${t.threads} threads, ${Math.round(t.samplesPerS)} samples/s, held-out PSNR ${f2(t.heldOutPsnr)} dB`);
-    return t;
-  }))!;
+      return t;
+    },
+  ))!;
 
   // 4. ink readout + ink for scroll 1
   const logistic1 = { value: undefined as ReturnType<typeof trainLogistic> | undefined };
-  const ink1 = await steps.run('Ink for scroll 1: readout trained on its labelled third, scored on the other two thirds', async (ctx) => {
-    const readoutInfo = await once('readout', ctx, async () => {
-      let bar: ReturnType<typeof progressTracker> | undefined;
-      const r = await ensureReadout(corpus, {
-        modelDir,
-        trainGroups: [group1],
-        retrain: true,
-        maxSeconds: settings.readoutSeconds,
-        maxSteps: settings.readoutSteps,
-        ensemble: settings.readoutEnsemble,
-        seed: 1,
-        signal,
-        onProgress: (step, total, info) => {
-          bar ??= progressTracker('ink readout', total, listener, { unit: 'steps' });
-          bar.set(step, { loss: info.loss, val: info.valLoss ?? NaN });
-        },
+  const ink1 = await steps.run(
+    'Ink for scroll 1: readout trained on its labelled third, scored on the other two thirds',
+    async (ctx) => {
+      const readoutInfo = await once('readout', ctx, async () => {
+        let bar: ReturnType<typeof progressTracker> | undefined;
+        const r = await ensureReadout(corpus, {
+          modelDir,
+          trainGroups: [group1],
+          retrain: true,
+          maxSeconds: settings.readoutSeconds,
+          maxSteps: settings.readoutSteps,
+          ensemble: settings.readoutEnsemble,
+          seed: 1,
+          signal,
+          onProgress: (step, total, info) => {
+            bar ??= progressTracker('ink readout', total, listener, { unit: 'steps' });
+            bar.set(step, { loss: info.loss, val: info.valLoss ?? NaN });
+          },
+        });
+        bar?.done();
+        return {
+          steps: r.trained?.steps ?? 0,
+          seconds: r.trained?.seconds ?? 0,
+          band: r.readout.band,
+          threshold: r.readout.threshold,
+          networks: 1 + (r.readout.members?.length ?? 0),
+        };
       });
-      bar?.done();
-      return { steps: r.trained?.steps ?? 0, seconds: r.trained?.seconds ?? 0, band: r.readout.band, threshold: r.readout.threshold, networks: 1 + (r.readout.members?.length ?? 0) };
-    });
-    const { readout } = await ensureReadout(corpus, { modelDir, signal }); // the saved one
-    ctx.note(`readout: ${readoutInfo.networks ?? 1} network(s), ${readoutInfo.steps} steps in ${readoutInfo.seconds.toFixed(1)} s, layers ${readoutInfo.band.from}..${readoutInfo.band.to}, threshold ${readoutInfo.threshold.toFixed(3)} (chosen on a held-out stripe of the labelled third)`);
-    const loaded = await loadCorpusSegment(corpus, group1, signal);
-    logistic1.value = trainLogistic([loaded.segment]);
-    const ink = await inkForSegment(corpus, { group: group1, scroll: 'scroll 1', truthPng: path.join(s1.truth, 'inklabels.png'), readout, logistic: logistic1.value, modelDir: settings.inkFromModel ? modelDir : undefined, signal });
-    for (const r of ink.rows) ctx.note(`${r.method} on ${r.layers} layers: F0.5 ${r.score.f05.toFixed(3)} (precision ${r.score.precision.toFixed(3)}, recall ${r.score.recall.toFixed(3)}, AUC ${r.score.auc.toFixed(3)})`);
-    return { ink, readout, readoutInfo };
-  });
+      const { readout } = await ensureReadout(corpus, { modelDir, signal }); // the saved one
+      ctx.note(
+        `readout: ${readoutInfo.networks ?? 1} network(s), ${readoutInfo.steps} steps in ${readoutInfo.seconds.toFixed(1)} s, layers ${readoutInfo.band.from}..${readoutInfo.band.to}, threshold ${readoutInfo.threshold.toFixed(3)} (chosen on a held-out stripe of the labelled third)`,
+      );
+      const loaded = await loadCorpusSegment(corpus, group1, signal);
+      logistic1.value = trainLogistic([loaded.segment]);
+      const ink = await inkForSegment(corpus, {
+        group: group1,
+        scroll: 'scroll 1',
+        truthPng: path.join(s1.truth, 'inklabels.png'),
+        readout,
+        logistic: logistic1.value,
+        modelDir: settings.inkFromModel ? modelDir : undefined,
+        signal,
+      });
+      for (const r of ink.rows)
+        ctx.note(
+          `${r.method} on ${r.layers} layers: F0.5 ${r.score.f05.toFixed(3)} (precision ${r.score.precision.toFixed(3)}, recall ${r.score.recall.toFixed(3)}, AUC ${r.score.auc.toFixed(3)})`,
+        );
+      return { ink, readout, readoutInfo };
+    },
+  );
 
   // 5. ingest scroll 2 without its ink labels
   await steps.run(`Ingest scroll 2 (${s2.scroll}), without its ink labels`, async (ctx) => {
@@ -235,45 +284,92 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
   const stepRate = train1.stepsThisCall / Math.max(1, train1.seconds);
   const transferSteps = Math.max(settings.minTransferSteps, Math.round(stepRate * settings.finetuneSeconds));
   const evalEverySteps = Math.max(1, Math.round(transferSteps / settings.curvePoints));
-  const finetuned = await steps.run(`Finetune on scroll 2 (${transferSteps} steps, replaying scroll 1)`, async (ctx) => {
-    const t = await once('finetune', ctx, async () => {
-      const { result, seconds } = await trainWithBar('finetune scroll 2', { steps: transferSteps }, { signal, onProgress: listener }, (onProgress) =>
-        finetuneModel({ corpus, modelDir, scroll: s2.scroll, steps: transferSteps, evalEverySteps, evalEverySeconds: 1e6, signal, onProgress }),
+  const finetuned = await steps.run(
+    `Finetune on scroll 2 (${transferSteps} steps, replaying scroll 1)`,
+    async (ctx) => {
+      const t = await once('finetune', ctx, async () => {
+        const { result, seconds } = await trainWithBar(
+          'finetune scroll 2',
+          { steps: transferSteps },
+          { signal, onProgress: listener },
+          (onProgress) =>
+            finetuneModel({
+              corpus,
+              modelDir,
+              scroll: s2.scroll,
+              steps: transferSteps,
+              evalEverySteps,
+              evalEverySeconds: 1e6,
+              signal,
+              onProgress,
+            }),
+        );
+        return summarize(result, seconds);
+      });
+      ctx.note(
+        `model v${t.version}: held-out PSNR on scroll 2 ${f2(t.heldOutPsnr)} dB after ${t.stepsThisCall} steps (${t.seconds.toFixed(0)} s); v1 kept`,
       );
-      return summarize(result, seconds);
-    });
-    ctx.note(`model v${t.version}: held-out PSNR on scroll 2 ${f2(t.heldOutPsnr)} dB after ${t.stepsThisCall} steps (${t.seconds.toFixed(0)} s); v1 kept`);
-    return t;
-  });
+      return t;
+    },
+  );
 
   // 7. the same network from scratch on scroll 2, equal steps
-  const scratch = await steps.run(`The same network from scratch on scroll 2 (${transferSteps} steps, for comparison)`, async (ctx) => {
-    const t = await once('scratch', ctx, async () => {
-      const { loadModel } = await import('../model/index.js');
-      const pre = await loadModel(modelDir, { version: 1 });
-      const config = pre.header.config;
-      pre.dispose();
-      const { result, seconds } = await trainWithBar('scratch scroll 2', { steps: transferSteps }, { signal, onProgress: listener }, (onProgress) =>
-        trainModel({ corpus, modelDir: scratchDir, steps: transferSteps, records: recordsOf(s2.scroll).map((r) => r.name), config, evalEverySteps, evalEverySeconds: 1e6, signal, onProgress }),
-      );
-      return summarize(result, seconds);
-    });
-    ctx.note(`held-out PSNR on scroll 2 ${f2(t.heldOutPsnr)} dB after ${t.stepsThisCall} steps`);
-    return t;
-  });
+  const scratch = await steps.run(
+    `The same network from scratch on scroll 2 (${transferSteps} steps, for comparison)`,
+    async (ctx) => {
+      const t = await once('scratch', ctx, async () => {
+        const { loadModel } = await import('../model/index.js');
+        const pre = await loadModel(modelDir, { version: 1 });
+        const config = pre.header.config;
+        pre.dispose();
+        const { result, seconds } = await trainWithBar(
+          'scratch scroll 2',
+          { steps: transferSteps },
+          { signal, onProgress: listener },
+          (onProgress) =>
+            trainModel({
+              corpus,
+              modelDir: scratchDir,
+              steps: transferSteps,
+              records: recordsOf(s2.scroll).map((r) => r.name),
+              config,
+              evalEverySteps,
+              evalEverySeconds: 1e6,
+              signal,
+              onProgress,
+            }),
+        );
+        return summarize(result, seconds);
+      });
+      ctx.note(`held-out PSNR on scroll 2 ${f2(t.heldOutPsnr)} dB after ${t.stepsThisCall} steps`);
+      return t;
+    },
+  );
 
   // forgetting: scroll 1 with v1 and with the finetuned version, same held-out sample
   const forgetting = finetuned
-    ? await steps.run('Scroll 1 before and after finetuning (forgetting)', async (ctx) => {
-        const f = await once('forgetting', ctx, async () => {
-          const recs = recordsOf(s1.scroll);
-          const before = await heldOutPsnr(corpus, modelDir, 1, recs, { perRecord: opts.quick ? 2048 : 4096, signal });
-          const after = await heldOutPsnr(corpus, modelDir, finetuned.version, recs, { perRecord: opts.quick ? 2048 : 4096, signal });
-          return { before, after };
-        });
-        ctx.note(`scroll 1 held-out PSNR: ${f2(f.before.psnr)} dB with v1, ${f2(f.after.psnr)} dB with v${finetuned.version} (${f.before.samples} voxels)`);
-        return f;
-      }, { optional: true })
+    ? await steps.run(
+        'Scroll 1 before and after finetuning (forgetting)',
+        async (ctx) => {
+          const f = await once('forgetting', ctx, async () => {
+            const recs = recordsOf(s1.scroll);
+            const before = await heldOutPsnr(corpus, modelDir, 1, recs, {
+              perRecord: opts.quick ? 2048 : 4096,
+              signal,
+            });
+            const after = await heldOutPsnr(corpus, modelDir, finetuned.version, recs, {
+              perRecord: opts.quick ? 2048 : 4096,
+              signal,
+            });
+            return { before, after };
+          });
+          ctx.note(
+            `scroll 1 held-out PSNR: ${f2(f.before.psnr)} dB with v1, ${f2(f.after.psnr)} dB with v${finetuned.version} (${f.before.samples} voxels)`,
+          );
+          return f;
+        },
+        { optional: true },
+      )
     : undefined;
 
   // 8. ink for scroll 2 (cross-scroll)
@@ -289,85 +385,108 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       thresholds: ink1.ink.thresholds,
       signal,
     });
-    for (const r of ink.rows) ctx.note(`${r.method} on ${r.layers} layers: F0.5 ${r.score.f05.toFixed(3)} (precision ${r.score.precision.toFixed(3)}, recall ${r.score.recall.toFixed(3)}, AUC ${r.score.auc.toFixed(3)})`);
+    for (const r of ink.rows)
+      ctx.note(
+        `${r.method} on ${r.layers} layers: F0.5 ${r.score.f05.toFixed(3)} (precision ${r.score.precision.toFixed(3)}, recall ${r.score.recall.toFixed(3)}, AUC ${r.score.auc.toFixed(3)})`,
+      );
     return ink;
   });
 
   // 9. read the text
   const readings: { s1?: SegmentReading; s2?: SegmentReading; s2Error?: string } = {};
-  await steps.run('Read the text of both segments (LM off vs decode)', async (ctx) => {
-    if (!ink1 || !ink2) throw new NotAvailable('ink predictions are missing');
-    const { loadKneserNey } = await import('../lm-conditioning/models.js');
-    const lm = await loadKneserNey(undefined, signal);
-    ctx.note(`language model: ${lm.name}`);
-    const segs: [SampleSummary, SegmentInk, 's1' | 's2'][] = [[s1, ink1.ink, 's1'], [s2, ink2, 's2']];
-    for (const [s, ink, key] of segs) {
-      const group = `${s.scroll}/${s.segment.id}`;
-      try {
-        let bar: ReturnType<typeof progressTracker> | undefined;
-        const r = await readSampleSegment(corpus, {
-          group,
-          segment: ink.segment,
-          ink: ink.prob,
-          inkRecord: ink.inkRecord,
-          truthDir: s.truth,
-          labelledXMax: s.segment.labelledXMax,
-          lm,
-          beam: settings.beam,
-          pixelSizeUm: s.scanA.voxelSizeUm,
-          glyphsFrom: key === 's2' ? readings.s1?.glyphs : undefined,
-          signal,
-          onLine: (done, total) => {
-            bar ??= progressTracker(`read ${s.scroll}`, total, listener, { unit: 'lines' });
-            bar.set(done);
-          },
-        });
-        bar?.done();
-        readings[key] = r;
-        ctx.note(`${group}: CER ${(100 * r.cer.off.cer).toFixed(1)} % with the LM off, ${(100 * r.cer.decode.cer).toFixed(1)} % decoded with the LM (${r.cer.decode.letters} letters ${key === 's1' ? `right of x=${r.minX}` : 'in all columns, glyphs from scroll 1'})${r.alignmentNote}`);
-      } catch (err) {
-        if (key === 's1' || signal?.aborted) throw err;
-        readings.s2Error = (err as Error).message;
-        ctx.note(`${group}: ${err instanceof NotAvailable ? 'not available yet: ' : 'failed: '}${readings.s2Error}`);
+  await steps.run(
+    'Read the text of both segments (LM off vs decode)',
+    async (ctx) => {
+      if (!ink1 || !ink2) throw new NotAvailable('ink predictions are missing');
+      const { loadKneserNey } = await import('../lm-conditioning/models.js');
+      const lm = await loadKneserNey(undefined, signal);
+      ctx.note(`language model: ${lm.name}`);
+      const segs: [SampleSummary, SegmentInk, 's1' | 's2'][] = [
+        [s1, ink1.ink, 's1'],
+        [s2, ink2, 's2'],
+      ];
+      for (const [s, ink, key] of segs) {
+        const group = `${s.scroll}/${s.segment.id}`;
+        try {
+          let bar: ReturnType<typeof progressTracker> | undefined;
+          const r = await readSampleSegment(corpus, {
+            group,
+            segment: ink.segment,
+            ink: ink.prob,
+            inkRecord: ink.inkRecord,
+            truthDir: s.truth,
+            labelledXMax: s.segment.labelledXMax,
+            lm,
+            beam: settings.beam,
+            pixelSizeUm: s.scanA.voxelSizeUm,
+            glyphsFrom: key === 's2' ? readings.s1?.glyphs : undefined,
+            signal,
+            onLine: (done, total) => {
+              bar ??= progressTracker(`read ${s.scroll}`, total, listener, { unit: 'lines' });
+              bar.set(done);
+            },
+          });
+          bar?.done();
+          readings[key] = r;
+          ctx.note(
+            `${group}: CER ${(100 * r.cer.off.cer).toFixed(1)} % with the LM off, ${(100 * r.cer.decode.cer).toFixed(1)} % decoded with the LM (${r.cer.decode.letters} letters ${key === 's1' ? `right of x=${r.minX}` : 'in all columns, glyphs from scroll 1'})${r.alignmentNote}`,
+          );
+        } catch (err) {
+          if (key === 's1' || signal?.aborted) throw err;
+          readings.s2Error = (err as Error).message;
+          ctx.note(`${group}: ${err instanceof NotAvailable ? 'not available yet: ' : 'failed: '}${readings.s2Error}`);
+        }
       }
-    }
-  }, { optional: true });
+    },
+    { optional: true },
+  );
 
   // 9b. the language-conditioned AUNN (reads the AUNN's own rendering, so only where the AUNN renders the layers)
   let conditioned: ConditionedSample | undefined;
   if (settings.inkFromModel) {
-    await steps.run('Condition the AUNN on its own reading of scroll 1 (--lm condition, one round)', async (ctx) => {
-      if (!readings.s1 || !ink1) throw new NotAvailable('scroll 1 was not read');
-      const group = readings.s1.group;
-      conditioned = await once('condition', ctx, async () => {
-        const { loadKneserNey } = await import('../lm-conditioning/models.js');
-        return conditionSample(corpus, {
-          group,
-          segment: ink1.ink.segment,
-          truthDir: s1.truth,
-          labelledXMax: s1.segment.labelledXMax,
-          lm: await loadKneserNey(undefined, signal),
-          beam: settings.beam,
-          fromModelDir: modelDir,
-          modelDir: path.join(work, 'model-conditioned'),
-          pixelSizeUm: s1.scanA.voxelSizeUm,
-          signal,
-          onStage: (stage) => print(`   ${stage}`),
+    await steps.run(
+      'Condition the AUNN on its own reading of scroll 1 (--lm condition, one round)',
+      async (ctx) => {
+        if (!readings.s1 || !ink1) throw new NotAvailable('scroll 1 was not read');
+        const group = readings.s1.group;
+        conditioned = await once('condition', ctx, async () => {
+          const { loadKneserNey } = await import('../lm-conditioning/models.js');
+          return conditionSample(corpus, {
+            group,
+            segment: ink1.ink.segment,
+            truthDir: s1.truth,
+            labelledXMax: s1.segment.labelledXMax,
+            lm: await loadKneserNey(undefined, signal),
+            beam: settings.beam,
+            fromModelDir: modelDir,
+            modelDir: path.join(work, 'model-conditioned'),
+            pixelSizeUm: s1.scanA.voxelSizeUm,
+            signal,
+            onStage: (stage) => print(`   ${stage}`),
+          });
         });
-      });
-      ctx.note(`decode on the AUNN's rendering (v${conditioned.fromVersion}): CER ${(100 * conditioned.before.cer).toFixed(1)} %; after one round (v${conditioned.toVersion}): ${(100 * conditioned.after.cer).toFixed(1)} %; rendered band ${conditioned.psnrBefore.toFixed(2)} -> ${conditioned.psnrAfter.toFixed(2)} dB`);
-    }, { optional: true });
+        ctx.note(
+          `decode on the AUNN's rendering (v${conditioned.fromVersion}): CER ${(100 * conditioned.before.cer).toFixed(1)} %; after one round (v${conditioned.toVersion}): ${(100 * conditioned.after.cer).toFixed(1)} %; rendered band ${conditioned.psnrBefore.toFixed(2)} -> ${conditioned.psnrAfter.toFixed(2)} dB`,
+        );
+      },
+      { optional: true },
+    );
   }
 
   // 10. exports
   const exported: string[] = [];
-  await steps.run('Export the read text (txt, Leiden, EpiDoc) and column pictures (PNG)', async (ctx) => {
-    const groups = [readings.s1?.group, readings.s2?.group].filter((g): g is string => !!g);
-    if (groups.length === 0) throw new NotAvailable('there is no reading to export');
-    const { exportReading } = await import('../cli/commands/export.js');
-    for (const g of groups) exported.push(...(await exportReading(corpusDir, g, ['txt', 'leiden', 'epidoc', 'png'], exportsDir)));
-    ctx.note(`${exported.length} files in ${exportsDir}`);
-  }, { optional: true });
+  await steps.run(
+    'Export the read text (txt, Leiden, EpiDoc) and column pictures (PNG)',
+    async (ctx) => {
+      const groups = [readings.s1?.group, readings.s2?.group].filter((g): g is string => !!g);
+      if (groups.length === 0) throw new NotAvailable('there is no reading to export');
+      const { exportReading } = await import('../lm-conditioning/export/export-reading.js');
+      for (const g of groups)
+        exported.push(...(await exportReading(corpusDir, g, ['txt', 'leiden', 'epidoc', 'png'], exportsDir)));
+      ctx.note(`${exported.length} files in ${exportsDir}`);
+    },
+    { optional: true },
+  );
 
   // 11. the report
   await steps.run('Report', async (ctx) => {
@@ -382,22 +501,51 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         ['AUNN network', train1.network ?? 'n/a'],
         ['AUNN training on scroll 1', `${settings.trainMinutes} min`],
         ['finetune / scratch steps', transferSteps],
-        ['ink readout budget', `${settings.readoutEnsemble} network${settings.readoutEnsemble > 1 ? 's' : ''} x ${settings.readoutSteps} steps, ${settings.readoutSeconds} s in all`],
+        [
+          'ink readout budget',
+          `${settings.readoutEnsemble} network${settings.readoutEnsemble > 1 ? 's' : ''} x ${settings.readoutSteps} steps, ${settings.readoutSeconds} s in all`,
+        ],
         ['sample size', settings.sampleSize],
         ['LM beam width', settings.beam],
       ],
     );
     overview.table(
-      ['scroll', 'role', 'scan A (z,y,x)', 'segment (W x H x layers)', 'letters', 'unlabelled letters', 'labelled columns x <'],
       [
-        [s1.scroll, 'labelled scroll', s1.scanA.shape.join('x'), `${s1.segment.width}x${s1.segment.height}x${s1.segment.layers}`, s1.letters.total, s1.letters.unlabelled, s1.segment.labelledXMax],
-        [s2.scroll, 'new scroll (labels not used)', s2.scanA.shape.join('x'), `${s2.segment.width}x${s2.segment.height}x${s2.segment.layers}`, s2.letters.total, s2.letters.unlabelled, 'none used'],
+        'scroll',
+        'role',
+        'scan A (z,y,x)',
+        'segment (W x H x layers)',
+        'letters',
+        'unlabelled letters',
+        'labelled columns x <',
+      ],
+      [
+        [
+          s1.scroll,
+          'labelled scroll',
+          s1.scanA.shape.join('x'),
+          `${s1.segment.width}x${s1.segment.height}x${s1.segment.layers}`,
+          s1.letters.total,
+          s1.letters.unlabelled,
+          s1.segment.labelledXMax,
+        ],
+        [
+          s2.scroll,
+          'new scroll (labels not used)',
+          s2.scanA.shape.join('x'),
+          `${s2.segment.width}x${s2.segment.height}x${s2.segment.layers}`,
+          s2.letters.total,
+          s2.letters.unlabelled,
+          'none used',
+        ],
       ],
     );
 
     // the headline numbers against the goals of the issues
-    const pick = (rows: InkRow[] | undefined, method: string, layers = 'observed') => rows?.find((r) => r.method.startsWith(method) && r.layers === layers)?.score.f05;
-    const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? 'n/a' : `${(100 * v).toFixed(1)} %`);
+    const pick = (rows: InkRow[] | undefined, method: string, layers = 'observed') =>
+      rows?.find((r) => r.method.startsWith(method) && r.layers === layers)?.score.f05;
+    const pct = (v: number | undefined) =>
+      v === undefined || !Number.isFinite(v) ? 'n/a' : `${(100 * v).toFixed(1)} %`;
     const fx = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(3));
     overview.text('Results at a glance:');
     overview.table(
@@ -406,10 +554,30 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         ['ink F0.5, scroll 1 unlabelled two thirds (conv readout)', fx(pick(ink1?.ink.rows, 'conv readout')), '>= 0.7'],
         ['ink F0.5, scroll 1, logistic baseline', fx(pick(ink1?.ink.rows, 'logistic')), 'below the readout'],
         ['ink F0.5, scroll 2 cross-scroll (conv readout)', fx(pick(ink2?.rows, 'conv readout')), '>= 0.5'],
-        ['held-out PSNR on scroll 2, finetuned / scratch (dB, equal steps)', `${f2(finetuned?.heldOutPsnr)} / ${f2(scratch?.heldOutPsnr)}`, 'finetuned higher'],
-        ['CER scroll 1 unlabelled, LM decode / off', `${pct(readings.s1?.cer.decode.cer)} / ${pct(readings.s1?.cer.off.cer)}`, '<= 15 % with the LM'],
-        ...(conditioned ? [['CER scroll 1 read off the AUNN\'s own rendering: decode / after conditioning', `${pct(conditioned.before.cer)} / ${pct(conditioned.after.cer)}`, 'conditioning lowers it']] : []),
-        ['CER scroll 2 (glyphs from scroll 1), LM decode / off', `${pct(readings.s2?.cer.decode.cer)} / ${pct(readings.s2?.cer.off.cer)}`, ''],
+        [
+          'held-out PSNR on scroll 2, finetuned / scratch (dB, equal steps)',
+          `${f2(finetuned?.heldOutPsnr)} / ${f2(scratch?.heldOutPsnr)}`,
+          'finetuned higher',
+        ],
+        [
+          'CER scroll 1 unlabelled, LM decode / off',
+          `${pct(readings.s1?.cer.decode.cer)} / ${pct(readings.s1?.cer.off.cer)}`,
+          '<= 15 % with the LM',
+        ],
+        ...(conditioned
+          ? [
+              [
+                "CER scroll 1 read off the AUNN's own rendering: decode / after conditioning",
+                `${pct(conditioned.before.cer)} / ${pct(conditioned.after.cer)}`,
+                'conditioning lowers it',
+              ],
+            ]
+          : []),
+        [
+          'CER scroll 2 (glyphs from scroll 1), LM decode / off',
+          `${pct(readings.s2?.cer.decode.cer)} / ${pct(readings.s2?.cer.off.cer)}`,
+          '',
+        ],
       ],
     );
 
@@ -417,12 +585,44 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     trainSec.table(
       ['run', 'model', 'steps', 'time', 'samples/s', 'held-out PSNR (dB)'],
       [
-        ['train on scroll 1', `v${train1.version}`, train1.stepsThisCall, fmtSeconds(train1.seconds), Math.round(train1.samplesPerS), f2(train1.heldOutPsnr)],
-        ...(finetuned ? [['finetune on scroll 2', `v${finetuned.version}`, finetuned.stepsThisCall, fmtSeconds(finetuned.seconds), Math.round(finetuned.samplesPerS), f2(finetuned.heldOutPsnr)] as (string | number)[]] : []),
-        ...(scratch ? [['scratch on scroll 2', 'separate', scratch.stepsThisCall, fmtSeconds(scratch.seconds), Math.round(scratch.samplesPerS), f2(scratch.heldOutPsnr)] as (string | number)[]] : []),
+        [
+          'train on scroll 1',
+          `v${train1.version}`,
+          train1.stepsThisCall,
+          fmtSeconds(train1.seconds),
+          Math.round(train1.samplesPerS),
+          f2(train1.heldOutPsnr),
+        ],
+        ...(finetuned
+          ? [
+              [
+                'finetune on scroll 2',
+                `v${finetuned.version}`,
+                finetuned.stepsThisCall,
+                fmtSeconds(finetuned.seconds),
+                Math.round(finetuned.samplesPerS),
+                f2(finetuned.heldOutPsnr),
+              ] as (string | number)[],
+            ]
+          : []),
+        ...(scratch
+          ? [
+              [
+                'scratch on scroll 2',
+                'separate',
+                scratch.stepsThisCall,
+                fmtSeconds(scratch.seconds),
+                Math.round(scratch.samplesPerS),
+                f2(scratch.heldOutPsnr),
+              ] as (string | number)[],
+            ]
+          : []),
       ],
     );
-    trainSec.table(['record (scroll 1)', 'held-out PSNR (dB) after training'], Object.entries(train1.perRecordPsnr).map(([k, v]) => [k, f2(v)]));
+    trainSec.table(
+      ['record (scroll 1)', 'held-out PSNR (dB) after training'],
+      Object.entries(train1.perRecordPsnr).map(([k, v]) => [k, f2(v)]),
+    );
 
     const transfer = report.section('Transfer: finetuned vs from scratch on scroll 2');
     if (finetuned && scratch && finetuned.curve.length && scratch.curve.length) {
@@ -435,10 +635,19 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         ],
       };
       await writeFile(path.join(imagesDir, 'transfer.png'), lineChartPng(chart));
-      transfer.chart(lineChartSvg(chart), 'images/transfer.png', `Held-out PSNR on scroll 2 vs steps: ${SERIES_COLORS[0]!.name} = finetuned from the scroll-1 model, ${SERIES_COLORS[1]!.name} = the same network from scratch (equal steps).`);
-      const steps2 = [...new Set([...finetuned.curve.map((p) => p[0]), ...scratch.curve.map((p) => p[0])])].sort((a, b) => a - b);
+      transfer.chart(
+        lineChartSvg(chart),
+        'images/transfer.png',
+        `Held-out PSNR on scroll 2 vs steps: ${SERIES_COLORS[0]!.name} = finetuned from the scroll-1 model, ${SERIES_COLORS[1]!.name} = the same network from scratch (equal steps).`,
+      );
+      const steps2 = [...new Set([...finetuned.curve.map((p) => p[0]), ...scratch.curve.map((p) => p[0])])].sort(
+        (a, b) => a - b,
+      );
       const at = (c: [number, number][], s: number) => c.find((p) => p[0] === s)?.[1];
-      transfer.table(['steps', 'finetuned PSNR (dB)', 'scratch PSNR (dB)'], steps2.map((s) => [s, f2(at(finetuned.curve, s)), f2(at(scratch.curve, s))]));
+      transfer.table(
+        ['steps', 'finetuned PSNR (dB)', 'scratch PSNR (dB)'],
+        steps2.map((s) => [s, f2(at(finetuned.curve, s)), f2(at(scratch.curve, s))]),
+      );
       const target = scratch.curve[scratch.curve.length - 1]![1];
       const reach = finetuned.curve.find((p) => p[1] >= target)?.[0];
       transfer.text(
@@ -448,70 +657,148 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       );
     } else transfer.text('Not available: the finetune or the scratch run did not complete (see the step table).');
     if (forgetting) {
-      transfer.text(`Forgetting: scroll 1's held-out PSNR (same ${forgetting.before.samples} held-out voxels) was ${f2(forgetting.before.psnr)} dB with v1 and is ${f2(forgetting.after.psnr)} dB after finetuning (v${finetuned?.version}).`);
-      transfer.table(['record (scroll 1)', 'v1 PSNR (dB)', `v${finetuned?.version} PSNR (dB)`], Object.keys(forgetting.before.perRecord).map((k) => [k, f2(forgetting.before.perRecord[k]), f2(forgetting.after.perRecord[k])]));
+      transfer.text(
+        `Forgetting: scroll 1's held-out PSNR (same ${forgetting.before.samples} held-out voxels) was ${f2(forgetting.before.psnr)} dB with v1 and is ${f2(forgetting.after.psnr)} dB after finetuning (v${finetuned?.version}).`,
+      );
+      transfer.table(
+        ['record (scroll 1)', 'v1 PSNR (dB)', `v${finetuned?.version} PSNR (dB)`],
+        Object.keys(forgetting.before.perRecord).map((k) => [
+          k,
+          f2(forgetting.before.perRecord[k]),
+          f2(forgetting.after.perRecord[k]),
+        ]),
+      );
     }
 
     const inkSec = report.section('Ink');
     const rows: InkRow[] = [...(ink1?.ink.rows ?? []), ...(ink2?.rows ?? [])];
     if (rows.length) {
-      inkSec.text('F0.5 as in the Vesuvius Challenge ink detection (threshold chosen where labels are known: on scroll 1\'s labelled third; scroll 2 uses scroll 1\'s thresholds). The conv readout reads a band of surface layers; it is trained on scroll 1\'s labelled third only.');
+      inkSec.text(
+        "F0.5 as in the Vesuvius Challenge ink detection (threshold chosen where labels are known: on scroll 1's labelled third; scroll 2 uses scroll 1's thresholds). The conv readout reads a band of surface layers; it is trained on scroll 1's labelled third only.",
+      );
       inkSec.table(
         ['method', 'layers', 'scroll', 'evaluated on', 'F0.5', 'precision', 'recall', 'AUC', 'threshold'],
-        rows.map((r) => [r.method, r.layers, r.scroll, r.evaluated, ...[r.score.f05, r.score.precision, r.score.recall, r.score.auc, r.score.threshold].map((v) => v.toFixed(3))]),
+        rows.map((r) => [
+          r.method,
+          r.layers,
+          r.scroll,
+          r.evaluated,
+          ...[r.score.f05, r.score.precision, r.score.recall, r.score.auc, r.score.threshold].map((v) => v.toFixed(3)),
+        ]),
       );
       const psnrs = [ink1?.ink.reconstructionPsnr, ink2?.reconstructionPsnr];
-      if (!settings.inkFromModel) inkSec.text('The readout on the AUNN\'s reconstruction of the layers is skipped with --quick (it predicts every voxel of the layer band).');
-      else inkSec.text(`The AUNN's reconstruction of the readout's layers vs the observed layers: PSNR ${f2(psnrs[0])} dB (scroll 1, model v1), ${f2(psnrs[1])} dB (scroll 2, model v${finetuned?.version ?? '?'}).`);
-      if (ink1) inkSec.text(`Ink readout: ${ink1.readoutInfo.networks ?? 1} network(s) averaged (an ensemble: its mean is the ink probability), ${ink1.readoutInfo.steps} steps in ${ink1.readoutInfo.seconds.toFixed(1)} s, layers ${ink1.readoutInfo.band.from}..${ink1.readoutInfo.band.to}.`);
+      if (!settings.inkFromModel)
+        inkSec.text(
+          "The readout on the AUNN's reconstruction of the layers is skipped with --quick (it predicts every voxel of the layer band).",
+        );
+      else
+        inkSec.text(
+          `The AUNN's reconstruction of the readout's layers vs the observed layers: PSNR ${f2(psnrs[0])} dB (scroll 1, model v1), ${f2(psnrs[1])} dB (scroll 2, model v${finetuned?.version ?? '?'}).`,
+        );
+      if (ink1)
+        inkSec.text(
+          `Ink readout: ${ink1.readoutInfo.networks ?? 1} network(s) averaged (an ensemble: its mean is the ink probability), ${ink1.readoutInfo.steps} steps in ${ink1.readoutInfo.seconds.toFixed(1)} s, layers ${ink1.readoutInfo.band.from}..${ink1.readoutInfo.band.to}.`,
+        );
     } else inkSec.text('Not available (see the step table).');
-    for (const [label, ink, s] of [['scroll 1', ink1?.ink, s1], ['scroll 2', ink2, s2]] as const) {
+    for (const [label, ink, s] of [
+      ['scroll 1', ink1?.ink, s1],
+      ['scroll 2', ink2, s2],
+    ] as const) {
       if (!ink) continue;
       const file = path.join(imagesDir, `ink-${s.scroll}.png`);
       await writeFile(
         file,
-        inkComparisonPng({ height: ink.segment.height, width: ink.segment.width, surface: surfacePlane(ink.segment), prob: ink.prob, truth: ink.truth, threshold: ink.threshold, sheetMask: ink.segment.sheetMask, labelledXMax: label === 'scroll 1' ? s.segment.labelledXMax : undefined }),
+        inkComparisonPng({
+          height: ink.segment.height,
+          width: ink.segment.width,
+          surface: surfacePlane(ink.segment),
+          prob: ink.prob,
+          truth: ink.truth,
+          threshold: ink.threshold,
+          sheetMask: ink.segment.sheetMask,
+          labelledXMax: label === 'scroll 1' ? s.segment.labelledXMax : undefined,
+        }),
       );
-      inkSec.image(rel(file), `${label} (${s.scroll}), top to bottom: observed surface layer ${ink.segment.surface}; predicted ink (dark = ink); truth; prediction vs truth at threshold ${ink.threshold.toFixed(2)} (white = hit, red = false ink, blue = missed)${label === 'scroll 1' ? '; yellow line: end of the labelled third' : ''}.`);
+      inkSec.image(
+        rel(file),
+        `${label} (${s.scroll}), top to bottom: observed surface layer ${ink.segment.surface}; predicted ink (dark = ink); truth; prediction vs truth at threshold ${ink.threshold.toFixed(2)} (white = hit, red = false ink, blue = missed)${label === 'scroll 1' ? '; yellow line: end of the labelled third' : ''}.`,
+      );
     }
 
     const textSec = report.section('Text');
     const cerRows: (string | number)[][] = [];
-    for (const [label, r] of [['scroll 1', readings.s1], ['scroll 2', readings.s2]] as const) {
+    for (const [label, r] of [
+      ['scroll 1', readings.s1],
+      ['scroll 2', readings.s2],
+    ] as const) {
       if (!r) continue;
-      const where = label === 'scroll 1' ? `columns right of x=${r.minX}` : `all columns (cross-scroll, map read at scale ${r.scale.toFixed(2)})`;
+      const where =
+        label === 'scroll 1'
+          ? `columns right of x=${r.minX}`
+          : `all columns (cross-scroll, map read at scale ${r.scale.toFixed(2)})`;
       const ev = evidenceCounts(r.reading);
       const evidence = `${ev.ink} / ${ev.lm} / ${ev.lost}`;
-      cerRows.push([label, 'off', r.cer.off.cer.toFixed(3), r.cer.off.errors, r.cer.off.letters, '', where], [label, 'decode', r.cer.decode.cer.toFixed(3), r.cer.decode.errors, r.cer.decode.letters, evidence, where]);
+      cerRows.push(
+        [label, 'off', r.cer.off.cer.toFixed(3), r.cer.off.errors, r.cer.off.letters, '', where],
+        [label, 'decode', r.cer.decode.cer.toFixed(3), r.cer.decode.errors, r.cer.decode.letters, evidence, where],
+      );
       if (label === 'scroll 1' && conditioned) {
         const c = conditioned;
         cerRows.push(
-          [label, `condition: decode on the AUNN's rendering (v${c.fromVersion})`, c.before.cer.toFixed(3), c.before.errors, c.before.letters, '', where],
-          [label, `condition: after one round (v${c.toVersion})`, c.after.cer.toFixed(3), c.after.errors, c.after.letters, '', where],
+          [
+            label,
+            `condition: decode on the AUNN's rendering (v${c.fromVersion})`,
+            c.before.cer.toFixed(3),
+            c.before.errors,
+            c.before.letters,
+            '',
+            where,
+          ],
+          [
+            label,
+            `condition: after one round (v${c.toVersion})`,
+            c.after.cer.toFixed(3),
+            c.after.errors,
+            c.after.letters,
+            '',
+            where,
+          ],
         );
       }
     }
     if (cerRows.length) {
-      textSec.text('Character error rate of the read text against the truth (truth/text.json). Scroll 1: the columns right of its labelled third, where the glyphs were learned with the known text. Scroll 2 (no labels of its own): all its columns, read with scroll 1\'s glyphs. LM: Kneser-Ney character model of the SBL Greek New Testament (SBLGNT, CC BY 4.0), beam search.');
-      textSec.table(['scroll', 'LM', 'CER', 'errors', 'letters', 'read letters: ink / LM-supplied / lost', 'evaluated on'], cerRows);
+      textSec.text(
+        "Character error rate of the read text against the truth (truth/text.json). Scroll 1: the columns right of its labelled third, where the glyphs were learned with the known text. Scroll 2 (no labels of its own): all its columns, read with scroll 1's glyphs. LM: Kneser-Ney character model of the SBL Greek New Testament (SBLGNT, CC BY 4.0), beam search.",
+      );
+      textSec.table(
+        ['scroll', 'LM', 'CER', 'errors', 'letters', 'read letters: ink / LM-supplied / lost', 'evaluated on'],
+        cerRows,
+      );
     } else textSec.text('Not available (see the step table).');
     if (readings.s2Error) textSec.text(`Scroll 2: not available yet: ${readings.s2Error}`);
     if (conditioned) {
       const c = conditioned;
       textSec.text(
         `Language-conditioned AUNN (\`aunn read --lm condition\`, on a copy of the scroll-1 model): the ink readout reads the AUNN's own rendering of the layers (band PSNR ${c.psnrBefore.toFixed(2)} dB against the observed ones), the text is read from it, one round of ${'conditioning'} moves the AUNN toward that reading (rendering loss ${c.loss.toExponential(2)} -> ${c.lossAfter.toExponential(2)}, band ${c.psnrAfter.toFixed(2)} dB), and the text is read again. ` +
-          'It can only help where the rendering carries the ink: here the readout on the AUNN\'s layers scores well below the observed ones (see Ink), so these readings are far worse than the decode of the observed ink. Scroll 2 is not conditioned: the conditioning learns its glyphs from the segment\'s own labelled region, which the new scroll does not have.',
+          "It can only help where the rendering carries the ink: here the readout on the AUNN's layers scores well below the observed ones (see Ink), so these readings are far worse than the decode of the observed ink. Scroll 2 is not conditioned: the conditioning learns its glyphs from the segment's own labelled region, which the new scroll does not have.",
       );
     }
-    for (const [label, r] of [['scroll 1', readings.s1], ['scroll 2', readings.s2]] as const) {
+    for (const [label, r] of [
+      ['scroll 1', readings.s1],
+      ['scroll 2', readings.s2],
+    ] as const) {
       if (!r) continue;
       textSec.text(`Read text of ${label} (${r.group}), decoded with the LM:`);
       textSec.pre(readingText(r.reading));
     }
     if (exported.length) {
       textSec.text('Exports:');
-      textSec.table(['file'], exported.map((f) => [rel(f)]));
-      for (const f of exported.filter((x) => x.endsWith('.png')).slice(0, 2)) textSec.image(rel(f), `column picture ${path.basename(f)}: read letters over the ink, with a scale bar`);
+      textSec.table(
+        ['file'],
+        exported.map((f) => [rel(f)]),
+      );
+      for (const f of exported.filter((x) => x.endsWith('.png')).slice(0, 2))
+        textSec.image(rel(f), `column picture ${path.basename(f)}: read letters over the ink, with a scale bar`);
     }
     ctx.note(`report in ${out}`);
   });
@@ -521,7 +808,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     ['#', 'step', 'status', 'time (s)', 'notes'],
     steps.entries.map((e) => [e.n, e.title, e.status, e.seconds.toFixed(1), e.error ?? e.notes.join('; ')]),
   );
-  timing.text(`Total: ${fmtSeconds(steps.totalSeconds)}. Reused steps show the time of this run (their original time is in the notes).`);
+  timing.text(
+    `Total: ${fmtSeconds(steps.totalSeconds)}. Reused steps show the time of this run (their original time is in the notes).`,
+  );
   const written = await report.write(out);
   return { report: written, steps, exports: exported };
 }

@@ -12,7 +12,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_BEAM } from '../lm-conditioning/reading/decode.js';
 import type { SampleSize } from '../../sample-data/index.js';
-import { DEFAULT_CONFIG } from '../model/config.js';
+import { DEFAULT_CONFIG } from '../model/index.js';
 
 export interface DemoSettings {
   /** Sample scrolls: seed 1 is the labelled scroll, seed 2 the new one. */
@@ -41,8 +41,32 @@ export const DEMO_FORMAT = 1;
 
 export function demoSettings(quick: boolean): DemoSettings {
   return quick
-    ? { seeds: [1, 2], sampleSize: 'small', trainMinutes: 0.25, readoutSeconds: 30, readoutSteps: 40, readoutEnsemble: 1, finetuneSeconds: 12, minTransferSteps: 8, curvePoints: 4, inkFromModel: false, beam: 50 }
-    : { seeds: [1, 2], sampleSize: 'small', trainMinutes: 4, readoutSeconds: 180, readoutSteps: 150, readoutEnsemble: 3, finetuneSeconds: 150, minTransferSteps: 40, curvePoints: 8, inkFromModel: true, beam: DEFAULT_BEAM };
+    ? {
+        seeds: [1, 2],
+        sampleSize: 'small',
+        trainMinutes: 0.25,
+        readoutSeconds: 30,
+        readoutSteps: 40,
+        readoutEnsemble: 1,
+        finetuneSeconds: 12,
+        minTransferSteps: 8,
+        curvePoints: 4,
+        inkFromModel: false,
+        beam: 50,
+      }
+    : {
+        seeds: [1, 2],
+        sampleSize: 'small',
+        trainMinutes: 4,
+        readoutSeconds: 180,
+        readoutSteps: 150,
+        readoutEnsemble: 3,
+        finetuneSeconds: 150,
+        minTransferSteps: 40,
+        curvePoints: 8,
+        inkFromModel: true,
+        beam: DEFAULT_BEAM,
+      };
 }
 
 /** What decides the corpus and the models: the demo's settings and the AUNN's default configuration (a new default

@@ -50,7 +50,11 @@ export class StepLog {
    * Runs one step. `NotAvailable` is caught (status 'not available', result undefined); with `optional`, other errors
    * are caught too (status 'failed'); an abort always propagates.
    */
-  async run<T>(title: string, fn: (ctx: StepContext) => Promise<T>, opts: { optional?: boolean } = {}): Promise<T | undefined> {
+  async run<T>(
+    title: string,
+    fn: (ctx: StepContext) => Promise<T>,
+    opts: { optional?: boolean } = {},
+  ): Promise<T | undefined> {
     this.signal?.throwIfAborted();
     const entry: StepEntry = { n: this.entries.length + 1, title, status: 'done', seconds: 0, notes: [] };
     this.entries.push(entry);
@@ -70,8 +74,12 @@ export class StepLog {
     try {
       const out = await fn(ctx);
       entry.seconds = (performance.now() - t0) / 1000;
-      const extra = entry.status === 'reused' ? ` (reused from the previous run${reusedSeconds !== undefined ? `, which took ${fmtSeconds(reusedSeconds)}` : ''})` : '';
-      if (entry.status === 'reused') entry.notes.unshift(`reused${reusedSeconds !== undefined ? ` (first run: ${fmtSeconds(reusedSeconds)})` : ''}`);
+      const extra =
+        entry.status === 'reused'
+          ? ` (reused from the previous run${reusedSeconds !== undefined ? `, which took ${fmtSeconds(reusedSeconds)}` : ''})`
+          : '';
+      if (entry.status === 'reused')
+        entry.notes.unshift(`reused${reusedSeconds !== undefined ? ` (first run: ${fmtSeconds(reusedSeconds)})` : ''}`);
       this.print(`   ${title}: ${fmtSeconds(entry.seconds)}${extra}`);
       return out;
     } catch (err) {

@@ -18,7 +18,15 @@ import { startServer, type AppServer } from '../../src/server/server.js';
 import { decodeRgb, gridToScreen, lum, meanAbsDiff, rgbAt, stats, type Rgb } from './pixels.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+];
 const OUT = path.resolve(__dirname, '../../test-output/app-sample');
 const AUNN = path.resolve(__dirname, '../../bin/aunn.js');
 const haveChromium = existsSync(CHROMIUM);
@@ -36,15 +44,22 @@ async function shot(name: string, selector: string): Promise<Rgb> {
   return decodeRgb(png);
 }
 
-const frames = (selector: string) => page.evaluate((s) => Number(document.querySelector<HTMLElement>(s)?.dataset.frames ?? 0), selector);
+const frames = (selector: string) =>
+  page.evaluate((s) => Number(document.querySelector<HTMLElement>(s)?.dataset.frames ?? 0), selector);
 const waitFrames = (selector: string, after: number) =>
-  page.waitForFunction(([s, n]) => Number(document.querySelector<HTMLElement>(s as string)?.dataset.frames ?? 0) > (n as number), [selector, after] as const, { timeout: 30_000 });
+  page.waitForFunction(
+    ([s, n]) => Number(document.querySelector<HTMLElement>(s as string)?.dataset.frames ?? 0) > (n as number),
+    [selector, after] as const,
+    { timeout: 30_000 },
+  );
 
 function pearson(a: number[], b: number[]): number {
   const n = a.length;
   const ma = a.reduce((s, v) => s + v, 0) / n;
   const mb = b.reduce((s, v) => s + v, 0) / n;
-  let sab = 0, saa = 0, sbb = 0;
+  let sab = 0,
+    saa = 0,
+    sbb = 0;
   for (let i = 0; i < n; i++) {
     sab += (a[i]! - ma) * (b[i]! - mb);
     saa += (a[i]! - ma) ** 2;
@@ -62,7 +77,13 @@ describe.skipIf(!haveChromium)('the app on the sample scroll (sample → ingest 
     const run = promisify(execFile);
     await run(process.execPath, [AUNN, 'sample', '--out', path.join(tmp, 'sample'), '--quiet']);
     const volpkg = (await readdir(path.join(tmp, 'sample'))).find((f) => f.endsWith('.volpkg'))!;
-    await run(process.execPath, [AUNN, 'ingest', path.join(tmp, 'sample', volpkg), '--corpus', path.join(tmp, 'corpus')]);
+    await run(process.execPath, [
+      AUNN,
+      'ingest',
+      path.join(tmp, 'sample', volpkg),
+      '--corpus',
+      path.join(tmp, 'corpus'),
+    ]);
     corpus = await Corpus.open(path.join(tmp, 'corpus'));
     scan = corpus.records({ modality: 'scan' })[0]!;
     app = await startServer({ corpus });
@@ -72,7 +93,8 @@ describe.skipIf(!haveChromium)('the app on the sample scroll (sample → ingest 
     page.on('pageerror', (e) => console.error('page error:', e.message));
     await page.goto(app.url);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
-    for (const v of ['xy', 'xz', 'yz', '3d']) await page.waitForSelector(`[data-view="${v}"][data-loaded="true"]`, { timeout: 60_000 });
+    for (const v of ['xy', 'xz', 'yz', '3d'])
+      await page.waitForSelector(`[data-view="${v}"][data-loaded="true"]`, { timeout: 60_000 });
     await page.waitForTimeout(300);
   });
 
@@ -116,7 +138,9 @@ describe.skipIf(!haveChromium)('the app on the sample scroll (sample → ingest 
     const before = await shot('xy-before-window', '[data-view="xy"]');
     const n = await frames('[data-view="xy"]');
     await page.evaluate(() => {
-      const lo = document.querySelector<HTMLInputElement>('[data-panel="volume"] .layer[data-role="observed"] input.win-lo')!;
+      const lo = document.querySelector<HTMLInputElement>(
+        '[data-panel="volume"] .layer[data-role="observed"] input.win-lo',
+      )!;
       lo.value = String(Math.min(250, Number(lo.value) + 60));
       lo.dispatchEvent(new Event('input'));
     });
@@ -137,24 +161,39 @@ describe.skipIf(!haveChromium)('the app on the sample scroll (sample → ingest 
     const [, H, W] = labels.shape;
     const lab = await corpus.readRecord(labels);
     const img = await shot('segment-layer32', '[data-view="segment"]');
-    const grid = { rows: H, cols: W, spacing: [layers.voxelSizeUm?.[1] ?? 1, layers.voxelSizeUm?.[2] ?? 1] as [number, number] };
-    let inkBR = 0, nInk = 0, otherBR = 0, nOther = 0;
+    const grid = {
+      rows: H,
+      cols: W,
+      spacing: [layers.voxelSizeUm?.[1] ?? 1, layers.voxelSizeUm?.[2] ?? 1] as [number, number],
+    };
+    let inkBR = 0,
+      nInk = 0,
+      otherBR = 0,
+      nOther = 0;
     for (let r = 1; r < H - 1; r++)
       for (let c = 1; c < W - 1; c++) {
         const v = lab[r * W + c]!;
-        if (v !== lab[(r - 1) * W + c] || v !== lab[(r + 1) * W + c] || v !== lab[r * W + c - 1] || v !== lab[r * W + c + 1]) continue;
+        if (
+          v !== lab[(r - 1) * W + c] ||
+          v !== lab[(r + 1) * W + c] ||
+          v !== lab[r * W + c - 1] ||
+          v !== lab[r * W + c + 1]
+        )
+          continue;
         const [x, y] = gridToScreen(img, grid, r, c);
         if (y < 24 || (x < 200 && y > img.height - 40)) continue;
         const [R, , B] = rgbAt(img, x, y);
-        if (v === 255) (inkBR += B - R), nInk++;
-        else (otherBR += Math.abs(B - R)), nOther++;
+        if (v === 255) ((inkBR += B - R), nInk++);
+        else ((otherBR += Math.abs(B - R)), nOther++);
       }
     expect(nInk).toBeGreaterThan(100);
     expect(inkBR / nInk, 'labels drawn (cyan) where the labels are').toBeGreaterThan(40);
     expect(otherBR / nOther, 'the surface stays grey elsewhere').toBeLessThan(20);
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-shot="segment"]')]);
     await download.saveAs(path.join(OUT, 'download-segment.png'));
-    expect(decodeRgb(await (await import('node:fs/promises')).readFile(path.join(OUT, 'download-segment.png'))).width).toBeGreaterThan(200);
+    expect(
+      decodeRgb(await (await import('node:fs/promises')).readFile(path.join(OUT, 'download-segment.png'))).width,
+    ).toBeGreaterThan(200);
     await page.screenshot({ path: path.join(OUT, 'app-segment.png') });
   });
 });

@@ -18,7 +18,15 @@ const OUT = path.resolve(__dirname, '../../test-output/app');
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`e2e app test skipped: ${CHROMIUM} not found (apt-get install -y chromium)`);
 
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'];
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+];
 
 let tmp: string;
 let corpus: SpiralCorpus;
@@ -33,10 +41,15 @@ async function shot(name: string, selector: string): Promise<Rgb> {
 }
 
 async function waitFrames(selector: string, after: number): Promise<void> {
-  await page.waitForFunction(([s, n]) => Number(document.querySelector<HTMLElement>(s as string)?.dataset.frames ?? 0) > (n as number), [selector, after] as const, { timeout: 30_000 });
+  await page.waitForFunction(
+    ([s, n]) => Number(document.querySelector<HTMLElement>(s as string)?.dataset.frames ?? 0) > (n as number),
+    [selector, after] as const,
+    { timeout: 30_000 },
+  );
 }
 
-const frames = (selector: string) => page.evaluate((s) => Number(document.querySelector<HTMLElement>(s)?.dataset.frames ?? 0), selector);
+const frames = (selector: string) =>
+  page.evaluate((s) => Number(document.querySelector<HTMLElement>(s)?.dataset.frames ?? 0), selector);
 
 describe.skipIf(!haveChromium)('the app in headless chromium', () => {
   beforeAll(async () => {
@@ -44,7 +57,16 @@ describe.skipIf(!haveChromium)('the app in headless chromium', () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'aunn-e2e-'));
     corpus = await spiralCorpus(path.join(tmp, 'corpus'));
     await mkdir(path.join(corpus.dir, 'readings'));
-    await writeFile(path.join(corpus.dir, 'readings', 'seg1.json'), JSON.stringify({ segment: 'scroll1/seg1', letters: [{ char: 'Α', bbox: [16, 14, 30, 22], confidence: 0.9 }, { char: 'Ω', x: 32, y: 14, w: 14, h: 8, restored: true }] }));
+    await writeFile(
+      path.join(corpus.dir, 'readings', 'seg1.json'),
+      JSON.stringify({
+        segment: 'scroll1/seg1',
+        letters: [
+          { char: 'Α', bbox: [16, 14, 30, 22], confidence: 0.9 },
+          { char: 'Ω', x: 32, y: 14, w: 14, h: 8, restored: true },
+        ],
+      }),
+    );
     app = await startServer({ corpus });
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
@@ -52,7 +74,8 @@ describe.skipIf(!haveChromium)('the app in headless chromium', () => {
     page.on('pageerror', (e) => console.error('page error:', e.message));
     await page.goto(app.url);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
-    for (const v of ['xy', 'xz', 'yz', '3d']) await page.waitForSelector(`[data-view="${v}"][data-loaded="true"]`, { timeout: 60_000 });
+    for (const v of ['xy', 'xz', 'yz', '3d'])
+      await page.waitForSelector(`[data-view="${v}"][data-loaded="true"]`, { timeout: 60_000 });
   });
 
   afterAll(async () => {
@@ -71,23 +94,41 @@ describe.skipIf(!haveChromium)('the app in headless chromium', () => {
     const [Z, Y, X] = corpus.record('scroll1/scanA').shape;
     const um = 7.91;
     const views = [
-      { name: 'xy', rows: Y, cols: X, on: (r: number, c: number) => onSpiral(r, c, Y, X, (Math.floor(Z / 2) / Z) * 0.6) },
-      { name: 'xz', rows: Z, cols: X, on: (r: number, c: number) => onSpiral(Math.floor(Y / 2), c, Y, X, (r / Z) * 0.6) },
-      { name: 'yz', rows: Z, cols: Y, on: (r: number, c: number) => onSpiral(c, Math.floor(X / 2), Y, X, (r / Z) * 0.6) },
+      {
+        name: 'xy',
+        rows: Y,
+        cols: X,
+        on: (r: number, c: number) => onSpiral(r, c, Y, X, (Math.floor(Z / 2) / Z) * 0.6),
+      },
+      {
+        name: 'xz',
+        rows: Z,
+        cols: X,
+        on: (r: number, c: number) => onSpiral(Math.floor(Y / 2), c, Y, X, (r / Z) * 0.6),
+      },
+      {
+        name: 'yz',
+        rows: Z,
+        cols: Y,
+        on: (r: number, c: number) => onSpiral(c, Math.floor(X / 2), Y, X, (r / Z) * 0.6),
+      },
     ];
     for (const v of views) {
       const img = await shot(`slice-${v.name}`, `[data-view="${v.name}"]`);
       const s = stats(img);
       expect(s.std, `${v.name} is blank`).toBeGreaterThan(15);
       // sample every grid pixel away from the crosshair: sheet pixels must be bright, the rest dark
-      let sheet = 0, nSheet = 0, bg = 0, nBg = 0;
+      let sheet = 0,
+        nSheet = 0,
+        bg = 0,
+        nBg = 0;
       for (let r = 2; r < v.rows - 2; r++)
         for (let c = 2; c < v.cols - 2; c++) {
           if (Math.abs(r - v.rows / 2) < 3 || Math.abs(c - v.cols / 2) < 3) continue;
           const [x, y] = gridToScreen(img, { rows: v.rows, cols: v.cols, spacing: [um, um] }, r, c);
           const l = lum(img, x, y);
-          if (v.on(r, c)) (sheet += l), nSheet++;
-          else (bg += l), nBg++;
+          if (v.on(r, c)) ((sheet += l), nSheet++);
+          else ((bg += l), nBg++);
         }
       expect(nSheet, v.name).toBeGreaterThan(20);
       expect(sheet / nSheet - bg / nBg, `${v.name}: sheet vs background brightness`).toBeGreaterThan(80);
@@ -108,7 +149,11 @@ describe.skipIf(!haveChromium)('the app in headless chromium', () => {
     expect(meanAbsDiff(img, dvr)).toBeGreaterThan(2);
     // the mesh (cyan wireframe) is drawn: some pixels are clearly cyan
     let cyan = 0;
-    for (let y = 0; y < dvr.height; y += 2) for (let x = 0; x < dvr.width; x += 2) { const [r, g, b] = rgbAt(dvr, x, y); if (b > 150 && g > 120 && r < 100) cyan++; }
+    for (let y = 0; y < dvr.height; y += 2)
+      for (let x = 0; x < dvr.width; x += 2) {
+        const [r, g, b] = rgbAt(dvr, x, y);
+        if (b > 150 && g > 120 && r < 100) cyan++;
+      }
     expect(cyan).toBeGreaterThan(20);
   });
 
@@ -123,7 +168,11 @@ describe.skipIf(!haveChromium)('the app in headless chromium', () => {
     // inferno: purple-to-red pixels (red and blue above green) that neither the grey scan nor the cyan mesh has
     const inferno = (img: Rgb) => {
       let n = 0;
-      for (let y = 0; y < img.height; y += 2) for (let x = 0; x < img.width; x += 2) { const [r, g, b] = rgbAt(img, x, y); if (r > g + 25 && b > g) n++; }
+      for (let y = 0; y < img.height; y += 2)
+        for (let x = 0; x < img.width; x += 2) {
+          const [r, g, b] = rgbAt(img, x, y);
+          if (r > g + 25 && b > g) n++;
+        }
       return n;
     };
     expect(inferno(scanShot)).toBeLessThan(10);
@@ -158,7 +207,8 @@ describe.skipIf(!haveChromium)('the app in headless chromium', () => {
     expect(img.width).toBeGreaterThan(200);
     // scale bar: a white bar near the bottom-left corner
     let white = 0;
-    for (let y = img.height - 20; y < img.height - 8; y++) for (let x = 10; x < 60; x++) if (lum(img, x, y) > 240) white++;
+    for (let y = img.height - 20; y < img.height - 8; y++)
+      for (let x = 10; x < 60; x++) if (lum(img, x, y) > 240) white++;
     expect(white).toBeGreaterThan(20);
   });
 
@@ -171,16 +221,26 @@ describe.skipIf(!haveChromium)('the app in headless chromium', () => {
     const [, H, W] = rec.shape;
     const grid = { rows: H, cols: W, spacing: [7.91, 7.91] as [number, number] };
     const check = (img: Rgb) => {
-      let inkRB = 0, nInk = 0, otherRB = 0, nOther = 0, inkBR = 0;
+      let inkRB = 0,
+        nInk = 0,
+        otherRB = 0,
+        nOther = 0,
+        inkBR = 0;
       for (let r = 1; r < H - 1; r++)
         for (let c = 1; c < W - 1; c++) {
           // skip label edges (the screen pixel may fall across a boundary)
           const ink = isInk(r, c, H, W);
-          if (ink !== isInk(r - 1, c, H, W) || ink !== isInk(r + 1, c, H, W) || ink !== isInk(r, c - 1, H, W) || ink !== isInk(r, c + 1, H, W)) continue;
+          if (
+            ink !== isInk(r - 1, c, H, W) ||
+            ink !== isInk(r + 1, c, H, W) ||
+            ink !== isInk(r, c - 1, H, W) ||
+            ink !== isInk(r, c + 1, H, W)
+          )
+            continue;
           const [x, y] = gridToScreen(img, grid, r, c);
           const [R, , B] = rgbAt(img, x, y);
-          if (ink) (inkRB += R - B), (inkBR += B - R), nInk++;
-          else (otherRB += Math.abs(R - B)), nOther++;
+          if (ink) ((inkRB += R - B), (inkBR += B - R), nInk++);
+          else ((otherRB += Math.abs(R - B)), nOther++);
         }
       return { inkRB: inkRB / nInk, inkBR: inkBR / nInk, other: otherRB / nOther, nInk };
     };
@@ -192,7 +252,9 @@ describe.skipIf(!haveChromium)('the app in headless chromium', () => {
     // hide the predicted ink: the label overlay (cyan) remains where the labels are
     const n = await frames('[data-view="segment"]');
     await page.evaluate(() => {
-      const box = document.querySelector<HTMLInputElement>('[data-panel="segment"] .layer[data-role="ink"] input.visible')!;
+      const box = document.querySelector<HTMLInputElement>(
+        '[data-panel="segment"] .layer[data-role="ink"] input.visible',
+      )!;
       box.checked = false;
       box.dispatchEvent(new Event('change'));
     });
@@ -216,7 +278,8 @@ describe.skipIf(!haveChromium)('the app in headless chromium', () => {
 
   it('compares observed, predicted, residual and uncertainty side by side', async () => {
     await page.click('.tabs [data-tab="compare"]');
-    for (const k of ['observed', 'predicted', 'residual', 'uncertainty']) await page.waitForSelector(`[data-view="compare-${k}"][data-loaded="true"]`, { timeout: 30_000 });
+    for (const k of ['observed', 'predicted', 'residual', 'uncertainty'])
+      await page.waitForSelector(`[data-view="compare-${k}"][data-loaded="true"]`, { timeout: 30_000 });
     await page.waitForTimeout(300);
     for (const k of ['observed', 'predicted', 'residual', 'uncertainty']) {
       const img = await shot(`compare-${k}`, `[data-view="compare-${k}"]`);

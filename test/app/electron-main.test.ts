@@ -45,8 +45,27 @@ const electron = vi.hoisted(() => {
     }
   }
   const ipcHandlers = new Map<string, Handler>();
-  const webRequest = { headers: undefined as Handler | undefined, before: undefined as Handler | undefined, onHeadersReceived(h: Handler) { this.headers = h; }, onBeforeRequest(h: Handler) { this.before = h; } };
-  const defaultSession = { webRequest, permissionHandler: undefined as Handler | undefined, checkHandler: undefined as Handler | undefined, setPermissionRequestHandler(h: Handler) { this.permissionHandler = h; }, setPermissionCheckHandler(h: Handler) { this.checkHandler = h; } };
+  const webRequest = {
+    headers: undefined as Handler | undefined,
+    before: undefined as Handler | undefined,
+    onHeadersReceived(h: Handler) {
+      this.headers = h;
+    },
+    onBeforeRequest(h: Handler) {
+      this.before = h;
+    },
+  };
+  const defaultSession = {
+    webRequest,
+    permissionHandler: undefined as Handler | undefined,
+    checkHandler: undefined as Handler | undefined,
+    setPermissionRequestHandler(h: Handler) {
+      this.permissionHandler = h;
+    },
+    setPermissionCheckHandler(h: Handler) {
+      this.checkHandler = h;
+    },
+  };
   const exposed: Record<string, any> = {};
   const ipcRenderer = { invoke: vi.fn(async (..._args: unknown[]) => 'ok'), on: vi.fn(), removeListener: vi.fn() };
   return {
@@ -62,7 +81,13 @@ const electron = vi.hoisted(() => {
 });
 
 vi.mock('electron', () => ({
-  app: { enableSandbox: vi.fn(), whenReady: vi.fn(async () => {}), getPath: () => os.tmpdir(), on: vi.fn(), quit: vi.fn() },
+  app: {
+    enableSandbox: vi.fn(),
+    whenReady: vi.fn(async () => {}),
+    getPath: () => os.tmpdir(),
+    on: vi.fn(),
+    quit: vi.fn(),
+  },
   BrowserWindow: electron.BrowserWindow,
   Menu: { buildFromTemplate: (t: unknown) => t, setApplicationMenu: vi.fn() },
   dialog: electron.dialog,
@@ -72,7 +97,8 @@ vi.mock('electron', () => ({
   ipcRenderer: electron.ipcRenderer,
 }));
 
-const { hardenedWebPreferences, hardenWebContents, installSessionPolicy, isAllowedRemote, CONTENT_SECURITY_POLICY } = await import('../../app/security.js');
+const { hardenedWebPreferences, hardenWebContents, installSessionPolicy, isAllowedRemote, CONTENT_SECURITY_POLICY } =
+  await import('../../app/security.js');
 const main = await import('../../app/main.js');
 const { IPC } = await import('../../app/bridge.js');
 const { RecentCorpora } = await import('../../app/recent.js');
@@ -81,7 +107,11 @@ const tmp = await mkdtemp(path.join(os.tmpdir(), 'aunn-electron-'));
 afterAll(() => rm(tmp, { recursive: true, force: true }));
 
 function context() {
-  return { allowedRemote: new Set<string>(), recent: new RecentCorpora(path.join(tmp, 'recent.json')), paths: main.defaultPaths('/opt/aunn/dist/app') };
+  return {
+    allowedRemote: new Set<string>(),
+    recent: new RecentCorpora(path.join(tmp, 'recent.json')),
+    paths: main.defaultPaths('/opt/aunn/dist/app'),
+  };
 }
 
 describe('Electron main window', () => {
@@ -90,7 +120,16 @@ describe('Electron main window', () => {
   it('is hardened: context isolation, sandbox, no Node, web security, the preload from dist/app', () => {
     const win = main.createMainWindow(context(), 'http://127.0.0.1:4000') as unknown as { options: any };
     const prefs = win.options.webPreferences;
-    expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, nodeIntegrationInWorker: false, nodeIntegrationInSubFrames: false, webSecurity: true, allowRunningInsecureContent: false, webviewTag: false });
+    expect(prefs).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+    });
     expect(prefs.preload).toBe('/opt/aunn/dist/app/preload.cjs');
     expect(hardenedWebPreferences('/p')).toEqual({ ...prefs, preload: '/p' });
   });
@@ -111,7 +150,10 @@ describe('Electron main window', () => {
     const allowed = new Set(['https://data.example/scroll1.zarr']);
     installSessionPolicy(electron.defaultSession as any, 'http://127.0.0.1:4000', allowed);
     let headers: any;
-    electron.defaultSession.webRequest.headers!({ responseHeaders: { 'Content-Type': ['text/html'] } }, (r: any) => (headers = r.responseHeaders));
+    electron.defaultSession.webRequest.headers!(
+      { responseHeaders: { 'Content-Type': ['text/html'] } },
+      (r: any) => (headers = r.responseHeaders),
+    );
     expect(headers['Content-Security-Policy']).toEqual([CONTENT_SECURITY_POLICY]);
     expect(CONTENT_SECURITY_POLICY).toContain("default-src 'none'");
     expect(CONTENT_SECURITY_POLICY).not.toMatch(/unsafe-(inline|eval)/);
@@ -171,11 +213,22 @@ describe('preload', () => {
   it('exposes only the narrow typed API on window.aunn, each method one fixed channel', async () => {
     await import('../../app/preload.js');
     const api = electron.exposed.aunn;
-    expect(Object.keys(api).sort()).toEqual(['allowZarrUrl', 'onMenu', 'openCorpus', 'openFiles', 'platform', 'recentCorpora', 'savePng']);
+    expect(Object.keys(api).sort()).toEqual([
+      'allowZarrUrl',
+      'onMenu',
+      'openCorpus',
+      'openFiles',
+      'platform',
+      'recentCorpora',
+      'savePng',
+    ]);
     expect(Object.values(api).includes(electron.ipcRenderer)).toBe(false);
     await api.openCorpus();
     await api.savePng(new Uint8Array([1]), 'a.png');
-    expect(electron.ipcRenderer.invoke.mock.calls).toEqual([[IPC.openCorpus], [IPC.savePng, new Uint8Array([1]), 'a.png']]);
+    expect(electron.ipcRenderer.invoke.mock.calls).toEqual([
+      [IPC.openCorpus],
+      [IPC.savePng, new Uint8Array([1]), 'a.png'],
+    ]);
     await expect(api.savePng('not bytes', 'a.png')).rejects.toThrow(TypeError);
   });
 

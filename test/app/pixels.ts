@@ -63,11 +63,19 @@ export function meanAbsDiff(a: Rgb, b: Rgb): number {
 }
 
 /** Screen position (CSS px in the view's screenshot) of the centre of grid pixel (row, col), view fitted, zoom 1. */
-export function gridToScreen(view: { width: number; height: number }, grid: { rows: number; cols: number; spacing: [number, number] }, row: number, col: number): [number, number] {
+export function gridToScreen(
+  view: { width: number; height: number },
+  grid: { rows: number; cols: number; spacing: [number, number] },
+  row: number,
+  col: number,
+): [number, number] {
   const w = grid.cols * grid.spacing[1];
   const h = grid.rows * grid.spacing[0];
   const aspect = view.width / view.height;
   const halfH = Math.max(h / 2, w / 2 / aspect) * 1.04;
   const pxPerUm = view.height / (2 * halfH);
-  return [view.width / 2 + ((col + 0.5) * grid.spacing[1] - w / 2) * pxPerUm, view.height / 2 + ((row + 0.5) * grid.spacing[0] - h / 2) * pxPerUm];
+  return [
+    view.width / 2 + ((col + 0.5) * grid.spacing[1] - w / 2) * pxPerUm,
+    view.height / 2 + ((row + 0.5) * grid.spacing[0] - h / 2) * pxPerUm,
+  ];
 }

@@ -9,7 +9,22 @@ import { lettersIn, readingsMatch } from '../../src/viewer/readings.js';
 import { formatLength, niceLength } from '../../src/viewer/scale-bar.js';
 
 function rec(name: string, levelShapes: [number, number, number][], extra?: Partial<RecordInfo>): RecordInfo {
-  return { id: 0, name, scroll: 's', modality: 'scan', shape: levelShapes[0]!, bits: [0, 0, 0], base: 0, dtype: 'uint8', source: { path: '', sha256: '', format: '' }, array: '', levels: levelShapes.length, trainable: true, levelShapes, ...extra } as RecordInfo;
+  return {
+    id: 0,
+    name,
+    scroll: 's',
+    modality: 'scan',
+    shape: levelShapes[0]!,
+    bits: [0, 0, 0],
+    base: 0,
+    dtype: 'uint8',
+    source: { path: '', sha256: '', format: '' },
+    array: '',
+    levels: levelShapes.length,
+    trainable: true,
+    levelShapes,
+    ...extra,
+  } as RecordInfo;
 }
 
 const scan = rec('s/scan', [
@@ -26,7 +41,14 @@ describe('placement of layers on the base grid', () => {
   });
 
   it('stretches a whole-record prediction written at level 1 over a level-0 grid', () => {
-    const pred = rec('s/scan/prediction/value', [[48, 80, 80], [24, 40, 40]], { modality: 'prediction', prediction: { of: 's/scan', kind: 'value' }, extra: { level: 1 } });
+    const pred = rec(
+      's/scan/prediction/value',
+      [
+        [48, 80, 80],
+        [24, 40, 40],
+      ],
+      { modality: 'prediction', prediction: { of: 's/scan', kind: 'value' }, extra: { level: 1 } },
+    );
     const p = placementOf(pred, scan, 0);
     expect(p.level).toBe(0);
     expect(p.scale).toEqual([2, 2, 2]);
@@ -37,7 +59,11 @@ describe('placement of layers on the base grid', () => {
   });
 
   it('places a prediction of a box at its box, and nowhere else', () => {
-    const pred = rec('s/scan/prediction/value@box', [[10, 20, 30]], { modality: 'prediction', prediction: { of: 's/scan', kind: 'value' }, extra: { level: 1, region: { z: [5, 15], y: [10, 30], x: [40, 70] } } });
+    const pred = rec('s/scan/prediction/value@box', [[10, 20, 30]], {
+      modality: 'prediction',
+      prediction: { of: 's/scan', kind: 'value' },
+      extra: { level: 1, region: { z: [5, 15], y: [10, 30], x: [40, 70] } },
+    });
     const p = placementOf(pred, scan, 0);
     expect(p.origin).toEqual([10, 20, 80]);
     expect(p.scale).toEqual([2, 2, 2]);
@@ -60,7 +86,26 @@ describe('placement of layers on the base grid', () => {
 
 describe('readings, colormaps, scale bar, job arguments', () => {
   it('finds placed letters in a reading of the text reader, LM letters marked restored', () => {
-    const reading = { format: 'scroll-aunn-reading', segment: 's/seg1', columns: [{ n: 1, bbox: [0, 0, 9, 9], lines: [{ n: 1, letters: [{ char: 'Α', confidence: 0.9, source: 'ink', bbox: [1, 2, 5, 8] }, { char: 'Ω', confidence: 0.4, source: 'lm', bbox: [5, 2, 9, 8] }, { char: '', confidence: 0, source: 'lost' }] }] }] };
+    const reading = {
+      format: 'scroll-aunn-reading',
+      segment: 's/seg1',
+      columns: [
+        {
+          n: 1,
+          bbox: [0, 0, 9, 9],
+          lines: [
+            {
+              n: 1,
+              letters: [
+                { char: 'Α', confidence: 0.9, source: 'ink', bbox: [1, 2, 5, 8] },
+                { char: 'Ω', confidence: 0.4, source: 'lm', bbox: [5, 2, 9, 8] },
+                { char: '', confidence: 0, source: 'lost' },
+              ],
+            },
+          ],
+        },
+      ],
+    };
     expect(lettersIn(reading)).toEqual([
       { char: 'Α', x: 1, y: 2, w: 4, h: 6, confidence: 0.9, restored: false },
       { char: 'Ω', x: 5, y: 2, w: 4, h: 6, confidence: 0.4, restored: true },
@@ -92,6 +137,12 @@ describe('readings, colormaps, scale bar, job arguments', () => {
   });
 
   it('splits job argument lines like a shell for words and quotes', () => {
-    expect(splitArgs('--steps 200 --model "/data/my model" --x=\'a b\'')).toEqual(['--steps', '200', '--model', '/data/my model', '--x=a b']);
+    expect(splitArgs('--steps 200 --model "/data/my model" --x=\'a b\'')).toEqual([
+      '--steps',
+      '200',
+      '--model',
+      '/data/my model',
+      '--x=a b',
+    ]);
   });
 });

@@ -20,7 +20,8 @@ describe('aunn command', () => {
   it('lists its subcommands', async () => {
     const r = await aunnRun(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['ingest', 'train', 'finetune', 'ink', 'read', 'export', 'serve', 'bench', 'demo']) expect(r.stdout).toContain(c);
+    for (const c of ['ingest', 'train', 'finetune', 'ink', 'read', 'export', 'serve', 'bench', 'demo'])
+      expect(r.stdout).toContain(c);
   });
 
   it('rejects an unknown command with exit code 2 and one line naming it', async () => {

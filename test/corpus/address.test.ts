@@ -26,7 +26,9 @@ function randomManifest(seed: number, count: number, addressBits = 48): Manifest
   const m = emptyManifest(addressBits);
   for (let id = 0; id < count; id++) {
     const shape: [number, number, number] =
-      r() < 0.2 ? [1, randInt(r, 1, 3000), randInt(r, 1, 3000)] : [randInt(r, 1, 700), randInt(r, 1, 2000), randInt(r, 1, 2000)];
+      r() < 0.2
+        ? [1, randInt(r, 1, 3000), randInt(r, 1, 3000)]
+        : [randInt(r, 1, 700), randInt(r, 1, 2000), randInt(r, 1, 2000)];
     const own = paddedBits(shape);
     // Sometimes widen the block, as group members do.
     const bits: [number, number, number] = r() < 0.3 ? [own[0] + randInt(r, 0, 3), own[1], own[2]] : own;
@@ -140,7 +142,9 @@ describe('address space', () => {
     expect(allocate(m, [3, 3, 3], 'a')).toBe(0);
     const full = { ...m, next: 2 ** 19 + 1 };
     expect(() => allocate(full, [7, 6, 6], 'scroll9/huge')).toThrow(UserError);
-    expect(() => allocate(full, [7, 6, 6], 'scroll9/huge')).toThrow(/scroll9\/huge.*does not fit the remaining address space/);
+    expect(() => allocate(full, [7, 6, 6], 'scroll9/huge')).toThrow(
+      /scroll9\/huge.*does not fit the remaining address space/,
+    );
     expect(() => allocate(m, [7, 7, 7], 'too-big')).toThrow(/2\^21/);
   });
 

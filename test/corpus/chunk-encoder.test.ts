@@ -13,7 +13,9 @@ describe('chunk codec threads', () => {
     it(`round-trips chunks as standard zstd frames (${threads === '0' ? 'on the calling thread' : 'on 2 worker threads'})`, async () => {
       await drainEncoders();
       process.env.AUNN_ENCODER_THREADS = threads;
-      const chunks = Array.from({ length: 12 }, (_, k) => makeVolume([16, 32, 32], (z, y, x) => (z * k + y * 3 + x) & 255));
+      const chunks = Array.from({ length: 12 }, (_, k) =>
+        makeVolume([16, 32, 32], (z, y, x) => (z * k + y * 3 + x) & 255),
+      );
       const encoded = await Promise.all(chunks.map((c) => encodeChunk(c.slice())));
       for (const [k, bytes] of encoded.entries()) {
         expect(bytes.length).toBeLessThan(chunks[k]!.length);

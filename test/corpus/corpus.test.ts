@@ -7,7 +7,17 @@ import { UserError } from '../../src/core/errors.js';
 import { Corpus } from '../../src/corpus/index.js';
 import { addressOf, blockSize, locate } from '../../src/corpus/address.js';
 import { listFiles } from '../../src/corpus/files.js';
-import { appendVolume, crop, makeVolume, naiveHalve, pattern, sameBytes, scratchDir, snapshot, type Shape } from './helpers/volumes.js';
+import {
+  appendVolume,
+  crop,
+  makeVolume,
+  naiveHalve,
+  pattern,
+  sameBytes,
+  scratchDir,
+  snapshot,
+  type Shape,
+} from './helpers/volumes.js';
 
 describe('corpus round trip', () => {
   it('appends a volume, reopens, and reads back every region and pyramid level exactly', async () => {
@@ -28,7 +38,11 @@ describe('corpus round trip', () => {
       { z: [63, 66], y: [60, 70], x: [120, 130] },
       { z: [5, 70], y: [33, 34], x: [0, 130] },
     ] as const) {
-      const b = { z: [...box.z], y: [...box.y], x: [...box.x] } as { z: [number, number]; y: [number, number]; x: [number, number] };
+      const b = { z: [...box.z], y: [...box.y], x: [...box.x] } as {
+        z: [number, number];
+        y: [number, number];
+        x: [number, number];
+      };
       expect(sameBytes(await again.readRegion(r, b), crop(data, shape, b))).toBe('equal');
     }
 
@@ -53,7 +67,14 @@ describe('corpus round trip', () => {
     const rec = await appendVolume(corpus, 's/img', shape, data);
     const store = new FileSystemStore(path.join(dir, 'data.zarr'));
     const group = await zarr.open.v3(zarr.root(store).resolve(rec.array), { kind: 'group' });
-    const ome = (group.attrs as { ome: { version: string; multiscales: Array<{ datasets: Array<{ path: string }>; axes: Array<{ name: string }> }> } }).ome;
+    const ome = (
+      group.attrs as {
+        ome: {
+          version: string;
+          multiscales: Array<{ datasets: Array<{ path: string }>; axes: Array<{ name: string }> }>;
+        };
+      }
+    ).ome;
     expect(ome.version).toBe('0.5');
     expect(ome.multiscales[0]!.axes.map((a) => a.name)).toEqual(['z', 'y', 'x']);
     expect(ome.multiscales[0]!.datasets.map((d) => d.path)).toEqual(['0', '1', '2']);
@@ -102,7 +123,9 @@ describe('corpus round trip', () => {
     expect(readFileSync(corpus.attachmentPath(rec, 'mesh.obj'), 'utf8')).toBe('v 1 2 3\nvt 0 0\n');
     expect(() => corpus.attachmentPath(rec, '../manifest.json')).toThrow(UserError);
     await expect(
-      appendVolume(corpus, 's/seg2/layers', [1, 2, 2], makeVolume([1, 2, 2]), { attachments: { 'mesh.obj': path.join(dir, 'missing.obj') } }),
+      appendVolume(corpus, 's/seg2/layers', [1, 2, 2], makeVolume([1, 2, 2]), {
+        attachments: { 'mesh.obj': path.join(dir, 'missing.obj') },
+      }),
     ).rejects.toThrow(/missing\.obj.*not a readable file/);
   });
 
@@ -113,7 +136,11 @@ describe('corpus round trip', () => {
     const scan = await appendVolume(corpus, 's/scan', shape, makeVolume(shape));
     const first = makeVolume(shape, (z, y, x) => (z + y + x) & 255);
     const p1 = await corpus.withWriter((w) => w.writePrediction(scan, 'value', first, { model: 'm1' }));
-    expect(p1).toMatchObject({ modality: 'prediction', trainable: false, prediction: { of: 's/scan', kind: 'value', model: 'm1' } });
+    expect(p1).toMatchObject({
+      modality: 'prediction',
+      trainable: false,
+      prediction: { of: 's/scan', kind: 'value', model: 'm1' },
+    });
     expect(p1.bits).toEqual(scan.bits);
     expect(corpus.records({ trainable: true }).map((r) => r.name)).toEqual(['s/scan']);
 
@@ -134,9 +161,13 @@ describe('corpus round trip', () => {
     await corpus.withWriter((w) => w.writePrediction(scan, 'value', third, { model: 'm1' }));
     expect(sameBytes(await stale.readRecord(stale.manifest.records[p1.id]!), third)).toBe('equal');
 
-    const other = await corpus.withWriter((w) => w.writePrediction(scan, 'uncertainty', new Uint8Array(9 * 20 * 30), { model: 'm1' }));
+    const other = await corpus.withWriter((w) =>
+      w.writePrediction(scan, 'uncertainty', new Uint8Array(9 * 20 * 30), { model: 'm1' }),
+    );
     expect(other.id).toBe(2);
-    await expect(corpus.withWriter((w) => w.writePrediction(scan, 'ink', new Uint8Array(5)))).rejects.toThrow(/5 values for shape 9×20×30/);
+    await expect(corpus.withWriter((w) => w.writePrediction(scan, 'ink', new Uint8Array(5)))).rejects.toThrow(
+      /5 values for shape 9×20×30/,
+    );
   });
 });
 
@@ -146,7 +177,9 @@ describe('corpus safety', () => {
     const corpus = await Corpus.open(dir, { create: true, addressBits: 20 });
     await appendVolume(corpus, 's/small', [16, 16, 16], makeVolume([16, 16, 16]));
     const before = snapshot(dir);
-    const err = await appendVolume(corpus, 's/big', [128, 128, 65], makeVolume([128, 128, 65])).catch((e: unknown) => e);
+    const err = await appendVolume(corpus, 's/big', [128, 128, 65], makeVolume([128, 128, 65])).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toMatch(/s\/big.*does not fit the remaining address space \(20 address bits/);
     expect(snapshot(dir)).toEqual(before);
@@ -162,11 +195,27 @@ describe('corpus safety', () => {
     const err = await corpus
       .withWriter(async (w) => {
         await w.appendRecord(
-          { name: 's/first', scroll: 's', modality: 'scan', shape: [2, 2, 2], dtype: 'uint8', source: { path: 'x', sha256: '', format: 't' }, trainable: true },
+          {
+            name: 's/first',
+            scroll: 's',
+            modality: 'scan',
+            shape: [2, 2, 2],
+            dtype: 'uint8',
+            source: { path: 'x', sha256: '', format: 't' },
+            trainable: true,
+          },
           async (ws) => ws(0, new Uint8Array(8)),
         );
         await w.appendRecord(
-          { name: 's/broken', scroll: 's', modality: 'scan', shape, dtype: 'uint8', source: { path: 'x', sha256: '', format: 't' }, trainable: true },
+          {
+            name: 's/broken',
+            scroll: 's',
+            modality: 'scan',
+            shape,
+            dtype: 'uint8',
+            source: { path: 'x', sha256: '', format: 't' },
+            trainable: true,
+          },
           async (ws) => {
             await ws(0, new Uint8Array(70 * 1600));
             throw new Error('disk read failed at plane 70');
@@ -181,12 +230,28 @@ describe('corpus safety', () => {
 
   it('rejects incomplete fills, out-of-order slabs and duplicate names', async () => {
     const corpus = await Corpus.open(scratchDir(), { create: true });
-    const meta = { name: 's/x', scroll: 's', modality: 'scan' as const, shape: [4, 2, 2] as Shape, dtype: 'uint8' as const, source: { path: 'x', sha256: '', format: 't' }, trainable: true };
-    await expect(corpus.withWriter((w) => w.appendRecord(meta, async (ws) => ws(0, new Uint8Array(8))))).rejects.toThrow(/only 2 of 4 planes/);
-    await expect(corpus.withWriter((w) => w.appendRecord(meta, async (ws) => ws(2, new Uint8Array(8))))).rejects.toThrow(/expected 0/);
-    await expect(corpus.withWriter((w) => w.appendRecord(meta, async (ws) => ws(0, new Uint8Array(7))))).rejects.toThrow(/whole number/);
+    const meta = {
+      name: 's/x',
+      scroll: 's',
+      modality: 'scan' as const,
+      shape: [4, 2, 2] as Shape,
+      dtype: 'uint8' as const,
+      source: { path: 'x', sha256: '', format: 't' },
+      trainable: true,
+    };
+    await expect(
+      corpus.withWriter((w) => w.appendRecord(meta, async (ws) => ws(0, new Uint8Array(8)))),
+    ).rejects.toThrow(/only 2 of 4 planes/);
+    await expect(
+      corpus.withWriter((w) => w.appendRecord(meta, async (ws) => ws(2, new Uint8Array(8)))),
+    ).rejects.toThrow(/expected 0/);
+    await expect(
+      corpus.withWriter((w) => w.appendRecord(meta, async (ws) => ws(0, new Uint8Array(7)))),
+    ).rejects.toThrow(/whole number/);
     await appendVolume(corpus, 's/x', [4, 2, 2], makeVolume([4, 2, 2]));
-    await expect(appendVolume(corpus, 's/x', [4, 2, 2], makeVolume([4, 2, 2]))).rejects.toThrow(/'s\/x' already exists/);
+    await expect(appendVolume(corpus, 's/x', [4, 2, 2], makeVolume([4, 2, 2]))).rejects.toThrow(
+      /'s\/x' already exists/,
+    );
     expect(corpus.manifest.records).toHaveLength(1);
   });
 
@@ -223,7 +288,9 @@ describe('corpus safety', () => {
     await expect(Corpus.open(path.join(dir, 'nothing'))).rejects.toThrow(/is not a corpus \(no manifest\.json\)/);
     const data = scratchDir();
     writeFileSync(path.join(data, 'scan.tif'), 'x');
-    await expect(Corpus.open(data, { create: true })).rejects.toThrow(/not empty \(scan\.tif…\): choose a new or empty folder/);
+    await expect(Corpus.open(data, { create: true })).rejects.toThrow(
+      /not empty \(scan\.tif…\): choose a new or empty folder/,
+    );
     expect(readdirSync(data)).toEqual(['scan.tif']);
     // a creation killed before its manifest was written is finished by the next open
     const half = scratchDir();

@@ -15,7 +15,10 @@ import { sameBytes, scratchDir, snapshot } from './helpers/volumes.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-function u16Volume(shape: [number, number, number], value: (i: number) => number): { volume: VolumeSource; values: Uint16Array } {
+function u16Volume(
+  shape: [number, number, number],
+  value: (i: number) => number,
+): { volume: VolumeSource; values: Uint16Array } {
   const n = shape[0] * shape[1] * shape[2];
   const values = new Uint16Array(n);
   for (let i = 0; i < n; i++) values[i] = value(i);
@@ -23,7 +26,14 @@ function u16Volume(shape: [number, number, number], value: (i: number) => number
 }
 
 function item(name: string, volume: VolumeSource, extra: Partial<IngestItem> = {}): IngestItem {
-  return { name, scroll: 'sc', modality: 'scan', volume, source: { path: `/data/${name}.tif`, sha256: 'abc', format: 'test' }, ...extra };
+  return {
+    name,
+    scroll: 'sc',
+    modality: 'scan',
+    volume,
+    source: { path: `/data/${name}.tif`, sha256: 'abc', format: 'test' },
+    ...extra,
+  };
 }
 
 describe('16→8-bit window', () => {
@@ -79,7 +89,9 @@ describe('ingestItems', () => {
     const { volume, values } = u16Volume([2, 3, 4], (i) => i * 100);
     const [rec] = await ingestItems(corpus, [item('w', volume)], { window: [0, 2300] });
     expect(rec!.window).toEqual([0, 2300]);
-    expect(Array.from(await corpus.readRecord(rec!))).toEqual(Array.from(applyWindow(values, windowLut('uint16', [0, 2300]))));
+    expect(Array.from(await corpus.readRecord(rec!))).toEqual(
+      Array.from(applyWindow(values, windowLut('uint16', [0, 2300]))),
+    );
   });
 
   it('gives a segment’s layers, labels and mask one block size, side by side', async () => {
@@ -134,11 +146,18 @@ describe('ingestItems', () => {
     await ingestItems(corpus, [item('a', memoryVolume([1, 2, 2], 'uint8', new Uint8Array(4)))], {});
     const before = snapshot(dir);
     const small = memoryVolume([2, 2, 2], 'uint8', new Uint8Array(8));
-    await expect(ingestItems(corpus, [item('long', memoryVolume([1, 1, 300], 'uint8', new Uint8Array(300)))], { maxDim: 256 })).rejects.toThrow(
-      '/data/long.tif: dimension x = 300 is over the limit of 256 per axis',
+    await expect(
+      ingestItems(corpus, [item('long', memoryVolume([1, 1, 300], 'uint8', new Uint8Array(300)))], { maxDim: 256 }),
+    ).rejects.toThrow('/data/long.tif: dimension x = 300 is over the limit of 256 per axis');
+    await expect(ingestItems(corpus, [item('b', small), item('a', small)], {})).rejects.toThrow(
+      /'sc\/a' is already in the corpus/,
     );
-    await expect(ingestItems(corpus, [item('b', small), item('a', small)], {})).rejects.toThrow(/'sc\/a' is already in the corpus/);
-    const huge: VolumeSource = { shape: [256, 256, 257], dtype: 'uint16', warnings: [], readSlab: () => Promise.reject(new Error('must not be read')) };
+    const huge: VolumeSource = {
+      shape: [256, 256, 257],
+      dtype: 'uint16',
+      warnings: [],
+      readSlab: () => Promise.reject(new Error('must not be read')),
+    };
     await expect(ingestItems(corpus, [item('b', small), item('huge', huge)], {})).rejects.toThrow(
       /\/data\/huge\.tif \(sc\/huge\).*does not fit the remaining address space/,
     );
@@ -163,7 +182,15 @@ describe('aunn ingest / aunn info', () => {
 
   it('ingests a segment folder into a new corpus and lists it', async () => {
     const dir = path.join(scratchDir(), 'corpus');
-    const r = await aunn(['ingest', 'test/fixtures/segment/20230101000000', '--corpus', dir, '--scroll', 'fx', '--quiet']);
+    const r = await aunn([
+      'ingest',
+      'test/fixtures/segment/20230101000000',
+      '--corpus',
+      dir,
+      '--scroll',
+      'fx',
+      '--quiet',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const info = await aunn(['info', '--corpus', dir]);
@@ -172,7 +199,9 @@ describe('aunn ingest / aunn info', () => {
     expect(lines[0]).toMatch(/3 record\(s\), 40 address bits/);
     expect(lines.some((l) => /^0\s+fx\/20230101000000\/layers\s+segment-layers\s+65×8×10\s+uint8/.test(l))).toBe(true);
     expect(lines.some((l) => /ink-labels\s+1×8×10.*0x4000-0x7fff$/.test(l))).toBe(true);
-    const json = JSON.parse((await aunn(['info', '--corpus', dir, '--json'])).stdout) as { records: Array<{ name: string; group: string }> };
+    const json = JSON.parse((await aunn(['info', '--corpus', dir, '--json'])).stdout) as {
+      records: Array<{ name: string; group: string }>;
+    };
     expect(json.records.map((x) => x.group)).toEqual(['fx/20230101000000', 'fx/20230101000000', 'fx/20230101000000']);
     const corpus = await Corpus.open(dir);
     expect(readFileSync(corpus.attachmentPath(corpus.record(0), 'mesh.obj'), 'utf8')).toMatch(/^v /m);
@@ -186,7 +215,7 @@ describe('aunn ingest / aunn info', () => {
     expect(existsSync(dir)).toBe(false);
     const w = await aunn(['ingest', 'test/fixtures/segment/20230101000000', '--corpus', dir, '--window', '5']);
     expect(w.code).toBe(1);
-    expect(w.stderr).toMatch(/--window must be LO,HI/);
+    expect(w.stderr).toMatch(/window must be LO,HI.*\(--window LO,HI\)/);
     const info = await aunn(['info', '--corpus', dir]);
     expect(info.code).toBe(1);
     expect(info.stderr).toMatch(/is not a corpus \(no manifest\.json\)/);

@@ -8,8 +8,13 @@ import { appendVolume, makeVolume, sameBytes, scratchDir } from './helpers/volum
 
 const helpers = path.join(path.dirname(fileURLToPath(import.meta.url)), 'helpers');
 
-function startChild(script: string, args: string[]): { child: ChildProcess; line: (text: string) => Promise<void>; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(helpers, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startChild(
+  script: string,
+  args: string[],
+): { child: ChildProcess; line: (text: string) => Promise<void>; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(helpers, script), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   const waiters: Array<{ text: string; resolve: () => void }> = [];
@@ -45,7 +50,9 @@ describe('corpus across processes', () => {
       await holder.line('locked');
       const corpus = await Corpus.open(dir);
       const err = await appendVolume(corpus, 's/a', [2, 2, 2], makeVolume([2, 2, 2])).catch((e: unknown) => e);
-      expect((err as Error).message).toBe(`corpus ${dir} is locked by pid ${holder.child.pid} (another aunn process is writing)`);
+      expect((err as Error).message).toBe(
+        `corpus ${dir} is locked by pid ${holder.child.pid} (another aunn process is writing)`,
+      );
       holder.child.kill('SIGKILL');
       await holder.exited;
       const rec = await appendVolume(corpus, 's/a', [2, 2, 2], makeVolume([2, 2, 2]));
@@ -73,7 +80,8 @@ describe('corpus across processes', () => {
       await run.exited;
       const corpus = await Corpus.open(dir);
       const names = corpus.manifest.records.map((r) => r.name);
-      if (names.length !== 1) throw new Error(`killed at ${ms} ms: the ingest finished before the kill (${names}); make it slower`);
+      if (names.length !== 1)
+        throw new Error(`killed at ${ms} ms: the ingest finished before the kill (${names}); make it slower`);
       expect(names, `kill at ${ms} ms`).toEqual(['s/before']);
       expectNoLeftovers(dir, corpus);
       expect(sameBytes(await corpus.readRecord(corpus.record('s/before')), before)).toBe('equal');

@@ -19,7 +19,11 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 /** Runs the demo; resolves with its exit code and output (a failed step makes the code non-zero, the report is still written). */
 async function demo(out: string): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await run(process.execPath, [path.join(ROOT, 'bin/aunn.js'), 'demo', '--quick', '--out', out], { cwd: ROOT, timeout: 360_000, maxBuffer: 64 << 20 });
+    const r = await run(process.execPath, [path.join(ROOT, 'bin/aunn.js'), 'demo', '--quick', '--out', out], {
+      cwd: ROOT,
+      timeout: 360_000,
+      maxBuffer: 64 << 20,
+    });
     return { code: 0, ...r };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -35,7 +39,11 @@ function tables(md: string, title: string): { header: string[]; rows: string[][]
   const end = md.indexOf('\n## ', start + 4);
   const body = md.slice(start, end < 0 ? undefined : end).split('\n');
   const out: { header: string[]; rows: string[][] }[] = [];
-  const cells = (l: string) => l.slice(1, -1).split('|').map((c) => c.trim());
+  const cells = (l: string) =>
+    l
+      .slice(1, -1)
+      .split('|')
+      .map((c) => c.trim());
   for (let i = 0; i < body.length; i++) {
     if (!body[i]!.startsWith('|') || !body[i + 1]?.startsWith('|---')) continue;
     const t = { header: cells(body[i]!), rows: [] as string[][] };
@@ -71,7 +79,14 @@ describe('aunn demo --quick', () => {
     expect(first.stderr).toMatch(/== \[12\/12\] Report ==/);
     expect(first.stdout).toMatch(/report: .*report\.html/);
     const html = await readFile(path.join(out, 'report.html'), 'utf8');
-    for (const h of ['Overview', 'AUNN training', 'Transfer: finetuned vs from scratch on scroll 2', 'Ink', 'Text', 'Steps and times']) {
+    for (const h of [
+      'Overview',
+      'AUNN training',
+      'Transfer: finetuned vs from scratch on scroll 2',
+      'Ink',
+      'Text',
+      'Steps and times',
+    ]) {
       expect(md).toContain(`\n## ${h}\n`);
       expect(html).toContain(`<h2>${h.replace(/&/g, '&amp;')}</h2>`);
     }
@@ -83,7 +98,8 @@ describe('aunn demo --quick', () => {
     expect(steps!.rows).toHaveLength(12);
     const failed = steps!.rows.filter((r) => r[2] === 'failed');
     for (const r of steps!.rows) {
-      if (r[1]!.startsWith('Read the text') || r[1]!.startsWith('Export')) expect(['done', 'failed', 'not available']).toContain(r[2]);
+      if (r[1]!.startsWith('Read the text') || r[1]!.startsWith('Export'))
+        expect(['done', 'failed', 'not available']).toContain(r[2]);
       else expect(r[2], `${r[1]}: ${r[4]}`).toBe('done');
     }
     for (const r of failed) expect(r[4]!.length, 'a failed step names its reason').toBeGreaterThan(10);
@@ -98,8 +114,12 @@ describe('aunn demo --quick', () => {
   it('scores ink like the field on both scrolls, with the baseline in the same table', () => {
     const [ink] = tables(md, 'Ink');
     const rows = ink!.rows.map((r) => Object.fromEntries(ink!.header.map((h, i) => [h, r[i]!])));
-    const readout1 = rows.find((r) => r.method === 'conv readout' && r.scroll === 'scroll 1' && r.layers === 'observed');
-    const readout2 = rows.find((r) => r.method === 'conv readout' && r.scroll === 'scroll 2' && r.layers === 'observed');
+    const readout1 = rows.find(
+      (r) => r.method === 'conv readout' && r.scroll === 'scroll 1' && r.layers === 'observed',
+    );
+    const readout2 = rows.find(
+      (r) => r.method === 'conv readout' && r.scroll === 'scroll 2' && r.layers === 'observed',
+    );
     const logistic1 = rows.find((r) => r.method!.startsWith('logistic') && r.scroll === 'scroll 1');
     expect(readout1 && readout2 && logistic1).toBeTruthy();
     for (const r of rows) {
@@ -122,7 +142,9 @@ describe('aunn demo --quick', () => {
     expect(curve.rows.length).toBeGreaterThanOrEqual(2);
     const xs = column(curve, 'steps').map(Number);
     expect([...xs].sort((a, b) => a - b)).toEqual(xs);
-    for (const v of [...column(curve, 'finetuned PSNR (dB)'), ...column(curve, 'scratch PSNR (dB)')].filter((v) => v !== 'n/a')) {
+    for (const v of [...column(curve, 'finetuned PSNR (dB)'), ...column(curve, 'scratch PSNR (dB)')].filter(
+      (v) => v !== 'n/a',
+    )) {
       expect(Number(v)).toBeGreaterThan(0);
       expect(Number(v)).toBeLessThan(60);
     }
@@ -172,7 +194,9 @@ describe('aunn demo --quick', () => {
     expect(txt && leiden && xml).toBeTruthy();
     expect(await readFile(path.join(out, 'exports', txt!), 'utf8')).toMatch(/[Α-Ω]{5,}/);
     const errors: string[] = [];
-    const doc = new DOMParser({ onError: (level, msg) => void (level !== 'warning' && errors.push(msg)) }).parseFromString(await readFile(path.join(out, 'exports', xml!), 'utf8'), 'text/xml');
+    const doc = new DOMParser({
+      onError: (level, msg) => void (level !== 'warning' && errors.push(msg)),
+    }).parseFromString(await readFile(path.join(out, 'exports', xml!), 'utf8'), 'text/xml');
     expect(errors).toEqual([]);
     expect(doc.documentElement?.localName).toBe('TEI');
     const pngs = files.filter((f) => f.endsWith('.png'));

@@ -18,7 +18,8 @@ const rgbAt = (png: ReturnType<typeof decode>, x: number, y: number) => {
 };
 
 describe('inkComparisonPng', () => {
-  const W = 40, H = 10;
+  const W = 40,
+    H = 10;
   const surface = Uint8Array.from({ length: W * H }, (_, i) => i % 256);
   const truth = new Uint8Array(W * H);
   const prob = new Float32Array(W * H);
@@ -52,19 +53,41 @@ describe('inkComparisonPng', () => {
   });
 
   it('refuses arrays of the wrong size', () => {
-    expect(() => inkComparisonPng({ height: H, width: W, surface, prob: new Float32Array(3), truth, threshold: 0.5 })).toThrow(/prob has 3 values/);
+    expect(() =>
+      inkComparisonPng({ height: H, width: W, surface, prob: new Float32Array(3), truth, threshold: 0.5 }),
+    ).toThrow(/prob has 3 values/);
   });
 });
 
 describe('line chart', () => {
-  const chart = { xLabel: 'steps', yLabel: 'PSNR (dB)', series: [{ name: 'finetuned', points: [[10, 12], [20, 16]] as [number, number][] }, { name: 'scratch', points: [[10, 9], [20, 11]] as [number, number][] }] };
+  const chart = {
+    xLabel: 'steps',
+    yLabel: 'PSNR (dB)',
+    series: [
+      {
+        name: 'finetuned',
+        points: [
+          [10, 12],
+          [20, 16],
+        ] as [number, number][],
+      },
+      {
+        name: 'scratch',
+        points: [
+          [10, 9],
+          [20, 11],
+        ] as [number, number][],
+      },
+    ],
+  };
 
   it('PNG: the first series (blue) lies above the second (orange) at the same step', () => {
     const png = decode(lineChartPng(chart));
     expect([png.width, png.height]).toEqual([640, 360]);
     const rowsOf = (rgb: number[]) => {
       const ys: number[] = [];
-      for (let y = 0; y < png.height; y++) for (let x = 500; x < 600; x++) if (rgbAt(png, x, y).every((v, k) => v === rgb[k])) ys.push(y);
+      for (let y = 0; y < png.height; y++)
+        for (let x = 500; x < 600; x++) if (rgbAt(png, x, y).every((v, k) => v === rgb[k])) ys.push(y);
       return ys;
     };
     const blue = rowsOf([31, 100, 200]);
@@ -90,7 +113,9 @@ describe('Report', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'aunn-report-'));
     try {
       const r = new Report('T');
-      r.section('Ink <1>').table(['method', 'F0.5'], [['readout', 0.61234]]).chart('<svg id="c"></svg>', 'images/c.png', 'a chart');
+      r.section('Ink <1>')
+        .table(['method', 'F0.5'], [['readout', 0.61234]])
+        .chart('<svg id="c"></svg>', 'images/c.png', 'a chart');
       const { html, markdown } = await r.write(dir);
       const md = await readFile(markdown, 'utf8');
       const h = await readFile(html, 'utf8');

@@ -17,7 +17,9 @@ describe('source checksums', () => {
     writeFileSync(path.join(dir, 'b'), 'two');
     writeFileSync(path.join(dir, 'a'), 'one');
     const h = (s: string) => createHash('sha256').update(s).digest('hex');
-    const expected = createHash('sha256').update(`a\0${h('one')}\nb\0${h('two')}\n`).digest('hex');
+    const expected = createHash('sha256')
+      .update(`a\0${h('one')}\nb\0${h('two')}\n`)
+      .digest('hex');
     expect(await sha256Files(dir, ['b', 'a'])).toBe(expected);
     const stack = copyFixture('tiff/stack16-deflate');
     const [before] = await discover(stack, {});
@@ -38,6 +40,8 @@ describe('cancellation', () => {
   it('an aborted signal stops discovery', async () => {
     const controller = new AbortController();
     controller.abort();
-    await expect(discover(path.join(FIXTURES, 'tiff', 'stack16-deflate'), { signal: controller.signal })).rejects.toThrow(/abort/i);
+    await expect(
+      discover(path.join(FIXTURES, 'tiff', 'stack16-deflate'), { signal: controller.signal }),
+    ).rejects.toThrow(/abort/i);
   });
 });

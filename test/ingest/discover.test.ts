@@ -9,22 +9,28 @@ import { copyFixture, expectVolume, FIXTURES, tempDir, v16, vLayers } from './fi
 const SEG = '20230101000000';
 
 const expectUserError = async (p: Promise<unknown>, pattern: RegExp) => {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(UserError);
   expect((err as Error).message).toMatch(pattern);
 };
 
 /** Ink labels written by Pillow: 255 in rows 2..4 x cols 3..6, 200 at (6,1), 100 at (6,2). */
-const inkAt = (_z: number, y: number, x: number) => ((y >= 2 && y < 5 && x >= 3 && x < 7) || (y === 6 && x === 1) ? 255 : 0);
+const inkAt = (_z: number, y: number, x: number) =>
+  (y >= 2 && y < 5 && x >= 3 && x < 7) || (y === 6 && x === 1) ? 255 : 0;
 
 describe('segments', () => {
   it('a segment folder → layers [65,H,W], ink labels and mask of one group, mesh attached', async () => {
     const dir = path.join(FIXTURES, 'segment', SEG);
     const items = await discover(dir, { scroll: 'scroll9' });
     expect(items.map((i) => [i.name, i.modality])).toEqual([
-      [`${SEG}/layers`, 'segment-layers'], [`${SEG}/inklabels`, 'ink-labels'], [`${SEG}/mask`, 'mask'],
+      [`${SEG}/layers`, 'segment-layers'],
+      [`${SEG}/inklabels`, 'ink-labels'],
+      [`${SEG}/mask`, 'mask'],
     ]);
-    const [layers, ink, mask] = items as [typeof items[0], typeof items[0], typeof items[0]];
+    const [layers, ink, mask] = items as [(typeof items)[0], (typeof items)[0], (typeof items)[0]];
     expect(new Set(items.map((i) => i.group))).toEqual(new Set([`scroll9/${SEG}`]));
     expect(layers.volume.shape).toEqual([65, 8, 10]);
     expect(layers.extra?.surfaceLayer).toBe(32);
@@ -43,7 +49,8 @@ describe('segments', () => {
   it('a tifxyz segment keeps x/y/z.tif and meta.json as attachments', async () => {
     const dir = copyFixture(`segment/${SEG}`);
     renameSync(path.join(dir, `${SEG}.obj`), path.join(dir, 'old-mesh.txt'));
-    for (const axis of ['x', 'y', 'z']) copyFileSync(path.join(FIXTURES, 'tiff', 'float32.tif'), path.join(dir, `${axis}.tif`));
+    for (const axis of ['x', 'y', 'z'])
+      copyFileSync(path.join(FIXTURES, 'tiff', 'float32.tif'), path.join(dir, `${axis}.tif`));
     writeFileSync(path.join(dir, 'meta.json'), JSON.stringify({ format: 'tifxyz', scale: [0.05, 0.05], uuid: SEG }));
     const [layers] = await discover(dir, { as: 'segment', scroll: 's' });
     expect(layers!.extra?.mesh).toEqual({ format: 'tifxyz', folder: '.', scale: [0.05, 0.05] });
@@ -58,7 +65,11 @@ describe('segments', () => {
     renameSync(path.join(dir, `${SEG}_mask.png`), path.join(dir, 'mask.png'));
     rmSync(path.join(dir, `${SEG}.obj`));
     const items = await discover(dir, {});
-    expect(items.map((i) => `${i.scroll}/${i.name}`)).toEqual(['Frag1/Frag1/layers', 'Frag1/Frag1/inklabels', 'Frag1/Frag1/mask']);
+    expect(items.map((i) => `${i.scroll}/${i.name}`)).toEqual([
+      'Frag1/Frag1/layers',
+      'Frag1/Frag1/inklabels',
+      'Frag1/Frag1/mask',
+    ]);
     expect(items[0]!.attachments).toBeUndefined();
     await expectVolume(items[1]!.volume, inkAt, 1);
   });
@@ -77,8 +88,14 @@ describe('segments', () => {
 
   it('labels of another size than the layers are refused', async () => {
     const dir = copyFixture(`segment/${SEG}`);
-    writeFileSync(path.join(dir, `${SEG}_mask.png`), encodePng({ width: 3, height: 3, data: new Uint8Array(9), depth: 8, channels: 1 }));
-    await expectUserError(discover(dir, {}), new RegExp(`${SEG}_mask\\.png: 3x3 does not match the segment layers \\(10x8\\)`));
+    writeFileSync(
+      path.join(dir, `${SEG}_mask.png`),
+      encodePng({ width: 3, height: 3, data: new Uint8Array(9), depth: 8, channels: 1 }),
+    );
+    await expectUserError(
+      discover(dir, {}),
+      new RegExp(`${SEG}_mask\\.png: 3x3 does not match the segment layers \\(10x8\\)`),
+    );
   });
 });
 
@@ -88,7 +105,9 @@ function makeVolpkg(): string {
   mkdirSync(path.join(pkg, 'volumes'), { recursive: true });
   mkdirSync(path.join(pkg, 'paths'));
   writeFileSync(path.join(pkg, 'config.json'), JSON.stringify({ name: 'PHerc-test', version: 6 }));
-  cpSync(path.join(FIXTURES, 'tiff', 'stack16-deflate'), path.join(pkg, 'volumes', '20231201141544'), { recursive: true });
+  cpSync(path.join(FIXTURES, 'tiff', 'stack16-deflate'), path.join(pkg, 'volumes', '20231201141544'), {
+    recursive: true,
+  });
   cpSync(path.join(FIXTURES, 'segment', SEG), path.join(pkg, 'paths', SEG), { recursive: true });
   return pkg;
 }
@@ -98,7 +117,9 @@ describe('volpkg', () => {
     const items = await discover(makeVolpkg(), {});
     expect(items.map((i) => `${i.scroll}/${i.name}:${i.modality}`)).toEqual([
       'PHerc-test/20231201141544:scan',
-      `PHerc-test/${SEG}/layers:segment-layers`, `PHerc-test/${SEG}/inklabels:ink-labels`, `PHerc-test/${SEG}/mask:mask`,
+      `PHerc-test/${SEG}/layers:segment-layers`,
+      `PHerc-test/${SEG}/inklabels:ink-labels`,
+      `PHerc-test/${SEG}/mask:mask`,
     ]);
     expect(items[0]!.volume.voxelSizeUm).toEqual([7.91, 7.91, 7.91]);
     await expectVolume(items[0]!.volume, v16, 4);
@@ -155,7 +176,10 @@ describe('general bad input', () => {
   });
 
   it('dimensions over maxDim', async () => {
-    await expectUserError(discover(path.join(FIXTURES, 'tiff', 'tiled16.tif'), { maxDim: 38 }), /tiled16\.tif: dimension x = 40 is over the limit of 38/);
+    await expectUserError(
+      discover(path.join(FIXTURES, 'tiff', 'tiled16.tif'), { maxDim: 38 }),
+      /tiled16\.tif: dimension x = 40 is over the limit of 38/,
+    );
     const items = await discover(path.join(FIXTURES, 'tiff', 'tiled16.tif'), { maxDim: 40 });
     expect(items[0]!.volume.shape).toEqual([2, 36, 40]);
   });

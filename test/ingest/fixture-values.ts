@@ -18,7 +18,11 @@ export const v8 = (z: number, y: number, x: number) => (z * 31 + y * 7 + x * 3) 
 export const vLayers = (z: number, y: number, x: number) => (z * 1000 + y * 10 + x) % 65536;
 
 /** Reads the whole volume in slabs of `slab` planes and compares every voxel with `value(z, y, x)`. */
-export async function expectVolume(volume: VolumeSource, value: (z: number, y: number, x: number) => number, slab = 2): Promise<void> {
+export async function expectVolume(
+  volume: VolumeSource,
+  value: (z: number, y: number, x: number) => number,
+  slab = 2,
+): Promise<void> {
   const [d, h, w] = volume.shape;
   let mismatches = 0;
   let first = '';
@@ -27,13 +31,15 @@ export async function expectVolume(volume: VolumeSource, value: (z: number, y: n
     const data = await volume.readSlab(z0, z1);
     expect(data.length).toBe((z1 - z0) * h * w);
     expect(data instanceof Uint16Array ? 'uint16' : 'uint8').toBe(volume.dtype);
-    for (let z = z0; z < z1; z++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-      const got = data[((z - z0) * h + y) * w + x];
-      if (got !== value(z, y, x)) {
-        if (mismatches === 0) first = `(${z},${y},${x}): got ${got}, expected ${value(z, y, x)}`;
-        mismatches++;
-      }
-    }
+    for (let z = z0; z < z1; z++)
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++) {
+          const got = data[((z - z0) * h + y) * w + x];
+          if (got !== value(z, y, x)) {
+            if (mismatches === 0) first = `(${z},${y},${x}): got ${got}, expected ${value(z, y, x)}`;
+            mismatches++;
+          }
+        }
   }
   expect(first, `${mismatches} mismatching voxels`).toBe('');
 }

@@ -9,25 +9,43 @@ import { discover } from '../../src/ingest/discover.js';
 import { expectVolume, FIXTURES, tempDir, v16, v8 } from './fixture-values.js';
 
 const expectUserError = async (p: Promise<unknown>, pattern: RegExp) => {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(UserError);
   expect((err as Error).message).toMatch(pattern);
 };
 
 /** An itk-wasm image [x, y, z] filled from value(z, y, x). */
-function itkImage(shape: [number, number, number], dtype: 'uint8' | 'uint16', value: (z: number, y: number, x: number) => number): Image {
+function itkImage(
+  shape: [number, number, number],
+  dtype: 'uint8' | 'uint16',
+  value: (z: number, y: number, x: number) => number,
+): Image {
   const [d, h, w] = shape;
   const data = dtype === 'uint16' ? new Uint16Array(d * h * w) : new Uint8Array(d * h * w);
-  for (let z = 0; z < d; z++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data[(z * h + y) * w + x] = value(z, y, x);
+  for (let z = 0; z < d; z++)
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data[(z * h + y) * w + x] = value(z, y, x);
   return {
     imageType: { dimension: 3, componentType: dtype, pixelType: 'Scalar', components: 1 },
-    name: 'fixture', origin: [1, 2, 3], spacing: [0.004, 0.005, 0.006], direction: new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1]),
-    size: [w, h, d], metadata: new Map(), data,
+    name: 'fixture',
+    origin: [1, 2, 3],
+    spacing: [0.004, 0.005, 0.006],
+    direction: new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1]),
+    size: [w, h, d],
+    metadata: new Map(),
+    data,
   } as unknown as Image;
 }
 
 describe('NRRD / NIfTI / MetaImage written by itk-wasm writeImageNode', () => {
-  for (const [ext, format] of [['nrrd', 'nrrd'], ['nii', 'nifti'], ['nii.gz', 'nifti'], ['mha', 'mha']] as const) {
+  for (const [ext, format] of [
+    ['nrrd', 'nrrd'],
+    ['nii', 'nifti'],
+    ['nii.gz', 'nifti'],
+    ['mha', 'mha'],
+  ] as const) {
     it(`.${ext}: values, voxel size (mm → µm) and affine`, async () => {
       const file = path.join(tempDir(), `vol.${ext}`);
       await writeImageNode(itkImage([5, 7, 6], 'uint16', v16), file);
@@ -101,8 +119,19 @@ describe('bad medical-format input', () => {
   it('a NRRD header that lies about its size', async () => {
     const dir = tempDir();
     const file = path.join(dir, 'short.nrrd');
-    writeFileSync(file, Buffer.concat([Buffer.from('NRRD0004\ntype: uint8\ndimension: 3\nsizes: 4 4 4\nencoding: raw\n\n'), Buffer.alloc(10)]));
-    const err = await discover(file, {}).then((items) => items[0]!.volume.readSlab(0, 4)).then(() => undefined, (e: unknown) => e);
+    writeFileSync(
+      file,
+      Buffer.concat([
+        Buffer.from('NRRD0004\ntype: uint8\ndimension: 3\nsizes: 4 4 4\nencoding: raw\n\n'),
+        Buffer.alloc(10),
+      ]),
+    );
+    const err = await discover(file, {})
+      .then((items) => items[0]!.volume.readSlab(0, 4))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toMatch(/short\.nrrd: /);
   });

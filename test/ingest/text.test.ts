@@ -8,7 +8,10 @@ import { loadSblgnt } from '../../src/lm-conditioning/greek-text.js';
 import { tempDir } from './fixture-values.js';
 
 const expectUserError = async (p: Promise<unknown>, pattern: RegExp) => {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(UserError);
   expect((err as Error).message).toMatch(pattern);
 };
@@ -66,8 +69,14 @@ describe('text files', () => {
   it('letters outside Greek/Latin name the file, line, column and character', async () => {
     const file = path.join(tempDir(), 'mixed.txt');
     writeFileSync(file, 'ΑΒΓ\nΔΕ Жук\n', 'utf8');
-    await expectUserError(discover(file, { as: 'text' }), /mixed\.txt: line 2, column 4: character 'Ж' \(U\+0416\) is a letter outside Greek\/Latin/);
+    await expectUserError(
+      discover(file, { as: 'text' }),
+      /mixed\.txt: line 2, column 4: character 'Ж' \(U\+0416\) is a letter outside Greek\/Latin/,
+    );
     writeFileSync(file, 'ΑΒΓ → ΔΕ\n', 'utf8');
-    await expectUserError(discover(file, { as: 'text' }), /mixed\.txt: line 1, column 5: character '→' \(U\+2192\) has no ISO-8859-7 byte/);
+    await expectUserError(
+      discover(file, { as: 'text' }),
+      /mixed\.txt: line 1, column 5: character '→' \(U\+2192\) has no ISO-8859-7 byte/,
+    );
   });
 });

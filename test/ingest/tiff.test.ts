@@ -65,10 +65,16 @@ describe('TIFF written by python tifffile and Pillow', () => {
 describe('TIFF written by utif2 (RGBA encoder)', () => {
   it('keeps the first sample of each pixel', async () => {
     const dir = tempDir();
-    const w = 13, h = 9;
+    const w = 13,
+      h = 9;
     for (let z = 0; z < 2; z++) {
       const rgba = new Uint8Array(w * h * 4);
-      for (let i = 0; i < w * h; i++) { rgba[i * 4] = v8(z, Math.floor(i / w), i % w); rgba[i * 4 + 1] = 1; rgba[i * 4 + 2] = 2; rgba[i * 4 + 3] = 255; }
+      for (let i = 0; i < w * h; i++) {
+        rgba[i * 4] = v8(z, Math.floor(i / w), i % w);
+        rgba[i * 4 + 1] = 1;
+        rgba[i * 4 + 2] = 2;
+        rgba[i * 4 + 3] = 255;
+      }
       writeFileSync(path.join(dir, `slice${z}.tif`), Buffer.from(UTIF.encodeImage(rgba, w, h)));
     }
     const [item] = await discover(dir, { scroll: 'utif' });
@@ -79,7 +85,10 @@ describe('TIFF written by utif2 (RGBA encoder)', () => {
 
 describe('bad TIFF input', () => {
   const expectUserError = async (p: Promise<unknown>, pattern: RegExp) => {
-    const err = await p.then(() => undefined, (e: unknown) => e);
+    const err = await p.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toMatch(pattern);
   };
@@ -106,7 +115,10 @@ describe('bad TIFF input', () => {
     for (let i = 2; i < 20; i++) bytes[offset + i] = 0xff;
     writeFileSync(file, bytes);
     const [item] = await discover(dir, {});
-    await expectUserError(item!.volume.readSlab(1, 2), /00001\.tif: corrupt TIFF \(strip 0: deflate data does not decompress/);
+    await expectUserError(
+      item!.volume.readSlab(1, 2),
+      /00001\.tif: corrupt TIFF \(strip 0: deflate data does not decompress/,
+    );
   });
 
   it('a non-image file renamed .tif', async () => {
@@ -120,12 +132,18 @@ describe('bad TIFF input', () => {
   it('slices of different sizes or dtypes in one stack', async () => {
     const sizes = copyFixture('tiff/stack8-lzw');
     copyFileSync(path.join(T, 'tiled16.tif'), path.join(sizes, 'slice_99.tif'));
-    await expectUserError(discover(sizes, {}), /slice_99\.tif: slice is 40x36 uint16, but .*slice_8\.tif is 24x20 uint8/);
+    await expectUserError(
+      discover(sizes, {}),
+      /slice_99\.tif: slice is 40x36 uint16, but .*slice_8\.tif is 24x20 uint8/,
+    );
     const dtypes = tempDir();
     mkdirSync(path.join(dtypes, 'stack'));
     copyFileSync(path.join(T, 'stack16-deflate', '00000.tif'), path.join(dtypes, 'stack', '0.tif'));
     copyFileSync(path.join(T, 'stack8-lzw', 'slice_8.tif'), path.join(dtypes, 'stack', '1.tif'));
-    await expectUserError(discover(path.join(dtypes, 'stack'), {}), /1\.tif: slice is 24x20 uint8, but .*0\.tif is 24x20 uint16/);
+    await expectUserError(
+      discover(path.join(dtypes, 'stack'), {}),
+      /1\.tif: slice is 24x20 uint8, but .*0\.tif is 24x20 uint16/,
+    );
   });
 
   it('an unsupported dtype (float32) names the dtype', async () => {

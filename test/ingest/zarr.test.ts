@@ -12,7 +12,10 @@ import { copyFixture, expectVolume, FIXTURES, tempDir, v16, v8 } from './fixture
 const Z = path.join(FIXTURES, 'zarr');
 
 const expectUserError = async (p: Promise<unknown>, pattern: RegExp) => {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(UserError);
   expect((err as Error).message).toMatch(pattern);
 };
@@ -54,7 +57,9 @@ describe('zarr v2 written by python zarr 2.13', () => {
     const b = items.find((i) => i.name === 'ome-u8')!;
     const a = items.find((i) => i.name === 'stack16-deflate')!;
     expect(b.scroll).toBe('two-scans');
-    expect(b.volume.affine).toEqual([2, 0, 0, 1, 0, 2, 0, 2, 0, 0, 2, 3, 0, 0, 0, 1].map((v, i) => (i < 12 ? v * 7.91 : v)));
+    expect(b.volume.affine).toEqual(
+      [2, 0, 0, 1, 0, 2, 0, 2, 0, 0, 2, 3, 0, 0, 0, 1].map((v, i) => (i < 12 ? v * 7.91 : v)),
+    );
     expect(a.volume.affine).toEqual([7.91, 0, 0, 0, 0, 7.91, 0, 0, 0, 0, 7.91, 0, 0, 0, 0, 1]);
   });
 });
@@ -63,11 +68,17 @@ describe('zarr v3 written by zarrita, and a hand-written v2 .zarray', () => {
   it('reads a zstd-compressed uint16 v3 array', async () => {
     const dir = path.join(tempDir(), 'v3.zarr');
     const arr = await zarr.create(zarr.root(new FileSystemStore(dir)), {
-      shape: [5, 7, 9], chunkShape: [2, 4, 4], dtype: 'uint16',
-      codecs: [{ name: 'bytes', configuration: { endian: 'little' } }, { name: 'zstd', configuration: { level: 1, checksum: false } }],
+      shape: [5, 7, 9],
+      chunkShape: [2, 4, 4],
+      dtype: 'uint16',
+      codecs: [
+        { name: 'bytes', configuration: { endian: 'little' } },
+        { name: 'zstd', configuration: { level: 1, checksum: false } },
+      ],
     });
     const data = new Uint16Array(5 * 7 * 9);
-    for (let z = 0; z < 5; z++) for (let y = 0; y < 7; y++) for (let x = 0; x < 9; x++) data[(z * 7 + y) * 9 + x] = v16(z, y, x);
+    for (let z = 0; z < 5; z++)
+      for (let y = 0; y < 7; y++) for (let x = 0; x < 9; x++) data[(z * 7 + y) * 9 + x] = v16(z, y, x);
     await zarr.set(arr, null, { data, shape: [5, 7, 9], stride: [63, 9, 1] });
     const [item] = await discover(dir, {});
     expect(item!.source.format).toBe('zarr-v3');
@@ -77,20 +88,36 @@ describe('zarr v3 written by zarrita, and a hand-written v2 .zarray', () => {
   it('reads an uncompressed Fortran-order v2 array with "/" chunk keys', async () => {
     const dir = path.join(tempDir(), 'hand.zarr');
     mkdirSync(dir);
-    const shape = [3, 4, 5], chunks = [2, 4, 3];
-    writeFileSync(path.join(dir, '.zarray'), JSON.stringify({
-      zarr_format: 2, shape, chunks, dtype: '|u1', compressor: null, fill_value: 0, order: 'F', filters: null, dimension_separator: '/',
-    }));
-    for (let cz = 0; cz < 2; cz++) for (let cx = 0; cx < 2; cx++) {
-      const bytes = new Uint8Array(2 * 4 * 3);
-      // Fortran order inside the chunk: x fastest index is z
-      for (let x = 0; x < 3; x++) for (let y = 0; y < 4; y++) for (let z = 0; z < 2; z++) {
-        const gz = cz * 2 + z, gx = cx * 3 + x;
-        bytes[x * 8 + y * 2 + z] = gz < 3 && gx < 5 ? v8(gz, y, gx) : 0;
+    const shape = [3, 4, 5],
+      chunks = [2, 4, 3];
+    writeFileSync(
+      path.join(dir, '.zarray'),
+      JSON.stringify({
+        zarr_format: 2,
+        shape,
+        chunks,
+        dtype: '|u1',
+        compressor: null,
+        fill_value: 0,
+        order: 'F',
+        filters: null,
+        dimension_separator: '/',
+      }),
+    );
+    for (let cz = 0; cz < 2; cz++)
+      for (let cx = 0; cx < 2; cx++) {
+        const bytes = new Uint8Array(2 * 4 * 3);
+        // Fortran order inside the chunk: x fastest index is z
+        for (let x = 0; x < 3; x++)
+          for (let y = 0; y < 4; y++)
+            for (let z = 0; z < 2; z++) {
+              const gz = cz * 2 + z,
+                gx = cx * 3 + x;
+              bytes[x * 8 + y * 2 + z] = gz < 3 && gx < 5 ? v8(gz, y, gx) : 0;
+            }
+        mkdirSync(path.join(dir, String(cz), '0'), { recursive: true });
+        writeFileSync(path.join(dir, String(cz), '0', String(cx)), bytes);
       }
-      mkdirSync(path.join(dir, String(cz), '0'), { recursive: true });
-      writeFileSync(path.join(dir, String(cz), '0', String(cx)), bytes);
-    }
     const [item] = await discover(dir, {});
     await expectVolume(item!.volume, v8, 3);
   });
@@ -100,14 +127,25 @@ describe('OME-Zarr 0.5 (zarr v3) written by zarrita', () => {
   it('a 5-D (t, c, z, y, x) level with unit millimeter: leading axes of size 1, voxel size converted to µm', async () => {
     const dir = path.join(tempDir(), 'ome5.zarr');
     const store = new FileSystemStore(dir);
-    const multiscales = [{
-      axes: [{ name: 't', type: 'time' }, { name: 'c', type: 'channel' }, ...['z', 'y', 'x'].map((name) => ({ name, type: 'space', unit: 'millimeter' }))],
-      datasets: [{ path: 's0', coordinateTransformations: [{ type: 'scale', scale: [1, 1, 0.002, 0.001, 0.001] }] }],
-    }];
+    const multiscales = [
+      {
+        axes: [
+          { name: 't', type: 'time' },
+          { name: 'c', type: 'channel' },
+          ...['z', 'y', 'x'].map((name) => ({ name, type: 'space', unit: 'millimeter' })),
+        ],
+        datasets: [{ path: 's0', coordinateTransformations: [{ type: 'scale', scale: [1, 1, 0.002, 0.001, 0.001] }] }],
+      },
+    ];
     const group = await zarr.create(zarr.root(store), { attributes: { ome: { version: '0.5', multiscales } } });
-    const arr = await zarr.create(group.resolve('s0'), { shape: [1, 1, 3, 5, 4], chunkShape: [1, 1, 2, 2, 2], dtype: 'uint8' });
+    const arr = await zarr.create(group.resolve('s0'), {
+      shape: [1, 1, 3, 5, 4],
+      chunkShape: [1, 1, 2, 2, 2],
+      dtype: 'uint8',
+    });
     const data = new Uint8Array(60);
-    for (let z = 0; z < 3; z++) for (let y = 0; y < 5; y++) for (let x = 0; x < 4; x++) data[(z * 5 + y) * 4 + x] = v8(z, y, x);
+    for (let z = 0; z < 3; z++)
+      for (let y = 0; y < 5; y++) for (let x = 0; x < 4; x++) data[(z * 5 + y) * 4 + x] = v8(z, y, x);
     await zarr.set(arr, null, { data, shape: [1, 1, 3, 5, 4], stride: [60, 60, 20, 4, 1] });
     const [item] = await discover(dir, {});
     expect(item!.source.format).toBe('ome-zarr');
@@ -125,7 +163,11 @@ describe('zarr from an https/http URL (FetchStore)', () => {
     server = createServer((req, res) => {
       requests.push(req.url!);
       const file = path.join(Z, decodeURIComponent(new URL(req.url!, 'http://x').pathname));
-      if (!file.startsWith(Z) || !existsSync(file) || !statSync(file).isFile()) { res.statusCode = 404; res.end(); return; }
+      if (!file.startsWith(Z) || !existsSync(file) || !statSync(file).isFile()) {
+        res.statusCode = 404;
+        res.end();
+        return;
+      }
       createReadStream(file).pipe(res);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -166,7 +208,9 @@ describe('bad zarr input', () => {
   it('a multiscale dataset path that escapes the store', async () => {
     const dir = copyFixture('zarr/ome-u8.zarr');
     const attrsFile = path.join(dir, '.zattrs');
-    const attrs = JSON.parse(readFileSync(attrsFile, 'utf8')) as { multiscales: Array<{ datasets: Array<{ path: string }> }> };
+    const attrs = JSON.parse(readFileSync(attrsFile, 'utf8')) as {
+      multiscales: Array<{ datasets: Array<{ path: string }> }>;
+    };
     attrs.multiscales[0]!.datasets[0]!.path = '../v2-gzip-u8.zarr';
     writeFileSync(attrsFile, JSON.stringify(attrs));
     await expectUserError(discover(dir, {}), /multiscale dataset path "\.\.\/v2-gzip-u8\.zarr" escapes the store/);
@@ -184,7 +228,19 @@ describe('bad zarr input', () => {
     await expectUserError(discover(path.join(Z, 'v2-f8.zarr'), {}), /v2-f8\.zarr: unsupported dtype float64/);
     const dir = path.join(tempDir(), 'complex.zarr');
     mkdirSync(dir);
-    writeFileSync(path.join(dir, '.zarray'), JSON.stringify({ zarr_format: 2, shape: [2, 2, 2], chunks: [2, 2, 2], dtype: '<c8', compressor: null, fill_value: null, order: 'C', filters: null }));
+    writeFileSync(
+      path.join(dir, '.zarray'),
+      JSON.stringify({
+        zarr_format: 2,
+        shape: [2, 2, 2],
+        chunks: [2, 2, 2],
+        dtype: '<c8',
+        compressor: null,
+        fill_value: null,
+        order: 'C',
+        filters: null,
+      }),
+    );
     await expectUserError(discover(dir, {}), /complex\.zarr: (unsupported dtype|invalid zarr)/);
   });
 

@@ -10,7 +10,8 @@ import { syntheticSegment } from '../../src/ink/synthetic.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'aunn-ink-cli-'));
 const corpusDir = path.join(tmp, 'corpus');
-const H = 40, W = 150;
+const H = 40,
+  W = 150;
 
 /** A corpus with one synthetic segment (layers, labels on the first third, mask) laid out as ingest does. */
 async function makeCorpus(): Promise<{ truth: Uint8Array }> {
@@ -19,9 +20,32 @@ async function makeCorpus(): Promise<{ truth: Uint8Array }> {
   const src = { path: 'synthetic', sha256: '', format: 'test' };
   const labelledRegion = [0, 0, Math.round(W / 3), H];
   await corpus.withWriter(async (w) => {
-    const add = (name: string, modality: 'segment-layers' | 'ink-labels' | 'mask', shape: [number, number, number], data: Uint8Array, extra: Record<string, unknown>) =>
-      w.appendRecord({ name: `scrollT/seg1/${name}`, scroll: 'scrollT', modality, shape, dtype: 'uint8', source: src, trainable: true, group: 'scrollT/seg1', extra }, async (ws) => ws(0, data));
-    await add('layers', 'segment-layers', [segment.depth, H, W], segment.layers, { segment: 'seg1', surfaceLayer: segment.surface, segmentMeta: { labelledRegion } });
+    const add = (
+      name: string,
+      modality: 'segment-layers' | 'ink-labels' | 'mask',
+      shape: [number, number, number],
+      data: Uint8Array,
+      extra: Record<string, unknown>,
+    ) =>
+      w.appendRecord(
+        {
+          name: `scrollT/seg1/${name}`,
+          scroll: 'scrollT',
+          modality,
+          shape,
+          dtype: 'uint8',
+          source: src,
+          trainable: true,
+          group: 'scrollT/seg1',
+          extra,
+        },
+        async (ws) => ws(0, data),
+      );
+    await add('layers', 'segment-layers', [segment.depth, H, W], segment.layers, {
+      segment: 'seg1',
+      surfaceLayer: segment.surface,
+      segmentMeta: { labelledRegion },
+    });
     await add('inklabels', 'ink-labels', [1, H, W], segment.labels!, { segment: 'seg1', labelledMask: 'seg1/mask' });
     await add('mask', 'mask', [1, H, W], new Uint8Array(H * W).fill(255), { segment: 'seg1' });
   });
@@ -43,11 +67,31 @@ describe('aunn ink', () => {
     const orig = console.log;
     console.log = (s: string) => logs.push(s);
     try {
-      await run(['--corpus', corpusDir, '--segment', 'scrollT/seg1', '--out', out, '--steps', '12', '--seconds', '60', '--truth', truthFile, '--json', '--quiet']);
+      await run([
+        '--corpus',
+        corpusDir,
+        '--segment',
+        'scrollT/seg1',
+        '--out',
+        out,
+        '--steps',
+        '12',
+        '--seconds',
+        '60',
+        '--truth',
+        truthFile,
+        '--json',
+        '--quiet',
+      ]);
     } finally {
       console.log = orig;
     }
-    const summary = JSON.parse(logs.at(-1)!) as { record: string; score: { f05: number; auc: number; pixels: number }; files: string[]; trained: { steps: number } };
+    const summary = JSON.parse(logs.at(-1)!) as {
+      record: string;
+      score: { f05: number; auc: number; pixels: number };
+      files: string[];
+      trained: { steps: number };
+    };
     expect(summary.trained.steps).toBeGreaterThan(0);
     // scored only on the unlabelled two thirds
     expect(summary.score.pixels).toBe(H * (W - Math.round(W / 3)));
@@ -82,8 +126,12 @@ describe('aunn ink', () => {
 
   it('names the missing segment and changes nothing', async () => {
     const before = statSync(path.join(corpusDir, 'manifest.json')).mtimeMs;
-    await expect(run(['--corpus', corpusDir, '--segment', 'nope/seg9'])).rejects.toThrow(/no segment 'nope\/seg9'.*scrollT\/seg1/);
-    await expect(run(['--corpus', corpusDir, '--segment', 'seg1', '--source', 'model'])).rejects.toThrow(/--source model needs --model/);
+    await expect(run(['--corpus', corpusDir, '--segment', 'nope/seg9'])).rejects.toThrow(
+      /no segment 'nope\/seg9'.*scrollT\/seg1/,
+    );
+    await expect(run(['--corpus', corpusDir, '--segment', 'seg1', '--source', 'model'])).rejects.toThrow(
+      /--source model needs --model/,
+    );
     expect(statSync(path.join(corpusDir, 'manifest.json')).mtimeMs).toBe(before);
   });
 });

@@ -15,7 +15,9 @@ describe('ink metrics', () => {
     expect(rocAuc([0.5, 0.5, 0.5, 0.5], truth)).toBe(0.5);
     // pairs: (0.9 vs 0.7) win, (0.9 vs 0.3) win, (0.4 vs 0.7) lose, (0.4 vs 0.3) win → 3/4
     expect(rocAuc([0.9, 0.4, 0.7, 0.3], truth)).toBe(0.75);
-    expect(rocAuc([0.9, 0.4, 0.7, 0.3, 0.0], Uint8Array.from([255, 255, 0, 0, 255]), Uint8Array.from([1, 1, 1, 1, 0]))).toBe(0.75);
+    expect(
+      rocAuc([0.9, 0.4, 0.7, 0.3, 0.0], Uint8Array.from([255, 255, 0, 0, 255]), Uint8Array.from([1, 1, 1, 1, 0])),
+    ).toBe(0.75);
   });
 
   it('scoreInk counts precision and recall at a threshold', () => {

@@ -37,15 +37,31 @@ describe('ink network', () => {
       const numeric = (plus() - minus()) / (2 * eps);
       expect(Math.abs(analytic - numeric)).toBeLessThan(2e-2 * Math.max(1, Math.abs(numeric)));
     };
-    for (const [ti, j] of [[0, 5], [0, 40], [1, 2], [2, 17], [3, 1], [4, 3], [5, 0]] as const) {
+    for (const [ti, j] of [
+      [0, 5],
+      [0, 40],
+      [1, 2],
+      [2, 17],
+      [3, 1],
+      [4, 3],
+      [5, 0],
+    ] as const) {
       const w = weights[ti]!;
       const old = w[j]!;
-      check(grads[ti]![j]!, () => ((w[j] = old + eps), loss(weights, x, target)), () => ((w[j] = old - eps), loss(weights, x, target)));
+      check(
+        grads[ti]![j]!,
+        () => ((w[j] = old + eps), loss(weights, x, target)),
+        () => ((w[j] = old - eps), loss(weights, x, target)),
+      );
       w[j] = old;
     }
     for (const j of [0, 7, 31, 77]) {
       const old = x[j]!;
-      check(dInput![j]!, () => ((x[j] = old + eps), loss(weights, x, target)), () => ((x[j] = old - eps), loss(weights, x, target)));
+      check(
+        dInput![j]!,
+        () => ((x[j] = old + eps), loss(weights, x, target)),
+        () => ((x[j] = old - eps), loss(weights, x, target)),
+      );
       x[j] = old;
     }
   });
@@ -54,7 +70,12 @@ describe('ink network', () => {
     const net = initNetwork(shape, 5);
     const n = dims[0] * dims[1] * dims[2];
     const x = Float32Array.from({ length: n * 3 }, (_, i) => Math.cos(i * 0.37));
-    const { logits, cache } = forward(shape, net.tensors.map((t) => t.data), x, dims);
+    const { logits, cache } = forward(
+      shape,
+      net.tensors.map((t) => t.data),
+      x,
+      dims,
+    );
     cache.dispose();
     const inferred = inferLogits(net, tf.tensor4d(x, dims));
     const values = await inferred.data();

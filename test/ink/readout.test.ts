@@ -32,13 +32,22 @@ describe('ink readout on a synthetic segment (faint, noisy letters; labels on th
   it('learns the ink and beats the positional guess; survives a round trip through JSON', async () => {
     const { segment, truth } = syntheticSegment({ seed: 5, height: 64, width: 240, inkContrast: 0.8 });
     const labelled = segment.labelledMask!;
-    const { readout, log } = await trainReadout([segment], { maxSteps: 45, maxSeconds: 60, batch: 6, crop: 40, evalEvery: 20, seed: 2 });
+    const { readout, log } = await trainReadout([segment], {
+      maxSteps: 45,
+      maxSeconds: 60,
+      batch: 6,
+      crop: 40,
+      evalEvery: 20,
+      seed: 2,
+    });
     expect(log.steps).toBeGreaterThan(10);
     const prob = await predictReadout(readout, segment);
     const cnn = evaluateInk(prob, truth, labelled);
     const prior = evaluateInk(rowPrior(segment), truth, labelled);
     const logistic = evaluateInk(predictLogistic(trainLogistic([segment]), segment), truth, labelled);
-    console.log(`synthetic unlabelled F0.5: readout ${cnn.f05.toFixed(3)} (AUC ${cnn.auc.toFixed(3)}, ${log.steps} steps), logistic ${logistic.f05.toFixed(3)}, row prior ${prior.f05.toFixed(3)}`);
+    console.log(
+      `synthetic unlabelled F0.5: readout ${cnn.f05.toFixed(3)} (AUC ${cnn.auc.toFixed(3)}, ${log.steps} steps), logistic ${logistic.f05.toFixed(3)}, row prior ${prior.f05.toFixed(3)}`,
+    );
     expect(cnn.auc).toBeGreaterThan(prior.auc + 0.02);
     expect(cnn.f05).toBeGreaterThan(prior.f05 + 0.05);
     const again = readoutFromJson(JSON.parse(JSON.stringify(readoutToJson(readout))) as Record<string, unknown>);
@@ -49,29 +58,55 @@ describe('ink readout on a synthetic segment (faint, noisy letters; labels on th
 
   it('an ensemble predicts the mean of its networks (each trained with its own seed) and keeps them through JSON', async () => {
     const { segment, truth } = syntheticSegment({ seed: 8, height: 48, width: 180, inkContrast: 0.8 });
-    const { readout, log } = await trainReadout([segment], { maxSteps: 20, maxSeconds: 60, batch: 4, crop: 32, evalEvery: 10, seed: 4, ensemble: 3 });
+    const { readout, log } = await trainReadout([segment], {
+      maxSteps: 20,
+      maxSeconds: 60,
+      batch: 4,
+      crop: 32,
+      evalEvery: 10,
+      seed: 4,
+      ensemble: 3,
+    });
     expect(readout.members).toHaveLength(2);
     expect(log.steps).toBeGreaterThan(20); // summed over the three networks
     // different seeds give different networks
-    expect(Array.from(readout.members![0]!.tensors[0]!.data.subarray(0, 8))).not.toEqual(Array.from(readout.net.tensors[0]!.data.subarray(0, 8)));
+    expect(Array.from(readout.members![0]!.tensors[0]!.data.subarray(0, 8))).not.toEqual(
+      Array.from(readout.net.tensors[0]!.data.subarray(0, 8)),
+    );
     const mean = await predictReadout(readout, segment);
-    const singles = await Promise.all([readout.net, ...readout.members!].map((net) => predictReadout({ ...readout, net, members: undefined }, segment)));
-    for (const i of [0, 77, 1234, 4321, mean.length - 1]) expect(mean[i]).toBeCloseTo((singles[0]![i]! + singles[1]![i]! + singles[2]![i]!) / 3, 5);
+    const singles = await Promise.all(
+      [readout.net, ...readout.members!].map((net) => predictReadout({ ...readout, net, members: undefined }, segment)),
+    );
+    for (const i of [0, 77, 1234, 4321, mean.length - 1])
+      expect(mean[i]).toBeCloseTo((singles[0]![i]! + singles[1]![i]! + singles[2]![i]!) / 3, 5);
     expect(evaluateInk(mean, truth, segment.labelledMask!).auc).toBeGreaterThan(0.6);
     const again = readoutFromJson(JSON.parse(JSON.stringify(readoutToJson(readout))) as Record<string, unknown>);
     expect(again.members).toHaveLength(2);
-    expect(Array.from((await predictReadout(again, segment)).subarray(0, 300))).toEqual(Array.from(mean.subarray(0, 300)));
+    expect(Array.from((await predictReadout(again, segment)).subarray(0, 300))).toEqual(
+      Array.from(mean.subarray(0, 300)),
+    );
     const broken = readoutToJson(readout) as { members: { tensors: { data: string }[] }[] };
     broken.members[0]!.tensors.pop();
-    expect(() => readoutFromJson(JSON.parse(JSON.stringify(broken)) as Record<string, unknown>, 'bad.json')).toThrow(/bad\.json: an ensemble member/);
+    expect(() => readoutFromJson(JSON.parse(JSON.stringify(broken)) as Record<string, unknown>, 'bad.json')).toThrow(
+      /bad\.json: an ensemble member/,
+    );
   });
 
   it('reads a second "scroll" with other brightness and noise through per-segment normalisation', async () => {
     const a = syntheticSegment({ seed: 6, height: 64, width: 240, inkContrast: 0.9 });
     const b = syntheticSegment({ seed: 7, height: 64, width: 240, inkContrast: 0.9, brightness: 60, noise: 7 });
-    const { readout } = await trainReadout([a.segment], { maxSteps: 30, maxSeconds: 45, batch: 6, crop: 40, evalEvery: 20, seed: 3 });
+    const { readout } = await trainReadout([a.segment], {
+      maxSteps: 30,
+      maxSeconds: 45,
+      batch: 6,
+      crop: 40,
+      evalEvery: 20,
+      seed: 3,
+    });
     const none = new Uint8Array(b.truth.length);
-    const cross = evaluateInk(await predictReadout(readout, b.segment), b.truth, none, { threshold: readout.threshold });
+    const cross = evaluateInk(await predictReadout(readout, b.segment), b.truth, none, {
+      threshold: readout.threshold,
+    });
     const prior = evaluateInk(rowPrior(a.segment), b.truth, none, { threshold: 0.0001 }); // a's row rates say nothing about b
     console.log(`cross-scroll synthetic F0.5 ${cross.f05.toFixed(3)} AUC ${cross.auc.toFixed(3)}`);
     expect(cross.auc).toBeGreaterThan(0.7);

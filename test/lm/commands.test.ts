@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consoleLines } from './console-capture.js';
 import { decode as decodePng } from 'fast-png';
 import { Corpus } from '../../src/corpus/index.js';
-import { exportReading } from '../../src/cli/commands/export.js';
+import { exportReading } from '../../src/lm-conditioning/export/export-reading.js';
 import { run as runLm } from '../../src/cli/commands/lm.js';
 import { run as runRead } from '../../src/cli/commands/read.js';
 import { saveReading, type Reading } from '../../src/lm-conditioning/reading.js';
@@ -49,7 +49,16 @@ describe('aunn export / read on a corpus', () => {
     for (let y = 10; y < 24; y++) for (let x = 10; x < 100; x++) if ((x >> 2) % 2 === 0) ink[y * W + x] = 255;
     await corpus.withWriter((w) =>
       w.appendRecord(
-        { name: 'scr/seg/inklabels', scroll: 'scr', modality: 'ink-labels', shape: [1, H, W], dtype: 'uint8', trainable: true, group: 'scr/seg', source: { path: 'test', sha256: '0', format: 'png' } },
+        {
+          name: 'scr/seg/inklabels',
+          scroll: 'scr',
+          modality: 'ink-labels',
+          shape: [1, H, W],
+          dtype: 'uint8',
+          trainable: true,
+          group: 'scr/seg',
+          source: { path: 'test', sha256: '0', format: 'png' },
+        },
         async (write) => write(0, ink),
         { pyramid: false },
       ),
@@ -59,17 +68,34 @@ describe('aunn export / read on a corpus', () => {
       version: 1,
       segment: 'scr/seg',
       pixelSizeUm: 8,
-      columns: [{ n: 1, bbox: [8, 8, 102, 26], lines: [{ n: 1, letters: [
-        { char: 'Λ', confidence: 0.95, source: 'ink', bbox: [10, 10, 20, 24] },
-        { char: 'Ο', confidence: 0.4, source: 'ink', bbox: [21, 10, 31, 24] },
-        { char: 'Γ', confidence: 0.6, source: 'lm' },
-        { char: '', confidence: 0, source: 'lost' },
-      ] }] }],
+      columns: [
+        {
+          n: 1,
+          bbox: [8, 8, 102, 26],
+          lines: [
+            {
+              n: 1,
+              letters: [
+                { char: 'Λ', confidence: 0.95, source: 'ink', bbox: [10, 10, 20, 24] },
+                { char: 'Ο', confidence: 0.4, source: 'ink', bbox: [21, 10, 31, 24] },
+                { char: 'Γ', confidence: 0.6, source: 'lm' },
+                { char: '', confidence: 0, source: 'lost' },
+              ],
+            },
+          ],
+        },
+      ],
     };
-    await saveReading(dir, reading);
+    await saveReading(await Corpus.open(dir), reading);
     const out = path.join(tmp, 'out');
     const files = await exportReading(dir, 'seg', ['txt', 'leiden', 'epidoc', 'png', 'tiff'], out);
-    expect(files.map((f) => path.basename(f))).toEqual(['scr_seg.txt', 'scr_seg.leiden.txt', 'scr_seg.xml', 'scr_seg-col1.png', 'scr_seg-col1.tiff']);
+    expect(files.map((f) => path.basename(f))).toEqual([
+      'scr_seg.txt',
+      'scr_seg.leiden.txt',
+      'scr_seg.xml',
+      'scr_seg-col1.png',
+      'scr_seg-col1.tiff',
+    ]);
     expect(await readFile(path.join(out, 'scr_seg.txt'), 'utf8')).toBe('Col. 1\nΛΟΓ?\n');
     expect(await readFile(path.join(out, 'scr_seg.leiden.txt'), 'utf8')).toBe('Col. I\n1  ΛΟ\u0323[Γ.1]\n');
     const png = decodePng(await readFile(path.join(out, 'scr_seg-col1.png')));
@@ -79,12 +105,22 @@ describe('aunn export / read on a corpus', () => {
 
   it('read refuses to start without the known text of the labelled region, naming what is missing', async () => {
     const dir = path.join(tmp, 'corpus');
-    await expect(runRead(['--corpus', dir, '--segment', 'seg', '--ink-png', path.join(tmp, 'missing.png')])).rejects.toThrow(/missing\.png/);
+    await expect(
+      runRead(['--corpus', dir, '--segment', 'seg', '--ink-png', path.join(tmp, 'missing.png')]),
+    ).rejects.toThrow(/missing\.png/);
     // Conditioning trains an AUNN, so it needs one.
-    await expect(runRead(['--corpus', dir, '--segment', 'seg', '--lm', 'condition'])).rejects.toThrow(/--lm condition trains the AUNN: give --model DIR/);
+    await expect(runRead(['--corpus', dir, '--segment', 'seg', '--lm', 'condition'])).rejects.toThrow(
+      /--lm condition trains the AUNN: give --model DIR/,
+    );
     // A fixed scale is for another segment's glyphs, and must be a sane factor.
-    await expect(runRead(['--corpus', dir, '--segment', 'seg', '--scale', '1.1'])).rejects.toThrow(/--scale is for reading with another segment's glyphs/);
-    await expect(runRead(['--corpus', dir, '--segment', 'seg', '--glyphs-from', 'seg', '--scale', 'big'])).rejects.toThrow(/--scale must be a number from 0.25 to 4, got 'big'/);
-    await expect(runRead(['--corpus', dir, '--segment', 'seg', '--lm-weight', '-1'])).rejects.toThrow(/--lm-weight must be a number from 0 to 10, got '-1'/);
+    await expect(runRead(['--corpus', dir, '--segment', 'seg', '--scale', '1.1'])).rejects.toThrow(
+      /--scale is for reading with another segment's glyphs/,
+    );
+    await expect(
+      runRead(['--corpus', dir, '--segment', 'seg', '--glyphs-from', 'seg', '--scale', 'big']),
+    ).rejects.toThrow(/--scale must be a number from 0.25 to 4, got 'big'/);
+    await expect(runRead(['--corpus', dir, '--segment', 'seg', '--lm-weight', '-1'])).rejects.toThrow(
+      /--lm-weight must be a number from 0 to 10, got '-1'/,
+    );
   });
 });

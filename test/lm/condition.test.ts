@@ -18,7 +18,16 @@ import { toLetterIds } from '../../src/lm-conditioning/char-lm.js';
 import { KneserNeyLM } from '../../src/lm-conditioning/kneser-ney.js';
 import { renderedTemplates } from '../../src/lm-conditioning/reading/glyphs.js';
 import { inkMapFromBytes } from '../../src/lm-conditioning/reading/ink-map.js';
-import { columnTextLines, conditionSegment, greekToIso88597, inkLossGradient, iso88597ToGreek, pseudoTargets, renderExpectedInk, textPairs } from '../../src/lm-conditioning/condition/index.js';
+import {
+  columnTextLines,
+  conditionSegment,
+  greekToIso88597,
+  inkLossGradient,
+  iso88597ToGreek,
+  pseudoTargets,
+  renderExpectedInk,
+  textPairs,
+} from '../../src/lm-conditioning/condition/index.js';
 import { initNetwork } from '../../src/ink/network.js';
 import { coordsOf } from '../../src/corpus/address.js';
 import type { RecordMeta } from '../../src/corpus/types.js';
@@ -41,7 +50,8 @@ function renderPage(): Float32Array {
       const yc = 18 + li * 24;
       for (const ch of t) {
         const g = glyphs[GREEK_ALPHABET.indexOf(ch)]!;
-        for (let i = 0; i < 2 * r + 1; i++) for (let j = 0; j < g.width; j++) if (g.t[i * g.width + j]! > 0.4) ink[(yc - r + i) * W + x + j] = 1;
+        for (let i = 0; i < 2 * r + 1; i++)
+          for (let j = 0; j < g.width; j++) if (g.t[i * g.width + j]! > 0.4) ink[(yc - r + i) * W + x + j] = 1;
         x += g.width;
       }
     });
@@ -63,14 +73,48 @@ beforeAll(async () => {
   corpus = await Corpus.open(corpusDir, { create: true });
   const layers = new Uint8Array(DEPTH * H * W);
   for (let z = 0; z < DEPTH; z++)
-    for (let i = 0; i < H * W; i++) layers[z * H * W + i] = 90 + 20 * z + (z >= 2 && z <= 3 ? Math.round(90 * ink[i]!) : 0) + ((i * 7919 + z * 31) % 9);
+    for (let i = 0; i < H * W; i++)
+      layers[z * H * W + i] =
+        90 + 20 * z + (z >= 2 && z <= 3 ? Math.round(90 * ink[i]!) : 0) + ((i * 7919 + z * 31) % 9);
   const labels = Uint8Array.from(ink, (v) => (v > 0.5 ? 255 : 0));
   const src = (p: string) => ({ path: p, sha256: '', format: 'synthetic' });
   await corpus.withWriter(async (w) => {
-    await w.appendRecord({ name: 'syn/seg/layers', scroll: 'syn', modality: 'segment-layers', shape: [DEPTH, H, W], dtype: 'uint8', source: src('layers'), group: 'syn/seg', trainable: true, extra: { surfaceLayer: 2, segmentMeta: { labelledXMax: 135 } } }, (put) => put(0, layers));
-    await w.appendRecord({ name: 'syn/seg/inklabels', scroll: 'syn', modality: 'ink-labels', shape: [1, H, W], dtype: 'uint8', source: src('labels'), group: 'syn/seg', trainable: true, extra: { labelledRegion: [0, 0, 135, H] } }, (put) => put(0, labels));
+    await w.appendRecord(
+      {
+        name: 'syn/seg/layers',
+        scroll: 'syn',
+        modality: 'segment-layers',
+        shape: [DEPTH, H, W],
+        dtype: 'uint8',
+        source: src('layers'),
+        group: 'syn/seg',
+        trainable: true,
+        extra: { surfaceLayer: 2, segmentMeta: { labelledXMax: 135 } },
+      },
+      (put) => put(0, layers),
+    );
+    await w.appendRecord(
+      {
+        name: 'syn/seg/inklabels',
+        scroll: 'syn',
+        modality: 'ink-labels',
+        shape: [1, H, W],
+        dtype: 'uint8',
+        source: src('labels'),
+        group: 'syn/seg',
+        trainable: true,
+        extra: { labelledRegion: [0, 0, 135, H] },
+      },
+      (put) => put(0, labels),
+    );
   });
-  await trainModel({ corpusDir, modelDir, steps: 160, threads: 1, config: { width: 32, depth: 2, train: { batchSize: 1024, lr: 1e-2, evalEverySeconds: 1e9 } } });
+  await trainModel({
+    corpusDir,
+    modelDir,
+    steps: 160,
+    threads: 1,
+    config: { width: 32, depth: 2, train: { batchSize: 1024, lr: 1e-2, evalEverySeconds: 1e9 } },
+  });
   const loaded = await loadCorpusSegment(corpus, 'syn/seg');
   const band = { from: 1, to: 3 };
   const rendered = await modelLayers(loaded, corpus, modelDir, band);
@@ -90,7 +134,11 @@ describe('text records', () => {
 describe('conditionSegment', () => {
   it('adds the text records, writes a new model version, keeps the previous one and reads again', async () => {
     const v1 = readFileSync(versionPath(modelDir, 1));
-    const labels = inkMapFromBytes(Uint8Array.from(ink, (v) => (v > 0.5 ? 255 : 0)), H, W);
+    const labels = inkMapFromBytes(
+      Uint8Array.from(ink, (v) => (v > 0.5 ? 255 : 0)),
+      H,
+      W,
+    );
     const r = await conditionSegment({
       corpus,
       modelDir,
@@ -117,7 +165,14 @@ describe('conditionSegment', () => {
     }
     // The training pairs are the letters only (no padding), addressed by line and letter.
     const pairs = await textPairs(again, r.textRecords);
-    const letters = r.textRecords.reduce((s, rec) => s + r.before.columns.find((c) => c.n === again.record(rec.name).extra!.column)!.lines.reduce((a, l) => a + l.letters.length, 0), 0);
+    const letters = r.textRecords.reduce(
+      (s, rec) =>
+        s +
+        r.before.columns
+          .find((c) => c.n === again.record(rec.name).extra!.column)!
+          .lines.reduce((a, l) => a + l.letters.length, 0),
+      0,
+    );
     expect(pairs.bytes.length).toBe(letters);
     expect(Array.from(pairs.bytes).every((b) => b !== 0x20)).toBe(true);
     expect(r.reading.source?.lm).toBe('condition');
@@ -129,8 +184,41 @@ describe('conditionSegment', () => {
   }, 90_000);
 
   it('renders soft letters as glyph templates weighted by their probabilities', () => {
-    const glyphs = { r: 2, background: 0.1, templates: GREEK_ALPHABET.split('').map((_, c) => ({ width: 3, t: new Float32Array(15).fill(c === 0 ? 1 : 0), count: 1 })), alpha: 1, maxShift: 0 };
-    const reading = { format: 'scroll-aunn-reading' as const, version: 1 as const, segment: 's', columns: [{ n: 1, lines: [{ n: 1, letters: [{ char: 'Α', confidence: 0.75, source: 'ink' as const, bbox: [2, 2, 4, 6] as [number, number, number, number], alternatives: [{ char: 'Β', p: 0.25 }] }] }] }] };
+    const glyphs = {
+      r: 2,
+      background: 0.1,
+      templates: GREEK_ALPHABET.split('').map((_, c) => ({
+        width: 3,
+        t: new Float32Array(15).fill(c === 0 ? 1 : 0),
+        count: 1,
+      })),
+      alpha: 1,
+      maxShift: 0,
+    };
+    const reading = {
+      format: 'scroll-aunn-reading' as const,
+      version: 1 as const,
+      segment: 's',
+      columns: [
+        {
+          n: 1,
+          lines: [
+            {
+              n: 1,
+              letters: [
+                {
+                  char: 'Α',
+                  confidence: 0.75,
+                  source: 'ink' as const,
+                  bbox: [2, 2, 4, 6] as [number, number, number, number],
+                  alternatives: [{ char: 'Β', p: 0.25 }],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
     const e = renderExpectedInk(reading, glyphs, 8, 8);
     // Α's template is all ink, Β's none: expected ink = 0.75 inside the letter box (rows 1..5, columns 1..3).
     expect(e.target[3 * 8 + 2]).toBeCloseTo(0.75, 5);
@@ -144,15 +232,28 @@ describe('rendering loss gradient', () => {
   it('a pseudo-target step on the layer bytes lowers the loss through the readout (with and without local normalisation, one network or an ensemble)', () => {
     const [d, h, w] = [5, 24, 32];
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     const layers = Uint8Array.from({ length: d * h * w }, () => 60 + Math.floor(rand() * 120));
     const seg = { name: 'g/seg', depth: d, height: h, width: w, surface: 2, layers };
     const target = Float32Array.from({ length: h * w }, (_, i) => ((i % w) >> 2) % 2);
     const weight = new Float32Array(h * w).fill(1);
     const rec = { name: 'g/seg/layers', base: 0, bits: [3, 5, 5] } as unknown as RecordMeta;
     const shape = { inChannels: 3, kernels: [3, 1], channels: [6] };
-    for (const [localRadius, members] of [[0, undefined], [6, undefined], [6, [initNetwork(shape, 4, 0.5), initNetwork(shape, 5, 0.5)]]] as const) {
-      const ro = { kind: 'cnn' as const, band: { from: 1, to: 3 }, surface: 2, net: initNetwork(shape, 3, 0.5), threshold: 0.5, trainedOn: [], localRadius, members: members ? [...members] : undefined };
+    for (const [localRadius, members] of [
+      [0, undefined],
+      [6, undefined],
+      [6, [initNetwork(shape, 4, 0.5), initNetwork(shape, 5, 0.5)]],
+    ] as const) {
+      const ro = {
+        kind: 'cnn' as const,
+        band: { from: 1, to: 3 },
+        surface: 2,
+        net: initNetwork(shape, 3, 0.5),
+        threshold: 0.5,
+        trainedOn: [],
+        localRadius,
+        members: members ? [...members] : undefined,
+      };
       const box: [number, number, number, number] = [0, 0, w, h];
       const g = inkLossGradient(ro, seg, target, weight, [box]);
       expect(g.pixels).toBe(h * w);
@@ -160,7 +261,8 @@ describe('rendering loss gradient', () => {
       expect(t.bytes.length).toBeGreaterThan(100);
       const zyx = coordsOf(rec, t.addresses);
       const moved = Uint8Array.from(layers);
-      for (let k = 0; k < t.bytes.length; k++) moved[(zyx[3 * k]! * h + zyx[3 * k + 1]!) * w + zyx[3 * k + 2]!] = t.bytes[k]!;
+      for (let k = 0; k < t.bytes.length; k++)
+        moved[(zyx[3 * k]! * h + zyx[3 * k + 1]!) * w + zyx[3 * k + 2]!] = t.bytes[k]!;
       const after = inkLossGradient(ro, { ...seg, layers: moved }, target, weight, [box]);
       expect(after.loss).toBeLessThan(g.loss);
     }

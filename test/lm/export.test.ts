@@ -8,7 +8,12 @@ import { toLeiden, toPlainText, UNDERDOT, romanNumeral } from '../../src/lm-cond
 import { TEI_NS, toEpiDoc } from '../../src/lm-conditioning/export/epidoc.js';
 import { encodePng, encodeTiff, renderColumnImage } from '../../src/lm-conditioning/export/image.js';
 
-const ink = (char: string, confidence = 0.99, x = 0): ReadLetter => ({ char, confidence, source: 'ink', bbox: [x, 10, x + 8, 22] });
+const ink = (char: string, confidence = 0.99, x = 0): ReadLetter => ({
+  char,
+  confidence,
+  source: 'ink',
+  bbox: [x, 10, x + 8, 22],
+});
 const lm = (char: string): ReadLetter => ({ char, confidence: 0.6, source: 'lm' });
 const lost = (): ReadLetter => ({ char: '', confidence: 0, source: 'lost' });
 
@@ -23,7 +28,19 @@ const reading: Reading = {
       n: 1,
       bbox: [0, 0, 60, 50],
       lines: [
-        { n: 1, letters: [ink('Ε', 0.99, 0), ink('Ν', 0.95, 9), ink('Α', 0.5, 18), ink('Ρ', 0.9, 27), ink('Χ', 0.9, 36), lm('Η'), lm('Η'), ink('Ν', 0.9, 45)] },
+        {
+          n: 1,
+          letters: [
+            ink('Ε', 0.99, 0),
+            ink('Ν', 0.95, 9),
+            ink('Α', 0.5, 18),
+            ink('Ρ', 0.9, 27),
+            ink('Χ', 0.9, 36),
+            lm('Η'),
+            lm('Η'),
+            ink('Ν', 0.9, 45),
+          ],
+        },
         { n: 2, letters: [ink('Ο'), ink('Λ'), lost(), lost(), lost(), ink('Σ', 0.3)] },
       ],
     },
@@ -61,7 +78,11 @@ describe('EpiDoc', () => {
   it('is well-formed TEI with cb, lb, unclear, supplied and gap where they belong', () => {
     const xml = toEpiDoc(reading, { threshold: 0.8 });
     const errors: string[] = [];
-    const doc = new DOMParser({ onError: (level, msg) => { if (level !== 'warning') errors.push(msg); } }).parseFromString(xml, 'text/xml');
+    const doc = new DOMParser({
+      onError: (level, msg) => {
+        if (level !== 'warning') errors.push(msg);
+      },
+    }).parseFromString(xml, 'text/xml');
     expect(errors).toEqual([]);
     const root = doc.documentElement!;
     expect(root.localName).toBe('TEI');
@@ -78,7 +99,9 @@ describe('EpiDoc', () => {
     const supplied = byName('supplied');
     expect(supplied.map((e) => [e.textContent, e.getAttribute('reason')])).toEqual([['ΗΗ', 'lost']]);
     const gap = byName('gap');
-    expect(gap.map((e) => [e.getAttribute('reason'), e.getAttribute('quantity'), e.getAttribute('unit')])).toEqual([['lost', '3', 'character']]);
+    expect(gap.map((e) => [e.getAttribute('reason'), e.getAttribute('quantity'), e.getAttribute('unit')])).toEqual([
+      ['lost', '3', 'character'],
+    ]);
     // Every edition element sits inside the one <ab>, in reading order.
     const ab = byName('ab');
     expect(ab).toHaveLength(1);
@@ -98,7 +121,8 @@ describe('image exports', () => {
     const png = decodePng(encodePng(img));
     expect([png.width, png.height]).toEqual([img.width, img.height]);
     expect(png.channels).toBe(4);
-    const px = (x: number, y: number) => Array.from(png.data.slice((y * png.width + x) * 4, (y * png.width + x) * 4 + 3));
+    const px = (x: number, y: number) =>
+      Array.from(png.data.slice((y * png.width + x) * 4, (y * png.width + x) * 4 + 3));
     // Ink pixel (no letter drawn there) darker than background.
     expect(px(16, 19)[0]!).toBeLessThan(px(16, 40)[0]! - 100);
     // Some green (confident letters) and orange (the uncertain Α) pixels exist.

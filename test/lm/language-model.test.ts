@@ -27,7 +27,9 @@ afterAll(async () => {
 
 describe('normalisation', () => {
   it('folds accents, breathings, case, final sigma and drops punctuation', () => {
-    expect(normalizeGreek('Ἐν ἀρχῇ ἦν ὁ λόγος, καὶ ὁ λόγος ἦν πρὸς τὸν θεόν.')).toBe('ΕΝΑΡΧΗΗΝΟΛΟΓΟΣΚΑΙΟΛΟΓΟΣΗΝΠΡΟΣΤΟΝΘΕΟΝ');
+    expect(normalizeGreek('Ἐν ἀρχῇ ἦν ὁ λόγος, καὶ ὁ λόγος ἦν πρὸς τὸν θεόν.')).toBe(
+      'ΕΝΑΡΧΗΗΝΟΛΟΓΟΣΚΑΙΟΛΟΓΟΣΗΝΠΡΟΣΤΟΝΘΕΟΝ',
+    );
     expect(fromLetterIds(toLetterIds('ϲοφία'))).toBe('ΣΟΦΙΑ');
   });
 });
@@ -39,7 +41,10 @@ describe('Kneser–Ney character model', () => {
       const len = Math.floor(rand() * 14);
       // Half the contexts are real text (deep n-gram paths), half random letters (backing off).
       const start = Math.floor(rand() * (heldOut.length - 20));
-      const ctx = t % 2 ? heldOut.subarray(start, start + len) : Uint8Array.from({ length: len }, () => Math.floor(rand() * ALPHABET_SIZE));
+      const ctx =
+        t % 2
+          ? heldOut.subarray(start, start + len)
+          : Uint8Array.from({ length: len }, () => Math.floor(rand() * ALPHABET_SIZE));
       const p = lm.distribution(ctx);
       const sum = p.reduce((a, b) => a + b, 0);
       expect(sum).toBeCloseTo(1, 9);
@@ -85,7 +90,10 @@ describe('restoration', () => {
   });
 
   it('finds a common word from context on both sides', () => {
-    const top = restore({ forward: lm, backward: lm.reversed() }, parseGappedText('ΕΝΑΡΧΗΗΝΟ[...]ΟΣΚΑΙΟΛΟΓΟΣΗΝΠΡΟΣΤΟΝΘΕΟΝ'));
+    const top = restore(
+      { forward: lm, backward: lm.reversed() },
+      parseGappedText('ΕΝΑΡΧΗΗΝΟ[...]ΟΣΚΑΙΟΛΟΓΟΣΗΝΠΡΟΣΤΟΝΘΕΟΝ'),
+    );
     expect(top[0]!.text).toBe('ΛΟΓ');
     expect(top[0]!.p).toBeGreaterThan(0.5);
     const sum = top.reduce((s, c) => s + c.p, 0);

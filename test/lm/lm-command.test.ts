@@ -28,15 +28,23 @@ describe('aunn lm restore search options', () => {
     expect(withWords[0]![0]).toBe('ΤΗΡΙΑΣΑΙ');
     const probs = withWords.map((r) => Number(r[1]));
     expect(probs.every((p) => p > 0 && p <= 1)).toBe(true);
-    const classic = await captured(() => runLm(['restore', gapped, '--top', '5', '--words', 'off', '--search', 'classic']));
+    const classic = await captured(() =>
+      runLm(['restore', gapped, '--top', '5', '--words', 'off', '--search', 'classic']),
+    );
     expect(classic).toHaveLength(5);
     expect(classic[0]![0]).not.toBe('ΤΗΡΙΑΣΑΙ');
   });
 
   it('rejects unknown option values, naming them', async () => {
-    await expect(runLm(['restore', 'ΑΒ[..]ΓΔ', '--words', 'maybe'])).rejects.toThrow(/--words must be on or off, got 'maybe'/);
-    await expect(runLm(['restore', 'ΑΒ[..]ΓΔ', '--search', 'deep'])).rejects.toThrow(/--search must be wide or classic/);
-    await expect(runLm(['restore', 'ΑΒ[..]ΓΔ', '--pick', 'best'])).rejects.toThrow(/--pick must be max, mbr or letters/);
+    await expect(runLm(['restore', 'ΑΒ[..]ΓΔ', '--words', 'maybe'])).rejects.toThrow(
+      /--words must be on or off, got 'maybe'/,
+    );
+    await expect(runLm(['restore', 'ΑΒ[..]ΓΔ', '--search', 'deep'])).rejects.toThrow(
+      /--search must be wide or classic/,
+    );
+    await expect(runLm(['restore', 'ΑΒ[..]ΓΔ', '--pick', 'best'])).rejects.toThrow(
+      /--pick must be max, mbr or letters/,
+    );
     await expect(runLm(['eval', '--dev', '--model', 'x.lm'])).rejects.toThrow(/--dev builds its own models/);
   });
 });

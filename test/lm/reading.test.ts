@@ -66,7 +66,13 @@ describe('reading a synthetic page', () => {
     const ink = degradeInk(labels, { seed: 3, noise: 0.15, contrast: 0.7, blur: 0.7 });
     const { train } = await loadSblgnt();
     const lm = KneserNeyLM.build(toLetterIds(train.slice(0, 200_000)), { order: 6 });
-    const common = { segment: 'synthetic/seg', ink, labels, labelledRegion: [0, 0, 240, H] as [number, number, number, number], transcription: [labelledText] };
+    const common = {
+      segment: 'synthetic/seg',
+      ink,
+      labels,
+      labelledRegion: [0, 0, 240, H] as [number, number, number, number],
+      transcription: [labelledText],
+    };
     const off = readSegment({ ...common, mode: 'off' });
     expect(off.trainingLines).toBe(3);
     expect(off.reading.columns).toHaveLength(2);
@@ -89,7 +95,14 @@ describe('the line decoder', () => {
   it('never prunes the best path: without an LM (one state per x) a beam of 1 reads a noisy map as a beam of 1000 does', () => {
     const labels = renderPage();
     const ink = degradeInk(labels, { seed: 5, noise: 0.3, contrast: 0.5, blur: 1 });
-    const r = readSegment({ segment: 'synthetic/seg', ink, labels, labelledRegion: [0, 0, 240, H], transcription: [labelledText], mode: 'off' });
+    const r = readSegment({
+      segment: 'synthetic/seg',
+      ink,
+      labels,
+      labelledRegion: [0, 0, 240, H],
+      transcription: [labelledText],
+      mode: 'off',
+    });
     // Lines and glyphs from the readable map, decoded on a much worse one, where greedy choices go wrong.
     const hard = degradeInk(labels, { seed: 6, noise: 0.6, contrast: 0.35, blur: 1.2 });
     const col = r.columns[1]!;
@@ -105,6 +118,10 @@ describe('the line decoder', () => {
     const bands = col.lines.map((line) => ({ ...lineBand(line, r.pitch), r: r.glyphs.r }));
     const together = decodeLines(hard, bands, r.glyphs);
     expect(together).toHaveLength(bands.length);
-    together.forEach((letters, i) => expect(letters.map((l) => [l.char, l.bbox])).toEqual(decodeLine(hard, bands[i]!, r.glyphs).map((l) => [l.char, l.bbox])));
+    together.forEach((letters, i) =>
+      expect(letters.map((l) => [l.char, l.bbox])).toEqual(
+        decodeLine(hard, bands[i]!, r.glyphs).map((l) => [l.char, l.bbox]),
+      ),
+    );
   });
 });

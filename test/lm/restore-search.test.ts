@@ -2,7 +2,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { fromLetterIds, toLetterIds } from '../../src/lm-conditioning/char-lm.js';
 import { DEV_BOOKS, devSplit, loadSblgnt, trainingWords } from '../../src/lm-conditioning/greek-text.js';
 import { KneserNeyLM } from '../../src/lm-conditioning/kneser-ney.js';
-import { minimumBayesRisk, parseGappedText, restore, type RestoreCandidate } from '../../src/lm-conditioning/restore.js';
+import {
+  minimumBayesRisk,
+  parseGappedText,
+  restore,
+  type RestoreCandidate,
+} from '../../src/lm-conditioning/restore.js';
 import { restorationSamples } from '../../src/lm-conditioning/restore-eval.js';
 import { WordLM } from '../../src/lm-conditioning/word-lm.js';
 import { DEFAULT_WORD_OPTIONS } from '../../src/lm-conditioning/models.js';
@@ -49,13 +54,20 @@ describe('wide restoration search', () => {
   });
 
   it('keeps the letters an editor supplies inside a gap', () => {
-    const top = restore({ forward, backward }, parseGappedText('ΕΝΑΡΧΗΗΝ[.1]Λ[..]ΟΣΚΑΙΟΛΟΓΟΣΗΝΠΡΟΣΤΟΝΘΕΟΝ'), { beam: 5 });
+    const top = restore({ forward, backward }, parseGappedText('ΕΝΑΡΧΗΗΝ[.1]Λ[..]ΟΣΚΑΙΟΛΟΓΟΣΗΝΠΡΟΣΤΟΝΘΕΟΝ'), {
+      beam: 5,
+    });
     expect(top[0]!.text).toBe('ΟΟΓ');
     for (const c of top) expect(c.letters).toHaveLength(3);
   });
 
   it('puts first the candidate with the least expected edit distance', () => {
-    const mk = (text: string, p: number): RestoreCandidate => ({ text, letters: toLetterIds(text), logProb: Math.log(p), p });
+    const mk = (text: string, p: number): RestoreCandidate => ({
+      text,
+      letters: toLetterIds(text),
+      logProb: Math.log(p),
+      p,
+    });
     const out = minimumBayesRisk([mk('ΧΥΖ', 0.4), mk('ΑΒΓ', 0.3), mk('ΑΒΔ', 0.3)]);
     expect(out.map((c) => c.text)).toEqual(['ΑΒΓ', 'ΧΥΖ', 'ΑΒΔ']);
     const kept = minimumBayesRisk([mk('ΑΒΓ', 0.6), mk('ΧΥΖ', 0.4)]);
@@ -66,7 +78,10 @@ describe('wide restoration search', () => {
 describe('word model', () => {
   it('gives real held-out words more probability than the same words with one letter changed', async () => {
     const corpus = await loadSblgnt();
-    const heldOutWords = corpus.books.filter((b) => b.part === 'heldOut').flatMap((b) => b.words).filter((w) => w.length >= 5);
+    const heldOutWords = corpus.books
+      .filter((b) => b.part === 'heldOut')
+      .flatMap((b) => b.words)
+      .filter((w) => w.length >= 5);
     let better = 0;
     const n = 300;
     for (let i = 0; i < n; i++) {
@@ -88,7 +103,9 @@ describe('word model', () => {
     expect(withPairs).toBeLessThan(alone - 0.08);
     expect(alone).toBeLessThan(3.2);
     // A formula of the NT: 'our Lord' is likelier as a pair than as two independent words.
-    expect(words.segmentsLog('ΤΟΥΚΥΡΙΟΥΗΜΩΝ', false, false)).toBeGreaterThan(unigram.segmentsLog('ΤΟΥΚΥΡΙΟΥΗΜΩΝ', false, false) + 1);
+    expect(words.segmentsLog('ΤΟΥΚΥΡΙΟΥΗΜΩΝ', false, false)).toBeGreaterThan(
+      unigram.segmentsLog('ΤΟΥΚΥΡΙΟΥΗΜΩΝ', false, false) + 1,
+    );
   });
 
   it('sums over the ways to cut scriptio continua into words', () => {
@@ -116,7 +133,8 @@ describe('word model', () => {
       expect(fills.slice(0, 50)).toContain(truth);
     }
     // Letters known inside the gap are kept in every proposal.
-    for (const f of words.proposeFillings(parseGappedText('ΚΑΙΕΙΠΕΝΑΥΤΩΟΚ[..]Ι[..]ΣΙΗΣΟΥΣ')).map(fromLetterIds)) expect(f[2]).toBe('Ι');
+    for (const f of words.proposeFillings(parseGappedText('ΚΑΙΕΙΠΕΝΑΥΤΩΟΚ[..]Ι[..]ΣΙΗΣΟΥΣ')).map(fromLetterIds))
+      expect(f[2]).toBe('Ι');
   });
 
   it('moves a held-out restoration to the right word where the letters alone miss it', () => {
@@ -127,7 +145,9 @@ describe('word model', () => {
     ] as const) {
       const text = parseGappedText(gapped);
       const lettersOnly = restore({ forward, backward }, text, { beam: 20 });
-      const withWords = restore({ forward, backward, experts: [{ scorer: words.windowScorer(), weight: 1 }] }, text, { beam: 20 });
+      const withWords = restore({ forward, backward, experts: [{ scorer: words.windowScorer(), weight: 1 }] }, text, {
+        beam: 20,
+      });
       expect(lettersOnly[0]!.text).not.toBe(truth);
       expect(withWords[0]!.text).toBe(truth);
     }

@@ -24,7 +24,9 @@ function trainAndKill(dir: string, checkpoints: number): Promise<void> {
       seen += (d.toString().match(/checkpoint \d+/g) ?? []).length;
       if (seen >= checkpoints) p.kill('SIGKILL');
     });
-    p.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited ${code}: ${err.slice(-2000)}`))));
+    p.on('exit', (code, signal) =>
+      signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited ${code}: ${err.slice(-2000)}`)),
+    );
   });
 }
 
@@ -66,8 +68,18 @@ describe('checkpoints', () => {
     await trainModel({ corpus: killTestCorpus(), modelDir: dir, steps: 3, threads: 1, config: killTestConfig });
     const other = new SyntheticCorpus();
     other.add({ name: 'x/first', scroll: 'x', shape: [1, 4, 4], fill: () => 0 });
-    other.add({ name: 'k/scan', scroll: 'k', shape: [2, 16, 16], voxelSizeUm: [2, 2, 2], fill: scrollField({ turnUm: 64 }) });
-    await expect(trainModel({ corpus: other, modelDir: dir, steps: 3, threads: 1 })).rejects.toThrow(/k\/scan.*different address layout/);
-    await expect(trainModel({ corpus: killTestCorpus(), modelDir: dir, steps: 3, threads: 1, config: { width: 64 } })).rejects.toThrow(/width 32, not 64/);
+    other.add({
+      name: 'k/scan',
+      scroll: 'k',
+      shape: [2, 16, 16],
+      voxelSizeUm: [2, 2, 2],
+      fill: scrollField({ turnUm: 64 }),
+    });
+    await expect(trainModel({ corpus: other, modelDir: dir, steps: 3, threads: 1 })).rejects.toThrow(
+      /k\/scan.*different address layout/,
+    );
+    await expect(
+      trainModel({ corpus: killTestCorpus(), modelDir: dir, steps: 3, threads: 1, config: { width: 64 } }),
+    ).rejects.toThrow(/width 32, not 64/);
   });
 });

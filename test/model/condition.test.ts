@@ -14,11 +14,23 @@ import { scrollField, SyntheticCorpus } from './synthetic.js';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'aunn-cond-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const corpus = new SyntheticCorpus();
-const rec = corpus.add({ name: 'c/scan', scroll: 'c', shape: [4, 16, 16], voxelSizeUm: [2, 2, 2], fill: scrollField({ turnUm: 48 }) });
+const rec = corpus.add({
+  name: 'c/scan',
+  scroll: 'c',
+  shape: [4, 16, 16],
+  voxelSizeUm: [2, 2, 2],
+  fill: scrollField({ turnUm: 48 }),
+});
 const modelDir = path.join(tmp, 'model');
 
 beforeAll(async () => {
-  await trainModel({ corpus, modelDir, steps: 30, threads: 1, config: { width: 32, depth: 2, train: { batchSize: 256, evalEverySeconds: 1e9, lr: 1e-2 } } });
+  await trainModel({
+    corpus,
+    modelDir,
+    steps: 30,
+    threads: 1,
+    config: { width: 32, depth: 2, train: { batchSize: 256, evalEverySeconds: 1e9, lr: 1e-2 } },
+  });
 });
 
 /** A slab of the record with a different content than training saw: a bright square (new observations). */
@@ -52,9 +64,23 @@ describe('conditioning', () => {
 
   test('with bits+grid, backprop conditioning trains the grid tables too: held-out voxels next to the new pairs follow them', async () => {
     const c2 = new SyntheticCorpus();
-    const r2 = c2.add({ name: 'g/scan', scroll: 'g', shape: [4, 32, 32], voxelSizeUm: [2, 2, 2], fill: scrollField({ turnUm: 48 }) });
+    const r2 = c2.add({
+      name: 'g/scan',
+      scroll: 'g',
+      shape: [4, 32, 32],
+      voxelSizeUm: [2, 2, 2],
+      fill: scrollField({ turnUm: 48 }),
+    });
     const dir = path.join(tmp, 'model-grid');
-    const cfg = { encoding: { kind: 'bits+grid' as const, grid: { levels: 4, features: 2, log2TableSize: 12, coarsestCellVoxels: 8, finestCellVoxels: 2 } }, width: 32, depth: 2, train: { batchSize: 256, evalEverySeconds: 1e9, lr: 1e-2 } };
+    const cfg = {
+      encoding: {
+        kind: 'bits+grid' as const,
+        grid: { levels: 4, features: 2, log2TableSize: 12, coarsestCellVoxels: 8, finestCellVoxels: 2 },
+      },
+      width: 32,
+      depth: 2,
+      train: { batchSize: 256, evalEverySeconds: 1e9, lr: 1e-2 },
+    };
     await trainModel({ corpus: c2, modelDir: dir, steps: 30, threads: 1, config: cfg });
     // New observations: a bright square on plane 2; the model is told its observed (not held-out) voxels.
     const seen: number[] = [];
@@ -85,7 +111,10 @@ describe('conditioning', () => {
   });
 
   test('pairs files: text and JSON, bad lines are UserErrors naming the file and line', () => {
-    expect(parsePairs('0x10 7\n# comment\n17 255\n', 'p.txt')).toEqual({ addresses: Float64Array.of(16, 17), bytes: Uint8Array.of(7, 255) });
+    expect(parsePairs('0x10 7\n# comment\n17 255\n', 'p.txt')).toEqual({
+      addresses: Float64Array.of(16, 17),
+      bytes: Uint8Array.of(7, 255),
+    });
     expect(parsePairs('[[1, 2], [3, 4]]', 'p.json').bytes).toEqual(Uint8Array.of(2, 4));
     expect(() => parsePairs('12 256', 'p.txt')).toThrow(UserError);
     expect(() => parsePairs('1 2\nhello', 'p.txt')).toThrow(/p\.txt:2/);

@@ -15,7 +15,15 @@ describe('configs written before the grid geometry fields', () => {
     const corpus = new SyntheticCorpus();
     const rec = corpus.add({ name: 'o/scan', scroll: 'o', shape: [4, 16, 16], fill: scrollField({ turnUm: 12 }) });
     const oldGeometry = { finestCellVoxels: 1, levelOffsets: false, axisBits: 53 };
-    const cfg = { encoding: { kind: 'bits+grid' as const, grid: { levels: 3, features: 2, log2TableSize: 10, coarsestCellVoxels: 4, ...oldGeometry } }, width: 16, depth: 2, train: { batchSize: 128, evalEverySeconds: 1e9 } };
+    const cfg = {
+      encoding: {
+        kind: 'bits+grid' as const,
+        grid: { levels: 3, features: 2, log2TableSize: 10, coarsestCellVoxels: 4, ...oldGeometry },
+      },
+      width: 16,
+      depth: 2,
+      train: { batchSize: 128, evalEverySeconds: 1e9 },
+    };
     const explicitDir = path.join(tmp, 'explicit');
     await trainModel({ corpus, modelDir: explicitDir, steps: 5, threads: 1, config: cfg });
     // The same weights under a config as an old version wrote it: the new fields absent.

@@ -22,10 +22,21 @@ async function add(name: string, shape: [number, number, number], turnUm: number
   const field = scrollField({ turnUm });
   const d = new Uint8Array(shape[0] * shape[1] * shape[2]);
   let i = 0;
-  for (let z = 0; z < shape[0]; z++) for (let y = 0; y < shape[1]; y++) for (let x = 0; x < shape[2]; x++) d[i++] = field(z, y, x, { voxelSizeUm: [1, 1, 1] } as RecordMeta);
+  for (let z = 0; z < shape[0]; z++)
+    for (let y = 0; y < shape[1]; y++)
+      for (let x = 0; x < shape[2]; x++) d[i++] = field(z, y, x, { voxelSizeUm: [1, 1, 1] } as RecordMeta);
   const rec = await corpus.withWriter((w) =>
     w.appendRecord(
-      { name, scroll: 'd', modality: 'scan', shape, dtype: 'uint8', voxelSizeUm: [1, 1, 1], source: { path: '<test>', sha256: '', format: 'synthetic' }, trainable: true },
+      {
+        name,
+        scroll: 'd',
+        modality: 'scan',
+        shape,
+        dtype: 'uint8',
+        voxelSizeUm: [1, 1, 1],
+        source: { path: '<test>', sha256: '', format: 'synthetic' },
+        trainable: true,
+      },
       async (writeSlab) => writeSlab(0, d),
     ),
   );
@@ -83,7 +94,9 @@ describe('training data', () => {
       expect(isHeldOut(ho.addresses[i], 0.05)).toBe(true);
     }
     // Only resident rows are sampled; another seed holds another subset.
-    const resident = new Set([...b.rows!].map((zy) => Math.floor(zy / big.shape[1]) * 2 ** big.bits[1] + (zy % big.shape[1])));
+    const resident = new Set(
+      [...b.rows!].map((zy) => Math.floor(zy / big.shape[1]) * 2 ** big.bits[1] + (zy % big.shape[1])),
+    );
     for (const r of seenRows) expect(resident.has(r)).toBe(true);
     const other = await loadTrainSet(corpus, [big, small], { maxResidentMB: capMB, residentSeed: 2 });
     const otherRows = new Set(other.records[0].rows);
@@ -92,7 +105,10 @@ describe('training data', () => {
   });
 
   test('residentBudget water-fills: records under an equal share stay whole, the rest share what is left', () => {
-    const recs = [{ shape: [1, 10, 10] }, { shape: [10, 100, 100] }, { shape: [20, 100, 100] }] as Pick<RecordMeta, 'shape'>[];
+    const recs = [{ shape: [1, 10, 10] }, { shape: [10, 100, 100] }, { shape: [20, 100, 100] }] as Pick<
+      RecordMeta,
+      'shape'
+    >[];
     expect(residentBudget(recs, undefined)).toEqual([100, 100_000, 200_000]);
     const b = residentBudget(recs, 30_100);
     expect(b[0]).toBe(100);
@@ -101,10 +117,16 @@ describe('training data', () => {
     expect(b[1] % 100).toBe(0); // whole rows
   });
 
-  test('a label record known only in a quarter of its area still gets its weight\'s share of every minibatch', async () => {
+  test("a label record known only in a quarter of its area still gets its weight's share of every minibatch", async () => {
     const c = new SyntheticCorpus();
     const scan = c.add({ name: 's/scan', scroll: 's', shape: [4, 32, 32], fill: () => 100 });
-    const ink = c.add({ name: 's/ink', scroll: 's', shape: [1, 64, 64], modality: 'ink-labels', fill: (_z, y, x) => (x < 32 && y < 32 ? 255 : 0) });
+    const ink = c.add({
+      name: 's/ink',
+      scroll: 's',
+      shape: [1, 64, 64],
+      modality: 'ink-labels',
+      fill: (_z, y, x) => (x < 32 && y < 32 ? 255 : 0),
+    });
     ink.extra = { labelledRegion: [0, 0, 32, 32] };
     const set = await loadTrainSet(c, [scan, ink], { weightOf: () => 1 });
     const n = 20_000;
@@ -137,7 +159,14 @@ describe('training data', () => {
 
   test('training under a memory cap runs in the workers and learns (held-out PSNR above the mean predictor)', async () => {
     const modelDir = path.join(tmp, 'model-capped');
-    const r = await trainModel({ corpusDir, modelDir, steps: 150, threads: 1, maxResidentMB: 0.02, config: { width: 32, depth: 2, train: { batchSize: 512, lr: 1e-2, evalEverySeconds: 1e9, persistency: 2 } } });
+    const r = await trainModel({
+      corpusDir,
+      modelDir,
+      steps: 150,
+      threads: 1,
+      maxResidentMB: 0.02,
+      config: { width: 32, depth: 2, train: { batchSize: 512, lr: 1e-2, evalEverySeconds: 1e9, persistency: 2 } },
+    });
     expect(r.header.config.train.persistency).toBe(2);
     // Mean predictor on the held-out voxels of the big record, for comparison.
     const index = new RecordIndex([big]);

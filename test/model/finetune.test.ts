@@ -14,8 +14,20 @@ const config = { width: 32, depth: 2, train: { batchSize: 256, evalEverySeconds:
 
 function twoScrolls(): SyntheticCorpus {
   const c = new SyntheticCorpus();
-  c.add({ name: 'a/scan', scroll: 'a', shape: [4, 16, 16], voxelSizeUm: [2, 2, 2], fill: scrollField({ turnUm: 48, seed: 1 }) });
-  c.add({ name: 'b/scan', scroll: 'b', shape: [4, 16, 16], voxelSizeUm: [2, 2, 2], fill: scrollField({ turnUm: 40, seed: 2 }) });
+  c.add({
+    name: 'a/scan',
+    scroll: 'a',
+    shape: [4, 16, 16],
+    voxelSizeUm: [2, 2, 2],
+    fill: scrollField({ turnUm: 48, seed: 1 }),
+  });
+  c.add({
+    name: 'b/scan',
+    scroll: 'b',
+    shape: [4, 16, 16],
+    voxelSizeUm: [2, 2, 2],
+    fill: scrollField({ turnUm: 40, seed: 2 }),
+  });
   return c;
 }
 
@@ -37,10 +49,16 @@ describe('finetuning', () => {
     expect(h.trainedRecords.map((t) => t.name).sort()).toEqual(['a/scan', 'b/scan']);
     expect(h.step).toBe(40);
     expect(Object.keys(r.perRecordPsnr)).toEqual(['b/scan']);
-    await expect(finetuneModel({ corpus, modelDir, scroll: 'b', steps: 5 })).rejects.toThrow(/already trained on scroll 'b'/);
+    await expect(finetuneModel({ corpus, modelDir, scroll: 'b', steps: 5 })).rejects.toThrow(
+      /already trained on scroll 'b'/,
+    );
     await expect(finetuneModel({ corpus, modelDir, scroll: 'zzz', steps: 5 })).rejects.toThrow(UserError);
-    await expect(finetuneModel({ corpus, modelDir, scroll: 'zzz', steps: 5 })).rejects.toThrow(/no trainable records of scroll 'zzz'.*scrolls here: a, b/);
-    await expect(finetuneModel({ corpus, modelDir: path.join(tmp, 'none'), scroll: 'b', steps: 5 })).rejects.toThrow(/no trained model/);
+    await expect(finetuneModel({ corpus, modelDir, scroll: 'zzz', steps: 5 })).rejects.toThrow(
+      /no trainable records of scroll 'zzz'.*scrolls here: a, b/,
+    );
+    await expect(finetuneModel({ corpus, modelDir: path.join(tmp, 'none'), scroll: 'b', steps: 5 })).rejects.toThrow(
+      /no trained model/,
+    );
   });
 
   test('interrupted finetuning keeps the previous version and resumes the new one', async () => {
@@ -49,7 +67,15 @@ describe('finetuning', () => {
     await trainModel({ corpus, modelDir, steps: 10, threads: 1, records: ['a/scan'], config });
     const v1 = readFileSync(versionPath(modelDir, 1));
     const ac = new AbortController();
-    const first = await finetuneModel({ corpus, modelDir, scroll: 'b', steps: 400, threads: 2, signal: ac.signal, onProgress: (p) => p.runSteps >= 5 && ac.abort() });
+    const first = await finetuneModel({
+      corpus,
+      modelDir,
+      scroll: 'b',
+      steps: 400,
+      threads: 2,
+      signal: ac.signal,
+      onProgress: (p) => p.runSteps >= 5 && ac.abort(),
+    });
     expect(first.version).toBe(2);
     expect(first.header.run.done).toBe(false);
     expect(first.step).toBeLessThan(10 + 400);

@@ -87,7 +87,10 @@ describe('fused kernels equal their tf-op composites', () => {
     expect(simdKernelsActive(w)).toBe(true);
     expect(simdKernelsActive(18)).toBe(false); // rows of 18 floats fall back to tf ops
     const t = (scale: number, relu = false) => {
-      const v = tf.tensor2d(Float32Array.from({ length: n * w }, () => (rnd() - 0.5) * scale), [n, w]);
+      const v = tf.tensor2d(
+        Float32Array.from({ length: n * w }, () => (rnd() - 0.5) * scale),
+        [n, w],
+      );
       return relu ? tf.relu(v) : v;
     };
     const hPrev = t(4);
@@ -133,7 +136,9 @@ describe('fused kernels equal their tf-op composites', () => {
       expect(Array.from(transpose2d(x).dataSync())).toEqual(Array.from(tf.transpose(x).dataSync()));
       const aug = transpose2d(x, true);
       expect(aug.shape).toEqual([41, rows]);
-      expect(Array.from(aug.dataSync())).toEqual(Array.from(tf.concat([tf.transpose(x), tf.ones([1, rows])], 0).dataSync()));
+      expect(Array.from(aug.dataSync())).toEqual(
+        Array.from(tf.concat([tf.transpose(x), tf.ones([1, rows])], 0).dataSync()),
+      );
     });
   }
 });

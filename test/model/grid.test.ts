@@ -18,7 +18,15 @@ describe('hash-grid encoding', () => {
   ])('grid-table gradients (input gradient scattered by the encoder) match finite differences: %o', (geometry) => {
     const c = new SyntheticCorpus();
     const rec = c.add({ name: 'g/scan', scroll: 'g', shape: [2, 8, 8], fill: scrollField({ turnUm: 4 }) });
-    const cfg = modelConfig({ encoding: { kind: 'bits+grid', addressBits: 12, grid: { levels: 2, features: 2, log2TableSize: 6, coarsestCellVoxels: 4, ...geometry } }, width: 16, depth: 2 });
+    const cfg = modelConfig({
+      encoding: {
+        kind: 'bits+grid',
+        addressBits: 12,
+        grid: { levels: 2, features: 2, log2TableSize: 6, coarsestCellVoxels: 4, ...geometry },
+      },
+      width: 16,
+      depth: 2,
+    });
     const layout = paramLayout(cfg);
     const params = initParams(layout, 2);
     const table = gridView(layout, params)!;
@@ -54,14 +62,21 @@ describe('hash-grid encoding', () => {
     };
     for (const i of order) {
       const fd = (4 * central(i, h / 2) - central(i, h)) / 3;
-      expect(Math.abs(fd - gridGrads[i]), `entry ${i}: fd ${fd} analytic ${gridGrads[i]}`).toBeLessThan(0.05 * Math.abs(gridGrads[i]) + 2e-4);
+      expect(Math.abs(fd - gridGrads[i]), `entry ${i}: fd ${fd} analytic ${gridGrads[i]}`).toBeLessThan(
+        0.05 * Math.abs(gridGrads[i]) + 2e-4,
+      );
     }
   });
 
   test('shifted levels with cells of 2+ voxels: every vertex a held-out voxel reads is also read by its observed neighbours', () => {
     const c = new SyntheticCorpus();
     const rec = c.add({ name: 'g/scan', scroll: 'g', shape: [8, 16, 16], fill: scrollField({ turnUm: 4 }) });
-    const cfg = modelConfig({ encoding: { kind: 'bits+grid', grid: { levels: 3, features: 1, log2TableSize: 20, coarsestCellVoxels: 8, finestCellVoxels: 2 } } });
+    const cfg = modelConfig({
+      encoding: {
+        kind: 'bits+grid',
+        grid: { levels: 3, features: 1, log2TableSize: 20, coarsestCellVoxels: 8, finestCellVoxels: 2 },
+      },
+    });
     const layout = paramLayout(cfg);
     const table = gridView(layout, new Float32Array(layout.total))!;
     const enc = new Encoder(cfg.encoding, c.manifest.records, table);
@@ -79,7 +94,15 @@ describe('hash-grid encoding', () => {
     const [z, y, x] = [4, 7, 9];
     const own = verticesOf(z, y, x);
     const neighbours = new Set<number>();
-    for (const [dz, dy, dx] of [[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]]) for (const v of verticesOf(z + dz, y + dy, x + dx)) neighbours.add(v);
+    for (const [dz, dy, dx] of [
+      [1, 0, 0],
+      [-1, 0, 0],
+      [0, 1, 0],
+      [0, -1, 0],
+      [0, 0, 1],
+      [0, 0, -1],
+    ])
+      for (const v of verticesOf(z + dz, y + dy, x + dx)) neighbours.add(v);
     expect(own.size).toBeGreaterThan(8);
     for (const v of own) expect(neighbours.has(v)).toBe(true);
   });

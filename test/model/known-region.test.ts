@@ -5,8 +5,19 @@ import { coordsOf } from '../../src/corpus/address.js';
 
 function inkLabels(extra: Record<string, unknown>): RecordMeta {
   return {
-    id: 0, name: 's/seg/inklabels', scroll: 's', modality: 'ink-labels', shape: [1, 16, 30], bits: [0, 4, 5], base: 0,
-    dtype: 'uint8', source: { path: '/x.png', sha256: '0', format: 'png' }, array: 'records/0', levels: 1, trainable: true, extra,
+    id: 0,
+    name: 's/seg/inklabels',
+    scroll: 's',
+    modality: 'ink-labels',
+    shape: [1, 16, 30],
+    bits: [0, 4, 5],
+    base: 0,
+    dtype: 'uint8',
+    source: { path: '/x.png', sha256: '0', format: 'png' },
+    array: 'records/0',
+    levels: 1,
+    trainable: true,
+    extra,
   };
 }
 
@@ -19,7 +30,7 @@ async function sampledColumns(rec: RecordMeta): Promise<Int32Array> {
   const addresses = new Float64Array(n);
   const labels = new Uint8Array(n);
   let seed = 1;
-  const rng = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rng = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   sampler.minibatch(addresses, labels, 0, n, rng);
   const zyx = coordsOf(rec, addresses);
   const xs = new Int32Array(n);

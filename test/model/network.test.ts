@@ -3,7 +3,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { initBackend } from '../../src/model/backend.js';
 import { modelConfig } from '../../src/model/config.js';
-import { initParams, lossAndGrads, mulberry32, paramLayout, predictBatch, UploadedParams } from '../../src/model/network.js';
+import {
+  initParams,
+  lossAndGrads,
+  mulberry32,
+  paramLayout,
+  predictBatch,
+  UploadedParams,
+} from '../../src/model/network.js';
 
 const cfg = modelConfig({ encoding: { kind: 'bits', addressBits: 8 }, width: 16, depth: 3 });
 const layout = paramLayout(cfg);
@@ -13,14 +20,19 @@ const x = Float32Array.from({ length: n * 8 }, () => (rnd() < 0.5 ? -1 : 1));
 const labels = Uint8Array.from({ length: n }, () => Math.floor(rnd() * 256));
 const params = initParams(layout, 3);
 // Non-zero biases so every term of the gradient is exercised.
-for (const e of layout.entries) if (e.name.endsWith('.b')) for (let i = 0; i < e.size; i++) params[e.offset + i] = (rnd() - 0.5) * 0.2;
+for (const e of layout.entries)
+  if (e.name.endsWith('.b')) for (let i = 0; i < e.size; i++) params[e.offset + i] = (rnd() - 0.5) * 0.2;
 
 /** Loss from a straightforward autodiff-able forward (tf.grads reference), independent of network.ts. */
 function referenceLoss(ts: tf.Tensor[]): tf.Scalar {
   const byName = Object.fromEntries(layout.entries.map((e, i) => [e.name, ts[i]]));
   const rms = (h: tf.Tensor) => tf.div(h, tf.sqrt(tf.add(tf.mean(tf.square(h), -1, true), 1e-6)));
   let h = tf.relu(tf.add(tf.matMul(tf.tensor2d(x, [n, 8]), byName['in.W'] as tf.Tensor2D), byName['in.b']));
-  for (let i = 1; i < cfg.depth; i++) h = tf.add(h, tf.relu(tf.add(tf.matMul(rms(h) as tf.Tensor2D, byName[`block${i}.W`] as tf.Tensor2D), byName[`block${i}.b`])));
+  for (let i = 1; i < cfg.depth; i++)
+    h = tf.add(
+      h,
+      tf.relu(tf.add(tf.matMul(rms(h) as tf.Tensor2D, byName[`block${i}.W`] as tf.Tensor2D), byName[`block${i}.b`])),
+    );
   const lg = tf.add(tf.matMul(rms(h) as tf.Tensor2D, byName['out.W'] as tf.Tensor2D), byName['out.b']);
   return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, 'int32'), 256), lg) as tf.Scalar;
 }
@@ -67,7 +79,9 @@ describe('hand-written forward/backward', () => {
       p[best] = params[best] - h;
       const down = lossAt(p);
       const fd = (up - down) / (2 * h);
-      expect(Math.abs(fd - grads[best]), `${e.name}[${best - e.offset}] fd ${fd} analytic ${grads[best]}`).toBeLessThan(0.05 * Math.abs(grads[best]) + 2e-4);
+      expect(Math.abs(fd - grads[best]), `${e.name}[${best - e.offset}] fd ${fd} analytic ${grads[best]}`).toBeLessThan(
+        0.05 * Math.abs(grads[best]) + 2e-4,
+      );
       checked++;
     }
     expect(checked).toBe(layout.entries.length);

@@ -22,24 +22,46 @@ beforeAll(async () => {
   const field = scrollField({ turnUm: 64 });
   scan = await corpus.withWriter((w) =>
     w.appendRecord(
-      { name: 't/scan', scroll: 't', modality: 'scan', shape, dtype: 'uint8', voxelSizeUm: [2, 2, 2], source: { path: '<test>', sha256: '', format: 'synthetic' }, trainable: true },
+      {
+        name: 't/scan',
+        scroll: 't',
+        modality: 'scan',
+        shape,
+        dtype: 'uint8',
+        voxelSizeUm: [2, 2, 2],
+        source: { path: '<test>', sha256: '', format: 'synthetic' },
+        trainable: true,
+      },
       async (writeSlab) => {
         const d = new Uint8Array(shape[0] * shape[1] * shape[2]);
         let i = 0;
-        for (let z = 0; z < shape[0]; z++) for (let y = 0; y < shape[1]; y++) for (let x = 0; x < shape[2]; x++) d[i++] = field(z, y, x, { voxelSizeUm: [2, 2, 2] } as RecordMeta);
+        for (let z = 0; z < shape[0]; z++)
+          for (let y = 0; y < shape[1]; y++)
+            for (let x = 0; x < shape[2]; x++) d[i++] = field(z, y, x, { voxelSizeUm: [2, 2, 2] } as RecordMeta);
         await writeSlab(0, d);
       },
       { pyramid: true },
     ),
   );
-  await trainModel({ corpusDir, modelDir, steps: 20, threads: 1, config: { width: 32, depth: 2, train: { batchSize: 256, evalEverySeconds: 1e9 } } });
+  await trainModel({
+    corpusDir,
+    modelDir,
+    steps: 20,
+    threads: 1,
+    config: { width: 32, depth: 2, train: { batchSize: 256, evalEverySeconds: 1e9 } },
+  });
 });
 
 describe('predictions in the corpus', () => {
   test('the model addresses voxels exactly as the corpus does', () => {
     const index = new RecordIndex([scan]);
     const zyx = new Int32Array(3);
-    for (const [z, y, x] of [[0, 0, 0], [5, 19, 23], [7, 31, 31], [3, 7, 11]]) {
+    for (const [z, y, x] of [
+      [0, 0, 0],
+      [5, 19, 23],
+      [7, 31, 31],
+      [3, 7, 11],
+    ]) {
       const a = addressAt(scan, z, y, x);
       expect(a).toBe(addressOf(scan, z, y, x));
       expect(index.find(a)).toBe(0);
@@ -92,7 +114,11 @@ describe('predictions in the corpus', () => {
     const addresses = Float64Array.from({ length: n }, (_, i) => scan.base + (i % 4096));
     const one = await model.predict(addresses, corpus.manifest, { threads: 1, batchSize: 1024 });
     const done: number[] = [];
-    const two = await model.predict(addresses, corpus.manifest, { threads: 2, batchSize: 1024, onProgress: (d) => done.push(d) });
+    const two = await model.predict(addresses, corpus.manifest, {
+      threads: 2,
+      batchSize: 1024,
+      onProgress: (d) => done.push(d),
+    });
     expect(done.at(-1)).toBe(n);
     for (let i = 0; i < n; i += 97) {
       expect(two.mean[i]).toBeCloseTo(one.mean[i], 3);

@@ -16,7 +16,16 @@ export class SyntheticCorpus implements CorpusLike {
   readonly manifest: Manifest = { format: 'scroll-aunn-corpus', version: 1, addressBits: 40, next: 0, records: [] };
   private readonly data = new Map<number, Uint8Array>();
 
-  add(opts: { name: string; scroll: string; shape: [number, number, number]; fill: Field; voxelSizeUm?: [number, number, number]; affine?: number[]; modality?: RecordMeta['modality']; trainable?: boolean }): RecordMeta {
+  add(opts: {
+    name: string;
+    scroll: string;
+    shape: [number, number, number];
+    fill: Field;
+    voxelSizeUm?: [number, number, number];
+    affine?: number[];
+    modality?: RecordMeta['modality'];
+    trainable?: boolean;
+  }): RecordMeta {
     const bits = opts.shape.map((n) => Math.ceil(Math.log2(Math.max(1, n)))) as [number, number, number];
     const size = 2 ** (bits[0] + bits[1] + bits[2]);
     const base = Math.ceil(this.manifest.next / size) * size;
@@ -39,7 +48,9 @@ export class SyntheticCorpus implements CorpusLike {
     const [nz, ny, nx] = opts.shape;
     const d = new Uint8Array(nz * ny * nx);
     let i = 0;
-    for (let z = 0; z < nz; z++) for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++) d[i++] = Math.max(0, Math.min(255, Math.round(opts.fill(z, y, x, rec))));
+    for (let z = 0; z < nz; z++)
+      for (let y = 0; y < ny; y++)
+        for (let x = 0; x < nx; x++) d[i++] = Math.max(0, Math.min(255, Math.round(opts.fill(z, y, x, rec))));
     this.manifest.records.push(rec);
     this.manifest.next = base + size;
     this.data.set(rec.id, d);
@@ -55,7 +66,7 @@ export class SyntheticCorpus implements CorpusLike {
 
 /** Deterministic hash noise in [-1, 1). */
 function noise(z: number, y: number, x: number, seed: number): number {
-  let h = Math.imul(z * 73856093 ^ y * 19349663 ^ x * 83492791 ^ seed, 0x85ebca6b);
+  let h = Math.imul((z * 73856093) ^ (y * 19349663) ^ (x * 83492791) ^ seed, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
@@ -66,7 +77,9 @@ function noise(z: number, y: number, x: number, seed: number): number {
  * A wound papyrus sheet seen in a scan, in physical µm (so two scans of one scroll at different voxel sizes see the
  * same object): brightness peaks on an Archimedean spiral around the z axis, with fibre texture and noise.
  */
-export function scrollField(opts: { seed?: number; turnUm?: number; noise?: number; centerUm?: [number, number] } = {}): Field {
+export function scrollField(
+  opts: { seed?: number; turnUm?: number; noise?: number; centerUm?: [number, number] } = {},
+): Field {
   const seed = opts.seed ?? 1;
   const turn = opts.turnUm ?? 40;
   const amp = opts.noise ?? 8;

@@ -15,7 +15,12 @@ const small = { width: 64, depth: 3, train: { batchSize: 512, warmupSteps: 10, e
 describe('training', () => {
   test('memorises a small record to high PSNR', async () => {
     const c = new SyntheticCorpus();
-    const rec = c.add({ name: 'toy/img', scroll: 'toy', shape: [1, 16, 16], fill: (_z, y, x) => (x * 16 + y * 7) % 256 });
+    const rec = c.add({
+      name: 'toy/img',
+      scroll: 'toy',
+      shape: [1, 16, 16],
+      fill: (_z, y, x) => (x * 16 + y * 7) % 256,
+    });
     const r = await trainModel({
       corpus: c,
       modelDir: path.join(tmp, 'memorise'),
@@ -39,20 +44,46 @@ describe('training', () => {
     c.add({ name: 'toy/a', scroll: 'toy', shape: [1, 32, 32], fill: (_z, y, x) => x * 8 });
     c.add({ name: 'toy/b', scroll: 'toy', shape: [1, 16, 32], fill: (_z, y) => y * 16 });
     const train = { batchSize: 64, evalEverySeconds: 1e9, serialWindow: 128, serialStepsPerWindow: 2 };
-    const serial = await trainModel({ corpus: c, modelDir: path.join(tmp, 'serial'), steps: 12, threads: 1, schedule: 'serial', config: { width: 16, depth: 2, train } });
+    const serial = await trainModel({
+      corpus: c,
+      modelDir: path.join(tmp, 'serial'),
+      steps: 12,
+      threads: 1,
+      schedule: 'serial',
+      config: { width: 16, depth: 2, train },
+    });
     // 12 steps, a new window every 2 steps: 6 windows of 128 over 1024 + 512 voxels.
     expect(serial.header.schedule.serialPos).toBe(6 * 128);
     expect(serial.header.run.schedule).toBe('serial');
-    const anneal = await trainModel({ corpus: c, modelDir: path.join(tmp, 'anneal'), steps: 30, threads: 1, schedule: 'anneal', config: { width: 16, depth: 2, train } });
+    const anneal = await trainModel({
+      corpus: c,
+      modelDir: path.join(tmp, 'anneal'),
+      steps: 30,
+      threads: 1,
+      schedule: 'anneal',
+      config: { width: 16, depth: 2, train },
+    });
     expect(anneal.header.schedule.serialPos).toBe((15 * 128) % 1536);
     expect(Number.isFinite(anneal.heldOutPsnr)).toBe(true);
   });
 
   test('held-out voxels of a scroll-like record beat a constant-mean predictor', async () => {
     const c = new SyntheticCorpus();
-    const rec = c.add({ name: 's1/scan', scroll: 's1', shape: [4, 32, 32], voxelSizeUm: [2, 2, 2], fill: scrollField({ turnUm: 96 }) });
+    const rec = c.add({
+      name: 's1/scan',
+      scroll: 's1',
+      shape: [4, 32, 32],
+      voxelSizeUm: [2, 2, 2],
+      fill: scrollField({ turnUm: 96 }),
+    });
     const dir = path.join(tmp, 'heldout');
-    const r = await trainModel({ corpus: c, modelDir: dir, steps: 150, threads: 2, config: { ...small, train: { ...small.train, heldOutFraction: 0.1 } } });
+    const r = await trainModel({
+      corpus: c,
+      modelDir: dir,
+      steps: 150,
+      threads: 2,
+      config: { ...small, train: { ...small.train, heldOutFraction: 0.1 } },
+    });
     const truth = await c.readRecord(rec);
     // The constant predictor: the mean of the training voxels, scored on the held-out ones.
     let sum = 0;
@@ -68,7 +99,10 @@ describe('training', () => {
     }
     const mean = sum / n;
     const model = await loadModel(dir);
-    const p = await model.predict(Float64Array.from(held, (i) => rec.base + i), c.manifest);
+    const p = await model.predict(
+      Float64Array.from(held, (i) => rec.base + i),
+      c.manifest,
+    );
     let sseModel = 0;
     let sseMean = 0;
     held.forEach((i, k) => {

@@ -6,7 +6,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as zarr from 'zarrita';
 import FileSystemStore from '@zarrita/storage/fs';
-import { ensureSample, generateSample, inkContrastToNoise, readSample, type SampleSummary } from '../../sample-data/index.js';
+import {
+  ensureSample,
+  generateSample,
+  inkContrastToNoise,
+  readSample,
+  type SampleSummary,
+} from '../../sample-data/index.js';
 import { trilinear } from '../../sample-data/segment.js';
 import { AIR, UINT16_GAIN, UINT16_OFFSET } from '../../sample-data/physics.js';
 import { GREEK_ALPHABET, loadSblgnt } from '../../src/lm-conditioning/greek-text.js';
@@ -42,14 +48,22 @@ describe('Vesuvius layout', () => {
     expect(slices.length).toBe(96);
     expect(slices[0]).toBe('00000.tif');
     const meta = await json(path.join(s1.scanA.dir, 'meta.json'));
-    expect(meta).toMatchObject({ uuid: s1.scanA.id, width: 160, height: 160, slices: 96, format: 'tif', voxelsize: 100 });
+    expect(meta).toMatchObject({
+      uuid: s1.scanA.id,
+      width: 160,
+      height: 160,
+      slices: 96,
+      format: 'tif',
+      voxelsize: 100,
+    });
     expect(meta.energy_keV).toBe(s1.scanA.energyKeV);
     expect(meta.min).toBeLessThan(meta.max);
     const slice = await readTiff(path.join(s1.scanA.dir, '00040.tif'));
     expect(slice.data).toBeInstanceOf(Uint16Array);
     expect([slice.width, slice.height]).toEqual([160, 160]);
 
-    for (const f of ['.obj', '_mask.png', '_inklabels.png']) expect((await stat(segFile(s1, s1.segment.id + f))).isFile()).toBe(true);
+    for (const f of ['.obj', '_mask.png', '_inklabels.png'])
+      expect((await stat(segFile(s1, s1.segment.id + f))).isFile()).toBe(true);
     const layers = (await readdir(segFile(s1, 'layers'))).sort();
     expect(layers.length).toBe(65);
     expect([layers[0], layers[32], layers[64]]).toEqual(['00.tif', '32.tif', '64.tif']);
@@ -57,7 +71,8 @@ describe('Vesuvius layout', () => {
     expect([l32.width, l32.height]).toEqual([s1.segment.width, 96]);
     expect(s1.segment.width).toBeGreaterThanOrEqual(480);
 
-    for (const f of ['inklabels.png', 'text.json', 'letters.json', 'meta.json', 'scanA_clean/00000.tif']) expect((await stat(path.join(s1.truth, f))).isFile()).toBe(true);
+    for (const f of ['inklabels.png', 'text.json', 'letters.json', 'meta.json', 'scanA_clean/00000.tif'])
+      expect((await stat(path.join(s1.truth, f))).isFile()).toBe(true);
     const previews = await readdir(path.join(s1.out, 'previews'));
     for (const p of ['layer32.png', 'inklabels_truth.png']) expect(previews).toContain(p);
     expect(previews.some((p) => p.startsWith('scanA_z'))).toBe(true);
@@ -69,7 +84,11 @@ describe('Vesuvius layout', () => {
   it('scan B is a 2-level uint8 OME-Zarr at half resolution and another energy, with its affine to scan A', async () => {
     const attrs = await json(path.join(s1.scanB.dir, '.zattrs'));
     const ms = attrs.multiscales[0];
-    expect(ms.axes.map((a: { name: string; unit: string }) => `${a.name}:${a.unit}`)).toEqual(['z:micrometer', 'y:micrometer', 'x:micrometer']);
+    expect(ms.axes.map((a: { name: string; unit: string }) => `${a.name}:${a.unit}`)).toEqual([
+      'z:micrometer',
+      'y:micrometer',
+      'x:micrometer',
+    ]);
     expect(ms.datasets.map((d: { path: string }) => d.path)).toEqual(['0', '1']);
     expect(ms.datasets[0].coordinateTransformations[0].scale).toEqual([200, 200, 200]);
     expect(ms.datasets[1].coordinateTransformations[0].scale).toEqual([400, 400, 400]);
@@ -107,9 +126,28 @@ describe('Vesuvius layout', () => {
       return pearson(xs, ys);
     };
     const right = correlation(s1.scanB.affineToScanA);
-    const plainScale = [2, 0, 0, s1.scanB.affineToScanA[3]!, 0, 2, 0, s1.scanB.affineToScanA[7]!, 0, 0, 2, s1.scanB.affineToScanA[11]!, 0, 0, 0, 1];
+    const plainScale = [
+      2,
+      0,
+      0,
+      s1.scanB.affineToScanA[3]!,
+      0,
+      2,
+      0,
+      s1.scanB.affineToScanA[7]!,
+      0,
+      0,
+      2,
+      s1.scanB.affineToScanA[11]!,
+      0,
+      0,
+      0,
+      1,
+    ];
     const wrong = correlation(plainScale);
-    console.log(`scan B vs clean scan A: correlation ${right.toFixed(3)} with the affine, ${wrong.toFixed(3)} without its rotation`);
+    console.log(
+      `scan B vs clean scan A: correlation ${right.toFixed(3)} with the affine, ${wrong.toFixed(3)} without its rotation`,
+    );
     expect(right).toBeGreaterThan(0.6);
     expect(right).toBeGreaterThan(wrong + 0.2);
   });
@@ -127,7 +165,9 @@ describe('determinism', () => {
     const m1 = await json(path.join(s1.truth, 'meta.json'));
     const m2 = await json(path.join(s2.truth, 'meta.json'));
     expect(m2.segmentText.slice(0, 50)).not.toBe(m1.segmentText.slice(0, 50));
-    const differs = (['windings', 'squash', 'pitchVoxels', 'inkContrastA'] as const).filter((k) => m1.physics[k] !== m2.physics[k]);
+    const differs = (['windings', 'squash', 'pitchVoxels', 'inkContrastA'] as const).filter(
+      (k) => m1.physics[k] !== m2.physics[k],
+    );
     expect(differs.length).toBeGreaterThanOrEqual(3);
     const a = await readTiff(path.join(s1.scanA.dir, '00048.tif'));
     const b = await readTiff(path.join(s2.scanA.dir, '00048.tif'));
@@ -161,7 +201,9 @@ describe('geometry', () => {
       }).length / mesh.v.length;
     const at = onSheet(0);
     const offBy4 = onSheet(4);
-    console.log(`mesh vertices on papyrus: ${(100 * at).toFixed(1)}%; moved 4 voxels along the normal: ${(100 * offBy4).toFixed(1)}%`);
+    console.log(
+      `mesh vertices on papyrus: ${(100 * at).toFixed(1)}%; moved 4 voxels along the normal: ${(100 * offBy4).toFixed(1)}%`,
+    );
     expect(at).toBeGreaterThan(0.95);
     expect(offBy4).toBeLessThan(0.3);
   });
@@ -177,18 +219,23 @@ describe('ink', () => {
 
   // Bounds: below ~0.5 per pixel the letters cannot be made out even after smoothing (an ink model has nothing to
   // learn); above 2 they read straight off a raw layer, which real Herculaneum scans never allow.
-  it.each([1, 2])('seed %i: ink at layer 32 is visible but noisy (0.5 < CNR < 2), and fades away from the surface', async (seed) => {
-    const s = seed === 1 ? s1 : s2;
-    const c32 = await cnrAt(s, 32);
-    const c24 = await cnrAt(s, 24);
-    const c40 = await cnrAt(s, 40);
-    console.log(`seed ${seed}: CNR layer 32 = ${c32.cnr.toFixed(3)} (ink ${c32.inkPixels} px, sheet ${c32.sheetPixels} px); layer 24 = ${c24.cnr.toFixed(3)}; layer 40 = ${c40.cnr.toFixed(3)}`);
-    expect(c32.cnr).toBeGreaterThan(0.5);
-    expect(c32.cnr).toBeLessThan(2);
-    expect(Math.abs(c24.cnr)).toBeLessThan(0.3);
-    expect(Math.abs(c40.cnr)).toBeLessThan(0.3);
-    expect(s.cnrLayer32).toBeCloseTo(c32.cnr, 6);
-  });
+  it.each([1, 2])(
+    'seed %i: ink at layer 32 is visible but noisy (0.5 < CNR < 2), and fades away from the surface',
+    async (seed) => {
+      const s = seed === 1 ? s1 : s2;
+      const c32 = await cnrAt(s, 32);
+      const c24 = await cnrAt(s, 24);
+      const c40 = await cnrAt(s, 40);
+      console.log(
+        `seed ${seed}: CNR layer 32 = ${c32.cnr.toFixed(3)} (ink ${c32.inkPixels} px, sheet ${c32.sheetPixels} px); layer 24 = ${c24.cnr.toFixed(3)}; layer 40 = ${c40.cnr.toFixed(3)}`,
+      );
+      expect(c32.cnr).toBeGreaterThan(0.5);
+      expect(c32.cnr).toBeLessThan(2);
+      expect(Math.abs(c24.cnr)).toBeLessThan(0.3);
+      expect(Math.abs(c40.cnr)).toBeLessThan(0.3);
+      expect(s.cnrLayer32).toBeCloseTo(c32.cnr, 6);
+    },
+  );
 
   it('the segment labels are the truth on the first third and empty elsewhere', async () => {
     const truth = await readPng(path.join(s1.truth, 'inklabels.png'));
@@ -210,7 +257,9 @@ describe('ink', () => {
 
 describe('truth text and letters', () => {
   it('letters.json boxes cover every truth ink pixel and spell text.json', async () => {
-    const letters: Array<{ column: number; line: number; index: number; char: string; box: number[] }> = await json(path.join(s1.truth, 'letters.json'));
+    const letters: Array<{ column: number; line: number; index: number; char: string; box: number[] }> = await json(
+      path.join(s1.truth, 'letters.json'),
+    );
     const text: { columns: Array<{ lines: string[]; box: number[] }> } = await json(path.join(s1.truth, 'text.json'));
     const truth = await readPng(path.join(s1.truth, 'inklabels.png'));
     const covered = new Uint8Array(truth.data.length);
@@ -219,13 +268,15 @@ describe('truth text and letters', () => {
       expect(x1 - x0).toBeLessThan(20);
       expect(y1 - y0).toBeGreaterThan(6);
       expect(y1 - y0).toBeLessThan(20);
-      for (let y = Math.max(0, y0); y <= Math.min(truth.height - 1, y1); y++) for (let x = Math.max(0, x0); x <= Math.min(truth.width - 1, x1); x++) covered[y * truth.width + x] = 1;
+      for (let y = Math.max(0, y0); y <= Math.min(truth.height - 1, y1); y++)
+        for (let x = Math.max(0, x0); x <= Math.min(truth.width - 1, x1); x++) covered[y * truth.width + x] = 1;
     }
     let ink = 0;
     for (let i = 0; i < truth.data.length; i++)
       if (truth.data[i]) {
         ink++;
-        if (!covered[i]) throw new Error(`ink pixel (${i % truth.width}, ${Math.floor(i / truth.width)}) outside every letter box`);
+        if (!covered[i])
+          throw new Error(`ink pixel (${i % truth.width}, ${Math.floor(i / truth.width)}) outside every letter box`);
       }
     expect(ink).toBeGreaterThan(2000);
     expect(text.columns.length).toBeGreaterThanOrEqual(2);
@@ -293,7 +344,13 @@ describe('bad input', () => {
   it('stops when aborted and leaves no folder behind', async () => {
     const out = path.join(tmp, 'aborted');
     const ctl = new AbortController();
-    const run = generateSample({ out, seed: 3, size: 'tiny', signal: ctl.signal, onProgress: (e) => e.stage === 'scan A' && e.done === 5 && ctl.abort() });
+    const run = generateSample({
+      out,
+      seed: 3,
+      size: 'tiny',
+      signal: ctl.signal,
+      onProgress: (e) => e.stage === 'scan A' && e.done === 5 && ctl.abort(),
+    });
     await expect(run).rejects.toThrow(/abort/i);
     await expect(stat(out)).rejects.toThrow();
   });

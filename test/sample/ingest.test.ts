@@ -33,7 +33,13 @@ const byName = (name: string) => {
 describe('discover on the sample volpkg', () => {
   it('finds both scans and the segment (layers, ink labels, mask) of one scroll', () => {
     expect(items.map((i) => `${i.modality}:${i.name}`).sort()).toEqual(
-      [`scan:${s.scanA.id}`, `scan:${s.scanB.id}`, `segment-layers:${s.segment.id}/layers`, `ink-labels:${s.segment.id}/inklabels`, `mask:${s.segment.id}/mask`].sort(),
+      [
+        `scan:${s.scanA.id}`,
+        `scan:${s.scanB.id}`,
+        `segment-layers:${s.segment.id}/layers`,
+        `ink-labels:${s.segment.id}/inklabels`,
+        `mask:${s.segment.id}/mask`,
+      ].sort(),
     );
     expect(new Set(items.map((i) => i.scroll))).toEqual(new Set(['sample-s1']));
   });
@@ -87,12 +93,19 @@ describe('ingest into a corpus', () => {
     expect(b.voxelSizeUm).toEqual([200, 200, 200]);
     expect([a.energyKeV, b.energyKeV]).toEqual([s.scanA.energyKeV, s.scanB.energyKeV]);
     expect(a.window).toBeDefined();
-    b.affine!.forEach((v, i) => expect(v).toBeCloseTo(i < 12 ? s.scanB.affineToScanA[i]! * 100 : s.scanB.affineToScanA[i]!, 6));
+    b.affine!.forEach((v, i) =>
+      expect(v).toBeCloseTo(i < 12 ? s.scanB.affineToScanA[i]! * 100 : s.scanB.affineToScanA[i]!, 6),
+    );
     const layers = rec(`${s.segment.id}/layers`);
     expect(layers.shape).toEqual([65, s.segment.height, s.segment.width]);
     expect(rec(`${s.segment.id}/inklabels`).modality).toBe('ink-labels');
     // Only the first third is labelled: the record says so, so nobody learns "no ink" from the rest.
-    expect(rec(`${s.segment.id}/inklabels`).extra?.labelledRegion).toEqual([0, 0, s.segment.labelledXMax, s.segment.height]);
+    expect(rec(`${s.segment.id}/inklabels`).extra?.labelledRegion).toEqual([
+      0,
+      0,
+      s.segment.labelledXMax,
+      s.segment.height,
+    ]);
     // The labelled third reads back as ink where the truth has ink.
     const labels = await corpus.readRecord(rec(`${s.segment.id}/inklabels`));
     let ink = 0;

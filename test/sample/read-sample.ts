@@ -5,7 +5,9 @@ import path from 'node:path';
 import { fromArrayBuffer } from 'geotiff';
 import { decode } from 'fast-png';
 
-export async function readTiff(file: string): Promise<{ data: Uint16Array | Uint8Array; width: number; height: number }> {
+export async function readTiff(
+  file: string,
+): Promise<{ data: Uint16Array | Uint8Array; width: number; height: number }> {
   const b = await readFile(file);
   const tiff = await fromArrayBuffer(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
   const img = await tiff.getImage();
@@ -17,7 +19,8 @@ export async function readStack(dir: string): Promise<{ data: Uint16Array; shape
   const files = (await readdir(dir)).filter((f) => f.endsWith('.tif')).sort();
   const first = await readTiff(path.join(dir, files[0]!));
   const data = new Uint16Array(files.length * first.width * first.height);
-  for (const [z, f] of files.entries()) data.set((await readTiff(path.join(dir, f))).data, z * first.width * first.height);
+  for (const [z, f] of files.entries())
+    data.set((await readTiff(path.join(dir, f))).data, z * first.width * first.height);
   return { data, shape: [files.length, first.height, first.width] };
 }
 
@@ -52,7 +55,13 @@ export async function hashTree(dir: string): Promise<Map<string, string>> {
     for (const e of await readdir(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) await walk(p);
-      else out.set(path.relative(dir, p), createHash('sha256').update(await readFile(p)).digest('hex'));
+      else
+        out.set(
+          path.relative(dir, p),
+          createHash('sha256')
+            .update(await readFile(p))
+            .digest('hex'),
+        );
     }
   };
   await walk(dir);

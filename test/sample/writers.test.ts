@@ -30,7 +30,9 @@ describe('encodeTiff', () => {
   it('writes 8-bit RGBA that geotiff reads back exactly, pixel-interleaved', async () => {
     const rgba = Uint8Array.from({ length: w * h * 4 }, (_, i) => (i * 97 + 13) % 256);
     const bytes = encodeTiff(rgba, w, h, 4);
-    const tiff = await fromArrayBuffer(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    const tiff = await fromArrayBuffer(
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+    );
     const img = await tiff.getImage();
     expect([img.getWidth(), img.getHeight(), img.getSamplesPerPixel()]).toEqual([w, h, 4]);
     const interleaved = (await img.readRasters({ interleave: true })) as unknown as Uint8Array;
@@ -39,7 +41,9 @@ describe('encodeTiff', () => {
 
   it('writes uint16 that geotiff reads back exactly', async () => {
     const bytes = encodeTiff(u16, w, h);
-    const tiff = await fromArrayBuffer(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    const tiff = await fromArrayBuffer(
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+    );
     const img = await tiff.getImage();
     expect([img.getWidth(), img.getHeight(), img.getBitsPerSample()]).toEqual([w, h, 16]);
     const [band] = (await img.readRasters()) as unknown as Uint16Array[];
@@ -73,10 +77,20 @@ describe('writeOmeZarr', () => {
     const shape: [number, number, number] = [6, 9, 10];
     const data = Uint8Array.from({ length: 6 * 9 * 10 }, (_, i) => (i * 7) % 251);
     const dir = path.join(tmp, 'v.zarr');
-    await writeOmeZarr(dir, { name: 'v', levels: [{ data, shape }, downsample2x(data, shape)], voxelSizeUm: [2, 2, 2], chunk: 4, attrs: { aunn: { energyKeV: 70 } } });
+    await writeOmeZarr(dir, {
+      name: 'v',
+      levels: [{ data, shape }, downsample2x(data, shape)],
+      voxelSizeUm: [2, 2, 2],
+      chunk: 4,
+      attrs: { aunn: { energyKeV: 70 } },
+    });
     const attrs = JSON.parse(await readFile(path.join(dir, '.zattrs'), 'utf8'));
     expect(attrs.aunn.energyKeV).toBe(70);
-    expect(attrs.multiscales[0].datasets.map((d: { coordinateTransformations: Array<{ scale: number[] }> }) => d.coordinateTransformations[0]!.scale)).toEqual([
+    expect(
+      attrs.multiscales[0].datasets.map(
+        (d: { coordinateTransformations: Array<{ scale: number[] }> }) => d.coordinateTransformations[0]!.scale,
+      ),
+    ).toEqual([
       [2, 2, 2],
       [4, 4, 4],
     ]);
@@ -88,7 +102,17 @@ describe('writeOmeZarr', () => {
     expect(l1.shape).toEqual([3, 5, 5]);
     const at = (z: number, y: number, x: number) => data[(z * 9 + y) * 10 + x]!;
     let sum = 0;
-    for (const [z, y, x] of [[0, 0, 0], [0, 0, 1], [0, 1, 0], [0, 1, 1], [1, 0, 0], [1, 0, 1], [1, 1, 0], [1, 1, 1]] as const) sum += at(z, y, x);
+    for (const [z, y, x] of [
+      [0, 0, 0],
+      [0, 0, 1],
+      [0, 1, 0],
+      [0, 1, 1],
+      [1, 0, 0],
+      [1, 0, 1],
+      [1, 1, 0],
+      [1, 1, 1],
+    ] as const)
+      sum += at(z, y, x);
     expect((l1.data as Uint8Array)[0]).toBe(Math.round(sum / 8));
   });
 });

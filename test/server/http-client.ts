@@ -15,7 +15,13 @@ export interface Reply {
 export function request(
   port: number,
   target: string,
-  opts: { method?: string; token?: string; host?: string; headers?: Record<string, string>; body?: Buffer | string } = {},
+  opts: {
+    method?: string;
+    token?: string;
+    host?: string;
+    headers?: Record<string, string>;
+    body?: Buffer | string;
+  } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { Host: opts.host ?? `127.0.0.1:${port}`, ...opts.headers };
@@ -25,7 +31,12 @@ export function request(
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const body = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body.toString('utf8')) });
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body,
+          json: () => JSON.parse(body.toString('utf8')),
+        });
       });
       res.on('error', reject);
     });

@@ -26,7 +26,11 @@ let app: AppServer;
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'aunn-jobs-'));
   const corpus = await spiralCorpus(path.join(tmp, 'corpus'), { scanShape: [8, 16, 16], segmentShape: [8, 20] });
-  app = await startServer({ corpus, uiDir: null, jobCommandLine: (command, args) => ({ file: process.execPath, args: ['-e', FAKE_TRAIN, command, ...args] }) });
+  app = await startServer({
+    corpus,
+    uiDir: null,
+    jobCommandLine: (command, args) => ({ file: process.execPath, args: ['-e', FAKE_TRAIN, command, ...args] }),
+  });
 });
 
 afterAll(async () => {
@@ -53,12 +57,20 @@ describe('jobs', () => {
       info: { loss: 0.1234, psnr: 17.2, backend: 'wasm' },
     });
     expect(parseProgressLine('ingest scanA: 5% 3.2 MB/s ETA ? ')?.etaS).toBeUndefined();
-    expect(parseProgressLine('@progress {"label":"x","done":5,"total":10,"ratePerS":2,"etaS":2.5,"info":{"loss":0.5}}')?.percent).toBe(50);
+    expect(
+      parseProgressLine('@progress {"label":"x","done":5,"total":10,"ratePerS":2,"etaS":2.5,"info":{"loss":0.5}}')
+        ?.percent,
+    ).toBe(50);
     expect(parseProgressLine('wrote 3 records')).toBeUndefined();
   });
 
   it('runs a job in a child process and streams its progress over SSE until it ends', async () => {
-    const started = await request(app.port, '/api/jobs', { method: 'POST', token: app.token, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ command: 'train', args: ['--steps', '4'] }) });
+    const started = await request(app.port, '/api/jobs', {
+      method: 'POST',
+      token: app.token,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ command: 'train', args: ['--steps', '4'] }),
+    });
     expect(started.status).toBe(201);
     const { id } = started.json();
     const stream = await request(app.port, `/api/jobs/${id}/events`, { token: app.token });
@@ -73,7 +85,14 @@ describe('jobs', () => {
   });
 
   it('cancels a running job', async () => {
-    const { id } = (await request(app.port, '/api/jobs', { method: 'POST', token: app.token, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ command: 'train', args: ['--steps', '100', '--slow'] }) })).json();
+    const { id } = (
+      await request(app.port, '/api/jobs', {
+        method: 'POST',
+        token: app.token,
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ command: 'train', args: ['--steps', '100', '--slow'] }),
+      })
+    ).json();
     const cancelled = await request(app.port, `/api/jobs/${id}`, { method: 'DELETE', token: app.token });
     expect(cancelled.json().state).toBe('cancelled');
     const events = sseEvents((await request(app.port, `/api/jobs/${id}/events`, { token: app.token })).body.toString());
@@ -82,7 +101,13 @@ describe('jobs', () => {
   });
 
   it('refuses commands outside the list and odd arguments', async () => {
-    const post = (body: unknown) => request(app.port, '/api/jobs', { method: 'POST', token: app.token, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (body: unknown) =>
+      request(app.port, '/api/jobs', {
+        method: 'POST',
+        token: app.token,
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     expect((await post({ command: 'serve', args: [] })).json().error).toContain("unknown job command 'serve'");
     expect((await post({ command: 'train', args: [1] })).status).toBe(400);
     expect((await post({ command: 'train', args: ['a\nb'] })).status).toBe(400);
@@ -94,9 +119,14 @@ describe('jobs', () => {
     const runner = new JobRunner({ corpusDir: tmp });
     const job = runner.start('ink', ['--help']);
     const events: JobEvent[] = [];
-    await new Promise<void>((resolve) => runner.subscribe(job.id, (e) => (events.push(e), e.type === 'end' && resolve())));
+    await new Promise<void>((resolve) =>
+      runner.subscribe(job.id, (e) => (events.push(e), e.type === 'end' && resolve())),
+    );
     // Whatever `aunn ink` is today, it ran through the real CLI: either its help or its placeholder's one-line error.
-    const text = events.filter((e) => e.type === 'log').map((e) => (e.type === 'log' ? e.line : '')).join('\n');
+    const text = events
+      .filter((e) => e.type === 'log')
+      .map((e) => (e.type === 'log' ? e.line : ''))
+      .join('\n');
     expect(text).toMatch(/aunn ink/);
   });
 });

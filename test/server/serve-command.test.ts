@@ -15,14 +15,31 @@ beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'aunn-serve-cmd-'));
   const c = await Corpus.open(path.join(tmp, 'corpus'), { create: true });
   await c.withWriter((w) =>
-    w.appendRecord({ name: 's/img', scroll: 's', modality: 'scan', shape: [4, 8, 8], dtype: 'uint8', source: { path: '(generated)', sha256: '0', format: 'generated' }, trainable: true }, (write) => write(0, new Uint8Array(256).map((_, i) => i))),
+    w.appendRecord(
+      {
+        name: 's/img',
+        scroll: 's',
+        modality: 'scan',
+        shape: [4, 8, 8],
+        dtype: 'uint8',
+        source: { path: '(generated)', sha256: '0', format: 'generated' },
+        trainable: true,
+      },
+      (write) =>
+        write(
+          0,
+          new Uint8Array(256).map((_, i) => i),
+        ),
+    ),
   );
 });
 afterAll(() => rm(tmp, { recursive: true, force: true }));
 
 describe('aunn serve', () => {
   it('prints the URL with its token, serves the UI and the API there, and stops on SIGINT', async () => {
-    const child = spawn(process.execPath, [AUNN, 'serve', '--corpus', path.join(tmp, 'corpus')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [AUNN, 'serve', '--corpus', path.join(tmp, 'corpus')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));

@@ -54,7 +54,9 @@ describe('aunn serve: who may ask', () => {
       expect(r.status, host).toBe(403);
       expect(r.json().error).toContain('Host');
     }
-    expect((await request(app.port, '/api/records', { token: app.token, host: `localhost:${app.port}` })).status).toBe(200);
+    expect((await request(app.port, '/api/records', { token: app.token, host: `localhost:${app.port}` })).status).toBe(
+      200,
+    );
   });
 
   it('sets an HttpOnly SameSite cookie on the first page load, which then stands for the token', async () => {
@@ -127,7 +129,10 @@ describe('aunn serve: paths stay inside the corpus', () => {
     const mesh = await request(app.port, `/api/records/${layers.id}/attachments/mesh.obj`, { token: app.token });
     expect(mesh.status).toBe(200);
     expect(mesh.body.toString()).toMatch(/^# segment seg1\nv /);
-    expect((await request(app.port, `/api/records/${layers.id}/attachments/..%2F..%2Fsecret.json`, { token: app.token })).status).toBe(400);
+    expect(
+      (await request(app.port, `/api/records/${layers.id}/attachments/..%2F..%2Fsecret.json`, { token: app.token }))
+        .status,
+    ).toBe(400);
   });
 });
 
@@ -150,7 +155,9 @@ describe('aunn serve: data', () => {
       { axis: 'x', index: 3, shape: [48, 96], region: { z: [0, 48], y: [0, 96], x: [3, 4] } },
     ] as const;
     for (const c of cases) {
-      const r = await request(app.port, `/api/records/${rec.id}/slice?axis=${c.axis}&index=${c.index}&level=0`, { token: app.token });
+      const r = await request(app.port, `/api/records/${rec.id}/slice?axis=${c.axis}&index=${c.index}&level=0`, {
+        token: app.token,
+      });
       expect(r.status).toBe(200);
       expect(r.headers['x-shape']).toBe(c.shape.join(','));
       const expected = await corpus.readRegion(rec, { z: [...c.region.z], y: [...c.region.y], x: [...c.region.x] });
@@ -187,28 +194,54 @@ describe('aunn serve: view state and body limits', () => {
 
   it('saves and restores the view state in the corpus', async () => {
     const state = { tab: 'volume', layers: { 'scroll1/scanA': { colormap: 'inferno', window: [10, 200] } } };
-    const put = await request(app.port, '/api/view-state', { method: 'PUT', token: app.token, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(state) });
+    const put = await request(app.port, '/api/view-state', {
+      method: 'PUT',
+      token: app.token,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(state),
+    });
     expect(put.status).toBe(200);
     expect(JSON.parse(await readFile(stateFile(), 'utf8'))).toEqual(state);
     expect((await request(app.port, '/api/view-state', { token: app.token })).json()).toEqual(state);
   });
 
   it('refuses an oversize body (413) and leaves the saved state as it was', async () => {
-    await request(app.port, '/api/view-state', { method: 'PUT', token: app.token, headers: { 'Content-Type': 'application/json' }, body: '{"tab":"segment"}' });
+    await request(app.port, '/api/view-state', {
+      method: 'PUT',
+      token: app.token,
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"tab":"segment"}',
+    });
     const before = await readFile(stateFile(), 'utf8');
     expect(JSON.parse(before)).toEqual({ tab: 'segment' });
     const big = JSON.stringify({ junk: 'x'.repeat(2 << 20) });
-    const r = await request(app.port, '/api/view-state', { method: 'PUT', token: app.token, headers: { 'Content-Type': 'application/json' }, body: big });
+    const r = await request(app.port, '/api/view-state', {
+      method: 'PUT',
+      token: app.token,
+      headers: { 'Content-Type': 'application/json' },
+      body: big,
+    });
     expect(r.status).toBe(413);
     expect(await readFile(stateFile(), 'utf8')).toBe(before);
     // and a body that lies about its length (chunked, no Content-Length)
-    const r2 = await request(app.port, '/api/view-state', { method: 'PUT', token: app.token, headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' }, body: big });
+    const r2 = await request(app.port, '/api/view-state', {
+      method: 'PUT',
+      token: app.token,
+      headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' },
+      body: big,
+    });
     expect(r2.status).toBe(413);
     expect(await readFile(stateFile(), 'utf8')).toBe(before);
   });
 
   it('refuses a non-object state, a non-JSON body and a huge URL', async () => {
-    const put = (body: string, type = 'application/json') => request(app.port, '/api/view-state', { method: 'PUT', token: app.token, headers: { 'Content-Type': type }, body });
+    const put = (body: string, type = 'application/json') =>
+      request(app.port, '/api/view-state', {
+        method: 'PUT',
+        token: app.token,
+        headers: { 'Content-Type': type },
+        body,
+      });
     expect((await put('[1,2]')).status).toBe(400);
     expect((await put('{nope')).status).toBe(400);
     expect((await put('{}', 'text/plain')).status).toBe(415);

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { Manifest, RecordMeta } from '../../src/corpus/types.js';
 import type { CorpusView, Region } from '../../src/server/corpus-view.js';
 import { UserError } from '../../src/core/errors.js';
+import { writeSideFileUnlocked } from '../../src/corpus/side-files.js';
 
 export const SHEET = 210;
 export const BACKGROUND = 20;
@@ -57,7 +58,10 @@ interface Stored {
   levels: { shape: [number, number, number]; data: Uint8Array }[];
 }
 
-function downsample(data: Uint8Array, [Z, Y, X]: [number, number, number]): { shape: [number, number, number]; data: Uint8Array } {
+function downsample(
+  data: Uint8Array,
+  [Z, Y, X]: [number, number, number],
+): { shape: [number, number, number]; data: Uint8Array } {
   const nz = Z > 1 ? Math.ceil(Z / 2) : 1;
   const ny = Y > 1 ? Math.ceil(Y / 2) : 1;
   const nx = X > 1 ? Math.ceil(X / 2) : 1;
@@ -78,7 +82,16 @@ export class SpiralCorpus implements CorpusView {
   private readonly stored = new Map<number, Stored>();
   constructor(readonly dir: string) {}
 
-  add(meta: Omit<RecordMeta, 'id' | 'base' | 'bits' | 'array' | 'levels' | 'dtype' | 'source' | 'trainable'> & Partial<RecordMeta>, data: Uint8Array, levels = 1): RecordMeta {
+  writeSideFile(rel: string, data: string | Uint8Array): Promise<string> {
+    return writeSideFileUnlocked(this.dir, rel, data);
+  }
+
+  add(
+    meta: Omit<RecordMeta, 'id' | 'base' | 'bits' | 'array' | 'levels' | 'dtype' | 'source' | 'trainable'> &
+      Partial<RecordMeta>,
+    data: Uint8Array,
+    levels = 1,
+  ): RecordMeta {
     const id = this.manifest.records.length;
     const bits = meta.shape.map((s) => Math.ceil(Math.log2(Math.max(1, s)))) as [number, number, number];
     const size = 2 ** (bits[0] + bits[1] + bits[2]);
@@ -103,7 +116,12 @@ export class SpiralCorpus implements CorpusView {
   }
 
   records(filter: { scroll?: string; trainable?: boolean; group?: string } = {}): RecordMeta[] {
-    return this.manifest.records.filter((r) => (filter.scroll === undefined || r.scroll === filter.scroll) && (filter.trainable === undefined || r.trainable === filter.trainable) && (filter.group === undefined || r.group === filter.group));
+    return this.manifest.records.filter(
+      (r) =>
+        (filter.scroll === undefined || r.scroll === filter.scroll) &&
+        (filter.trainable === undefined || r.trainable === filter.trainable) &&
+        (filter.group === undefined || r.group === filter.group),
+    );
   }
 
   record(nameOrId: string | number): RecordMeta {
@@ -167,9 +185,35 @@ export async function spiralCorpus(dir: string, opts: SpiralCorpusOptions = {}):
       }
   }
   const voxelSizeUm: [number, number, number] = [7.91, 7.91, 7.91];
-  const scanRec = corpus.add({ name: 'scroll1/scanA', scroll: 'scroll1', modality: 'scan', shape: [Z, Y, X], voxelSizeUm, energyKeV: 54 }, scan, 2);
-  corpus.add({ name: 'scroll1/scanA~value', scroll: 'scroll1', modality: 'prediction', shape: [Z, Y, X], voxelSizeUm, prediction: { of: scanRec.name, kind: 'value', model: 'm1' } }, predicted, 2);
-  corpus.add({ name: 'scroll1/scanA~uncertainty', scroll: 'scroll1', modality: 'prediction', shape: [Z, Y, X], voxelSizeUm, prediction: { of: scanRec.name, kind: 'uncertainty', model: 'm1' } }, uncertainty, 2);
+  const scanRec = corpus.add(
+    { name: 'scroll1/scanA', scroll: 'scroll1', modality: 'scan', shape: [Z, Y, X], voxelSizeUm, energyKeV: 54 },
+    scan,
+    2,
+  );
+  corpus.add(
+    {
+      name: 'scroll1/scanA~value',
+      scroll: 'scroll1',
+      modality: 'prediction',
+      shape: [Z, Y, X],
+      voxelSizeUm,
+      prediction: { of: scanRec.name, kind: 'value', model: 'm1' },
+    },
+    predicted,
+    2,
+  );
+  corpus.add(
+    {
+      name: 'scroll1/scanA~uncertainty',
+      scroll: 'scroll1',
+      modality: 'prediction',
+      shape: [Z, Y, X],
+      voxelSizeUm,
+      prediction: { of: scanRec.name, kind: 'uncertainty', model: 'm1' },
+    },
+    uncertainty,
+    2,
+  );
 
   const [H, W] = opts.segmentShape ?? [48, 160];
   const layers = new Uint8Array(65 * H * W);
@@ -190,14 +234,43 @@ export async function spiralCorpus(dir: string, opts: SpiralCorpusOptions = {}):
         const i = (k * H + r) * W + c;
         const fibre = 0.5 + 0.5 * Math.sin(c * 0.7 + Math.sin(r * 0.3));
         const ink = labels[r * W + c] ? 60 : 0;
-        layers[i] = Math.max(0, Math.min(255, Math.round(40 + onSurface * (110 + 30 * fibre + ink) + (hash(i) - 0.5) * 16)));
+        layers[i] = Math.max(
+          0,
+          Math.min(255, Math.round(40 + onSurface * (110 + 30 * fibre + ink) + (hash(i) - 0.5) * 16)),
+        );
       }
   }
   const group = 'scroll1/seg1';
-  const layersRec = corpus.add({ name: 'scroll1/seg1/layers', scroll: 'scroll1', modality: 'segment-layers', shape: [65, H, W], voxelSizeUm, group }, layers, 1);
-  corpus.add({ name: 'scroll1/seg1/inklabels', scroll: 'scroll1', modality: 'ink-labels', shape: [1, H, W], group }, labels, 1);
+  const layersRec = corpus.add(
+    {
+      name: 'scroll1/seg1/layers',
+      scroll: 'scroll1',
+      modality: 'segment-layers',
+      shape: [65, H, W],
+      voxelSizeUm,
+      group,
+    },
+    layers,
+    1,
+  );
+  corpus.add(
+    { name: 'scroll1/seg1/inklabels', scroll: 'scroll1', modality: 'ink-labels', shape: [1, H, W], group },
+    labels,
+    1,
+  );
   corpus.add({ name: 'scroll1/seg1/mask', scroll: 'scroll1', modality: 'mask', shape: [1, H, W], group }, mask, 1);
-  corpus.add({ name: 'scroll1/seg1~ink', scroll: 'scroll1', modality: 'prediction', shape: [1, H, W], group, prediction: { of: layersRec.name, kind: 'ink', model: 'm1' } }, inkPred, 1);
+  corpus.add(
+    {
+      name: 'scroll1/seg1~ink',
+      scroll: 'scroll1',
+      modality: 'prediction',
+      shape: [1, H, W],
+      group,
+      prediction: { of: layersRec.name, kind: 'ink', model: 'm1' },
+    },
+    inkPred,
+    1,
+  );
 
   // A mesh of the segment's surface: a strip of the spiral's third turn, in scan voxel coordinates (x y z).
   const meshFile = corpus.attachmentPath(layersRec, 'mesh.obj');
@@ -211,7 +284,9 @@ export async function spiralCorpus(dir: string, opts: SpiralCorpusOptions = {}):
       const theta = (i / nu) * Math.PI * 1.5;
       const r = pitch * (3 + theta / (2 * Math.PI));
       const z = (j / nv) * (Z - 1);
-      lines.push(`v ${(X / 2 + r * Math.cos(theta)).toFixed(2)} ${(Y / 2 + r * Math.sin(theta)).toFixed(2)} ${z.toFixed(2)}`);
+      lines.push(
+        `v ${(X / 2 + r * Math.cos(theta)).toFixed(2)} ${(Y / 2 + r * Math.sin(theta)).toFixed(2)} ${z.toFixed(2)}`,
+      );
       lines.push(`vt ${(i / nu).toFixed(4)} ${(j / nv).toFixed(4)}`);
     }
   for (let j = 0; j < nv; j++)

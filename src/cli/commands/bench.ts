@@ -47,7 +47,8 @@ export async function run(argv: string[]): Promise<void> {
   const only = o.only?.split(',').map((s) => s.trim());
   if (only) {
     const unknown = only.filter((n) => !all.some((b) => b.name === n));
-    if (unknown.length) throw new UserError(`unknown benchmark(s): ${unknown.join(', ')} (have: ${all.map((b) => b.name).join(', ')})`);
+    if (unknown.length)
+      throw new UserError(`unknown benchmark(s): ${unknown.join(', ')} (have: ${all.map((b) => b.name).join(', ')})`);
   }
   const chosen = only ? all.filter((b) => only.includes(b.name)) : all;
   const { mkdtemp, rm } = await import('node:fs/promises');
@@ -56,7 +57,10 @@ export async function run(argv: string[]): Promise<void> {
     const tmpDir = await mkdtemp(path.join(os.tmpdir(), `aunn-bench-${b.name}-`));
     const emit: Emit = (metric, value, unit = '') => {
       if (o.json) console.log(JSON.stringify({ bench: b.name, metric, value, unit }));
-      else console.log(`${b.name.padEnd(14)} ${metric.padEnd(36)} ${typeof value === 'number' ? +value.toPrecision(6) : value} ${unit}`);
+      else
+        console.log(
+          `${b.name.padEnd(14)} ${metric.padEnd(36)} ${typeof value === 'number' ? +value.toPrecision(6) : value} ${unit}`,
+        );
     };
     if (!o.json) console.log(`# ${b.name}: ${b.description}`);
     try {

@@ -8,9 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { UserError } from '../../core/errors.js';
-import { addressAt } from '../../model/addressing.js';
-import { conditionModel, parsePairs, type ConditionRule } from '../../model/condition.js';
-import type { CorpusLike } from '../../model/data.js';
+import { addressAt } from '../../model/index.js';
+import { conditionModel, parsePairs, type ConditionRule } from '../../model/index.js';
+import type { CorpusLike } from '../../model/index.js';
 import { parseRegion } from './predict.js';
 import { parseArgs, positive, positiveInt } from './train.js';
 
@@ -28,7 +28,18 @@ export async function run(argv: string[]): Promise<void> {
     .option('--freeze-grid', 'backprop: leave the hash-grid tables as trained (default: they learn too)')
     .option('--json', 'print the summary as JSON');
   const o = parseArgs(cmd, argv) as
-    | { model: string; corpus?: string; pairs?: string; record?: string; region?: string; rule: string; steps: number; lr?: number; freezeGrid?: boolean; json?: boolean }
+    | {
+        model: string;
+        corpus?: string;
+        pairs?: string;
+        record?: string;
+        region?: string;
+        rule: string;
+        steps: number;
+        lr?: number;
+        freezeGrid?: boolean;
+        json?: boolean;
+      }
     | undefined;
   if (!o) return;
   if (o.rule !== 'backprop' && o.rule !== 'delta') throw new UserError(`--rule ${o.rule}: use backprop or delta`);
@@ -50,16 +61,41 @@ export async function run(argv: string[]): Promise<void> {
     ({ addresses, bytes } = parsePairs(text, o.pairs));
   } else {
     if (!corpus || !o.region) throw new UserError('--record needs --corpus and --region');
-    const c = corpus as CorpusLike & { record(n: string): import('../../corpus/types.js').RecordMeta; readRegion(r: import('../../corpus/types.js').RecordMeta, g: ReturnType<typeof parseRegion>): Promise<Uint8Array> };
+    const c = corpus as CorpusLike & {
+      record(n: string): import('../../corpus/index.js').RecordMeta;
+      readRegion(r: import('../../corpus/index.js').RecordMeta, g: ReturnType<typeof parseRegion>): Promise<Uint8Array>;
+    };
     const rec = c.record(o.record!);
     const region = parseRegion(o.region);
     bytes = await c.readRegion(rec, region);
     addresses = new Float64Array(bytes.length);
     let i = 0;
-    for (let z = region.z[0]; z < region.z[1]; z++) for (let y = region.y[0]; y < region.y[1]; y++) for (let x = region.x[0]; x < region.x[1]; x++) addresses[i++] = addressAt(rec, z, y, x);
+    for (let z = region.z[0]; z < region.z[1]; z++)
+      for (let y = region.y[0]; y < region.y[1]; y++)
+        for (let x = region.x[0]; x < region.x[1]; x++) addresses[i++] = addressAt(rec, z, y, x);
   }
-  const r = await conditionModel({ modelDir: o.model, addresses, bytes, rule: o.rule as ConditionRule, steps: o.steps, lr: o.lr, trainGrid: !o.freezeGrid, corpus });
-  const summary = { version: r.version, file: r.file, rule: r.rule, steps: r.steps, pairs: bytes.length, psnrBefore: +r.before.psnr.toFixed(2), psnrAfter: +r.after.psnr.toFixed(2) };
+  const r = await conditionModel({
+    modelDir: o.model,
+    addresses,
+    bytes,
+    rule: o.rule as ConditionRule,
+    steps: o.steps,
+    lr: o.lr,
+    trainGrid: !o.freezeGrid,
+    corpus,
+  });
+  const summary = {
+    version: r.version,
+    file: r.file,
+    rule: r.rule,
+    steps: r.steps,
+    pairs: bytes.length,
+    psnrBefore: +r.before.psnr.toFixed(2),
+    psnrAfter: +r.after.psnr.toFixed(2),
+  };
   if (o.json) console.log(JSON.stringify(summary));
-  else console.log(`conditioned on ${bytes.length} pairs (${r.rule}, ${r.steps} steps): PSNR on them ${summary.psnrBefore} → ${summary.psnrAfter} dB; saved ${r.file}`);
+  else
+    console.log(
+      `conditioned on ${bytes.length} pairs (${r.rule}, ${r.steps} steps): PSNR on them ${summary.psnrBefore} → ${summary.psnrAfter} dB; saved ${r.file}`,
+    );
 }

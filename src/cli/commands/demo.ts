@@ -29,14 +29,28 @@ export async function run(argv: string[]): Promise<void> {
   process.once('SIGINT', onSigint);
   const t0 = performance.now();
   try {
-    const r = await runDemo({ out: o.out, quick: Boolean(o.quick), fresh: Boolean(o.fresh), signal: controller.signal, onProgress: terminalProgress() });
+    const r = await runDemo({
+      out: o.out,
+      quick: Boolean(o.quick),
+      fresh: Boolean(o.fresh),
+      signal: controller.signal,
+      onProgress: terminalProgress(),
+    });
     const failed = r.steps.entries.filter((e) => e.status === 'failed');
     console.log(`\ndemo finished in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-    for (const e of r.steps.entries) console.log(`  ${String(e.n).padStart(2)}. ${e.title.padEnd(80)} ${e.status.padEnd(13)} ${e.seconds.toFixed(1).padStart(7)} s`);
-    console.log(`report: ${path.relative(process.cwd(), r.report.html) || r.report.html} and ${path.relative(process.cwd(), r.report.markdown) || r.report.markdown}`);
+    for (const e of r.steps.entries)
+      console.log(
+        `  ${String(e.n).padStart(2)}. ${e.title.padEnd(80)} ${e.status.padEnd(13)} ${e.seconds.toFixed(1).padStart(7)} s`,
+      );
+    console.log(
+      `report: ${path.relative(process.cwd(), r.report.html) || r.report.html} and ${path.relative(process.cwd(), r.report.markdown) || r.report.markdown}`,
+    );
     if (failed.length) process.exitCode = 1;
   } catch (err) {
-    if (controller.signal.aborted) throw new UserError('interrupted: the demo stopped; run it again to go on (finished steps are reused)', { cause: err });
+    if (controller.signal.aborted)
+      throw new UserError('interrupted: the demo stopped; run it again to go on (finished steps are reused)', {
+        cause: err,
+      });
     throw err;
   } finally {
     process.off('SIGINT', onSigint);

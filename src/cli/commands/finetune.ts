@@ -7,10 +7,10 @@
  */
 import { Command } from 'commander';
 import { UserError } from '../../core/errors.js';
-import { finetuneModel } from '../../model/finetune.js';
+import { finetuneModel } from '../../model/index.js';
 import { parseArgs, positive, positiveInt, runTraining } from './train.js';
-import type { ScheduleKind } from '../../model/config.js';
-import type { TrainOptions } from '../../model/trainer.js';
+import type { ScheduleKind } from '../../model/index.js';
+import type { TrainOptions } from '../../model/index.js';
 
 export async function run(argv: string[]): Promise<void> {
   const cmd = new Command('aunn finetune')
@@ -26,13 +26,34 @@ export async function run(argv: string[]): Promise<void> {
     .option('--threads <n>', 'worker threads', positiveInt)
     .option('--json', 'print the summary as JSON');
   const o = parseArgs(cmd, argv) as
-    | { model: string; corpus: string; scroll: string; minutes?: number; steps?: number; replay?: number; lr?: number; schedule?: string; threads?: number; json?: boolean }
+    | {
+        model: string;
+        corpus: string;
+        scroll: string;
+        minutes?: number;
+        steps?: number;
+        replay?: number;
+        lr?: number;
+        schedule?: string;
+        threads?: number;
+        json?: boolean;
+      }
     | undefined;
   if (!o) return;
   if (o.minutes !== undefined && o.steps !== undefined) throw new UserError('give --minutes or --steps, not both');
   if (o.replay !== undefined && !(o.replay < 1)) throw new UserError('--replay must be below 1');
-  if (o.schedule && !['minibatch', 'serial', 'anneal'].includes(o.schedule)) throw new UserError(`--schedule ${o.schedule}: use minibatch, serial or anneal`);
+  if (o.schedule && !['minibatch', 'serial', 'anneal'].includes(o.schedule))
+    throw new UserError(`--schedule ${o.schedule}: use minibatch, serial or anneal`);
   // finetuneModel checks the scroll and the model before any training starts.
-  const opts: TrainOptions = { corpusDir: o.corpus, modelDir: o.model, minutes: o.minutes, steps: o.steps, replayFraction: o.replay, lr: o.lr, schedule: o.schedule as ScheduleKind | undefined, threads: o.threads };
+  const opts: TrainOptions = {
+    corpusDir: o.corpus,
+    modelDir: o.model,
+    minutes: o.minutes,
+    steps: o.steps,
+    replayFraction: o.replay,
+    lr: o.lr,
+    schedule: o.schedule as ScheduleKind | undefined,
+    threads: o.threads,
+  };
   await runTraining(`finetune ${o.scroll}`, opts, Boolean(o.json), (t) => finetuneModel({ ...t, scroll: o.scroll }));
 }

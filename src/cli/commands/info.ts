@@ -5,9 +5,9 @@
  *   aunn info --corpus ./corpus
  */
 import { Corpus } from '../../corpus/index.js';
-import { recordRange } from '../../corpus/address.js';
-import type { RecordMeta } from '../../corpus/types.js';
-import { parseArgs } from './ingest.js';
+import { recordRange } from '../../corpus/index.js';
+import type { RecordMeta } from '../../corpus/index.js';
+import { parseArgs } from '../args.js';
 
 export async function run(argv: string[]): Promise<void> {
   const cmd = parseArgs(argv, 'aunn info', (c) =>
@@ -41,10 +41,25 @@ const fmtNum = (n: number) => (Number.isInteger(n) ? String(n) : n.toPrecision(4
 
 /** Plain-text table of records; predictions are marked `*` with a footnote. */
 export function formatRecordTable(records: RecordMeta[]): string {
-  const header = ['id', 'name', 'modality', 'shape z×y×x', 'dtype', 'voxel µm', 'keV', 'window', 'levels', 'addresses (hex)'];
+  const header = [
+    'id',
+    'name',
+    'modality',
+    'shape z×y×x',
+    'dtype',
+    'voxel µm',
+    'keV',
+    'window',
+    'levels',
+    'addresses (hex)',
+  ];
   const rows = records.map((r) => {
     const [start, end] = recordRange(r);
-    const voxel = r.voxelSizeUm ? (r.voxelSizeUm.every((v) => v === r.voxelSizeUm![0]) ? fmtNum(r.voxelSizeUm[0]) : r.voxelSizeUm.map(fmtNum).join('×')) : '-';
+    const voxel = r.voxelSizeUm
+      ? r.voxelSizeUm.every((v) => v === r.voxelSizeUm![0])
+        ? fmtNum(r.voxelSizeUm[0])
+        : r.voxelSizeUm.map(fmtNum).join('×')
+      : '-';
     const modality = r.prediction ? `*${r.modality}:${r.prediction.kind}` : r.modality;
     return [
       String(r.id),
@@ -60,7 +75,11 @@ export function formatRecordTable(records: RecordMeta[]): string {
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
   if (records.some((r) => r.prediction)) out.push('* prediction (derived by a model; not training data)');
   return out.join('\n');

@@ -9,11 +9,12 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { Corpus } from '../../corpus/index.js';
-import { emptyManifest, MANIFEST_FILE } from '../../corpus/manifest.js';
+import { emptyManifest, MANIFEST_FILE } from '../../corpus/index.js';
 import { discoverItems, ingestItems, planItems, type IngestOptions } from '../../ingest/ingest.js';
 import { parseWindow } from '../../ingest/window.js';
 import { UserError } from '../../core/errors.js';
 import { formatRecordTable } from './info.js';
+import { parseArgs } from '../args.js';
 import { terminalProgress } from '../progress.js';
 
 const AS_VALUES = ['scan', 'segment', 'labels', 'text'] as const;
@@ -25,21 +26,6 @@ function positiveInt(v: string): number {
 function nonNegativeInt(v: string): number {
   if (!/^\d+$/.test(v)) throw new InvalidArgumentError('must be a non-negative integer');
   return Number(v);
-}
-
-export function parseArgs(argv: string[], name: string, build: (cmd: Command) => Command): Command | undefined {
-  const cmd = build(new Command(name)).exitOverride().configureOutput({ writeErr: () => {} });
-  try {
-    cmd.parse(argv, { from: 'user' });
-  } catch (err) {
-    const e = err as { code?: string; message?: string };
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') {
-      console.log(cmd.helpInformation());
-      return undefined;
-    }
-    throw new UserError((e.message ?? String(err)).replace(/^error: /, ''), { exitCode: 2 });
-  }
-  return cmd;
 }
 
 export async function run(argv: string[]): Promise<void> {
@@ -92,7 +78,8 @@ export async function run(argv: string[]): Promise<void> {
   const corpus = await Corpus.open(corpusDir, { create: true, addressBits: isCorpus ? undefined : o.addressBits });
 
   const abort = new AbortController();
-  const onSigint = () => abort.abort(new UserError('interrupted; the corpus keeps only the records from before this ingest'));
+  const onSigint = () =>
+    abort.abort(new UserError('interrupted; the corpus keeps only the records from before this ingest'));
   process.once('SIGINT', onSigint);
   let records;
   try {

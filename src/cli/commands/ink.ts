@@ -12,10 +12,10 @@
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { Corpus } from '../../corpus/index.js';
-import { evaluateInk, type InkScore } from '../../ink/metrics.js';
-import { readGrayImage } from '../../ink/load.js';
-import { ensureReadout, exportInkImages, predictInk, type LayerSource } from '../../ink/pipeline.js';
-import { labelledPixels } from '../../ink/segment.js';
+import { evaluateInk, type InkScore } from '../../ink/index.js';
+import { readGrayImage } from '../../ink/index.js';
+import { ensureReadout, exportInkImages, predictInk, type LayerSource } from '../../ink/index.js';
+import { labelledPixels } from '../../ink/index.js';
 import { UserError } from '../../core/errors.js';
 import { progress } from '../progress.js';
 
@@ -37,7 +37,12 @@ export async function run(argv: string[]): Promise<void> {
     .option('--seconds <s>', 'training time limit (a guard; the step budget decides)', positive, 300)
     .option('--steps <n>', 'training steps (more overfits the labelled letters on the sample)', positive, 150)
     .option('--seed <n>', 'training seed', positive, 1)
-    .option('--ensemble <k>', 'networks to train (seeds seed..seed+k-1, --steps each); the readout predicts their mean', positive, 3)
+    .option(
+      '--ensemble <k>',
+      'networks to train (seeds seed..seed+k-1, --steps each); the readout predicts their mean',
+      positive,
+      3,
+    )
     .option('--out <dir>', 'folder for the PNG/TIFF exports (default <corpus>/exports/ink)')
     .option('--truth <png>', 'full ink labels of this segment: print F0.5, precision, recall, AUC')
     .option('--no-write', 'do not write the prediction into the corpus')
@@ -51,10 +56,24 @@ export async function run(argv: string[]): Promise<void> {
     throw new UserError(`aunn ink: ${(err as Error).message.replace(/^error: /, '')}`, { cause: err });
   }
   const o = cmd.opts<{
-    corpus: string; segment: string; model?: string; source: string; trainLabels?: string; retrain?: boolean;
-    seconds: number; steps: number; seed: number; ensemble: number; out?: string; truth?: string; write: boolean; quiet?: boolean; json?: boolean;
+    corpus: string;
+    segment: string;
+    model?: string;
+    source: string;
+    trainLabels?: string;
+    retrain?: boolean;
+    seconds: number;
+    steps: number;
+    seed: number;
+    ensemble: number;
+    out?: string;
+    truth?: string;
+    write: boolean;
+    quiet?: boolean;
+    json?: boolean;
   }>();
-  if (o.source !== 'observed' && o.source !== 'model') throw new UserError(`--source must be observed or model, not '${o.source}'`);
+  if (o.source !== 'observed' && o.source !== 'model')
+    throw new UserError(`--source must be observed or model, not '${o.source}'`);
   const source = o.source as LayerSource;
   if (source === 'model' && !o.model) throw new UserError('--source model needs --model DIR');
   const controller = new AbortController();
@@ -70,7 +89,10 @@ export async function run(argv: string[]): Promise<void> {
     const ensured = await ensureReadout(corpus, {
       modelDir: o.model,
       source,
-      trainGroups: o.trainLabels?.split(',').map((s) => s.trim()).filter(Boolean),
+      trainGroups: o.trainLabels
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
       retrain: o.retrain,
       maxSeconds: o.seconds,
       maxSteps: Math.round(o.steps),
@@ -79,16 +101,28 @@ export async function run(argv: string[]): Promise<void> {
       signal: controller.signal,
       onStage: (s) => {
         say(s);
-        if (s.startsWith('training')) bar ??= progress('ink readout', Math.round(o.steps) * Math.round(o.ensemble), { unit: 'steps', quiet: o.quiet || o.json });
+        if (s.startsWith('training'))
+          bar ??= progress('ink readout', Math.round(o.steps) * Math.round(o.ensemble), {
+            unit: 'steps',
+            quiet: o.quiet || o.json,
+          });
       },
       onProgress: (step, _total, info) => bar?.set(step, { loss: info.loss, val: info.valLoss ?? NaN }),
     });
     bar?.done();
     const trainSeconds = (performance.now() - t0) / 1000;
-    if (ensured.trained) say(`readout trained in ${trainSeconds.toFixed(1)} s (${ensured.trained.steps} steps, best at ${ensured.trained.bestStep}, layers ${ensured.readout.band.from}..${ensured.readout.band.to}) → ${ensured.file}`);
+    if (ensured.trained)
+      say(
+        `readout trained in ${trainSeconds.toFixed(1)} s (${ensured.trained.steps} steps, best at ${ensured.trained.bestStep}, layers ${ensured.readout.band.from}..${ensured.readout.band.to}) → ${ensured.file}`,
+      );
     else say(`readout loaded from ${ensured.file}`);
     const t1 = performance.now();
-    const result = await predictInk(corpus, o.segment, ensured.readout, { source, modelDir: o.model, signal: controller.signal, write: o.write });
+    const result = await predictInk(corpus, o.segment, ensured.readout, {
+      source,
+      modelDir: o.model,
+      signal: controller.signal,
+      write: o.write,
+    });
     const seg = result.loaded.segment;
     const segId = String(result.loaded.layersRecord.extra?.segment ?? path.basename(seg.name));
     const outDir = path.resolve(o.out ?? path.join(corpus.dir, 'exports', 'ink'));
@@ -99,13 +133,24 @@ export async function run(argv: string[]): Promise<void> {
       // threshold from this segment's labelled region when it has one, else the readout's own (chosen on its labels)
       const labelled = labelledPixels(seg);
       const hasLabels = labelled.some((v) => v !== 0);
-      score = evaluateInk(result.prob, truth, labelled, { sheetMask: seg.sheetMask, labels: seg.labels, threshold: hasLabels ? undefined : ensured.readout.threshold });
+      score = evaluateInk(result.prob, truth, labelled, {
+        sheetMask: seg.sheetMask,
+        labels: seg.labels,
+        threshold: hasLabels ? undefined : ensured.readout.threshold,
+      });
     }
     const summary = {
       segment: seg.name,
       source,
       readout: ensured.file,
-      trained: ensured.trained ? { seconds: trainSeconds, steps: ensured.trained.steps, bestStep: ensured.trained.bestStep, band: ensured.readout.band } : undefined,
+      trained: ensured.trained
+        ? {
+            seconds: trainSeconds,
+            steps: ensured.trained.steps,
+            bestStep: ensured.trained.bestStep,
+            band: ensured.readout.band,
+          }
+        : undefined,
       threshold: ensured.readout.threshold,
       record: result.record?.name,
       psnr: result.psnr,
@@ -116,12 +161,17 @@ export async function run(argv: string[]): Promise<void> {
     if (o.json) console.log(JSON.stringify(summary));
     else {
       console.log(`ink ${seg.name} (${source} layers) → ${summary.record ?? '(not written)'}`);
-      if (result.psnr !== undefined) console.log(`  model reconstruction vs observed layers: PSNR ${result.psnr.toFixed(2)} dB`);
+      if (result.psnr !== undefined)
+        console.log(`  model reconstruction vs observed layers: PSNR ${result.psnr.toFixed(2)} dB`);
       for (const f of files) console.log(`  ${f}`);
-      if (score) console.log(`  F0.5 ${score.f05.toFixed(3)}  precision ${score.precision.toFixed(3)}  recall ${score.recall.toFixed(3)}  AUC ${score.auc.toFixed(3)}  threshold ${score.threshold.toFixed(3)} (unlabelled pixels: ${score.pixels})`);
+      if (score)
+        console.log(
+          `  F0.5 ${score.f05.toFixed(3)}  precision ${score.precision.toFixed(3)}  recall ${score.recall.toFixed(3)}  AUC ${score.auc.toFixed(3)}  threshold ${score.threshold.toFixed(3)} (unlabelled pixels: ${score.pixels})`,
+        );
     }
   } catch (err) {
-    if (controller.signal.aborted) throw new UserError('aunn ink: interrupted; nothing was written to the corpus', { cause: err });
+    if (controller.signal.aborted)
+      throw new UserError('aunn ink: interrupted; nothing was written to the corpus', { cause: err });
     throw err;
   } finally {
     process.off('SIGINT', onSigint);

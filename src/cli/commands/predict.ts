@@ -10,8 +10,8 @@ import { Command } from 'commander';
 import { UserError } from '../../core/errors.js';
 import { progress } from '../progress.js';
 import { Corpus } from '../../corpus/index.js';
-import { loadModel, regionShape, type Region } from '../../model/model.js';
-import { predictUnseen, writePredictions } from '../../model/predict-corpus.js';
+import { loadModel, regionShape, type Region } from '../../model/index.js';
+import { predictUnseen, writePredictions } from '../../model/index.js';
 import { parseArgs, positiveInt } from './train.js';
 
 export function parseRegion(text: string): Region {
@@ -38,7 +38,16 @@ export async function run(argv: string[]): Promise<void> {
     .option('--unseen <n>', 'print predictions for the N addresses after the last record', positiveInt)
     .option('--json', 'print the summary as JSON');
   const o = parseArgs(cmd, argv) as
-    | { corpus: string; model: string; record?: string; region?: string; level: number; version?: number; unseen?: number; json?: boolean }
+    | {
+        corpus: string;
+        model: string;
+        record?: string;
+        region?: string;
+        level: number;
+        version?: number;
+        unseen?: number;
+        json?: boolean;
+      }
     | undefined;
   if (!o) return;
   if (!Number.isInteger(o.level) || o.level < 0) throw new UserError('--level must be a non-negative integer');
@@ -46,21 +55,40 @@ export async function run(argv: string[]): Promise<void> {
   const model = await loadModel(o.model, { version: o.version });
   if (o.unseen) {
     const p = await predictUnseen(model, corpus.manifest, o.unseen);
-    const rows = Array.from(p.addresses, (a, i) => ({ address: a, mean: +p.mean[i].toFixed(2), argmax: p.argmax[i], entropy: +p.entropy[i].toFixed(3) }));
+    const rows = Array.from(p.addresses, (a, i) => ({
+      address: a,
+      mean: +p.mean[i].toFixed(2),
+      argmax: p.argmax[i],
+      entropy: +p.entropy[i].toFixed(3),
+    }));
     if (o.json) console.log(JSON.stringify(rows));
-    else for (const r of rows) console.log(`0x${r.address.toString(16)}  mean ${r.mean}  argmax ${r.argmax}  entropy ${r.entropy}`);
+    else
+      for (const r of rows)
+        console.log(`0x${r.address.toString(16)}  mean ${r.mean}  argmax ${r.argmax}  entropy ${r.entropy}`);
     return;
   }
   if (!o.record) throw new UserError('say which record: --record NAME (or --unseen N)');
   const rec = corpus.record(/^\d+$/.test(o.record) ? Number(o.record) : o.record);
-  if (rec.modality === 'prediction') throw new UserError(`${rec.name} is itself a prediction; predict the record it was made from`);
+  if (rec.modality === 'prediction')
+    throw new UserError(`${rec.name} is itself a prediction; predict the record it was made from`);
   const region = o.region ? parseRegion(o.region) : undefined;
   const total = regionShape(rec, region, o.level).reduce((a, b) => a * b, 1);
   const bar = progress(`predict ${rec.name}`, total, { unit: 'voxels', quiet: o.json });
   const out = await writePredictions(corpus, model, rec, { region, level: o.level, onProgress: (d) => bar.set(d) });
   bar.done();
-  const summary = { record: rec.name, model: model.label, backend: model.backend, shape: out.shape, value: out.value.name, uncertainty: out.uncertainty.name, voxelsPerS: Math.round(out.voxelsPerS) };
+  const summary = {
+    record: rec.name,
+    model: model.label,
+    backend: model.backend,
+    shape: out.shape,
+    value: out.value.name,
+    uncertainty: out.uncertainty.name,
+    voxelsPerS: Math.round(out.voxelsPerS),
+  };
   if (o.json) console.log(JSON.stringify(summary));
-  else console.log(`predicted ${rec.name} ${out.shape.join('×')} with ${model.label} on ${model.backend} (${summary.voxelsPerS} voxels/s) → ${out.value.name}, ${out.uncertainty.name}`);
+  else
+    console.log(
+      `predicted ${rec.name} ${out.shape.join('×')} with ${model.label} on ${model.backend} (${summary.voxelsPerS} voxels/s) → ${out.value.name}, ${out.uncertainty.name}`,
+    );
   model.dispose();
 }

@@ -41,10 +41,19 @@ export async function readTranscription(file: string): Promise<string[][]> {
     } catch (err) {
       throw new UserError(`${file}: not JSON: ${(err as Error).message}`, { cause: err });
     }
-    if (!Array.isArray(doc.columns) || !doc.columns.every((c) => Array.isArray(c.lines))) throw new UserError(`${file}: expected { columns: [{ lines: [...] }] }`);
+    if (!Array.isArray(doc.columns) || !doc.columns.every((c) => Array.isArray(c.lines)))
+      throw new UserError(`${file}: expected { columns: [{ lines: [...] }] }`);
     return doc.columns.map((c) => (c.lines as unknown[]).map((l) => normalizeGreek(String(l))));
   }
-  const cols = raw.split(/\r?\n\s*\r?\n/).map((block) => block.split(/\r?\n/).map(normalizeGreek).filter((l) => l.length > 0)).filter((c) => c.length > 0);
+  const cols = raw
+    .split(/\r?\n\s*\r?\n/)
+    .map((block) =>
+      block
+        .split(/\r?\n/)
+        .map(normalizeGreek)
+        .filter((l) => l.length > 0),
+    )
+    .filter((c) => c.length > 0);
   if (!cols.length) throw new UserError(`${file}: no Greek text in the transcription`);
   return cols;
 }
@@ -65,43 +74,74 @@ async function pngInk(file: string): Promise<InkMap> {
 
 function parseRegion(v: string): [number, number, number, number] {
   const n = v.split(',').map(Number);
-  if (n.length !== 4 || n.some((x) => !Number.isFinite(x))) throw new UserError(`--labelled-region must be x0,y0,x1,y1, got '${v}'`);
+  if (n.length !== 4 || n.some((x) => !Number.isFinite(x)))
+    throw new UserError(`--labelled-region must be x0,y0,x1,y1, got '${v}'`);
   return n as [number, number, number, number];
 }
 
 /** The labelled box: from the labels record or the segment meta, else the bounding box of the labelled ink. */
-function labelledRegionOf(extra: Record<string, unknown> | undefined, meta: Record<string, unknown> | undefined, labels: InkMap): [number, number, number, number] {
+function labelledRegionOf(
+  extra: Record<string, unknown> | undefined,
+  meta: Record<string, unknown> | undefined,
+  labels: InkMap,
+): [number, number, number, number] {
   for (const src of [extra, meta]) {
     const r = src?.labelledRegion;
-    if (Array.isArray(r) && r.length === 4 && r.every((x) => typeof x === 'number')) return r as [number, number, number, number];
+    if (Array.isArray(r) && r.length === 4 && r.every((x) => typeof x === 'number'))
+      return r as [number, number, number, number];
     if (typeof src?.labelledXMax === 'number') return [0, 0, src.labelledXMax, labels.height];
   }
   let x1 = 0;
-  for (let y = 0; y < labels.height; y++) for (let x = 0; x < labels.width; x++) if (labels.data[y * labels.width + x]! > 0.5) x1 = Math.max(x1, x + 1);
+  for (let y = 0; y < labels.height; y++)
+    for (let x = 0; x < labels.width; x++) if (labels.data[y * labels.width + x]! > 0.5) x1 = Math.max(x1, x + 1);
   return [0, 0, x1, labels.height];
 }
 
 type Segment = ReturnType<typeof resolveSegment>;
 
 /** The ink to read: --ink-png (optionally degraded), else the segment's newest ink prediction (of --model if given). */
-async function segmentInk(corpus: Corpus, seg: Segment, o: { model?: string; inkPng?: string; degrade?: boolean }): Promise<{ ink: InkMap; inkName: string }> {
+async function segmentInk(
+  corpus: Corpus,
+  seg: Segment,
+  o: { model?: string; inkPng?: string; degrade?: boolean },
+): Promise<{ ink: InkMap; inkName: string }> {
   if (o.inkPng) {
     const png = await pngInk(o.inkPng);
-    return { ink: o.degrade ? degradeInk(png, { seed: 1 }) : png, inkName: `${path.resolve(o.inkPng)}${o.degrade ? ' (degraded stand-in)' : ''}` };
+    return {
+      ink: o.degrade ? degradeInk(png, { seed: 1 }) : png,
+      inkName: `${path.resolve(o.inkPng)}${o.degrade ? ' (degraded stand-in)' : ''}`,
+    };
   }
-  const preds = seg.records.filter((r) => r.modality === 'prediction' && r.prediction?.kind === 'ink' && (!o.model || r.prediction.model === o.model || r.prediction.model === path.basename(o.model)));
+  const preds = seg.records.filter(
+    (r) =>
+      r.modality === 'prediction' &&
+      r.prediction?.kind === 'ink' &&
+      (!o.model || r.prediction.model === o.model || r.prediction.model === path.basename(o.model)),
+  );
   const rec = preds.pop();
-  if (!rec) throw new UserError(`segment ${seg.group} has no ink prediction${o.model ? ` from model ${o.model}` : ''} in ${corpus.dir}: run \`aunn ink\` first, or give --ink-png`);
+  if (!rec)
+    throw new UserError(
+      `segment ${seg.group} has no ink prediction${o.model ? ` from model ${o.model}` : ''} in ${corpus.dir}: run \`aunn ink\` first, or give --ink-png`,
+    );
   const bytes = await corpus.readRecord(rec);
-  return { ink: inkMapFromBytes(bytes.subarray(0, rec.shape[1] * rec.shape[2]), rec.shape[1], rec.shape[2]), inkName: rec.name };
+  return {
+    ink: inkMapFromBytes(bytes.subarray(0, rec.shape[1] * rec.shape[2]), rec.shape[1], rec.shape[2]),
+    inkName: rec.name,
+  };
 }
 
 /** The segment's ink labels and where they hold (--labelled-region, else the labels record or segment meta). */
-async function segmentLabels(corpus: Corpus, seg: Segment, regionOption?: string): Promise<{ labels: InkMap; region: [number, number, number, number] }> {
+async function segmentLabels(
+  corpus: Corpus,
+  seg: Segment,
+  regionOption?: string,
+): Promise<{ labels: InkMap; region: [number, number, number, number] }> {
   const rec = seg.labels!;
   const [, H, W] = rec.shape;
   const labels = inkMapFromBytes((await corpus.readRecord(rec)).subarray(0, H * W), H, W);
-  const region = regionOption ? parseRegion(regionOption) : labelledRegionOf(rec.extra, seg.layers?.extra?.segmentMeta as Record<string, unknown> | undefined, labels);
+  const region = regionOption
+    ? parseRegion(regionOption)
+    : labelledRegionOf(rec.extra, seg.layers?.extra?.segmentMeta as Record<string, unknown> | undefined, labels);
   return { labels, region };
 }
 
@@ -109,33 +149,73 @@ export async function run(argv: string[]): Promise<void> {
   const o = new Command('aunn read')
     .requiredOption('--corpus <dir>', 'corpus folder')
     .requiredOption('--segment <s>', 'segment: group (scroll/segment), record name or segment id')
-    .option('--transcription <file>', 'known text of the labelled region (lines; blank line between columns; or JSON { columns: [{ lines }] })')
+    .option(
+      '--transcription <file>',
+      'known text of the labelled region (lines; blank line between columns; or JSON { columns: [{ lines }] })',
+    )
     .option('--lm <mode>', 'off (glyphs only) | decode (beam search with the language model) | condition', 'decode')
     .option('--lm-model <file>', 'Kneser–Ney model file (default: SBLGNT, cached)')
     .option('--model <dir>', 'use the ink prediction made by this AUNN model (default: the newest)')
     .option('--ink-png <file>', 'read this ink picture instead of an ink prediction (stand-in)')
     .option('--degrade', 'blur and add noise to --ink-png (a stand-in for a predicted map)')
-    .option('--labelled-region <x0,y0,x1,y1>', 'where the labels and the transcription hold (default: from the labels record)')
+    .option(
+      '--labelled-region <x0,y0,x1,y1>',
+      'where the labels and the transcription hold (default: from the labels record)',
+    )
     .option('--truth <dir>', "a sample's truth/ folder: print the character error rate in the unlabelled region")
     .option('--beam <n>', 'beam width of the line decoder', String(DEFAULT_BEAM))
     .option('--lm-weight <w>', 'weight of the LM against the glyph evidence when decoding', '1')
     .option('--self-train <rounds>', 'rounds of self-training on confidently read lines', '0')
-    .option('--align <how>', 'align the known text to the labelled lines: auto (both, the one whose glyphs read the labelled lines better) | rendered (built-in capitals) | cuts (by the ink alone)', 'auto')
-    .option('--glyphs-from <segment>', 'learn the glyphs on this labelled segment (with --transcription) and read --segment with them (a scroll without labels)')
-    .option('--scale <f>', 'with --glyphs-from: read the map at this scale (the other hand\'s size here) instead of fitting it')
+    .option(
+      '--align <how>',
+      'align the known text to the labelled lines: auto (both, the one whose glyphs read the labelled lines better) | rendered (built-in capitals) | cuts (by the ink alone)',
+      'auto',
+    )
+    .option(
+      '--glyphs-from <segment>',
+      'learn the glyphs on this labelled segment (with --transcription) and read --segment with them (a scroll without labels)',
+    )
+    .option(
+      '--scale <f>',
+      "with --glyphs-from: read the map at this scale (the other hand's size here) instead of fitting it",
+    )
     .parse(argv, { from: 'user' })
-    .opts<{ corpus: string; segment: string; transcription?: string; lm: string; lmModel?: string; model?: string; inkPng?: string; degrade?: boolean; labelledRegion?: string; truth?: string; beam: string; lmWeight: string; selfTrain: string; glyphsFrom?: string; align: string; scale?: string }>();
-  if (!['off', 'decode', 'condition'].includes(o.lm)) throw new UserError(`--lm must be off, decode or condition, got '${o.lm}'`);
+    .opts<{
+      corpus: string;
+      segment: string;
+      transcription?: string;
+      lm: string;
+      lmModel?: string;
+      model?: string;
+      inkPng?: string;
+      degrade?: boolean;
+      labelledRegion?: string;
+      truth?: string;
+      beam: string;
+      lmWeight: string;
+      selfTrain: string;
+      glyphsFrom?: string;
+      align: string;
+      scale?: string;
+    }>();
+  if (!['off', 'decode', 'condition'].includes(o.lm))
+    throw new UserError(`--lm must be off, decode or condition, got '${o.lm}'`);
   if (o.lm === 'condition' && !o.model) {
-    throw new UserError('--lm condition trains the AUNN: give --model DIR (a trained model with an ink readout, see `aunn ink --source model`)');
+    throw new UserError(
+      '--lm condition trains the AUNN: give --model DIR (a trained model with an ink readout, see `aunn ink --source model`)',
+    );
   }
-  if (!['auto', 'rendered', 'cuts'].includes(o.align)) throw new UserError(`--align must be auto, rendered or cuts, got '${o.align}'`);
+  if (!['auto', 'rendered', 'cuts'].includes(o.align))
+    throw new UserError(`--align must be auto, rendered or cuts, got '${o.align}'`);
   const align = o.align as 'auto' | 'rendered' | 'cuts';
   const scale = o.scale === undefined ? undefined : Number(o.scale);
-  if (scale !== undefined && !(scale >= 0.25 && scale <= 4)) throw new UserError(`--scale must be a number from 0.25 to 4, got '${o.scale}'`);
-  if (scale !== undefined && !o.glyphsFrom) throw new UserError('--scale is for reading with another segment\'s glyphs: give --glyphs-from SEGMENT');
+  if (scale !== undefined && !(scale >= 0.25 && scale <= 4))
+    throw new UserError(`--scale must be a number from 0.25 to 4, got '${o.scale}'`);
+  if (scale !== undefined && !o.glyphsFrom)
+    throw new UserError("--scale is for reading with another segment's glyphs: give --glyphs-from SEGMENT");
   const lmWeight = Number(o.lmWeight);
-  if (!(lmWeight >= 0 && lmWeight <= 10)) throw new UserError(`--lm-weight must be a number from 0 to 10, got '${o.lmWeight}'`);
+  if (!(lmWeight >= 0 && lmWeight <= 10))
+    throw new UserError(`--lm-weight must be a number from 0 to 10, got '${o.lmWeight}'`);
   const beam = Number(o.beam);
   if (!Number.isInteger(beam) || beam < 1) throw new UserError(`--beam must be a positive integer, got '${o.beam}'`);
   const corpus = await Corpus.open(o.corpus);
@@ -143,47 +223,108 @@ export async function run(argv: string[]): Promise<void> {
   const own = seg.labels ? await segmentLabels(corpus, seg, o.labelledRegion) : undefined;
   // The ink read: a stored prediction or a picture (--lm condition reads the AUNN's own rendering instead).
   const inkSource = o.lm === 'condition' ? undefined : await segmentInk(corpus, seg, o);
-  if (!o.transcription) throw new UserError('give --transcription FILE: the known text of the labelled region (glyphs are learned from it)');
+  if (!o.transcription)
+    throw new UserError(
+      'give --transcription FILE: the known text of the labelled region (glyphs are learned from it)',
+    );
   const transcription = await readTranscription(o.transcription);
   const lm = o.lm === 'off' ? undefined : await loadKneserNey(o.lmModel);
   const t0 = performance.now();
-  if (o.glyphsFrom && o.lm === 'condition') throw new UserError('--glyphs-from reads with another segment\'s glyphs; --lm condition needs the segment\'s own labels: use one or the other');
+  if (o.glyphsFrom && o.lm === 'condition')
+    throw new UserError(
+      "--glyphs-from reads with another segment's glyphs; --lm condition needs the segment's own labels: use one or the other",
+    );
   if (o.lm === 'condition') {
-    if (!own) throw new UserError(`segment ${seg.group} has no ink labels in ${o.corpus}: glyphs are learned from a labelled region (or give --glyphs-from SEGMENT)`);
-    await readConditioned({ corpus, modelDir: o.model!, group: seg.group, labels: own.labels, region: own.region, transcription, lm: lm!, beam, truth: o.truth, corpusDir: o.corpus, pixelSizeUm: seg.layers?.voxelSizeUm?.[2] });
+    if (!own)
+      throw new UserError(
+        `segment ${seg.group} has no ink labels in ${o.corpus}: glyphs are learned from a labelled region (or give --glyphs-from SEGMENT)`,
+      );
+    await readConditioned({
+      corpus,
+      modelDir: o.model!,
+      group: seg.group,
+      labels: own.labels,
+      region: own.region,
+      transcription,
+      lm: lm!,
+      beam,
+      truth: o.truth,
+      corpusDir: o.corpus,
+      pixelSizeUm: seg.layers?.voxelSizeUm?.[2],
+    });
     return;
   }
   const { ink, inkName } = inkSource!;
-  if (own && (ink.width !== own.labels.width || ink.height !== own.labels.height)) throw new UserError(`ink map is ${ink.width}x${ink.height} but the segment's labels are ${own.labels.width}x${own.labels.height}`);
-  const common = { segment: seg.group, ink, lm, mode: o.lm as 'off' | 'decode', beam, lmWeight, source: { ink: inkName, model: o.model }, pixelSizeUm: seg.layers?.voxelSizeUm?.[2] };
+  if (own && (ink.width !== own.labels.width || ink.height !== own.labels.height))
+    throw new UserError(
+      `ink map is ${ink.width}x${ink.height} but the segment's labels are ${own.labels.width}x${own.labels.height}`,
+    );
+  const common = {
+    segment: seg.group,
+    ink,
+    lm,
+    mode: o.lm as 'off' | 'decode',
+    beam,
+    lmWeight,
+    source: { ink: inkName, model: o.model },
+    pixelSizeUm: seg.layers?.voxelSizeUm?.[2],
+  };
   let result;
   if (o.glyphsFrom) {
     // Glyphs learned on another, labelled segment (its newest ink prediction, its labels, the transcription).
     const from = resolveSegment(corpus, o.glyphsFrom);
-    if (!from.labels) throw new UserError(`--glyphs-from ${o.glyphsFrom}: segment ${from.group} has no ink labels in ${o.corpus}`);
+    if (!from.labels)
+      throw new UserError(`--glyphs-from ${o.glyphsFrom}: segment ${from.group} has no ink labels in ${o.corpus}`);
     const fromInk = await segmentInk(corpus, from, { model: o.model });
     const fromLabels = await segmentLabels(corpus, from);
-    const learned = readSegment({ segment: from.group, ink: fromInk.ink, labels: fromLabels.labels, labelledRegion: fromLabels.region, transcription, mode: 'off', align, lm, beam });
-    console.log(`glyphs learned on ${from.group} from ${learned.trainingLines} labelled lines (${learned.trainingLetters} letters)${alignmentSummary(learned.alignment)}`);
+    const learned = readSegment({
+      segment: from.group,
+      ink: fromInk.ink,
+      labels: fromLabels.labels,
+      labelledRegion: fromLabels.region,
+      transcription,
+      mode: 'off',
+      align,
+      lm,
+      beam,
+    });
+    console.log(
+      `glyphs learned on ${from.group} from ${learned.trainingLines} labelled lines (${learned.trainingLetters} letters)${alignmentSummary(learned.alignment)}`,
+    );
     result = readSegment({ ...common, glyphs: learned.glyphs, scale });
     console.log(`read at scale ${result.scale} (the other hand's size on this map)`);
   } else {
-    if (!own) throw new UserError(`segment ${seg.group} has no ink labels in ${o.corpus}: glyphs are learned from a labelled region (or give --glyphs-from SEGMENT)`);
-    result = readSegment({ ...common, labels: own.labels, labelledRegion: own.region, transcription, selfTrain: Number(o.selfTrain) || 0, align });
+    if (!own)
+      throw new UserError(
+        `segment ${seg.group} has no ink labels in ${o.corpus}: glyphs are learned from a labelled region (or give --glyphs-from SEGMENT)`,
+      );
+    result = readSegment({
+      ...common,
+      labels: own.labels,
+      labelledRegion: own.region,
+      transcription,
+      selfTrain: Number(o.selfTrain) || 0,
+      align,
+    });
   }
   const region = own?.region ?? [0, 0, 0, ink.height];
-  const file = await saveReading(o.corpus, result.reading);
+  const file = await saveReading(corpus, result.reading);
   for (const col of result.reading.columns) {
     console.log(`Col. ${col.n}`);
     for (const line of col.lines) console.log(`  ${String(line.n).padStart(2)} ${lineText(line)}`);
   }
-  if (!o.glyphsFrom) console.log(`glyphs learned from ${result.trainingLines} labelled lines (${result.trainingLetters} letters)${alignmentSummary(result.alignment)}`);
+  if (!o.glyphsFrom)
+    console.log(
+      `glyphs learned from ${result.trainingLines} labelled lines (${result.trainingLetters} letters)${alignmentSummary(result.alignment)}`,
+    );
   console.log(`line pitch ${result.pitch} px; ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   console.log(`wrote ${file}`);
   if (o.truth) {
     const truth = JSON.parse(await readFile(path.join(o.truth, 'text.json'), 'utf8')) as { columns: TruthColumn[] };
     const cer = readingCer(result.reading, truth.columns, { minX: region[2] });
-    console.log(`CER in the unlabelled region (x >= ${region[2]}), --lm ${o.lm}: ${(100 * cer.cer).toFixed(1)}% (${cer.errors} edits / ${cer.letters} letters, ${cer.columns} columns)`);
+    console.log(
+      `CER in the unlabelled region (x >= ${region[2]}), --lm ${o.lm}: ${(100 * cer.cer).toFixed(1)}% (${cer.errors} edits / ${cer.letters} letters, ${cer.columns} columns)`,
+    );
   }
 }
 
@@ -194,20 +335,35 @@ export async function run(argv: string[]): Promise<void> {
  * condition/index.ts for the numbers and their spread).
  */
 async function readConditioned(o: {
-  corpus: Corpus; corpusDir: string; modelDir: string; group: string; labels: InkMap; region: [number, number, number, number];
-  transcription: Awaited<ReturnType<typeof readTranscription>>; lm: Awaited<ReturnType<typeof loadKneserNey>>; beam: number;
-  truth?: string; pixelSizeUm?: number;
+  corpus: Corpus;
+  corpusDir: string;
+  modelDir: string;
+  group: string;
+  labels: InkMap;
+  region: [number, number, number, number];
+  transcription: Awaited<ReturnType<typeof readTranscription>>;
+  lm: Awaited<ReturnType<typeof loadKneserNey>>;
+  beam: number;
+  truth?: string;
+  pixelSizeUm?: number;
 }): Promise<void> {
   const { conditionSegment } = await import('../../lm-conditioning/condition/index.js');
   const r = await conditionSegment({
     corpus: o.corpus,
     modelDir: o.modelDir,
     segment: o.group,
-    read: { labels: o.labels, labelledRegion: o.region, transcription: o.transcription, lm: o.lm, beam: o.beam, pixelSizeUm: o.pixelSizeUm },
+    read: {
+      labels: o.labels,
+      labelledRegion: o.region,
+      transcription: o.transcription,
+      lm: o.lm,
+      beam: o.beam,
+      pixelSizeUm: o.pixelSizeUm,
+    },
     minConfidence: 0.8,
     onProgress: (stage) => process.stderr.write(`${stage}\n`),
   });
-  const file = await saveReading(o.corpusDir, r.reading);
+  const file = await saveReading(o.corpus, r.reading);
   for (const col of r.reading.columns) {
     console.log(`Col. ${col.n}`);
     for (const line of col.lines) console.log(`  ${String(line.n).padStart(2)} ${lineText(line)}`);
@@ -217,6 +373,8 @@ async function readConditioned(o: {
     const truth = JSON.parse(await readFile(path.join(o.truth, 'text.json'), 'utf8')) as { columns: TruthColumn[] };
     const before = readingCer(r.before, truth.columns, { minX: o.region[2] });
     const after = readingCer(r.reading, truth.columns, { minX: o.region[2] });
-    console.log(`CER in the unlabelled region (x >= ${o.region[2]}): decode on v${r.previousVersion} ${(100 * before.cer).toFixed(1)}%, after conditioning ${(100 * after.cer).toFixed(1)}%`);
+    console.log(
+      `CER in the unlabelled region (x >= ${o.region[2]}): decode on v${r.previousVersion} ${(100 * before.cer).toFixed(1)}%, after conditioning ${(100 * after.cer).toFixed(1)}%`,
+    );
   }
 }

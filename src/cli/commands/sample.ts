@@ -35,8 +35,17 @@ export async function run(argv: string[]): Promise<void> {
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return;
     throw new UserError((e.message ?? String(err)).replace(/^error: /, ''), { exitCode: 2 });
   }
-  const o = cmd.opts<{ out: string; seed: number; size: string; scroll?: string; force?: boolean; quiet?: boolean; json?: boolean }>();
-  if (!(SAMPLE_SIZES as readonly string[]).includes(o.size)) throw new UserError(`--size must be small or medium (got '${o.size}')`, { exitCode: 2 });
+  const o = cmd.opts<{
+    out: string;
+    seed: number;
+    size: string;
+    scroll?: string;
+    force?: boolean;
+    quiet?: boolean;
+    json?: boolean;
+  }>();
+  if (!(SAMPLE_SIZES as readonly string[]).includes(o.size))
+    throw new UserError(`--size must be small or medium (got '${o.size}')`, { exitCode: 2 });
   const bars = new Map<string, Progress>();
   const summary = await generateSample({
     out: o.out,
@@ -57,12 +66,22 @@ export async function run(argv: string[]): Promise<void> {
     return;
   }
   const mb = (summary.bytes / 1e6).toFixed(1);
-  console.log(`sample ${summary.scroll} (seed ${summary.seed}, ${summary.size}) in ${summary.seconds.toFixed(1)} s, ${mb} MB`);
+  console.log(
+    `sample ${summary.scroll} (seed ${summary.seed}, ${summary.size}) in ${summary.seconds.toFixed(1)} s, ${mb} MB`,
+  );
   console.log(`  volpkg   ${summary.volpkg}`);
-  console.log(`  scan A   ${summary.scanA.id}: ${summary.scanA.shape.join('x')} (z,y,x) ${summary.scanA.voxelSizeUm} µm ${summary.scanA.energyKeV} keV, uint16 TIFF`);
-  console.log(`  scan B   ${summary.scanB.id}: ${summary.scanB.shape.join('x')} ${summary.scanB.voxelSizeUm} µm ${summary.scanB.energyKeV} keV, uint8 OME-Zarr`);
-  console.log(`  segment  ${summary.segment.id}: ${summary.segment.layers} layers of ${summary.segment.width}x${summary.segment.height}, labels for x < ${summary.segment.labelledXMax}`);
-  console.log(`  text     ${summary.letters.total} letters in ${summary.letters.columns} columns of ${summary.letters.linesPerColumn} lines (${summary.letters.unlabelled} unlabelled)`);
+  console.log(
+    `  scan A   ${summary.scanA.id}: ${summary.scanA.shape.join('x')} (z,y,x) ${summary.scanA.voxelSizeUm} µm ${summary.scanA.energyKeV} keV, uint16 TIFF`,
+  );
+  console.log(
+    `  scan B   ${summary.scanB.id}: ${summary.scanB.shape.join('x')} ${summary.scanB.voxelSizeUm} µm ${summary.scanB.energyKeV} keV, uint8 OME-Zarr`,
+  );
+  console.log(
+    `  segment  ${summary.segment.id}: ${summary.segment.layers} layers of ${summary.segment.width}x${summary.segment.height}, labels for x < ${summary.segment.labelledXMax}`,
+  );
+  console.log(
+    `  text     ${summary.letters.total} letters in ${summary.letters.columns} columns of ${summary.letters.linesPerColumn} lines (${summary.letters.unlabelled} unlabelled)`,
+  );
   console.log(`  ink CNR at layer 32: ${summary.cnrLayer32.toFixed(2)}`);
   console.log(`  truth    ${summary.truth}`);
 }

@@ -17,13 +17,15 @@ export async function run(argv: string[]): Promise<void> {
     .parse(argv, { from: 'user' });
   const o = cmd.opts<{ corpus: string; port: string }>();
   const port = Number(o.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port must be 0..65535, got '${o.port}'`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UserError(`--port must be 0..65535, got '${o.port}'`);
   const corpus = await openCorpusForServing(o.corpus);
   let app;
   try {
     app = await startServer({ corpus, port });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UserError(`port ${port} is in use; pick another with --port or leave it out`);
+    if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new UserError(`port ${port} is in use; pick another with --port or leave it out`);
     throw e;
   }
   console.log(`Scroll AUNN: serving ${corpus.dir} (${corpus.manifest.records.length} records)`);

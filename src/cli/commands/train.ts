@@ -8,8 +8,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { UserError } from '../../core/errors.js';
 import { progress } from '../progress.js';
-import { trainModel, type TrainOptions, type TrainResult } from '../../model/trainer.js';
-import type { DeepPartial, ModelConfig, ScheduleKind } from '../../model/config.js';
+import { trainModel, type TrainOptions, type TrainResult } from '../../model/index.js';
+import type { DeepPartial, ModelConfig, ScheduleKind } from '../../model/index.js';
 
 export function positive(v: string): number {
   const n = Number(v);
@@ -40,7 +40,12 @@ export function parseArgs(cmd: Command, argv: string[]): Record<string, unknown>
 }
 
 /** Runs trainModel with a progress bar and Ctrl-C → checkpoint and stop; prints the summary. */
-export async function runTraining(label: string, opts: TrainOptions, json: boolean, train: (o: TrainOptions) => Promise<TrainResult> = trainModel): Promise<void> {
+export async function runTraining(
+  label: string,
+  opts: TrainOptions,
+  json: boolean,
+  train: (o: TrainOptions) => Promise<TrainResult> = trainModel,
+): Promise<void> {
   const ac = new AbortController();
   const onSigint = () => {
     process.stderr.write('\nstopping: writing a checkpoint (Ctrl-C again to quit at once)\n');
@@ -56,7 +61,11 @@ export async function runTraining(label: string, opts: TrainOptions, json: boole
       ...opts,
       signal: ac.signal,
       onProgress: (p) => {
-        const info: Record<string, number | string> = { loss: p.loss, psnr: p.trainPsnr, 'samples/s': Math.round(p.samplesPerS) };
+        const info: Record<string, number | string> = {
+          loss: p.loss,
+          psnr: p.trainPsnr,
+          'samples/s': Math.round(p.samplesPerS),
+        };
         if (p.heldOutPsnr !== undefined) info['held-out'] = p.heldOutPsnr;
         bar.set(byTime ? Math.round(p.elapsedMs / 1000) : p.runSteps, info);
         opts.onProgress?.(p);
@@ -78,8 +87,12 @@ export async function runTraining(label: string, opts: TrainOptions, json: boole
     };
     if (json) console.log(JSON.stringify(summary));
     else {
-      console.log(`${label}: ${r.resumed ? 'resumed, ' : ''}${summary.steps} steps (${summary.stepsThisRun} now) on ${r.backend} × ${r.threads} threads, ${summary.samplesPerS} samples/s`);
-      console.log(`held-out PSNR ${summary.heldOutPsnr} dB${r.header.run.done ? '' : ' (stopped early; run again to resume)'} → ${r.file}`);
+      console.log(
+        `${label}: ${r.resumed ? 'resumed, ' : ''}${summary.steps} steps (${summary.stepsThisRun} now) on ${r.backend} × ${r.threads} threads, ${summary.samplesPerS} samples/s`,
+      );
+      console.log(
+        `held-out PSNR ${summary.heldOutPsnr} dB${r.header.run.done ? '' : ' (stopped early; run again to resume)'} → ${r.file}`,
+      );
       for (const [k, v] of Object.entries(summary.perRecordPsnr)) console.log(`  ${k.padEnd(48)} ${v} dB`);
     }
   } finally {
@@ -102,30 +115,67 @@ export async function run(argv: string[]): Promise<void> {
     .option('--depth <n>', 'new model: hidden layers', positiveInt)
     .option('--batch <n>', 'new model: batch size', positiveInt)
     .option('--persistency <k>', 'new model: optimizer steps on each minibatch (default 1)', positiveInt)
-    .option('--max-memory <MiB>', 'bound on the training data held in memory (default: the model config, 2048)', positive)
+    .option(
+      '--max-memory <MiB>',
+      'bound on the training data held in memory (default: the model config, 2048)',
+      positive,
+    )
     .option('--lr <x>', 'peak learning rate of this run', positive)
     .option('--threads <n>', 'worker threads (default 2)', positiveInt)
     .option('--checkpoint-every <s>', 'seconds between checkpoints', positive)
     .option('--json', 'print the summary as JSON');
   const o = parseArgs(cmd, argv) as
-    | { corpus: string; model: string; minutes?: number; steps?: number; schedule?: string; records?: string; scroll?: string; encoding?: string; width?: number; depth?: number; batch?: number; persistency?: number; maxMemory?: number; lr?: number; threads?: number; checkpointEvery?: number; json?: boolean }
+    | {
+        corpus: string;
+        model: string;
+        minutes?: number;
+        steps?: number;
+        schedule?: string;
+        records?: string;
+        scroll?: string;
+        encoding?: string;
+        width?: number;
+        depth?: number;
+        batch?: number;
+        persistency?: number;
+        maxMemory?: number;
+        lr?: number;
+        threads?: number;
+        checkpointEvery?: number;
+        json?: boolean;
+      }
     | undefined;
   if (!o) return;
   if (o.minutes !== undefined && o.steps !== undefined) throw new UserError('give --minutes or --steps, not both');
-  if (o.schedule && !['minibatch', 'serial', 'anneal'].includes(o.schedule)) throw new UserError(`--schedule ${o.schedule}: use minibatch, serial or anneal`);
-  if (o.encoding && !['bits', 'bits+physical', 'bits+grid'].includes(o.encoding)) throw new UserError(`--encoding ${o.encoding}: use bits, bits+physical or bits+grid`);
-  let records = o.records?.split(',').map((s) => s.trim()).filter(Boolean);
+  if (o.schedule && !['minibatch', 'serial', 'anneal'].includes(o.schedule))
+    throw new UserError(`--schedule ${o.schedule}: use minibatch, serial or anneal`);
+  if (o.encoding && !['bits', 'bits+physical', 'bits+grid'].includes(o.encoding))
+    throw new UserError(`--encoding ${o.encoding}: use bits, bits+physical or bits+grid`);
+  let records = o.records
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (o.scroll) {
     const { Corpus } = await import('../../corpus/index.js');
     const corpus = await Corpus.open(o.corpus);
-    records = corpus.records({ scroll: o.scroll, trainable: true }).filter((r) => r.modality !== 'prediction').map((r) => r.name);
+    records = corpus
+      .records({ scroll: o.scroll, trainable: true })
+      .filter((r) => r.modality !== 'prediction')
+      .map((r) => r.name);
     if (records.length === 0) throw new UserError(`${o.corpus}: no trainable records of scroll '${o.scroll}'`);
   }
   const config: DeepPartial<ModelConfig> = {
     ...(o.encoding ? { encoding: { kind: o.encoding as ModelConfig['encoding']['kind'] } } : {}),
     ...(o.width ? { width: o.width } : {}),
     ...(o.depth ? { depth: o.depth } : {}),
-    ...(o.batch || o.persistency ? { train: { ...(o.batch ? { batchSize: o.batch } : {}), ...(o.persistency ? { persistency: o.persistency } : {}) } } : {}),
+    ...(o.batch || o.persistency
+      ? {
+          train: {
+            ...(o.batch ? { batchSize: o.batch } : {}),
+            ...(o.persistency ? { persistency: o.persistency } : {}),
+          },
+        }
+      : {}),
   };
   await runTraining(
     'train',

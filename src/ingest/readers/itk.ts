@@ -24,9 +24,11 @@ function describeImage(image: Image, what: string): { shape: Shape3; dtype: 'uin
   if (componentType !== 'uint8' && componentType !== 'uint16') {
     throw new UserError(`${what}: unsupported dtype ${componentType} (only uint8 and uint16)`);
   }
-  if (components !== 1) throw new UserError(`${what}: ${components} components per pixel (only single-component images)`);
+  if (components !== 1)
+    throw new UserError(`${what}: ${components} components per pixel (only single-component images)`);
   const size = image.size;
-  if (dimension < 2 || dimension > 3 || size.length !== dimension) throw new UserError(`${what}: ${dimension}-D image (only 2-D or 3-D)`);
+  if (dimension < 2 || dimension > 3 || size.length !== dimension)
+    throw new UserError(`${what}: ${dimension}-D image (only 2-D or 3-D)`);
   const shape: Shape3 = dimension === 2 ? [1, size[1]!, size[0]!] : [size[2]!, size[1]!, size[0]!];
   return { shape, dtype: componentType };
 }
@@ -37,15 +39,25 @@ function geometry(image: Image): Pick<VolumeSource, 'voxelSizeUm' | 'affine'> {
   const origin = [...image.origin, 0, 0].slice(0, 3).map((o) => o * 1000);
   const dir = (i: number, j: number) => (i < dim && j < dim ? Number(image.direction[i * dim + j]) : i === j ? 1 : 0);
   const affine: number[] = [];
-  for (let i = 0; i < 3; i++) affine.push(dir(i, 0) * spacing[0]!, dir(i, 1) * spacing[1]!, dir(i, 2) * spacing[2]!, origin[i]!);
+  for (let i = 0; i < 3; i++)
+    affine.push(dir(i, 0) * spacing[0]!, dir(i, 1) * spacing[1]!, dir(i, 2) * spacing[2]!, origin[i]!);
   affine.push(0, 0, 0, 1);
   return { voxelSizeUm: [spacing[2]!, spacing[1]!, spacing[0]!], affine };
 }
 
-function lazyVolume(shape: Shape3, dtype: 'uint8' | 'uint16', info: Pick<VolumeSource, 'voxelSizeUm' | 'affine'>, load: () => Promise<Voxels>, what: string): VolumeSource {
+function lazyVolume(
+  shape: Shape3,
+  dtype: 'uint8' | 'uint16',
+  info: Pick<VolumeSource, 'voxelSizeUm' | 'affine'>,
+  load: () => Promise<Voxels>,
+  what: string,
+): VolumeSource {
   let pixels: Promise<Voxels> | undefined;
   const volume: VolumeSource = {
-    shape, dtype, warnings: [], ...info,
+    shape,
+    dtype,
+    warnings: [],
+    ...info,
     async readSlab(z0, z1) {
       assertSlabRange(shape, z0, z1, what);
       pixels ??= load();
@@ -59,11 +71,18 @@ function lazyVolume(shape: Shape3, dtype: 'uint8' | 'uint16', info: Pick<VolumeS
 
 function readFailure(file: string, format: string, err: unknown): UserError {
   const reason = err instanceof Error ? err.message : String(err);
-  return new UserError(`${file}: cannot read as ${FORMAT_NAMES[format] ?? format} (${reason.split('\n')[0]}): wrong or corrupt header?`, { cause: err });
+  return new UserError(
+    `${file}: cannot read as ${FORMAT_NAMES[format] ?? format} (${reason.split('\n')[0]}): wrong or corrupt header?`,
+    { cause: err },
+  );
 }
 
 /** NRRD / NIfTI / MetaImage file (absolute path given to itk-wasm). */
-export async function openItkImage(file: string, format: 'nrrd' | 'nifti' | 'mha', opts: { maxDim?: number } = {}): Promise<{ volume: VolumeSource }> {
+export async function openItkImage(
+  file: string,
+  format: 'nrrd' | 'nifti' | 'mha',
+  opts: { maxDim?: number } = {},
+): Promise<{ volume: VolumeSource }> {
   const abs = path.resolve(file);
   let header: Image;
   try {
@@ -81,14 +100,18 @@ export async function openItkImage(file: string, format: 'nrrd' | 'nifti' | 'mha
       throw readFailure(file, format, err);
     }
     const data = image.data as Voxels | null;
-    if (!data || data.length !== shape[0] * shape[1] * shape[2]) throw new UserError(`${file}: voxel data is truncated`);
+    if (!data || data.length !== shape[0] * shape[1] * shape[2])
+      throw new UserError(`${file}: voxel data is truncated`);
     return data;
   };
   return { volume: lazyVolume(shape, dtype, geometry(header), load, file) };
 }
 
 /** A DICOM series: the files of one folder, sorted by itk-wasm by slice position. */
-export async function openDicomSeries(files: string[], opts: { maxDim?: number } = {}): Promise<{ volume: VolumeSource; extra: Record<string, unknown> }> {
+export async function openDicomSeries(
+  files: string[],
+  opts: { maxDim?: number } = {},
+): Promise<{ volume: VolumeSource; extra: Record<string, unknown> }> {
   const abs = files.map((f) => path.resolve(f));
   const where = path.dirname(abs[0]!);
   let image: Image;
@@ -103,7 +126,8 @@ export async function openDicomSeries(files: string[], opts: { maxDim?: number }
   const { shape, dtype } = describeImage(image, where);
   if (opts.maxDim !== undefined) assertDims(shape, opts.maxDim, where);
   const data = image.data as Voxels | null;
-  if (!data || data.length !== shape[0] * shape[1] * shape[2]) throw new UserError(`${where}: DICOM voxel data is incomplete`);
+  if (!data || data.length !== shape[0] * shape[1] * shape[2])
+    throw new UserError(`${where}: DICOM voxel data is incomplete`);
   const volume = lazyVolume(shape, dtype, geometry(image), async () => data, where);
   const order = Array.isArray(sorted) ? sorted.map((f) => path.basename(String(f))) : undefined;
   return { volume, extra: order ? { dicomSliceOrder: order } : {} };

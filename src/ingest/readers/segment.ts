@@ -43,7 +43,9 @@ export async function openSegment(dir: string, opts: SegmentOptions): Promise<In
   const group = `${opts.scroll}/${id}`;
 
   // layers
-  const layerNames = (await listVisible(layersDir)).filter((e) => e.isFile && /\.tiff?$/i.test(e.name)).map((e) => e.name);
+  const layerNames = (await listVisible(layersDir))
+    .filter((e) => e.isFile && /\.tiff?$/i.test(e.name))
+    .map((e) => e.name);
   if (layerNames.length === 0) throw new UserError(`${layersDir}: empty folder (no layer .tif files)`);
   const layerFiles = layerNames.map((n) => path.join(layersDir, n));
   for (const f of layerFiles) await guard(f);
@@ -51,7 +53,9 @@ export async function openSegment(dir: string, opts: SegmentOptions): Promise<In
   const [, height, width] = layers.shape;
   const surfaceLayer = layerFiles.length === LAYER_COUNT ? SURFACE_LAYER : Math.floor(layerFiles.length / 2);
   if (layerFiles.length !== LAYER_COUNT) {
-    layers.warnings.push(`${layersDir}: ${layerFiles.length} layers, not ${LAYER_COUNT}; surface assumed at layer ${surfaceLayer}`);
+    layers.warnings.push(
+      `${layersDir}: ${layerFiles.length} layers, not ${LAYER_COUNT}; surface assumed at layer ${surfaceLayer}`,
+    );
   }
   const segmentMeta = files.has('meta.json') ? await readJson(files.get('meta.json')!) : undefined;
   const { attachments, mesh } = await findMesh(dir, id, files, segmentMeta, guard);
@@ -60,33 +64,61 @@ export async function openSegment(dir: string, opts: SegmentOptions): Promise<In
     scroll: opts.scroll,
     modality: 'segment-layers',
     volume: layers,
-    source: { path: path.resolve(layersDir), sha256: await sha256Files(layersDir, layerNames, opts.signal), format: 'tiff-stack' },
+    source: {
+      path: path.resolve(layersDir),
+      sha256: await sha256Files(layersDir, layerNames, opts.signal),
+      format: 'tiff-stack',
+    },
     group,
-    extra: { segment: id, surfaceLayer, layerCount: layerFiles.length, ...(mesh ? { mesh } : {}), ...(segmentMeta ? { segmentMeta } : {}) },
+    extra: {
+      segment: id,
+      surfaceLayer,
+      layerCount: layerFiles.length,
+      ...(mesh ? { mesh } : {}),
+      ...(segmentMeta ? { segmentMeta } : {}),
+    },
     ...(Object.keys(attachments).length ? { attachments } : {}),
   };
   const items: IngestItem[] = [layersItem];
 
   // labels and mask
   const pick = (...names: string[]) => names.map((n) => files.get(n)).find((f) => f !== undefined);
-  const inkFile = pick(`${id}_inklabels.png`, 'inklabels.png', `${id}_inklabels.tif`, `${id}_inklabels.tiff`, 'inklabels.tif');
+  const inkFile = pick(
+    `${id}_inklabels.png`,
+    'inklabels.png',
+    `${id}_inklabels.tif`,
+    `${id}_inklabels.tiff`,
+    'inklabels.tif',
+  );
   const maskFile = pick(`${id}_mask.png`, 'mask.png', `${id}_mask.tif`, 'mask.tif');
   const maskName = `${id}/mask`;
-  for (const [file, kind] of [[inkFile, 'inklabels'], [maskFile, 'mask']] as const) {
+  for (const [file, kind] of [
+    [inkFile, 'inklabels'],
+    [maskFile, 'mask'],
+  ] as const) {
     if (!file) continue;
     await guard(file);
     const volume = binarize(await openLabelImage(file));
     if (volume.shape[1] !== height || volume.shape[2] !== width) {
-      throw new UserError(`${file}: ${volume.shape[2]}x${volume.shape[1]} does not match the segment layers (${width}x${height})`);
+      throw new UserError(
+        `${file}: ${volume.shape[2]}x${volume.shape[1]} does not match the segment layers (${width}x${height})`,
+      );
     }
     items.push({
       name: `${id}/${kind}`,
       scroll: opts.scroll,
       modality: kind === 'mask' ? 'mask' : 'ink-labels',
       volume,
-      source: { path: path.resolve(file), sha256: await sha256File(file, opts.signal), format: file.toLowerCase().endsWith('.png') ? 'png' : 'tiff' },
+      source: {
+        path: path.resolve(file),
+        sha256: await sha256File(file, opts.signal),
+        format: file.toLowerCase().endsWith('.png') ? 'png' : 'tiff',
+      },
       group,
-      extra: { segment: id, ...(kind === 'inklabels' ? labelledExtra(segmentMeta, maskFile ? maskName : undefined) : {}) },
+      extra: {
+        segment: id,
+        ...(kind === 'inklabels' ? labelledExtra(segmentMeta, maskFile ? maskName : undefined) : {}),
+      },
     });
   }
   return items;
@@ -111,14 +143,19 @@ export async function openLabelImage(file: string): Promise<VolumeSource> {
   if (kind === 'png') return openPng(file);
   if (kind === 'tiff') {
     const volume = await openTiffPages(file);
-    if (volume.shape[0] !== 1) throw new UserError(`${file}: a label image must have one page (has ${volume.shape[0]})`);
+    if (volume.shape[0] !== 1)
+      throw new UserError(`${file}: a label image must have one page (has ${volume.shape[0]})`);
     return volume;
   }
   throw new UserError(`${file}: not a PNG or TIFF image`);
 }
 
 async function findMesh(
-  dir: string, id: string, files: Map<string, string>, segmentMeta: Record<string, unknown> | undefined, guard: (f: string) => Promise<void>,
+  dir: string,
+  id: string,
+  files: Map<string, string>,
+  segmentMeta: Record<string, unknown> | undefined,
+  guard: (f: string) => Promise<void>,
 ): Promise<{ attachments: Record<string, string>; mesh?: Record<string, unknown> }> {
   const objs = [...files.keys()].filter((n) => n.toLowerCase().endsWith('.obj'));
   const obj = files.get(`${id}.obj`) ?? (objs.length === 1 ? files.get(objs[0]!) : undefined);
@@ -126,13 +163,22 @@ async function findMesh(
     await guard(obj);
     const counts = await countObj(obj);
     if (counts.vertices === 0) throw new UserError(`${obj}: not an OBJ mesh (no vertices)`);
-    return { attachments: { 'mesh.obj': path.resolve(obj) }, mesh: { format: 'obj', file: path.basename(obj), ...counts, hasUV: counts.uvs > 0 } };
+    return {
+      attachments: { 'mesh.obj': path.resolve(obj) },
+      mesh: { format: 'obj', file: path.basename(obj), ...counts, hasUV: counts.uvs > 0 },
+    };
   }
   // tifxyz: in the segment folder itself (meta.json format "tifxyz") or in one sub-folder
-  const candidates = [dir, ...(await listVisible(dir)).filter((e) => e.isDir && !['layers', 'surface_volume'].includes(e.name)).map((e) => path.join(dir, e.name))];
+  const candidates = [
+    dir,
+    ...(await listVisible(dir))
+      .filter((e) => e.isDir && !['layers', 'surface_volume'].includes(e.name))
+      .map((e) => path.join(dir, e.name)),
+  ];
   for (const candidate of candidates) {
     const metaFile = path.join(candidate, 'meta.json');
-    if (!['x.tif', 'y.tif', 'z.tif'].every((n) => existsSync(path.join(candidate, n))) || !existsSync(metaFile)) continue;
+    if (!['x.tif', 'y.tif', 'z.tif'].every((n) => existsSync(path.join(candidate, n))) || !existsSync(metaFile))
+      continue;
     const meta = candidate === dir && segmentMeta ? segmentMeta : await readJson(metaFile);
     if (meta.format !== 'tifxyz') continue;
     const attachments: Record<string, string> = {};
@@ -151,7 +197,10 @@ async function findMesh(
 
 /** Counts `v`, `vt` and `f` lines of an OBJ, streamed. */
 async function countObj(file: string): Promise<{ vertices: number; uvs: number; faces: number }> {
-  let vertices = 0, uvs = 0, faces = 0, carry = '';
+  let vertices = 0,
+    uvs = 0,
+    faces = 0,
+    carry = '';
   for await (const chunk of createReadStream(file, { encoding: 'latin1', highWaterMark: 1 << 20 })) {
     const lines = (carry + (chunk as string)).split('\n');
     carry = lines.pop()!;

@@ -16,13 +16,45 @@ import { memoryVolume } from './volume-util.js';
 
 /** ISO-8859-7 (2003) bytes 0xA0..0xFF → Unicode; 0 marks the three unassigned bytes (0xAE, 0xD2, 0xFF). */
 const HIGH_HALF: number[] = [
-  0x00a0, 0x2018, 0x2019, 0x00a3, 0x20ac, 0x20af, 0x00a6, 0x00a7, 0x00a8, 0x00a9, 0x037a, 0x00ab, 0x00ac, 0x00ad, 0, 0x2015,
-  0x00b0, 0x00b1, 0x00b2, 0x00b3, 0x0384, 0x0385, 0x0386, 0x00b7, 0x0388, 0x0389, 0x038a, 0x00bb, 0x038c, 0x00bd, 0x038e, 0x038f,
+  0x00a0,
+  0x2018,
+  0x2019,
+  0x00a3,
+  0x20ac,
+  0x20af,
+  0x00a6,
+  0x00a7,
+  0x00a8,
+  0x00a9,
+  0x037a,
+  0x00ab,
+  0x00ac,
+  0x00ad,
+  0,
+  0x2015,
+  0x00b0,
+  0x00b1,
+  0x00b2,
+  0x00b3,
+  0x0384,
+  0x0385,
+  0x0386,
+  0x00b7,
+  0x0388,
+  0x0389,
+  0x038a,
+  0x00bb,
+  0x038c,
+  0x00bd,
+  0x038e,
+  0x038f,
   ...Array.from({ length: 0x50 }, (_, i) => (0x0390 + i === 0x03a2 || 0x0390 + i > 0x03ce ? 0 : 0x0390 + i)),
 ];
 
 const TO_BYTE = new Map<number, number>();
-HIGH_HALF.forEach((cp, i) => { if (cp !== 0) TO_BYTE.set(cp, 0xa0 + i); });
+HIGH_HALF.forEach((cp, i) => {
+  if (cp !== 0) TO_BYTE.set(cp, 0xa0 + i);
+});
 
 /** The byte of one code point, or undefined when ISO-8859-7 has none (controls other than TAB/LF count as none). */
 function byteOf(cp: number): number | undefined {
@@ -30,12 +62,17 @@ function byteOf(cp: number): number | undefined {
   return TO_BYTE.get(cp);
 }
 
-export interface EncodedText { bytes: Uint8Array; lines: number; diacriticsDropped: number }
+export interface EncodedText {
+  bytes: Uint8Array;
+  lines: number;
+  diacriticsDropped: number;
+}
 
 /** Encodes `text` (already decoded) to ISO-8859-7; `file` names the source in errors. */
 export function encodeIso8859_7(text: string, file: string): EncodedText {
   const out = new Uint8Array(text.length);
-  let n = 0, dropped = 0;
+  let n = 0,
+    dropped = 0;
   const lines = text.split('\n');
   lines.forEach((line, lineIndex) => {
     let column = 0;
@@ -54,7 +91,8 @@ export function encodeIso8859_7(text: string, file: string): EncodedText {
       }
       if (byte === undefined) {
         const where = `${file}: line ${lineIndex + 1}, column ${column}: ${describeChar(ch, cp)}`;
-        if (/\p{L}/u.test(ch)) throw new UserError(`${where} is a letter outside Greek/Latin (or has no ISO-8859-7 byte)`);
+        if (/\p{L}/u.test(ch))
+          throw new UserError(`${where} is a letter outside Greek/Latin (or has no ISO-8859-7 byte)`);
         throw new UserError(`${where} has no ISO-8859-7 byte`);
       }
       out[n++] = byte;
@@ -82,7 +120,8 @@ export function decodeUtf8Strict(bytes: Uint8Array, file: string): string {
   try {
     return decoder.decode(bytes);
   } catch {
-    let start = 0, line = 1;
+    let start = 0,
+      line = 1;
     for (let i = 0; i <= bytes.length; i++) {
       if (i === bytes.length || bytes[i] === 0x0a) {
         try {

@@ -37,7 +37,9 @@ export async function openTiffStack(files: string[], signal?: AbortSignal): Prom
       if (!first) first = page;
       else if (page.width !== first.width || page.height !== first.height || page.dtype !== first.dtype) {
         const where = p > 0 ? `${file} page ${p}` : file;
-        throw new UserError(`${where}: slice is ${describe(page)}, but ${files[0]} is ${describe(first)}: slices of one stack must share size and dtype`);
+        throw new UserError(
+          `${where}: slice is ${describe(page)}, but ${files[0]} is ${describe(first)}: slices of one stack must share size and dtype`,
+        );
       }
     }
     firstPlane[i + 1] = firstPlane[i]! + tiff.pages.length;
@@ -45,8 +47,13 @@ export async function openTiffStack(files: string[], signal?: AbortSignal): Prom
   const shape: Shape3 = [firstPlane[files.length]!, first!.height, first!.width];
   const dtype = first!.dtype;
   const fileOf = (z: number): number => {
-    let lo = 0, hi = files.length - 1;
-    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (firstPlane[mid]! <= z) lo = mid; else hi = mid - 1; }
+    let lo = 0,
+      hi = files.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (firstPlane[mid]! <= z) lo = mid;
+      else hi = mid - 1;
+    }
     return lo;
   };
   const volume: VolumeSource = {
@@ -89,7 +96,9 @@ export async function openTiffPages(file: string): Promise<VolumeSource> {
   const first = pages[0]!;
   for (const [i, page] of pages.entries()) {
     if (page.width !== first.width || page.height !== first.height || page.dtype !== first.dtype) {
-      throw new UserError(`${file}: page ${i} is ${describe(page)}, but page 0 is ${describe(first)}: pages must share size and dtype`);
+      throw new UserError(
+        `${file}: page ${i} is ${describe(page)}, but page 0 is ${describe(first)}: pages must share size and dtype`,
+      );
     }
   }
   const shape: Shape3 = [pages.length, first.height, first.width];

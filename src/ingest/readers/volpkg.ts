@@ -16,17 +16,29 @@ import type { IngestItem } from '../source.js';
 import { isSegmentDir, openSegment } from './segment.js';
 
 export function isVolpkgDir(dir: string): boolean {
-  return /\.volpkg$/i.test(path.resolve(dir)) || (existsSync(path.join(dir, 'config.json')) && (existsSync(path.join(dir, 'volumes')) || existsSync(path.join(dir, 'paths'))));
+  return (
+    /\.volpkg$/i.test(path.resolve(dir)) ||
+    (existsSync(path.join(dir, 'config.json')) &&
+      (existsSync(path.join(dir, 'volumes')) || existsSync(path.join(dir, 'paths'))))
+  );
 }
 
-export interface VolpkgOptions { scroll?: string; level?: number; maxDim?: number; signal?: AbortSignal }
+export interface VolpkgOptions {
+  scroll?: string;
+  level?: number;
+  maxDim?: number;
+  signal?: AbortSignal;
+}
 
 export async function openVolpkg(dir: string, opts: VolpkgOptions): Promise<IngestItem[]> {
   const root = await realpath(dir);
-  const guard = async (file: string) => { await assertInside(root, file, 'path inside the volpkg'); };
+  const guard = async (file: string) => {
+    await assertInside(root, file, 'path inside the volpkg');
+  };
   const configFile = path.join(dir, 'config.json');
   const config = existsSync(configFile) ? await readJson(configFile) : {};
-  const scroll = opts.scroll ?? (typeof config.name === 'string' && config.name.trim() ? config.name.trim() : stem(dir));
+  const scroll =
+    opts.scroll ?? (typeof config.name === 'string' && config.name.trim() ? config.name.trim() : stem(dir));
   const items: IngestItem[] = [];
   const volumesDir = path.join(dir, 'volumes');
   if (existsSync(volumesDir)) {
@@ -54,10 +66,13 @@ export async function openVolpkg(dir: string, opts: VolpkgOptions): Promise<Inge
       const segmentDir = path.join(pathsDir, entry.name);
       await guard(segmentDir);
       if (!isSegmentDir(segmentDir)) continue;
-      items.push(...(await openSegment(segmentDir, { scroll, guard, ...(opts.signal ? { signal: opts.signal } : {}) })));
+      items.push(
+        ...(await openSegment(segmentDir, { scroll, guard, ...(opts.signal ? { signal: opts.signal } : {}) })),
+      );
     }
   }
-  if (items.length === 0) throw new UserError(`${dir}: volpkg without volumes or segments (volumes/<id>/, paths/<segment>/layers/)`);
+  if (items.length === 0)
+    throw new UserError(`${dir}: volpkg without volumes or segments (volumes/<id>/, paths/<segment>/layers/)`);
   linkSegmentsToVolumes(items);
   return items;
 }
@@ -72,11 +87,15 @@ function linkSegmentsToVolumes(items: IngestItem[]): void {
   for (const layers of items.filter((i) => i.modality === 'segment-layers')) {
     const volumeId = (layers.extra?.segmentMeta as Record<string, unknown> | undefined)?.volume;
     if (typeof volumeId !== 'string') continue;
-    const scan = scans.find((s) => s.name === volumeId || s.extra?.volumeId === volumeId || stem(String(s.extra?.volumeId ?? '')) === volumeId);
+    const scan = scans.find(
+      (s) =>
+        s.name === volumeId || s.extra?.volumeId === volumeId || stem(String(s.extra?.volumeId ?? '')) === volumeId,
+    );
     if (!scan) continue;
     for (const member of items.filter((i) => i.group !== undefined && i.group === layers.group)) {
       member.extra = { ...member.extra, volume: scan.name };
-      if (scan.volume.voxelSizeUm && !member.volume.voxelSizeUm) member.volume.voxelSizeUm = [...scan.volume.voxelSizeUm];
+      if (scan.volume.voxelSizeUm && !member.volume.voxelSizeUm)
+        member.volume.voxelSizeUm = [...scan.volume.voxelSizeUm];
     }
   }
 }

@@ -9,7 +9,9 @@ import { UserError } from '../../core/errors.js';
 import type { SourceDtype, VolumeSource } from '../source.js';
 
 export type Shape3 = [number, number, number];
-export type Voxels = Uint8Array | Uint16Array;
+import type { Voxels } from '../../formats/voxels.js';
+
+export type { Voxels };
 
 /** Default per-axis limit (`discover(..., { maxDim })`). */
 export const DEFAULT_MAX_DIM = 65536;
@@ -24,7 +26,10 @@ export function assertDims(shape: Shape3, maxDim: number, file: string): void {
   for (const [axis, n] of shape.entries()) {
     if (!Number.isInteger(n) || n < 1) throw new UserError(`${file}: invalid size ${n} on axis ${'zyx'[axis]}`);
     if (n > maxDim) {
-      throw new UserError(`${file}: dimension ${'zyx'[axis]} = ${n} is over the limit of ${maxDim} per axis (--max-dim)`);
+      throw new UserError(`${file}: dimension ${'zyx'[axis]} = ${n} is over the limit of ${maxDim} per axis`, {
+        file,
+        options: ['maxDim'],
+      });
     }
   }
 }

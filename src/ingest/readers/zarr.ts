@@ -37,7 +37,12 @@ function registerChecked(name: string, load: () => Promise<CodecEntry> | CodecEn
       ...entry,
       fromConfig(config: unknown, meta: CodecMeta) {
         const codec = entry.fromConfig(config, meta);
-        const bytesPer = meta.dataType === 'uint8' || meta.dataType === 'int8' ? 1 : meta.dataType === 'uint16' || meta.dataType === 'int16' ? 2 : 0;
+        const bytesPer =
+          meta.dataType === 'uint8' || meta.dataType === 'int8'
+            ? 1
+            : meta.dataType === 'uint16' || meta.dataType === 'int16'
+              ? 2
+              : 0;
         const expected = bytesPer * meta.shape.reduce((a, b) => a * b, 1);
         if (expected === 0) return codec;
         const checked = Object.create(codec) as typeof codec;
@@ -50,7 +55,8 @@ function registerChecked(name: string, load: () => Promise<CodecEntry> | CodecEn
           } catch (err) {
             throw new Error(`${prefix}${name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
           }
-          if (out.length !== expected) throw new Error(`${prefix}${name} decoded ${out.length} bytes, expected ${expected}`);
+          if (out.length !== expected)
+            throw new Error(`${prefix}${name} decoded ${out.length} bytes, expected ${expected}`);
           return out;
         };
         return checked;
@@ -103,7 +109,17 @@ class TrackingStore implements zarr.AsyncReadable {
   }
 }
 
-const UNIT_TO_UM: Record<string, number> = { micrometer: 1, micron: 1, 'µm': 1, um: 1, millimeter: 1000, mm: 1000, nanometer: 1e-3, nm: 1e-3, meter: 1e6 };
+const UNIT_TO_UM: Record<string, number> = {
+  micrometer: 1,
+  micron: 1,
+  µm: 1,
+  um: 1,
+  millimeter: 1000,
+  mm: 1000,
+  nanometer: 1e-3,
+  nm: 1e-3,
+  meter: 1e6,
+};
 
 type Json = Record<string, unknown>;
 
@@ -124,17 +140,24 @@ function wrapZarrError(location: string, err: unknown): never {
   if (zarr.isZarritaError(err, 'CodecPipelineError')) {
     const cause = (err.cause as Error | undefined)?.message ?? String(err.cause);
     const chunk = err.chunkPath ?? /^chunk (\S+):/.exec(cause)?.[1] ?? '?';
-    throw new UserError(`${location}: chunk ${chunk} fails to decompress (${cause.replace(/^chunk \S+: /, '')})`, { cause: err });
+    throw new UserError(`${location}: chunk ${chunk} fails to decompress (${cause.replace(/^chunk \S+: /, '')})`, {
+      cause: err,
+    });
   }
   if (zarr.isZarritaError(err, 'InvalidMetadataError', 'UnknownCodecError', 'UnsupportedError', 'NotFoundError')) {
     throw new UserError(`${location}: invalid zarr (${err.message})`, { cause: err });
   }
   if (err instanceof Error && err.name === 'AbortError') throw err;
-  throw new UserError(`${location}: cannot read zarr data (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+  throw new UserError(`${location}: cannot read zarr data (${err instanceof Error ? err.message : String(err)})`, {
+    cause: err,
+  });
 }
 
 /** Opens a zarr array or OME-Zarr group at `location` (folder or http(s) URL). */
-export async function openZarr(location: string, opts: { level?: number; signal?: AbortSignal } = {}): Promise<OpenedZarr> {
+export async function openZarr(
+  location: string,
+  opts: { level?: number; signal?: AbortSignal } = {},
+): Promise<OpenedZarr> {
   const url = isUrl(location);
   if (!url && !hasZarrMetadata(location)) {
     throw new UserError(`${location}: not a readable zarr store (no .zarray, .zgroup or zarr.json at its root)`);
@@ -159,12 +182,17 @@ export async function openZarr(location: string, opts: { level?: number; signal?
   if (node instanceof zarr.Group) {
     const attrs = node.attrs as Json;
     const multiscales = multiscalesOf(attrs);
-    if (!multiscales) throw new UserError(`${location}: a zarr group without OME multiscales metadata; give the path of the array inside it`);
+    if (!multiscales)
+      throw new UserError(
+        `${location}: a zarr group without OME multiscales metadata; give the path of the array inside it`,
+      );
     const ms = multiscales[0]!;
     const datasets = (ms.datasets as Json[] | undefined) ?? [];
     const level = opts.level ?? 0;
     if (!Number.isInteger(level) || level < 0 || level >= datasets.length) {
-      throw new UserError(`${location}: no multiscale level ${level} (it has ${datasets.length}: 0..${datasets.length - 1})`);
+      throw new UserError(
+        `${location}: no multiscale level ${level} (it has ${datasets.length}: 0..${datasets.length - 1})`,
+      );
     }
     arrayPath = String(datasets[level]!.path);
     if (arrayPath.split('/').includes('..') || path.isAbsolute(arrayPath)) {
@@ -174,7 +202,9 @@ export async function openZarr(location: string, opts: { level?: number; signal?
       arr = await zarr.open(node.resolve(arrayPath), { kind: 'array' });
     } catch (err) {
       if (zarr.isZarritaError(err, 'NotFoundError')) {
-        throw new UserError(`${location}: level ${level} array "${arrayPath}" is missing its .zarray/zarr.json`, { cause: err });
+        throw new UserError(`${location}: level ${level} array "${arrayPath}" is missing its .zarray/zarr.json`, {
+          cause: err,
+        });
       }
       wrapZarrError(location, err);
     }
@@ -183,14 +213,17 @@ export async function openZarr(location: string, opts: { level?: number; signal?
     const msScale = scaleOf(ms.coordinateTransformations);
     if (levelScale) scaleZyx = levelScale.map((s, i) => s * (msScale?.[i] ?? 1));
     const axes = ms.axes as Array<Json | string> | undefined;
-    const spaceUnit = axes?.map((a) => (typeof a === 'string' ? undefined : (a.unit as string | undefined))).find((u) => u);
+    const spaceUnit = axes
+      ?.map((a) => (typeof a === 'string' ? undefined : (a.unit as string | undefined)))
+      .find((u) => u);
     if (spaceUnit) unitToUm = UNIT_TO_UM[spaceUnit] ?? NaN;
     extra.omeVersion = ms.version ?? (attrs.ome as Json | undefined)?.version;
     extra.level = level;
     extra.levels = datasets.length;
     const aunn = attrs.aunn as Json | undefined;
     if (aunn) {
-      if (Array.isArray(aunn.affineToScanA) && aunn.affineToScanA.length === 16) extra.affineToScanA = aunn.affineToScanA;
+      if (Array.isArray(aunn.affineToScanA) && aunn.affineToScanA.length === 16)
+        extra.affineToScanA = aunn.affineToScanA;
       if (typeof aunn.energyKeV === 'number') extra.energyKeV = aunn.energyKeV;
     }
   } else {
@@ -198,18 +231,24 @@ export async function openZarr(location: string, opts: { level?: number; signal?
   }
   const dtype = arr.dtype;
   if (dtype !== 'uint8' && dtype !== 'uint16') {
-    throw new UserError(`${location}${arrayPath ? '/' + arrayPath : ''}: unsupported dtype ${dtype} (only uint8 and uint16)`);
+    throw new UserError(
+      `${location}${arrayPath ? '/' + arrayPath : ''}: unsupported dtype ${dtype} (only uint8 and uint16)`,
+    );
   }
   const full = arr.shape;
   if (full.length < 2) throw new UserError(`${location}: a ${full.length}-D array is not an image or volume`);
   const lead = full.slice(0, Math.max(0, full.length - 3));
   const warnings: string[] = [];
-  if (lead.some((n) => n > 1)) warnings.push(`${location}: leading axes ${JSON.stringify(lead)} (time/channel): reading index 0 of each`);
+  if (lead.some((n) => n > 1))
+    warnings.push(`${location}: leading axes ${JSON.stringify(lead)} (time/channel): reading index 0 of each`);
   const shape: Shape3 = full.length === 2 ? [1, full[0]!, full[1]!] : [full.at(-3)!, full.at(-2)!, full.at(-1)!];
-  const voxelSizeUm = scaleZyx && scaleZyx.length >= 3 && Number.isFinite(unitToUm)
-    ? (scaleZyx.slice(-3).map((s) => s * unitToUm) as [number, number, number])
-    : undefined;
-  const sha256 = url ? sha256Bytes(store.metadata) : await sha256Files(location, listFiles(location, arrayPath), opts.signal);
+  const voxelSizeUm =
+    scaleZyx && scaleZyx.length >= 3 && Number.isFinite(unitToUm)
+      ? (scaleZyx.slice(-3).map((s) => s * unitToUm) as [number, number, number])
+      : undefined;
+  const sha256 = url
+    ? sha256Bytes(store.metadata)
+    : await sha256Files(location, listFiles(location, arrayPath), opts.signal);
   if (url) extra.sha256Covers = 'metadata documents only (remote store)';
   const fill = arr.fillValue ?? 0;
   const reported = new Set<string>();
@@ -229,8 +268,10 @@ export async function openZarr(location: string, opts: { level?: number; signal?
     for (const key of store.missing) {
       if (reported.has(key)) continue;
       reported.add(key);
-      if (reported.size <= 20) warnings.push(`${location}: chunk ${key} is missing; read as fill value ${String(fill)}`);
-      else if (reported.size === 21) warnings.push(`${location}: more chunks missing (not all listed); read as fill value`);
+      if (reported.size <= 20)
+        warnings.push(`${location}: chunk ${key} is missing; read as fill value ${String(fill)}`);
+      else if (reported.size === 21)
+        warnings.push(`${location}: more chunks missing (not all listed); read as fill value`);
     }
     return toRasterOrder(chunk as zarr.Chunk<'uint8' | 'uint16'>, [z1 - z0, shape[1], shape[2]]);
   };
@@ -242,10 +283,12 @@ export async function openZarr(location: string, opts: { level?: number; signal?
     ...(typeof extra.energyKeV === 'number' ? { energyKeV: extra.energyKeV as number } : {}),
     async readSlab(z0, z1, signal) {
       assertSlabRange(shape, z0, z1, location);
-      if (cached && z0 >= cached.z0 && z1 <= cached.z1) return cached.data.subarray((z0 - cached.z0) * plane, (z1 - cached.z0) * plane);
+      if (cached && z0 >= cached.z0 && z1 <= cached.z1)
+        return cached.data.subarray((z0 - cached.z0) * plane, (z1 - cached.z0) * plane);
       // Slabs thinner than a chunk would fetch and decode the same chunks again for every slab: read whole chunk
       // rows (z-aligned) while they fit the cache budget, and serve the following slabs from memory.
-      const a0 = Math.floor(z0 / chunkZ) * chunkZ, a1 = Math.min(shape[0], Math.ceil(z1 / chunkZ) * chunkZ);
+      const a0 = Math.floor(z0 / chunkZ) * chunkZ,
+        a1 = Math.min(shape[0], Math.ceil(z1 / chunkZ) * chunkZ);
       if ((a0 !== z0 || a1 !== z1) && (a1 - a0) * planeBytes <= ZARR_BLOCK_CACHE_BYTES) {
         cached = undefined;
         const data = await readRows(a0, a1, signal);
@@ -266,9 +309,13 @@ function toRasterOrder(chunk: zarr.Chunk<'uint8' | 'uint16'>, slab: Shape3): Vox
   while (stride.length < 3) stride.unshift(0);
   const [sz, sy, sx] = stride as [number, number, number];
   if (sx === 1 && sy === slab[2] && (slab[0] === 1 || sz === slab[1] * slab[2])) return data;
-  const out = data instanceof Uint16Array ? new Uint16Array(slab[0] * slab[1] * slab[2]) : new Uint8Array(slab[0] * slab[1] * slab[2]);
+  const out =
+    data instanceof Uint16Array
+      ? new Uint16Array(slab[0] * slab[1] * slab[2])
+      : new Uint8Array(slab[0] * slab[1] * slab[2]);
   let i = 0;
-  for (let z = 0; z < slab[0]; z++) for (let y = 0; y < slab[1]; y++) for (let x = 0; x < slab[2]; x++) out[i++] = data[z * sz + y * sy + x * sx]!;
+  for (let z = 0; z < slab[0]; z++)
+    for (let y = 0; y < slab[1]; y++) for (let x = 0; x < slab[2]; x++) out[i++] = data[z * sz + y * sy + x * sx]!;
   return out;
 }
 
@@ -288,7 +335,19 @@ function listFiles(root: string, arrayPath: string): string[] {
   return names;
 }
 
-const NUMPY_KINDS: Record<string, string> = { b: 'bool', i: 'int', u: 'uint', f: 'float', c: 'complex', m: 'timedelta', M: 'datetime', O: 'object', S: 'bytes', U: 'unicode', V: 'void' };
+const NUMPY_KINDS: Record<string, string> = {
+  b: 'bool',
+  i: 'int',
+  u: 'uint',
+  f: 'float',
+  c: 'complex',
+  m: 'timedelta',
+  M: 'datetime',
+  O: 'object',
+  S: 'bytes',
+  U: 'unicode',
+  V: 'void',
+};
 
 /** Reads a local array's declared dtype first, so an unsupported one gets a clear message (not a parse failure). */
 function checkDeclaredDtype(location: string): void {
@@ -299,12 +358,14 @@ function checkDeclaredDtype(location: string): void {
     if (existsSync(v2)) {
       const typestr = (JSON.parse(readFileSync(v2, 'utf8')) as { dtype?: unknown }).dtype;
       const match = typeof typestr === 'string' ? /^[<>|=]?([biufcmMOSUV])(\d*)$/.exec(typestr) : null;
-      if (match) declared = `${NUMPY_KINDS[match[1]!]}${match[1] === 'b' ? '' : Number(match[2]) * (match[1] === 'c' || match[1] === 'U' ? 4 : 8) || ''}`;
+      if (match)
+        declared = `${NUMPY_KINDS[match[1]!]}${match[1] === 'b' ? '' : Number(match[2]) * (match[1] === 'c' || match[1] === 'U' ? 4 : 8) || ''}`;
       else if (typestr !== undefined) declared = JSON.stringify(typestr);
       if (match && match[1] === 'U') declared = 'unicode';
     } else if (existsSync(v3)) {
       const meta = JSON.parse(readFileSync(v3, 'utf8')) as { node_type?: string; data_type?: unknown };
-      if (meta.node_type === 'array') declared = typeof meta.data_type === 'string' ? meta.data_type : JSON.stringify(meta.data_type);
+      if (meta.node_type === 'array')
+        declared = typeof meta.data_type === 'string' ? meta.data_type : JSON.stringify(meta.data_type);
     }
   } catch (err) {
     throw new UserError(`${location}: invalid zarr metadata (${(err as Error).message})`, { cause: err });

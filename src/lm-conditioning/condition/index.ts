@@ -25,14 +25,14 @@
  */
 import path from 'node:path';
 import type { Corpus } from '../../corpus/index.js';
-import type { RecordMeta } from '../../corpus/types.js';
+import type { RecordMeta } from '../../corpus/index.js';
 import { UserError } from '../../core/errors.js';
-import { latestVersion } from '../../model/checkpoint.js';
-import { conditionModel } from '../../model/condition.js';
-import { loadCorpusSegment } from '../../ink/load.js';
-import { loadReadout, modelLayers, readoutPath } from '../../ink/pipeline.js';
-import { bandFor, predictReadout, type InkReadout } from '../../ink/readout.js';
-import type { InkSegment } from '../../ink/segment.js';
+import { latestVersion } from '../../model/index.js';
+import { conditionModel } from '../../model/index.js';
+import { loadCorpusSegment } from '../../ink/index.js';
+import { loadReadout, modelLayers, readoutPath } from '../../ink/index.js';
+import { bandFor, predictReadout, type InkReadout } from '../../ink/index.js';
+import type { InkSegment } from '../../ink/index.js';
 import type { CharLM } from '../char-lm.js';
 import type { Reading } from '../reading.js';
 import type { InkMap } from '../reading/ink-map.js';
@@ -40,7 +40,14 @@ import { readSegment, type SegmentReadResult } from '../reading/reader.js';
 import { inkLossGradient, pseudoTargets, renderExpectedInk } from './render-loss.js';
 import { appendColumnTexts, textPairs } from './text-record.js';
 
-export { greekToIso88597, iso88597ToGreek, appendColumnTexts, textPairs, columnTextName, columnTextLines } from './text-record.js';
+export {
+  greekToIso88597,
+  iso88597ToGreek,
+  appendColumnTexts,
+  textPairs,
+  columnTextName,
+  columnTextLines,
+} from './text-record.js';
 export { renderExpectedInk, inkLossGradient, pseudoTargets } from './render-loss.js';
 
 export interface ConditionReadOptions {
@@ -117,14 +124,22 @@ interface Pass {
 
 export async function conditionSegment(o: ConditionSegmentOptions): Promise<ConditionSegmentResult> {
   const previousVersion = latestVersion(o.modelDir);
-  if (previousVersion === 0) throw new UserError(`${o.modelDir}: no trained model to condition; run \`aunn train\` first`);
+  if (previousVersion === 0)
+    throw new UserError(`${o.modelDir}: no trained model to condition; run \`aunn train\` first`);
   const rounds = o.rounds ?? 1;
   const loaded = await loadCorpusSegment(o.corpus, o.segment, o.signal);
   const group = loaded.segment.name;
-  const readout = o.readout ?? (await loadReadout(readoutPath(o.corpus, o.modelDir))) ?? (await loadReadout(readoutPath(o.corpus)));
-  if (!readout) throw new UserError(`no ink readout at ${readoutPath(o.corpus, o.modelDir)} or ${readoutPath(o.corpus)}: run \`aunn ink\` first`);
+  const readout =
+    o.readout ?? (await loadReadout(readoutPath(o.corpus, o.modelDir))) ?? (await loadReadout(readoutPath(o.corpus)));
+  if (!readout)
+    throw new UserError(
+      `no ink readout at ${readoutPath(o.corpus, o.modelDir)} or ${readoutPath(o.corpus)}: run \`aunn ink\` first`,
+    );
   const band = bandFor(readout, loaded.segment);
-  if (band.from < 0 || band.to >= loaded.segment.depth) throw new UserError(`${group}: the readout reads layers ${band.from}..${band.to}, the segment has 0..${loaded.segment.depth - 1}`);
+  if (band.from < 0 || band.to >= loaded.segment.depth)
+    throw new UserError(
+      `${group}: the readout reads layers ${band.from}..${band.to}, the segment has 0..${loaded.segment.depth - 1}`,
+    );
   const label = (v: number) => `${path.basename(path.resolve(o.modelDir))}@v${v}`;
 
   const pass = async (version: number): Promise<Pass> => {
@@ -163,7 +178,9 @@ export async function conditionSegment(o: ConditionSegmentOptions): Promise<Cond
     const layer = pseudoTargets(loaded.layersRecord, cur.seg, g, { stepBytes: o.stepBytes });
     const text = await textPairs(o.corpus, textRecords, o.signal);
     const share = o.textShare ?? 0.1;
-    const repeat = text.bytes.length ? Math.max(1, Math.round((share * layer.bytes.length) / ((1 - share) * text.bytes.length))) : 0;
+    const repeat = text.bytes.length
+      ? Math.max(1, Math.round((share * layer.bytes.length) / ((1 - share) * text.bytes.length)))
+      : 0;
     const n = layer.bytes.length + repeat * text.bytes.length;
     if (n === 0) throw new UserError(`${group}: nothing to condition on (no letters read, no ink gradient)`);
     const addresses = new Float64Array(n);
@@ -174,11 +191,25 @@ export async function conditionSegment(o: ConditionSegmentOptions): Promise<Cond
       addresses.set(text.addresses, layer.bytes.length + k * text.bytes.length);
       bytes.set(text.bytes, layer.bytes.length + k * text.bytes.length);
     }
-    o.onProgress?.(`round ${round}: ${o.steps ?? 20} AUNN steps on ${layer.bytes.length} layer pseudo-targets + ${text.bytes.length} text letters (+ replay)`);
-    const cond = await conditionModel({ modelDir: o.modelDir, addresses, bytes, rule: 'backprop', steps: o.steps ?? 20, lr: o.learningRate, corpus: o.corpus, replayFraction: o.replayFraction ?? 0.5, signal: o.signal });
+    o.onProgress?.(
+      `round ${round}: ${o.steps ?? 20} AUNN steps on ${layer.bytes.length} layer pseudo-targets + ${text.bytes.length} text letters (+ replay)`,
+    );
+    const cond = await conditionModel({
+      modelDir: o.modelDir,
+      addresses,
+      bytes,
+      rule: 'backprop',
+      steps: o.steps ?? 20,
+      lr: o.learningRate,
+      corpus: o.corpus,
+      replayFraction: o.replayFraction ?? 0.5,
+      signal: o.signal,
+    });
     const from = version;
     version = cond.version;
-    o.onProgress?.(`round ${round}: fit on the pairs ${cond.before.psnr.toFixed(1)} -> ${cond.after.psnr.toFixed(1)} dB; loss ${g.loss.toExponential(3)}, ${layer.bytes.length} pairs, mean step ${layer.meanStep.toFixed(1)}`);
+    o.onProgress?.(
+      `round ${round}: fit on the pairs ${cond.before.psnr.toFixed(1)} -> ${cond.after.psnr.toFixed(1)} dB; loss ${g.loss.toExponential(3)}, ${layer.bytes.length} pairs, mean step ${layer.meanStep.toFixed(1)}`,
+    );
     cur = await pass(version);
     const after = inkLossGradient(readout, cur.seg, expected.target, expected.weight, boxes, o.signal);
     log.push({
@@ -199,6 +230,9 @@ export async function conditionSegment(o: ConditionSegmentOptions): Promise<Cond
       seconds: (performance.now() - t0) / 1000,
     });
   }
-  const reading: Reading = { ...cur.read.reading, source: { ...cur.read.reading.source, lm: 'condition', lmName: o.read.lm.name, model: label(version) } };
+  const reading: Reading = {
+    ...cur.read.reading,
+    source: { ...cur.read.reading.source, lm: 'condition', lmName: o.read.lm.name, model: label(version) },
+  };
   return { reading, before, previousVersion, modelVersion: version, textRecords, log };
 }

@@ -11,15 +11,15 @@
  *   const g = inkLossGradient(readout, renderedSegment, target, weight, boxes);   // g.grad: [C, H, W] over the band
  *   const t = pseudoTargets(layersRecord, renderedSegment, g, { stepBytes: 12 }); // address+byte pairs
  */
-import { addressOf } from '../../corpus/address.js';
-import type { RecordMeta } from '../../corpus/types.js';
+import { addressOf } from '../../corpus/index.js';
+import type { RecordMeta } from '../../corpus/index.js';
 import { GREEK_ALPHABET } from '../greek-text.js';
 import type { Reading } from '../reading.js';
 import type { GlyphModel } from '../reading/glyphs.js';
-import { backward, forward, receptiveRadius } from '../../ink/network.js';
-import { boxSmooth, bandSize, layerBand, localNormalise, type LayerBand } from '../../ink/features.js';
-import { bandFor, type InkReadout } from '../../ink/readout.js';
-import type { InkSegment } from '../../ink/segment.js';
+import { backward, forward, receptiveRadius } from '../../ink/index.js';
+import { boxSmooth, bandSize, layerBand, localNormalise, type LayerBand } from '../../ink/index.js';
+import { bandFor, type InkReadout } from '../../ink/index.js';
+import type { InkSegment } from '../../ink/index.js';
 
 export interface ExpectedInk {
   /** Expected ink probability [H*W] where the text says something (0 elsewhere). */
@@ -33,7 +33,13 @@ export interface ExpectedInk {
  * Soft letters of a reading rendered with the glyph templates into the map's ink-probability units. With
  * `minConfidence` > 0 only letters whose posterior reaches it are rendered and weighted (no weight between letters).
  */
-export function renderExpectedInk(reading: Reading, glyphs: GlyphModel, height: number, width: number, opts: { minConfidence?: number } = {}): ExpectedInk {
+export function renderExpectedInk(
+  reading: Reading,
+  glyphs: GlyphModel,
+  height: number,
+  width: number,
+  opts: { minConfidence?: number } = {},
+): ExpectedInk {
   const minConfidence = opts.minConfidence ?? 0;
   const shape = new Float32Array(height * width);
   const weight = new Float32Array(height * width);
@@ -49,11 +55,14 @@ export function renderExpectedInk(reading: Reading, glyphs: GlyphModel, height: 
       for (let i = 0; i < h && minConfidence === 0; i++) {
         const y = yTop + i;
         if (y < 0 || y >= height) continue;
-        for (let x = Math.max(0, lx0); x < Math.min(width, lx1); x++) weight[y * width + x] = Math.max(weight[y * width + x]!, mean);
+        for (let x = Math.max(0, lx0); x < Math.min(width, lx1); x++)
+          weight[y * width + x] = Math.max(weight[y * width + x]!, mean);
       }
       for (const l of placed) {
         // Posterior over the letters the decoder kept (the read one and its runners-up), renormalised.
-        const probs = [{ char: l.char, p: l.confidence }, ...(l.alternatives ?? [])].filter((a) => GREEK_ALPHABET.includes(a.char) && a.p > 0);
+        const probs = [{ char: l.char, p: l.confidence }, ...(l.alternatives ?? [])].filter(
+          (a) => GREEK_ALPHABET.includes(a.char) && a.p > 0,
+        );
         const z = probs.reduce((s, a) => s + a.p, 0);
         if (!(z > 0)) continue;
         letters++;
@@ -123,7 +132,14 @@ function inputJacobian(seg: InkSegment, band: LayerBand, lb: Float32Array, local
  * Gradient of the rendering loss w.r.t. the band's layer bytes, computed per box (a read column, plus the readout's
  * receptive margin) with the readout's training forward/backward (no dropout, no mirroring).
  */
-export function inkLossGradient(readout: InkReadout, seg: InkSegment, target: Float32Array, weight: Float32Array, boxes: [number, number, number, number][], signal?: AbortSignal): InkLossGradient {
+export function inkLossGradient(
+  readout: InkReadout,
+  seg: InkSegment,
+  target: Float32Array,
+  weight: Float32Array,
+  boxes: [number, number, number, number][],
+  signal?: AbortSignal,
+): InkLossGradient {
   const band = bandFor(readout, seg);
   const C = bandSize(band);
   const { height: H, width: W } = seg;
@@ -141,8 +157,12 @@ export function inkLossGradient(readout: InkReadout, seg: InkSegment, target: Fl
   let pixels = 0;
   for (const [bx0, by0, bx1, by1] of boxes) {
     signal?.throwIfAborted();
-    const y0 = Math.max(0, by0 - R), y1 = Math.min(H, by1 + R), x0 = Math.max(0, bx0 - R), x1 = Math.min(W, bx1 + R);
-    const h = y1 - y0, w = x1 - x0;
+    const y0 = Math.max(0, by0 - R),
+      y1 = Math.min(H, by1 + R),
+      x0 = Math.max(0, bx0 - R),
+      x1 = Math.min(W, bx1 + R);
+    const h = y1 - y0,
+      w = x1 - x0;
     if (h <= 0 || w <= 0) continue;
     const crop = new Float32Array(h * w * C);
     for (let y = 0; y < h; y++) crop.set(x.subarray(((y0 + y) * W + x0) * C, ((y0 + y) * W + x1) * C), y * w * C);
@@ -160,12 +180,15 @@ export function inkLossGradient(readout: InkReadout, seg: InkSegment, target: Fl
         const e = p - target[k]!;
         loss += wk * e * e;
         pixels++;
-        probs.forEach((pr, n) => (dzs[n]![j] = (2 * wk * e * pr[j]! * (1 - pr[j]!)) / nets.length / Math.max(1e-9, wsum)));
+        probs.forEach(
+          (pr, n) => (dzs[n]![j] = (2 * wk * e * pr[j]! * (1 - pr[j]!)) / nets.length / Math.max(1e-9, wsum)),
+        );
       }
     nets.forEach((net, n) => {
       const { dInput } = backward(net.shape, weights[n]!, passes[n]!.cache, dzs[n]!, true);
       passes[n]!.cache.dispose();
-      for (let y = 0; y < h; y++) for (let i = 0; i < w * C; i++) gradX[((y0 + y) * W + x0) * C + i]! += dInput![y * w * C + i]!;
+      for (let y = 0; y < h; y++)
+        for (let i = 0; i < w * C; i++) gradX[((y0 + y) * W + x0) * C + i]! += dInput![y * w * C + i]!;
     });
   }
   const plane = H * W;
@@ -189,11 +212,19 @@ export interface PseudoTargets {
  * One gradient step on the rendered layer bytes: target = byte - eta * grad, eta scaled so that the 99th percentile of
  * |step| is `stepBytes`; only voxels that move by at least `minStep` become pairs (at the layers record's addresses).
  */
-export function pseudoTargets(layersRecord: RecordMeta, seg: InkSegment, g: InkLossGradient, opts: { stepBytes?: number; minStep?: number } = {}): PseudoTargets {
+export function pseudoTargets(
+  layersRecord: RecordMeta,
+  seg: InkSegment,
+  g: InkLossGradient,
+  opts: { stepBytes?: number; minStep?: number } = {},
+): PseudoTargets {
   const stepBytes = opts.stepBytes ?? 12;
   const minStep = opts.minStep ?? 1;
   const plane = seg.height * seg.width;
-  const mags = Float32Array.from(g.grad.filter((v) => v !== 0), Math.abs).sort();
+  const mags = Float32Array.from(
+    g.grad.filter((v) => v !== 0),
+    Math.abs,
+  ).sort();
   if (!mags.length) return { addresses: new Float64Array(0), bytes: new Uint8Array(0), meanStep: 0, eta: 0 };
   const eta = stepBytes / Math.max(1e-30, mags[Math.min(mags.length - 1, Math.floor(0.99 * mags.length))]!);
   const addresses: number[] = [];
@@ -210,5 +241,10 @@ export function pseudoTargets(layersRecord: RecordMeta, seg: InkSegment, g: InkL
       addresses.push(addressOf(layersRecord, z, Math.floor(i / seg.width), i % seg.width));
       bytes.push(t);
     }
-  return { addresses: Float64Array.from(addresses), bytes: Uint8Array.from(bytes), meanStep: bytes.length ? moved / bytes.length : 0, eta };
+  return {
+    addresses: Float64Array.from(addresses),
+    bytes: Uint8Array.from(bytes),
+    meanStep: bytes.length ? moved / bytes.length : 0,
+    eta,
+  };
 }

@@ -11,8 +11,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Corpus } from '../../corpus/index.js';
-import { addressOf } from '../../corpus/address.js';
-import type { RecordMeta } from '../../corpus/types.js';
+import { addressOf } from '../../corpus/index.js';
+import type { RecordMeta } from '../../corpus/index.js';
 import { UserError } from '../../core/errors.js';
 import { lineText, type Reading } from '../reading.js';
 
@@ -29,7 +29,10 @@ export function greekToIso88597(text: string): Uint8Array {
       out[i] = LOST_LETTER;
       continue;
     }
-    if (cp < 0x391 || cp > 0x3a9 || cp === 0x3a2) throw new UserError(`text record: '${text[i]}' (U+${cp.toString(16).toUpperCase()}) is not an uppercase Greek letter`);
+    if (cp < 0x391 || cp > 0x3a9 || cp === 0x3a2)
+      throw new UserError(
+        `text record: '${text[i]}' (U+${cp.toString(16).toUpperCase()}) is not an uppercase Greek letter`,
+      );
     out[i] = cp - 0x391 + 0xc1;
   }
   return out;
@@ -67,7 +70,12 @@ export function columnTextName(group: string, column: number, modelLabel: string
  * Appends one text record per non-empty column of the reading (scroll = the group's first part). A record that
  * already exists under the same name (the same model version read it before) is reused, not rewritten.
  */
-export async function appendColumnTexts(corpus: Corpus, reading: Reading, modelLabel: string, signal?: AbortSignal): Promise<RecordMeta[]> {
+export async function appendColumnTexts(
+  corpus: Corpus,
+  reading: Reading,
+  modelLabel: string,
+  signal?: AbortSignal,
+): Promise<RecordMeta[]> {
   const group = reading.segment;
   const scroll = corpus.records({ group })[0]?.scroll ?? group.split('/')[0]!;
   const wanted = reading.columns
@@ -89,10 +97,23 @@ export async function appendColumnTexts(corpus: Corpus, reading: Reading, modelL
             modality: 'text',
             shape: [1, c.lines.length, longest],
             dtype: 'uint8',
-            source: { path: `reading of ${group} column ${c.n} by ${modelLabel}`, sha256: createHash('sha256').update(bytes).digest('hex'), format: 'text' },
+            source: {
+              path: `reading of ${group} column ${c.n} by ${modelLabel}`,
+              sha256: createHash('sha256').update(bytes).digest('hex'),
+              format: 'text',
+            },
             group,
             trainable: true,
-            extra: { encoding: 'ISO-8859-7', column: c.n, lines: c.lines.length, lineLengths: c.lines.map((l) => l.length), pad: TEXT_PAD, readBy: modelLabel, lm: reading.source?.lm, derivedFrom: 'reading' },
+            extra: {
+              encoding: 'ISO-8859-7',
+              column: c.n,
+              lines: c.lines.length,
+              lineLengths: c.lines.map((l) => l.length),
+              pad: TEXT_PAD,
+              readBy: modelLabel,
+              lm: reading.source?.lm,
+              derivedFrom: 'reading',
+            },
           },
           async (writeSlab) => writeSlab(0, bytes),
           { pyramid: false },
@@ -106,7 +127,11 @@ export async function appendColumnTexts(corpus: Corpus, reading: Reading, modelL
 }
 
 /** The letters of the text records (not the padding) as address+byte pairs: row = line, column = letter. */
-export async function textPairs(corpus: Corpus, records: RecordMeta[], signal?: AbortSignal): Promise<{ addresses: Float64Array; bytes: Uint8Array }> {
+export async function textPairs(
+  corpus: Corpus,
+  records: RecordMeta[],
+  signal?: AbortSignal,
+): Promise<{ addresses: Float64Array; bytes: Uint8Array }> {
   const parts = await Promise.all(
     records.map(async (r) => {
       const [, L, M] = r.shape;

@@ -5,7 +5,12 @@
  *
  *   const xml = toEpiDoc(reading, { threshold: 0.8, title: 'Scroll 1, segment 1' });
  */
-import { DOMImplementation, XMLSerializer, type Document as XmlDocument, type Element as XmlElement } from '@xmldom/xmldom';
+import {
+  DOMImplementation,
+  XMLSerializer,
+  type Document as XmlDocument,
+  type Element as XmlElement,
+} from '@xmldom/xmldom';
 import type { Reading } from '../reading.js';
 
 export const TEI_NS = 'http://www.tei-c.org/ns/1.0';
@@ -16,7 +21,13 @@ export interface EpiDocOptions {
   title?: string;
 }
 
-function el(doc: XmlDocument, parent: XmlElement, name: string, attrs: Record<string, string> = {}, text?: string): XmlElement {
+function el(
+  doc: XmlDocument,
+  parent: XmlElement,
+  name: string,
+  attrs: Record<string, string> = {},
+  text?: string,
+): XmlElement {
   const e = doc.createElementNS(TEI_NS, name);
   for (const [k, v] of Object.entries(attrs)) {
     if (k.startsWith('xml:')) e.setAttributeNS(XML_NS, k, v);
@@ -38,7 +49,8 @@ export function toEpiDoc(reading: Reading, opts: EpiDocOptions = {}): string {
   el(doc, el(doc, fileDesc, 'publicationStmt'), 'p', {}, 'Machine reading produced by Scroll AUNN; not an edition.');
   const src = [`Predicted ink of segment ${reading.segment}`];
   if (reading.source?.ink) src.push(`record ${reading.source.ink}`);
-  if (reading.source?.lm) src.push(`language model: ${reading.source.lm}${reading.source.lmName ? ` (${reading.source.lmName})` : ''}`);
+  if (reading.source?.lm)
+    src.push(`language model: ${reading.source.lm}${reading.source.lmName ? ` (${reading.source.lmName})` : ''}`);
   el(doc, el(doc, fileDesc, 'sourceDesc'), 'p', {}, `${src.join('; ')}.`);
   const edition = el(doc, el(doc, el(doc, tei, 'text'), 'body'), 'div', { type: 'edition', 'xml:lang': 'grc' });
   const ab = el(doc, edition, 'ab');
@@ -47,18 +59,30 @@ export function toEpiDoc(reading: Reading, opts: EpiDocOptions = {}): string {
     for (const line of col.lines) {
       el(doc, ab, 'lb', { n: String(line.n) });
       const ls = line.letters;
-      for (let i = 0; i < ls.length; ) {
+      for (let i = 0; i < ls.length;) {
         const l = ls[i]!;
         let j = i + 1;
         if (l.source === 'ink') {
           const unclear = l.confidence < threshold;
           while (j < ls.length && ls[j]!.source === 'ink' && ls[j]!.confidence < threshold === unclear) j++;
-          const text = ls.slice(i, j).map((x) => x.char).join('');
+          const text = ls
+            .slice(i, j)
+            .map((x) => x.char)
+            .join('');
           if (unclear) el(doc, ab, 'unclear', {}, text);
           else ab.appendChild(doc.createTextNode(text));
         } else if (l.source === 'lm') {
           while (j < ls.length && ls[j]!.source === 'lm') j++;
-          el(doc, ab, 'supplied', { reason: 'lost' }, ls.slice(i, j).map((x) => x.char).join(''));
+          el(
+            doc,
+            ab,
+            'supplied',
+            { reason: 'lost' },
+            ls
+              .slice(i, j)
+              .map((x) => x.char)
+              .join(''),
+          );
         } else {
           while (j < ls.length && ls[j]!.source === 'lost') j++;
           el(doc, ab, 'gap', { reason: 'lost', quantity: String(j - i), unit: 'character' });

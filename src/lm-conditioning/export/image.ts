@@ -35,7 +35,12 @@ const COLORS: Record<'sure' | 'unsure' | 'lm' | 'lost', Rgba> = {
  * `ink` is the whole segment's ink probability map (uint8, 255 = ink) of shape [H, W]; the picture covers the
  * column's box (plus a margin) or the whole map when the column has none.
  */
-export function renderColumnImage(ink: Uint8Array, shape: [number, number], column: ReadColumn, opts: ColumnImageOptions = {}): RgbaImage {
+export function renderColumnImage(
+  ink: Uint8Array,
+  shape: [number, number],
+  column: ReadColumn,
+  opts: ColumnImageOptions = {},
+): RgbaImage {
   const [H, W] = shape;
   const margin = opts.margin ?? 8;
   const threshold = opts.threshold ?? 0.8;
@@ -64,7 +69,14 @@ export function renderColumnImage(ink: Uint8Array, shape: [number, number], colu
       const [lx0, ly0, lx1, ly1] = l.bbox;
       const boxH = ly1 - ly0;
       const scale = Math.max(1, Math.floor(Math.min(boxH, (lx1 - lx0) * 1.4) / GLYPH_H / 1.6));
-      const color = l.source === 'lm' ? COLORS.lm : l.source === 'lost' ? COLORS.lost : l.confidence < threshold ? COLORS.unsure : COLORS.sure;
+      const color =
+        l.source === 'lm'
+          ? COLORS.lm
+          : l.source === 'lost'
+            ? COLORS.lost
+            : l.confidence < threshold
+              ? COLORS.unsure
+              : COLORS.sure;
       // Small letter in the top-left corner of its box, on a translucent white patch so it reads over the ink.
       const gx = Math.round(lx0 - x0);
       const gy = Math.round(ly0 - y0);

@@ -17,9 +17,23 @@ export function toPlainText(reading: Reading): string {
 }
 
 export function romanNumeral(n: number): string {
-  const table: [number, string][] = [[1000, 'M'], [900, 'CM'], [500, 'D'], [400, 'CD'], [100, 'C'], [90, 'XC'], [50, 'L'], [40, 'XL'], [10, 'X'], [9, 'IX'], [5, 'V'], [4, 'IV'], [1, 'I']];
+  const table: [number, string][] = [
+    [1000, 'M'],
+    [900, 'CM'],
+    [500, 'D'],
+    [400, 'CD'],
+    [100, 'C'],
+    [90, 'XC'],
+    [50, 'L'],
+    [40, 'XL'],
+    [10, 'X'],
+    [9, 'IX'],
+    [5, 'V'],
+    [4, 'IV'],
+    [1, 'I'],
+  ];
   let out = '';
-  for (const [v, s] of table) while (n >= v) (out += s), (n -= v);
+  for (const [v, s] of table) while (n >= v) ((out += s), (n -= v));
   return out;
 }
 
@@ -59,7 +73,9 @@ export function leidenLine(line: ReadLine, opts: LeidenOptions = {}): string {
 export function toLeiden(reading: Reading, opts: LeidenOptions = {}): string {
   const width = String(Math.max(1, ...reading.columns.map((c) => c.lines.length))).length;
   const cols = reading.columns.map((c) =>
-    [`Col. ${romanNumeral(c.n)}`, ...c.lines.map((l) => `${String(l.n).padStart(width)}  ${leidenLine(l, opts)}`)].join('\n'),
+    [`Col. ${romanNumeral(c.n)}`, ...c.lines.map((l) => `${String(l.n).padStart(width)}  ${leidenLine(l, opts)}`)].join(
+      '\n',
+    ),
   );
   return `${cols.join('\n\n')}\n`;
 }

@@ -141,7 +141,10 @@ export function decodeLines(map: InkMap, bands: Band[], model: GlyphModel, opts:
   for (const { c, x, line } of best) {
     const { band, ext, table } = lines[line]!;
     if (opts.lm) opts.lm.distribution(ids.slice(-opts.lm.contextLength), lmDist);
-    const v = Array.from({ length: ALPHABET_SIZE }, (_, k) => model.alpha * table[k]![x]! + (lmWeight ? lmWeight * Math.log(lmDist[k]!) : 0));
+    const v = Array.from(
+      { length: ALPHABET_SIZE },
+      (_, k) => model.alpha * table[k]![x]! + (lmWeight ? lmWeight * Math.log(lmDist[k]!) : 0),
+    );
     const m = Math.max(...v);
     const z = v.reduce((s, a) => s + Math.exp(a - m), 0);
     const probs = v.map((a) => Math.exp(a - m) / z);
@@ -153,7 +156,10 @@ export function decodeLines(map: InkMap, bands: Band[], model: GlyphModel, opts:
       confidence: Math.min(1, Math.max(0, probs[c]!)),
       source: 'ink',
       bbox: [x0 + 1, band.yc - model.r + 1, x0 + w - 1, band.yc + model.r],
-      alternatives: order.filter(([, k]) => k !== c).slice(0, 3).map(([p, k]) => ({ char: GREEK_ALPHABET[k]!, p: +p.toFixed(4) })),
+      alternatives: order
+        .filter(([, k]) => k !== c)
+        .slice(0, 3)
+        .map(([p, k]) => ({ char: GREEK_ALPHABET[k]!, p: +p.toFixed(4) })),
     });
     ids.push(c);
   }

@@ -88,7 +88,8 @@ export function scoreTable(model: GlyphModel, map: InkMap, band: Band): Float64A
   const bh = h + 2 * maxShift;
   const bw = n + maxW;
   const q = new Float32Array(bh * bw);
-  for (let i = 0; i < bh; i++) for (let j = 0; j < bw; j++) q[i * bw + j] = px(map, band.yc - r - maxShift + i, band.xs + j, b);
+  for (let i = 0; i < bh; i++)
+    for (let j = 0; j < bw; j++) q[i * bw + j] = px(map, band.yc - r - maxShift + i, band.xs + j, b);
   return model.templates.map((tpl) => {
     // LLR = q·A + (1-q)·B = B + q·(A - B) per template pixel.
     const w = tpl.width;
@@ -132,8 +133,30 @@ export function scoreTable(model: GlyphModel, map: InkMap, band: Band): Float64A
  * (Ι narrow; Μ, Φ, Ψ, Ω wide). Only used to start the alignment; learned widths replace them.
  */
 const RELATIVE_WIDTH: Record<string, number> = {
-  Α: 0.74, Β: 0.6, Γ: 0.54, Δ: 0.76, Ε: 0.56, Ζ: 0.62, Η: 0.68, Θ: 0.76, Ι: 0.14, Κ: 0.62, Λ: 0.72, Μ: 0.88,
-  Ν: 0.7, Ξ: 0.62, Ο: 0.76, Π: 0.72, Ρ: 0.6, Σ: 0.62, Τ: 0.68, Υ: 0.72, Φ: 0.84, Χ: 0.72, Ψ: 0.8, Ω: 0.8,
+  Α: 0.74,
+  Β: 0.6,
+  Γ: 0.54,
+  Δ: 0.76,
+  Ε: 0.56,
+  Ζ: 0.62,
+  Η: 0.68,
+  Θ: 0.76,
+  Ι: 0.14,
+  Κ: 0.62,
+  Λ: 0.72,
+  Μ: 0.88,
+  Ν: 0.7,
+  Ξ: 0.62,
+  Ο: 0.76,
+  Π: 0.72,
+  Ρ: 0.6,
+  Σ: 0.62,
+  Τ: 0.68,
+  Υ: 0.72,
+  Φ: 0.84,
+  Χ: 0.72,
+  Ψ: 0.8,
+  Ω: 0.8,
 };
 
 /** Letter height (px) of the text on a map: median over lines of the rows whose ink is above half the line's peak. */
@@ -155,7 +178,13 @@ export function estimateLetterHeight(map: InkMap, bands: Band[]): number {
 }
 
 /** Templates rendered from the built-in bitmap capitals at the text's letter height (a starting point only). */
-export function renderedTemplates(letterHeight: number, strokeWidth: number, r: number, b: number, widths?: number[]): GlyphTemplate[] {
+export function renderedTemplates(
+  letterHeight: number,
+  strokeWidth: number,
+  r: number,
+  b: number,
+  widths?: number[],
+): GlyphTemplate[] {
   const h = 2 * r + 1;
   return [...GREEK_ALPHABET].map((ch, c) => {
     const w = widths?.[c] ?? Math.max(3, Math.round(RELATIVE_WIDTH[ch]! * letterHeight + strokeWidth)) + 2;
@@ -187,14 +216,27 @@ export function bestShift(model: GlyphModel, map: InkMap, band: Band, c: number,
   let arg = 0;
   for (let dy = -model.maxShift; dy <= model.maxShift; dy++) {
     // scoreTable searches shifts itself: restrict it to 0 (and to letter c) to score this exact shift.
-    const exact = scoreTable({ ...model, maxShift: 0, templates: [model.templates[c]!] }, map, { ...band, yc: band.yc + dy, xs: x, xe: x + 1 })[0]![0]!;
-    if (exact > best) (best = exact), (arg = dy);
+    const exact = scoreTable({ ...model, maxShift: 0, templates: [model.templates[c]!] }, map, {
+      ...band,
+      yc: band.yc + dy,
+      xs: x,
+      xe: x + 1,
+    })[0]![0]!;
+    if (exact > best) ((best = exact), (arg = dy));
   }
   return arg;
 }
 
 /** Forced alignment of `ids` to a band with free-width boxes (ink vs background), widths in [wmin, wmax]. */
-function alignBoxes(map: InkMap, band: Band, ids: Uint8Array, b: number, wmin: number, wmax: number, core: number): Placed[] | undefined {
+function alignBoxes(
+  map: InkMap,
+  band: Band,
+  ids: Uint8Array,
+  b: number,
+  wmin: number,
+  wmax: number,
+  core: number,
+): Placed[] | undefined {
   const n = band.xe - band.xs;
   const col = new Float64Array(n + 1); // prefix sums of the per-column box score
   for (let k = 0; k < n; k++) {
@@ -212,7 +254,7 @@ function alignBoxes(map: InkMap, band: Band, ids: Uint8Array, b: number, wmin: n
       let arg = -1;
       for (let w = wmin; w <= wmax && w <= x; w++) {
         const v = dp[k - 1]![x - w]! + col[x]! - col[x - w]!;
-        if (v > best) (best = v), (arg = w);
+        if (v > best) ((best = v), (arg = w));
       }
       dp[k]![x] = best;
       back[k]![x] = arg;
@@ -221,7 +263,7 @@ function alignBoxes(map: InkMap, band: Band, ids: Uint8Array, b: number, wmin: n
   if (!Number.isFinite(dp[m]![n]!)) return undefined;
   const out: Placed[] = [];
   let x = n;
-  for (let k = m; k > 0; ) {
+  for (let k = m; k > 0;) {
     const w = back[k]![x]!;
     if (w < 0) x--;
     else {
@@ -251,7 +293,7 @@ function alignTemplates(model: GlyphModel, table: Float64Array[], band: Band, id
         if (x - ww < 0) continue;
         // Letter k starts at x - ww; the next one may start at x, overlapping this one's last w - ww pixels.
         const v = dp[k - 1]![x - ww]! + table[c]![x - ww]! - 0.5 * (w - ww);
-        if (v > best) (best = v), (a = ww);
+        if (v > best) ((best = v), (a = ww));
       }
       dp[k]![x] = best;
       adv[k]![x] = a;
@@ -261,7 +303,7 @@ function alignTemplates(model: GlyphModel, table: Float64Array[], band: Band, id
   if (!Number.isFinite(dp[m]![n]!)) return undefined;
   const out: Placed[] = [];
   let x = n;
-  for (let k = m; k > 0; ) {
+  for (let k = m; k > 0;) {
     const a = adv[k]![x]!;
     if (a === 0) x--;
     else {
@@ -275,7 +317,14 @@ function alignTemplates(model: GlyphModel, table: Float64Array[], band: Band, id
 }
 
 /** Averages the aligned crops into templates (letters never seen get the mean of all crops). */
-function buildTemplates(map: InkMap, lines: { band: Band; placed: Placed[] }[], r: number, b: number, widths: number[], prior?: GlyphTemplate[]): GlyphTemplate[] {
+function buildTemplates(
+  map: InkMap,
+  lines: { band: Band; placed: Placed[] }[],
+  r: number,
+  b: number,
+  widths: number[],
+  prior?: GlyphTemplate[],
+): GlyphTemplate[] {
   const h = 2 * r + 1;
   const sums = widths.map((w) => new Float64Array(h * w));
   const counts = new Array<number>(ALPHABET_SIZE).fill(0);
@@ -286,7 +335,8 @@ function buildTemplates(map: InkMap, lines: { band: Band; placed: Placed[] }[], 
       // Centre the template's width on the aligned box.
       const x0 = Math.round(p.x + p.w / 2 - w / 2);
       const yc = band.yc + (p.dy ?? 0);
-      for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) s[i * w + j] = s[i * w + j]! + px(map, yc - r + i, x0 + j, b);
+      for (let i = 0; i < h; i++)
+        for (let j = 0; j < w; j++) s[i * w + j] = s[i * w + j]! + px(map, yc - r + i, x0 + j, b);
       counts[p.c]!++;
     }
   }
@@ -334,7 +384,12 @@ function percentile(map: InkMap, p: number): number {
 }
 
 /** Mean of the map where the cleaner map shows ink (hi) and does not (lo), and the background's spread (σ). */
-function inkStatistics(map: InkMap, clean: InkMap, bands: Band[], cut: number): { lo: number; hi: number; sigma: number } {
+function inkStatistics(
+  map: InkMap,
+  clean: InkMap,
+  bands: Band[],
+  cut: number,
+): { lo: number; hi: number; sigma: number } {
   let si = 0;
   let ni = 0;
   let sb = 0;
@@ -345,8 +400,8 @@ function inkStatistics(map: InkMap, clean: InkMap, bands: Band[], cut: number): 
       for (let x = band.xs; x < band.xe; x++) {
         if (y < 0 || y >= map.height || x < 0 || x >= map.width) continue;
         const q = map.data[y * map.width + x]!;
-        if (clean.data[y * clean.width + x]! > cut) (si += q), ni++;
-        else (sb += q), (sb2 += q * q), nb++;
+        if (clean.data[y * clean.width + x]! > cut) ((si += q), ni++);
+        else ((sb += q), (sb2 += q * q), nb++);
       }
     }
   }
@@ -390,7 +445,7 @@ function fitAlpha(model: GlyphModel, lines: { table: Float64Array[]; band: Band;
         ll += v[p.c]! - m - Math.log(v.reduce((s, x) => s + Math.exp(x - m), 0));
       }
     }
-    if (ll > bestLL) (bestLL = ll), (bestA = a);
+    if (ll > bestLL) ((bestLL = ll), (bestA = a));
   }
   return bestA;
 }
@@ -426,13 +481,26 @@ export function learnGlyphs(map: InkMap, lines: LabelledLine[], opts: LearnOptio
   const alignMap = opts.alignOn ?? map;
   const alignB = Math.max(0.02, mapBackground(alignMap));
   const maxShift = Math.max(1, Math.round(pitch / 7));
-  const letterHeight = estimateLetterHeight(alignMap, lines.map((l) => l.band));
+  const letterHeight = estimateLetterHeight(
+    alignMap,
+    lines.map((l) => l.band),
+  );
   // Start: forced alignment of the known text with rendered capitals, on the cleaner map.
-  const rendered: GlyphModel = { r, background: alignB, templates: renderedTemplates(letterHeight, Math.max(1, letterHeight / 6), r, alignB), alpha: 1, maxShift };
+  const rendered: GlyphModel = {
+    r,
+    background: alignB,
+    templates: renderedTemplates(letterHeight, Math.max(1, letterHeight / 6), r, alignB),
+    alpha: 1,
+    maxShift,
+  };
   let aligned = lines
     .map((l) => {
       const ids = toLetterIds(l.text);
-      return { band: l.band, ids, placed: alignTemplates(rendered, scoreTable(rendered, alignMap, l.band), l.band, ids) };
+      return {
+        band: l.band,
+        ids,
+        placed: alignTemplates(rendered, scoreTable(rendered, alignMap, l.band), l.band, ids),
+      };
     })
     .filter((l): l is { band: Band; ids: Uint8Array; placed: Placed[] } => l.placed !== undefined);
   // Widths from the hand itself: each letter's median advance (start to next start) in the first alignment, plus
@@ -449,13 +517,38 @@ export function learnGlyphs(map: InkMap, lines: LabelledLine[], opts: LearnOptio
     });
   const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
   const ratio = ratios.length ? median(ratios) : 1;
-  const widths = !opts.relearnWidths ? rendered.templates.map((t) => t.width) : rendered.templates.map((t, c) => (advances[c]!.length ? Math.max(3, median(advances[c]!) + 2) : Math.max(3, Math.round((t.width - 2) * ratio) + 2)));
-  const rendered2: GlyphModel = { ...rendered, templates: renderedTemplates(letterHeight, Math.max(1, letterHeight / 6), r, alignB, widths) };
-  if (opts.relearnWidths) aligned = aligned.map((l) => ({ ...l, placed: alignTemplates(rendered2, scoreTable(rendered2, alignMap, l.band), l.band, l.ids) ?? l.placed }));
-  aligned = aligned.map((l) => ({ ...l, placed: l.placed.map((p) => ({ ...p, dy: bestShift(rendered2, alignMap, l.band, p.c, p.x) })) }));
+  const widths = !opts.relearnWidths
+    ? rendered.templates.map((t) => t.width)
+    : rendered.templates.map((t, c) =>
+        advances[c]!.length
+          ? Math.max(3, median(advances[c]!) + 2)
+          : Math.max(3, Math.round((t.width - 2) * ratio) + 2),
+      );
+  const rendered2: GlyphModel = {
+    ...rendered,
+    templates: renderedTemplates(letterHeight, Math.max(1, letterHeight / 6), r, alignB, widths),
+  };
+  if (opts.relearnWidths)
+    aligned = aligned.map((l) => ({
+      ...l,
+      placed: alignTemplates(rendered2, scoreTable(rendered2, alignMap, l.band), l.band, l.ids) ?? l.placed,
+    }));
+  aligned = aligned.map((l) => ({
+    ...l,
+    placed: l.placed.map((p) => ({ ...p, dy: bestShift(rendered2, alignMap, l.band, p.c, p.x) })),
+  }));
   for (let it = 0; it < (opts.iterations ?? 0); it++) {
-    const alignModel: GlyphModel = { r, background: alignB, alpha: 1, maxShift, templates: buildTemplates(alignMap, aligned, r, alignB, widths) };
-    aligned = aligned.map((l) => ({ ...l, placed: alignTemplates(alignModel, scoreTable(alignModel, alignMap, l.band), l.band, l.ids) ?? l.placed }));
+    const alignModel: GlyphModel = {
+      r,
+      background: alignB,
+      alpha: 1,
+      maxShift,
+      templates: buildTemplates(alignMap, aligned, r, alignB, widths),
+    };
+    aligned = aligned.map((l) => ({
+      ...l,
+      placed: alignTemplates(alignModel, scoreTable(alignModel, alignMap, l.band), l.band, l.ids) ?? l.placed,
+    }));
   }
   return finishGlyphs(map, alignMap, alignB, lines, aligned, r, maxShift, widths, rendered2.templates);
 }
@@ -471,15 +564,32 @@ function learnGlyphsFromCuts(map: InkMap, lines: LabelledLine[], opts: LearnOpti
   const alignMap = opts.alignOn ?? map;
   const alignB = Math.max(0.02, mapBackground(alignMap));
   const maxShift = Math.max(1, Math.round(pitch / 7));
-  const unit = estimateLetterHeight(alignMap, lines.map((l) => l.band));
-  const known = lines.map((l) => ({ band: inkedExtent(alignMap, l.band, Math.round(pitch / 2)), text: l.text, ids: toLetterIds(l.text) }));
+  const unit = estimateLetterHeight(
+    alignMap,
+    lines.map((l) => l.band),
+  );
+  const known = lines.map((l) => ({
+    band: inkedExtent(alignMap, l.band, Math.round(pitch / 2)),
+    text: l.text,
+    ids: toLetterIds(l.text),
+  }));
   let adv = uniformAdvances(known, unit);
   let cuts = known.map((l) => alignCuts(alignMap, l.band, l.ids, unit, adv));
   for (let round = 0; round < 2; round++) {
-    adv = learnAdvances(cuts, known.map((l) => l.ids), unit);
-    cuts = known.map((l, i) => alignCuts(alignMap, l.band, l.ids, unit, { ...adv, sigma: Math.max(adv.sigma, 0.12) }) ?? cuts[i]);
+    adv = learnAdvances(
+      cuts,
+      known.map((l) => l.ids),
+      unit,
+    );
+    cuts = known.map(
+      (l, i) => alignCuts(alignMap, l.band, l.ids, unit, { ...adv, sigma: Math.max(adv.sigma, 0.12) }) ?? cuts[i],
+    );
   }
-  adv = learnAdvances(cuts, known.map((l) => l.ids), unit);
+  adv = learnAdvances(
+    cuts,
+    known.map((l) => l.ids),
+    unit,
+  );
   // Templates 0.8 of the mean advance (+ a margin pixel each side): the decoder skips background between letters
   // for free but cannot fit a letter closer than its template allows (measured on the sample: 1.0 read too few letters).
   const widths = Array.from(adv.mean, (a) => Math.max(3, Math.round(0.8 * a * unit) + 2));
@@ -487,11 +597,24 @@ function learnGlyphsFromCuts(map: InkMap, lines: LabelledLine[], opts: LearnOpti
   let aligned = known.flatMap((l, i) => {
     const c = cuts[i];
     if (!c) return [];
-    const placed: Placed[] = Array.from(l.ids, (id, k) => ({ c: id, x: Math.round((c[k]! + c[k + 1]!) / 2 - widths[id]! / 2), w: widths[id]! }));
+    const placed: Placed[] = Array.from(l.ids, (id, k) => ({
+      c: id,
+      x: Math.round((c[k]! + c[k + 1]!) / 2 - widths[id]! / 2),
+      w: widths[id]!,
+    }));
     return [{ band: lines[i]!.band, ids: l.ids, placed }];
   });
-  const first: GlyphModel = { r, background: alignB, alpha: 1, maxShift, templates: buildTemplates(alignMap, aligned, r, alignB, widths) };
-  aligned = aligned.map((l) => ({ ...l, placed: l.placed.map((p) => ({ ...p, dy: bestShift(first, alignMap, l.band, p.c, p.x) })) }));
+  const first: GlyphModel = {
+    r,
+    background: alignB,
+    alpha: 1,
+    maxShift,
+    templates: buildTemplates(alignMap, aligned, r, alignB, widths),
+  };
+  aligned = aligned.map((l) => ({
+    ...l,
+    placed: l.placed.map((p) => ({ ...p, dy: bestShift(first, alignMap, l.band, p.c, p.x) })),
+  }));
   return finishGlyphs(map, alignMap, alignB, lines, aligned, r, maxShift, widths);
 }
 
@@ -500,15 +623,42 @@ function learnGlyphsFromCuts(map: InkMap, lines: LabelledLine[], opts: LearnOpti
  * shrunk toward `prior` if given, else the mean letter); intensities and noise = the map to be read, measured inside
  * the lines under the shapes (ink) and away from them (background); temperature fitted on the aligned letters.
  */
-function finishGlyphs(map: InkMap, alignMap: InkMap, alignB: number, lines: LabelledLine[], aligned: { band: Band; placed: Placed[] }[], r: number, maxShift: number, widths: number[], prior?: GlyphTemplate[]): LearnedGlyphs {
+function finishGlyphs(
+  map: InkMap,
+  alignMap: InkMap,
+  alignB: number,
+  lines: LabelledLine[],
+  aligned: { band: Band; placed: Placed[] }[],
+  r: number,
+  maxShift: number,
+  widths: number[],
+  prior?: GlyphTemplate[],
+): LearnedGlyphs {
   const shapeLo = alignB;
   const shapeHi = percentile(alignMap, 0.99);
   // Prior for rare letters (when given: the rendered capital), in the clean map's intensity units.
-  const shapePrior = prior?.map((t) => ({ ...t, t: t.t.map((v) => shapeLo + ((v - alignB) / (0.8 - alignB)) * (shapeHi - shapeLo)) }));
+  const shapePrior = prior?.map((t) => ({
+    ...t,
+    t: t.t.map((v) => shapeLo + ((v - alignB) / (0.8 - alignB)) * (shapeHi - shapeLo)),
+  }));
   const rawShapes = buildTemplates(alignMap, aligned, r, alignB, widths, shapePrior);
-  const shapes = rawShapes.map((t) => ({ ...t, t: t.t.map((v) => Math.min(1, Math.max(0, (v - shapeLo) / Math.max(1e-6, shapeHi - shapeLo)))) }));
-  const stats = inkStatistics(map, alignMap, lines.map((l) => l.band), (shapeLo + shapeHi) / 2);
+  const shapes = rawShapes.map((t) => ({
+    ...t,
+    t: t.t.map((v) => Math.min(1, Math.max(0, (v - shapeLo) / Math.max(1e-6, shapeHi - shapeLo)))),
+  }));
+  const stats = inkStatistics(
+    map,
+    alignMap,
+    lines.map((l) => l.band),
+    (shapeLo + shapeHi) / 2,
+  );
   const model: GlyphModel = { r, background: stats.lo, gauss: stats, templates: shapes, alpha: 0.1, maxShift };
-  model.alpha = fitAlpha(model, aligned.map((l) => ({ ...l, table: scoreTable(model, map, l.band) })));
-  return { model, aligned: aligned.map((l) => ({ band: l.band, placed: l.placed.map((p) => ({ char: p.c, x: p.x, w: p.w })) })) };
+  model.alpha = fitAlpha(
+    model,
+    aligned.map((l) => ({ ...l, table: scoreTable(model, map, l.band) })),
+  );
+  return {
+    model,
+    aligned: aligned.map((l) => ({ band: l.band, placed: l.placed.map((p) => ({ char: p.c, x: p.x, w: p.w })) })),
+  };
 }

@@ -29,7 +29,7 @@ function smooth(a: Float64Array, r: number): Float64Array {
   for (let i = 0; i < a.length; i++) {
     let s = 0;
     let n = 0;
-    for (let j = Math.max(0, i - r); j <= Math.min(a.length - 1, i + r); j++) (s += a[j]!), n++;
+    for (let j = Math.max(0, i - r); j <= Math.min(a.length - 1, i + r); j++) ((s += a[j]!), n++);
     out[i] = s / n;
   }
   return out;
@@ -75,7 +75,7 @@ export function estimatePitch(map: InkMap): number {
       let on = 0;
       let off = 0;
       let n = 0;
-      for (let y = phase; y + pt / 2 < p.length; y += pt) (on += at(p, y)), (off += at(p, y + pt / 2)), n++;
+      for (let y = phase; y + pt / 2 < p.length; y += pt) ((on += at(p, y)), (off += at(p, y + pt / 2)), n++);
       if (n < 2) continue;
       // Summed, not averaged: a long pitch has few teeth and its best phase would win by chance.
       const score = on - off;
@@ -125,7 +125,7 @@ function combPeaks(prof: Float64Array, pitch: number): number[] {
     for (let phase = 0; phase < pt; phase += 0.25) {
       let score = 0;
       let n = 0;
-      for (let y = phase; y < prof.length; y += pt) (score += at(prof, y)), n++;
+      for (let y = phase; y < prof.length; y += pt) ((score += at(prof, y)), n++);
       score /= Math.max(1, n);
       if (score > best.score) best = { score, pitch: pt, phase };
     }
@@ -165,7 +165,10 @@ function balanceColumns(xr: [number, number][], sm: Float64Array, valley: number
   }
   const win = Math.max(2, Math.round(0.6 * pitch));
   for (let i = 0; i < xr.length && xr.length > 1; i++) {
-    const others = xr.filter((_, k) => k !== i).map(([a, b]) => b - a).sort((p, q) => p - q);
+    const others = xr
+      .filter((_, k) => k !== i)
+      .map(([a, b]) => b - a)
+      .sort((p, q) => p - q);
     const median = others[Math.floor(others.length / 2)]!;
     const [a, b] = xr[i]!;
     if (b - a <= 1.6 * median) continue;
@@ -174,7 +177,7 @@ function balanceColumns(xr: [number, number][], sm: Float64Array, valley: number
     for (let x = a + Math.round((b - a) / 4); x + win <= b - Math.round((b - a) / 4); x++) {
       let m = 0;
       for (let k = x; k < x + win; k++) m += sm[k]!;
-      if (m / win < best) (best = m / win), (at = x);
+      if (m / win < best) ((best = m / win), (at = x));
     }
     if (at >= 0 && best < valley) {
       xr.splice(i, 1, [a, at], [at + win, b]);
@@ -194,7 +197,10 @@ export function findColumns(map: InkMap, pitch = estimatePitch(map)): ColumnBox[
   const sorted = Float64Array.from(sm).sort();
   const high = sorted[Math.floor(0.9 * sorted.length)]!;
   const low = sorted[Math.floor(0.05 * sorted.length)]!;
-  const xr = runs(Array.from(sm, (v) => v > low + 0.3 * (high - low)), Math.round(0.6 * pitch)).filter(([a, b]) => b - a >= pitch);
+  const xr = runs(
+    Array.from(sm, (v) => v > low + 0.3 * (high - low)),
+    Math.round(0.6 * pitch),
+  ).filter(([a, b]) => b - a >= pitch);
   // A sliver narrower than three letters next to a column, closer than 1.5 pitch, is part of it (a faint stretch
   // of a noisy map), not a column of its own.
   for (let i = 0; i < xr.length; i++) {

@@ -31,7 +31,8 @@ export function columnInk(map: InkMap, band: LineBand, x0: number, x1: number): 
   for (let x = x0; x < x1; x++) {
     if (x < 0 || x >= map.width) continue;
     let s = 0;
-    for (let y = Math.max(0, band.yc - band.r); y <= Math.min(map.height - 1, band.yc + band.r); y++) s += map.data[y * map.width + x]!;
+    for (let y = Math.max(0, band.yc - band.r); y <= Math.min(map.height - 1, band.yc + band.r); y++)
+      s += map.data[y * map.width + x]!;
     p[x - x0] = s;
   }
   const sorted = Float64Array.from(p).sort();
@@ -45,7 +46,13 @@ export function columnInk(map: InkMap, band: LineBand, x0: number, x1: number): 
  * last letter's gap). A cut costs the ink it crosses, smoothed over three columns so cuts fall mid-gap. Undefined
  * when the band is too short for the letters.
  */
-export function alignCuts(map: InkMap, band: LineBand, ids: ArrayLike<number>, letterHeight: number, adv: AdvanceModel): number[] | undefined {
+export function alignCuts(
+  map: InkMap,
+  band: LineBand,
+  ids: ArrayLike<number>,
+  letterHeight: number,
+  adv: AdvanceModel,
+): number[] | undefined {
   const m = ids.length;
   if (!m) return undefined;
   const tail = Math.max(1, Math.round(0.4 * letterHeight));
@@ -72,14 +79,14 @@ export function alignCuts(map: InkMap, band: LineBand, ids: ArrayLike<number>, l
         if (c === Infinity) continue;
         const d = w / letterHeight - mu;
         const v = c + (d * d) / s2;
-        if (v < best) (best = v), (arg = x - w);
+        if (v < best) ((best = v), (arg = x - w));
       }
-      if (arg >= 0) (cur[x] = best + cutCost(x)), (back[k]![x] = arg);
+      if (arg >= 0) ((cur[x] = best + cutCost(x)), (back[k]![x] = arg));
     }
   }
   let end = -1;
   let bestEnd = Infinity;
-  for (let x = Math.max(0, n - 2 - tail); x < n; x++) if (cost[m]![x]! < bestEnd) (bestEnd = cost[m]![x]!), (end = x);
+  for (let x = Math.max(0, n - 2 - tail); x < n; x++) if (cost[m]![x]! < bestEnd) ((bestEnd = cost[m]![x]!), (end = x));
   if (end < 0) return undefined;
   const cuts = [end];
   for (let k = m; k > 0; k--) cuts.push(back[k]![cuts[cuts.length - 1]!]!);
@@ -91,13 +98,17 @@ export function alignCuts(map: InkMap, band: LineBand, ids: ArrayLike<number>, l
  * Relative advances of the capitals in common Greek book hands and typefaces (Ι narrow; Μ, Φ, Ψ, Ω wide): only the
  * starting point of the alignment, scaled to the lines' measured mean advance; learned advances replace them.
  */
-const BOOK_HAND_ADVANCE = [0.74, 0.6, 0.54, 0.76, 0.56, 0.62, 0.68, 0.76, 0.24, 0.62, 0.72, 0.88, 0.7, 0.62, 0.76, 0.72, 0.6, 0.62, 0.68, 0.72, 0.84, 0.72, 0.8, 0.8];
+const BOOK_HAND_ADVANCE = [
+  0.74, 0.6, 0.54, 0.76, 0.56, 0.62, 0.68, 0.76, 0.24, 0.62, 0.72, 0.88, 0.7, 0.62, 0.76, 0.72, 0.6, 0.62, 0.68, 0.72,
+  0.84, 0.72, 0.8, 0.8,
+];
 
 /** Starting advances: book-hand proportions scaled so the lines' letters fill their inked length. */
 export function uniformAdvances(lines: { band: LineBand; text: string }[], letterHeight: number): AdvanceModel {
   const px = lines.reduce((s, l) => s + (l.band.xe - l.band.xs), 0);
   let rel = 0;
-  for (const l of lines) for (const ch of l.text) rel += BOOK_HAND_ADVANCE['ΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩ'.indexOf(ch)] ?? 0.7;
+  for (const l of lines)
+    for (const ch of l.text) rel += BOOK_HAND_ADVANCE['ΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩ'.indexOf(ch)] ?? 0.7;
   const scale = px / Math.max(1e-6, rel) / letterHeight;
   return { mean: Float64Array.from(BOOK_HAND_ADVANCE, (a) => a * scale), sigma: 0.2 };
 }
@@ -117,7 +128,11 @@ export function inkedExtent(map: InkMap, band: LineBand, pad: number): LineBand 
  * Each letter's mean advance from aligned cuts (shrunk toward the overall mean by two pseudo-letters) and the
  * spread of advances around their letter's mean (at least 0.08 letter heights).
  */
-export function learnAdvances(cuts: (number[] | undefined)[], ids: ArrayLike<number>[], letterHeight: number): AdvanceModel {
+export function learnAdvances(
+  cuts: (number[] | undefined)[],
+  ids: ArrayLike<number>[],
+  letterHeight: number,
+): AdvanceModel {
   const sum = new Float64Array(ALPHABET_SIZE);
   const n = new Float64Array(ALPHABET_SIZE);
   const all: [number, number][] = [];

@@ -30,7 +30,7 @@ function meanInk(map: InkMap, band: Band, x0: number, x1: number): number {
   let s = 0;
   let n = 0;
   for (let y = Math.max(0, band.yc - band.r); y <= Math.min(map.height - 1, band.yc + band.r); y++)
-    for (let x = Math.max(0, x0); x < Math.min(map.width, x1); x++) (s += map.data[y * map.width + x]!), n++;
+    for (let x = Math.max(0, x0); x < Math.min(map.width, x1); x++) ((s += map.data[y * map.width + x]!), n++);
   return n ? s / n : 0;
 }
 
@@ -45,12 +45,20 @@ function advanceOf(letters: ReadLetter[], model: GlyphModel): number {
 /** Longest hole the LM fills; longer ones are marked lost. */
 export const MAX_SUPPLIED = 10;
 
-export function fillLostLetters(map: InkMap, band: Band, letters: ReadLetter[], model: GlyphModel, opts: FillOptions = {}): ReadLetter[] {
+export function fillLostLetters(
+  map: InkMap,
+  band: Band,
+  letters: ReadLetter[],
+  model: GlyphModel,
+  opts: FillOptions = {},
+): ReadLetter[] {
   if (letters.length < 2 || letters.some((l) => !l.bbox)) return letters;
   const advance = Math.max(2, advanceOf(letters, model));
   // Background and letter ink levels of this line: the ink between and under the read letters.
   const bg = model.gauss?.lo ?? model.background;
-  const inkLevel = letters.length ? letters.reduce((s, l) => s + meanInk(map, band, l.bbox![0], l.bbox![2]), 0) / letters.length : bg;
+  const inkLevel = letters.length
+    ? letters.reduce((s, l) => s + meanInk(map, band, l.bbox![0], l.bbox![2]), 0) / letters.length
+    : bg;
   const blank = bg + (opts.blankLevel ?? 0.15) * Math.max(0, inkLevel - bg);
   // Stretches: before the first letter, between letters, after the last (within the line's inked extent).
   const edges: { after: number; x0: number; x1: number }[] = [];
@@ -81,7 +89,7 @@ export function fillLostLetters(map: InkMap, band: Band, letters: ReadLetter[], 
     }
     if (ids.includes(-1)) {
       const best = restore(opts.lm, Int16Array.from(ids), { beam: opts.beam ?? 10 })[0];
-      if (best) (supplied = best.text), (p = best.p);
+      if (best) ((supplied = best.text), (p = best.p));
     }
   }
   const out: ReadLetter[] = [];
@@ -90,9 +98,18 @@ export function fillLostLetters(map: InkMap, band: Band, letters: ReadLetter[], 
     const w = (h.x1 - h.x0) / h.count;
     for (let i = 0; i < h.count; i++) {
       const x0 = Math.round(h.x0 + i * w);
-      const bbox: [number, number, number, number] = [x0, band.yc - band.r + 1, Math.round(h.x0 + (i + 1) * w), band.yc + band.r];
+      const bbox: [number, number, number, number] = [
+        x0,
+        band.yc - band.r + 1,
+        Math.round(h.x0 + (i + 1) * w),
+        band.yc + band.r,
+      ];
       const ch = h.count <= MAX_SUPPLIED ? supplied?.[si++] : undefined;
-      out.push(ch ? { char: ch, confidence: Math.min(1, Math.max(0, p)), source: 'lm', bbox } : { char: '', confidence: 0, source: 'lost', bbox });
+      out.push(
+        ch
+          ? { char: ch, confidence: Math.min(1, Math.max(0, p)), source: 'lm', bbox }
+          : { char: '', confidence: 0, source: 'lost', bbox },
+      );
     }
   };
   for (const h of holes.filter((x) => x.after === -1)) put(h);

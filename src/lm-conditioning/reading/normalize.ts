@@ -13,7 +13,11 @@ export function normalizeInk(map: InkMap): InkMap {
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
   const lo = at(0.5);
   const hi = Math.max(lo + 1e-6, at(0.99));
-  return { width: map.width, height: map.height, data: map.data.map((v) => Math.min(1, Math.max(0, 0.1 + (0.8 * (v - lo)) / (hi - lo)))) };
+  return {
+    width: map.width,
+    height: map.height,
+    data: map.data.map((v) => Math.min(1, Math.max(0, 0.1 + (0.8 * (v - lo)) / (hi - lo)))),
+  };
 }
 
 /** The map resampled by `scale` (output size = round(size · scale)), bilinear; scale 1 returns the map itself. */

@@ -76,7 +76,9 @@ function compositeAlignMap(labels: InkMap, ink: InkMap, x1: number): InkMap {
   const sorted = Float32Array.from(ink.data).sort();
   const lo = sorted[Math.floor(0.5 * sorted.length)]!;
   const hi = sorted[Math.floor(0.99 * sorted.length)]!;
-  const data = labels.data.map((v, i) => (i % labels.width < x1 ? v : Math.min(1, Math.max(0, (ink.data[i]! - lo) / Math.max(1e-6, hi - lo)))));
+  const data = labels.data.map((v, i) =>
+    i % labels.width < x1 ? v : Math.min(1, Math.max(0, (ink.data[i]! - lo) / Math.max(1e-6, hi - lo))),
+  );
   return { width: labels.width, height: labels.height, data };
 }
 
@@ -115,24 +117,46 @@ export interface AlignmentChoice {
  * where 'rendered' read 6.8%; the rule chose the better one on all seven (mean 7.1% against 11.4% for 'rendered'
  * alone; at beam 1000 6.7% against 10.8%). Both are in-sample readings, but of the same lines, so neither is favoured.
  */
-export function chooseAlignment(ink: InkMap, training: LabelledLine[], learn: { pitch: number; alignOn?: InkMap }, align: LearnOptions['align'] | 'auto', read: DecodeOptions): AlignmentChoice {
-  const candidates: NonNullable<LearnOptions['align']>[] = align === 'auto' ? ['rendered', 'cuts'] : [align ?? 'rendered'];
+export function chooseAlignment(
+  ink: InkMap,
+  training: LabelledLine[],
+  learn: { pitch: number; alignOn?: InkMap },
+  align: LearnOptions['align'] | 'auto',
+  read: DecodeOptions,
+): AlignmentChoice {
+  const candidates: NonNullable<LearnOptions['align']>[] =
+    align === 'auto' ? ['rendered', 'cuts'] : [align ?? 'rendered'];
   const tried = candidates.map((a) => {
     const model: GlyphModel = { ...learnGlyphs(ink, training, { ...learn, align: a }).model, pitch: learn.pitch };
     if (candidates.length === 1) return { align: a, model, errors: NaN, letters: NaN };
-    const lines = decodeLines(ink, training.map((l) => l.band), model, read);
+    const lines = decodeLines(
+      ink,
+      training.map((l) => l.band),
+      model,
+      read,
+    );
     const errors = training.reduce((s, l, i) => s + editDistance(lines[i]!.map((x) => x.char).join(''), l.text), 0);
     return { align: a, model, errors, letters: training.reduce((s, l) => s + l.text.length, 0) };
   });
   const [first, second] = tried;
   // Two standard deviations of the difference of two error counts (each about Poisson): clearly better, not luckier.
   const pick = second && first!.errors - second.errors > 2 * Math.sqrt(first!.errors + second.errors) ? second : first!;
-  return { align: pick.align, model: pick.model, tried: tried.map(({ align: a, errors, letters }) => ({ align: a, errors, letters })) };
+  return {
+    align: pick.align,
+    model: pick.model,
+    tried: tried.map(({ align: a, errors, letters }) => ({ align: a, errors, letters })),
+  };
 }
 
-
 /** Labelled lines: detected lines lying wholly inside the region, paired with the transcription by column order. */
-function labelledLines(o: ReadSegmentOptions, region: [number, number, number, number], transcription: string[][], columns: ColumnBox[], pitch: number, labelPitch?: number): LabelledLine[] {
+function labelledLines(
+  o: ReadSegmentOptions,
+  region: [number, number, number, number],
+  transcription: string[][],
+  columns: ColumnBox[],
+  pitch: number,
+  labelPitch?: number,
+): LabelledLine[] {
   const [rx0, ry0, rx1, ry1] = region;
   const labelCols = o.labels ? findColumns(o.labels, labelPitch ?? pitch) : columns;
   const training: LabelledLine[] = [];
@@ -173,17 +197,29 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
   if (o.glyphs) {
     model = o.glyphs;
   } else {
-    if (!region || !o.transcription) throw new UserError(`segment ${o.segment}: give a labelled region and its transcription to learn glyphs from, or glyphs learned on another scroll`);
+    if (!region || !o.transcription)
+      throw new UserError(
+        `segment ${o.segment}: give a labelled region and its transcription to learn glyphs from, or glyphs learned on another scroll`,
+      );
     training = labelledLines(o, region, o.transcription, columns, pitch);
     // A poor ink map (e.g. a barely trained AUNN's rendering) can give a pitch at which the labels' lines do not
     // match the transcription: then the labels' own pitch decides how the known lines lie.
-    if (!training.length && o.labels) training = labelledLines(o, region, o.transcription, columns, pitch, estimatePitch(o.labels));
+    if (!training.length && o.labels)
+      training = labelledLines(o, region, o.transcription, columns, pitch, estimatePitch(o.labels));
     if (!training.length) {
-      throw new UserError(`segment ${o.segment}: no labelled line with a known transcription lies wholly inside the labelled region [${region.join(', ')}]; glyphs cannot be learned`);
+      throw new UserError(
+        `segment ${o.segment}: no labelled line with a known transcription lies wholly inside the labelled region [${region.join(', ')}]; glyphs cannot be learned`,
+      );
     }
     // Progress counts the labelled lines read twice to choose the alignment, then the segment's lines.
     if ((o.align ?? 'auto') === 'auto') total += 2 * training.length;
-    const choice = chooseAlignment(ink, training, { pitch, alignOn: o.labels }, o.align ?? 'auto', { lm: o.lm, beam: o.beam, lmWeight: o.lmWeight, signal: o.signal, onLine: () => o.onLine?.(++done, total) });
+    const choice = chooseAlignment(ink, training, { pitch, alignOn: o.labels }, o.align ?? 'auto', {
+      lm: o.lm,
+      beam: o.beam,
+      lmWeight: o.lmWeight,
+      signal: o.signal,
+      onLine: () => o.onLine?.(++done, total),
+    });
     model = choice.model;
     alignment = choice;
   }
@@ -192,7 +228,13 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
   const back = 1 / (ink === norm ? 1 : scale);
   const readAll = (m: GlyphModel): ReadColumn[] => {
     const bands = columns.map((col) => col.lines.map((line) => ({ ...lineBand(line, pitch), r })));
-    const opts = { lm: lmForMode, beam: o.beam, lmWeight: o.lmWeight, signal: o.signal, onLine: () => o.onLine?.(++done, total) };
+    const opts = {
+      lm: lmForMode,
+      beam: o.beam,
+      lmWeight: o.lmWeight,
+      signal: o.signal,
+      onLine: () => o.onLine?.(++done, total),
+    };
     // All lines as one text (decode.ts), column after column: a line's reading is settled by the lines after it too,
     // and a column starts with the text the one before it ended on.
     // Measured on seven sample scrolls (beam 1000, mean decode CER): each line alone 16.1 %, each column as one text
@@ -223,7 +265,13 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
       col.lines.forEach((line, li) => {
         const box = columns[ci]!.lines[li]!;
         const mean = line.letters.reduce((s, l) => s + l.confidence, 0) / Math.max(1, line.letters.length);
-        if (box.x0 >= rx1 && line.letters.length > 0 && line.letters.every((l) => l.source === 'ink') && mean >= (o.selfTrainConfidence ?? 0.8)) extra.push({ band: lineBand(box, pitch), text: lineText(line) });
+        if (
+          box.x0 >= rx1 &&
+          line.letters.length > 0 &&
+          line.letters.every((l) => l.source === 'ink') &&
+          mean >= (o.selfTrainConfidence ?? 0.8)
+        )
+          extra.push({ band: lineBand(box, pitch), text: lineText(line) });
       }),
     );
     if (!extra.length) break;
@@ -242,7 +290,17 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
     createdAt: new Date().toISOString(),
   };
   const colsOut = back === 1 ? columns : columns.map((c) => ({ ...scaleCol(c, back) }));
-  return { reading, pitch: ownPitch, columns: colsOut, glyphs: model, trainingLines: training.length, trainingLetters: training.reduce((s, l) => s + l.text.length, 0), selfTrainedLines: selfLines, scale: ink === norm ? 1 : scale, alignment };
+  return {
+    reading,
+    pitch: ownPitch,
+    columns: colsOut,
+    glyphs: model,
+    trainingLines: training.length,
+    trainingLetters: training.reduce((s, l) => s + l.text.length, 0),
+    selfTrainedLines: selfLines,
+    scale: ink === norm ? 1 : scale,
+    alignment,
+  };
 }
 
 /** ", aligned by cuts (labelled lines read at 3.3% with these glyphs, 30.1% with rendered)" — when both were tried. */
@@ -266,20 +324,35 @@ export const SCALE_FIT_TOLERANCE = 0.01;
  * explainedInk), wins (near-ties go to the scale nearest 1). The mean letter confidence used before grew with the scale (smoother, larger letters read
  * more confidently): on the default demo's scroll 2 it chose 1.15 where the hands differ by 3-8 %.
  */
-export function fitScale(norm: InkMap, glyphs: GlyphModel, fixed?: number): { scale: number; ink: InkMap; scores: { scale: number; explained: number }[] } {
+export function fitScale(
+  norm: InkMap,
+  glyphs: GlyphModel,
+  fixed?: number,
+): { scale: number; ink: InkMap; scores: { scale: number; explained: number }[] } {
   if (fixed) return { scale: fixed, ink: fixed === 1 ? norm : rescaleInk(norm, fixed), scores: [] };
   const bands = sampleBands(norm, 8);
-  const scores = SCALES.map((scale) => ({ scale, explained: bands.length ? explainedInk(norm, glyphs, scale, bands) : 0 }));
+  const scores = SCALES.map((scale) => ({
+    scale,
+    explained: bands.length ? explainedInk(norm, glyphs, scale, bands) : 0,
+  }));
   // Fits within SCALE_FIT_TOLERANCE of the best are not told apart (on synthetic pages two noise seeds move the
   // fraction by about 1 %): of those, the scale nearest 1, as resampling itself smooths the map.
   const top = Math.max(...scores.map((s) => s.explained));
-  const best = scores.filter((s) => s.explained >= top * (1 - SCALE_FIT_TOLERANCE)).reduce((a, b) => (Math.abs(Math.log(b.scale)) < Math.abs(Math.log(a.scale)) ? b : a));
+  const best = scores
+    .filter((s) => s.explained >= top * (1 - SCALE_FIT_TOLERANCE))
+    .reduce((a, b) => (Math.abs(Math.log(b.scale)) < Math.abs(Math.log(a.scale)) ? b : a));
   return { scale: best.scale, ink: best.scale === 1 ? norm : rescaleInk(norm, best.scale), scores };
 }
 
 function scaleCol(c: ColumnBox, f: number): ColumnBox {
   const s = (v: number) => Math.round(v * f);
-  return { x0: s(c.x0), x1: s(c.x1), y0: s(c.y0), y1: s(c.y1), lines: c.lines.map((l) => ({ x0: s(l.x0), x1: s(l.x1), y0: s(l.y0), y1: s(l.y1) })) };
+  return {
+    x0: s(c.x0),
+    x1: s(c.x1),
+    y0: s(c.y0),
+    y1: s(c.y1),
+    lines: c.lines.map((l) => ({ x0: s(l.x0), x1: s(l.x1), y0: s(l.y0), y1: s(l.y1) })),
+  };
 }
 
 export interface TruthColumn {
@@ -293,14 +366,19 @@ export interface TruthColumn {
  * unlabelled region) is matched to the read column overlapping it most; edit distance of the concatenated
  * column texts, summed, over the summed truth length. A truth column nobody read counts as all wrong.
  */
-export function readingCer(reading: Reading, truth: TruthColumn[], opts: { minX?: number } = {}): { cer: number; errors: number; letters: number; columns: number } {
+export function readingCer(
+  reading: Reading,
+  truth: TruthColumn[],
+  opts: { minX?: number } = {},
+): { cer: number; errors: number; letters: number; columns: number } {
   let errors = 0;
   let letters = 0;
   let columns = 0;
   for (const t of truth) {
     if (t.box[0]! < (opts.minX ?? -Infinity)) continue;
     const want = t.lines.join('');
-    const overlap = (c: ReadColumn) => (c.bbox ? Math.max(0, Math.min(c.bbox[2], t.box[2]!) - Math.max(c.bbox[0], t.box[0]!)) : 0);
+    const overlap = (c: ReadColumn) =>
+      c.bbox ? Math.max(0, Math.min(c.bbox[2], t.box[2]!) - Math.max(c.bbox[0], t.box[0]!)) : 0;
     const col = [...reading.columns].sort((a, b) => overlap(b) - overlap(a))[0];
     const got = col && overlap(col) > 0 ? col.lines.map(lineText).join('') : '';
     errors += editDistance(got, want);

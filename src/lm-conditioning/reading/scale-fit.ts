@@ -36,17 +36,18 @@ export function bestPath(table: Float64Array[], widths: number[], n: number): { 
   for (let x = 0; x < n; x++) {
     const s0 = best[x]!;
     if (s0 === -Infinity) continue;
-    if (s0 > best[x + 1]!) (best[x + 1] = s0), (from[x + 1] = x), (letter[x + 1] = -1);
+    if (s0 > best[x + 1]!) ((best[x + 1] = s0), (from[x + 1] = x), (letter[x + 1] = -1));
     for (let c = 0; c < widths.length; c++) {
       const nx = x + widths[c]! - 1;
       const s = s0 + table[c]![x]!;
-      if (s > best[nx]!) (best[nx] = s), (from[nx] = x), (letter[nx] = c);
+      if (s > best[nx]!) ((best[nx] = s), (from[nx] = x), (letter[nx] = c));
     }
   }
   let end = n;
   for (let x = n; x < best.length; x++) if (best[x]! > best[end]!) end = x;
   const placed: { c: number; x: number }[] = [];
-  for (let x = end; x > 0 && from[x]! >= 0; x = from[x]!) if (letter[x]! >= 0) placed.push({ c: letter[x]!, x: from[x]! });
+  for (let x = end; x > 0 && from[x]! >= 0; x = from[x]!)
+    if (letter[x]! >= 0) placed.push({ c: letter[x]!, x: from[x]! });
   return placed.reverse();
 }
 
@@ -62,7 +63,12 @@ export function explainedInk(norm: InkMap, glyphs: GlyphModel, scale: number, ba
   const h = 2 * glyphs.r + 1;
   const drawn = new Float32Array(map.width * map.height).fill(lo);
   for (const b0 of bands) {
-    const band: Band = { yc: Math.round(b0.yc * scale), r: glyphs.r, xs: Math.round(b0.xs * scale) - 2, xe: Math.round(b0.xe * scale) + 2 };
+    const band: Band = {
+      yc: Math.round(b0.yc * scale),
+      r: glyphs.r,
+      xs: Math.round(b0.xs * scale) - 2,
+      xe: Math.round(b0.xe * scale) + 2,
+    };
     const table = scoreTable(glyphs, map, { ...band, xe: band.xe + maxW });
     for (const { c, x } of bestPath(table, widths, band.xe - band.xs)) {
       // The vertical shift the score table chose for this letter here.
@@ -78,7 +84,10 @@ export function explainedInk(norm: InkMap, glyphs: GlyphModel, scale: number, ba
         }
     }
   }
-  const back = scale === 1 ? { width: map.width, height: map.height, data: drawn } : rescaleInk({ width: map.width, height: map.height, data: drawn }, 1 / scale);
+  const back =
+    scale === 1
+      ? { width: map.width, height: map.height, data: drawn }
+      : rescaleInk({ width: map.width, height: map.height, data: drawn }, 1 / scale);
   let residual = 0;
   let total = 0;
   for (const b of bands)

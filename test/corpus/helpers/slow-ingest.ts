@@ -34,7 +34,14 @@ function item(name: string, shape: [number, number, number], attachments?: Recor
       return inner.readSlab(z0, z1);
     },
   };
-  return { name, scroll: 'crash', modality: 'scan', volume, source: { path: `/mem/${name}`, sha256: 'x', format: 'memory' }, attachments };
+  return {
+    name,
+    scroll: 'crash',
+    modality: 'scan',
+    volume,
+    source: { path: `/mem/${name}`, sha256: 'x', format: 'memory' },
+    attachments,
+  };
 }
 
 await ingestItems(

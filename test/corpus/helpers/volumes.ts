@@ -23,7 +23,8 @@ export const pattern = (z: number, y: number, x: number) => (z * 37 + y * 11 + x
 export function makeVolume(shape: Shape, value: (z: number, y: number, x: number) => number = pattern): Uint8Array {
   const [d, h, w] = shape;
   const out = new Uint8Array(d * h * w);
-  for (let z = 0, i = 0; z < d; z++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++, i++) out[i] = value(z, y, x);
+  for (let z = 0, i = 0; z < d; z++)
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++, i++) out[i] = value(z, y, x);
   return out;
 }
 
@@ -49,7 +50,8 @@ export async function appendVolume(
         ...(opts.group ? { group: opts.group } : {}),
       },
       async (writeSlab) => {
-        for (let z = 0; z < shape[0]; z += step) await writeSlab(z, data.subarray(z * plane, Math.min(shape[0], z + step) * plane));
+        for (let z = 0; z < shape[0]; z += step)
+          await writeSlab(z, data.subarray(z * plane, Math.min(shape[0], z + step) * plane));
       },
       { attachments: opts.attachments },
     ),
@@ -83,7 +85,11 @@ export function naiveHalve(data: Uint8Array, shape: Shape): { data: Uint8Array; 
 }
 
 /** Crop a box out of a raster volume. */
-export function crop(data: Uint8Array, shape: Shape, box: { z: [number, number]; y: [number, number]; x: [number, number] }): Uint8Array {
+export function crop(
+  data: Uint8Array,
+  shape: Shape,
+  box: { z: [number, number]; y: [number, number]; x: [number, number] },
+): Uint8Array {
   const out = new Uint8Array((box.z[1] - box.z[0]) * (box.y[1] - box.y[0]) * (box.x[1] - box.x[0]));
   let i = 0;
   for (let z = box.z[0]; z < box.z[1]; z++)
@@ -94,14 +100,23 @@ export function crop(data: Uint8Array, shape: Shape, box: { z: [number, number];
 
 /** Every file and folder under `dir` (relative, sorted), with the manifest's bytes: "what is on disk". */
 export function snapshot(dir: string): { entries: string[]; manifest: string } {
-  const entries = (readdirSync(dir, { recursive: true }) as string[]).map(String).filter((e) => e !== '.lock').sort();
+  const entries = (readdirSync(dir, { recursive: true }) as string[])
+    .map(String)
+    .filter((e) => e !== '.lock')
+    .sort();
   return { entries, manifest: readFileSync(path.join(dir, 'manifest.json'), 'utf8') };
 }
 
 /** Byte-exact comparison that stays fast on large arrays; the message names the first differing index. */
 export function sameBytes(got: Uint8Array, want: Uint8Array): string {
   if (got.length !== want.length) return `length ${got.length}, expected ${want.length}`;
-  if (Buffer.compare(Buffer.from(got.buffer, got.byteOffset, got.length), Buffer.from(want.buffer, want.byteOffset, want.length)) === 0) return 'equal';
+  if (
+    Buffer.compare(
+      Buffer.from(got.buffer, got.byteOffset, got.length),
+      Buffer.from(want.buffer, want.byteOffset, want.length),
+    ) === 0
+  )
+    return 'equal';
   const i = got.findIndex((v, k) => v !== want[k]);
   return `differs first at index ${i}: ${got[i]} vs ${want[i]}`;
 }
