@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { Emit, BenchOptions } from '../src/cli/commands/bench.js';
 import { Corpus } from '../src/corpus/index.js';
 import { addressAt, isHeldOut } from '../src/model/index.js';
-import { conditionModel } from '../src/model/index.js';
+import { updateOnPairs } from '../src/model/index.js';
 import { psnr } from '../src/model/index.js';
 import { interpolationBaseline, makeSampleCorpus } from '../src/model/index.js';
 import { loadModel } from '../src/model/index.js';
@@ -99,7 +99,7 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
     ['delta', 'delta', false],
   ] as const) {
     const t0 = performance.now();
-    const c = await conditionModel({
+    const c = await updateOnPairs({
       modelDir: physicalDir,
       addresses: Float64Array.from(seen),
       bytes: Uint8Array.from(seenBytes),

@@ -7,7 +7,7 @@
  *
  *   levelShapeOf([65, 300, 500], 1);                   // [33, 150, 250]
  *   const down = new PlaneDownsampler([65, 300, 500]);
- *   for (const plane of planes) { const out = down.push(plane); if (out) writeLevel1(out); }
+ *   for (const plane of planes) { const out = down.push(plane); if (out) level1.push(out); }
  *   const last = down.flush();
  */
 

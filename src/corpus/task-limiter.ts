@@ -3,7 +3,7 @@
  * tasks, and `settle()` waits for everything started (so nothing keeps writing after an error propagates).
  *
  *   const limiter = new TaskLimiter(32);
- *   try { for (const c of chunks) await limiter.add(() => write(c)); } finally { await limiter.settle(); }
+ *   try { for (const c of chunks) await limiter.add(() => store.write(c)); } finally { await limiter.settle(); }
  *   limiter.throwIfFailed();
  */
 export class TaskLimiter {

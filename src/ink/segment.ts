@@ -4,7 +4,7 @@
  * sheet mask. Plain arrays only: loading from the corpus or from files lives in `load.ts`.
  *
  *   const seg: InkSegment = { name: 's1/seg', depth: 65, height: H, width: W, surface: 32, layers };
- *   const rows = labelledBounds(seg);   // bounding box of the labelled region
+ *   const known = labelledPixels(seg);   // 1 where the labels mean something, per pixel of the grid
  */
 
 export interface InkSegment {

@@ -14,21 +14,9 @@
  * product of experts). Candidates come in order of probability (`pick` can put a lower-CER reading first).
  * `search: 'classic'` is the earlier search (beams of `beam`, forward rescored by the right context).
  *
- * Measured on the dev books (models built without them, 150 gaps): classic CER 60.7%, wide 59.6%, wide + word
- * model 58.2% (top-20 44.7% → 56.0% → 59.3%). With a search this wide no gap's truth scored above the returned
- * top-1 on a 100-gap probe: the remaining errors are the models', not the search's.
- *
- * Held-out books (Heb + catholic epistles), 500 gaps of 1–10 letters, 20 letters each side, 20 candidates, models
- * from the training books (2026-11-27, shared 2-core machine, times noisy):
- * | search, first reading | CER | top-1 | top-20 | ms/gap |
- * |---|---|---|---|---|
- * | classic beams of 20 both ways | 61.1% | 29.2% | 42.8% | 27 |
- * | wide (letters only), MBR pick, T 0.5 | 60.3% | 29.2% | 53.2% | 254 |
- * | wide (letters only), per-letter pick, T 0.5 | 59.4% | 27.6% | 52.8% | 379 |
- * | wide + word model (words only), MBR pick, T 0.5 | 58.1% | 32.0% | 57.0% | 439 |
- * | wide + word model (word pairs), by probability (default), T 0.3 | 57.5% | 35.0% | 57.4% | 533 |
- * | the same, MBR pick | 55.3% | 35.0% | 57.4% | 533 |
- * | the same, per-letter pick | 55.4% | 33.0% | 57.4% | 533 |
+ * The search's options were chosen on dev books (models built without them); `npm run bench -- --only lm` measures
+ * the held-out books (Hebrews + catholic epistles). With a search this wide the remaining errors are the models',
+ * not the search's: no probed gap's truth scored above the returned top-1.
  */
 import { UserError } from '../core/errors.js';
 import { ALPHABET_SIZE, distributions, logProbOf, type CharLM } from './char-lm.js';

@@ -21,7 +21,7 @@ export { listVersions, latestVersion, versionPath, type CheckpointHeader } from 
 export { isHeldOut } from './addressing.js';
 export { initBackend, type BackendName } from './backend.js';
 export { addressAt } from './addressing.js';
-export { type ConditionRule, conditionModel, parsePairs } from './condition.js';
+export { type UpdateRule, updateOnPairs, parsePairs } from './dynamic-eval.js';
 export { type DeepPartial } from './config.js';
 export { type CorpusLike, psnr } from './data.js';
 export { heldOutPsnr, interpolationBaseline, makeSampleCorpus } from './evaluate.js';

@@ -4,7 +4,7 @@
  * no absolute paths, no symlink that resolves outside).
  *
  *   const token = newToken();
- *   if (!tokenMatches(token, req.headers['x-aunn-token'])) return deny(res, 401);
+ *   if (!tokenMatches(token, req.headers['x-aunn-token'])) return res.writeHead(401).end();
  *   const file = await confinedPath(corpus.dir, 'readings/seg1.json'); // throws ForbiddenPath
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';

@@ -4,7 +4,7 @@
  * truth/text.json (character error rate over the columns of the unlabelled region). The decoded reading is saved in
  * the corpus (readings/<group>.json), where `aunn export` and the app's segment view find it.
  *
- *   const r = await readSample(corpus, { group, ink, segment, truthDir, labelledXMax: 208, beam: 20 });
+ *   const r = await readSampleSegment(corpus, { group, ink, segment, truthDir, labelledXMax: 208, lm, beam: 1000 });
  *   r.cer.off.cer, r.cer.decode.cer, r.text   // text: the decoded reading, one line per written line
  *   const r2 = await readSampleSegment(corpus, { …scroll 2…, glyphsFrom: r.glyphs });   // no labels of its own
  *
@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { Corpus } from '../corpus/index.js';
 import type { InkSegment } from '../ink/index.js';
 import type { CharLM } from '../lm-conditioning/char-lm.js';
-import { lineText, saveReading, type Reading } from '../lm-conditioning/reading.js';
+import { lineText, saveReading, type Reading } from '../lm-conditioning/reading/reading-file.js';
 import type { GlyphModel } from '../lm-conditioning/reading/glyphs.js';
 import type { AlignmentChoice } from '../lm-conditioning/reading/reader.js';
 import type { InkMap } from '../lm-conditioning/reading/ink-map.js';

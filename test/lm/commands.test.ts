@@ -8,7 +8,7 @@ import { Corpus } from '../../src/corpus/index.js';
 import { exportReading } from '../../src/lm-conditioning/export/export-reading.js';
 import { run as runLm } from '../../src/cli/commands/lm.js';
 import { run as runRead } from '../../src/cli/commands/read.js';
-import { saveReading, type Reading } from '../../src/lm-conditioning/reading.js';
+import { saveReading, type Reading } from '../../src/lm-conditioning/reading/reading-file.js';
 
 let tmp: string;
 beforeAll(async () => {

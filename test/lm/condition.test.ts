@@ -31,7 +31,7 @@ import {
 import { initNetwork } from '../../src/ink/network.js';
 import { coordsOf } from '../../src/corpus/address.js';
 import type { RecordMeta } from '../../src/corpus/types.js';
-import { lineText } from '../../src/lm-conditioning/reading.js';
+import { lineText } from '../../src/lm-conditioning/reading/reading-file.js';
 
 const labelledText = ['ΕΝΑΡΧΗΗΝ', 'ΟΛΟΓΟΣΚΑΙ', 'ΟΛΟΓΟΣΗΝ'];
 const unreadText = ['ΚΑΙΘΕΟΣΗΝ', 'ΟΛΟΓΟΣ', 'ΠΡΟΣΤΟΝ'];

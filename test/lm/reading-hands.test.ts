@@ -3,7 +3,7 @@ import { GREEK_ALPHABET, loadSblgnt } from '../../src/lm-conditioning/greek-text
 import { renderedTemplates } from '../../src/lm-conditioning/reading/glyphs.js';
 import { KneserNeyLM } from '../../src/lm-conditioning/kneser-ney.js';
 import { toLetterIds } from '../../src/lm-conditioning/char-lm.js';
-import { lineText } from '../../src/lm-conditioning/reading.js';
+import { lineText } from '../../src/lm-conditioning/reading/reading-file.js';
 import { degradeInk, type InkMap } from '../../src/lm-conditioning/reading/ink-map.js';
 import { findColumns } from '../../src/lm-conditioning/reading/layout.js';
 import { fitScale, readingCer, readSegment, SCALES } from '../../src/lm-conditioning/reading/reader.js';

@@ -4,7 +4,7 @@ import { renderedTemplates } from '../../src/lm-conditioning/reading/glyphs.js';
 import { KneserNeyLM } from '../../src/lm-conditioning/kneser-ney.js';
 import { toLetterIds } from '../../src/lm-conditioning/char-lm.js';
 import { loadSblgnt } from '../../src/lm-conditioning/greek-text.js';
-import { lineText } from '../../src/lm-conditioning/reading.js';
+import { lineText } from '../../src/lm-conditioning/reading/reading-file.js';
 import { degradeInk, type InkMap } from '../../src/lm-conditioning/reading/ink-map.js';
 import { estimatePitch, findColumns } from '../../src/lm-conditioning/reading/layout.js';
 import { readingCer, readSegment } from '../../src/lm-conditioning/reading/reader.js';

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { UserError } from '../../core/errors.js';
 import { addressAt } from '../../model/index.js';
-import { conditionModel, parsePairs, type ConditionRule } from '../../model/index.js';
+import { updateOnPairs, parsePairs, type UpdateRule } from '../../model/index.js';
 import type { CorpusLike } from '../../model/index.js';
 import { parseRegion } from './predict.js';
 import { parseArgs, positive, positiveInt } from './train.js';
@@ -74,11 +74,11 @@ export async function run(argv: string[]): Promise<void> {
       for (let y = region.y[0]; y < region.y[1]; y++)
         for (let x = region.x[0]; x < region.x[1]; x++) addresses[i++] = addressAt(rec, z, y, x);
   }
-  const r = await conditionModel({
+  const r = await updateOnPairs({
     modelDir: o.model,
     addresses,
     bytes,
-    rule: o.rule as ConditionRule,
+    rule: o.rule as UpdateRule,
     steps: o.steps,
     lr: o.lr,
     trainGrid: !o.freezeGrid,

@@ -19,7 +19,7 @@ import { decode as decodePng } from 'fast-png';
 import { UserError } from '../../core/errors.js';
 import { Corpus } from '../../corpus/index.js';
 import { loadKneserNey } from '../../lm-conditioning/models.js';
-import { lineText, saveReading } from '../../lm-conditioning/reading.js';
+import { lineText, saveReading } from '../../lm-conditioning/reading/reading-file.js';
 import { resolveSegment } from '../../lm-conditioning/segment-ref.js';
 import { degradeInk, inkMapFromBytes, type InkMap } from '../../lm-conditioning/reading/ink-map.js';
 import { alignmentSummary, readingCer, readSegment, type TruthColumn } from '../../lm-conditioning/reading/reader.js';

@@ -9,13 +9,8 @@
  *  4. render, read out and read again.
  * The LM never changes; it enters through the letter posteriors (glyph evidence x LM probability) that weight the loss.
  *
- * Measured (sample scroll 1, small; the segment cropped to layers 28..36 so that a 64x2 AUNN fits it in 3 min to
- * 30.0 dB; readout trained 150 steps on the AUNN's rendering; 20 AUNN steps a round; shared 2-core CPU; one seed):
- * CER on the unlabelled columns, decode 74.9% (176/235 edits); condition, every letter 76.6% (180); condition,
- * minConfidence 0.8, 71.1% (167) after one round and 78.3% (184) after two; control (text record + replay only, no
- * rendering loss) 78.7% (185). The rendering loss falls (0.042 -> 0.037) while the rendered band moves off the
- * observed layers (31.2 -> 29.8 dB): the AUNN does move its ink toward the read text, but with three letters in four
- * read wrong this is no clear gain (the spread of the variants, +-9 edits, is as large as the best gain).
+ * The demo measures it against `--lm decode` on its own scroll and reports the result either way; it is off by
+ * default because it has not yet been shown to lower the CER.
  *
  *   const r = await conditionSegment({ corpus, modelDir: 'model', segment: 'scroll1/seg1',
  *     read: { labels, labelledRegion: [0, 0, 198, 96], transcription, lm }, rounds: 1, steps: 20 });
@@ -28,13 +23,13 @@ import type { Corpus } from '../../corpus/index.js';
 import type { RecordMeta } from '../../corpus/index.js';
 import { UserError } from '../../core/errors.js';
 import { latestVersion } from '../../model/index.js';
-import { conditionModel } from '../../model/index.js';
+import { updateOnPairs } from '../../model/index.js';
 import { loadCorpusSegment } from '../../ink/index.js';
 import { loadReadout, modelLayers, readoutPath } from '../../ink/index.js';
 import { bandFor, predictReadout, type InkReadout } from '../../ink/index.js';
 import type { InkSegment } from '../../ink/index.js';
 import type { CharLM } from '../char-lm.js';
-import type { Reading } from '../reading.js';
+import type { Reading } from '../reading/reading-file.js';
 import type { InkMap } from '../reading/ink-map.js';
 import { readSegment, type SegmentReadResult } from '../reading/reader.js';
 import { inkLossGradient, pseudoTargets, renderExpectedInk } from './render-loss.js';
@@ -194,7 +189,7 @@ export async function conditionSegment(o: ConditionSegmentOptions): Promise<Cond
     o.onProgress?.(
       `round ${round}: ${o.steps ?? 20} AUNN steps on ${layer.bytes.length} layer pseudo-targets + ${text.bytes.length} text letters (+ replay)`,
     );
-    const cond = await conditionModel({
+    const cond = await updateOnPairs({
       modelDir: o.modelDir,
       addresses,
       bytes,

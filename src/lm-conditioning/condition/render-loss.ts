@@ -14,7 +14,7 @@
 import { addressOf } from '../../corpus/index.js';
 import type { RecordMeta } from '../../corpus/index.js';
 import { GREEK_ALPHABET } from '../greek-text.js';
-import type { Reading } from '../reading.js';
+import type { Reading } from '../reading/reading-file.js';
 import type { GlyphModel } from '../reading/glyphs.js';
 import { backward, forward, receptiveRadius } from '../../ink/index.js';
 import { boxSmooth, bandSize, layerBand, localNormalise, type LayerBand } from '../../ink/index.js';

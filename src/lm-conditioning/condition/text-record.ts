@@ -14,7 +14,7 @@ import type { Corpus } from '../../corpus/index.js';
 import { addressOf } from '../../corpus/index.js';
 import type { RecordMeta } from '../../corpus/index.js';
 import { UserError } from '../../core/errors.js';
-import { lineText, type Reading } from '../reading.js';
+import { lineText, type Reading } from '../reading/reading-file.js';
 
 /** Padding of lines shorter than the longest (ISO-8859-7 space) and a lost letter ('?'). */
 export const TEXT_PAD = 0x20;

@@ -11,7 +11,7 @@ import {
   type Document as XmlDocument,
   type Element as XmlElement,
 } from '@xmldom/xmldom';
-import type { Reading } from '../reading.js';
+import type { Reading } from '../reading/reading-file.js';
 
 export const TEI_NS = 'http://www.tei-c.org/ns/1.0';
 const XML_NS = 'http://www.w3.org/XML/1998/namespace';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { UserError } from '../../core/errors.js';
 import { Corpus } from '../../corpus/index.js';
 import type { RecordMeta } from '../../corpus/index.js';
-import { loadReading, loadReadingFile, readingPath, type Reading } from '../reading.js';
+import { loadReading, loadReadingFile, readingPath, type Reading } from '../reading/reading-file.js';
 import { resolveSegment } from '../segment-ref.js';
 import { toLeiden, toPlainText } from './text.js';
 import { toEpiDoc } from './epidoc.js';

@@ -8,7 +8,7 @@
  */
 import { encode as encodePngRaw } from 'fast-png';
 import { encodeTiff as encodeTiffImage } from '../../formats/tiff-writer.js';
-import type { ReadColumn } from '../reading.js';
+import type { ReadColumn } from '../reading/reading-file.js';
 import { drawText, fillRect, GLYPH_H, GLYPH_W, type Rgba } from './bitmap-font.js';
 
 export interface RgbaImage {

@@ -6,8 +6,8 @@
  *     // "Col. I\n1  ΕΝΑ̣ΡΧ[ΗΗΝ]\n2  ΟΛ[.3]Σ" — underdot (U+0323) below the threshold, [ ] around letters the LM
  *     // supplied, [.N] for N lost letters (one bracket for a run of supplied and lost letters: [ΑΒ.2])
  */
-import type { ReadLine, Reading } from '../reading.js';
-import { lineText } from '../reading.js';
+import type { ReadLine, Reading } from '../reading/reading-file.js';
+import { lineText } from '../reading/reading-file.js';
 
 export const UNDERDOT = '\u0323';
 

@@ -11,7 +11,7 @@
  */
 import { ALPHABET_SIZE, type CharLM } from '../char-lm.js';
 import { GREEK_ALPHABET } from '../greek-text.js';
-import type { ReadLetter } from '../reading.js';
+import type { ReadLetter } from './reading-file.js';
 import { scoreTable, type Band, type GlyphModel } from './glyphs.js';
 import type { InkMap } from './ink-map.js';
 
@@ -29,10 +29,8 @@ export interface DecodeOptions {
 }
 
 /**
- * Beam width of the search. The search, not the glyphs, was what a beam of 20 lost: on seven sample scrolls
- * (seeds 1, 3-8, 3-readout ink, each line read on its own) the mean decode CER was 26.6 % at 20, 17.7 % at 320,
- * 17.1 % at 600, 16.1 % at 1000 (scroll 1: 43.7 / 31.4 / 31.4 / 31.4 %; 3000 reads it the same). A 36-line segment
- * takes about 20 s at 1000.
+ * Beam width of the search: a beam of 20 lost the right reading that glyphs and LM together scored higher; at 1000
+ * it no longer does on the sample scrolls (`npm run bench -- --only reading` measures it).
  */
 export const DEFAULT_BEAM = 1000;
 

@@ -460,9 +460,7 @@ export interface LearnOptions {
   /**
    * How the known text is first aligned to its lines: 'rendered' (default) by the built-in capitals at book-hand
    * proportions, or 'cuts' by the ink alone (letter-boxes.ts: cuts through the least ink, advances learned per
-   * letter; no letter shapes assumed), for hands far from book capitals. Measured on the quick demo's ink (CER, own
-   * glyphs, off / decode): scroll 1 86.5 / 57.1 % rendered vs 69.8 / 57.6 % cuts; seed-3 scroll 59.7 / 33.8 % vs
-   * 63.2 / 49.4 %; scroll 2 with scroll 1's glyphs 92.2 / 67.3 % vs 83.2 / 65.5 %.
+   * letter; no letter shapes assumed), for hands far from book capitals. Neither is better on every scroll (reader.ts chooseAlignment tries both).
    */
   align?: 'cuts' | 'rendered';
 }

@@ -10,7 +10,7 @@
  */
 import type { CharLM } from '../char-lm.js';
 import { toLetterIds } from '../char-lm.js';
-import type { ReadLetter } from '../reading.js';
+import type { ReadLetter } from './reading-file.js';
 import { restore } from '../restore.js';
 import type { Band, GlyphModel } from './glyphs.js';
 import type { InkMap } from './ink-map.js';

@@ -10,24 +10,13 @@
  *   const other = readSegment({ segment: 'scroll2/seg1', ink: ink2, glyphs: first.glyphs, lm, mode: 'decode' });
  *   const cer = readingCer(reading, truthColumns, { minX: 198 });
  *
- * Measured (2026-11-27, beam 20, default KN-10 LM; ink = the quick demo's conv readout on observed layers, and for
- * the seed-3 small scroll `aunn ink --steps 40`, F0.5 0.71), CER off / decode in the unlabelled region:
- * scroll 1 own glyphs 86.5 / 57.1 % (245 letters); seed 3 own glyphs 59.7 / 33.8 % (231); with scroll 1's glyphs:
- * scroll 2 92.2 / 66.7 % (333), seed 3 88.6 / 45.9 % (342). LM weight 0.6 / 1 / 1.4: scroll 1 55.9 / 57.1 / 62.0 %,
- * seed 3 41.6 / 33.8 / 52.4 %; beam 8 / 20 / 40: scroll 1 61.2 / 57.1 / 55.5 %, seed 3 42.9 / 33.8 / 35.1 %.
- * Self-training one round: scroll 1 57.1 %, seed 3 41.6 % (worse). The glyphs, not the LM, limit the reading: with
- * the true letter boxes a classifier trained on the labelled third names 57-63 % of scroll 1's letters. The ink
- * matters as much: the default demo's ink from 3 averaged readouts reads scroll 1 at 43.7 % (one readout: 49-51 %),
- * scroll 2 with scroll 1's glyphs at scale 1.0 at 70.3 % (README.md has the tables). All these at beam 20, line by
- * line: the decoder now merges hypotheses by LM state, reads at beam 1000 (decode.ts DEFAULT_BEAM) and reads the whole
- * segment as one text, and the glyphs' alignment is chosen on the labelled lines (chooseAlignment): scroll 1 at 0.0 %,
- * the mean of seven sample scrolls (seeds 1, 3-8) 6.7 % (26.6 % before).
+ * Its CER on fresh sample scrolls is what `npm run bench -- --only reading` prints.
  */
 import type { CharLM } from '../char-lm.js';
 import { GREEK_ALPHABET } from '../greek-text.js';
 import { UserError } from '../../core/errors.js';
-import type { ReadColumn, ReadLetter, Reading } from '../reading.js';
-import { READING_FORMAT, lineText } from '../reading.js';
+import type { ReadColumn, ReadLetter, Reading } from './reading-file.js';
+import { READING_FORMAT, lineText } from './reading-file.js';
 import { editDistance } from '../restore.js';
 import { decodeLines, type DecodeOptions } from './decode.js';
 import { fillLostLetters } from './lost-letters.js';
@@ -112,10 +101,8 @@ export interface AlignmentChoice {
  * Glyphs learned from the labelled lines with each way of aligning their known text ('rendered', 'cuts'), and the
  * one kept whose reading of those same lines (the whole decoder, with the LM when one is given) is closer to the
  * known text. The default 'rendered' stays unless 'cuts' makes fewer errors by more than twice the square root of
- * both counts (differences of a few letters in ~120 are noise). Neither alignment is better on every scroll: on seven
- * sample scrolls (beam 320) 'cuts' read the unlabelled text of s1 at 0.0% where 'rendered' read 30.6%, and s4 at 58.9%
- * where 'rendered' read 6.8%; the rule chose the better one on all seven (mean 7.1% against 11.4% for 'rendered'
- * alone; at beam 1000 6.7% against 10.8%). Both are in-sample readings, but of the same lines, so neither is favoured.
+ * both counts (differences of a few letters in ~120 are noise). Neither alignment is better on every scroll, and
+ * both are in-sample readings of the same lines, so neither is favoured.
  */
 export function chooseAlignment(
   ink: InkMap,
@@ -237,8 +224,6 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
     };
     // All lines as one text (decode.ts), column after column: a line's reading is settled by the lines after it too,
     // and a column starts with the text the one before it ended on.
-    // Measured on seven sample scrolls (beam 1000, mean decode CER): each line alone 16.1 %, each column as one text
-    // 11.3 %, the whole segment as one text 10.8 %.
     const flat = decodeLines(ink, bands.flat(), m, opts);
     let k = 0;
     const decoded: ReadLetter[][][] = bands.map((b) => b.map(() => flat[k++]!));

@@ -7,7 +7,7 @@ import { addressAt, isHeldOut } from '../../src/model/addressing.js';
 import { readCheckpoint, versionPath } from '../../src/model/checkpoint.js';
 import { loadModel } from '../../src/model/model.js';
 import { gridView, paramLayout } from '../../src/model/network.js';
-import { conditionModel, parsePairs } from '../../src/model/condition.js';
+import { updateOnPairs, parsePairs } from '../../src/model/dynamic-eval.js';
 import { trainModel } from '../../src/model/trainer.js';
 import { scrollField, SyntheticCorpus } from './synthetic.js';
 
@@ -49,14 +49,14 @@ describe('conditioning', () => {
   test('backprop with replay and the output-layer delta rule both fit new pairs; each saves a new version', async () => {
     const pairs = await newPairs();
     const v1 = readFileSync(versionPath(modelDir, 1));
-    const bp = await conditionModel({ modelDir, ...pairs, rule: 'backprop', steps: 30, corpus });
+    const bp = await updateOnPairs({ modelDir, ...pairs, rule: 'backprop', steps: 30, corpus });
     expect(bp.version).toBe(2);
     expect(bp.after.psnr).toBeGreaterThan(bp.before.psnr + 3);
-    const delta = await conditionModel({ modelDir, ...pairs, rule: 'delta', steps: 30, corpus, save: false });
+    const delta = await updateOnPairs({ modelDir, ...pairs, rule: 'delta', steps: 30, corpus, save: false });
     expect(delta.version).toBe(2);
     // Conditioning from v2 (already fitted) cannot gain much; from a fresh copy of v1 it must.
     rmSync(versionPath(modelDir, 2));
-    const delta1 = await conditionModel({ modelDir, ...pairs, rule: 'delta', steps: 30, corpus });
+    const delta1 = await updateOnPairs({ modelDir, ...pairs, rule: 'delta', steps: 30, corpus });
     expect(delta1.version).toBe(2);
     expect(delta1.after.psnr).toBeGreaterThan(delta1.before.psnr + 1);
     expect(readFileSync(versionPath(modelDir, 1)).equals(v1)).toBe(true);
@@ -97,7 +97,7 @@ describe('conditioning', () => {
     const before = await loadModel(dir);
     const heldBefore = await before.predict(Float64Array.from(held), c2.manifest);
     before.dispose();
-    const r = await conditionModel({ modelDir: dir, ...pairs, rule: 'backprop', steps: 30, corpus: c2 });
+    const r = await updateOnPairs({ modelDir: dir, ...pairs, rule: 'backprop', steps: 30, corpus: c2 });
     const tableBefore = gridView(layout, v1.params)!;
     const tableAfter = gridView(layout, r.params)!;
     let changed = 0;

@@ -1,12 +1,12 @@
 /**
- * Conditioning (the seed's dynamic evaluation): take new address+byte pairs, update the model on them, and save the
+ * Dynamic evaluation (the seed's word; `aunn condition` on the CLI): take new address+byte pairs, update the model on them, and save the
  * conditioned weights as a new model version (the snapshot is the conditioned state; the previous version stays).
  *  - `backprop`: k AdamW steps on batches of the new pairs mixed with replayed training voxels (so the model does
  *    not forget what it knew), through the whole network and, with bits+grid, into the grid tables (the vertices
  *    around the new pairs, which is where such a model keeps local detail);
  *  - `delta`: the local delta rule on the output layer only (cheap, no backprop through the trunk, no replay).
  *
- *   const r = await conditionModel({ modelDir, addresses, bytes, rule: 'backprop', steps: 20, corpus });
+ *   const r = await updateOnPairs({ modelDir, addresses, bytes, rule: 'backprop', steps: 20, corpus });
  *   r.version; r.before.psnr; r.after.psnr;   // fit on the pairs before and after
  */
 import type { Manifest } from '../corpus/index.js';
@@ -28,13 +28,13 @@ import {
 } from './network.js';
 import { trainableRecords } from './trainer.js';
 
-export type ConditionRule = 'backprop' | 'delta';
+export type UpdateRule = 'backprop' | 'delta';
 
-export interface ConditionOptions {
+export interface UpdateOnPairsOptions {
   modelDir: string;
   addresses: Float64Array;
   bytes: Uint8Array;
-  rule?: ConditionRule;
+  rule?: UpdateRule;
   steps?: number;
   lr?: number;
   /** Corpus for the manifest (physical features) and replay; without it, no replay. */
@@ -50,10 +50,10 @@ export interface ConditionOptions {
   signal?: AbortSignal;
 }
 
-export interface ConditionResult {
+export interface UpdateOnPairsResult {
   version: number;
   file?: string;
-  rule: ConditionRule;
+  rule: UpdateRule;
   steps: number;
   before: { psnr: number };
   after: { psnr: number };
@@ -113,7 +113,7 @@ function fit(
   }
 }
 
-export async function conditionModel(opts: ConditionOptions): Promise<ConditionResult> {
+export async function updateOnPairs(opts: UpdateOnPairsOptions): Promise<UpdateOnPairsResult> {
   const latest = latestVersion(opts.modelDir);
   if (latest === 0) throw new UserError(`${opts.modelDir}: no trained model to condition`);
   if (opts.addresses.length !== opts.bytes.length || opts.addresses.length === 0)

@@ -8,10 +8,10 @@
  *   await saveReading(corpus, r);  const again = await loadReading(corpusDir, 'scroll1/seg1');
  */
 import { readFile } from 'node:fs/promises';
-import type { Corpus } from '../corpus/index.js';
+import type { Corpus } from '../../corpus/index.js';
 import path from 'node:path';
-import { UserError } from '../core/errors.js';
-import { GREEK_ALPHABET } from './greek-text.js';
+import { UserError } from '../../core/errors.js';
+import { GREEK_ALPHABET } from '../greek-text.js';
 
 export const READING_FORMAT = 'scroll-aunn-reading';
 
