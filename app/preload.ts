@@ -1,7 +1,7 @@
 /**
  * The Electron preload (sandboxed): exposes the narrow `window.aunn` API (app/bridge.ts) through contextBridge.
  * Each method is one fixed IPC channel with checked arguments; the page never sees ipcRenderer or Node.
- * Bundled to dist/app/preload.cjs by src/cli/server/build-ui.ts.
+ * Bundled to dist/app/preload.cjs by src/server/build-ui.ts.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import { IPC, type AunnBridge, type MenuAction } from './bridge.js';

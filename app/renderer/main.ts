@@ -3,7 +3,7 @@
  * builds the four tabs (volume, segment, compare, training), wires the status line (value under the cursor) and
  * screenshots (download in a browser, native save dialog in Electron), and restores the last tab.
  *
- * Bundled by src/cli/server/build-ui.ts into dist/ui/app.js; `aunn serve` and Electron serve it.
+ * Bundled by src/server/build-ui.ts into dist/ui/app.js; `aunn serve` and Electron serve it.
  */
 import { ApiClient } from '../../src/viewer/api.js';
 import { ComparePanel } from '../../src/viewer/compare-panel.js';

@@ -24,6 +24,7 @@ import {
 } from './network.js';
 import { gaussian, mulberry32 } from '../core/random.js';
 import { labelledPixels, maskBounds, validateSegment, type InkSegment } from './segment.js';
+import { progressTracker, type ProgressListener } from '../core/task.js';
 
 export interface InkReadout {
   kind: 'cnn';
@@ -71,8 +72,12 @@ export interface ReadoutOptions {
    */
   ensemble?: number;
   signal?: AbortSignal;
-  onProgress?: (step: number, maxSteps: number, info: { loss: number; valLoss?: number }) => void;
+  /** Training steps of all networks, as ProgressEvents (unit 'steps', info: loss, val). */
+  onProgress?: ProgressListener;
 }
+
+/** trainNetwork's own hook: one network's step, its step budget, and its losses. */
+type StepHook = (step: number, maxSteps: number, info: { loss: number; valLoss?: number }) => void;
 
 export interface TrainLog {
   steps: number;
@@ -280,6 +285,7 @@ export async function trainReadout(
   const maxSteps = opts.maxSteps ?? 150;
   const seed = opts.seed ?? 1;
   const runs: { readout: InkReadout; log: TrainLog }[] = [];
+  const tracker = progressTracker('ink readout', k * maxSteps, opts.onProgress, { unit: 'steps' });
   for (let i = 0; i < k; i++) {
     const first = runs[0]?.readout;
     runs.push(
@@ -290,11 +296,11 @@ export async function trainReadout(
         // every member reads the band (and normalisation) the first one chose
         band: first?.band ?? opts.band,
         localRadius: first?.localRadius ?? opts.localRadius,
-        onProgress:
-          opts.onProgress && ((step, _max, info) => opts.onProgress!(i * maxSteps + step, k * maxSteps, info)),
+        onStep: (step, _max, info) => tracker.set(i * maxSteps + step, { loss: info.loss, val: info.valLoss ?? NaN }),
       }),
     );
   }
+  tracker.done();
   const readout: InkReadout = {
     ...runs[0]!.readout,
     ...(k > 1 ? { members: runs.slice(1).map((r) => r.readout.net) } : {}),
@@ -337,7 +343,7 @@ async function heldOutThreshold(
 /** One network (its threshold is left at 0.5: trainReadout chooses it). */
 async function trainNetwork(
   segments: InkSegment[],
-  opts: ReadoutOptions,
+  opts: ReadoutOptions & { onStep?: StepHook },
 ): Promise<{ readout: InkReadout; log: TrainLog }> {
   await initBackend();
   const labelled = segments.filter((s) => s.labels);
@@ -461,7 +467,7 @@ async function trainNetwork(
       lossAcc += loss / wTotal;
       lossN++;
       if (step % evalEvery !== 0)
-        opts.onProgress?.(step, maxSteps, { loss: loss / wTotal, valLoss: curve.at(-1)?.valLoss });
+        opts.onStep?.(step, maxSteps, { loss: loss / wTotal, valLoss: curve.at(-1)?.valLoss });
       const elapsed = (performance.now() - t0) / 1000;
       const last = step === maxSteps || elapsed >= maxSeconds;
       if (step % evalEvery === 0 || last) {
@@ -469,7 +475,7 @@ async function trainNetwork(
         const loss = lossAcc / lossN;
         lossAcc = lossN = 0;
         curve.push({ step, loss, valLoss });
-        opts.onProgress?.(step, maxSteps, { loss, valLoss });
+        opts.onStep?.(step, maxSteps, { loss, valLoss });
         if (!(valLoss >= best.loss)) {
           // NaN val loss (no val stripe): keep the latest weights
           best = { loss: Number.isNaN(valLoss) ? best.loss : valLoss, step, params: snapshot() };

@@ -21,6 +21,7 @@ import type { GlyphModel } from '../lm-conditioning/reading/glyphs.js';
 import type { AlignmentChoice } from '../lm-conditioning/reading/reader.js';
 import type { InkMap } from '../lm-conditioning/reading/ink-map.js';
 import { NotAvailable } from './steps.js';
+import type { ProgressListener } from '../core/task.js';
 
 export interface TruthText {
   columns: { lines: string[]; box: number[] }[];
@@ -74,7 +75,7 @@ export interface ReadSampleOptions {
   /** Read with these glyphs (learned on another, labelled scroll) instead of learning them here. */
   glyphsFrom?: GlyphModel;
   signal?: AbortSignal;
-  onLine?: (done: number, total: number) => void;
+  onProgress?: ProgressListener;
 }
 
 export async function readTruthText(truthDir: string): Promise<TruthText> {
@@ -131,7 +132,7 @@ export async function readSampleSegment(corpus: Corpus, o: ReadSampleOptions): P
     };
     const off = readSegment({ ...common, mode: 'off' });
     // The scale fitted once is reused for the decoded reading.
-    const decoded = readSegment({ ...common, scale: off.scale, mode: 'decode', lm: o.lm, onLine: o.onLine });
+    const decoded = readSegment({ ...common, scale: off.scale, mode: 'decode', lm: o.lm, onProgress: o.onProgress });
     const score = (r: Reading) => readingCer(r, truth.columns, {});
     const readingFile = await saveReading(corpus, decoded.reading);
     return {
@@ -163,7 +164,7 @@ export async function readSampleSegment(corpus: Corpus, o: ReadSampleOptions): P
     signal: o.signal,
     beam: o.beam,
   };
-  const decoded = readSegment({ ...common, mode: 'decode', lm: o.lm, onLine: o.onLine });
+  const decoded = readSegment({ ...common, mode: 'decode', lm: o.lm, onProgress: o.onProgress });
   o.signal?.throwIfAborted();
   // LM off with the glyphs the decoded reading chose (readSegment's align 'auto' picks with the LM's help).
   const off = readSegment({ ...common, mode: 'off', align: decoded.alignment?.align });

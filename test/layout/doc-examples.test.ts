@@ -37,7 +37,9 @@ function exportedNames(files: string[]): Set<string> {
   const names = new Set<string>();
   for (const f of files) {
     const text = readFileSync(f, 'utf8');
-    for (const m of text.matchAll(/export\s+(?:default\s+)?(?:async\s+)?(?:function\*?|class|const|let)\s+([A-Za-z_$][\w$]*)/g))
+    for (const m of text.matchAll(
+      /export\s+(?:default\s+)?(?:async\s+)?(?:function\*?|class|const|let)\s+([A-Za-z_$][\w$]*)/g,
+    ))
       names.add(m[1]!);
   }
   return names;
@@ -47,7 +49,8 @@ function unknownCalls(file: string, exported: Set<string>): string[] {
   const text = readFileSync(file, 'utf8');
   const code = text.replace(/^\s*\/\*\*[\s\S]*?\*\//, '');
   const known = new Set<string>(exported);
-  for (const m of code.matchAll(/\b(?:function\*?|class|const|let|var|async function)\s+([A-Za-z_$][\w$]*)/g)) known.add(m[1]!);
+  for (const m of code.matchAll(/\b(?:function\*?|class|const|let|var|async function)\s+([A-Za-z_$][\w$]*)/g))
+    known.add(m[1]!);
   for (const m of code.matchAll(/import\s+(?:type\s+)?([\s\S]*?)\s+from\s/g)) {
     for (const n of m[1]!.replace(/[{}*]/g, ' ').split(/[\s,]+/)) if (n && n !== 'as' && n !== 'type') known.add(n);
   }
@@ -57,7 +60,8 @@ function unknownCalls(file: string, exported: Set<string>): string[] {
   // Names the example binds itself: `const rand = …`, `const { a, b } = …`, arrow parameters `(w) =>`.
   for (const line of lines) {
     for (const m of line.matchAll(/\b(?:const|let)\s+([A-Za-z_$][\w$]*)/g)) known.add(m[1]!);
-    for (const m of line.matchAll(/\b(?:const|let)\s*\{([^}]*)\}/g)) for (const n of m[1]!.split(/[\s,:]+/)) known.add(n);
+    for (const m of line.matchAll(/\b(?:const|let)\s*\{([^}]*)\}/g))
+      for (const n of m[1]!.split(/[\s,:]+/)) known.add(n);
     for (const m of line.matchAll(/\(([^()]*)\)\s*=>/g)) for (const n of m[1]!.split(/[\s,:]+/)) known.add(n);
     for (const m of line.matchAll(/([A-Za-z_$][\w$]*)\s*=>/g)) known.add(m[1]!);
   }

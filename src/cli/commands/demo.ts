@@ -1,7 +1,7 @@
 /**
  * `aunn demo [--out DIR] [--quick] [--fresh]` (`npm run demo`): the whole chain on the bundled sample scrolls —
  * sample → corpus → train → ink → finetune on a new scroll → ink → read → export — and a report
- * (DIR/report.html, DIR/report.md, DIR/images/*.png, DIR/exports/*). See src/cli/demo/run-demo.ts.
+ * (DIR/report.html, DIR/report.md, DIR/images/*.png, DIR/exports/*). See src/workflows/run-demo.ts.
  * Ctrl-C stops at once (a training run keeps its checkpoint; running the demo again resumes where it stopped).
  *
  *   aunn demo                       # default settings, about 12 minutes on 2 cores

@@ -17,7 +17,7 @@ import { readGrayImage } from '../../ink/index.js';
 import { ensureReadout, exportInkImages, predictInk, type LayerSource } from '../../ink/index.js';
 import { labelledPixels } from '../../ink/index.js';
 import { UserError } from '../../core/errors.js';
-import { progress } from '../progress.js';
+import { terminalProgress } from '../progress.js';
 
 function positive(v: string): number {
   const n = Number(v);
@@ -85,7 +85,6 @@ export async function run(argv: string[]): Promise<void> {
   try {
     const corpus = await Corpus.open(o.corpus);
     const t0 = performance.now();
-    let bar: ReturnType<typeof progress> | undefined;
     const ensured = await ensureReadout(corpus, {
       modelDir: o.model,
       source,
@@ -99,17 +98,9 @@ export async function run(argv: string[]): Promise<void> {
       seed: Math.round(o.seed),
       ensemble: Math.round(o.ensemble),
       signal: controller.signal,
-      onStage: (s) => {
-        say(s);
-        if (s.startsWith('training'))
-          bar ??= progress('ink readout', Math.round(o.steps) * Math.round(o.ensemble), {
-            unit: 'steps',
-            quiet: o.quiet || o.json,
-          });
-      },
-      onProgress: (step, _total, info) => bar?.set(step, { loss: info.loss, val: info.valLoss ?? NaN }),
+      onStage: say,
+      onProgress: terminalProgress({ quiet: o.quiet || o.json }),
     });
-    bar?.done();
     const trainSeconds = (performance.now() - t0) / 1000;
     if (ensured.trained)
       say(

@@ -35,6 +35,19 @@ import { readSegment, type SegmentReadResult } from '../reading/reader.js';
 import { inkLossGradient, pseudoTargets, renderExpectedInk } from './render-loss.js';
 import { appendColumnTexts, textPairs } from './text-record.js';
 
+/**
+ * The AUNN's rendering gave nothing to condition on: no letter read with the confidence the loss asks for and no ink
+ * gradient. A measured outcome (the reading stays as decoded), not a failure of the run.
+ */
+export class NothingToCondition extends UserError {
+  constructor(readonly group: string) {
+    super(`${group}: nothing to condition on (no letter read with enough confidence, no ink gradient)`, {
+      segment: group,
+    });
+    this.name = 'NothingToCondition';
+  }
+}
+
 export {
   greekToIso88597,
   iso88597ToGreek,
@@ -177,7 +190,7 @@ export async function conditionSegment(o: ConditionSegmentOptions): Promise<Cond
       ? Math.max(1, Math.round((share * layer.bytes.length) / ((1 - share) * text.bytes.length)))
       : 0;
     const n = layer.bytes.length + repeat * text.bytes.length;
-    if (n === 0) throw new UserError(`${group}: nothing to condition on (no letters read, no ink gradient)`);
+    if (n === 0) throw new NothingToCondition(group);
     const addresses = new Float64Array(n);
     const bytes = new Uint8Array(n);
     addresses.set(layer.addresses);

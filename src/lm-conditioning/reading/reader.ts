@@ -15,6 +15,7 @@
 import type { CharLM } from '../char-lm.js';
 import { GREEK_ALPHABET } from '../greek-text.js';
 import { UserError } from '../../core/errors.js';
+import { progressTracker, type ProgressListener, type ProgressTracker } from '../../core/task.js';
 import type { ReadColumn, ReadLetter, Reading } from './reading-file.js';
 import { READING_FORMAT, lineText } from './reading-file.js';
 import { editDistance } from '../restore.js';
@@ -57,7 +58,8 @@ export interface ReadSegmentOptions {
   /** Mean letter probability a read line needs to join the training (default 0.8). */
   selfTrainConfidence?: number;
   signal?: AbortSignal;
-  onLine?: (done: number, total: number) => void;
+  /** Lines read so far, as ProgressEvents (unit 'lines'). */
+  onProgress?: ProgressListener;
 }
 
 /** Labels inside the labelled region (x < x1), the ink map rescaled to [0, 1] outside it. */
@@ -177,6 +179,12 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
   if (!columns.length) throw new UserError(`segment ${o.segment}: no text columns found on the ink map`);
   let total = columns.reduce((s, c) => s + c.lines.length, 0) * (1 + (o.selfTrain ?? 0));
   let done = 0;
+  // Created at the first line read, once `total` includes the labelled lines read to choose the alignment.
+  let tracker: ProgressTracker | undefined;
+  const tick = () => {
+    tracker ??= progressTracker(`read ${o.segment}`, total, o.onProgress, { unit: 'lines' });
+    tracker.set(++done);
+  };
   let model: GlyphModel;
   let alignment: AlignmentChoice | undefined;
   let training: LabelledLine[] = [];
@@ -205,7 +213,7 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
       beam: o.beam,
       lmWeight: o.lmWeight,
       signal: o.signal,
-      onLine: () => o.onLine?.(++done, total),
+      onLine: tick,
     });
     model = choice.model;
     alignment = choice;
@@ -220,7 +228,7 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
       beam: o.beam,
       lmWeight: o.lmWeight,
       signal: o.signal,
-      onLine: () => o.onLine?.(++done, total),
+      onLine: tick,
     };
     // All lines as one text (decode.ts), column after column: a line's reading is settled by the lines after it too,
     // and a column starts with the text the one before it ended on.
@@ -274,6 +282,7 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
     columns: readCols,
     createdAt: new Date().toISOString(),
   };
+  tracker?.done();
   const colsOut = back === 1 ? columns : columns.map((c) => ({ ...scaleCol(c, back) }));
   return {
     reading,
