@@ -38,11 +38,11 @@ function overviewSection(run: DemoRun): void {
     [
       ['AUNN engine', `TensorFlow.js, backend ${train1.backend}, ${train1.threads} worker threads`],
       ['AUNN network', train1.network ?? 'n/a'],
-      ['AUNN training on scroll 1', `${settings.trainMinutes} min`],
+      ['AUNN training on scroll 1', `${settings.trainSteps} steps (${train1.seconds.toFixed(0)} s here)`],
       ['finetune / scratch steps', transferSteps],
       [
         'ink readout budget',
-        `${settings.readoutEnsemble} network${settings.readoutEnsemble > 1 ? 's' : ''} x ${settings.readoutSteps} steps, ${settings.readoutSeconds} s in all`,
+        `${settings.readoutEnsemble} network${settings.readoutEnsemble > 1 ? 's' : ''} x ${settings.readoutSteps} steps`,
       ],
       ['sample size', settings.sampleSize],
       ['LM beam width', settings.beam],

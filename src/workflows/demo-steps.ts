@@ -25,7 +25,15 @@ import { inkForSegment, type SegmentInk } from './ink-eval.js';
 import { readSampleSegment, type SegmentReading } from './read-step.js';
 import { conditionSample, type ConditionedSample } from './condition-step.js';
 import { Report } from './report.js';
-import { demoSettings, fingerprintOf, loadState, saveState, type DemoSettings, type DemoState } from './settings.js';
+import {
+  demoSettings,
+  READOUT_SAFETY_SECONDS,
+  fingerprintOf,
+  loadState,
+  saveState,
+  type DemoSettings,
+  type DemoState,
+} from './settings.js';
 import { NotAvailable, StepLog, type StepContext } from './steps.js';
 
 export interface DemoOptions extends TaskOptions {
@@ -181,18 +189,20 @@ export async function runDemoSteps(opts: DemoOptions) {
 
   // 3. train on scroll 1
   const train1 = (await steps.run(
-    `Train the AUNN on scroll 1 (${settings.trainMinutes} min, with its partial ink labels)`,
+    `Train the AUNN on scroll 1 (${settings.trainSteps} steps, with its partial ink labels)`,
     async (ctx) => {
       const t = await once('train1', ctx, async () => {
         const { result, seconds } = await trainWithBar(
           'train scroll 1',
-          { minutes: settings.trainMinutes },
+          { steps: settings.trainSteps },
           { signal, onProgress: listener },
           (onProgress) =>
             trainModel({
               corpus,
               modelDir,
-              minutes: settings.trainMinutes,
+              steps: settings.trainSteps,
+              evalEverySteps: Math.max(1, Math.round(settings.trainSteps / settings.curvePoints)),
+              evalEverySeconds: 1e6,
               records: recordsOf(s1.scroll).map((r) => r.name),
               signal,
               onProgress,
@@ -217,7 +227,7 @@ export async function runDemoSteps(opts: DemoOptions) {
           modelDir,
           trainGroups: [group1],
           retrain: true,
-          maxSeconds: settings.readoutSeconds,
+          maxSeconds: READOUT_SAFETY_SECONDS,
           maxSteps: settings.readoutSteps,
           ensemble: settings.readoutEnsemble,
           seed: 1,
@@ -266,8 +276,7 @@ export async function runDemoSteps(opts: DemoOptions) {
   corpus = await Corpus.open(corpusDir);
 
   // 6. finetune on scroll 2
-  const stepRate = train1.stepsThisCall / Math.max(1, train1.seconds);
-  const transferSteps = Math.max(settings.minTransferSteps, Math.round(stepRate * settings.finetuneSeconds));
+  const transferSteps = settings.transferSteps;
   const evalEverySteps = Math.max(1, Math.round(transferSteps / settings.curvePoints));
   const finetuned = await steps.run(
     `Finetune on scroll 2 (${transferSteps} steps, replaying scroll 1)`,

@@ -18,17 +18,14 @@ export interface DemoSettings {
   /** Sample scrolls: seed 1 is the labelled scroll, seed 2 the new one. */
   seeds: [number, number];
   sampleSize: SampleSize;
-  /** AUNN training on scroll 1. */
-  trainMinutes: number;
-  /** Ink readout training limits. */
-  readoutSeconds: number;
+  /** AUNN training steps on scroll 1. Budgets are in steps, so the numbers do not depend on the machine's load. */
+  trainSteps: number;
+  /** Ink readout training steps per network (its time limit is a safety net far above what they take). */
   readoutSteps: number;
   /** Networks in the readout ensemble (each readoutSteps; the seconds are shared). */
   readoutEnsemble: number;
-  /** Finetuning budget in seconds of scroll-1 training speed (turned into a step count, so scratch gets equal steps). */
-  finetuneSeconds: number;
-  /** Fewest finetune/scratch steps (when scroll-1 training was slow). */
-  minTransferSteps: number;
+  /** Finetune steps on scroll 2, and the same for the from-scratch run it is compared with. */
+  transferSteps: number;
   /** Held-out evaluations along the finetune and scratch runs (points of the transfer curve). */
   curvePoints: number;
   /** Also read ink off the AUNN's reconstruction of the layers (costs a prediction of every layer voxel in the band). */
@@ -37,19 +34,20 @@ export interface DemoSettings {
   beam: number;
 }
 
-export const DEMO_FORMAT = 1;
+export const DEMO_FORMAT = 2;
+
+/** The readout's time limit: a guard against a runaway, never the budget that binds. */
+export const READOUT_SAFETY_SECONDS = 3600;
 
 export function demoSettings(quick: boolean): DemoSettings {
   return quick
     ? {
         seeds: [1, 2],
         sampleSize: 'small',
-        trainMinutes: 0.25,
-        readoutSeconds: 30,
+        trainSteps: 150,
         readoutSteps: 40,
         readoutEnsemble: 1,
-        finetuneSeconds: 12,
-        minTransferSteps: 8,
+        transferSteps: 100,
         curvePoints: 4,
         inkFromModel: false,
         beam: 50,
@@ -57,12 +55,10 @@ export function demoSettings(quick: boolean): DemoSettings {
     : {
         seeds: [1, 2],
         sampleSize: 'small',
-        trainMinutes: 4,
-        readoutSeconds: 180,
+        trainSteps: 2000,
         readoutSteps: 150,
         readoutEnsemble: 3,
-        finetuneSeconds: 150,
-        minTransferSteps: 40,
+        transferSteps: 600,
         curvePoints: 8,
         inkFromModel: true,
         beam: DEFAULT_BEAM,
