@@ -5,7 +5,7 @@
  * stops the chain at once.
  *
  *   const steps = new StepLog(12, signal);
- *   const trained = await steps.run('Train on scroll 1', async (s) => { s.note('4 min budget'); return trainModel(opts); });
+ *   const trained = await steps.run('Train on scroll 1', async (s) => { s.note('2000 steps'); return trainModel(opts); });
  *   steps.entries; // [{ title, status: 'done', seconds: 241.3, notes: [...] }]
  */
 export type StepStatus = 'done' | 'reused' | 'not available' | 'failed';
