@@ -29,6 +29,7 @@ import {
   type TrainLog,
 } from './readout.js';
 import type { InkSegment } from './segment.js';
+import type { ProgressListener, TaskOptions } from '../core/task.js';
 
 export type LayerSource = 'observed' | 'model';
 
@@ -101,7 +102,7 @@ export async function modelLayers(
   corpus: Corpus,
   modelDir: string,
   band: LayerBand,
-  opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+  opts: TaskOptions = {},
 ): Promise<ModelLayersResult> {
   const { loadModel } = await import('../model/index.js');
   const model = await loadModel(modelDir);
@@ -207,7 +208,8 @@ export interface PredictInkOptions {
   signal?: AbortSignal;
   /** Write the probability into the corpus (default true). */
   write?: boolean;
-  onProgress?: (done: number, total: number) => void;
+  /** Voxels of the layers rendered from the model, as ProgressEvents. */
+  onProgress?: ProgressListener;
 }
 
 export interface PredictInkResult {

@@ -25,6 +25,7 @@ import {
   type ParamLayout,
 } from './network.js';
 import type { Region } from '../core/region.js';
+import { progressTracker, type TaskOptions } from '../core/task.js';
 
 export type { BatchPrediction } from './network.js';
 
@@ -38,12 +39,12 @@ export interface RegionPrediction {
   uncertainty: Uint8Array;
 }
 
-export interface PredictOptions {
+export interface PredictOptions extends TaskOptions {
   batchSize?: number;
   /** Worker threads for large requests (default 2; 1 = on the calling thread). */
   threads?: number;
-  signal?: AbortSignal;
-  onProgress?: (done: number, total: number) => void;
+  /** Names the progress events (default 'predict'); they count voxels. */
+  label?: string;
 }
 
 const LN256 = Math.log(256);
@@ -105,6 +106,7 @@ export class AunnModel {
     const w = this.ensureWeights();
     const out: BatchPrediction = { mean: new Float32Array(n), argmax: new Uint8Array(n), entropy: new Float32Array(n) };
     const x = new Float32Array(Math.min(bs, n) * enc.dim);
+    const tracker = progressTracker(opts.label ?? 'predict', n, opts.onProgress, { unit: 'voxels' });
     for (let s = 0; s < n; s += bs) {
       opts.signal?.throwIfAborted();
       const m = Math.min(bs, n - s);
@@ -113,10 +115,11 @@ export class AunnModel {
       out.mean.set(p.mean, s);
       out.argmax.set(p.argmax, s);
       out.entropy.set(p.entropy, s);
-      opts.onProgress?.(s + m, n);
+      tracker.set(s + m);
       // Let the event loop breathe between batches (progress bars, aborts).
       if (s + m < n) await new Promise<void>((r) => setImmediate(r));
     }
+    tracker.done();
     return out;
   }
 
@@ -245,6 +248,7 @@ export class AunnModel {
     const bs = opts.batchSize ?? 8192;
     const chunk = bs * 4 * threads;
     const out: BatchPrediction = { mean: new Float32Array(n), argmax: new Uint8Array(n), entropy: new Float32Array(n) };
+    const tracker = progressTracker(opts.label ?? 'predict', n, opts.onProgress, { unit: 'voxels' });
     for (let s = 0; s < n; s += chunk) {
       opts.signal?.throwIfAborted();
       const m = Math.min(chunk, n - s);
@@ -252,8 +256,9 @@ export class AunnModel {
       out.mean.set(p.mean, s);
       out.argmax.set(p.argmax, s);
       out.entropy.set(p.entropy, s);
-      opts.onProgress?.(s + m, n);
+      tracker.set(s + m);
     }
+    tracker.done();
     return out;
   }
 

@@ -77,7 +77,7 @@ export async function conditionSample(corpus: Corpus, o: ConditionSampleOptions)
     // as `aunn read --lm condition`: only confidently read letters shape the rendering loss
     minConfidence: 0.8,
     signal: o.signal,
-    onProgress: o.onStage,
+    onStage: o.onStage,
   });
   const score = (reading: Parameters<typeof readingCer>[0]) =>
     readingCer(reading, truth.columns, { minX: o.labelledXMax });

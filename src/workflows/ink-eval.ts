@@ -17,6 +17,7 @@ import { predictInk } from '../ink/index.js';
 import type { InkReadout } from '../ink/index.js';
 import type { InkSegment } from '../ink/index.js';
 import { rowPrior } from '../ink/index.js';
+import type { ProgressListener } from '../core/task.js';
 
 export interface InkRow {
   method: string;
@@ -57,7 +58,8 @@ export interface SegmentInkOptions {
   /** Given: score the whole sheet with these thresholds (a scroll without labels of its own). */
   thresholds?: InkThresholds;
   signal?: AbortSignal;
-  onModelProgress?: (done: number, total: number) => void;
+  /** Voxels of the layers rendered from the model, as ProgressEvents. */
+  onModelProgress?: ProgressListener;
 }
 
 export async function inkForSegment(

@@ -117,7 +117,7 @@ describe('predictions in the corpus', () => {
     const two = await model.predict(addresses, corpus.manifest, {
       threads: 2,
       batchSize: 1024,
-      onProgress: (d) => done.push(d),
+      onProgress: (e) => done.push(e.done),
     });
     expect(done.at(-1)).toBe(n);
     for (let i = 0; i < n; i += 97) {

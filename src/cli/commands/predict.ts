@@ -8,7 +8,7 @@
  */
 import { Command } from 'commander';
 import { UserError } from '../../core/errors.js';
-import { progress } from '../progress.js';
+import { terminalProgress } from '../progress.js';
 import { Corpus } from '../../corpus/index.js';
 import { loadModel, regionShape, type Region } from '../../model/index.js';
 import { predictUnseen, writePredictions } from '../../model/index.js';
@@ -73,9 +73,12 @@ export async function run(argv: string[]): Promise<void> {
     throw new UserError(`${rec.name} is itself a prediction; predict the record it was made from`);
   const region = o.region ? parseRegion(o.region) : undefined;
   const total = regionShape(rec, region, o.level).reduce((a, b) => a * b, 1);
-  const bar = progress(`predict ${rec.name}`, total, { unit: 'voxels', quiet: o.json });
-  const out = await writePredictions(corpus, model, rec, { region, level: o.level, onProgress: (d) => bar.set(d) });
-  bar.done();
+  const out = await writePredictions(corpus, model, rec, {
+    region,
+    level: o.level,
+    label: `predict ${rec.name} (${total} voxels)`,
+    onProgress: terminalProgress({ quiet: o.json }),
+  });
   const summary = {
     record: rec.name,
     model: model.label,

@@ -361,7 +361,7 @@ async function readConditioned(o: {
       pixelSizeUm: o.pixelSizeUm,
     },
     minConfidence: 0.8,
-    onProgress: (stage) => process.stderr.write(`${stage}\n`),
+    onStage: (stage) => process.stderr.write(`${stage}\n`),
   });
   const file = await saveReading(o.corpus, r.reading);
   for (const col of r.reading.columns) {

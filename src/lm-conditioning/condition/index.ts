@@ -89,7 +89,8 @@ export interface ConditionSegmentOptions {
   replayFraction?: number;
   learningRate?: number;
   signal?: AbortSignal;
-  onProgress?: (stage: string) => void;
+  /** A line for each stage (rendering, reading, updating): notes, not progress counts. */
+  onStage?: (stage: string) => void;
 }
 
 export interface ConditionRound {
@@ -151,12 +152,12 @@ export async function conditionSegment(o: ConditionSegmentOptions): Promise<Cond
   const label = (v: number) => `${path.basename(path.resolve(o.modelDir))}@v${v}`;
 
   const pass = async (version: number): Promise<Pass> => {
-    o.onProgress?.(`rendering layers ${band.from}..${band.to} of ${group} from ${label(version)}`);
+    o.onStage?.(`rendering layers ${band.from}..${band.to} of ${group} from ${label(version)}`);
     const r = await modelLayers(loaded, o.corpus, o.modelDir, band, { signal: o.signal });
-    o.onProgress?.(`rendered band PSNR against the observed layers: ${r.psnr.toFixed(2)} dB`);
-    o.onProgress?.('ink readout on the rendered layers');
+    o.onStage?.(`rendered band PSNR against the observed layers: ${r.psnr.toFixed(2)} dB`);
+    o.onStage?.('ink readout on the rendered layers');
     const prob = await predictReadout(readout, r.segment, o.signal);
-    o.onProgress?.('reading (beam decode with the LM)');
+    o.onStage?.('reading (beam decode with the LM)');
     const read = readSegment({
       ...o.read,
       segment: group,
@@ -177,7 +178,7 @@ export async function conditionSegment(o: ConditionSegmentOptions): Promise<Cond
     const t0 = performance.now();
     const reading = cur.read.reading;
     const psnrBefore = cur.psnr;
-    o.onProgress?.(`round ${round}: text records and rendering loss`);
+    o.onStage?.(`round ${round}: text records and rendering loss`);
     textRecords = await appendColumnTexts(o.corpus, reading, label(version), o.signal);
     const { height: H, width: W } = cur.seg;
     const expected = renderExpectedInk(reading, cur.read.glyphs, H, W, { minConfidence: o.minConfidence });
@@ -199,7 +200,7 @@ export async function conditionSegment(o: ConditionSegmentOptions): Promise<Cond
       addresses.set(text.addresses, layer.bytes.length + k * text.bytes.length);
       bytes.set(text.bytes, layer.bytes.length + k * text.bytes.length);
     }
-    o.onProgress?.(
+    o.onStage?.(
       `round ${round}: ${o.steps ?? 20} AUNN steps on ${layer.bytes.length} layer pseudo-targets + ${text.bytes.length} text letters (+ replay)`,
     );
     const cond = await updateOnPairs({
@@ -215,7 +216,7 @@ export async function conditionSegment(o: ConditionSegmentOptions): Promise<Cond
     });
     const from = version;
     version = cond.version;
-    o.onProgress?.(
+    o.onStage?.(
       `round ${round}: fit on the pairs ${cond.before.psnr.toFixed(1)} -> ${cond.after.psnr.toFixed(1)} dB; loss ${g.loss.toExponential(3)}, ${layer.bytes.length} pairs, mean step ${layer.meanStep.toFixed(1)}`,
     );
     cur = await pass(version);
