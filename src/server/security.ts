@@ -25,21 +25,30 @@ export function tokenMatches(expected: string, given: string | undefined | null)
   return timingSafeEqual(a, b);
 }
 
-/** The token from the header, the cookie, or the `?token=` query (first page load, EventSource), in that order. */
-export function tokenFrom(req: IncomingMessage, url: URL): string | undefined {
+/**
+ * The token from the header, the `?token=` query (the URL `aunn serve` prints, EventSource), or this port's cookie, in
+ * that order: a URL's token wins over a cookie left by an earlier server, so the printed URL always opens the app.
+ */
+export function tokenFrom(req: IncomingMessage, url: URL, port: number): string | undefined {
   const header = req.headers['x-aunn-token'];
   if (typeof header === 'string') return header;
+  const query = url.searchParams.get('token');
+  if (query !== null) return query;
   const cookie = req.headers.cookie;
   if (cookie) {
+    const name = tokenCookieName(port);
     for (const part of cookie.split(';')) {
       const [k, ...v] = part.trim().split('=');
-      if (k === TOKEN_COOKIE) return v.join('=');
+      if (k === name) return v.join('=');
     }
   }
-  return url.searchParams.get('token') ?? undefined;
+  return undefined;
 }
 
-export const TOKEN_COOKIE = 'aunn_token';
+/** The token cookie's name carries the port: cookies ignore ports, so two servers on one host must not share one. */
+export function tokenCookieName(port: number): string {
+  return `aunn_token_${port}`;
+}
 
 /** Only `127.0.0.1:PORT` and `localhost:PORT` (defeats DNS rebinding: a foreign page's Host is its own name). */
 export function hostAllowed(host: string | undefined, port: number): boolean {

@@ -14,7 +14,7 @@ import type { CorpusView } from './corpus-view.js';
 import { HttpError, sendError } from './http-util.js';
 import { JobRunner, type JobRunnerOptions } from './jobs.js';
 import { handleApi } from './routes.js';
-import { ForbiddenPath, LIMITS, TOKEN_COOKIE, hostAllowed, newToken, tokenFrom, tokenMatches } from './security.js';
+import { ForbiddenPath, LIMITS, hostAllowed, newToken, tokenCookieName, tokenFrom, tokenMatches } from './security.js';
 import { SlabCache } from './slab-cache.js';
 import { isUiPath, serveUiFile } from './static-files.js';
 
@@ -71,7 +71,7 @@ export async function startServer(opts: ServerOptions): Promise<AppServer> {
     } catch {
       return sendError(res, 400, 'bad request target');
     }
-    if (!tokenMatches(token, tokenFrom(req, url)))
+    if (!tokenMatches(token, tokenFrom(req, url, port)))
       return sendError(res, 401, 'missing or wrong token (open the URL that `aunn serve` printed)');
 
     const controller = new AbortController();
@@ -83,7 +83,7 @@ export async function startServer(opts: ServerOptions): Promise<AppServer> {
         return await handleApi({ corpus: opts.corpus, jobs, slabs }, req, res, url, controller.signal);
       if (uiDir && isUiPath(url.pathname) && (req.method === 'GET' || req.method === 'HEAD')) {
         const cookie: Record<string, string> = url.searchParams.has('token')
-          ? { 'Set-Cookie': `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/` }
+          ? { 'Set-Cookie': `${tokenCookieName(port)}=${token}; HttpOnly; SameSite=Strict; Path=/` }
           : {};
         if (await serveUiFile(res, uiDir, url.pathname, cookie)) return;
       }

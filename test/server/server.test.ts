@@ -63,9 +63,19 @@ describe('aunn serve: who may ask', () => {
     const first = await request(app.port, `/?token=${app.token}`);
     expect(first.status).toBe(200);
     const cookie = String(first.headers['set-cookie']);
-    expect(cookie).toMatch(/aunn_token=[^;]+; HttpOnly; SameSite=Strict/);
+    expect(cookie).toMatch(new RegExp(`aunn_token_${app.port}=[^;]+; HttpOnly; SameSite=Strict`));
     const again = await request(app.port, '/api/records', { headers: { Cookie: cookie.split(';')[0]! } });
     expect(again.status).toBe(200);
+  });
+
+  it("opens the printed URL though a cookie from an earlier server is still there, and ignores other ports' cookies", async () => {
+    const stale = `aunn_token_${app.port}=${'x'.repeat(43)}`;
+    const first = await request(app.port, `/?token=${app.token}`, { headers: { Cookie: stale } });
+    expect(first.status).toBe(200);
+    expect(String(first.headers['set-cookie'])).toContain(`aunn_token_${app.port}=${app.token}`);
+    const otherPort = `aunn_token_${app.port + 1}=${app.token}`;
+    expect((await request(app.port, '/api/records', { headers: { Cookie: otherPort } })).status).toBe(401);
+    expect((await request(app.port, '/api/records', { headers: { Cookie: stale } })).status).toBe(401);
   });
 
   it('sends a strict Content-Security-Policy on pages and API replies', async () => {
