@@ -108,6 +108,33 @@ export function listVersions(dir: string): number[] {
     .sort((a, b) => a - b);
 }
 
+/**
+ * Removes the temp files of checkpoint writes that never finished (`vNNNN.ckpt.tmp-PID-…`, left by a process killed
+ * during the write) whose process is gone; returns the names removed.
+ */
+export function removeStaleCheckpointTemps(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const removed: string[] = [];
+  for (const f of readdirSync(dir)) {
+    const m = /^v\d{4,}\.ckpt\.tmp-(\d+)-/.exec(f);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || processAlive(pid)) continue;
+    unlinkSync(path.join(dir, f));
+    removed.push(f);
+  }
+  return removed;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export function latestVersion(dir: string): number {
   const v = listVersions(dir);
   return v.length ? v[v.length - 1] : 0;

@@ -166,7 +166,7 @@ export const DEFAULT_CONFIG: ModelConfig = {
     persistency: 1,
     maxResidentMB: 2048,
     threads: 2,
-    checkpointEverySeconds: 120,
+    checkpointEverySeconds: 30,
     evalEverySeconds: 10,
     evalEverySteps: 0,
     seed: 1,

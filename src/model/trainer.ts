@@ -18,6 +18,7 @@ import {
   layoutHash,
   readCheckpoint,
   recordLayout,
+  removeStaleCheckpointTemps,
   versionPath,
   type CheckpointHeader,
   type RunState,
@@ -134,6 +135,7 @@ export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   const corpus = await openCorpus(opts);
   const manifest = corpus.manifest;
   mkdirSync(opts.modelDir, { recursive: true });
+  removeStaleCheckpointTemps(opts.modelDir);
   const latest = latestVersion(opts.modelDir);
   let config: ModelConfig;
   let header: Omit<CheckpointHeader, 'blobFloats' | 'blobSha256'>;

@@ -24,6 +24,7 @@ export async function run(argv: string[]): Promise<void> {
     .option('--lr <x>', 'peak learning rate', positive)
     .option('--schedule <kind>', 'minibatch | serial | anneal (default anneal: minibatch, then serial)')
     .option('--threads <n>', 'worker threads', positiveInt)
+    .option('--checkpoint-every <s>', 'seconds between checkpoints (default 30)', positive)
     .option('--json', 'print the summary as JSON');
   const o = parseArgs(cmd, argv) as
     | {
@@ -36,6 +37,7 @@ export async function run(argv: string[]): Promise<void> {
         lr?: number;
         schedule?: string;
         threads?: number;
+        checkpointEvery?: number;
         json?: boolean;
       }
     | undefined;
@@ -54,6 +56,7 @@ export async function run(argv: string[]): Promise<void> {
     lr: o.lr,
     schedule: o.schedule as ScheduleKind | undefined,
     threads: o.threads,
+    checkpointEverySeconds: o.checkpointEvery,
   };
   await runTraining(`finetune ${o.scroll}`, opts, Boolean(o.json), (t) => finetuneModel({ ...t, scroll: o.scroll }));
 }

@@ -47,12 +47,15 @@ export async function runTraining(
   train: (o: TrainOptions) => Promise<TrainResult> = trainModel,
 ): Promise<void> {
   const ac = new AbortController();
+  // Ctrl-C and SIGTERM (a closing terminal, a job cancelled by the app) stop training with a checkpoint.
   const onSigint = () => {
     process.stderr.write('\nstopping: writing a checkpoint (Ctrl-C again to quit at once)\n');
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
     ac.abort();
   };
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
   const byTime = opts.minutes !== undefined;
   const total = byTime ? Math.round(opts.minutes! * 60) : (opts.steps ?? 0);
   const bar = progress(label, total || 1, { unit: byTime ? 's' : 'steps', quiet: json });
@@ -97,6 +100,7 @@ export async function runTraining(
     }
   } finally {
     process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
   }
 }
 
@@ -122,7 +126,7 @@ export async function run(argv: string[]): Promise<void> {
     )
     .option('--lr <x>', 'peak learning rate of this run', positive)
     .option('--threads <n>', 'worker threads (default 2)', positiveInt)
-    .option('--checkpoint-every <s>', 'seconds between checkpoints', positive)
+    .option('--checkpoint-every <s>', 'seconds between checkpoints (default 30)', positive)
     .option('--json', 'print the summary as JSON');
   const o = parseArgs(cmd, argv) as
     | {
