@@ -34,7 +34,18 @@ function usage(): string {
   return `usage: aunn <command> [options]\n\n${lines.join('\n')}\n\nRun \`aunn <command> --help\` for its options.`;
 }
 
+/** `aunn info | head -1`: the reader went away, so stop quietly instead of dying with an EPIPE stack. */
+function exitQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
+  exitQuietlyOnClosedPipe();
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h') {
     console.log(usage());

@@ -17,6 +17,14 @@ async function aunnRun(args: string[]) {
 }
 
 describe('aunn command', () => {
+  it('stops quietly when the reader of its output goes away (aunn --help | true)', async () => {
+    const { stdout } = await run('bash', [
+      '-c',
+      `node ${JSON.stringify(aunn)} --help 2>&1 | true; echo "rc=\${PIPESTATUS[0]}"`,
+    ]);
+    expect(stdout).toBe('rc=0\n');
+  });
+
   it('lists its subcommands', async () => {
     const r = await aunnRun(['--help']);
     expect(r.code).toBe(0);
