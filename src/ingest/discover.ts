@@ -37,16 +37,33 @@ export interface DiscoverOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * A scroll name becomes a folder-like prefix of record names: non-empty, at most 200 characters, no '/' or '\\', not
+ * '.' or '..', no control characters.
+ */
+function checkScrollName(name: string, file: string | undefined): void {
+  const bad =
+    !name.trim() ||
+    name.length > 200 ||
+    /[/\\]/.test(name) ||
+    name === '.' ||
+    name === '..' ||
+    /[\u0000-\u001f\u007f]/.test(name);
+  if (!bad) return;
+  throw new UserError(
+    `${file ? `${file}: ` : ''}scroll name ${JSON.stringify(name)}: must be 1-200 characters, not '.' or '..', without '/', '\\' or control characters`,
+    file ? { file } : { options: ['scroll'] },
+  );
+}
+
 export async function discover(location: string, opts: DiscoverOptions = {}): Promise<IngestItem[]> {
   const maxDim = opts.maxDim ?? DEFAULT_MAX_DIM;
-  if (opts.scroll !== undefined && (!opts.scroll.trim() || /[/\\]/.test(opts.scroll))) {
-    throw new UserError(`scroll name "${opts.scroll}": must be non-empty and cannot contain "/"`, {
-      options: ['scroll'],
-    });
-  }
+  if (opts.scroll !== undefined) checkScrollName(opts.scroll, undefined);
   const items = await discoverItems(location, { ...opts, maxDim });
   if (items.length === 0) throw new UserError(`${location}: nothing to ingest found`);
   for (const item of items) {
+    // A name from a volpkg's config.json is checked like one typed with --scroll.
+    if (item.scroll !== opts.scroll) checkScrollName(item.scroll, item.source.path);
     assertDims(item.volume.shape, maxDim, item.source.path);
     if (opts.window && item.volume.dtype === 'uint16') item.window = opts.window;
   }

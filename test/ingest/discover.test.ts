@@ -127,6 +127,17 @@ describe('volpkg', () => {
     expect(items[1]!.extra?.volume).toBeUndefined();
   });
 
+  it('refuses scroll names that could leave their place, typed or from config.json', async () => {
+    for (const scroll of ['..', '.', 'a/b', 'a\\b', 'two\nlines', ' ']) {
+      await expect(discover(makeVolpkg(), { scroll }), JSON.stringify(scroll)).rejects.toThrow(/scroll name/);
+    }
+    for (const name of ['../../evil', '..', 'evil\nname']) {
+      const pkg = makeVolpkg();
+      writeFileSync(path.join(pkg, 'config.json'), JSON.stringify({ name, version: 6 }));
+      await expect(discover(pkg, {}), JSON.stringify(name)).rejects.toThrow(/config\.json|scroll name/);
+    }
+  });
+
   it('a segment whose meta.json names a volume of the package takes its voxel size', async () => {
     const pkg = makeVolpkg();
     const metaFile = path.join(pkg, 'paths', SEG, 'meta.json');
