@@ -30,3 +30,26 @@ export function describeError(err: UserError): string {
   // One line whatever the message holds (a file name with a newline, say).
   return message.replace(/[\r\n]+/g, ' ');
 }
+
+/** What a file-system error on a path means, in the user's words. */
+const FS_REASONS: Record<string, string> = {
+  ENOENT: 'no such file or folder',
+  EACCES: 'permission denied',
+  EPERM: 'not permitted',
+  ELOOP: 'a loop of symbolic links',
+  ENOTDIR: 'a part of the path is not a folder',
+  EISDIR: 'a folder where a file was expected',
+  EEXIST: 'already exists and is not a folder',
+  ENAMETOOLONG: 'the name is too long',
+  ENOSPC: 'the disk is full',
+  EROFS: 'the file system is read-only',
+};
+
+/** One line for a Node file-system error that names a path (err.code + err.path), or undefined for anything else. */
+export function describeFileSystemError(err: unknown): string | undefined {
+  const e = err as NodeJS.ErrnoException | undefined;
+  if (!e || typeof e !== 'object' || typeof e.code !== 'string' || typeof e.path !== 'string') return undefined;
+  const reason = FS_REASONS[e.code];
+  if (!reason) return undefined;
+  return `${e.path}: ${reason}`.replace(/[\r\n]+/g, ' ');
+}

@@ -5,7 +5,7 @@
  *   aunn ingest ./scroll.volpkg --corpus ./corpus
  */
 import { UserError } from '../core/errors.js';
-import { describeError } from './error-hints.js';
+import { describeError, describeFileSystemError } from './error-hints.js';
 
 type CommandModule = { run(argv: string[]): Promise<void> };
 
@@ -65,6 +65,13 @@ export async function main(argv: string[]): Promise<void> {
       // One clear line for the user; no stack trace for bad input.
       console.error(`aunn ${name}: ${describeError(err)}`);
       process.exitCode = err.exitCode;
+      return;
+    }
+    const fsLine = describeFileSystemError(err);
+    if (fsLine) {
+      // A file the user named is missing, unreadable, a loop of links...: their input, not a bug.
+      console.error(`aunn ${name}: ${fsLine}`);
+      process.exitCode = 1;
       return;
     }
     throw err;

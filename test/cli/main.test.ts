@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +19,17 @@ async function aunnRun(args: string[]) {
 }
 
 describe('aunn command', () => {
+  it('names the path and the reason in one line when --corpus is a file, and leaves the file as it was', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'aunn-cli-'));
+    const file = path.join(dir, 'not-a-folder');
+    writeFileSync(file, 'keep me');
+    const r = await aunnRun(['ingest', path.resolve(__dirname, '../fixtures/tiff/stack16-deflate'), '--corpus', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([`aunn ingest: ${file}: already exists and is not a folder`]);
+    expect(readFileSync(file, 'utf8')).toBe('keep me');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('stops quietly when the reader of its output goes away (aunn --help | true)', async () => {
     const { stdout } = await run('bash', [
       '-c',
