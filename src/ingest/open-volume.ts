@@ -134,7 +134,7 @@ async function openFolder(dir: string, opts: OpenVolumeOptions): Promise<OpenedV
   const metaFile = path.join(dir, 'meta.json');
   if (entries.some((e) => e.name === 'meta.json')) {
     const meta = await readJson(metaFile);
-    Object.assign(volume, vesuviusVolumeMeta(meta));
+    Object.assign(volume, vesuviusVolumeMeta(meta, metaFile));
     extra.volumeMeta = meta;
   }
   const format = tiffs.length === 1 ? (volume.shape[0] > 1 ? 'tiff-multipage' : 'tiff') : 'tiff-stack';

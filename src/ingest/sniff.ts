@@ -142,17 +142,37 @@ export async function readJson(file: string): Promise<Record<string, unknown>> {
   }
 }
 
-/** Vesuvius volume meta.json: voxel size (µm, isotropic) and energy (keV) if given, the rest for `extra`. */
-export function vesuviusVolumeMeta(meta: Record<string, unknown>): {
+/**
+ * Vesuvius volume meta.json: voxel size (µm, isotropic) and energy (keV) if given, the rest for `extra`. A voxel size
+ * or energy that is given but not a finite positive number (1e999, -7.91, "big") is refused, not dropped: stored, it
+ * would turn into null in the manifest.
+ */
+export function vesuviusVolumeMeta(
+  meta: Record<string, unknown>,
+  file = 'meta.json',
+): {
   voxelSizeUm?: [number, number, number];
   energyKeV?: number;
 } {
   const out: { voxelSizeUm?: [number, number, number]; energyKeV?: number } = {};
-  const vs = meta.voxelsize ?? meta.voxelSize;
-  if (typeof vs === 'number' && vs > 0) out.voxelSizeUm = [vs, vs, vs];
-  const energy = meta.energy ?? meta.energy_keV ?? meta.energyKeV ?? meta.keV;
-  if (typeof energy === 'number' && energy > 0) out.energyKeV = energy;
-  else if (typeof energy === 'string' && Number.parseFloat(energy) > 0) out.energyKeV = Number.parseFloat(energy);
+  const positive = (key: string, v: unknown, shown: unknown = v): number => {
+    const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+    if (typeof n === 'number' && Number.isFinite(n) && n > 0) return n;
+    const text = typeof shown === 'number' && !Number.isFinite(shown) ? String(shown) : JSON.stringify(shown);
+    throw new UserError(`${file}: ${key} ${text} is not a finite positive number`, { file });
+  };
+  const vsKey = meta.voxelsize !== undefined ? 'voxelsize' : 'voxelSize';
+  const vs = meta[vsKey];
+  if (vs !== undefined && vs !== null) {
+    const v = positive(vsKey, vs);
+    out.voxelSizeUm = [v, v, v];
+  }
+  const energyKey = ['energy', 'energy_keV', 'energyKeV', 'keV'].find((k) => meta[k] !== undefined && meta[k] !== null);
+  if (energyKey) {
+    const e = meta[energyKey];
+    // "88keV" style strings keep their leading number.
+    out.energyKeV = positive(energyKey, typeof e === 'string' ? Number.parseFloat(e) : e, e);
+  }
   return out;
 }
 
