@@ -76,6 +76,11 @@ async function discoverItems(location: string, opts: DiscoverOptions & { maxDim:
   const abs = path.resolve(location);
   const info = await stat(abs).catch(() => undefined);
   if (!info) throw new UserError(`${location}: no such file or folder`);
+  // A FIFO, socket or device (/dev/zero) would block or never end: only files and folders are read.
+  if (!info.isDirectory() && !info.isFile())
+    throw new UserError(`${abs}: not a regular file or folder (a pipe, socket or device cannot be ingested)`, {
+      file: abs,
+    });
   if (info.isDirectory()) {
     if ((await listVisible(abs)).length === 0 && !hasZarrMetadata(abs)) throw new UserError(`${abs}: empty folder`);
     if (opts.as === 'text' || opts.as === 'labels')

@@ -9,7 +9,10 @@
  *   const { volume, extra } = await openText('/data/column1.txt');
  *   decodeIso8859_7(bytes) === 'ΜΗΝΙΝ\n';
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+
+/** The largest text file one record takes (a transcription is kilobytes; the whole SBLGNT is 4 MiB). */
+export const MAX_TEXT_BYTES = 64 * 2 ** 20;
 import { UserError } from '../../core/errors.js';
 import type { VolumeSource } from '../source.js';
 import { memoryVolume } from './volume-util.js';
@@ -139,6 +142,12 @@ export function decodeUtf8Strict(bytes: Uint8Array, file: string): string {
 
 /** A UTF-8 text file as a [1, 1, n] ISO-8859-7 record. */
 export async function openText(file: string): Promise<{ volume: VolumeSource; extra: Record<string, unknown> }> {
+  const size = (await stat(file)).size;
+  if (size > MAX_TEXT_BYTES)
+    throw new UserError(
+      `${file}: ${(size / 2 ** 20).toFixed(1)} MiB of text, over the ${MAX_TEXT_BYTES / 2 ** 20} MiB limit for one text record`,
+      { file },
+    );
   const text = decodeUtf8Strict(await readFile(file), file);
   const { bytes, lines, diacriticsDropped } = encodeIso8859_7(text, file);
   if (bytes.length === 0) throw new UserError(`${file}: empty text`);

@@ -1,0 +1,27 @@
+// Inputs that would block or never end are refused at once with one line: a FIFO, a device, an oversized text file.
+import { execFileSync } from 'node:child_process';
+import { openSync, closeSync, ftruncateSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { discover } from '../../src/ingest/discover.js';
+import { MAX_TEXT_BYTES } from '../../src/ingest/readers/text.js';
+import { tempDir } from './fixture-values.js';
+
+describe('special files', () => {
+  it('refuses a FIFO and a device instead of blocking on them', async () => {
+    const fifo = path.join(tempDir(), 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const t0 = performance.now();
+    await expect(discover(fifo, { as: 'text' })).rejects.toThrow(/not a regular file or folder/);
+    await expect(discover('/dev/zero', { as: 'text' })).rejects.toThrow(/\/dev\/zero: not a regular file or folder/);
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
+  it('refuses a text file over the limit before reading it', async () => {
+    const file = path.join(tempDir(), 'huge.txt');
+    const fd = openSync(file, 'w');
+    ftruncateSync(fd, MAX_TEXT_BYTES + 1); // sparse: no disk used
+    closeSync(fd);
+    await expect(discover(file, { as: 'text' })).rejects.toThrow(/MiB of text, over the 64 MiB limit/);
+  });
+});
