@@ -56,6 +56,16 @@ export function hostAllowed(host: string | undefined, port: number): boolean {
   return host === `127.0.0.1:${port}` || host === `localhost:${port}`;
 }
 
+/**
+ * A state-changing request (anything but GET/HEAD) that names an Origin must come from this server's own page;
+ * browsers send Origin on cross-site requests, so a foreign page is refused even if it somehow held the token.
+ * Requests without Origin (curl, the job runner, tests) are judged by the token alone.
+ */
+export function originAllowed(method: string | undefined, origin: string | undefined, port: number): boolean {
+  if (method === 'GET' || method === 'HEAD' || origin === undefined) return true;
+  return origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`;
+}
+
 /** Strict Content-Security-Policy for every response: only this origin, no inline script, no framing. */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",

@@ -14,7 +14,16 @@ import type { CorpusView } from './corpus-view.js';
 import { HttpError, sendError } from './http-util.js';
 import { JobRunner, type JobRunnerOptions } from './jobs.js';
 import { handleApi } from './routes.js';
-import { ForbiddenPath, LIMITS, hostAllowed, newToken, tokenCookieName, tokenFrom, tokenMatches } from './security.js';
+import {
+  ForbiddenPath,
+  LIMITS,
+  hostAllowed,
+  newToken,
+  originAllowed,
+  tokenCookieName,
+  tokenFrom,
+  tokenMatches,
+} from './security.js';
 import { SlabCache } from './slab-cache.js';
 import { isUiPath, serveUiFile } from './static-files.js';
 
@@ -65,6 +74,8 @@ export async function startServer(opts: ServerOptions): Promise<AppServer> {
     if (target.length > LIMITS.urlChars) return sendError(res, 414, 'request target too long');
     if (!hostAllowed(req.headers.host, port)) return sendError(res, 403, `refused Host '${req.headers.host ?? ''}'`);
     if (!METHODS.has(req.method ?? '')) return sendError(res, 405, `method ${req.method} not allowed`);
+    if (!originAllowed(req.method, req.headers.origin, port))
+      return sendError(res, 403, `refused Origin '${req.headers.origin}' for ${req.method}`);
     let url: URL;
     try {
       url = new URL(target, `http://127.0.0.1:${port}`);

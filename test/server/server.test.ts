@@ -78,6 +78,20 @@ describe('aunn serve: who may ask', () => {
     expect((await request(app.port, '/api/records', { headers: { Cookie: stale } })).status).toBe(401);
   });
 
+  it('refuses a state-changing request from a foreign Origin even with the token', async () => {
+    const put = (origin?: string) =>
+      request(app.port, '/api/view-state', {
+        method: 'PUT',
+        token: app.token,
+        headers: { 'Content-Type': 'application/json', ...(origin ? { Origin: origin } : {}) },
+        body: '{"tab":"volume"}',
+      });
+    expect((await put('http://evil.example')).status).toBe(403);
+    expect((await put(`http://127.0.0.1:${app.port + 1}`)).status).toBe(403);
+    expect((await put(`http://127.0.0.1:${app.port}`)).status).toBe(200);
+    expect((await put()).status).toBe(200);
+  });
+
   it('sends a strict Content-Security-Policy on pages and API replies', async () => {
     for (const target of [`/?token=${app.token}`, `/api/records?token=${app.token}`]) {
       const csp = String((await request(app.port, target)).headers['content-security-policy']);
