@@ -11,7 +11,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import FileSystemStore from '@zarrita/storage/fs';
+import { ConfinedFileSystemStore } from './confined-store.js';
 import * as zarr from 'zarrita';
 import { ZSTD_LEVEL } from './chunk-encoder.js';
 import { levelScaleOf, levelShapeOf, type Shape3 } from './pyramid.js';
@@ -37,7 +37,7 @@ import type { Store, Uint8ZarrArray } from './zarr-types.js';
 export type { Store, Uint8ZarrArray };
 
 export function dataStore(corpusDir: string): Store {
-  return new FileSystemStore(path.join(corpusDir, DATA_DIR));
+  return new ConfinedFileSystemStore(path.join(corpusDir, DATA_DIR));
 }
 
 /** Create the root group and the `records` group (idempotent). */
