@@ -18,7 +18,7 @@ import { copyFile, mkdir, readdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../core/errors.js';
 import { allocate, blockSize, DEFAULT_ADDRESS_BITS, paddedBits, type Bits3 } from './address.js';
-import { acquireLock, LOCK_FILE, tryLock } from './lock.js';
+import { acquireLock, LOCK_FILE, tryLock } from '../core/lock.js';
 import {
   emptyManifest,
   fsyncDir,

@@ -29,6 +29,7 @@ import { hashAddress } from './addressing.js';
 import { initParams, mulberry32, paramLayout } from './network.js';
 import { spawnTsWorker } from './spawn.js';
 import { STOP_REQ, type WorkerInit, type WorkerMessage } from './train-protocol.js';
+import { acquireLock } from '../core/lock.js';
 
 export interface TrainProgress {
   step: number;
@@ -129,7 +130,23 @@ function sameShape(a: ModelConfig, over: DeepPartial<ModelConfig> | undefined, f
   clash('depth', over.depth, a.depth);
 }
 
+/**
+ * Trains under the model folder's lock, so two runs on one folder cannot both write versions (the second is refused
+ * with one line naming the first's pid).
+ */
 export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
+  if (opts.minutes === undefined && opts.steps === undefined && !opts.newVersion && latestVersion(opts.modelDir) === 0)
+    throw new UserError('say how long to train', { options: ['minutes', 'steps'] });
+  mkdirSync(opts.modelDir, { recursive: true });
+  const release = await acquireLock(opts.modelDir, 1500, 'model folder');
+  try {
+    return await trainModelLocked(opts);
+  } finally {
+    await release();
+  }
+}
+
+async function trainModelLocked(opts: TrainOptions): Promise<TrainResult> {
   if (opts.minutes === undefined && opts.steps === undefined && !opts.newVersion && latestVersion(opts.modelDir) === 0)
     throw new UserError('say how long to train', { options: ['minutes', 'steps'] });
   const corpus = await openCorpus(opts);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
 import { Corpus } from '../../src/corpus/index.js';
-import { acquireLock } from '../../src/corpus/lock.js';
+import { acquireLock } from '../../src/core/lock.js';
 import { scratchDir } from './helpers/volumes.js';
 
 describe('corpus side files', () => {

@@ -1,6 +1,6 @@
 /**
- * The corpus writer lock: DIR/.lock created with O_EXCL and holding the writer's pid. A second writer gets a
- * UserError naming the pid; a lock left by a dead process (kill -9) is taken over.
+ * A folder's writer lock (the corpus's, a model folder's): DIR/.lock created with O_EXCL and holding the writer's pid.
+ * A second writer gets a UserError naming the pid; a lock left by a dead process (kill -9) is taken over.
  *
  *   const release = await acquireLock('/data/corpus');
  *   try { ... } finally { await release(); }
@@ -8,7 +8,7 @@
  */
 import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../core/errors.js';
+import { UserError } from './errors.js';
 
 export const LOCK_FILE = '.lock';
 /** A lock file with no readable pid older than this is considered stale (its writer died while creating it). */
@@ -20,13 +20,15 @@ export type Release = () => Promise<void>;
  * Take the lock or throw `UserError("corpus DIR is locked by pid N (another aunn process is writing)")`. Waits up to
  * `waitMs` first, so a reader's brief cleanup (Corpus.open) does not fail a writer that starts at the same moment.
  */
-export async function acquireLock(dir: string, waitMs = 1500): Promise<Release> {
+export async function acquireLock(dir: string, waitMs = 1500, what = 'corpus'): Promise<Release> {
   const until = Date.now() + waitMs;
   for (let delay = 25; ; delay = Math.min(250, delay * 2)) {
     const result = await lockOnce(dir);
     if (typeof result === 'function') return result;
     if (Date.now() + delay > until) {
-      throw new UserError(`corpus ${dir} is locked by pid ${result.pid ?? '?'} (another aunn process is writing)`);
+      throw new UserError(`${what} ${dir} is locked by pid ${result.pid ?? '?'} (another aunn process is writing)`, {
+        file: dir,
+      });
     }
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
