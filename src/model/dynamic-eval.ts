@@ -27,6 +27,7 @@ import {
   UploadedParams,
 } from './network.js';
 import { trainableRecords } from './trainer.js';
+import { acquireLock } from '../core/lock.js';
 
 export type UpdateRule = 'backprop' | 'delta';
 
@@ -113,7 +114,18 @@ function fit(
   }
 }
 
+/** Updates under the model folder's lock (see trainModel), so the new version number is this run's alone. */
 export async function updateOnPairs(opts: UpdateOnPairsOptions): Promise<UpdateOnPairsResult> {
+  if (opts.save === false || latestVersion(opts.modelDir) === 0) return updateOnPairsLocked(opts);
+  const release = await acquireLock(opts.modelDir, 1500, 'model folder');
+  try {
+    return await updateOnPairsLocked(opts);
+  } finally {
+    await release();
+  }
+}
+
+async function updateOnPairsLocked(opts: UpdateOnPairsOptions): Promise<UpdateOnPairsResult> {
   const latest = latestVersion(opts.modelDir);
   if (latest === 0) throw new UserError(`${opts.modelDir}: no trained model to condition`);
   if (opts.addresses.length !== opts.bytes.length || opts.addresses.length === 0)
