@@ -91,7 +91,8 @@ async function readHolder(file: string): Promise<{ pid?: number; mtimeMs: number
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid is running (EPERM: it is, under another user). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -29,6 +29,7 @@ import { UserError } from '../core/errors.js';
 import type { Manifest, RecordMeta } from '../corpus/index.js';
 import type { ModelConfig } from './config.js';
 import type { ParamEntry } from './network.js';
+import { acquireLock, isAlive } from '../core/lock.js';
 
 const MAGIC = 'AUNNCKP1';
 
@@ -119,19 +120,24 @@ export function removeStaleCheckpointTemps(dir: string): string[] {
     const m = /^v\d{4,}\.ckpt\.tmp-(\d+)-/.exec(f);
     if (!m) continue;
     const pid = Number(m[1]);
-    if (pid === process.pid || processAlive(pid)) continue;
+    if (pid === process.pid || isAlive(pid)) continue;
     unlinkSync(path.join(dir, f));
     removed.push(f);
   }
   return removed;
 }
 
-function processAlive(pid: number): boolean {
+/**
+ * Runs `fn` holding the model folder's lock (DIR/.lock, like the corpus's), so two processes never write versions into
+ * one folder at once; the second is refused with one line naming the first's pid.
+ */
+export async function withModelLock<T>(modelDir: string, fn: () => Promise<T>): Promise<T> {
+  mkdirSync(modelDir, { recursive: true });
+  const release = await acquireLock(modelDir, 1500, 'model folder');
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    return await fn();
+  } finally {
+    await release();
   }
 }
 

@@ -13,7 +13,14 @@ import type { Manifest } from '../corpus/index.js';
 import { UserError } from '../core/errors.js';
 import { hashAddress } from './addressing.js';
 import { initBackend } from './backend.js';
-import { checkManifest, latestVersion, readCheckpoint, versionPath, writeCheckpoint } from './checkpoint.js';
+import {
+  checkManifest,
+  latestVersion,
+  readCheckpoint,
+  versionPath,
+  withModelLock,
+  writeCheckpoint,
+} from './checkpoint.js';
 import { loadTrainSet, psnr, Sampler, type CorpusLike } from './data.js';
 import { Encoder } from './encoding.js';
 import { AdamW, clipGradients } from './optimizer.js';
@@ -27,7 +34,6 @@ import {
   UploadedParams,
 } from './network.js';
 import { trainableRecords } from './trainer.js';
-import { acquireLock } from '../core/lock.js';
 
 export type UpdateRule = 'backprop' | 'delta';
 
@@ -117,12 +123,7 @@ function fit(
 /** Updates under the model folder's lock (see trainModel), so the new version number is this run's alone. */
 export async function updateOnPairs(opts: UpdateOnPairsOptions): Promise<UpdateOnPairsResult> {
   if (opts.save === false || latestVersion(opts.modelDir) === 0) return updateOnPairsLocked(opts);
-  const release = await acquireLock(opts.modelDir, 1500, 'model folder');
-  try {
-    return await updateOnPairsLocked(opts);
-  } finally {
-    await release();
-  }
+  return withModelLock(opts.modelDir, () => updateOnPairsLocked(opts));
 }
 
 async function updateOnPairsLocked(opts: UpdateOnPairsOptions): Promise<UpdateOnPairsResult> {

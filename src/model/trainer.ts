@@ -19,6 +19,7 @@ import {
   readCheckpoint,
   recordLayout,
   removeStaleCheckpointTemps,
+  withModelLock,
   versionPath,
   type CheckpointHeader,
   type RunState,
@@ -29,7 +30,6 @@ import { hashAddress } from './addressing.js';
 import { initParams, mulberry32, paramLayout } from './network.js';
 import { spawnTsWorker } from './spawn.js';
 import { STOP_REQ, type WorkerInit, type WorkerMessage } from './train-protocol.js';
-import { acquireLock } from '../core/lock.js';
 
 export interface TrainProgress {
   step: number;
@@ -137,13 +137,7 @@ function sameShape(a: ModelConfig, over: DeepPartial<ModelConfig> | undefined, f
 export async function trainModel(opts: TrainOptions): Promise<TrainResult> {
   if (opts.minutes === undefined && opts.steps === undefined && !opts.newVersion && latestVersion(opts.modelDir) === 0)
     throw new UserError('say how long to train', { options: ['minutes', 'steps'] });
-  mkdirSync(opts.modelDir, { recursive: true });
-  const release = await acquireLock(opts.modelDir, 1500, 'model folder');
-  try {
-    return await trainModelLocked(opts);
-  } finally {
-    await release();
-  }
+  return withModelLock(opts.modelDir, () => trainModelLocked(opts));
 }
 
 async function trainModelLocked(opts: TrainOptions): Promise<TrainResult> {
