@@ -77,8 +77,3 @@ export function progressTracker(
     },
   };
 }
-
-/** Throws the signal's reason (an AbortError) when the task was cancelled. */
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  signal?.throwIfAborted();
-}

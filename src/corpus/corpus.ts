@@ -228,16 +228,7 @@ export class Corpus {
 
   /** Writes side file `rel` (see side-files.ts) atomically under the corpus lock; returns its absolute path. */
   writeSideFile(rel: string, data: string | Uint8Array): Promise<string> {
-    const run = this.#writerQueue.then(async () => {
-      const release = await acquireLock(this.dir);
-      try {
-        return await writeSideFileUnlocked(this.dir, rel, data);
-      } finally {
-        await release();
-      }
-    });
-    this.#writerQueue = run.catch(() => undefined);
-    return run;
+    return this.#locked(() => writeSideFileUnlocked(this.dir, rel, data));
   }
 
   /** Side file `rel` as text, or undefined when it does not exist. */
@@ -250,30 +241,38 @@ export class Corpus {
    * it resolves. If it throws, nothing it wrote is kept. Calls on one Corpus run one after another.
    */
   withWriter<T>(fn: (w: CorpusWriter) => Promise<T>): Promise<T> {
-    const run = this.#writerQueue.then(() => this.#runWriter(fn));
+    return this.#locked(() => this.#runWriter(fn));
+  }
+
+  /** Runs `fn` after this Corpus's earlier writes, holding the corpus lock. */
+  #locked<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#writerQueue.then(async () => {
+      const release = await acquireLock(this.dir);
+      try {
+        return await fn();
+      } finally {
+        await release();
+      }
+    });
     this.#writerQueue = run.catch(() => undefined);
     return run;
   }
 
+  /** The body of withWriter; the caller holds the lock. */
   async #runWriter<T>(fn: (w: CorpusWriter) => Promise<T>): Promise<T> {
-    const release = await acquireLock(this.dir);
+    const fresh = await readManifest(this.dir);
+    await removeLeftovers(this.dir, fresh);
+    this.#manifest = fresh;
+    const writer = new StagedWriter(this.dir, this.#store, fresh);
+    let result: T;
     try {
-      const fresh = await readManifest(this.dir);
-      await removeLeftovers(this.dir, fresh);
-      this.#manifest = fresh;
-      const writer = new StagedWriter(this.dir, this.#store, fresh);
-      let result: T;
-      try {
-        result = await fn(writer);
-      } catch (err) {
-        await writer.discard();
-        throw err;
-      }
-      this.#manifest = await writer.commit();
-      return result;
-    } finally {
-      await release();
+      result = await fn(writer);
+    } catch (err) {
+      await writer.discard();
+      throw err;
     }
+    this.#manifest = await writer.commit();
+    return result;
   }
 }
 

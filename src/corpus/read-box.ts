@@ -10,7 +10,7 @@ import path from 'node:path';
 import * as zarr from 'zarrita';
 import { decodeChunk, MAX_CHUNKS_IN_FLIGHT } from './chunk-encoder.js';
 import type { Shape3 } from './pyramid.js';
-import { confinedExists } from './confined-store.js';
+import { StoreFileReader } from './confined-store.js';
 import { openLevel, type Store, type Uint8ZarrArray } from './store.js';
 import { TaskLimiter } from './task-limiter.js';
 
@@ -107,14 +107,11 @@ async function readBoxFast(
   const chunkSize = cz * cy * cx;
   const limiter = new TaskLimiter(MAX_CHUNKS_IN_FLIGHT);
   let arrayPresent: Promise<boolean> | undefined;
+  // Confined to the store; one reader per call, so a folder replaced by a link later is seen by the next read.
+  const files = new StoreFileReader(store.root);
   const readChunk = async (iz: number, iy: number, ix: number) => {
     const file = path.join(arrayDir, 'c', String(iz), String(iy), String(ix));
-    const bytes = !(await confinedExists(store.root, file))
-      ? undefined
-      : await readFile(file, { signal }).catch((err: NodeJS.ErrnoException) => {
-          if (err.code === 'ENOENT') return undefined;
-          throw err;
-        });
+    const bytes = await files.read(file, signal);
     if (!bytes) {
       // A missing chunk is the fill value, unless the whole array is gone (a prediction replaced meanwhile).
       arrayPresent ??= stat(path.join(arrayDir, 'zarr.json')).then(

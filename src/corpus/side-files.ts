@@ -51,9 +51,9 @@ export async function writeSideFileUnlocked(
   data: string | Uint8Array,
 ): Promise<string> {
   const file = sideFilePath(corpusDir, rel);
+  // Checked before mkdir, which would otherwise create folders through a linked one.
   await refuseSymlinks(corpusDir, file);
   await mkdir(path.dirname(file), { recursive: true });
-  await refuseSymlinks(corpusDir, file);
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     const fh = await open(tmp, 'wx');

@@ -13,6 +13,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { UserError } from '../core/errors.js';
 import { isTiffHeader } from '../formats/tiff-reader.js';
 import { isPngHeader } from './readers/image2d.js';
+import { isInside } from '../core/paths.js';
 
 export type FileKind = 'tiff' | 'png' | 'nrrd' | 'nifti' | 'mha' | 'dicom' | 'obj' | 'json' | 'text' | 'unknown';
 
@@ -184,7 +185,7 @@ export async function assertInside(rootReal: string, target: string, what: strin
   } catch (err) {
     throw new UserError(`${target}: cannot resolve (${(err as Error).message})`, { cause: err });
   }
-  if (real !== rootReal && !real.startsWith(rootReal + path.sep)) {
+  if (!isInside(rootReal, real)) {
     throw new UserError(`${target}: ${what} escapes the folder ${rootReal} (it leads to ${real})`);
   }
   return real;

@@ -11,6 +11,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { IncomingMessage } from 'node:http';
+import { isInside } from '../core/paths.js';
 
 /** A fresh 256-bit token, URL-safe. */
 export function newToken(): string {
@@ -136,11 +137,6 @@ export async function confinedAbsolute(root: string, absolute: string): Promise<
   }
   if (!isInside(realRoot, real)) throw new ForbiddenPath(absolute, 'resolves outside the corpus');
   return real;
-}
-
-function isInside(root: string, candidate: string): boolean {
-  const rel = path.relative(root, candidate);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
 /** Request-size limits. */

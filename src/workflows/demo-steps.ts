@@ -90,19 +90,16 @@ function summarize(r: TrainResult, seconds: number): TrainSummary {
 /** A progress bar fed by trainModel's events; throws after training when Ctrl-C stopped it (a checkpoint was kept). */
 async function trainWithBar(
   label: string,
-  total: { minutes?: number; steps?: number },
+  steps: number,
   task: TaskOptions,
   train: (onProgress: (p: TrainProgress) => void) => Promise<TrainResult>,
 ): Promise<{ result: TrainResult; seconds: number }> {
-  const byTime = total.minutes !== undefined;
-  const bar = progressTracker(label, byTime ? Math.round(total.minutes! * 60) : total.steps!, task.onProgress, {
-    unit: byTime ? 's' : 'steps',
-  });
+  const bar = progressTracker(label, steps, task.onProgress, { unit: 'steps' });
   const t0 = performance.now();
   const result = await train((p) => {
     const info: Record<string, number | string> = { loss: p.loss, 'samples/s': Math.round(p.samplesPerS) };
     if (p.heldOutPsnr !== undefined) info['held-out dB'] = p.heldOutPsnr;
-    bar.set(byTime ? Math.round(p.elapsedMs / 1000) : p.runSteps, info);
+    bar.set(p.runSteps, info);
   });
   bar.done();
   task.signal?.throwIfAborted();
@@ -194,7 +191,7 @@ export async function runDemoSteps(opts: DemoOptions) {
       const t = await once('train1', ctx, async () => {
         const { result, seconds } = await trainWithBar(
           'train scroll 1',
-          { steps: settings.trainSteps },
+          settings.trainSteps,
           { signal, onProgress: listener },
           (onProgress) =>
             trainModel({
@@ -284,7 +281,7 @@ export async function runDemoSteps(opts: DemoOptions) {
       const t = await once('finetune', ctx, async () => {
         const { result, seconds } = await trainWithBar(
           'finetune scroll 2',
-          { steps: transferSteps },
+          transferSteps,
           { signal, onProgress: listener },
           (onProgress) =>
             finetuneModel({
@@ -318,7 +315,7 @@ export async function runDemoSteps(opts: DemoOptions) {
         pre.dispose();
         const { result, seconds } = await trainWithBar(
           'scratch scroll 2',
-          { steps: transferSteps },
+          transferSteps,
           { signal, onProgress: listener },
           (onProgress) =>
             trainModel({
