@@ -8,8 +8,8 @@
  */
 import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { duBytes, generateSample, type SampleOptions, type SampleSummary } from './generate.js';
-import { scrollParams, type SampleSize } from './params.js';
+import { duBytes, generateSample, sampleScrollName, type SampleOptions, type SampleSummary } from './generate.js';
+import { scrollParams, type Family, type SampleSize } from './params.js';
 import { LAYERS } from './segment.js';
 
 async function readJson(file: string): Promise<any> {
@@ -22,7 +22,8 @@ export async function readSample(out: string): Promise<SampleSummary | undefined
   try {
     const meta = await readJson(path.join(dir, 'truth', 'meta.json'));
     const size = meta.size as SampleSize;
-    const params = scrollParams(meta.seed, size);
+    const family = (meta.family ?? 'dev') as Family;
+    const params = scrollParams(meta.seed, size, undefined, family);
     const volpkg = path.join(dir, `${meta.scroll}.volpkg`);
     const scanADir = path.join(volpkg, 'volumes', meta.scanA);
     const scanBDir = path.join(volpkg, 'volumes', `${meta.scanB}.zarr`);
@@ -45,6 +46,7 @@ export async function readSample(out: string): Promise<SampleSummary | undefined
       scroll: meta.scroll,
       seed: meta.seed,
       size,
+      family,
       volpkg,
       scanA: {
         id: meta.scanA,
@@ -90,9 +92,10 @@ export async function readSample(out: string): Promise<SampleSummary | undefined
 export async function ensureSample(opts: SampleOptions): Promise<SampleSummary> {
   const seed = opts.seed ?? 1;
   const size = opts.size ?? 'small';
-  const scroll = opts.scroll ?? `sample-s${seed}`;
+  const family = opts.family ?? 'dev';
+  const scroll = opts.scroll ?? sampleScrollName(seed, family);
   const have = await readSample(opts.out);
-  if (have && have.seed === seed && have.size === size && have.scroll === scroll) return have;
+  if (have && have.seed === seed && have.size === size && have.family === family && have.scroll === scroll) return have;
   const fresh = await generateSample({ ...opts, force: true });
   // Another scroll was there: its volpkg goes too (truth/ and previews/ were replaced).
   if (have && have.scroll !== scroll) await rm(have.volpkg, { recursive: true, force: true });

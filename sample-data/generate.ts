@@ -14,7 +14,7 @@ import { loadSblgnt } from '../src/lm-conditioning/greek-text.js';
 import { labelGlyph, glyphBox } from './glyphs.js';
 import { planText, renderInk, shiftGlyph, type TextPlan } from './layout.js';
 import { inkContrastToNoise } from './measure.js';
-import { SAMPLE_SIZES, scrollParams, type SampleSize, type ScrollParams } from './params.js';
+import { FAMILIES, scribeOf, SAMPLE_SIZES, scrollParams, type Family, type SampleSize, type ScrollParams } from './params.js';
 import {
   AIR,
   applyScanner,
@@ -46,7 +46,9 @@ export interface SampleOptions {
   out: string;
   seed?: number;
   size?: SampleSize;
-  /** Scroll name; default `sample-s<seed>`. */
+  /** Which family the seed belongs to (default dev; test scrolls are only for reporting). */
+  family?: Family;
+  /** Scroll name; default `sample-s<seed>` (dev) or `test-s<seed>`. */
   scroll?: string;
   /** Replace an earlier sample in `out` (its volpkg, truth/ and previews/). */
   force?: boolean;
@@ -59,6 +61,7 @@ export interface SampleSummary {
   scroll: string;
   seed: number;
   size: SampleSize;
+  family: Family;
   volpkg: string;
   scanA: { id: string; dir: string; shape: [number, number, number]; voxelSizeUm: number; energyKeV: number };
   scanB: {
@@ -89,16 +92,38 @@ function stampId(seed: number, hours: number): string {
   return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
 }
 
-function validate(opts: SampleOptions): { seed: number; size: SampleSize; scroll: string } {
+/** The default scroll name of a family member. */
+export function sampleScrollName(seed: number, family: Family = 'dev'): string {
+  return family === 'dev' ? `sample-s${seed}` : `${family}-s${seed}`;
+}
+
+/**
+ * The scroll's text: a stretch of a sample book (Acts, which the LM never trains on) from the seed's start, or
+ * words of the training books' lexicon drawn uniformly in random order (every word is Greek the LM has seen, no
+ * phrase is: the LM cannot recall what comes next).
+ */
+async function scrollText(params: ScrollParams): Promise<string> {
+  const corpus = await loadSblgnt();
+  if (params.text.source === 'acts') return corpus.sample;
+  const lexicon = [...new Set(corpus.books.filter((b) => b.part === 'train').flatMap((b) => b.words))].sort();
+  const rng = new Rng(seedFrom(params.seed, `${params.family}:lexicon`));
+  let text = '';
+  while (text.length < 60_000) text += lexicon[rng.int(0, lexicon.length)]!;
+  return text;
+}
+
+function validate(opts: SampleOptions): { seed: number; size: SampleSize; scroll: string; family: Family } {
   const seed = opts.seed ?? 1;
   if (!Number.isSafeInteger(seed) || seed < 0)
     throw new UserError(`--seed must be a non-negative integer (got ${opts.seed})`);
   const size = opts.size ?? 'small';
   if (!SAMPLE_SIZES.includes(size)) throw new UserError(`--size must be small or medium (got '${size}')`);
-  const scroll = opts.scroll ?? `sample-s${seed}`;
+  const family = opts.family ?? 'dev';
+  if (!FAMILIES.includes(family)) throw new UserError(`--family must be dev or test (got '${family}')`);
+  const scroll = opts.scroll ?? sampleScrollName(seed, family);
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(scroll))
     throw new UserError(`--scroll '${scroll}' may only hold letters, digits, '.', '_' and '-'`);
-  return { seed, size, scroll };
+  return { seed, size, scroll, family };
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -110,7 +135,7 @@ async function exists(p: string): Promise<boolean> {
 
 export async function generateSample(opts: SampleOptions): Promise<SampleSummary> {
   const t0 = performance.now();
-  const { seed, size, scroll } = validate(opts);
+  const { seed, size, scroll, family } = validate(opts);
   const out = path.resolve(opts.out);
   const signal = opts.signal;
   const outStat = await stat(out).catch(() => undefined);
@@ -122,9 +147,8 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
         throw new UserError(`${path.join(out, t)} already exists (pass --force to replace it)`);
   const progress = (stage: string, done: number, total: number) => opts.onProgress?.({ stage, done, total });
 
-  // The sample books: text the default language model never trains on, so reading measures the reader.
-  const { sample: sourceText } = await loadSblgnt();
-  const params = scrollParams(seed, size, sourceText.length);
+  const params = scrollParams(seed, size, (await loadSblgnt()).sample.length, family);
+  const sourceText = await scrollText(params);
   const [nz, ny, nx] = params.scanA.shape;
   const sheet = new Sheet(params.spiral, nz);
   let minLength = Infinity;
@@ -279,7 +303,10 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
       .map((l) => ({ ...l, glyph: shiftGlyph(l.glyph, plan.segmentStart) }));
     const truthLabels = new Uint8Array(W * H);
     for (const l of segLetters) labelGlyph(l.glyph, truthLabels, W, H);
-    const labelledXMax = Math.round(W * LABELLED_FRACTION);
+    // Whole columns are labelled (a third of them, at least one), so the known text covers complete lines.
+    const labelledColumns = Math.max(1, Math.round(params.text.segmentColumns * LABELLED_FRACTION));
+    const labelledXMax = Math.round((W * labelledColumns) / params.text.segmentColumns);
+    const labelledFraction = labelledXMax / W;
     const labelled = truthLabels.slice();
     for (let r = 0; r < H; r++) labelled.fill(0, r * W + labelledXMax, (r + 1) * W);
     const segDir = path.join(volpkg, 'paths', ids.seg);
@@ -310,7 +337,7 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
           sampling: '1 layer pixel = 1 scan-A voxel along the sheet and along z (not finer than the scan)',
           uv: 'vt = (col/(width-1), 1 - row/(height-1)); row 0 = top of the scroll (highest z): z = height-1-row',
           labelledXMax,
-          labelledFraction: LABELLED_FRACTION,
+          labelledFraction: Math.round(labelledFraction * 1000) / 1000,
           // The ink labels are meaningful only inside this box [x0, y0, x1, y1) (the mask is the segment's valid area).
           labelledRegion: [0, 0, labelledXMax, H],
         },
@@ -369,7 +396,9 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
           segment: ids.seg,
           scanA: ids.a,
           scanB: idB,
-          labelledFraction: Math.round(LABELLED_FRACTION * 1000) / 1000,
+          family,
+          scribe: scribeOf(seed),
+          labelledFraction: Math.round(labelledFraction * 1000) / 1000,
           labelledXMax,
           letterHeightPx: round3(params.text.letterHeight),
           strokeWidthPx: round3(params.text.strokeWidth),
@@ -377,7 +406,12 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
           letters: letters.length,
           lettersUnlabelled: nUnlabelled,
           textStart: params.text.textStart,
-          textSource: 'loadSblgnt().sample (src/lm-conditioning/greek-text.ts): neither LM training nor held-out text',
+          textSource:
+            params.text.source === 'acts'
+              ? 'acts: loadSblgnt().sample (src/lm-conditioning/greek-text.ts): neither LM training nor held-out text'
+              : 'lexicon: words of the LM training books drawn uniformly in random order (no phrase known to the LM)',
+          hand: params.text.hand,
+          columnGapPx: params.text.columnGap,
           segmentText: segText,
           segmentStartU: plan.segmentStart,
           surfaceDepthVoxels: SURFACE_DEPTH,
@@ -427,6 +461,7 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
       out,
       scroll,
       seed,
+      family,
       size,
       volpkg: path.join(out, `${scroll}.volpkg`),
       scanA: {

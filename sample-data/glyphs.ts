@@ -7,6 +7,7 @@
  *   stampGlyph(g, coverage, width, height, 2);            // anti-aliased coverage, 2 pixels per unit
  *   const box = glyphBox(g);                               // [x0, y0, x1, y1], covers every inked pixel
  */
+import type { HandParams } from './params.js';
 import type { Rng } from './rng.js';
 
 type Pt = [number, number];
@@ -361,25 +362,31 @@ export interface GlyphPlacement {
   y: number;
   height: number;
   strokeWidth: number;
+  /** The scribe's hand (default: the original sample hand). */
+  hand?: Pick<HandParams, 'slant' | 'widthScale' | 'jitter' | 'inkLoad' | 'inkSpread'>;
 }
 
+const DEFAULT_HAND = { slant: 0.06, widthScale: 1, jitter: 1, inkLoad: 0.85, inkSpread: 0.12 };
+
 /** Width of a letter of this height before jitter (for line fitting). */
-export function nominalWidth(char: string, height: number): number {
+export function nominalWidth(char: string, height: number, widthScale = 1): number {
   const f = LETTERFORMS[char];
   if (!f) throw new Error(`no letterform for '${char}'`);
-  return f.w * height;
+  return f.w * height * widthScale;
 }
 
 /** A letter as one scribe writes it once: scale, slant, stroke width, offsets and vertices jittered. */
 export function jitterGlyph(char: string, at: GlyphPlacement, rng: Rng): Glyph {
   const form = LETTERFORMS[char];
   if (!form) throw new Error(`no letterform for '${char}'`);
-  const h = at.height * (1 + 0.06 * rng.gauss());
-  const wScale = 1 + 0.06 * rng.gauss();
-  const slant = 0.06 + 0.05 * rng.gauss(); // right-leaning hand, x shifts by slant*h from baseline to cap line
-  const dx = 0.3 * rng.gauss();
-  const dy = 0.35 * rng.gauss() + (at.height - h); // sit on the baseline
-  const wobble = 0.035 * h;
+  const hand = at.hand ?? DEFAULT_HAND;
+  const j = hand.jitter;
+  const h = at.height * (1 + 0.06 * j * rng.gauss());
+  const wScale = hand.widthScale * (1 + 0.06 * j * rng.gauss());
+  const slant = hand.slant + 0.05 * j * rng.gauss(); // x shifts by slant*h from baseline to cap line
+  const dx = 0.3 * j * rng.gauss();
+  const dy = 0.35 * j * rng.gauss() + (at.height - h); // sit on the baseline
+  const wobble = 0.035 * j * h;
   const strokes = form.strokes.map((stroke) =>
     stroke.map(([fx, fy]): Pt => {
       const x = at.x + dx + fx * h * wScale + slant * (1 - fy) * h + wobble * rng.gauss();
@@ -397,7 +404,7 @@ export function jitterGlyph(char: string, at: GlyphPlacement, rng: Rng): Glyph {
     char,
     strokes,
     strokeWidth: Math.max(0.8, at.strokeWidth * (1 + 0.12 * rng.gauss())),
-    ink: Math.min(1, Math.max(0.55, 0.85 + 0.12 * rng.gauss())),
+    ink: Math.min(1, Math.max(0.45, hand.inkLoad + hand.inkSpread * rng.gauss())),
     advance: form.w * h * wScale,
   };
 }

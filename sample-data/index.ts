@@ -7,7 +7,21 @@
  *   const t = await ensureSample({ out: '.aunn/sample-s1', seed: 1 });   // generates only when missing
  */
 export { ensureSample, readSample } from './ensure.js';
-export { generateSample, LABELLED_FRACTION, type SampleOptions, type SampleSummary } from './generate.js';
-export { SAMPLE_SIZES, scrollParams, type SampleSize, type ScrollParams } from './params.js';
+export {
+  generateSample,
+  LABELLED_FRACTION,
+  sampleScrollName,
+  type SampleOptions,
+  type SampleSummary,
+} from './generate.js';
+export {
+  FAMILIES,
+  SAMPLE_SIZES,
+  scribeOf,
+  scrollParams,
+  type Family,
+  type SampleSize,
+  type ScrollParams,
+} from './params.js';
 export { inkContrastToNoise, type InkContrast } from './measure.js';
 export { LAYERS, SURFACE_LAYER } from './segment.js';

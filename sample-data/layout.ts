@@ -61,8 +61,8 @@ export function planText(p: ScrollParams, text: string, sheetLength: number, nz:
       for (;;) {
         const ch = text[cursor];
         if (ch === undefined) throw new Error(`planText: the text ran out at letter ${cursor}`);
-        if (x + nominalWidth(ch, h) > x0 + t.columnWidth) break;
-        const glyph = jitterGlyph(ch, { x, y, height: h, strokeWidth: t.strokeWidth }, rng);
+        if (x + nominalWidth(ch, h, t.hand.widthScale) > x0 + t.columnWidth) break;
+        const glyph = jitterGlyph(ch, { x, y, height: h, strokeWidth: t.strokeWidth, hand: t.hand }, rng);
         letters.push({ glyph, column: col, line, index: written.length });
         const [a, b, c, d] = glyphBox(glyph);
         bx0 = Math.min(bx0, a);

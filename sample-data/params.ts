@@ -51,7 +51,29 @@ export interface ScanParams {
   cupping: number;
 }
 
+/** How one scribe writes: the shape of the hand, shared by the two scrolls of a pair (see `scribeOf`). */
+export interface HandParams {
+  /** Cap-line shift as a fraction of the letter height (right-leaning > 0). */
+  slant: number;
+  /** Letter width relative to the alphabet's proportions (narrow < 1 < wide). */
+  widthScale: number;
+  /** Stroke width as a fraction of the letter height. */
+  strokeRel: number;
+  /** Gap between letters as a fraction of the letter height. */
+  gapRel: number;
+  /** Multiplier on the letter-to-letter variation (size, slant, offsets, wobbly vertices). */
+  jitter: number;
+  /** Mean ink load (how much carbon the pen leaves) and its spread between letters. */
+  inkLoad: number;
+  inkSpread: number;
+}
+
+/** Where the scroll's words come from: a sample book (Acts: the LM never trains on it) or random lexicon words. */
+export type TextSource = 'acts' | 'lexicon';
+
 export interface TextParams {
+  source: TextSource;
+  hand: HandParams;
   letterHeight: number;
   strokeWidth: number;
   /** Line pitch / letter height. */
@@ -66,7 +88,33 @@ export interface TextParams {
   textStart: number;
 }
 
+export interface InkParams {
+  /** Grain of the carbon (relative density variation) and how much it flattens the fibres under it. */
+  grain: number;
+  fibreDamping: number;
+  /** Thickness of the ink zone (voxels) below the recto face, and how far it stands above it. */
+  depth: number;
+  lift: number;
+}
+
+export interface Damage {
+  scan: 'A' | 'B';
+  kind: 'missing-slab' | 'noise';
+  /** Slices [z0, z1) of that scan. */
+  z: [number, number];
+}
+
+/** Dev scrolls are for development and tuning; test scrolls only for reporting (see `scrollParams`). */
+export type Family = 'dev' | 'test';
+export const FAMILIES: readonly Family[] = ['dev', 'test'];
+
+/** Scrolls 2k-1 and 2k of a family were written by one scribe (same hand): the cross-scroll reading pairs them. */
+export function scribeOf(seed: number): number {
+  return Math.ceil(seed / 2);
+}
+
 export interface ScrollParams {
+  family: Family;
   seed: number;
   size: SampleSize;
   spiral: SpiralParams;
@@ -76,28 +124,42 @@ export interface ScrollParams {
   /** Fibre texture amplitude, large-scale density variation. */
   fibre: number;
   densityVar: number;
-  ink: { grain: number; fibreDamping: number };
+  ink: InkParams;
+  /** Damage to the scans (none yet; the AUNN's gap filling will need a missing or corrupted slab, a noisy region). */
+  damage: Damage[];
   /** Distance (along the sheet) from the outer end to the start of the segment, voxels. */
   segmentStart: number;
 }
 
 const BASE = {
-  tiny: { nx: 112, nz: 64, rOut: 46, windings: [4, 5], cols: 2 },
-  small: { nx: 160, nz: 96, rOut: 66, windings: [5, 7], cols: 3 },
-  medium: { nx: 400, nz: 240, rOut: 176, windings: [14, 18], cols: 8 },
+  tiny: { nx: 112, nz: 64, rOut: 46, windings: [4, 5], cols: [2, 2] },
+  small: { nx: 160, nz: 96, rOut: 66, windings: [5, 7], cols: [3, 4] },
+  medium: { nx: 400, nz: 240, rOut: 176, windings: [14, 18], cols: [6, 8] },
 } as const;
 
-export function scrollParams(seed: number, size: SampleSize, trainLength = 600_000): ScrollParams {
-  const rng = new Rng(seedFrom(seed, 'scroll-params'));
+/** Mean width of the stroke alphabet's letters (LETTERFORMS, in letter heights). */
+const MEAN_LETTER_WIDTH = 0.7;
+
+/** Widest segment in pixels per size: the columns' letters per line shrink to fit (reading cost grows with it). */
+const MAX_SEGMENT_WIDTH = { tiny: 300, small: 600, medium: 2400 } as const;
+
+/**
+ * The parameters of one scroll of a family. The two families draw from the same ranges with separate random
+ * streams (`dev:` and `test:`), so `--family test --seed 3` is a scroll no dev seed ever makes. The scribe (hand,
+ * letter size) comes from its own stream keyed by `scribeOf(seed)`; everything else from the seed.
+ */
+export function scrollParams(seed: number, size: SampleSize, trainLength = 600_000, family: Family = 'dev'): ScrollParams {
+  const rng = new Rng(seedFrom(seed, family === 'dev' ? 'scroll-params' : 'test:scroll-params'));
+  const scribe = new Rng(seedFrom(scribeOf(seed), `${family}:scribe`));
   const b = BASE[size];
   const windings = rng.int(b.windings[0], b.windings[1] + 1);
   const innerRadius = rng.uniform(9, 13);
-  const thickness = rng.uniform(2.2, 2.8);
+  const thickness = rng.uniform(2.0, 3.0);
   const rOut = b.rOut * rng.uniform(0.93, 1.0);
   const pitch = (rOut - innerRadius) / windings;
   // Keep at least a little air between squashed windings on average.
   const minSquash = Math.min(0.9, (thickness + 1.6) / pitch);
-  const squash = Math.max(minSquash, rng.uniform(0.55, 0.85));
+  const squash = Math.max(minSquash, rng.uniform(0.5, 0.9));
   // Broad dents (a few per turn, neighbouring windings out of step) and finer crumples.
   const warps = Array.from({ length: 3 }, (_, i) => ({
     amp: (pitch * rng.uniform(0.14, 0.24)) / (i + 1),
@@ -113,14 +175,49 @@ export function scrollParams(seed: number, size: SampleSize, trainLength = 600_0
   }));
   const nx = b.nx;
   const nz = b.nz;
-  const letterHeight = rng.uniform(8.6, 10.6);
-  const lineSpacing = rng.uniform(1.3, 1.5);
-  const letterGap = letterHeight * rng.uniform(0.25, 0.35);
-  const inkContrast = rng.uniform(0.24, 0.3);
-  const gaussNoise = rng.uniform(0.035, 0.05);
+  const hand: HandParams = {
+    slant: scribe.uniform(-0.06, 0.28),
+    widthScale: scribe.uniform(0.8, 1.25),
+    strokeRel: scribe.uniform(0.1, 0.24),
+    gapRel: scribe.uniform(0.12, 0.5),
+    jitter: scribe.uniform(0.5, 1.8),
+    inkLoad: scribe.uniform(0.7, 0.95),
+    inkSpread: scribe.uniform(0.05, 0.18),
+  };
+  // Letter height: the scribe's size within ±8 % (tiny scrolls are too short for the largest hands).
+  const scribeHeight = scribe.uniform(7, size === 'tiny' ? 11 : 16);
+  const letterHeight = scribeHeight * rng.uniform(0.92, 1.08);
+  const lineSpacing = rng.uniform(1.2, 1.9);
+  const advance = (MEAN_LETTER_WIDTH * hand.widthScale + hand.gapRel) * letterHeight;
+  const columnGap = Math.round(rng.uniform(1, 6) * advance);
+  // As many columns as the width allows with at least 8 letters a line, then the letters per line that fit.
+  const minStride = 8 * advance + columnGap;
+  const segmentColumns = Math.max(
+    b.cols[0] - 1,
+    Math.min(rng.int(b.cols[0], b.cols[1] + 1), Math.floor(MAX_SEGMENT_WIDTH[size] / minStride)),
+  );
+  const fit = Math.floor((MAX_SEGMENT_WIDTH[size] / segmentColumns - columnGap) / advance);
+  const lettersPerLine = Math.max(8, Math.min(rng.int(10, 25), fit));
+  const gaussNoise = rng.uniform(0.025, 0.065);
+  const blurSigma = rng.uniform(0.45, 0.9);
+  const inkDepth = rng.uniform(0.6, 1.8);
+  // The ink's contrast-to-noise ratio at layer 32 is drawn (0.6-2.0) and the ink's density set to give it, by a fit
+  // over dev scrolls: CNR ~ 1.22 contrast noise^-0.22 depth^0.8 stroke^0.45 blur^-0.55 (measure.ts measures it).
+  const targetCnr = rng.uniform(0.6, 2.0);
+  const strokeWidth = letterHeight * hand.strokeRel;
+  const inkContrast = Math.min(
+    0.8,
+    Math.max(
+      0.08,
+      targetCnr /
+        (1.22 * gaussNoise ** -0.22 * inkDepth ** 0.8 * Math.max(0.8, strokeWidth) ** 0.45 * blurSigma ** -0.55),
+    ),
+  );
   const energyA = rng.next() < 0.5 ? 54 : 53;
   const energyB = rng.next() < 0.5 ? 88 : 70;
+  const source: TextSource = rng.next() < 0.5 ? 'acts' : 'lexicon';
   return {
+    family,
     seed,
     size,
     spiral: {
@@ -135,7 +232,7 @@ export function scrollParams(seed: number, size: SampleSize, trainLength = 600_0
       warps,
       crumples,
       thickness,
-      thicknessVar: 0.12,
+      thicknessVar: rng.uniform(0.06, 0.18),
       clockwise: false,
     },
     scanA: {
@@ -144,11 +241,11 @@ export function scrollParams(seed: number, size: SampleSize, trainLength = 600_0
       energyKeV: energyA,
       papyrus: 1,
       inkContrast,
-      blurSigma: rng.uniform(0.55, 0.7),
+      blurSigma,
       gaussNoise,
-      shotNoise: gaussNoise * 0.6,
-      rings: rng.uniform(0.03, 0.06),
-      cupping: rng.uniform(0.08, 0.15),
+      shotNoise: gaussNoise * rng.uniform(0.4, 0.8),
+      rings: rng.uniform(0, 0.08),
+      cupping: rng.uniform(0.05, 0.2),
     },
     scanB: {
       shape: [nz / 2, nx / 2, nx / 2],
@@ -165,19 +262,27 @@ export function scrollParams(seed: number, size: SampleSize, trainLength = 600_0
       shift: [rng.uniform(-3, 3), rng.uniform(-3, 3), rng.uniform(-2, 2)],
     },
     text: {
+      source,
+      hand,
       letterHeight,
-      strokeWidth: letterHeight * rng.uniform(0.15, 0.18),
+      strokeWidth,
       lineSpacing,
-      letterGap,
-      columnWidth: Math.round(letterHeight * rng.uniform(17, 20)),
-      columnGap: Math.round(letterHeight * rng.uniform(2.0, 2.6)),
-      topMargin: Math.round(rng.uniform(5, 8)),
-      segmentColumns: b.cols,
-      textStart: rng.int(0, Math.max(1, trainLength - 20_000)),
+      letterGap: letterHeight * hand.gapRel,
+      columnWidth: Math.round(lettersPerLine * advance),
+      columnGap,
+      topMargin: Math.round(rng.uniform(3, 12)),
+      segmentColumns,
+      textStart: source === 'acts' ? rng.int(0, Math.max(1, trainLength - 20_000)) : 0,
     },
-    fibre: rng.uniform(0.04, 0.06),
-    densityVar: 0.04,
-    ink: { grain: 0.25, fibreDamping: 0.5 },
+    fibre: rng.uniform(0.02, 0.09),
+    densityVar: rng.uniform(0.02, 0.07),
+    ink: {
+      grain: rng.uniform(0.1, 0.4),
+      fibreDamping: rng.uniform(0.2, 0.8),
+      depth: inkDepth,
+      lift: rng.uniform(0, 0.5),
+    },
+    damage: [],
     segmentStart: Math.round(rng.uniform(12, 30)),
   };
 }

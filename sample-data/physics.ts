@@ -135,16 +135,16 @@ const ramp = (x: number) => (x <= -0.5 ? 0 : x >= 0.5 ? 1 : x + 0.5);
 export function material(w: World, scan: ScanParams, d: number, u: number, z: number, length: number): number {
   const p = w.params;
   const half = 0.5 * p.spiral.thickness * (1 + p.spiral.thicknessVar * clamp1(w.thickness.at(u, z)));
-  if (d < -half - 0.5 || d > half + 0.8) return 0;
+  if (d < -half - 0.5 || d > half + 0.6 + p.ink.lift) return 0;
   const ends = ramp(u) * ramp(length - u);
   const occ = ramp(d + half) * ramp(half - d) * ends;
   const ink = inkAt(w.ink, u, w.nz - 0.5 - z);
-  const top = Math.min(1, Math.max(0, (d - (half - 1.1)) / 0.6));
+  const top = Math.min(1, Math.max(0, (d - (half - p.ink.depth - 0.1)) / 0.6));
   const recto = Math.min(1, Math.max(0, 0.5 + d / 0.8));
   const fib = recto * w.fibreH.at(u, z) + (1 - recto) * w.fibreV.at(u, z);
   let rho = occ * (1 + p.densityVar * w.density.at(u, z)) * (1 + p.fibre * fib * (1 - p.ink.fibreDamping * ink * top));
   if (ink > 0) {
-    const inkOcc = ramp(d - (half - 1.0)) * ramp(half + 0.2 - d) * ends;
+    const inkOcc = ramp(d - (half - p.ink.depth)) * ramp(half + p.ink.lift - d) * ends;
     rho += ink * inkOcc * (1 + p.ink.grain * w.grain.at(u, z)) * scan.inkContrast;
   }
   return rho * scan.papyrus;

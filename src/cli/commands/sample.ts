@@ -1,12 +1,12 @@
 /**
- * `aunn sample --out DIR [--seed N] [--size small|medium] [--scroll NAME] [--force]`: writes a synthetic carbonized
+ * `aunn sample --out DIR [--seed N] [--family dev|test] [--size small|medium] [--scroll NAME] [--force]`: writes a synthetic carbonized
  * scroll in the Vesuvius layout (DIR/<scroll>.volpkg), its truth (DIR/truth, never ingested) and previews
  * (DIR/previews/*.png). Same seed, same bytes. See sample-data/generate.ts.
  *
  *   aunn sample --out ./sample --seed 2
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { generateSample, SAMPLE_SIZES, type SampleSize } from '../../../sample-data/index.js';
+import { generateSample, SAMPLE_SIZES, type Family, type SampleSize } from '../../../sample-data/index.js';
 import { UserError } from '../../core/errors.js';
 import { progress, type Progress } from '../progress.js';
 
@@ -20,6 +20,7 @@ export async function run(argv: string[]): Promise<void> {
     .description('generate the synthetic sample scroll (Vesuvius volpkg layout + truth + previews)')
     .requiredOption('--out <dir>', 'output folder')
     .option('--seed <n>', 'random seed (another seed, another scroll)', nonNegativeInt, 1)
+    .option('--family <family>', 'dev (for development and tuning) or test (only for reporting results)', 'dev')
     .option('--size <size>', 'small (160x160x96) or medium (400x400x240); tiny (112x112x64) for quick tests', 'small')
     .option('--scroll <name>', 'scroll name (default sample-s<seed>)')
     .option('--force', 'replace an earlier sample in --out')
@@ -38,6 +39,7 @@ export async function run(argv: string[]): Promise<void> {
   const o = cmd.opts<{
     out: string;
     seed: number;
+    family: string;
     size: string;
     scroll?: string;
     force?: boolean;
@@ -50,6 +52,7 @@ export async function run(argv: string[]): Promise<void> {
   const summary = await generateSample({
     out: o.out,
     seed: o.seed,
+    family: o.family as Family,
     size: o.size as SampleSize,
     scroll: o.scroll,
     force: o.force,
