@@ -13,6 +13,7 @@ import { initBackend } from '../model/index.js';
 import { chooseBand } from './band.js';
 import { bandSize, layerBand, localNormalise, type LayerBand } from './features.js';
 import { chooseThreshold } from './metrics.js';
+import { applyPlatt, fitPlatt, type Platt } from './calibration.js';
 import {
   backward,
   forward,
@@ -32,8 +33,10 @@ export interface InkReadout {
   /** Layer index of the surface in the training segments; bands are applied relative to it on other segments. */
   surface: number;
   net: NetworkParams;
-  /** F0.5-best threshold on the held-out labelled stripe. */
+  /** F0.5-best threshold on the held-out labelled stripe (of the calibrated probabilities when `calibration` is set). */
   threshold: number;
+  /** Platt scaling fitted on the held-out labelled stripe: predictReadout returns calibrated probabilities. */
+  calibration?: Platt;
   trainedOn: string[];
   /** Radius of the local contrast normalisation of the inputs (0: only the per-segment, per-layer one). */
   localRadius: number;
@@ -305,39 +308,46 @@ export async function trainReadout(
     ...runs[0]!.readout,
     ...(k > 1 ? { members: runs.slice(1).map((r) => r.readout.net) } : {}),
   };
-  readout.threshold = await heldOutThreshold(
+  const held = await heldOutPredictions(
     readout,
     segments.filter((s) => s.labels),
     opts.valFraction ?? 0.2,
     opts.signal,
   );
+  readout.calibration = fitPlatt(held.probs, held.ink);
+  applyPlatt(held.probs, readout.calibration);
+  readout.threshold = chooseThreshold(
+    held.probs,
+    Uint8Array.from(held.ink, (v) => (v ? 255 : 0)),
+  ).threshold;
   const steps = runs.reduce((a, r) => a + r.log.steps, 0);
   const seconds = runs.reduce((a, r) => a + r.log.seconds, 0);
   return { readout, log: { ...runs[0]!.log, steps, seconds, stepsPerSecond: steps / Math.max(1e-9, seconds) } };
 }
 
-/** The F0.5-best threshold for the readout's prediction on the held-out stripes (all labelled pixels without one). */
-async function heldOutThreshold(
+/** The readout's raw prediction on the held-out stripes (all labelled pixels without one), and whether each is ink. */
+async function heldOutPredictions(
   readout: InkReadout,
   labelled: InkSegment[],
   valFraction: number,
   signal?: AbortSignal,
-): Promise<number> {
-  const probs: number[] = [],
-    labs: number[] = [];
+): Promise<{ probs: Float32Array; ink: Uint8Array }> {
+  const probs: number[] = [];
+  const ink: number[] = [];
+  const raw = { ...readout, calibration: undefined };
   for (const seg of labelled) {
     const { val } = splitLabelled(seg, valFraction, receptiveRadius(readout.net.shape));
     let count = 0;
     for (const v of val) count += v;
     const use = count ? val : labelledPixels(seg);
-    const prob = await predictReadout(readout, seg, signal);
+    const prob = await predictReadout(raw, seg, signal);
     for (let i = 0; i < prob.length; i++)
       if (use[i]) {
         probs.push(prob[i]!);
-        labs.push(seg.labels![i]! > 127 ? 255 : 0);
+        ink.push(seg.labels![i]! > 127 ? 1 : 0);
       }
   }
-  return chooseThreshold(probs, labs).threshold;
+  return { probs: Float32Array.from(probs), ink: Uint8Array.from(ink) };
 }
 
 /** One network (its threshold is left at 0.5: trainReadout chooses it). */
@@ -531,6 +541,7 @@ export async function predictReadout(
     for (let i = 0; i < prob.length; i++) prob[i]! += p[i]!;
   }
   if (nets.length > 1) for (let i = 0; i < prob.length; i++) prob[i]! /= nets.length;
+  if (readout.calibration) applyPlatt(prob, readout.calibration);
   if (seg.sheetMask) for (let i = 0; i < prob.length; i++) if (!seg.sheetMask[i]) prob[i] = 0;
   return prob;
 }
@@ -544,6 +555,7 @@ export function readoutToJson(r: InkReadout): Record<string, unknown> {
     band: r.band,
     surface: r.surface,
     threshold: r.threshold,
+    ...(r.calibration ? { calibration: r.calibration } : {}),
     trainedOn: r.trainedOn,
     localRadius: r.localRadius,
     shape: r.net.shape,
@@ -592,9 +604,15 @@ export function readoutFromJson(j: Record<string, unknown>, source = 'ink readou
     band: j.band as LayerBand,
     surface: j.surface as number,
     threshold: j.threshold as number,
+    ...(isPlatt(j.calibration) ? { calibration: { a: j.calibration.a, b: j.calibration.b } } : {}),
     trainedOn: j.trainedOn as string[],
     localRadius: typeof j.localRadius === 'number' ? j.localRadius : 0,
     net,
     ...(members?.length ? { members } : {}),
   };
+}
+
+function isPlatt(v: unknown): v is Platt {
+  const c = v as Platt | undefined;
+  return typeof c?.a === 'number' && Number.isFinite(c.a) && typeof c.b === 'number' && Number.isFinite(c.b);
 }

@@ -20,6 +20,7 @@ import { lineText, saveReading, type Reading } from '../lm-conditioning/reading/
 import type { GlyphModel } from '../lm-conditioning/reading/glyphs.js';
 import type { AlignmentChoice } from '../lm-conditioning/reading/reader.js';
 import type { InkMap } from '../lm-conditioning/reading/ink-map.js';
+import type { ColumnBox } from '../lm-conditioning/reading/layout.js';
 import { NotAvailable } from './steps.js';
 import type { ProgressListener } from '../core/task.js';
 
@@ -37,8 +38,11 @@ export interface CerScore {
 export interface SegmentReading {
   group: string;
   cer: { off: CerScore; decode: CerScore };
-  /** The decoded reading (saved into the corpus). */
+  /** The decoded reading (saved into the corpus), and the one read with the glyph evidence alone. */
   reading: Reading;
+  offReading: Reading;
+  /** Columns and lines the reader found, in segment pixels. */
+  columns: ColumnBox[];
   readingFile: string;
   trainingLines: number;
   /** The glyph model the text was read with (learned here, or given). */
@@ -139,6 +143,8 @@ export async function readSampleSegment(corpus: Corpus, o: ReadSampleOptions): P
       group: o.group,
       cer: { off: score(off.reading), decode: score(decoded.reading) },
       reading: decoded.reading,
+      offReading: off.reading,
+      columns: decoded.columns,
       readingFile,
       trainingLines: 0,
       glyphs: o.glyphsFrom,
@@ -174,6 +180,8 @@ export async function readSampleSegment(corpus: Corpus, o: ReadSampleOptions): P
     group: o.group,
     cer: { off: score(off.reading), decode: score(decoded.reading) },
     reading: decoded.reading,
+    offReading: off.reading,
+    columns: decoded.columns,
     readingFile,
     trainingLines: decoded.trainingLines,
     glyphs: decoded.glyphs,

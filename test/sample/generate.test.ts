@@ -281,7 +281,8 @@ describe('truth text and letters', () => {
     expect(ink).toBeGreaterThan(2000);
     expect(text.columns.length).toBeGreaterThanOrEqual(2);
     for (const [c, col] of text.columns.entries()) {
-      expect(col.lines.length).toBeGreaterThanOrEqual(6);
+      // The family's hands are 7-16 px tall at 1.2-1.9 pitch: 3 to 10 lines on 96 rows.
+      expect(col.lines.length).toBeGreaterThanOrEqual(3);
       expect(col.lines.length).toBeLessThanOrEqual(10);
       for (const [li, line] of col.lines.entries()) {
         const spelled = letters
@@ -294,25 +295,31 @@ describe('truth text and letters', () => {
     }
     const meta = await json(path.join(s1.truth, 'meta.json'));
     const unlabelled = letters.filter((l) => l.box[0]! >= meta.labelledXMax).length;
-    expect(unlabelled).toBeGreaterThan(200);
-    expect(meta.letterHeightPx).toBeGreaterThanOrEqual(8);
-    expect(meta.letterHeightPx).toBeLessThanOrEqual(12);
+    expect(unlabelled).toBeGreaterThan(50);
+    expect(meta.letterHeightPx).toBeGreaterThanOrEqual(6.4);
+    expect(meta.letterHeightPx).toBeLessThanOrEqual(17.3);
   });
 
-  it('the text comes from the sample books of SBLGNT, never from the LM training or held-out part', async () => {
+  it('the text comes from the sample books of SBLGNT (Acts) or is lexicon words in random order, never an LM training or held-out phrase', async () => {
     const { train, heldOut, sample } = await loadSblgnt();
+    const sources = new Set<string>();
     for (const s of [s1, s2]) {
       const meta = await json(path.join(s.truth, 'meta.json'));
       const text: { columns: Array<{ lines: string[] }> } = await json(path.join(s.truth, 'text.json'));
       const written = text.columns.flatMap((c) => c.lines).join('');
       expect(written).toBe(meta.segmentText);
       expect([...written].every((ch) => GREEK_ALPHABET.includes(ch))).toBe(true);
-      expect(sample.slice(meta.textStart, meta.textStart + written.length)).toBe(written);
+      sources.add(meta.textSource.split(':')[0]);
+      if (meta.textSource.startsWith('acts'))
+        expect(sample.slice(meta.textStart, meta.textStart + written.length)).toBe(written);
+      else expect(sample.includes(written.slice(0, 40))).toBe(false);
       for (let i = 0; i + 40 <= written.length; i += 40) {
         expect(heldOut.includes(written.slice(i, i + 40))).toBe(false);
         expect(train.includes(written.slice(i, i + 40))).toBe(false);
       }
     }
+    // The demo's two scrolls: one of each source.
+    expect([...sources].sort()).toEqual(['acts', 'lexicon']);
   });
 });
 

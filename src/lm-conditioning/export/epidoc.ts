@@ -12,6 +12,7 @@ import {
   type Element as XmlElement,
 } from '@xmldom/xmldom';
 import type { Reading } from '../reading/reading-file.js';
+import { UNDERDOT_THRESHOLD } from '../reading/reading-file.js';
 
 export const TEI_NS = 'http://www.tei-c.org/ns/1.0';
 const XML_NS = 'http://www.w3.org/XML/1998/namespace';
@@ -39,7 +40,7 @@ function el(
 }
 
 export function toEpiDoc(reading: Reading, opts: EpiDocOptions = {}): string {
-  const threshold = opts.threshold ?? 0.8;
+  const threshold = opts.threshold ?? UNDERDOT_THRESHOLD;
   const doc = new DOMImplementation().createDocument(TEI_NS, 'TEI', null);
   const tei = doc.documentElement!;
   tei.setAttributeNS(XML_NS, 'xml:lang', 'en');

@@ -9,6 +9,7 @@
 import { encode as encodePngRaw } from 'fast-png';
 import { encodeTiff as encodeTiffImage } from '../../formats/tiff-writer.js';
 import type { ReadColumn } from '../reading/reading-file.js';
+import { UNDERDOT_THRESHOLD } from '../reading/reading-file.js';
 import { drawText, fillRect, GLYPH_H, GLYPH_W, type Rgba } from './bitmap-font.js';
 
 export interface RgbaImage {
@@ -43,7 +44,7 @@ export function renderColumnImage(
 ): RgbaImage {
   const [H, W] = shape;
   const margin = opts.margin ?? 8;
-  const threshold = opts.threshold ?? 0.8;
+  const threshold = opts.threshold ?? UNDERDOT_THRESHOLD;
   const [bx0, by0, bx1, by1] = column.bbox ?? [0, 0, W, H];
   const x0 = Math.max(0, Math.floor(bx0) - margin);
   const y0 = Math.max(0, Math.floor(by0) - margin);

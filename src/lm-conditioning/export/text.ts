@@ -7,7 +7,7 @@
  *     // supplied, [.N] for N lost letters (one bracket for a run of supplied and lost letters: [ΑΒ.2])
  */
 import type { ReadLine, Reading } from '../reading/reading-file.js';
-import { lineText } from '../reading/reading-file.js';
+import { lineText, UNDERDOT_THRESHOLD } from '../reading/reading-file.js';
 
 export const UNDERDOT = '\u0323';
 
@@ -44,7 +44,7 @@ export interface LeidenOptions {
 
 /** One line in Leiden conventions. */
 export function leidenLine(line: ReadLine, opts: LeidenOptions = {}): string {
-  const threshold = opts.threshold ?? 0.8;
+  const threshold = opts.threshold ?? UNDERDOT_THRESHOLD;
   let out = '';
   let bracket = '';
   let lost = 0;

@@ -23,6 +23,14 @@ export interface DecodeOptions {
   beam?: number;
   /** Weight of the LM log-probability (default 1). */
   lmWeight?: number;
+  /**
+   * With an LM and a calibrated model (`confidenceAlpha`): a letter may be placed only where the ink gives it at least
+   * this share of the probability of the ink's best letter there (default INK_FLOOR). The LM chooses between
+   * readings the ink allows; it cannot write a letter the ink speaks against.
+   */
+  inkFloor?: number;
+  /** Called for every letter of the reading with its raw glyph log-likelihood ratios (one per letter of the alphabet). */
+  onLetter?: (line: number, index: number, llr: Float64Array) => void;
   /** Called after each line's search (decodeLines). */
   onLine?: (done: number, total: number) => void;
   signal?: AbortSignal;
@@ -33,6 +41,9 @@ export interface DecodeOptions {
  * it no longer does on the sample scrolls (`npm run bench -- --only reading` measures it).
  */
 export const DEFAULT_BEAM = 1000;
+
+/** Default `inkFloor`: with calibrated glyph probabilities, a letter 20x less likely than the ink's best is ruled out. */
+export const INK_FLOOR = 0.05;
 
 /** A reading up to some x of some line: its last letter (c at x of line `line`) and the hypothesis before it, shared. */
 interface Hyp {
@@ -83,10 +94,20 @@ export function decodeLines(map: InkMap, bands: Band[], model: GlyphModel, opts:
     const ext: Band = { ...band, xs: band.xs - 2, xe: band.xe + 2 };
     return { band, ext, table: scoreTable(model, map, { ...ext, xe: ext.xe + maxW }) };
   });
+  // Per line and x: the ink's best letter score, for the floor on what the LM may choose.
+  const calibrated = model.confidenceAlpha;
+  const floorGap = opts.lm && calibrated ? Math.log(opts.inkFloor ?? INK_FLOOR) / calibrated : -Infinity;
+  const bestAt = lines.map(({ table }) => {
+    const n = table[0]!.length;
+    const m = new Float64Array(n).fill(-Infinity);
+    for (const row of table) for (let x = 0; x < n; x++) if (row[x]! > m[x]!) m[x] = row[x]!;
+    return m;
+  });
   let carried: Hyp[] = [{ score: 0, c: -1, x: -1, line: -1, prev: undefined, state: state0 }];
   lines.forEach(({ ext, table }, li) => {
     opts.signal?.throwIfAborted();
     lmCache.clear(); // states of earlier lines rarely come back; kept, they hold hundreds of MB on a segment
+    const best = bestAt[li]!;
     const n = ext.xe - ext.xs;
     const at: Map<string, Hyp>[] = Array.from({ length: n + maxW + 2 }, () => new Map());
     // A hypothesis scoring below the beam's worst at its x can never be kept: `floor` holds that bound per x (the
@@ -116,7 +137,9 @@ export function decodeLines(map: InkMap, bands: Band[], model: GlyphModel, opts:
       for (const h of hyps) {
         if (h.score > floor[x + 1]!) offer(x + 1, h);
         const lmLog = lmLogOf(h);
+        const allowAbove = best[x]! + floorGap;
         for (let c = 0; c < ALPHABET_SIZE; c++) {
+          if (table[c]![x]! < allowAbove) continue;
           const w = model.templates[c]!.width;
           // Templates carry a one-pixel margin each side: the next letter may start on the last margin pixel.
           const nx = Math.min(at.length - 1, x + w - 1);
@@ -131,18 +154,22 @@ export function decodeLines(map: InkMap, bands: Band[], model: GlyphModel, opts:
     carried = [...ends.values()].sort((a, b) => b.score - a.score).slice(0, beamWidth);
     opts.onLine?.(li + 1, lines.length);
   });
-  const best = lettersOf(carried[0]);
-  // Per-letter probability at the chosen place: glyph evidence x LM prior given the letters read before it.
+  const chosen = lettersOf(carried[0]);
+  // Per-letter probability at the chosen place. Calibrated glyphs: what the ink alone says (softmax of
+  // confidenceAlpha x LLR, fitted on held-out labelled lines), so a letter the LM preferred is not shown as seen.
+  // Otherwise: glyph evidence x LM prior given the letters read before it.
   const lmDist = new Float64Array(ALPHABET_SIZE);
   const ids = [...ctx0];
   const out: ReadLetter[][] = lines.map(() => []);
-  for (const { c, x, line } of best) {
+  for (const { c, x, line } of chosen) {
     const { band, ext, table } = lines[line]!;
-    if (opts.lm) opts.lm.distribution(ids.slice(-opts.lm.contextLength), lmDist);
-    const v = Array.from(
-      { length: ALPHABET_SIZE },
-      (_, k) => model.alpha * table[k]![x]! + (lmWeight ? lmWeight * Math.log(lmDist[k]!) : 0),
+    if (opts.lm && !calibrated) opts.lm.distribution(ids.slice(-opts.lm.contextLength), lmDist);
+    const v = Array.from({ length: ALPHABET_SIZE }, (_, k) =>
+      calibrated
+        ? calibrated * table[k]![x]!
+        : model.alpha * table[k]![x]! + (lmWeight ? lmWeight * Math.log(lmDist[k]!) : 0),
     );
+    if (opts.onLetter) opts.onLetter(line, out[line]!.length, Float64Array.from(table, (row) => row[x]!));
     const m = Math.max(...v);
     const z = v.reduce((s, a) => s + Math.exp(a - m), 0);
     const probs = v.map((a) => Math.exp(a - m) / z);

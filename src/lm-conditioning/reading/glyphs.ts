@@ -49,6 +49,12 @@ export interface GlyphModel {
   templates: GlyphTemplate[];
   /** Temperature: letter probability ∝ exp(alpha * LLR). */
   alpha: number;
+  /**
+   * The temperature that makes a read letter's probability match how often such letters are right, fitted on
+   * labelled lines the templates were not learned from (calibrate.ts). When set, a letter's confidence is what the
+   * ink alone says at this temperature.
+   */
+  confidenceAlpha?: number;
   /** Vertical shifts tried when scoring. */
   maxShift: number;
   /** Line pitch (px) of the map the glyphs were learned on. */

@@ -54,10 +54,10 @@ function rowProfile(ex: Float32Array, W: number, y0: number, y1: number, x0: num
 
 /**
  * Line pitch in pixels: for each candidate pitch (4 px .. half the written height, quarter-pixel steps) and phase,
- * the contrast between the row profile under a comb's teeth (line centres) and half-way between them (the gaps);
- * the pitch with the highest contrast wins. Twice the true pitch puts its half-way teeth on lines too, and half
- * of it puts teeth on gaps, so neither scores: no harmonic confusion, and noise that is the same everywhere
- * cancels out.
+ * the mean contrast between the row profile under a comb's teeth (line centres) and a third, half and two thirds of
+ * the way to the next tooth (the gaps); the pitch with the highest contrast wins. Twice or three times the true pitch
+ * puts some of those off-teeth on lines, and half of it puts teeth on gaps, so none scores: no harmonic confusion,
+ * and noise that is the same everywhere cancels out.
  */
 export function estimatePitch(map: InkMap): number {
   const ex = excess(map);
@@ -75,10 +75,17 @@ export function estimatePitch(map: InkMap): number {
       let on = 0;
       let off = 0;
       let n = 0;
-      for (let y = phase; y + pt / 2 < p.length; y += pt) ((on += at(p, y)), (off += at(p, y + pt / 2)), n++);
-      if (n < 2) continue;
-      // Summed, not averaged: a long pitch has few teeth and its best phase would win by chance.
-      const score = on - off;
+      // Off-teeth at 1/3, 1/2 and 2/3 of the pitch: at twice the true pitch the half-way tooth is on a line, at three
+      // times the third-way ones are.
+      for (let y = phase; y + pt / 2 < p.length; y += pt) {
+        on += at(p, y);
+        off += (at(p, y + pt / 3) + at(p, y + pt / 2) + at(p, y + (2 * pt) / 3)) / 3;
+        n++;
+      }
+      // Averaged over at least three teeth: summed, a short pitch won on the bars inside large letters (a line of
+      // 16-px capitals has strokes every ~8 px); three teeth keep a long pitch from winning on one lucky phase.
+      if (n < 3) continue;
+      const score = (on - off) / n;
       if (score > best.score * 1.02) best = { pitch: pt, score };
     }
   }
@@ -186,20 +193,26 @@ function balanceColumns(xr: [number, number][], sm: Float64Array, valley: number
   }
 }
 
+/**
+ * Narrowest gap between columns, in line pitches: an intercolumnium of one letter width is 0.5-0.8 pitch, and the
+ * gaps between letters never line up across all the lines of a column.
+ */
+export const MIN_COLUMN_GAP = 0.45;
+
 export function findColumns(map: InkMap, pitch = estimatePitch(map)): ColumnBox[] {
   const { width: W, height: H } = map;
   const ex = excess(map);
   const colProfile = new Float64Array(W);
   for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) colProfile[x] = colProfile[x]! + ex[y * W + x]!;
   // Summed over all rows, the gaps between letters of different lines fill each other: inside a column the profile
-  // never drops for long, so a drop wider than ~0.6 pitch is the gap between two columns.
+  // never drops for long, so a drop wider than MIN_COLUMN_GAP pitch is the gap between two columns.
   const sm = smooth(colProfile, Math.max(1, Math.round(pitch / 6)));
   const sorted = Float64Array.from(sm).sort();
   const high = sorted[Math.floor(0.9 * sorted.length)]!;
   const low = sorted[Math.floor(0.05 * sorted.length)]!;
   const xr = runs(
     Array.from(sm, (v) => v > low + 0.3 * (high - low)),
-    Math.round(0.6 * pitch),
+    Math.round(MIN_COLUMN_GAP * pitch),
   ).filter(([a, b]) => b - a >= pitch);
   // A sliver narrower than three letters next to a column, closer than 1.5 pitch, is part of it (a faint stretch
   // of a noisy map), not a column of its own.

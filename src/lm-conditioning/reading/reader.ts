@@ -26,6 +26,7 @@ import { learnGlyphs, lineBand, type Band, type LabelledLine, type GlyphModel, t
 import type { InkMap } from './ink-map.js';
 import { estimatePitch, findColumns, type ColumnBox } from './layout.js';
 import { explainedInk, sampleBands } from './scale-fit.js';
+import { fitConfidenceAlpha } from './calibrate.js';
 
 export interface ReadSegmentOptions {
   segment: string;
@@ -163,6 +164,19 @@ function labelledLines(
   return training;
 }
 
+/** Line pitch of the labels inside the labelled region, or undefined when they hold too little ink to tell. */
+function labelledPitch(labels: InkMap, region?: [number, number, number, number]): number | undefined {
+  const [x0, y0, x1, y1] = region ?? [0, 0, labels.width, labels.height];
+  const w = Math.max(0, Math.min(labels.width, x1) - x0);
+  const h = Math.max(0, Math.min(labels.height, y1) - y0);
+  if (w < 8 || h < 16) return undefined;
+  const data = new Float32Array(w * h);
+  let ink = 0;
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) ink += data[y * w + x] = labels.data[(y + y0) * labels.width + x + x0]!;
+  return ink > 0.01 * w * h ? estimatePitch({ width: w, height: h, data }) : undefined;
+}
+
 function scaleBox(b: [number, number, number, number], f: number): [number, number, number, number] {
   return [Math.round(b[0] * f), Math.round(b[1] * f), Math.round(b[2] * f), Math.round(b[3] * f)];
 }
@@ -170,7 +184,8 @@ function scaleBox(b: [number, number, number, number], f: number): [number, numb
 export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
   // Contrast first (maps of other readouts and scrolls alike), then, with glyphs from elsewhere, scale.
   const norm = normalizeInk(o.ink);
-  const ownPitch = estimatePitch(norm);
+  // The labels, where there are any, show the lines cleanly: their pitch is the page's.
+  const ownPitch = o.labels && !o.glyphs ? labelledPitch(o.labels, o.labelledRegion) ?? estimatePitch(norm) : estimatePitch(norm);
   const ownColumns = findColumns(norm, ownPitch);
   const fitted = o.glyphs ? fitScale(norm, o.glyphs, o.scale) : { scale: 1, ink: norm };
   const { scale, ink } = fitted;
@@ -217,6 +232,9 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
     });
     model = choice.model;
     alignment = choice;
+    // Letter confidence calibrated on labelled lines the templates did not learn from (calibrate.ts).
+    const confidenceAlpha = fitConfidenceAlpha(ink, training, { pitch, alignOn: o.labels, align: choice.align }, o.signal);
+    if (confidenceAlpha) model = { ...model, confidenceAlpha };
   }
   const lmForMode = o.mode === 'decode' ? o.lm : undefined;
   const r = o.glyphs ? model.r : Math.round(0.45 * pitch);
@@ -270,7 +288,11 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
     if (!extra.length) break;
     selfLines = extra.length;
     const alignOn = o.labels ? compositeAlignMap(o.labels, ink, rx1) : undefined;
-    model = { ...learnGlyphs(ink, [...training, ...extra], { pitch, alignOn, align: alignment?.align }).model, pitch };
+    model = {
+      ...learnGlyphs(ink, [...training, ...extra], { pitch, alignOn, align: alignment?.align }).model,
+      pitch,
+      confidenceAlpha: model.confidenceAlpha,
+    };
     readCols = readAll(model);
   }
   const reading: Reading = {

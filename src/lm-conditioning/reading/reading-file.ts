@@ -17,6 +17,9 @@ export const READING_FORMAT = 'scroll-aunn-reading';
 
 export type Evidence = 'ink' | 'lm' | 'lost';
 
+/** Letters seen in the ink with a probability below this are printed uncertain (Leiden underdot, EpiDoc unclear). */
+export const UNDERDOT_THRESHOLD = 0.8;
+
 export interface ReadLetter {
   /** One letter of GREEK_ALPHABET; '' for a lost letter that was not restored. */
   char: string;
