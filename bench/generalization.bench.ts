@@ -12,10 +12,10 @@
  *   AUNN_GEN_FAMILY=dev AUNN_GEN_SEEDS=1-6 npm run bench -- --only generalization     # tuning: dev scrolls only
  *
  * Settings (printed first): readout steps and ensemble as `aunn ink` defaults unless AUNN_GEN_STEPS/AUNN_GEN_ENSEMBLE,
- * beam AUNN_GEN_BEAM (default 200; the reader's own default is DEFAULT_BEAM). The last run's summary is written to
- * .aunn/bench/generalization.json, where the demo's report reads it.
+ * beam AUNN_GEN_BEAM (default 200; the reader's own default is DEFAULT_BEAM). A full run on the default test seeds
+ * writes its summary to bench/results/generalization.json (committed), which the demo's report shows with its date.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BenchOptions, Emit } from '../src/cli/commands/bench.js';
 import { Corpus } from '../src/corpus/index.js';
@@ -36,15 +36,13 @@ import {
 } from '../src/ink/index.js';
 import { readSampleSegment, type SegmentReading } from '../src/workflows/read-step.js';
 import { inkCalibration, layoutScore, letterAccuracy, type TruthLetterBox } from '../src/workflows/truth-scores.js';
+import { GENERALIZATION_FILE, saveGeneralization } from '../src/workflows/generalization-results.js';
 import { UNDERDOT_THRESHOLD } from '../src/lm-conditioning/reading/reading-file.js';
 import { ensureSample, scribeOf, scrollParams, type Family, type SampleSummary } from '../sample-data/index.js';
 
 export const name = 'generalization';
 export const description =
   'ink, layout and reading on test-family scrolls never tuned on: mean, sd, min per condition (in-/out-of-domain text)';
-
-/** Where the last run's summary is kept for the demo's report. */
-export const SUMMARY_FILE = path.join('.aunn', 'bench', 'generalization.json');
 
 interface ScrollRun {
   seed: number;
@@ -102,9 +100,13 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
     const t0 = performance.now();
     const cached = path.join(out, `readout-${steps}x${ensemble}.json`);
     const readout = process.env.AUNN_GEN_DIR
-      ? await readFile(cached, 'utf8').then((t) => readoutFromJson(JSON.parse(t)), () => undefined)
+      ? await readFile(cached, 'utf8').then(
+          (t) => readoutFromJson(JSON.parse(t)),
+          () => undefined,
+        )
       : undefined;
-    const trained = readout ?? (await trainReadout([seg], { maxSteps: steps, maxSeconds: 3600, seed: 1, ensemble })).readout;
+    const trained =
+      readout ?? (await trainReadout([seg], { maxSteps: steps, maxSeconds: 3600, seed: 1, ensemble })).readout;
     if (process.env.AUNN_GEN_DIR && !readout) await writeFile(cached, JSON.stringify(readoutToJson(trained)));
     const prob = await predictReadout(trained, seg);
     const inkSeconds = (performance.now() - t0) / 1000;
@@ -190,11 +192,15 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
     emit(`${key}: min`, round(min));
     emit(`${key}: n`, n);
   }
-  await mkdir(path.dirname(SUMMARY_FILE), { recursive: true });
-  await writeFile(
-    SUMMARY_FILE,
-    JSON.stringify({ date: new Date().toISOString(), family, seeds, steps, ensemble, beam, quick: opts.quick, summary }, null, 1) + '\n',
-  );
+  // Only a full run on the default test scrolls is the project's result (the demo reports it).
+  if (!opts.quick && family === 'test' && !process.env.AUNN_GEN_SEEDS)
+    await saveGeneralization(GENERALIZATION_FILE, {
+      date: new Date().toISOString(),
+      family,
+      seeds,
+      settings: { readoutSteps: steps, readoutNetworks: ensemble, beam, size: 'small' },
+      summary,
+    });
 }
 
 const round = (v: number) => Math.round(v * 1e4) / 1e4;
@@ -221,7 +227,11 @@ async function scoreReading(
   add(source, `CER decode (${where})`, r.cer.decode.cer);
   const acc = letterAccuracy(r.reading, truth.columns, { minX: r.minX, threshold: UNDERDOT_THRESHOLD });
   add(source, `plain letters right (${where})`, acc.plain ? acc.plainRight / acc.plain : NaN);
-  add(source, `letters marked uncertain or lost (${where})`, acc.total ? (acc.uncertain + acc.lost + acc.supplied) / acc.total : NaN);
+  add(
+    source,
+    `letters marked uncertain or lost (${where})`,
+    acc.total ? (acc.uncertain + acc.lost + acc.supplied) / acc.total : NaN,
+  );
   emit(
     `${label} ${where}: columns ${layout.columnsFound}/${layout.columnsTrue}, lines ${layout.linesFound}/${layout.linesTrue}, CER off / decode`,
     `${(100 * r.cer.off.cer).toFixed(1)}% / ${(100 * r.cer.decode.cer).toFixed(1)}%`,

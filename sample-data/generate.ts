@@ -14,7 +14,15 @@ import { loadSblgnt } from '../src/lm-conditioning/greek-text.js';
 import { labelGlyph, glyphBox } from './glyphs.js';
 import { planText, renderInk, shiftGlyph, type TextPlan } from './layout.js';
 import { inkContrastToNoise } from './measure.js';
-import { FAMILIES, scribeOf, SAMPLE_SIZES, scrollParams, type Family, type SampleSize, type ScrollParams } from './params.js';
+import {
+  FAMILIES,
+  scribeOf,
+  SAMPLE_SIZES,
+  scrollParams,
+  type Family,
+  type SampleSize,
+  type ScrollParams,
+} from './params.js';
 import {
   AIR,
   applyScanner,

@@ -148,7 +148,12 @@ const MAX_SEGMENT_WIDTH = { tiny: 300, small: 600, medium: 2400 } as const;
  * streams (`dev:` and `test:`), so `--family test --seed 3` is a scroll no dev seed ever makes. The scribe (hand,
  * letter size) comes from its own stream keyed by `scribeOf(seed)`; everything else from the seed.
  */
-export function scrollParams(seed: number, size: SampleSize, trainLength = 600_000, family: Family = 'dev'): ScrollParams {
+export function scrollParams(
+  seed: number,
+  size: SampleSize,
+  trainLength = 600_000,
+  family: Family = 'dev',
+): ScrollParams {
   const rng = new Rng(seedFrom(seed, family === 'dev' ? 'scroll-params' : 'test:scroll-params'));
   const scribe = new Rng(seedFrom(scribeOf(seed), `${family}:scribe`));
   const b = BASE[size];
@@ -193,7 +198,7 @@ export function scrollParams(seed: number, size: SampleSize, trainLength = 600_0
   // As many columns as the width allows with at least 8 letters a line, then the letters per line that fit.
   const minStride = 8 * advance + columnGap;
   const segmentColumns = Math.max(
-    b.cols[0] - 1,
+    2,
     Math.min(rng.int(b.cols[0], b.cols[1] + 1), Math.floor(MAX_SEGMENT_WIDTH[size] / minStride)),
   );
   const fit = Math.floor((MAX_SEGMENT_WIDTH[size] / segmentColumns - columnGap) / advance);

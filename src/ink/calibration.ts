@@ -18,21 +18,39 @@ const logit = (p: number) => {
   return Math.log(q / (1 - q));
 };
 
-/** Newton's method on the log loss (with a tiny ridge so a separable set stays finite). */
+/** Newton's method on the log loss, each step halved until the loss falls (a tiny ridge keeps a separable set finite). */
 export function fitPlatt(prob: ArrayLike<number>, ink: ArrayLike<number>): Platt {
   const n = prob.length;
   const z = Float64Array.from({ length: n }, (_, i) => logit(prob[i]!));
+  // Platt's targets: (N+ + 1)/(N+ + 2) for ink, 1/(N- + 2) for the rest, so few examples cannot drive a or b to
+  // infinity.
+  let pos = 0;
+  for (let i = 0; i < n; i++) if (ink[i]) pos++;
+  const hiT = (pos + 1) / (pos + 2);
+  const loT = 1 / (n - pos + 2);
+  const RIDGE = 1e-3;
+  const loss = (a: number, b: number) => {
+    let l = 0.5 * RIDGE * ((a - 1) ** 2 + b * b);
+    for (let i = 0; i < n; i++) {
+      const u = a * z[i]! + b;
+      const y = ink[i] ? hiT : loT;
+      // log(1 + e^u) - y u, computed without overflow
+      l += (u > 0 ? u + Math.log1p(Math.exp(-u)) : Math.log1p(Math.exp(u))) - y * u;
+    }
+    return l;
+  };
   let a = 1;
   let b = 0;
+  let current = loss(a, b);
   for (let it = 0; it < 50; it++) {
-    let ga = 1e-3 * (a - 1);
-    let gb = 1e-3 * b;
-    let haa = 1e-3;
+    let ga = RIDGE * (a - 1);
+    let gb = RIDGE * b;
+    let haa = RIDGE;
     let hab = 0;
-    let hbb = 1e-3;
+    let hbb = RIDGE;
     for (let i = 0; i < n; i++) {
       const s = 1 / (1 + Math.exp(-(a * z[i]! + b)));
-      const y = ink[i]! ? 1 : 0;
+      const y = ink[i] ? hiT : loT;
       const w = s * (1 - s);
       ga += (s - y) * z[i]!;
       gb += s - y;
@@ -44,9 +62,18 @@ export function fitPlatt(prob: ArrayLike<number>, ink: ArrayLike<number>): Platt
     if (!(det > 0)) break;
     const da = (hbb * ga - hab * gb) / det;
     const db = (haa * gb - hab * ga) / det;
-    a -= da;
-    b -= db;
-    if (Math.abs(da) + Math.abs(db) < 1e-7) break;
+    let step = 1;
+    let next = loss(a - da, b - db);
+    while (next > current && step > 1e-4) {
+      step /= 2;
+      next = loss(a - step * da, b - step * db);
+    }
+    if (next > current) break;
+    a -= step * da;
+    b -= step * db;
+    const done = current - next < 1e-9 * Math.max(1, Math.abs(current));
+    current = next;
+    if (done) break;
   }
   return { a, b };
 }

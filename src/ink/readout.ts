@@ -123,7 +123,26 @@ export function splitLabelled(
   const alongX = box.x1 - box.x0 >= box.y1 - box.y0;
   const lo = alongX ? box.x0 : box.y0;
   const hi = alongX ? box.x1 : box.y1;
-  const cut = Math.round(hi - (hi - lo) * valFraction);
+  // The cut leaves valFraction of the labelled ink (not of the area) in the held-out stripe: a stripe of the area
+  // can fall wholly in an intercolumnium, and early stopping and calibration on it would see no ink at all.
+  const inkAt = new Float64Array(hi - lo);
+  let inkTotal = 0;
+  for (let i = 0; i < lab.length; i++)
+    if (lab[i] && seg.labels![i]! > 127) {
+      inkAt[(alongX ? i % seg.width : Math.floor(i / seg.width)) - lo]!++;
+      inkTotal++;
+    }
+  let cut = Math.round(hi - (hi - lo) * valFraction);
+  if (inkTotal > 0) {
+    let acc = 0;
+    for (let t = hi - 1; t >= lo; t--) {
+      acc += inkAt[t - lo]!;
+      if (acc >= valFraction * inkTotal) {
+        cut = t;
+        break;
+      }
+    }
+  }
   for (let y = 0; y < seg.height; y++) {
     for (let x = 0; x < seg.width; x++) {
       const i = y * seg.width + x;
@@ -314,8 +333,13 @@ export async function trainReadout(
     opts.valFraction ?? 0.2,
     opts.signal,
   );
-  readout.calibration = fitPlatt(held.probs, held.ink);
-  applyPlatt(held.probs, readout.calibration);
+  // Too little held-out ink to calibrate on: the raw probabilities stay (and the threshold is chosen on them).
+  let heldInk = 0;
+  for (const v of held.ink) heldInk += v;
+  if (heldInk >= MIN_CALIBRATION_INK) {
+    readout.calibration = fitPlatt(held.probs, held.ink);
+    applyPlatt(held.probs, readout.calibration);
+  }
   readout.threshold = chooseThreshold(
     held.probs,
     Uint8Array.from(held.ink, (v) => (v ? 255 : 0)),
@@ -324,6 +348,9 @@ export async function trainReadout(
   const seconds = runs.reduce((a, r) => a + r.log.seconds, 0);
   return { readout, log: { ...runs[0]!.log, steps, seconds, stepsPerSecond: steps / Math.max(1e-9, seconds) } };
 }
+
+/** Held-out ink pixels needed to fit the calibration. */
+const MIN_CALIBRATION_INK = 100;
 
 /** The readout's raw prediction on the held-out stripes (all labelled pixels without one), and whether each is ink. */
 async function heldOutPredictions(

@@ -14,6 +14,7 @@ import { inkComparisonPng } from './pictures.js';
 import { evidenceCounts, readingText } from './read-step.js';
 import { fmtSeconds, type StepContext } from './steps.js';
 import type { DemoRun } from './demo-steps.js';
+import { headlineRows, loadGeneralization } from './generalization-results.js';
 
 const f2 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(2));
 
@@ -25,6 +26,23 @@ export async function writeReport(run: DemoRun, ctx: StepContext): Promise<void>
   await transferSection(run);
   await inkSection(run);
   textSection(run, ctx);
+  await generalizationSection(run);
+}
+
+/** The generalization bench's last full run on test scrolls, beside this run's own scroll. */
+async function generalizationSection(run: DemoRun): Promise<void> {
+  const sec = run.report.section('Generalization: scrolls nobody tuned on');
+  const last = await loadGeneralization();
+  if (!last) {
+    sec.text(
+      'No run of the generalization bench is recorded (bench/results/generalization.json); run `npm run bench -- --only generalization`.',
+    );
+    return;
+  }
+  sec.text(
+    `From \`npm run bench -- --only generalization\` on ${last.seeds.length} ${last.family}-family scrolls (seeds ${last.seeds[0]}-${last.seeds[last.seeds.length - 1]}), measured ${last.date.slice(0, 10)}; mean ± sd (min, n) over scrolls. This demo's own scrolls are dev scrolls 1 and 2 (above).`,
+  );
+  sec.table(['measure', 'test family'], headlineRows(last));
 }
 
 /** The run: when, where, with which settings, on which scrolls. */

@@ -76,7 +76,7 @@ export function boxIoU(a: Box, b: Box): number {
 export interface LayoutScore {
   columnsFound: number;
   columnsTrue: number;
-  /** Mean over true columns of the best IoU with a found column. */
+  /** Mean over true columns of the best IoU of x-extents with a found column. */
   columnIoU: number;
   linesFound: number;
   linesTrue: number;
@@ -88,7 +88,7 @@ export interface LayoutScore {
 
 /**
  * Columns and lines found against the truth. Truth column boxes come from text.json (inked extent, inclusive), truth
- * lines from the letters' boxes. A column is found right with box IoU ≥ minIoU; a line when a found band is centred
+ * lines from the letters' boxes. A column is found right with IoU ≥ minIoU of its x-extent; a line when a found band is centred
  * on its letters (within a quarter of the band) and their extents along x overlap with IoU ≥ minIoU.
  */
 export function layoutScore(
@@ -97,15 +97,22 @@ export function layoutScore(
   letters: TruthLetterBox[],
   minIoU = 0.8,
 ): LayoutScore {
-  const tCols = truthColumns.map((c) => [c.box[0]!, c.box[1]!, c.box[2]! + 1, c.box[3]! + 1] as Box);
-  const fCols = found.map((c) => [c.x0, c.y0, c.x1, c.y1] as Box);
+  // Columns by their extent along x: a found column's height runs to its line bands, a convention (lines are
+  // checked on their own below).
+  const tCols = truthColumns.map((c) => [c.box[0]!, 0, c.box[2]! + 1, 1] as Box);
+  const fCols = found.map((c) => [c.x0, 0, c.x1, 1] as Box);
   const colIoU = tCols.map((t) => Math.max(0, ...fCols.map((f) => boxIoU(t, f))));
   const lines = new Map<string, Box>();
   for (const l of letters) {
     const key = `${l.column}:${l.line}`;
     const [x0, y0, x1, y1] = l.box;
     const b = lines.get(key);
-    lines.set(key, b ? [Math.min(b[0], x0), Math.min(b[1], y0), Math.max(b[2], x1 + 1), Math.max(b[3], y1 + 1)] : [x0, y0, x1 + 1, y1 + 1]);
+    lines.set(
+      key,
+      b
+        ? [Math.min(b[0], x0), Math.min(b[1], y0), Math.max(b[2], x1 + 1), Math.max(b[3], y1 + 1)]
+        : [x0, y0, x1 + 1, y1 + 1],
+    );
   }
   const fLines = found.flatMap((c) => c.lines.map((l) => [l.x0, l.y0, l.x1, l.y1] as Box));
   // A line is found when a found band's centre lies within a quarter of its height of the letters' centre; its

@@ -17,16 +17,44 @@ describe('ink readout on a synthetic segment (faint, noisy letters; labels on th
     expect(band.to - band.from + 1).toBeLessThanOrEqual(9);
   });
 
-  it('holds out a stripe at the far end of the labelled region, with a gap, and never an unlabelled pixel', () => {
+  it('holds out a stripe at the far end of the labelled region with a fifth of its ink, with a gap, and never an unlabelled pixel', () => {
     const { segment } = syntheticSegment({ seed: 1, height: 20, width: 90 });
     const { train, val } = splitLabelled(segment, 0.2, 3);
+    let inkVal = 0;
+    let inkAll = 0;
+    let cut = 90;
     for (let y = 0; y < 20; y++)
       for (let x = 0; x < 90; x++) {
         const i = y * 90 + x;
         if (x >= 30) expect(train[i] + val[i]).toBe(0);
-        expect(val[i]).toBe(x >= 24 && x < 30 ? 1 : 0);
-        expect(train[i]).toBe(x < 21 ? 1 : 0);
+        if (val[i]) cut = Math.min(cut, x);
+        const ink = segment.labels![i]! > 127 && x < 30;
+        inkAll += ink ? 1 : 0;
+        inkVal += ink && val[i] ? 1 : 0;
       }
+    expect(inkVal / inkAll).toBeGreaterThanOrEqual(0.18);
+    expect(inkVal / inkAll).toBeLessThan(0.3);
+    for (let y = 0; y < 20; y++)
+      for (let x = 0; x < 30; x++) {
+        const i = y * 90 + x;
+        expect(val[i]).toBe(x >= cut ? 1 : 0);
+        expect(train[i]).toBe(x < cut - 3 ? 1 : 0);
+      }
+  });
+
+  it('moves the held-out stripe onto ink when the far end of the labelled region is blank (an intercolumnium)', () => {
+    const { segment } = syntheticSegment({ seed: 1, height: 20, width: 90 });
+    // No ink in x 20..29: the labelled region ends in a gap between columns.
+    for (let y = 0; y < 20; y++) for (let x = 20; x < 30; x++) segment.labels![y * 90 + x] = 0;
+    const { val } = splitLabelled(segment, 0.2, 3);
+    let inkVal = 0;
+    let inkAll = 0;
+    for (let i = 0; i < val.length; i++)
+      if (segment.labelledMask![i] && segment.labels![i]! > 127) {
+        inkAll++;
+        if (val[i]) inkVal++;
+      }
+    expect(inkVal / inkAll).toBeGreaterThanOrEqual(0.18);
   });
 
   it('learns the ink and beats the positional guess; survives a round trip through JSON', async () => {

@@ -41,7 +41,7 @@ function page(noise?: { line: number; x0: number; x1: number }) {
     // Replace a stretch of one line by ink-like noise: blobs as bright as letters, no letter shapes.
     const yc = pitch * (noise.line + 1);
     let s = 12345;
-    const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296);
+    const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296;
     for (let y = yc - r; y <= yc + r; y++)
       for (let x = noise.x0; x < noise.x1; x++) ink.data[y * width + x] = 0.15 + 0.7 * (rand() < 0.3 ? 1 : 0) * rand();
   }
@@ -94,7 +94,9 @@ describe('honest reading', () => {
         return cx > stretch.x0 + 4 && cx < stretch.x1 - 4;
       });
       const confident = inside.filter((l) => l.source === 'ink' && l.confidence >= UNDERDOT_THRESHOLD);
-      expect(confident.length, `${mode}: ${inside.map((l) => `${l.char}${l.confidence.toFixed(2)}`).join(' ')}`).toBe(0);
+      expect(confident.length, `${mode}: ${inside.map((l) => `${l.char}${l.confidence.toFixed(2)}`).join(' ')}`).toBe(
+        0,
+      );
     }
   }, 60_000);
 });

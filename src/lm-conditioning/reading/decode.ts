@@ -96,6 +96,7 @@ export function decodeLines(map: InkMap, bands: Band[], model: GlyphModel, opts:
   });
   // Per line and x: the ink's best letter score, for the floor on what the LM may choose.
   const calibrated = model.confidenceAlpha;
+  const penalty = model.letterPenalty ?? 0;
   const floorGap = opts.lm && calibrated ? Math.log(opts.inkFloor ?? INK_FLOOR) / calibrated : -Infinity;
   const bestAt = lines.map(({ table }) => {
     const n = table[0]!.length;
@@ -143,7 +144,7 @@ export function decodeLines(map: InkMap, bands: Band[], model: GlyphModel, opts:
           const w = model.templates[c]!.width;
           // Templates carry a one-pixel margin each side: the next letter may start on the last margin pixel.
           const nx = Math.min(at.length - 1, x + w - 1);
-          const score = h.score + model.alpha * table[c]![x]! + (lmLog ? lmLog[c]! : 0);
+          const score = h.score + model.alpha * table[c]![x]! + (lmLog ? lmLog[c]! : 0) - penalty;
           if (score > floor[nx]!) offer(nx, { score, c, x, line: li, prev: h, state: next(h.state, c) });
         }
       }
@@ -169,7 +170,12 @@ export function decodeLines(map: InkMap, bands: Band[], model: GlyphModel, opts:
         ? calibrated * table[k]![x]!
         : model.alpha * table[k]![x]! + (lmWeight ? lmWeight * Math.log(lmDist[k]!) : 0),
     );
-    if (opts.onLetter) opts.onLetter(line, out[line]!.length, Float64Array.from(table, (row) => row[x]!));
+    if (opts.onLetter)
+      opts.onLetter(
+        line,
+        out[line]!.length,
+        Float64Array.from(table, (row) => row[x]!),
+      );
     const m = Math.max(...v);
     const z = v.reduce((s, a) => s + Math.exp(a - m), 0);
     const probs = v.map((a) => Math.exp(a - m) / z);

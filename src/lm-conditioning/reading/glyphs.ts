@@ -55,6 +55,12 @@ export interface GlyphModel {
    * ink alone says at this temperature.
    */
   confidenceAlpha?: number;
+  /**
+   * Cost of placing a letter (score units), against reading a stretch as background: chosen on held-out labelled
+   * lines so that the glyph evidence alone reads them with the fewest errors (calibrate.ts). Without it, narrow
+   * letters fill every gap of a noisy map.
+   */
+  letterPenalty?: number;
   /** Vertical shifts tried when scoring. */
   maxShift: number;
   /** Line pitch (px) of the map the glyphs were learned on. */

@@ -26,7 +26,7 @@ import { learnGlyphs, lineBand, type Band, type LabelledLine, type GlyphModel, t
 import type { InkMap } from './ink-map.js';
 import { estimatePitch, findColumns, type ColumnBox } from './layout.js';
 import { explainedInk, sampleBands } from './scale-fit.js';
-import { fitConfidenceAlpha } from './calibrate.js';
+import { calibrateReading } from './calibrate.js';
 
 export interface ReadSegmentOptions {
   segment: string;
@@ -185,7 +185,8 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
   // Contrast first (maps of other readouts and scrolls alike), then, with glyphs from elsewhere, scale.
   const norm = normalizeInk(o.ink);
   // The labels, where there are any, show the lines cleanly: their pitch is the page's.
-  const ownPitch = o.labels && !o.glyphs ? labelledPitch(o.labels, o.labelledRegion) ?? estimatePitch(norm) : estimatePitch(norm);
+  const ownPitch =
+    o.labels && !o.glyphs ? (labelledPitch(o.labels, o.labelledRegion) ?? estimatePitch(norm)) : estimatePitch(norm);
   const ownColumns = findColumns(norm, ownPitch);
   const fitted = o.glyphs ? fitScale(norm, o.glyphs, o.scale) : { scale: 1, ink: norm };
   const { scale, ink } = fitted;
@@ -233,8 +234,8 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
     model = choice.model;
     alignment = choice;
     // Letter confidence calibrated on labelled lines the templates did not learn from (calibrate.ts).
-    const confidenceAlpha = fitConfidenceAlpha(ink, training, { pitch, alignOn: o.labels, align: choice.align }, o.signal);
-    if (confidenceAlpha) model = { ...model, confidenceAlpha };
+    const cal = calibrateReading(ink, training, { pitch, alignOn: o.labels, align: choice.align }, o.signal);
+    if (cal) model = { ...model, confidenceAlpha: cal.confidenceAlpha, letterPenalty: cal.letterPenalty };
   }
   const lmForMode = o.mode === 'decode' ? o.lm : undefined;
   const r = o.glyphs ? model.r : Math.round(0.45 * pitch);
@@ -292,6 +293,7 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
       ...learnGlyphs(ink, [...training, ...extra], { pitch, alignOn, align: alignment?.align }).model,
       pitch,
       confidenceAlpha: model.confidenceAlpha,
+      letterPenalty: model.letterPenalty,
     };
     readCols = readAll(model);
   }
