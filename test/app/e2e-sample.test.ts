@@ -75,7 +75,9 @@ describe.skipIf(!haveChromium)('the app on the sample scroll (sample → ingest 
     await mkdir(OUT, { recursive: true });
     tmp = await mkdtemp(path.join(os.tmpdir(), 'aunn-e2e-sample-'));
     const run = promisify(execFile);
-    await run(process.execPath, [AUNN, 'sample', '--out', path.join(tmp, 'sample'), '--quiet']);
+    // Dev seed 3: a hand with 2.8-px strokes, so the overlay check has label pixels whose neighbours are ink too
+    // (seed 1 writes 1.2-px strokes, with almost no inner pixels).
+    await run(process.execPath, [AUNN, 'sample', '--out', path.join(tmp, 'sample'), '--seed', '3', '--quiet']);
     const volpkg = (await readdir(path.join(tmp, 'sample'))).find((f) => f.endsWith('.volpkg'))!;
     await run(process.execPath, [
       AUNN,
