@@ -373,6 +373,9 @@ interface ChunkContext {
   bytesPerSample: number;
 }
 
+/** Bytes a deflate strip may decompress to beyond its pixels (some writers pad); more is refused unread. */
+const DEFLATE_SLACK = 4096;
+
 /** Decompresses one strip/tile of `width` x `rows` pixels to native-endian, predictor-undone bytes. */
 function decodeChunk(ctx: ChunkContext, raw: Uint8Array, width: number, rows: number, what: string): Uint8Array {
   const { file, page, samples, bytesPerSample } = ctx;
@@ -388,8 +391,11 @@ function decodeChunk(ctx: ChunkContext, raw: Uint8Array, width: number, rows: nu
     case 8:
     case 32946:
       try {
-        bytes = inflateSync(raw);
+        // Never more than the strip can hold: a 1 MB deflate stream can claim a gigabyte (a decompression bomb).
+        bytes = inflateSync(raw, { maxOutputLength: expected + DEFLATE_SLACK });
       } catch (err) {
+        if (err instanceof RangeError || (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+          throw corrupt(`deflate data decompresses to more than the ${expected} bytes the strip holds`, err);
         throw corrupt(`deflate data does not decompress (${(err as Error).message})`, err);
       }
       break;

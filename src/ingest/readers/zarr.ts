@@ -11,6 +11,7 @@
  *   const { volume, format } = await openZarr('/data/scan.ome.zarr', { level: 1 });
  *   const slab = await volume.readSlab(0, 8);
  */
+import { gunzipSync, inflateSync } from 'node:zlib';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import * as zarr from 'zarrita';
@@ -50,8 +51,13 @@ function registerChecked(name: string, load: () => Promise<CodecEntry> | CodecEn
           const key = chunkKeys.get(data);
           const prefix = key ? `chunk ${key}: ` : '';
           let out: Uint8Array;
+          // Decoded size checked before decoding where the format says it (blosc and lz4 headers) and capped while
+          // decoding (zlib, gzip): a small chunk that claims gigabytes is refused without allocating them.
+          const claimed = claimedSize(name, data);
+          if (claimed !== undefined && claimed !== expected)
+            throw new Error(`${prefix}${name} chunk claims ${claimed} bytes decoded, expected ${expected}`);
           try {
-            out = await codec.decode(data);
+            out = await (cappedInflate(name, data, expected) ?? codec.decode(data));
           } catch (err) {
             throw new Error(`${prefix}${name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
           }
@@ -64,6 +70,32 @@ function registerChecked(name: string, load: () => Promise<CodecEntry> | CodecEn
     } as CodecEntry;
   });
 }
+/** The decoded size a blosc or numcodecs-lz4 chunk's header states, or undefined for other codecs. */
+function claimedSize(name: string, data: Uint8Array): number | undefined {
+  const codec = name.replace(/^numcodecs\./, '');
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  // blosc: version, versionlz, flags, typesize, then nbytes (uint32 LE) at offset 4.
+  if (codec === 'blosc') return data.length >= 16 ? view.getUint32(4, true) : undefined;
+  // numcodecs LZ4: the uncompressed size as a uint32 LE prefix.
+  if (codec === 'lz4') return data.length >= 4 ? view.getUint32(0, true) : undefined;
+  return undefined;
+}
+
+/** zlib and gzip decoded by node:zlib, stopped at the chunk's size (undefined for other codecs). */
+function cappedInflate(name: string, data: Uint8Array, expected: number): Promise<Uint8Array> | undefined {
+  const codec = name.replace(/^numcodecs\./, '');
+  if (codec !== 'zlib' && codec !== 'gzip') return undefined;
+  try {
+    const opts = { maxOutputLength: expected };
+    const out = codec === 'zlib' ? inflateSync(data, opts) : gunzipSync(data, opts);
+    return Promise.resolve(new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+  } catch (err) {
+    if (err instanceof RangeError || (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+      return Promise.reject(new Error(`decompresses to more than the ${expected} bytes of a chunk`));
+    return Promise.reject(err);
+  }
+}
+
 // zarrita's own loaders (it decodes gzip and zlib itself), wrapped; `numcodecs.*` are the names v2 metadata maps to.
 for (const name of ['blosc', 'lz4', 'zstd', 'gzip', 'zlib']) {
   for (const key of [name, `numcodecs.${name}`]) {
