@@ -176,6 +176,27 @@ describe('zarr from an https/http URL (FetchStore)', () => {
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
+  it('a server that never answers ends the read with one line after the time limit, instead of hanging', async () => {
+    const silent = createServer(() => {
+      /* accepts the request and never answers */
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    process.env.AUNN_HTTP_TIMEOUT_MS = '400';
+    try {
+      const t0 = performance.now();
+      await expectUserError(
+        discover(`http://127.0.0.1:${port}/never.zarr`, {}),
+        new RegExp(`never\\.zarr: .*no answer from http://127\\.0\\.0\\.1:${port}/never\\.zarr/\\S+ within 0\\.4 s`),
+      );
+      expect(performance.now() - t0).toBeLessThan(10_000);
+    } finally {
+      delete process.env.AUNN_HTTP_TIMEOUT_MS;
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
   it('reads an OME-Zarr level over HTTP; the checksum covers the metadata', async () => {
     const [item] = await discover(`${base}/ome-u8.zarr`, { scroll: 'remote', level: 1 });
     expect(item!.name).toBe('ome-u8');

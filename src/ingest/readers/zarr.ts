@@ -185,6 +185,26 @@ function wrapZarrError(location: string, err: unknown): never {
   });
 }
 
+/** How long one HTTP request of a remote zarr may take, headers and body (AUNN_HTTP_TIMEOUT_MS overrides it). */
+export const HTTP_TIMEOUT_MS = 60_000;
+
+/** fetch with a time limit per request: a server that never answers ends the read instead of hanging it. */
+async function timedFetch(request: Request): Promise<Response> {
+  const ms = Number(process.env.AUNN_HTTP_TIMEOUT_MS) || HTTP_TIMEOUT_MS;
+  const timeout = AbortSignal.timeout(ms);
+  const signal = AbortSignal.any([request.signal, timeout]);
+  const noAnswer = () => new Error(`no answer from ${request.url} within ${ms / 1000} s`);
+  try {
+    const res = await fetch(request, { signal });
+    // The body is read under the same limit: a server that sends headers and then stalls is cut off too.
+    const body = await res.arrayBuffer();
+    return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+  } catch (err) {
+    if (timeout.aborted && !request.signal.aborted) throw noAnswer();
+    throw err;
+  }
+}
+
 /** Opens a zarr array or OME-Zarr group at `location` (folder or http(s) URL). */
 export async function openZarr(
   location: string,
@@ -195,7 +215,9 @@ export async function openZarr(
     throw new UserError(`${location}: not a readable zarr store (no .zarray, .zgroup or zarr.json at its root)`);
   }
   if (!url) checkDeclaredDtype(location);
-  const store = new TrackingStore(url ? new zarr.FetchStore(location) : new FileSystemStore(location));
+  const store = new TrackingStore(
+    url ? new zarr.FetchStore(location, { fetch: timedFetch }) : new FileSystemStore(location),
+  );
   let node: zarr.Array<zarr.DataType, TrackingStore> | zarr.Group<TrackingStore>;
   try {
     node = await zarr.open(store);
