@@ -136,6 +136,35 @@ describe('bad medical-format input', () => {
     expect((err as Error).message).toMatch(/short\.nrrd: /);
   });
 
+  it('a MetaImage header claiming 60000³ voxels over a few bytes is refused when opened, before any voxel is read', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'huge.mha');
+    writeFileSync(
+      file,
+      Buffer.concat([
+        Buffer.from(
+          'ObjectType = Image\nNDims = 3\nDimSize = 60000 60000 60000\nElementType = MET_UCHAR\nElementDataFile = LOCAL\n',
+        ),
+        Buffer.alloc(64),
+      ]),
+    );
+    const err = await discover(file, {}).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toMatch(/huge\.mha: the header claims 216000000000000 voxels .*corrupt header\?/);
+    // A real file of the same kind still opens: the .mhd/.raw pair counts its data file.
+    const ok = path.join(dir, 'ok.mhd');
+    writeFileSync(
+      ok,
+      'ObjectType = Image\nNDims = 3\nDimSize = 4 4 4\nElementType = MET_UCHAR\nElementDataFile = ok.raw\n',
+    );
+    writeFileSync(path.join(dir, 'ok.raw'), Buffer.alloc(64, 3));
+    const [item] = await discover(ok, {});
+    expect((await item!.volume.readSlab(0, 4))[5]).toBe(3);
+  });
+
   it('an unsupported dtype (float32 NRRD)', async () => {
     const file = path.join(tempDir(), 'float.nrrd');
     const image = itkImage([2, 2, 2], 'uint8', () => 1);

@@ -9,6 +9,7 @@
  *   const { volume } = await openItkImage('/data/scan.nii.gz', 'nifti');
  *   const { volume: ct } = await openDicomSeries(['/data/dcm/IM1.dcm', '/data/dcm/IM2.dcm']);
  */
+import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { readImageNode } from '@itk-wasm/image-io';
 import { readImageDicomFileSeriesNode } from '@itk-wasm/dicom';
@@ -77,6 +78,67 @@ function readFailure(file: string, format: string, err: unknown): UserError {
   );
 }
 
+/** Deflate cannot shrink data by more than about 1032:1, so no file holds more voxel bytes than this times its size. */
+const MAX_COMPRESSION_RATIO = 1032;
+
+/** The first 64 KiB of a file as text (enough for any MetaImage or NRRD header). */
+async function headText(abs: string, size: number): Promise<string> {
+  const fh = await open(abs, 'r');
+  try {
+    const buf = Buffer.alloc(Math.min(size, 64 << 10));
+    await fh.read(buf, 0, buf.length, 0);
+    return buf.toString('latin1');
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Voxel count and bytes per voxel a MetaImage or NRRD text header claims, when it says. */
+function claimedByTextHeader(format: string, head: string): { voxels: number; bytesPer: number } | undefined {
+  const field = (re: RegExp) => re.exec(head)?.[1]?.trim();
+  const dims = field(format === 'mha' ? /^\s*DimSize\s*=\s*(.+)$/m : /^sizes:\s*(.+)$/m);
+  const type = field(format === 'mha' ? /^\s*ElementType\s*=\s*(\S+)/m : /^type:\s*(.+)$/m)?.toLowerCase();
+  if (!dims || !type) return undefined;
+  const n = dims.split(/\s+/).map(Number);
+  if (!n.length || n.some((v) => !Number.isFinite(v) || v < 0)) return undefined;
+  const bytesPer = /short|16/.test(type) ? 2 : /char|int8|uint8|^u?char/.test(type) ? 1 : 4;
+  return { voxels: n.reduce((a, b) => a * b, 1), bytesPer };
+}
+
+/**
+ * Refuses a header that claims more voxels than its file can hold even compressed (an MHA header claiming 60000³
+ * had itk-wasm allocate gigabytes). MetaImage and NRRD text headers are read before itk-wasm sees the file; a
+ * MetaImage header's separate data file (ElementDataFile) counts. `shape` (from itk-wasm's header read) covers the rest.
+ */
+async function assertPlausibleSize(
+  abs: string,
+  file: string,
+  format: string,
+  shape?: Shape3,
+  dtype?: 'uint8' | 'uint16',
+): Promise<void> {
+  let bytes = (await stat(abs)).size;
+  let claimed = shape && dtype ? shape[0] * shape[1] * shape[2] * (dtype === 'uint16' ? 2 : 1) : 0;
+  let what = shape ? `${shape.join(' x ')} voxels` : '';
+  if (format === 'mha' || format === 'nrrd') {
+    const head = await headText(abs, bytes);
+    const data = format === 'mha' ? /^\s*ElementDataFile\s*=\s*(.+?)\s*$/m.exec(head)?.[1] : undefined;
+    if (data && data !== 'LOCAL' && !data.startsWith('LIST') && !data.includes('%')) {
+      const other = await stat(path.resolve(path.dirname(abs), data)).catch(() => undefined);
+      if (other) bytes += other.size;
+    }
+    const said = shape ? undefined : claimedByTextHeader(format, head);
+    if (said) {
+      claimed = said.voxels * said.bytesPer;
+      what = `${said.voxels} voxels`;
+    }
+  }
+  if (claimed > MAX_COMPRESSION_RATIO * bytes)
+    throw new UserError(
+      `${file}: the header claims ${what} (${claimed} bytes), more than ${bytes} bytes of file can hold even compressed: corrupt header?`,
+    );
+}
+
 /** NRRD / NIfTI / MetaImage file (absolute path given to itk-wasm). */
 export async function openItkImage(
   file: string,
@@ -85,6 +147,7 @@ export async function openItkImage(
 ): Promise<{ volume: VolumeSource }> {
   const abs = path.resolve(file);
   let header: Image;
+  await assertPlausibleSize(abs, file, format);
   try {
     header = await readImageNode(abs, { informationOnly: true });
   } catch (err) {
@@ -92,6 +155,7 @@ export async function openItkImage(
   }
   const { shape, dtype } = describeImage(header, file);
   if (opts.maxDim !== undefined) assertDims(shape, opts.maxDim, file);
+  await assertPlausibleSize(abs, file, format, shape, dtype);
   const load = async (): Promise<Voxels> => {
     let image: Image;
     try {
