@@ -1,5 +1,15 @@
 import { createServer, type Server } from 'node:http';
-import { createReadStream, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as zarr from 'zarrita';
@@ -118,6 +128,20 @@ describe('zarr v3 written by zarrita, and a hand-written v2 .zarray', () => {
         mkdirSync(path.join(dir, String(cz), '0'), { recursive: true });
         writeFileSync(path.join(dir, String(cz), '0', String(cx)), bytes);
       }
+    const [item] = await discover(dir, {});
+    await expectVolume(item!.volume, v8, 3);
+  });
+});
+
+describe('zarr v2 with nested chunk keys and no dimension_separator (older writers)', () => {
+  it('reads the chunks under a/b/c instead of reading the volume as its fill value', async () => {
+    const dir = copyFixture('zarr/v2-gzip-u8.zarr');
+    expect(JSON.parse(readFileSync(path.join(dir, '.zarray'), 'utf8')).dimension_separator).toBeUndefined();
+    for (const f of readdirSync(dir).filter((n) => /^\d+\.\d+\.\d+$/.test(n))) {
+      const [a, b, c] = f.split('.');
+      mkdirSync(path.join(dir, a!, b!), { recursive: true });
+      renameSync(path.join(dir, f), path.join(dir, a!, b!, c!));
+    }
     const [item] = await discover(dir, {});
     await expectVolume(item!.volume, v8, 3);
   });

@@ -129,10 +129,22 @@ export function hasZarrMetadata(dir: string): boolean {
 class TrackingStore implements zarr.AsyncReadable {
   readonly missing = new Set<string>();
   readonly metadata: Array<{ name: string; bytes: Uint8Array }> = [];
+  /** Chunks found under their nested key (a/b/c) after the dotted one (a.b.c) was missing. */
+  nestedKeys = 0;
   constructor(private readonly inner: zarr.AsyncReadable) {}
   async get(key: zarr.AbsolutePath, opts?: zarr.GetOptions): Promise<Uint8Array | undefined> {
-    const bytes = await this.inner.get(key, opts);
-    const base = key.slice(key.lastIndexOf('/') + 1);
+    let bytes = await this.inner.get(key, opts);
+    let base = key.slice(key.lastIndexOf('/') + 1);
+    // A v2 array written with nested chunk keys (0/1/2) but no `dimension_separator` in its .zarray (older writers,
+    // NestedDirectoryStore): zarrita asks for 0.1.2, which is missing, and the volume would read as fill values.
+    if (!bytes && /^\d+(\.\d+)+$/.test(base)) {
+      const nested = `${key.slice(0, key.length - base.length)}${base.replaceAll('.', '/')}` as zarr.AbsolutePath;
+      bytes = await this.inner.get(nested, opts);
+      if (bytes) {
+        this.nestedKeys++;
+        base = nested;
+      }
+    }
     if (METADATA_KEYS.includes(base)) {
       if (bytes) this.metadata.push({ name: key, bytes });
     } else if (!bytes) this.missing.add(key);
