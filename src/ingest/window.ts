@@ -2,7 +2,7 @@
  * 16→8-bit windowing: choose the window [lo, hi] (the user's `--window LO,HI`, or robust 0.5 / 99.5 percentiles over
  * a sample of the volume) and map source values through a lookup table: lo → 0, hi → 255, linear between, clamped.
  *
- *   const window = await chooseWindow(volume);                    // e.g. [9120, 41877], undefined for 8-bit data
+ *   const window = await chooseWindow(volume);                    // e.g. [9120, 41877], undefined for 8-bit data (even with --window)
  *   const lut = windowLut(volume.dtype, window);
  *   const bytes = applyWindow(await volume.readSlab(0, 16), lut);
  */
@@ -64,8 +64,10 @@ export async function chooseWindow(
   userWindow?: Window,
   signal?: AbortSignal,
 ): Promise<Window | undefined> {
-  if (userWindow) return checkWindow(userWindow, 'window');
+  // 8-bit data (ink labels, masks, 8-bit scans) is stored as it is: a window given for the 16-bit scans of the same
+  // volpkg would otherwise turn labels 255 into 1 or 0.
   if (volume.dtype === 'uint8') return undefined;
+  if (userWindow) return checkWindow(userWindow, 'window');
   const sample = volume.sampleValues
     ? await volume.sampleValues(WINDOW_SAMPLE_SIZE)
     : await samplePlanes(volume, WINDOW_SAMPLE_SIZE, signal);

@@ -60,10 +60,10 @@ describe('16→8-bit window', () => {
     for (const bad of ['4000,100', '1', 'a,b', '1,2,3', ',5']) expect(() => parseWindow(bad)).toThrow(UserError);
   });
 
-  it('keeps 8-bit data unwindowed unless the user asks', async () => {
+  it('keeps 8-bit data unwindowed, even with a window given (it is meant for the 16-bit data beside it)', async () => {
     const vol = memoryVolume([1, 2, 2], 'uint8', new Uint8Array([1, 2, 3, 4]));
     expect(await chooseWindow(vol)).toBeUndefined();
-    expect(await chooseWindow(vol, [0, 10])).toEqual([0, 10]);
+    expect(await chooseWindow(vol, [0, 10])).toBeUndefined();
   });
 });
 

@@ -113,3 +113,17 @@ describe('ingest into a corpus', () => {
     expect(ink).toBeGreaterThan(500);
   });
 });
+
+describe('ingest with --window', () => {
+  it('windows the 16-bit scan and layers only: the 8-bit ink labels and mask keep their values', async () => {
+    const corpus = await Corpus.open(path.join(tmp, 'corpus-window'), { create: true });
+    await ingestPath(corpus, s.volpkg, { window: [20000, 40000] });
+    const rec = (suffix: string) => corpus.records().find((r) => r.name.endsWith(suffix))!;
+    expect(rec(s.scanA.id).window).toEqual([20000, 40000]);
+    expect(rec(`${s.segment.id}/inklabels`).window).toBeUndefined();
+    const labels = await corpus.readRecord(rec(`${s.segment.id}/inklabels`));
+    expect(new Set(labels)).toEqual(new Set([0, 255]));
+    const mask = await corpus.readRecord(rec(`${s.segment.id}/mask`));
+    expect(Math.max(...mask)).toBe(255);
+  });
+});

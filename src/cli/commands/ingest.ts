@@ -36,7 +36,10 @@ export async function run(argv: string[]): Promise<void> {
       .requiredOption('--corpus <dir>', 'corpus folder')
       .option('--scroll <name>', 'scroll (or fragment) id')
       .option('--as <kind>', `what PATH holds: ${AS_VALUES.join('|')}`)
-      .option('--window <lo,hi>', '16→8-bit window in source units (default: 0.5/99.5 percentiles)')
+      .option(
+        '--window <lo,hi>',
+        '16→8-bit window in source units for the 16-bit data (8-bit labels, masks and scans are kept as they are; default: 0.5/99.5 percentiles)',
+      )
       .option('--level <n>', 'scale level of a multiscale source', nonNegativeInt)
       .option('--max-dim <n>', 'largest size allowed per axis', positiveInt)
       .option('--address-bits <n>', 'address bits of a new corpus (default 40)', positiveInt)
