@@ -22,7 +22,7 @@ import { openText } from './readers/text.js';
 import { isVolpkgDir, openVolpkg } from './readers/volpkg.js';
 import { hasZarrMetadata, isUrl } from './readers/zarr.js';
 import { assertDims, DEFAULT_MAX_DIM } from './readers/volume-util.js';
-import { listVisible, readJson, sniffFile, stem } from './sniff.js';
+import { listVisible, readJson, sniffFile, stem, volumeStem } from './sniff.js';
 import type { IngestItem } from './source.js';
 
 export interface DiscoverOptions {
@@ -72,7 +72,7 @@ export async function discover(location: string, opts: DiscoverOptions = {}): Pr
 }
 
 async function discoverItems(location: string, opts: DiscoverOptions & { maxDim: number }): Promise<IngestItem[]> {
-  if (isUrl(location)) return [await scanItem(location, opts, stem(new URL(location).pathname))];
+  if (isUrl(location)) return [await scanItem(location, opts, volumeStem(new URL(location).pathname))];
   const abs = path.resolve(location);
   const info = await stat(abs).catch(() => undefined);
   if (!info) throw new UserError(`${location}: no such file or folder`);
@@ -107,7 +107,7 @@ async function discoverItems(location: string, opts: DiscoverOptions & { maxDim:
         return all;
       }
     }
-    return [await scanItem(abs, opts, stem(abs))];
+    return [await scanItem(abs, opts, volumeStem(abs))];
   }
   // a file
   if (opts.as === 'segment')

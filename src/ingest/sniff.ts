@@ -192,6 +192,14 @@ export async function assertInside(rootReal: string, target: string, what: strin
 }
 
 /** File name without its format extension(s): scan.ome.zarr → scan, a.nii.gz → a. */
+/** `stem`, except that a multiscale level given as the source (…/Scroll1A.zarr/0, as users paste URLs) is named after its zarr. */
+export function volumeStem(p: string): string {
+  const clean = p.replace(/[\\/]+$/, '');
+  const parent = path.basename(path.dirname(clean));
+  if (/^s?\d+$/.test(path.basename(clean)) && /\.zarr$/i.test(parent)) return stem(parent);
+  return stem(clean);
+}
+
 export function stem(p: string): string {
   const base = path.basename(p.replace(/[\\/]+$/, ''));
   return base.replace(/\.(ome\.zarr|zarr|volpkg|nii\.gz|nii|nrrd|nhdr|mha|mhd|tiff?|png|txt|dcm)$/i, '') || base;

@@ -133,6 +133,16 @@ describe('zarr v3 written by zarrita, and a hand-written v2 .zarray', () => {
   });
 });
 
+describe('a multiscale level given as the source', () => {
+  it('…/ome-u8.zarr/1 is named after its zarr, not "1", and reads that level', async () => {
+    const dir = copyFixture('zarr/ome-u8.zarr');
+    const [item] = await discover(path.join(dir, '1'), {});
+    expect(item!.name).toBe('ome-u8');
+    expect(item!.scroll).toBe('ome-u8');
+    await expectVolume(item!.volume, (z, y, x) => v8(2 * z, 2 * y, 2 * x));
+  });
+});
+
 describe('zarr v2 with nested chunk keys and no dimension_separator (older writers)', () => {
   it('reads the chunks under a/b/c instead of reading the volume as its fill value', async () => {
     const dir = copyFixture('zarr/v2-gzip-u8.zarr');
