@@ -158,7 +158,7 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
     const partner = [...runs.values()].find((o) => o.seed !== seed && scribeOf(o.seed) === scribeOf(seed));
     if (!me || !partner) continue;
     const prob = await predictReadout(partner.readout, me.seg);
-    const all = sheetOnly(me.seg);
+    const all = me.seg.sheetMask ?? new Uint8Array(me.seg.width * me.seg.height).fill(1);
     const ink = scoreInk(prob, me.truth, all, partner.readout.threshold);
     add(me.source, 'ink F0.5 (cross, tool threshold)', ink.f05);
     add(me.source, 'ink calibration max gap per decile (cross)', inkCalibration(prob, me.truth, all).maxGap);
@@ -236,10 +236,4 @@ async function scoreReading(
     `${label} ${where}: columns ${layout.columnsFound}/${layout.columnsTrue}, lines ${layout.linesFound}/${layout.linesTrue}, CER off / decode`,
     `${(100 * r.cer.off.cer).toFixed(1)}% / ${(100 * r.cer.decode.cer).toFixed(1)}%`,
   );
-}
-
-function sheetOnly(seg: InkSegment): Uint8Array {
-  const m = new Uint8Array(seg.width * seg.height);
-  for (let i = 0; i < m.length; i++) m[i] = !seg.sheetMask || seg.sheetMask[i] ? 1 : 0;
-  return m;
 }

@@ -10,7 +10,7 @@
  *   await tiff.close();
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { inflateSync } from 'node:zlib';
+import { inflateAtMost, TooLarge } from './inflate.js';
 import UTIF from 'utif2';
 import { UserError } from '../core/errors.js';
 import type { SourceDtype, Voxels } from './voxels.js';
@@ -392,10 +392,9 @@ function decodeChunk(ctx: ChunkContext, raw: Uint8Array, width: number, rows: nu
     case 32946:
       try {
         // Never more than the strip can hold: a 1 MB deflate stream can claim a gigabyte (a decompression bomb).
-        bytes = inflateSync(raw, { maxOutputLength: expected + DEFLATE_SLACK });
+        bytes = inflateAtMost(raw, expected + DEFLATE_SLACK, 'zlib', `the ${expected} bytes the strip holds`);
       } catch (err) {
-        if (err instanceof RangeError || (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
-          throw corrupt(`deflate data decompresses to more than the ${expected} bytes the strip holds`, err);
+        if (err instanceof TooLarge) throw corrupt(`deflate data ${err.message}`, err);
         throw corrupt(`deflate data does not decompress (${(err as Error).message})`, err);
       }
       break;

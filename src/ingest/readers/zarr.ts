@@ -11,10 +11,10 @@
  *   const { volume, format } = await openZarr('/data/scan.ome.zarr', { level: 1 });
  *   const slab = await volume.readSlab(0, 8);
  */
-import { gunzipSync, inflateSync } from 'node:zlib';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import * as zarr from 'zarrita';
+import { inflateAtMost } from '../../formats/inflate.js';
 import FileSystemStore from '@zarrita/storage/fs';
 import { UserError } from '../../core/errors.js';
 import { sha256Bytes, sha256Files } from '../checksum.js';
@@ -57,7 +57,11 @@ function registerChecked(name: string, load: () => Promise<CodecEntry> | CodecEn
           if (claimed !== undefined && claimed !== expected)
             throw new Error(`${prefix}${name} chunk claims ${claimed} bytes decoded, expected ${expected}`);
           try {
-            out = await (cappedInflate(name, data, expected) ?? codec.decode(data));
+            const codecName = name.replace(/^numcodecs\./, '');
+            out =
+              codecName === 'zlib' || codecName === 'gzip'
+                ? inflateAtMost(data, expected, codecName, `the ${expected} bytes of a chunk`)
+                : await codec.decode(data);
           } catch (err) {
             throw new Error(`${prefix}${name}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
           }
@@ -79,21 +83,6 @@ function claimedSize(name: string, data: Uint8Array): number | undefined {
   // numcodecs LZ4: the uncompressed size as a uint32 LE prefix.
   if (codec === 'lz4') return data.length >= 4 ? view.getUint32(0, true) : undefined;
   return undefined;
-}
-
-/** zlib and gzip decoded by node:zlib, stopped at the chunk's size (undefined for other codecs). */
-function cappedInflate(name: string, data: Uint8Array, expected: number): Promise<Uint8Array> | undefined {
-  const codec = name.replace(/^numcodecs\./, '');
-  if (codec !== 'zlib' && codec !== 'gzip') return undefined;
-  try {
-    const opts = { maxOutputLength: expected };
-    const out = codec === 'zlib' ? inflateSync(data, opts) : gunzipSync(data, opts);
-    return Promise.resolve(new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
-  } catch (err) {
-    if (err instanceof RangeError || (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
-      return Promise.reject(new Error(`decompresses to more than the ${expected} bytes of a chunk`));
-    return Promise.reject(err);
-  }
 }
 
 // zarrita's own loaders (it decodes gzip and zlib itself), wrapped; `numcodecs.*` are the names v2 metadata maps to.
@@ -129,21 +118,15 @@ export function hasZarrMetadata(dir: string): boolean {
 class TrackingStore implements zarr.AsyncReadable {
   readonly missing = new Set<string>();
   readonly metadata: Array<{ name: string; bytes: Uint8Array }> = [];
-  /** Chunks found under their nested key (a/b/c) after the dotted one (a.b.c) was missing. */
-  nestedKeys = 0;
   constructor(private readonly inner: zarr.AsyncReadable) {}
   async get(key: zarr.AbsolutePath, opts?: zarr.GetOptions): Promise<Uint8Array | undefined> {
     let bytes = await this.inner.get(key, opts);
-    let base = key.slice(key.lastIndexOf('/') + 1);
+    const base = key.slice(key.lastIndexOf('/') + 1);
     // A v2 array written with nested chunk keys (0/1/2) but no `dimension_separator` in its .zarray (older writers,
     // NestedDirectoryStore): zarrita asks for 0.1.2, which is missing, and the volume would read as fill values.
     if (!bytes && /^\d+(\.\d+)+$/.test(base)) {
       const nested = `${key.slice(0, key.length - base.length)}${base.replaceAll('.', '/')}` as zarr.AbsolutePath;
       bytes = await this.inner.get(nested, opts);
-      if (bytes) {
-        this.nestedKeys++;
-        base = nested;
-      }
     }
     if (METADATA_KEYS.includes(base)) {
       if (bytes) this.metadata.push({ name: key, bytes });

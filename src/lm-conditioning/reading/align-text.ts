@@ -3,8 +3,14 @@
  * each read letter whether it is paired with an equal letter (a match, not a substitution or an insertion).
  *
  *   rightLetters(['Α', 'Β', 'Χ'], 'ΑΓ')   // [true, false, false]
+ *   alignText(['Α', 'Β', 'Χ'], 'ΑΓ')      // { right: [true, false, false], edits: 2 }
  */
 export function rightLetters(read: readonly string[], want: string): boolean[] {
+  return alignText(read, want).right;
+}
+
+/** The alignment's verdict per read letter and its number of edits (the edit distance of the two texts). */
+export function alignText(read: readonly string[], want: string): { right: boolean[]; edits: number } {
   const n = read.length;
   const m = want.length;
   const d = Array.from({ length: n + 1 }, (_, i) =>
@@ -29,5 +35,5 @@ export function rightLetters(read: readonly string[], want: string): boolean[] {
     } else if (d[i]![j] === d[i - 1]![j]! + 1) i--;
     else j--;
   }
-  return out;
+  return { right: out, edits: d[n]![m]! };
 }

@@ -12,9 +12,8 @@
  */
 import { ALPHABET_SIZE } from '../char-lm.js';
 import { GREEK_ALPHABET } from '../greek-text.js';
-import { rightLetters } from './align-text.js';
-import { editDistance } from '../restore.js';
-import { decodeLines } from './decode.js';
+import { alignText } from './align-text.js';
+import { decodeLines, lineTables } from './decode.js';
 import { learnGlyphs, type LabelledLine, type LearnOptions } from './glyphs.js';
 import type { InkMap } from './ink-map.js';
 
@@ -53,24 +52,31 @@ export function calibrateReading(
       held: training.filter((_, i) => i % 2 === fold),
     }))
     .filter((f) => f.teach.length && f.held.length)
-    .map((f) => ({ ...f, model: { ...learnGlyphs(ink, f.teach, learn).model, pitch: learn.pitch } }));
+    .map((f) => {
+      const model = { ...learnGlyphs(ink, f.teach, learn).model, pitch: learn.pitch };
+      const bands = f.held.map((l) => l.band);
+      // The glyph scores do not depend on the letter penalty: computed once, decoded at every penalty.
+      return { ...f, model, bands, lines: lineTables(ink, bands, model) };
+    });
   const readAt = (letterPenalty: number) => {
     const samples: Sample[] = [];
     let errors = 0;
     let letters = 0;
-    for (const { held, model } of folds) {
+    for (const { held, model, bands, lines } of folds) {
       signal?.throwIfAborted();
       const llrs: Float64Array[][] = held.map(() => []);
       const read = decodeLines(
         ink,
-        held.map((l) => l.band),
+        bands,
         { ...model, letterPenalty },
-        { onLetter: (line, k, llr) => (llrs[line]![k] = llr), signal },
+        { lines, onLetter: (line, k, llr) => (llrs[line]![k] = llr), signal },
       );
       read.forEach((got, li) => {
-        const chars = got.map((l) => l.char);
-        const right = rightLetters(chars, held[li]!.text);
-        errors += editDistance(chars.join(''), held[li]!.text);
+        const { right, edits } = alignText(
+          got.map((l) => l.char),
+          held[li]!.text,
+        );
+        errors += edits;
         letters += held[li]!.text.length;
         got.forEach((l, k) =>
           samples.push({ llr: llrs[li]![k]!, c: GREEK_ALPHABET.indexOf(l.char), right: right[k]! }),
@@ -109,7 +115,7 @@ function fitTemperature(samples: Sample[]): number {
 }
 
 /** softmax(a · llr)[c] */
-export function probability(llr: ArrayLike<number>, c: number, a: number): number {
+function probability(llr: ArrayLike<number>, c: number, a: number): number {
   let m = -Infinity;
   for (let k = 0; k < ALPHABET_SIZE; k++) m = Math.max(m, a * llr[k]!);
   let z = 0;

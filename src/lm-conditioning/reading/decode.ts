@@ -31,6 +31,8 @@ export interface DecodeOptions {
   inkFloor?: number;
   /** Called for every letter of the reading with its raw glyph log-likelihood ratios (one per letter of the alphabet). */
   onLetter?: (line: number, index: number, llr: Float64Array) => void;
+  /** The bands' glyph scores from lineTables (same map, bands and templates), when already computed. */
+  lines?: LineTable[];
   /** Called after each line's search (decodeLines). */
   onLine?: (done: number, total: number) => void;
   signal?: AbortSignal;
@@ -67,6 +69,23 @@ export function decodeLine(map: InkMap, band: Band, model: GlyphModel, opts: Dec
   return decodeLines(map, [band], model, opts)[0]!;
 }
 
+export interface LineTable {
+  band: Band;
+  /** The band widened by two pixels each side (letters may start a little before the inked extent). */
+  ext: Band;
+  /** scoreTable of the model over `ext` (and the widest template past its end). */
+  table: Float64Array[];
+}
+
+/** Every band's glyph scores, as decodeLines computes them (pass them as `lines` to decode the same bands again). */
+export function lineTables(map: InkMap, bands: Band[], model: GlyphModel): LineTable[] {
+  const maxW = Math.max(...model.templates.map((t) => t.width));
+  return bands.map((band) => {
+    const ext: Band = { ...band, xs: band.xs - 2, xe: band.xe + 2 };
+    return { band, ext, table: scoreTable(model, map, { ...ext, xe: ext.xe + maxW }) };
+  });
+}
+
 export function decodeLines(map: InkMap, bands: Band[], model: GlyphModel, opts: DecodeOptions = {}): ReadLetter[][] {
   const beamWidth = opts.beam ?? DEFAULT_BEAM;
   const lmWeight = opts.lm ? (opts.lmWeight ?? 1) : 0;
@@ -89,19 +108,15 @@ export function decodeLines(map: InkMap, bands: Band[], model: GlyphModel, opts:
     }
     return d;
   };
-  // Per line: the letters may start a little before the inked extent and run past its end.
-  const lines = bands.map((band) => {
-    const ext: Band = { ...band, xs: band.xs - 2, xe: band.xe + 2 };
-    return { band, ext, table: scoreTable(model, map, { ...ext, xe: ext.xe + maxW }) };
-  });
-  // Per line and x: the ink's best letter score, for the floor on what the LM may choose.
+  const lines = opts.lines ?? lineTables(map, bands, model);
   const calibrated = model.confidenceAlpha;
   const penalty = model.letterPenalty ?? 0;
+  // Per line and x: the ink's best letter score, for the floor on what the LM may choose (only with both).
   const floorGap = opts.lm && calibrated ? Math.log(opts.inkFloor ?? INK_FLOOR) / calibrated : -Infinity;
   const bestAt = lines.map(({ table }) => {
     const n = table[0]!.length;
     const m = new Float64Array(n).fill(-Infinity);
-    for (const row of table) for (let x = 0; x < n; x++) if (row[x]! > m[x]!) m[x] = row[x]!;
+    if (floorGap > -Infinity) for (const row of table) for (let x = 0; x < n; x++) if (row[x]! > m[x]!) m[x] = row[x]!;
     return m;
   });
   let carried: Hyp[] = [{ score: 0, c: -1, x: -1, line: -1, prev: undefined, state: state0 }];
