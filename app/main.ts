@@ -153,7 +153,10 @@ export function registerIpc(ctx: AppContext): void {
         { name: 'All files', extensions: ['*'] },
       ],
     });
-    return r.canceled ? [] : r.filePaths;
+    if (r.canceled) return [];
+    // What the user chose here, and only that, may be ingested by a job (src/server/job-request.ts).
+    for (const f of r.filePaths) ctx.server?.jobs.grantSource(f);
+    return r.filePaths;
   });
   ipcMain.handle(IPC.savePng, async (_e, bytes: unknown, name: unknown) => {
     if (!(bytes instanceof Uint8Array) || bytes.length > 256 * 1024 * 1024)

@@ -90,7 +90,7 @@ async function main(): Promise<void> {
         {
           onclick: async () => {
             const files = await window.aunn!.openFiles();
-            for (const f of files) await api.startJob('ingest', [f]);
+            for (const f of files) await api.startJob({ command: 'ingest', input: f });
             if (files.length) await show('training');
           },
         },

@@ -1,6 +1,6 @@
 /**
  * The wire types of the local API: what the server (src/server) sends and the viewer (src/viewer) and the app read.
- * Types only, so the browser bundle takes nothing from the Node floors.
+ * Types, and the job table (job-spec.ts) as plain data, so the browser bundle takes nothing from the Node floors.
  */
 import type { Manifest, RecordMeta } from '../corpus/types.js';
 
@@ -27,11 +27,22 @@ export interface Volume {
   offset: Shape3;
 }
 
-/** Commands the app may start. Anything else is refused. */
-export const JOB_COMMANDS = ['ingest', 'train', 'finetune', 'predict', 'ink', 'read', 'export', 'condition'] as const;
-export type JobCommand = (typeof JOB_COMMANDS)[number];
+export {
+  JOB_COMMANDS,
+  JOB_SPECS,
+  jobRequestFromArgs,
+  optionFlag,
+  type JobCommand,
+  type JobCommandSpec,
+  type JobOptionKind,
+  type JobOptionSpec,
+  type JobOptionValue,
+  type JobRequest,
+} from './job-spec.js';
+import type { JobRequest } from './job-spec.js';
 
-export type JobState = 'running' | 'done' | 'failed' | 'cancelled';
+/** queued: waiting for a free slot (at most a few jobs run at once). */
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
 export interface JobProgress {
   label: string;
@@ -51,6 +62,9 @@ export type JobEvent =
 export interface JobInfo {
   id: string;
   command: string;
+  /** The request as the server accepted it. */
+  request: JobRequest;
+  /** The command line the server built from it (paths inside the corpus). */
   args: string[];
   state: JobState;
   startedAt: number;

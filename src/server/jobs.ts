@@ -1,45 +1,90 @@
 /**
  * Long jobs started from the app (ingest, train, finetune, predict, ink, read, export) run as child processes of
- * `node bin/aunn.js <command> ... --corpus DIR`, so the server (and the UI) never block on them. Progress lines the
- * child prints on stderr are parsed into events, kept (for late subscribers) and streamed; a job can be cancelled.
+ * `node bin/aunn.js <command> ... --corpus DIR`, so the server (and the UI) never block on them. A job is a typed
+ * request (src/api/job-spec.ts) from which the server builds the command line, every path confined to the corpus
+ * (job-request.ts). At most `maxConcurrent` jobs run at once, the rest wait in a queue; finished jobs beyond
+ * `maxFinished` are forgotten. Progress lines the child prints on stderr are parsed into events, kept (for late
+ * subscribers) and streamed; a job can be cancelled, queued or running.
  *
  *   const jobs = new JobRunner({ corpusDir });
- *   const job = jobs.start('train', ['--steps', '200']);
+ *   const job = await jobs.start({ command: 'train', options: { model: 'm1', steps: 200 } });
  *   const stop = jobs.subscribe(job.id, (e) => console.log(e));
  *   jobs.cancel(job.id);
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { HttpError } from './http-util.js';
+import { buildJobArgs, type JobPlaces } from './job-request.js';
 import {
   JOB_COMMANDS,
   type JobCommand,
   type JobEvent,
   type JobInfo,
   type JobProgress,
+  type JobRequest,
   type JobState,
 } from '../api/index.js';
 
-export { JOB_COMMANDS, type JobCommand, type JobState, type JobProgress, type JobEvent, type JobInfo };
+export { JOB_COMMANDS, type JobCommand, type JobState, type JobProgress, type JobEvent, type JobInfo, type JobRequest };
+
+/** A started job process, whatever started it (a Node child process, or Electron's utilityProcess). */
+export interface JobProcess {
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  onExit(listener: (code: number | null) => void): void;
+  onError(listener: (err: Error) => void): void;
+  /** Stop it and its children. */
+  kill(signal: NodeJS.Signals): void;
+}
 
 interface Job extends JobInfo {
-  child: ChildProcess;
+  process?: JobProcess;
   events: JobEvent[];
   listeners: Set<(e: JobEvent) => void>;
 }
 
 export interface JobRunnerOptions {
   corpusDir: string;
+  /** Model folders (default `<corpus>/models`). */
+  modelsDir?: string;
+  /** Folders whose files jobs may ingest (default `<corpus>/incoming`). */
+  importRoots?: readonly string[];
   /** How to start a job; default `node bin/aunn.js <command> ...args --corpus DIR`. Tests pass their own. */
   commandLine?: (command: string, args: string[]) => { file: string; args: string[] };
+  /** Start the process for a command line (default: a detached Node child process; Electron passes utilityProcess). */
+  spawnProcess?: (file: string, args: string[], env: NodeJS.ProcessEnv) => JobProcess;
   /** Path of bin/aunn.js (default: found from this module; the bundled Electron main passes its own). */
   aunnBin?: string;
   /** Events kept per job (older logs are dropped, progress is thinned). */
   maxEvents?: number;
+  /** Jobs running at once (default 2); the rest are queued. */
+  maxConcurrent?: number;
+  /** Finished jobs kept for the list (default 50); older ones are pruned. */
+  maxFinished?: number;
 }
 
 const AUNN_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/aunn.js');
+
+/** A Node child process in its own process group, so cancelling stops the workers it started too. */
+export function spawnChildProcess(file: string, args: string[], env: NodeJS.ProcessEnv): JobProcess {
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env, detached: process.platform !== 'win32' });
+  return {
+    stdout: child.stdout,
+    stderr: child.stderr,
+    onExit: (l) => void child.on('close', (code) => l(code)),
+    onError: (l) => void child.on('error', l),
+    kill: (sig) => {
+      try {
+        if (child.pid && process.platform !== 'win32') process.kill(-child.pid, sig);
+        else child.kill(sig);
+      } catch {
+        /* already gone */
+      }
+    },
+  };
+}
 
 /** Parse one stderr line of src/cli/progress.ts (non-TTY form) or a `@progress {json}` line. */
 export function parseProgressLine(line: string): JobProgress | undefined {
@@ -87,72 +132,41 @@ export function parseProgressLine(line: string): JobProgress | undefined {
 
 export class JobRunner {
   private readonly jobs = new Map<string, Job>();
+  private readonly granted = new Set<string>();
   private counter = 0;
 
   constructor(private readonly opts: JobRunnerOptions) {}
 
-  /** Validate and start a job; HttpError 400 for a command not in JOB_COMMANDS or args that are not plain strings. */
-  start(command: unknown, args: unknown): JobInfo {
-    if (typeof command !== 'string' || !(JOB_COMMANDS as readonly string[]).includes(command)) {
-      throw new HttpError(400, `unknown job command '${String(command)}' (allowed: ${JOB_COMMANDS.join(', ')})`);
-    }
-    if (
-      !Array.isArray(args) ||
-      args.length > 64 ||
-      !args.every((a) => typeof a === 'string' && a.length <= 4096 && !/[\0\r\n]/.test(a))
-    ) {
-      throw new HttpError(400, 'job args must be at most 64 strings without control characters');
-    }
-    if (args.includes('--corpus')) throw new HttpError(400, 'the corpus is the one being served; do not pass --corpus');
-    const line = this.opts.commandLine
-      ? this.opts.commandLine(command, args)
-      : {
-          file: process.execPath,
-          args: [this.opts.aunnBin ?? AUNN_BIN, command, ...args, '--corpus', this.opts.corpusDir],
-        };
-    const child = spawn(line.file, line.args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // Inside Electron, process.execPath is the Electron binary: run it as plain Node.
-      env: {
-        ...process.env,
-        AUNN_PROGRESS_JSON: '1',
-        FORCE_COLOR: '0',
-        ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}),
-      },
-      detached: process.platform !== 'win32',
-    });
+  private get places(): JobPlaces {
+    return {
+      corpusDir: this.opts.corpusDir,
+      modelsDir: this.opts.modelsDir ?? path.join(this.opts.corpusDir, 'models'),
+      importRoots: this.opts.importRoots ?? [path.join(this.opts.corpusDir, 'incoming')],
+      granted: this.granted,
+    };
+  }
+
+  /** Let jobs ingest this file or folder (the user chose it in the app's own dialog). */
+  grantSource(p: string): void {
+    this.granted.add(path.resolve(p));
+  }
+
+  /** Check a typed request (HttpError 400 with one line if it is not one) and queue it; it starts when a slot is free. */
+  async start(body: unknown): Promise<JobInfo> {
+    const { request, args } = await buildJobArgs(body, this.places);
     const id = `job${++this.counter}-${Date.now().toString(36)}`;
     const job: Job = {
       id,
-      command,
-      args: [...args],
-      state: 'running',
+      command: request.command,
+      request,
+      args,
+      state: 'queued',
       startedAt: Date.now(),
-      child,
       events: [],
       listeners: new Set(),
     };
     this.jobs.set(id, job);
-    for (const stream of ['stdout', 'stderr'] as const) {
-      let pending = '';
-      child[stream]!.setEncoding('utf8');
-      child[stream]!.on('data', (text: string) => {
-        pending += text;
-        // progress.ts rewrites a TTY bar with \r; treat it like a newline.
-        const lines = pending.split(/\r?\n|\r/);
-        pending = lines.pop() ?? '';
-        for (const l of lines) if (l.trim()) this.onLine(job, stream, l);
-      });
-    }
-    child.on('error', (err) =>
-      this.emit(job, { type: 'log', t: Date.now(), stream: 'stderr', line: `could not start: ${err.message}` }),
-    );
-    child.on('close', (code) => {
-      if (job.state === 'running') job.state = code === 0 ? 'done' : 'failed';
-      job.endedAt = Date.now();
-      job.exitCode = code;
-      this.emit(job, { type: 'end', t: Date.now(), state: job.state, exitCode: code });
-    });
+    this.pump();
     return this.info(job);
   }
 
@@ -168,33 +182,94 @@ export class JobRunner {
   subscribe(id: string, listener: (e: JobEvent) => void): () => void {
     const job = this.require(id);
     for (const e of job.events) listener(e);
-    if (job.state !== 'running' && job.events.some((e) => e.type === 'end')) return () => {};
+    if (job.events.some((e) => e.type === 'end')) return () => {};
     job.listeners.add(listener);
     return () => job.listeners.delete(listener);
   }
 
-  /** SIGTERM the job's process group, SIGKILL after `graceMs` if it is still there. */
+  /** A queued job is dropped; a running one gets SIGTERM (its process group), SIGKILL after `graceMs`. */
   cancel(id: string, graceMs = 3000): JobInfo {
     const job = this.require(id);
+    if (job.state === 'queued') {
+      job.state = 'cancelled';
+      this.finish(job, null);
+      return this.info(job);
+    }
     if (job.state !== 'running') return this.info(job);
     job.state = 'cancelled';
-    const kill = (sig: NodeJS.Signals) => {
-      try {
-        if (job.child.pid && process.platform !== 'win32') process.kill(-job.child.pid, sig);
-        else job.child.kill(sig);
-      } catch {
-        /* already gone */
-      }
-    };
-    kill('SIGTERM');
-    const timer = setTimeout(() => job.exitCode === undefined && kill('SIGKILL'), graceMs);
+    job.process?.kill('SIGTERM');
+    const timer = setTimeout(() => job.exitCode === undefined && job.process?.kill('SIGKILL'), graceMs);
     timer.unref();
     return this.info(job);
   }
 
-  /** Cancel everything still running (server shutdown). */
+  /** Cancel everything queued or running (server shutdown). */
   cancelAll(): void {
+    for (const j of this.jobs.values()) if (j.state === 'queued') this.cancel(j.id);
     for (const j of this.jobs.values()) if (j.state === 'running') this.cancel(j.id, 500);
+  }
+
+  /** Start queued jobs, oldest first, while fewer than maxConcurrent run. */
+  private pump(): void {
+    const max = this.opts.maxConcurrent ?? 2;
+    // A cancelled job holds its slot until its process has exited.
+    let running = [...this.jobs.values()].filter((j) => j.process !== undefined).length;
+    for (const job of this.jobs.values()) {
+      if (running >= max) break;
+      if (job.state !== 'queued') continue;
+      this.launch(job);
+      running++;
+    }
+  }
+
+  private launch(job: Job): void {
+    const line = this.opts.commandLine
+      ? this.opts.commandLine(job.command, job.args)
+      : {
+          file: process.execPath,
+          args: [this.opts.aunnBin ?? AUNN_BIN, job.command, ...job.args, '--corpus', this.opts.corpusDir],
+        };
+    const env = { ...process.env, AUNN_PROGRESS_JSON: '1', FORCE_COLOR: '0' };
+    job.state = 'running';
+    job.startedAt = Date.now();
+    const child = (this.opts.spawnProcess ?? spawnChildProcess)(line.file, line.args, env);
+    job.process = child;
+    for (const stream of [child.stdout, child.stderr]) {
+      if (!stream) continue;
+      const name = stream === child.stdout ? 'stdout' : 'stderr';
+      let pending = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (text: string) => {
+        pending += text;
+        // progress.ts rewrites a TTY bar with \r; treat it like a newline.
+        const lines = pending.split(/\r?\n|\r/);
+        pending = lines.pop() ?? '';
+        for (const l of lines) if (l.trim()) this.onLine(job, name, l);
+      });
+    }
+    child.onError((err) =>
+      this.emit(job, { type: 'log', t: Date.now(), stream: 'stderr', line: `could not start: ${err.message}` }),
+    );
+    child.onExit((code) => {
+      if (job.state === 'running') job.state = code === 0 ? 'done' : 'failed';
+      this.finish(job, code);
+      this.pump();
+    });
+  }
+
+  private finish(job: Job, code: number | null): void {
+    job.endedAt = Date.now();
+    job.exitCode = code;
+    job.process = undefined;
+    this.emit(job, { type: 'end', t: Date.now(), state: job.state, exitCode: code });
+    this.prune();
+  }
+
+  /** Forget the oldest finished jobs beyond maxFinished. */
+  private prune(): void {
+    const finished = [...this.jobs.values()].filter((j) => j.endedAt !== undefined);
+    const extra = finished.length - (this.opts.maxFinished ?? 50);
+    for (const j of finished.slice(0, Math.max(0, extra))) this.jobs.delete(j.id);
   }
 
   private require(id: string): Job {
@@ -207,6 +282,7 @@ export class JobRunner {
     return {
       id: j.id,
       command: j.command,
+      request: j.request,
       args: j.args,
       state: j.state,
       startedAt: j.startedAt,

@@ -8,7 +8,7 @@
  *   GET  /api/readings                                   the readings JSON files found in the corpus
  *   GET  /api/files?path=REL                             a file inside the corpus (json, txt, xml, obj, png, tif)
  *   GET  /api/view-state   PUT /api/view-state           the UI's saved state (DIR/view-state.json, atomic)
- *   GET  /api/jobs   POST /api/jobs {command, args}   GET /api/jobs/:id/events (SSE)   DELETE /api/jobs/:id
+ *   GET  /api/jobs   POST /api/jobs {command, input?, options} (src/api/job-spec.ts)   GET /api/jobs/:id/events (SSE)   DELETE /api/jobs/:id
  */
 import { readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -128,8 +128,7 @@ export async function handleApi(
   if (parts[0] === 'jobs') {
     if (parts.length === 1 && method === 'GET') return sendJson(res, 200, { jobs: ctx.jobs.list() });
     if (parts.length === 1 && method === 'POST') {
-      const body = (await readJsonBody(req, LIMITS.bodyBytes)) as { command?: unknown; args?: unknown } | null;
-      return sendJson(res, 201, ctx.jobs.start(body?.command, body?.args ?? []));
+      return sendJson(res, 201, await ctx.jobs.start(await readJsonBody(req, LIMITS.bodyBytes)));
     }
     if (parts.length === 2 && method === 'GET') return sendJson(res, 200, ctx.jobs.get(parts[1]!));
     if (parts.length === 2 && method === 'DELETE') return sendJson(res, 200, ctx.jobs.cancel(parts[1]!));

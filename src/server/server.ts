@@ -39,6 +39,8 @@ export interface ServerOptions {
   aunnBin?: string;
   /** How jobs are started (tests). */
   jobCommandLine?: JobRunnerOptions['commandLine'];
+  /** Where models live, import folders, how processes start, how many run at once. */
+  jobs?: Pick<JobRunnerOptions, 'modelsDir' | 'importRoots' | 'spawnProcess' | 'maxConcurrent' | 'maxFinished'>;
   /** Called for requests that failed with a server error (default: console.error). */
   onError?: (err: unknown, req: IncomingMessage) => void;
 }
@@ -62,7 +64,12 @@ export async function startServer(opts: ServerOptions): Promise<AppServer> {
     const { ensureUiBuilt } = await import('./build-ui.js');
     uiDir = await ensureUiBuilt();
   }
-  const jobs = new JobRunner({ corpusDir: opts.corpus.dir, commandLine: opts.jobCommandLine, aunnBin: opts.aunnBin });
+  const jobs = new JobRunner({
+    corpusDir: opts.corpus.dir,
+    commandLine: opts.jobCommandLine,
+    aunnBin: opts.aunnBin,
+    ...opts.jobs,
+  });
   const slabs = new SlabCache();
   let port = 0;
   const onError =

@@ -10,6 +10,7 @@ import type {
   Axis,
   JobEvent,
   JobInfo,
+  JobRequest,
   JobProgress,
   Plane,
   RecordInfo,
@@ -118,8 +119,9 @@ export class ApiClient {
     return ((await (await this.get('/api/jobs')).json()) as { jobs: JobInfo[] }).jobs;
   }
 
-  async startJob(command: string, args: string[]): Promise<JobInfo> {
-    return (await this.send('POST', '/api/jobs', { command, args })) as JobInfo;
+  /** Start a typed job (src/api/job-spec.ts); the server refuses options it does not know and paths outside. */
+  async startJob(request: JobRequest): Promise<JobInfo> {
+    return (await this.send('POST', '/api/jobs', request)) as JobInfo;
   }
 
   async cancelJob(id: string): Promise<JobInfo> {

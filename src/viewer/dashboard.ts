@@ -5,11 +5,10 @@
  *   const dash = new Dashboard(el, api);
  *   await dash.refresh();
  */
+import { JOB_COMMANDS, jobRequestFromArgs, type JobCommand } from '../api/index.js';
 import type { ApiClient, JobEvent, JobInfo } from './api.js';
 import { drawChart, type Series } from './chart.js';
 import { h } from './dom.js';
-
-export const JOB_COMMANDS = ['train', 'finetune', 'predict', 'ink', 'ingest', 'read', 'export'];
 
 /** Split an argument line like a shell would for plain words and "quoted strings". */
 export function splitArgs(line: string): string[] {
@@ -56,7 +55,7 @@ export class Dashboard {
     const args = h('input', {
       type: 'text',
       className: 'job-args',
-      placeholder: 'arguments, e.g. --steps 2000 --batch 4096',
+      placeholder: 'options, e.g. --model scroll1 --steps 2000',
       size: 40,
     });
     const start = h(
@@ -65,7 +64,8 @@ export class Dashboard {
         className: 'job-start',
         onclick: async () => {
           try {
-            const job = await this.api.startJob(command.value, splitArgs(args.value));
+            const request = jobRequestFromArgs(command.value as JobCommand, splitArgs(args.value));
+            const job = await this.api.startJob(request);
             await this.refresh();
             this.select(job.id);
           } catch (e) {

@@ -10,7 +10,7 @@ import { request } from './http-client.js';
 // A stand-in for `node bin/aunn.js train ...`: prints progress lines the way src/cli/progress.ts does off a TTY.
 const FAKE_TRAIN = `
 const steps = Number(process.argv[process.argv.indexOf('--steps') + 1] || 3);
-const slow = process.argv.includes('--slow');
+const slow = process.argv.includes('--minutes');
 let i = 0;
 const tick = () => {
   i++;
@@ -69,7 +69,7 @@ describe('jobs', () => {
       method: 'POST',
       token: app.token,
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ command: 'train', args: ['--steps', '4'] }),
+      body: JSON.stringify({ command: 'train', options: { model: 'm1', steps: 4 } }),
     });
     expect(started.status).toBe(201);
     const { id } = started.json();
@@ -90,7 +90,7 @@ describe('jobs', () => {
         method: 'POST',
         token: app.token,
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ command: 'train', args: ['--steps', '100', '--slow'] }),
+        body: JSON.stringify({ command: 'train', options: { model: 'm1', steps: 100, minutes: 9 } }),
       })
     ).json();
     const cancelled = await request(app.port, `/api/jobs/${id}`, { method: 'DELETE', token: app.token });
@@ -100,7 +100,7 @@ describe('jobs', () => {
     expect(events.filter((e) => e.type === 'progress').length).toBeLessThan(5);
   });
 
-  it('refuses commands outside the list and odd arguments', async () => {
+  it('refuses commands outside the list, untyped command lines and options it does not know', async () => {
     const post = (body: unknown) =>
       request(app.port, '/api/jobs', {
         method: 'POST',
@@ -108,25 +108,35 @@ describe('jobs', () => {
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify(body),
       });
-    expect((await post({ command: 'serve', args: [] })).json().error).toContain("unknown job command 'serve'");
-    expect((await post({ command: 'train', args: [1] })).status).toBe(400);
-    expect((await post({ command: 'train', args: ['a\nb'] })).status).toBe(400);
-    expect((await post({ command: 'train', args: ['--corpus', '/elsewhere'] })).status).toBe(400);
+    expect((await post({ command: 'serve', options: {} })).json().error).toContain("unknown job command 'serve'");
+    expect((await post({ command: 'train', args: ['--steps', '1'] })).json().error).toContain('typed options');
+    expect((await post({ command: 'train', options: { model: 'm', corpus: '/elsewhere' } })).json().error).toContain(
+      "'corpus' is not an option of train",
+    );
+    expect((await post({ command: 'train', options: { steps: 5 } })).json().error).toContain(
+      "needs the option 'model'",
+    );
+    expect((await post({ command: 'train', options: { model: 'm', steps: 'a\nb' } })).status).toBe(400);
+    expect((await post({ command: 'train', options: { model: 'm', steps: 2.5 } })).json().error).toContain('whole');
+    expect((await post({ command: 'train', options: { model: 'm', steps: 0 } })).status).toBe(400);
+    expect((await post({ command: 'train', options: { model: 'm', schedule: 'rm -rf' } })).status).toBe(400);
+    expect((await post({ command: 'ink', options: { segment: '--retrain' } })).status).toBe(400);
     expect((await request(app.port, '/api/jobs/nope/events', { token: app.token })).status).toBe(404);
   });
 
   it('starts `node bin/aunn.js <command> ... --corpus DIR` by default', async () => {
-    const runner = new JobRunner({ corpusDir: tmp });
-    const job = runner.start('ink', ['--help']);
+    const runner = new JobRunner({ corpusDir: path.join(tmp, 'corpus') });
+    const job = await runner.start({ command: 'ink', options: { segment: 'no-such-segment' } });
+    expect(job.args).toEqual(['--segment', 'no-such-segment']);
     const events: JobEvent[] = [];
     await new Promise<void>((resolve) =>
       runner.subscribe(job.id, (e) => (events.push(e), e.type === 'end' && resolve())),
     );
-    // Whatever `aunn ink` is today, it ran through the real CLI: either its help or its placeholder's one-line error.
-    const text = events
-      .filter((e) => e.type === 'log')
-      .map((e) => (e.type === 'log' ? e.line : ''))
-      .join('\n');
-    expect(text).toMatch(/aunn ink/);
+    // The real CLI ran with --corpus and refused in one line (the spiral corpus folder has no manifest on disk).
+    const lines = events.filter((e) => e.type === 'log').map((e) => (e.type === 'log' ? e.line : ''));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^aunn ink: /);
+    expect(lines[0]).toContain(path.join(tmp, 'corpus'));
+    expect(events.at(-1)).toMatchObject({ type: 'end', state: 'failed' });
   });
 });
