@@ -15,7 +15,14 @@ import { startServer, type AppServer } from '../src/server/server.js';
 import { IPC, type MenuAction } from './bridge.js';
 import { corpusFromArgv } from './corpus-arg.js';
 import { RecentCorpora } from './recent.js';
-import { hardenWebContents, hardenedWebPreferences, installSessionPolicy } from './security.js';
+import { utilityJobProcess } from './job-process.js';
+import {
+  hardenWebContents,
+  hardenedWebPreferences,
+  installSessionPolicy,
+  isTrustedSender,
+  type IpcSender,
+} from './security.js';
 
 /** dist/app when bundled (preload.cjs beside it, the UI in dist/ui). */
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -28,6 +35,8 @@ export interface AppContext {
   allowedRemote: Set<string>;
   recent: RecentCorpora;
   paths: { preload: string; uiDir: string; aunnBin: string };
+  /** An unpackaged app (or AUNN_DEV=1): DevTools in the menu and the window. */
+  development?: boolean;
 }
 
 export function defaultPaths(here = HERE): AppContext['paths'] {
@@ -45,7 +54,7 @@ export function createMainWindow(ctx: AppContext, origin: string): BrowserWindow
     title: 'Scroll AUNN',
     backgroundColor: '#0d0d11',
     show: false,
-    webPreferences: hardenedWebPreferences(ctx.paths.preload),
+    webPreferences: hardenedWebPreferences(ctx.paths.preload, ctx.development === true),
   });
   hardenWebContents(win.webContents, origin);
   win.once('ready-to-show', () => win.show());
@@ -55,7 +64,12 @@ export function createMainWindow(ctx: AppContext, origin: string): BrowserWindow
 /** Serve `dir` and show it; replaces the previous corpus's server and window. */
 export async function openCorpus(ctx: AppContext, dir: string): Promise<void> {
   const corpus = await openCorpusForServing(dir);
-  const server = await startServer({ corpus, uiDir: ctx.paths.uiDir, aunnBin: ctx.paths.aunnBin });
+  const server = await startServer({
+    corpus,
+    uiDir: ctx.paths.uiDir,
+    aunnBin: ctx.paths.aunnBin,
+    jobs: { spawnProcess: utilityJobProcess },
+  });
   const origin = `http://127.0.0.1:${server.port}`;
   installSessionPolicy(session.defaultSession, origin, ctx.allowedRemote);
   const old = { win: ctx.win, server: ctx.server };
@@ -111,7 +125,7 @@ export async function menuTemplate(ctx: AppContext): Promise<MenuItemConstructor
         { label: 'Training', accelerator: 'CmdOrCtrl+4', click: () => send(ctx, 'tab:training') },
         { type: 'separator' },
         { role: 'reload' },
-        { role: 'toggleDevTools' },
+        ...(ctx.development ? [{ role: 'toggleDevTools' } as const] : []),
         { role: 'togglefullscreen' },
       ],
     },
@@ -122,11 +136,18 @@ export async function menuTemplate(ctx: AppContext): Promise<MenuItemConstructor
   ];
 }
 
-/** The IPC handlers behind the preload's API; each checks its arguments. */
+/** The IPC handlers behind the preload's API; each checks its sender (our window's top frame) and its arguments. */
 export function registerIpc(ctx: AppContext): void {
-  ipcMain.handle(IPC.openCorpus, () => chooseCorpus(ctx));
-  ipcMain.handle(IPC.recentCorpora, () => ctx.recent.list());
-  ipcMain.handle(IPC.openFiles, async () => {
+  const handle = (channel: string, handler: (...args: unknown[]) => unknown) =>
+    ipcMain.handle(channel, (event: IpcSender, ...args: unknown[]) => {
+      const origin = ctx.server ? `http://127.0.0.1:${ctx.server.port}` : 'null';
+      if (!isTrustedSender(event, origin, ctx.win?.webContents))
+        throw new Error(`${channel}: refused, the call does not come from the app's window`);
+      return handler(...args);
+    });
+  handle(IPC.openCorpus, () => chooseCorpus(ctx));
+  handle(IPC.recentCorpora, () => ctx.recent.list());
+  handle(IPC.openFiles, async () => {
     const r = await dialog.showOpenDialog({
       title: 'Add scans, segments, labels or texts',
       properties: ['openFile', 'openDirectory', 'multiSelections'],
@@ -158,7 +179,7 @@ export function registerIpc(ctx: AppContext): void {
     for (const f of r.filePaths) ctx.server?.jobs.grantSource(f);
     return r.filePaths;
   });
-  ipcMain.handle(IPC.savePng, async (_e, bytes: unknown, name: unknown) => {
+  handle(IPC.savePng, async (bytes: unknown, name: unknown) => {
     if (!(bytes instanceof Uint8Array) || bytes.length > 256 * 1024 * 1024)
       throw new Error('savePng: expected PNG bytes');
     if (bytes[0] !== 0x89 || bytes[1] !== 0x50 || bytes[2] !== 0x4e || bytes[3] !== 0x47)
@@ -171,7 +192,7 @@ export function registerIpc(ctx: AppContext): void {
     await writeFile(r.filePath, bytes);
     return r.filePath;
   });
-  ipcMain.handle(IPC.allowZarrUrl, (_e, url: unknown) => {
+  handle(IPC.allowZarrUrl, (url: unknown) => {
     try {
       const u = new URL(String(url));
       if (u.protocol !== 'https:') return false;
@@ -190,6 +211,7 @@ export async function startApp(): Promise<AppContext> {
     allowedRemote: new Set(),
     recent: new RecentCorpora(path.join(app.getPath('userData'), 'recent.json')),
     paths: defaultPaths(),
+    development: !app.isPackaged || process.env.AUNN_DEV === '1',
   };
   registerIpc(ctx);
   Menu.setApplicationMenu(Menu.buildFromTemplate(await menuTemplate(ctx)));

@@ -12,9 +12,11 @@ import { CONTENT_SECURITY_POLICY } from '../src/server/security.js';
 
 export { CONTENT_SECURITY_POLICY };
 
-export function hardenedWebPreferences(preload: string): WebPreferences {
+/** `devTools` only in development (an unpackaged app or AUNN_DEV=1): a packaged app has no DevTools at all. */
+export function hardenedWebPreferences(preload: string, devTools = false): WebPreferences {
   return {
     preload,
+    devTools,
     contextIsolation: true,
     sandbox: true,
     nodeIntegration: false,
@@ -36,6 +38,22 @@ export function isAppUrl(url: string, origin: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The part of an IPC event the sender check reads (Electron's IpcMainInvokeEvent). */
+export interface IpcSender {
+  sender?: unknown;
+  senderFrame?: { url: string; parent: unknown } | null;
+}
+
+/**
+ * Is this IPC call from the app's own window, from its top frame, showing a page of our server? Anything else
+ * (a frame of another origin, a subframe, a second webContents) is refused before a handler runs.
+ */
+export function isTrustedSender(event: IpcSender, origin: string, contents: unknown): boolean {
+  const frame = event.senderFrame;
+  if (!frame || frame.parent !== null || contents === undefined || event.sender !== contents) return false;
+  return isAppUrl(frame.url, origin);
 }
 
 /** A remote https URL under one of the zarr roots the user entered. */

@@ -12,7 +12,6 @@
  *   jobs.cancel(job.id);
  */
 import { spawn } from 'node:child_process';
-import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { HttpError } from './http-util.js';
@@ -31,8 +30,8 @@ export { JOB_COMMANDS, type JobCommand, type JobState, type JobProgress, type Jo
 
 /** A started job process, whatever started it (a Node child process, or Electron's utilityProcess). */
 export interface JobProcess {
-  readonly stdout: Readable | null;
-  readonly stderr: Readable | null;
+  readonly stdout: NodeJS.ReadableStream | null;
+  readonly stderr: NodeJS.ReadableStream | null;
   onExit(listener: (code: number | null) => void): void;
   onError(listener: (err: Error) => void): void;
   /** Stop it and its children. */

@@ -77,6 +77,7 @@ const electron = vi.hoisted(() => {
     dialog: { showOpenDialog: vi.fn(), showSaveDialog: vi.fn(), showErrorBox: vi.fn() },
     module: {} as any,
     BrowserWindow,
+    forks: [] as { modulePath: string; args: string[]; options: any; child: any }[],
   };
 });
 
@@ -95,6 +96,19 @@ vi.mock('electron', () => ({
   session: { defaultSession: electron.defaultSession },
   contextBridge: { exposeInMainWorld: (key: string, api: unknown) => (electron.exposed[key] = api) },
   ipcRenderer: electron.ipcRenderer,
+  utilityProcess: {
+    fork: (modulePath: string, args: string[], options: any) => {
+      const { PassThrough } = require('node:stream') as typeof import('node:stream');
+      const { EventEmitter } = require('node:events') as typeof import('node:events');
+      const child = Object.assign(new EventEmitter(), {
+        stdout: new PassThrough(),
+        stderr: new PassThrough(),
+        kill: vi.fn(() => true),
+      });
+      electron.forks.push({ modulePath, args, options, child });
+      return child;
+    },
+  },
 }));
 
 const { hardenedWebPreferences, hardenWebContents, installSessionPolicy, isAllowedRemote, CONTENT_SECURITY_POLICY } =
@@ -177,8 +191,33 @@ describe('Electron main window', () => {
 
 describe('Electron IPC handlers', () => {
   const ctx = context();
+  const win = new (electron.BrowserWindow as any)({});
+  Object.assign(ctx, { win, server: { port: 4000, jobs: { grantSource: vi.fn() } } });
   main.registerIpc(ctx as any);
-  const call = (ch: string, ...args: unknown[]) => electron.ipcHandlers.get(ch)!({ sender: {} }, ...args);
+  const topFrame = { url: 'http://127.0.0.1:4000/?token=t', parent: null };
+  const call = (ch: string, ...args: unknown[]) =>
+    electron.ipcHandlers.get(ch)!({ sender: win.webContents, senderFrame: topFrame }, ...args);
+
+  it('refuses calls from another origin, a subframe or another webContents, before the handler runs', async () => {
+    const from = (event: unknown) => electron.ipcHandlers.get(IPC.allowZarrUrl)!(event, 'https://x.example/a.zarr');
+    const refused = /does not come from the app's window/;
+    expect(() =>
+      from({ sender: win.webContents, senderFrame: { url: 'https://evil.example/', parent: null } }),
+    ).toThrow(refused);
+    expect(() => from({ sender: win.webContents, senderFrame: { url: topFrame.url, parent: {} } })).toThrow(refused);
+    expect(() => from({ sender: {}, senderFrame: topFrame })).toThrow(refused);
+    expect(() => from({ sender: win.webContents, senderFrame: null })).toThrow(refused);
+    expect(() =>
+      from({ sender: win.webContents, senderFrame: { url: 'http://127.0.0.1:4001/', parent: null } }),
+    ).toThrow(refused);
+    expect(ctx.allowedRemote.size).toBe(0);
+  });
+
+  it('grants the ingest jobs exactly the files the user picked in the dialog', async () => {
+    electron.dialog.showOpenDialog.mockResolvedValueOnce({ canceled: false, filePaths: ['/data/scan.tif'] });
+    expect(await call(IPC.openFiles)).toEqual(['/data/scan.tif']);
+    expect((ctx as any).server.jobs.grantSource.mock.calls).toEqual([['/data/scan.tif']]);
+  });
 
   it('saves PNG bytes only, through the native save dialog', async () => {
     const file = path.join(tmp, 'shot.png');
@@ -206,6 +245,54 @@ describe('Electron IPC handlers', () => {
     const menu = await main.menuTemplate(ctx as any);
     const file = menu.find((m) => m.label === 'File')!.submenu as any[];
     expect(file.find((i) => i.label === 'Open Recent').submenu.map((i: any) => i.label)).toEqual(['/a', '/b']);
+  });
+});
+
+describe('production build', () => {
+  it('has DevTools only in development: not in the window, not in the menu', async () => {
+    const prod = main.createMainWindow(context(), 'http://127.0.0.1:4000') as unknown as { options: any };
+    expect(prod.options.webPreferences.devTools).toBe(false);
+    const dev = main.createMainWindow({ ...context(), development: true }, 'http://127.0.0.1:4000') as any;
+    expect(dev.options.webPreferences.devTools).toBe(true);
+    const roles = async (c: any) =>
+      (await main.menuTemplate(c)).flatMap((m: any) => (m.submenu ?? []).map((i: any) => i.role)).filter(Boolean);
+    expect(await roles(context())).not.toContain('toggleDevTools');
+    expect(await roles({ ...context(), development: true })).toContain('toggleDevTools');
+  });
+
+  it('runs jobs in a utilityProcess (no ELECTRON_RUN_AS_NODE) and passes their output and exit', async () => {
+    const { utilityJobProcess } = await import('../../app/job-process.js');
+    const job = utilityJobProcess('/electron', ['/opt/aunn/bin/aunn.js', 'train', '--steps', '5'], { A: '1' });
+    const fork = electron.forks.at(-1)!;
+    expect(fork.modulePath).toBe('/opt/aunn/bin/aunn.js');
+    expect(fork.args).toEqual(['train', '--steps', '5']);
+    expect(fork.options).toMatchObject({ stdio: 'pipe', env: { A: '1' } });
+    let code: number | null | undefined;
+    job.onExit((c) => (code = c));
+    job.kill('SIGTERM');
+    expect(fork.child.kill).toHaveBeenCalledTimes(1);
+    fork.child.emit('exit', 0);
+    expect(code).toBe(0);
+    job.kill('SIGKILL');
+    expect(fork.child.kill).toHaveBeenCalledTimes(1);
+  });
+
+  it('is packaged with the fuses off that would let anyone run it as Node or inject options', async () => {
+    const yaml = (await import('js-yaml')).default;
+    const config = yaml.load(
+      await readFile(path.join(import.meta.dirname, '../../electron-builder.yml'), 'utf8'),
+    ) as any;
+    expect(config.electronFuses).toMatchObject({
+      runAsNode: false,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      enableCookieEncryption: true,
+      enableEmbeddedAsarIntegrityValidation: true,
+      onlyLoadAppFromAsar: true,
+      grantFileProtocolExtraPrivileges: false,
+    });
+    for (const f of ['../../src/server/jobs.ts', '../../app/main.ts', '../../app/job-process.ts'])
+      expect(await readFile(path.join(import.meta.dirname, f), 'utf8')).not.toMatch(/ELECTRON_RUN_AS_NODE: '1'/);
   });
 });
 
