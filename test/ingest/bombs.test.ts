@@ -2,7 +2,8 @@
 // line naming it, and never decompressed past the size it may hold (zlib's maxOutputLength, blosc/lz4 headers).
 import { readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { deflateSync, gzipSync } from 'node:zlib';
+import { deflateSync, gunzipSync, gzipSync } from 'node:zlib';
+import Zstd from 'numcodecs/zstd';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
 import { discover } from '../../src/ingest/discover.js';
@@ -81,5 +82,58 @@ describe('decompression bombs', () => {
     const [item] = await discover(dir, {});
     const msg = await refusal(item!.volume.readSlab(0, item!.volume.shape[0]));
     expect(msg).toMatch(/claims 1073741824 bytes decoded, expected \d+/);
+  });
+
+  it('a zstd chunk whose frame claims more than its chunk holds is refused without decoding it', async () => {
+    // The gzip fixture's chunks re-encoded by numcodecs' zstd (the codec zarr-python uses).
+    const dir = copyFixture('zarr/v2-gzip-u8.zarr');
+    const zarray = JSON.parse(readFileSync(path.join(dir, '.zarray'), 'utf8'));
+    writeFileSync(path.join(dir, '.zarray'), JSON.stringify({ ...zarray, compressor: { id: 'zstd', level: 1 } }));
+    const zstd = Zstd.fromConfig({ id: 'zstd', level: 1 });
+    const chunks = readdirSync(dir).filter((f) => /^\d+\.\d+\.\d+$/.test(f));
+    for (const c of chunks)
+      writeFileSync(path.join(dir, c), await zstd.encode(new Uint8Array(gunzipSync(readFileSync(path.join(dir, c))))));
+    const [good] = await discover(dir, {});
+    const gzip = (await discover(copyFixture('zarr/v2-gzip-u8.zarr'), {}))[0]!;
+    expect(await good!.volume.readSlab(0, 6)).toEqual(await gzip.volume.readSlab(0, 6));
+    // A single-segment frame with a 2-byte Frame_Content_Size (value + 256) right after the descriptor.
+    const bytes = readFileSync(path.join(dir, '0.0.0'));
+    expect(bytes[4]).toBe(0x60);
+    bytes.writeUInt16LE(0xffff, 5);
+    writeFileSync(path.join(dir, '0.0.0'), bytes);
+    const [item] = await discover(dir, {});
+    const msg = await refusal(item!.volume.readSlab(0, 6));
+    expect(msg).toMatch(
+      /chunk \/0\.0\.0 fails to decompress \(numcodecs\.zstd chunk claims 65791 bytes decoded, expected 256\)/,
+    );
+  });
+
+  it('a chunk shape that would decode to 128 GiB is refused by the chunk limit, naming it and its setting', async () => {
+    const dir = copyFixture('zarr/v2-gzip-u8.zarr');
+    const zarray = JSON.parse(readFileSync(path.join(dir, '.zarray'), 'utf8'));
+    writeFileSync(
+      path.join(dir, '.zarray'),
+      JSON.stringify({ ...zarray, dtype: '<u2', chunks: [4096, 4096, 4096], shape: [6, 20, 24] }),
+    );
+    const [item] = await discover(dir, {});
+    const msg = await refusal(item!.volume.readSlab(0, 6));
+    expect(msg).toMatch(
+      /v2-gzip-u8\.zarr: .*would decode to 128\.0 GiB, over the 256\.0 MiB limit for one chunk; raise it with AUNN_MAX_CHUNK_MIB/,
+    );
+    expect(msg).not.toContain('\n');
+  });
+
+  it('a NIfTI header (nibabel, gzipped) patched to claim 4000^3 voxels is refused before the voxels are read', async () => {
+    const dir = tempDir('bomb-nifti');
+    const header = gunzipSync(readFileSync(copyFixture('nifti/nibabel-u16.nii.gz', dir)));
+    // dim[1..3] are int16 at bytes 42, 44, 46 of the 348-byte NIfTI-1 header.
+    for (const at of [42, 44, 46]) header.writeInt16LE(4000, at);
+    const bomb = path.join(dir, 'bomb.nii.gz');
+    writeFileSync(bomb, gzipSync(header));
+    const started = process.memoryUsage().rss;
+    const msg = await refusal(discover(bomb, {}).then(([item]) => item!.volume.readSlab(0, 1)));
+    expect(msg).toMatch(/bomb\.nii\.gz: the header claims 64000000000 voxels \(128000000000 bytes\), more than \d+ bytes of file can hold even compressed: corrupt header\?/);
+    expect(msg).not.toContain('\n');
+    expect(process.memoryUsage().rss - started).toBeLessThan(512 << 20);
   });
 });

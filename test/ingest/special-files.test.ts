@@ -4,7 +4,7 @@ import { openSync, closeSync, ftruncateSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { discover } from '../../src/ingest/discover.js';
-import { MAX_TEXT_BYTES } from '../../src/ingest/readers/text.js';
+import { limit } from '../../src/core/limits.js';
 import { tempDir } from './fixture-values.js';
 
 describe('special files', () => {
@@ -20,8 +20,10 @@ describe('special files', () => {
   it('refuses a text file over the limit before reading it', async () => {
     const file = path.join(tempDir(), 'huge.txt');
     const fd = openSync(file, 'w');
-    ftruncateSync(fd, MAX_TEXT_BYTES + 1); // sparse: no disk used
+    ftruncateSync(fd, limit('textBytes') + 1); // sparse: no disk used
     closeSync(fd);
-    await expect(discover(file, { as: 'text' })).rejects.toThrow(/MiB of text, over the 64 MiB limit/);
+    await expect(discover(file, { as: 'text' })).rejects.toThrow(
+      /the text is 64.0 MiB, over the 64.0 MiB limit for one text record; raise it with AUNN_MAX_TEXT_MIB/,
+    );
   });
 });

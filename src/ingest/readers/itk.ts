@@ -11,9 +11,11 @@
  */
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { readImageNode } from '@itk-wasm/image-io';
 import { readImageDicomFileSeriesNode } from '@itk-wasm/dicom';
 import type { Image } from 'itk-wasm';
+import { limit } from '../../core/limits.js';
 import { UserError } from '../../core/errors.js';
 import type { VolumeSource } from '../source.js';
 import { assertDims, assertSlabRange, samplePlanes, type Shape3, type Voxels } from './volume-util.js';
@@ -78,9 +80,6 @@ function readFailure(file: string, format: string, err: unknown): UserError {
   );
 }
 
-/** Deflate cannot shrink data by more than about 1032:1, so no file holds more voxel bytes than this times its size. */
-const MAX_COMPRESSION_RATIO = 1032;
-
 /** The first 64 KiB of a file as text (enough for any MetaImage or NRRD header). */
 async function headText(abs: string, size: number): Promise<string> {
   const fh = await open(abs, 'r');
@@ -103,6 +102,39 @@ function claimedByTextHeader(format: string, head: string): { voxels: number; by
   if (!n.length || n.some((v) => !Number.isFinite(v) || v < 0)) return undefined;
   const bytesPer = /short|16/.test(type) ? 2 : /char|int8|uint8|^u?char/.test(type) ? 1 : 4;
   return { voxels: n.reduce((a, b) => a * b, 1), bytesPer };
+}
+
+/**
+ * Voxel count and bytes per voxel a NIfTI-1 header claims (dim[1..dim[0]] at byte 42, bitpix at 72), read from the
+ * first 4 KiB of the file (gunzipped for .nii.gz: at most 4 MiB, deflate's ratio), before itk-wasm sees it.
+ */
+async function claimedByNiftiHeader(abs: string): Promise<{ voxels: number; bytesPer: number } | undefined> {
+  const fh = await open(abs, 'r');
+  let head: Buffer;
+  try {
+    const buf = Buffer.alloc(4096);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    head = buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+  if (head[0] === 0x1f && head[1] === 0x8b) {
+    try {
+      head = gunzipSync(head, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    } catch {
+      return undefined;
+    }
+  }
+  if (head.length < 348) return undefined;
+  // sizeof_hdr is 348 in the file's byte order.
+  const le = head.readInt32LE(0) === 348;
+  if (!le && head.readInt32BE(0) !== 348) return undefined;
+  const i16 = (at: number) => (le ? head.readInt16LE(at) : head.readInt16BE(at));
+  const rank = i16(40);
+  if (rank < 1 || rank > 7) return undefined;
+  let voxels = 1;
+  for (let d = 1; d <= rank; d++) voxels *= Math.max(1, i16(40 + 2 * d));
+  return { voxels, bytesPer: Math.max(1, i16(72) / 8) };
 }
 
 /**
@@ -132,8 +164,14 @@ async function assertPlausibleSize(
       claimed = said.voxels * said.bytesPer;
       what = `${said.voxels} voxels`;
     }
+  } else if (format === 'nifti' && !shape) {
+    const said = await claimedByNiftiHeader(abs);
+    if (said) {
+      claimed = said.voxels * said.bytesPer;
+      what = `${said.voxels} voxels`;
+    }
   }
-  if (claimed > MAX_COMPRESSION_RATIO * bytes)
+  if (claimed > limit('compressionRatio') * bytes)
     throw new UserError(
       `${file}: the header claims ${what} (${claimed} bytes), more than ${bytes} bytes of file can hold even compressed: corrupt header?`,
     );

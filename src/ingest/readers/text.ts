@@ -11,8 +11,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 
-/** The largest text file one record takes (a transcription is kilobytes; the whole SBLGNT is 4 MiB). */
-export const MAX_TEXT_BYTES = 64 * 2 ** 20;
+import { limit, overLimit } from '../../core/limits.js';
 import { UserError } from '../../core/errors.js';
 import type { VolumeSource } from '../source.js';
 import { memoryVolume } from './volume-util.js';
@@ -143,11 +142,8 @@ export function decodeUtf8Strict(bytes: Uint8Array, file: string): string {
 /** A UTF-8 text file as a [1, 1, n] ISO-8859-7 record. */
 export async function openText(file: string): Promise<{ volume: VolumeSource; extra: Record<string, unknown> }> {
   const size = (await stat(file)).size;
-  if (size > MAX_TEXT_BYTES)
-    throw new UserError(
-      `${file}: ${(size / 2 ** 20).toFixed(1)} MiB of text, over the ${MAX_TEXT_BYTES / 2 ** 20} MiB limit for one text record`,
-      { file },
-    );
+  if (size > limit('textBytes'))
+    throw new UserError(`${file}: ${overLimit('textBytes', size, 'the text is')}`, { file });
   const text = decodeUtf8Strict(await readFile(file), file);
   const { bytes, lines, diacriticsDropped } = encodeIso8859_7(text, file);
   if (bytes.length === 0) throw new UserError(`${file}: empty text`);

@@ -6,6 +6,7 @@
  *   const sample = await samplePlanes(vol, 100_000);
  */
 import { UserError } from '../../core/errors.js';
+import { limit } from '../../core/limits.js';
 import type { SourceDtype, VolumeSource } from '../source.js';
 
 export type Shape3 = [number, number, number];
@@ -14,7 +15,7 @@ import type { Voxels } from '../../formats/voxels.js';
 export type { Voxels };
 
 /** Default per-axis limit (`discover(..., { maxDim })`). */
-export const DEFAULT_MAX_DIM = 65536;
+export const DEFAULT_MAX_DIM = limit('dim');
 
 export function assertSlabRange(shape: Shape3, z0: number, z1: number, what: string): void {
   if (!Number.isInteger(z0) || !Number.isInteger(z1) || z0 < 0 || z1 > shape[0] || z0 > z1) {

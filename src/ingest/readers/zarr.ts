@@ -17,6 +17,7 @@ import * as zarr from 'zarrita';
 import { inflateAtMost } from '../../formats/inflate.js';
 import FileSystemStore from '@zarrita/storage/fs';
 import { UserError } from '../../core/errors.js';
+import { limit, overLimit } from '../../core/limits.js';
 import { sha256Bytes, sha256Files } from '../checksum.js';
 import type { VolumeSource } from '../source.js';
 import { assertSlabRange, samplePlanes, type Shape3, type Voxels } from './volume-util.js';
@@ -51,6 +52,7 @@ function registerChecked(name: string, load: () => Promise<CodecEntry> | CodecEn
           const key = chunkKeys.get(data);
           const prefix = key ? `chunk ${key}: ` : '';
           let out: Uint8Array;
+          if (expected > limit('chunkBytes')) throw new Error(`${prefix}${overLimit('chunkBytes', expected)}`);
           // Decoded size checked before decoding where the format says it (blosc and lz4 headers) and capped while
           // decoding (zlib, gzip): a small chunk that claims gigabytes is refused without allocating them.
           const claimed = claimedSize(name, data);
@@ -74,7 +76,27 @@ function registerChecked(name: string, load: () => Promise<CodecEntry> | CodecEn
     } as CodecEntry;
   });
 }
-/** The decoded size a blosc or numcodecs-lz4 chunk's header states, or undefined for other codecs. */
+/**
+ * The Frame_Content_Size of a zstd frame (RFC 8878 3.1.1.1), or undefined where the frame does not state it
+ * (numcodecs and zarr-python always write it).
+ */
+export function zstdContentSize(data: Uint8Array): number | undefined {
+  if (data.length < 6 || data[0] !== 0x28 || data[1] !== 0xb5 || data[2] !== 0x2f || data[3] !== 0xfd) return undefined;
+  const fhd = data[4]!;
+  const fcsFlag = fhd >> 6;
+  const single = (fhd >> 5) & 1;
+  const dictBytes = [0, 1, 2, 4][fhd & 3]!;
+  const fcsBytes = [single ? 1 : 0, 2, 4, 8][fcsFlag]!;
+  const at = 5 + (single ? 0 : 1) + dictBytes;
+  if (fcsBytes === 0 || data.length < at + fcsBytes) return undefined;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  if (fcsBytes === 1) return data[at]!;
+  if (fcsBytes === 2) return view.getUint16(at, true) + 256;
+  if (fcsBytes === 4) return view.getUint32(at, true);
+  return Number(view.getBigUint64(at, true));
+}
+
+/** The decoded size a blosc, numcodecs-lz4 or zstd chunk's header states, or undefined for other codecs. */
 function claimedSize(name: string, data: Uint8Array): number | undefined {
   const codec = name.replace(/^numcodecs\./, '');
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
@@ -82,6 +104,7 @@ function claimedSize(name: string, data: Uint8Array): number | undefined {
   if (codec === 'blosc') return data.length >= 16 ? view.getUint32(4, true) : undefined;
   // numcodecs LZ4: the uncompressed size as a uint32 LE prefix.
   if (codec === 'lz4') return data.length >= 4 ? view.getUint32(0, true) : undefined;
+  if (codec === 'zstd') return zstdContentSize(data);
   return undefined;
 }
 
@@ -180,12 +203,9 @@ function wrapZarrError(location: string, err: unknown): never {
   });
 }
 
-/** How long one HTTP request of a remote zarr may take, headers and body (AUNN_HTTP_TIMEOUT_MS overrides it). */
-export const HTTP_TIMEOUT_MS = 60_000;
-
 /** fetch with a time limit per request: a server that never answers ends the read instead of hanging it. */
 async function timedFetch(request: Request): Promise<Response> {
-  const ms = Number(process.env.AUNN_HTTP_TIMEOUT_MS) || HTTP_TIMEOUT_MS;
+  const ms = limit('httpTimeoutMs');
   const timeout = AbortSignal.timeout(ms);
   const signal = AbortSignal.any([request.signal, timeout]);
   const noAnswer = () => new Error(`no answer from ${request.url} within ${ms / 1000} s`);
