@@ -132,7 +132,9 @@ describe('decompression bombs', () => {
     writeFileSync(bomb, gzipSync(header));
     const started = process.memoryUsage().rss;
     const msg = await refusal(discover(bomb, {}).then(([item]) => item!.volume.readSlab(0, 1)));
-    expect(msg).toMatch(/bomb\.nii\.gz: the header claims 64000000000 voxels \(128000000000 bytes\), more than \d+ bytes of file can hold even compressed: corrupt header\?/);
+    expect(msg).toMatch(
+      /bomb\.nii\.gz: the header claims 64000000000 voxels \(128000000000 bytes\), more than \d+ bytes of file can hold even compressed: corrupt header\?/,
+    );
     expect(msg).not.toContain('\n');
     expect(process.memoryUsage().rss - started).toBeLessThan(512 << 20);
   });
