@@ -22,6 +22,8 @@ export const description = 'bad inputs to aunn ingest: refused in one line, corp
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FIXTURES = path.join(ROOT, 'test/fixtures');
 const AUNN = path.join(ROOT, 'bin/aunn.js');
+/** The good scan (tifffile's big-endian 16-bit pages). */
+const GOOD_TIFF = path.join(FIXTURES, 'tiff', 'multipage16-be.tif');
 
 /** A line of src/cli/progress.ts off a TTY ("ingest x: 0% 0.0 MB/s ETA ?"). */
 const PROGRESS_LINE = /^.+: \d+(\.\d+)?% \S+ ?\S*\/s ETA \S+/;
@@ -162,7 +164,7 @@ function cases(quick: boolean): Case[] {
     {
       name: 'truncated TIFF',
       make: (d) => {
-        const good = readFileSync(path.join(FIXTURES, 'tiff', firstTiff()));
+        const good = readFileSync(GOOD_TIFF);
         const f = path.join(d, 'truncated.tif');
         writeFileSync(f, good.subarray(0, Math.floor(good.length / 2)));
         return { args: [f], names: 'truncated.tif' };
@@ -194,7 +196,7 @@ function cases(quick: boolean): Case[] {
     },
     {
       name: "--scroll '..'",
-      make: () => ({ args: [path.join(FIXTURES, 'tiff', firstTiff()), '--scroll', '..'], names: '..' }),
+      make: () => ({ args: [GOOD_TIFF, '--scroll', '..'], names: '..' }),
     },
     {
       name: 'zarr URL whose server never answers',
@@ -211,11 +213,6 @@ async function silentServer(): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   server.unref();
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-/** The good scan (tifffile's big-endian 16-bit pages). */
-function firstTiff(): string {
-  return 'multipage16-be.tif';
 }
 
 /** Every file under `dir` with its size and mtime: equal snapshots mean the corpus was not touched. */
@@ -267,7 +264,7 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
   const corpus = path.join(opts.tmpDir, 'corpus');
   const inputs = path.join(opts.tmpDir, 'inputs');
   mkdirSync(inputs, { recursive: true });
-  const seed = await runIngest([path.join(FIXTURES, 'tiff', firstTiff())], corpus, {});
+  const seed = await runIngest([GOOD_TIFF], corpus, {});
   if (seed.code !== 0) throw new Error(`robustness: could not ingest the good scan: ${seed.lines.join(' / ')}`);
   let refused = 0;
   let oneLine = 0;
@@ -277,8 +274,8 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
   let longest = 0;
   let longestCase = '';
   const table = cases(opts.quick);
-  for (const c of table) {
-    const dir = path.join(inputs, String(table.indexOf(c)));
+  for (const [i, c] of table.entries()) {
+    const dir = path.join(inputs, String(i));
     mkdirSync(dir, { recursive: true });
     const { args, names } = await c.make(dir);
     const before = snapshot(corpus);

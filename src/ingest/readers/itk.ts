@@ -80,13 +80,13 @@ function readFailure(file: string, format: string, err: unknown): UserError {
   );
 }
 
-/** The first 64 KiB of a file as text (enough for any MetaImage or NRRD header). */
-async function headText(abs: string, size: number): Promise<string> {
+/** The first `max` bytes of a file (64 KiB hold any MetaImage or NRRD header; 4 KiB a NIfTI one, even gzipped). */
+async function headBytes(abs: string, max: number): Promise<Buffer> {
   const fh = await open(abs, 'r');
   try {
-    const buf = Buffer.alloc(Math.min(size, 64 << 10));
-    await fh.read(buf, 0, buf.length, 0);
-    return buf.toString('latin1');
+    const buf = Buffer.alloc(max);
+    const { bytesRead } = await fh.read(buf, 0, max, 0);
+    return buf.subarray(0, bytesRead);
   } finally {
     await fh.close();
   }
@@ -109,15 +109,7 @@ function claimedByTextHeader(format: string, head: string): { voxels: number; by
  * first 4 KiB of the file (gunzipped for .nii.gz: at most 4 MiB, deflate's ratio), before itk-wasm sees it.
  */
 async function claimedByNiftiHeader(abs: string): Promise<{ voxels: number; bytesPer: number } | undefined> {
-  const fh = await open(abs, 'r');
-  let head: Buffer;
-  try {
-    const buf = Buffer.alloc(4096);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    head = buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
+  let head = await headBytes(abs, 4096);
   if (head[0] === 0x1f && head[1] === 0x8b) {
     try {
       head = gunzipSync(head, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
@@ -153,7 +145,7 @@ async function assertPlausibleSize(
   let claimed = shape && dtype ? shape[0] * shape[1] * shape[2] * (dtype === 'uint16' ? 2 : 1) : 0;
   let what = shape ? `${shape.join(' x ')} voxels` : '';
   if (format === 'mha' || format === 'nrrd') {
-    const head = await headText(abs, bytes);
+    const head = (await headBytes(abs, 64 << 10)).toString('latin1');
     const data = format === 'mha' ? /^\s*ElementDataFile\s*=\s*(.+?)\s*$/m.exec(head)?.[1] : undefined;
     if (data && data !== 'LOCAL' && !data.startsWith('LIST') && !data.includes('%')) {
       const other = await stat(path.resolve(path.dirname(abs), data)).catch(() => undefined);

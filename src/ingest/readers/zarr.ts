@@ -47,12 +47,13 @@ function registerChecked(name: string, load: () => Promise<CodecEntry> | CodecEn
               : 0;
         const expected = bytesPer * meta.shape.reduce((a, b) => a * b, 1);
         if (expected === 0) return codec;
+        const overChunkLimit = expected > limit('chunkBytes');
         const checked = Object.create(codec) as typeof codec;
         checked.decode = async (data: Uint8Array) => {
           const key = chunkKeys.get(data);
           const prefix = key ? `chunk ${key}: ` : '';
           let out: Uint8Array;
-          if (expected > limit('chunkBytes')) throw new Error(`${prefix}${overLimit('chunkBytes', expected)}`);
+          if (overChunkLimit) throw new Error(`${prefix}${overLimit('chunkBytes', expected)}`);
           // Decoded size checked before decoding where the format says it (blosc and lz4 headers) and capped while
           // decoding (zlib, gzip): a small chunk that claims gigabytes is refused without allocating them.
           const claimed = claimedSize(name, data);
