@@ -14,11 +14,15 @@ export const IPC = {
 } as const;
 
 /** Menu actions the main process sends to the page. */
-export type MenuAction = 'screenshot' | 'tab:volume' | 'tab:segment' | 'tab:compare' | 'tab:training' | 'ingest';
+export type MenuAction =
+  'screenshot' | 'tab:volume' | 'tab:segment' | 'tab:compare' | 'tab:training' | 'tab:reading' | 'ingest' | 'help';
 
 export interface AunnBridge {
-  /** Native folder dialog; the main process reopens the window on the chosen corpus. Null when cancelled. */
-  openCorpus(): Promise<string | null>;
+  /**
+   * Native folder dialog; the main process reopens the window on the chosen corpus (a new or empty folder becomes
+   * an empty corpus). Null when cancelled.
+   */
+  openCorpus(mode?: 'open' | 'new'): Promise<string | null>;
   /** Native file dialog for scans, segments, labels, texts to ingest; absolute paths. */
   openFiles(): Promise<string[]>;
   recentCorpora(): Promise<string[]>;

@@ -83,14 +83,25 @@ export async function openCorpus(ctx: AppContext, dir: string): Promise<void> {
   Menu.setApplicationMenu(Menu.buildFromTemplate(await menuTemplate(ctx)));
 }
 
-async function chooseCorpus(ctx: AppContext): Promise<string | null> {
-  const r = await dialog.showOpenDialog({
-    title: 'Open a corpus folder',
-    properties: ['openDirectory', 'createDirectory'],
-  });
-  if (r.canceled || !r.filePaths[0]) return null;
-  await openCorpus(ctx, r.filePaths[0]);
-  return r.filePaths[0];
+/**
+ * Ask for a corpus folder and open it: an existing corpus, or a new or empty folder (which becomes an empty corpus).
+ * A folder that cannot be one (it holds other files) is explained and asked again; cancel ends it.
+ */
+export async function chooseCorpus(ctx: AppContext, mode: 'open' | 'new' = 'open'): Promise<string | null> {
+  for (;;) {
+    const r = await dialog.showOpenDialog({
+      title: mode === 'new' ? 'Choose an empty folder for the new corpus' : 'Open a corpus folder (or an empty one)',
+      buttonLabel: mode === 'new' ? 'Create corpus here' : 'Open',
+      properties: ['openDirectory', 'createDirectory'],
+    });
+    if (r.canceled || !r.filePaths[0]) return null;
+    try {
+      await openCorpus(ctx, r.filePaths[0]);
+      return r.filePaths[0];
+    } catch (e) {
+      await dialog.showMessageBox({ type: 'warning', message: 'Scroll AUNN', detail: (e as Error).message });
+    }
+  }
 }
 
 function send(ctx: AppContext, action: MenuAction): void {
@@ -103,6 +114,7 @@ export async function menuTemplate(ctx: AppContext): Promise<MenuItemConstructor
     {
       label: 'File',
       submenu: [
+        { label: 'New Corpus…', accelerator: 'CmdOrCtrl+N', click: () => void chooseCorpus(ctx, 'new') },
         { label: 'Open Corpus…', accelerator: 'CmdOrCtrl+O', click: () => void chooseCorpus(ctx) },
         {
           label: 'Open Recent',
@@ -110,7 +122,7 @@ export async function menuTemplate(ctx: AppContext): Promise<MenuItemConstructor
             ? recent.map((d) => ({ label: d, click: () => void openCorpus(ctx, d) }))
             : [{ label: '(none)', enabled: false }],
         },
-        { label: 'Ingest Files…', accelerator: 'CmdOrCtrl+I', click: () => send(ctx, 'ingest') },
+        { label: 'Add Data…', accelerator: 'CmdOrCtrl+I', click: () => send(ctx, 'ingest') },
         { label: 'Screenshot (PNG)', accelerator: 'CmdOrCtrl+Shift+S', click: () => send(ctx, 'screenshot') },
         { type: 'separator' },
         { role: 'quit' },
@@ -131,7 +143,11 @@ export async function menuTemplate(ctx: AppContext): Promise<MenuItemConstructor
     },
     {
       role: 'help',
-      submenu: [{ label: 'Scroll AUNN — reconstruct carbonized scrolls with one Absolute Unit NN', enabled: false }],
+      submenu: [
+        { label: 'Keyboard Shortcuts', accelerator: 'Shift+/', click: () => send(ctx, 'help') },
+        { type: 'separator' },
+        { label: 'Scroll AUNN — reconstruct carbonized scrolls with one Absolute Unit NN', enabled: false },
+      ],
     },
   ];
 }
@@ -145,7 +161,7 @@ export function registerIpc(ctx: AppContext): void {
         throw new Error(`${channel}: refused, the call does not come from the app's window`);
       return handler(...args);
     });
-  handle(IPC.openCorpus, () => chooseCorpus(ctx));
+  handle(IPC.openCorpus, (mode: unknown) => chooseCorpus(ctx, mode === 'new' ? 'new' : 'open'));
   handle(IPC.recentCorpora, () => ctx.recent.list());
   handle(IPC.openFiles, async () => {
     const r = await dialog.showOpenDialog({
@@ -228,7 +244,7 @@ export async function startApp(): Promise<AppContext> {
     if (dir) await openCorpus(ctx, dir);
     else if (!(await chooseCorpus(ctx))) app.quit();
   } catch (e) {
-    dialog.showErrorBox('Scroll AUNN', (e as Error).message);
+    await dialog.showMessageBox({ type: 'warning', message: 'Scroll AUNN', detail: (e as Error).message });
     if (!(await chooseCorpus(ctx))) app.quit();
   }
   return ctx;

@@ -11,7 +11,8 @@ export function buildBridge(
   platform: string,
 ): AunnBridge {
   return {
-    openCorpus: () => ipc.invoke(IPC.openCorpus) as Promise<string | null>,
+    openCorpus: (mode?: 'open' | 'new') =>
+      ipc.invoke(IPC.openCorpus, mode === 'new' ? 'new' : 'open') as Promise<string | null>,
     openFiles: () => ipc.invoke(IPC.openFiles) as Promise<string[]>,
     recentCorpora: () => ipc.invoke(IPC.recentCorpora) as Promise<string[]>,
     savePng: (bytes, suggestedName) => {

@@ -57,7 +57,7 @@ export interface JobProgress {
 export type JobEvent =
   | { type: 'progress'; t: number; progress: JobProgress }
   | { type: 'log'; t: number; stream: 'stdout' | 'stderr'; line: string }
-  | { type: 'end'; t: number; state: JobState; exitCode: number | null };
+  | { type: 'end'; t: number; state: JobState; exitCode: number | null; error?: string };
 
 export interface JobInfo {
   id: string;
@@ -71,4 +71,6 @@ export interface JobInfo {
   endedAt?: number;
   exitCode?: number | null;
   last?: JobProgress;
+  /** Why a failed job failed: its last line on stderr (the command's one-line reason). */
+  error?: string;
 }

@@ -147,6 +147,17 @@ export const JOB_SPECS: Readonly<Record<JobCommand, JobCommandSpec>> = {
     help: 'read the Greek text off the predicted ink',
     options: {
       segment: SEGMENT,
+      transcription: {
+        kind: 'corpus-file',
+        required: true,
+        help: 'the known text of the labelled region (inside the corpus; the app saves it in transcriptions/)',
+      },
+      glyphsFrom: { kind: 'name', help: 'learn the glyphs on this labelled segment (for a segment without labels)' },
+      align: {
+        kind: 'enum',
+        values: ['auto', 'rendered', 'cuts'],
+        help: 'how the known text is aligned to the labelled lines',
+      },
       lm: { kind: 'enum', values: ['off', 'decode', 'condition'], help: 'how the language model is used' },
       lmModel: { kind: 'corpus-file', help: 'neural LM file (inside the corpus)' },
       model: MODEL,

@@ -129,9 +129,10 @@ async function optionWords(key: string, spec: JobOptionSpec, v: JobOptionValue, 
 }
 
 /** The ingest source: an https URL, or a local path under an import folder or one the user granted. */
-async function ingestSource(input: unknown, places: JobPlaces): Promise<string> {
-  if (typeof input !== 'string' || input === '' || input.length > 4096 || /[\0\r\n]/.test(input))
-    bad('ingest needs an input: a file or folder, or an https zarr URL');
+async function ingestSource(given: unknown, places: JobPlaces): Promise<string> {
+  if (typeof given !== 'string' || given === '' || given.length > 4096 || /[\0\r\n]/.test(given))
+    return bad('ingest needs an input: a file or folder, or an https zarr URL');
+  let input: string = given;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(input)) {
     let url: URL;
     try {
@@ -142,7 +143,11 @@ async function ingestSource(input: unknown, places: JobPlaces): Promise<string> 
     if (url.protocol !== 'https:') bad(`only https URLs can be ingested from the app, not ${url.protocol}`);
     return url.href;
   }
-  if (!path.isAbsolute(input)) bad(`ingest input '${input}' must be an absolute path`);
+  // A relative path is the corpus's own (`incoming/...`, where the app's uploads land).
+  if (!path.isAbsolute(input)) {
+    if (input.split(/[\\/]/).includes('..')) bad(`ingest input '${input}': '..' in a path`);
+    input = path.join(places.corpusDir, input);
+  }
   const real = await realpath(input).catch(() => bad(`ingest input '${input}' does not exist`));
   const roots = [...places.importRoots, ...places.granted];
   for (const root of roots) {
@@ -185,7 +190,5 @@ export async function buildJobArgs(body: unknown, places: JobPlaces): Promise<{ 
     args.push(...(await optionWords(key, optSpec, v, places)));
     request.options![key] = v;
   }
-  // Exports always go into the corpus (the command's own default is relative to the working directory).
-  if (command === 'export' && given.out === undefined) args.push('--out', path.join(places.corpusDir, 'exports'));
   return { request, args };
 }

@@ -12,6 +12,7 @@
  *   jobs.cancel(job.id);
  */
 import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { HttpError } from './http-util.js';
@@ -42,6 +43,7 @@ interface Job extends JobInfo {
   process?: JobProcess;
   events: JobEvent[];
   listeners: Set<(e: JobEvent) => void>;
+  lastError?: string;
 }
 
 export interface JobRunnerOptions {
@@ -169,6 +171,15 @@ export class JobRunner {
     return this.info(job);
   }
 
+  /** Names of the model folders jobs may use (what a form offers). */
+  async models(): Promise<string[]> {
+    const entries = await readdir(this.places.modelsDir, { withFileTypes: true }).catch(() => []);
+    return entries
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort();
+  }
+
   list(): JobInfo[] {
     return [...this.jobs.values()].map((j) => this.info(j));
   }
@@ -260,7 +271,8 @@ export class JobRunner {
     job.endedAt = Date.now();
     job.exitCode = code;
     job.process = undefined;
-    this.emit(job, { type: 'end', t: Date.now(), state: job.state, exitCode: code });
+    if (job.state === 'failed') job.error = job.lastError ?? `exited with code ${code}`;
+    this.emit(job, { type: 'end', t: Date.now(), state: job.state, exitCode: code, error: job.error });
     this.prune();
   }
 
@@ -288,6 +300,7 @@ export class JobRunner {
       endedAt: j.endedAt,
       exitCode: j.exitCode,
       last: j.last,
+      error: j.error,
     };
   }
 
@@ -297,6 +310,7 @@ export class JobRunner {
       job.last = progress;
       this.emit(job, { type: 'progress', t: Date.now(), progress });
     } else {
+      if (stream === 'stderr') job.lastError = line.slice(0, 500);
       this.emit(job, { type: 'log', t: Date.now(), stream, line: line.slice(0, 2000) });
     }
   }

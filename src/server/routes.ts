@@ -9,6 +9,10 @@
  *   GET  /api/files?path=REL                             a file inside the corpus (json, txt, xml, obj, png, tif)
  *   GET  /api/view-state   PUT /api/view-state           the UI's saved state (DIR/view-state.json, atomic)
  *   GET  /api/jobs   POST /api/jobs {command, input?, options} (src/api/job-spec.ts)   GET /api/jobs/:id/events (SSE)   DELETE /api/jobs/:id
+ *   POST /api/uploads?path=REL                           raw body -> <corpus>/incoming/REL (what ingest jobs may read)
+ *   GET  /api/transcriptions?segment=G   PUT {text}      the known text of a segment's labelled region
+ *   GET  /api/exports                                    files under <corpus>/exports, newest first
+ *   GET  /api/models                                     names of the model folders jobs may use
  */
 import { readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,6 +23,7 @@ import { HttpError, baseHeaders, intParam, rangeParam, readJsonBody, sendBytes, 
 import type { JobRunner } from './jobs.js';
 import type { SlabCache } from './slab-cache.js';
 import { ForbiddenPath, LIMITS, confinedAbsolute, confinedPath } from './security.js';
+import { listExports, loadTranscription, receiveUpload, saveTranscription } from './uploads.js';
 
 export const VIEW_STATE_FILE = 'view-state.json';
 
@@ -31,6 +36,9 @@ const FILE_TYPES: Record<string, string> = {
   '.tif': 'image/tiff',
   '.tiff': 'image/tiff',
 };
+
+/** The user's own words, kept with the corpus: a transcription is a few pages at most. */
+const TRANSCRIPTION_CHARS = 200_000;
 
 export interface ApiContext {
   corpus: CorpusView;
@@ -97,7 +105,43 @@ export async function handleApi(
     if (rel === null) throw new HttpError(400, "missing parameter 'path'");
     const ext = path.extname(rel).toLowerCase();
     if (!(ext in FILE_TYPES)) throw new HttpError(403, `refused path '${rel}': type '${ext}' is not served`);
-    return sendFile(res, await confinedPath(corpus.dir, rel));
+    return sendFile(res, await confinedPath(corpus.dir, rel), url.searchParams.get('download') === '1');
+  }
+
+  if (parts[0] === 'uploads' && parts.length === 1 && method === 'POST') {
+    const rel = url.searchParams.get('path');
+    if (rel === null) throw new HttpError(400, "missing parameter 'path'");
+    return sendJson(res, 201, { path: await receiveUpload(corpus.dir, rel, req) });
+  }
+
+  if (parts[0] === 'transcriptions' && parts.length === 1) {
+    const group = url.searchParams.get('segment');
+    if (group === null) throw new HttpError(400, "missing parameter 'segment'");
+    if (method === 'GET')
+      return sendJson(res, 200, { segment: group, text: (await loadTranscription(corpus, group)) ?? '' });
+    if (method === 'PUT') {
+      const body = (await readJsonBody(req, LIMITS.bodyBytes)) as { text?: unknown } | null;
+      const text = body?.text;
+      if (typeof text !== 'string' || text.trim() === '')
+        throw new HttpError(
+          400,
+          'a transcription is {"text": "..."}: the lines of the labelled region, a blank line between columns',
+        );
+      if (text.length > TRANSCRIPTION_CHARS)
+        throw new HttpError(
+          413,
+          `a transcription of ${text.length} characters is over the ${TRANSCRIPTION_CHARS} limit`,
+        );
+      return sendJson(res, 200, { segment: group, path: await saveTranscription(corpus, group, text) });
+    }
+  }
+
+  if (parts[0] === 'models' && parts.length === 1 && method === 'GET') {
+    return sendJson(res, 200, { models: await ctx.jobs.models() });
+  }
+
+  if (parts[0] === 'exports' && parts.length === 1 && method === 'GET') {
+    return sendJson(res, 200, { files: await listExports(corpus.dir) });
   }
 
   if (parts[0] === 'readings' && parts.length === 1 && method === 'GET') {
@@ -221,12 +265,19 @@ async function sendRegion(
   });
 }
 
-async function sendFile(res: ServerResponse, file: string): Promise<void> {
+async function sendFile(res: ServerResponse, file: string, attachment = false): Promise<void> {
   const ext = path.extname(file).toLowerCase();
   const body = await readFile(file);
+  const disposition: Record<string, string> = attachment
+    ? { 'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(path.basename(file))}` }
+    : {};
   res.writeHead(
     200,
-    baseHeaders({ 'Content-Type': FILE_TYPES[ext] ?? 'application/octet-stream', 'Content-Length': body.length }),
+    baseHeaders({
+      'Content-Type': FILE_TYPES[ext] ?? 'application/octet-stream',
+      'Content-Length': body.length,
+      ...disposition,
+    }),
   );
   res.end(body);
 }

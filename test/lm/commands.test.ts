@@ -8,6 +8,7 @@ import { Corpus } from '../../src/corpus/index.js';
 import { exportReading } from '../../src/lm-conditioning/export/export-reading.js';
 import { run as runLm } from '../../src/cli/commands/lm.js';
 import { run as runRead } from '../../src/cli/commands/read.js';
+import { run as runExport } from '../../src/cli/commands/export.js';
 import { saveReading, type Reading } from '../../src/lm-conditioning/reading/reading-file.js';
 
 let tmp: string;
@@ -101,6 +102,9 @@ describe('aunn export / read on a corpus', () => {
     const png = decodePng(await readFile(path.join(out, 'scr_seg-col1.png')));
     expect(png.width).toBeGreaterThan(90);
     await expect(exportReading(dir, 'nope', ['txt'], out)).rejects.toThrow(/no segment 'nope'.*scr\/seg/);
+    // Without --out, `aunn export` writes into the corpus's exports/ (where the app lists them), not the cwd.
+    await runExport(['--corpus', dir, '--segment', 'seg', '--format', 'txt']);
+    expect(await readFile(path.join(dir, 'exports', 'scr_seg.txt'), 'utf8')).toBe('Col. 1\nΛΟΓ?\n');
   });
 
   it('read refuses to start without the known text of the labelled region, naming what is missing', async () => {

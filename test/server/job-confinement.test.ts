@@ -53,7 +53,11 @@ describe('typed job requests', () => {
     expect(await refusal({ command: 'ingest', input: path.join(corpus, 'incoming', 'key-link') })).toMatch(
       /not in an import folder/,
     );
-    expect(await refusal({ command: 'ingest', input: '../outside/id_rsa' })).toMatch(/absolute path/);
+    expect(await refusal({ command: 'ingest', input: '../outside/id_rsa' })).toMatch(/'\.\.' in a path/);
+    expect(await refusal({ command: 'ingest', input: 'incoming/../../outside/id_rsa' })).toMatch(/'\.\.' in a path/);
+    // A relative path is the corpus's own: notes.txt is inside it but not under incoming/.
+    await writeFile(path.join(corpus, 'notes.txt'), 'x');
+    expect(await refusal({ command: 'ingest', input: 'notes.txt' })).toMatch(/not in an import folder/);
     expect(await refusal({ command: 'ingest', input: 'file:///etc/passwd' })).toMatch(/only https/);
     expect(await refusal({ command: 'train', options: { model: '/anywhere' } })).toMatch(/not a model name/);
     expect(await refusal({ command: 'train', options: { model: '..' } })).toMatch(/not a model name/);
@@ -77,11 +81,10 @@ describe('typed job requests', () => {
       '--steps',
       '200',
     ]);
+    // `aunn export` itself writes into <corpus>/exports unless told otherwise (test/lm/export.test.ts).
     expect((await buildJobArgs({ command: 'export', options: { segment: 'sample-s1/2026' } }, places)).args).toEqual([
       '--segment',
       'sample-s1/2026',
-      '--out',
-      path.join(corpus, 'exports'),
     ]);
     const ink = await buildJobArgs(
       { command: 'ink', options: { segment: 's', out: 'ink/run2', truth: 'truth.png', retrain: true } },
