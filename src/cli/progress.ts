@@ -42,7 +42,9 @@ export function terminalProgress(opts: Omit<ProgressOptions, 'onEvent'> = {}): P
   return (ev) => {
     const unit = opts.unit ?? ev.unit ?? '';
     if (jsonLines) {
-      process.stderr.write(`@progress ${JSON.stringify({ ...ev, etaS: Number.isFinite(ev.etaS) ? ev.etaS : null })}\n`);
+      // The rate in the unit the user reads (MB/s, not bytes/s), with that unit, as on the terminal.
+      const line = { ...ev, ratePerS: ev.ratePerS * scale, unit, etaS: Number.isFinite(ev.etaS) ? ev.etaS : null };
+      process.stderr.write(`@progress ${JSON.stringify(line)}\n`);
       return;
     }
     if (opts.quiet) return;

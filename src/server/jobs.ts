@@ -96,6 +96,7 @@ export function parseProgressLine(line: string): JobProgress | undefined {
         done: number;
         total: number;
         ratePerS: number;
+        unit?: string;
         etaS: number;
         info?: Record<string, number | string>;
       };
@@ -103,6 +104,7 @@ export function parseProgressLine(line: string): JobProgress | undefined {
         label: e.label,
         percent: e.total > 0 ? (100 * e.done) / e.total : 0,
         ratePerS: e.ratePerS,
+        unit: e.unit || undefined,
         etaS: Number.isFinite(e.etaS) ? e.etaS : undefined,
         info: e.info ?? {},
       };

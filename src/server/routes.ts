@@ -6,6 +6,7 @@
  *   GET  /api/records/:id/region?z=a,b&y=a,b&x=a,b&level=L  a box, raw uint8 z,y,x (X-Shape: z,y,x), ≤ 256³ voxels
  *   GET  /api/records/:id/attachments/:name              a file kept beside the record (segment mesh)
  *   GET  /api/readings                                   the readings JSON files found in the corpus
+ *   PUT  /api/readings/letter?segment=G {column,line,index,char}   an editor's correction of one letter
  *   GET  /api/files?path=REL                             a file inside the corpus (json, txt, xml, obj, png, tif)
  *   GET  /api/view-state   PUT /api/view-state           the UI's saved state (DIR/view-state.json, atomic)
  *   GET  /api/jobs   POST /api/jobs {command, input?, options} (src/api/job-spec.ts)   GET /api/jobs/:id/events (SSE)   DELETE /api/jobs/:id
@@ -23,6 +24,13 @@ import { HttpError, baseHeaders, intParam, rangeParam, readJsonBody, sendBytes, 
 import type { JobRunner } from './jobs.js';
 import type { SlabCache } from './slab-cache.js';
 import { ForbiddenPath, LIMITS, confinedAbsolute, confinedPath } from './security.js';
+import {
+  applyCorrection,
+  linesFileName,
+  saveCorrection,
+  type LetterCorrection,
+} from '../lm-conditioning/reading/corrections.js';
+import { loadReading } from '../lm-conditioning/reading/reading-file.js';
 import { listExports, loadTranscription, receiveUpload, saveTranscription } from './uploads.js';
 
 export const VIEW_STATE_FILE = 'view-state.json';
@@ -146,6 +154,18 @@ export async function handleApi(
 
   if (parts[0] === 'readings' && parts.length === 1 && method === 'GET') {
     return sendJson(res, 200, { files: await findReadings(corpus.dir) });
+  }
+
+  if (parts[0] === 'readings' && parts[1] === 'letter' && parts.length === 2 && method === 'PUT') {
+    const group = url.searchParams.get('segment');
+    if (group === null) throw new HttpError(400, "missing parameter 'segment'");
+    const body = (await readJsonBody(req, LIMITS.bodyBytes)) as LetterCorrection | null;
+    if (!body || typeof body !== 'object') throw new HttpError(400, 'a correction is {column, line, index, char}');
+    const before = await loadReading(corpus.dir, group);
+    const { reading, line } = applyCorrection(before, body);
+    const linesFile = path.join(corpus.dir, linesFileName(group));
+    await saveCorrection(corpus, reading, line, await readFile(linesFile, 'utf8').catch(() => undefined));
+    return sendJson(res, 200, { reading, line });
   }
 
   if (parts[0] === 'view-state' && parts.length === 1) {

@@ -27,14 +27,18 @@ export function uploadLimit(): number {
 }
 
 const SEGMENT = /^[\p{L}\p{N}_.,+() -]+$/u;
+const PARTIAL = '.partial-';
 
-/** `a/b/c.tif` with plain names only: no `..`, no hidden names, no absolute path, at most 12 folders deep. */
+/**
+ * `a/b/c.tif` with plain names only: no `.` or `..`, no absolute path, at most 12 folders deep. Dot-files are
+ * allowed (a zarr's `.zarray`, `.zattrs`), except the `.partial-` names uploads are written under.
+ */
 export function safeRelative(rel: string, what: string): string[] {
   const parts = rel.split('/');
   if (rel.length === 0 || rel.length > 1024 || parts.length > 12)
     throw new HttpError(400, `${what} '${rel}': empty, too long or too deep`);
   for (const p of parts)
-    if (!SEGMENT.test(p) || p.startsWith('.') || p.trim() !== p)
+    if (!SEGMENT.test(p) || p === '.' || p === '..' || p.startsWith(PARTIAL) || p.trim() !== p)
       throw new HttpError(400, `${what} '${rel}': '${p}' is not a plain file or folder name`);
   return parts;
 }
@@ -70,7 +74,7 @@ export async function receiveUpload(corpusDir: string, rel: string, req: Incomin
     )
   )
     throw new HttpError(409, `upload '${rel}': ${INCOMING_DIR}/${rel} exists already; upload into a new folder`);
-  const partial = path.join(dir, `.partial-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  const partial = path.join(dir, `${PARTIAL}${process.pid}-${Math.random().toString(36).slice(2)}`);
   let seen = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {

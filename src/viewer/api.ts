@@ -19,7 +19,14 @@ import type {
   Volume,
 } from '../api/index.js';
 
-export type { Axis, JobEvent, JobInfo, JobProgress, Plane, RecordInfo, RecordMeta, Shape3, Volume };
+export type { Axis, JobEvent, JobInfo, JobProgress, JobRequest, Plane, RecordInfo, RecordMeta, Shape3, Volume };
+
+/** A file under `<corpus>/exports` (src/server/uploads.ts). */
+export interface ExportFile {
+  path: string;
+  bytes: number;
+  modified: string;
+}
 
 /** A failed API call, with the server's one-line reason. */
 export class ApiError extends Error {
@@ -107,6 +114,84 @@ export class ApiClient {
     return (await this.get(`/api/files?path=${encodeURIComponent(relPath)}`)).json() as Promise<T>;
   }
 
+  async fileText(relPath: string, signal?: AbortSignal): Promise<string> {
+    return (await this.get(`/api/files?path=${encodeURIComponent(relPath)}`, signal)).text();
+  }
+
+  /** Address of a corpus file for a link; `download` makes the browser save it under its own name. */
+  fileUrl(relPath: string, download = false): string {
+    return `${this.base}/api/files?path=${encodeURIComponent(relPath)}${download ? '&download=1' : ''}`;
+  }
+
+  async exports(): Promise<ExportFile[]> {
+    return ((await (await this.get('/api/exports')).json()) as { files: ExportFile[] }).files;
+  }
+
+  async models(): Promise<string[]> {
+    return ((await (await this.get('/api/models')).json()) as { models: string[] }).models;
+  }
+
+  /** The saved known text of a segment's labelled region ('' when none). */
+  async transcription(segment: string): Promise<string> {
+    return (
+      (await (await this.get(`/api/transcriptions?segment=${encodeURIComponent(segment)}`)).json()) as {
+        text: string;
+      }
+    ).text;
+  }
+
+  /** Save it in the corpus; returns its corpus-relative path (what a read job's `transcription` option takes). */
+  async saveTranscription(segment: string, text: string): Promise<string> {
+    const r = (await this.send('PUT', `/api/transcriptions?segment=${encodeURIComponent(segment)}`, { text })) as {
+      path: string;
+    };
+    return r.path;
+  }
+
+  /**
+   * Upload one file into `<corpus>/incoming/<relPath>` with progress (XMLHttpRequest: fetch reports no upload
+   * progress). Resolves to its corpus-relative path.
+   */
+  upload(
+    relPath: string,
+    body: Blob,
+    onProgress?: (sent: number, total: number) => void,
+    signal?: AbortSignal,
+  ): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      const target = `/api/uploads?path=${encodeURIComponent(relPath)}`;
+      xhr.open('POST', this.base + target);
+      xhr.withCredentials = true;
+      xhr.upload.onprogress = (e) => onProgress?.(e.loaded, e.total || body.size);
+      xhr.onload = () => {
+        let json: { path?: string; error?: string } = {};
+        try {
+          json = JSON.parse(xhr.responseText) as typeof json;
+        } catch {
+          /* not JSON */
+        }
+        if (xhr.status >= 200 && xhr.status < 300 && json.path) resolve(json.path);
+        else reject(new ApiError(xhr.status, target, json.error ?? xhr.statusText));
+      };
+      xhr.onerror = () => reject(new ApiError(0, target, 'the upload failed (connection lost)'));
+      signal?.addEventListener('abort', () => xhr.abort());
+      xhr.onabort = () => reject(new ApiError(0, target, 'upload cancelled'));
+      xhr.send(body);
+    });
+  }
+
+  /** An editor's correction of one letter (column and line numbers, letter index from 0); the corrected reading. */
+  async correctLetter<R>(
+    segment: string,
+    c: { column: number; line: number; index: number; char: string },
+  ): Promise<R> {
+    const r = (await this.send('PUT', `/api/readings/letter?segment=${encodeURIComponent(segment)}`, c)) as {
+      reading: R;
+    };
+    return r.reading;
+  }
+
   async viewState<T>(): Promise<Partial<T>> {
     return (await this.get('/api/view-state')).json() as Promise<Partial<T>>;
   }
@@ -126,6 +211,19 @@ export class ApiClient {
 
   async cancelJob(id: string): Promise<JobInfo> {
     return (await this.send('DELETE', `/api/jobs/${encodeURIComponent(id)}`)) as JobInfo;
+  }
+
+  /** Resolves when the job ends, with its final state (and the one-line reason of a failure). */
+  async waitForJob(id: string): Promise<JobInfo> {
+    await new Promise<void>((resolve) => {
+      const stop = this.followJob(id, (e) => {
+        if (e.type === 'end') {
+          stop();
+          resolve();
+        }
+      });
+    });
+    return (await (await this.get(`/api/jobs/${encodeURIComponent(id)}`)).json()) as JobInfo;
   }
 
   /** Stream a job's events (past ones first). Returns a function that stops listening. */

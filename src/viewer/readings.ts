@@ -51,11 +51,34 @@ export function lettersIn(json: unknown, limit = 20000): PlacedLetter[] {
   return out;
 }
 
-/** Does this readings JSON talk about the segment (by group, record name or segment id)? */
+/**
+ * Does this readings JSON talk about the segment (by group, record name or bare segment id)? A name with a scroll
+ * in it must be this segment's: two scrolls may each have a segment '20230101', and one's reading must never be
+ * drawn over the other.
+ */
 export function readingsMatch(json: unknown, group: string, layersName: string): boolean {
   if (!json || typeof json !== 'object') return false;
   const o = json as Record<string, unknown>;
-  const names = [o.segment, o.group, o.record, o.of, o.source].filter((x): x is string => typeof x === 'string');
+  const names = [o.segment, o.group, o.record, o.of].filter((x): x is string => typeof x === 'string');
   const seg = group.split('/').pop() ?? group;
-  return names.some((n) => n === group || n === layersName || n === seg || n.startsWith(`${group}/`));
+  return names.some(
+    (n) => n === group || n === layersName || n.startsWith(`${group}/`) || (!n.includes('/') && n === seg),
+  );
+}
+
+/** The readings file of a segment: the first of `files` (corpus-relative) whose JSON names it, or undefined. */
+export async function readingFor(
+  files: string[],
+  load: (file: string) => Promise<unknown>,
+  group: string,
+  layersName: string,
+): Promise<{ file: string; json: unknown } | undefined> {
+  // The reader's own file for this group first (readings/<scroll>__<segment>.json), then any other.
+  const own = `readings/${group.split('/').join('__')}.json`;
+  const ordered = [...files.filter((f) => f === own), ...files.filter((f) => f !== own)];
+  for (const file of ordered) {
+    const json = await load(file).catch(() => undefined);
+    if (readingsMatch(json, group, layersName)) return { file, json };
+  }
+  return undefined;
 }

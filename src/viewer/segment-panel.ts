@@ -11,7 +11,7 @@ import { autoContrast } from './colormaps.js';
 import { h } from './dom.js';
 import { layerControls } from './layer-controls.js';
 import { layerFor, styleOf, voxelSizeAt, type Layer } from './layers.js';
-import { lettersIn, readingsMatch, type PlacedLetter } from './readings.js';
+import { lettersIn, readingFor, type PlacedLetter } from './readings.js';
 import { SliceView } from './slice-view.js';
 import type { ViewStore } from './state.js';
 
@@ -27,6 +27,9 @@ export class SegmentPanel {
   ready: Promise<void>;
   private readonly side: HTMLElement;
   private controller?: AbortController;
+  private generation = 0;
+  /** Called when the user picks another segment (the reading tab follows). */
+  onChoose?: (group: string) => void;
 
   constructor(
     readonly root: HTMLElement,
@@ -83,6 +86,10 @@ export class SegmentPanel {
   }
 
   async choose(group: string): Promise<void> {
+    // Nothing of the segment shown before may stay: its planes, its letters, a fetch still on its way.
+    this.controller?.abort();
+    const generation = ++this.generation;
+    this.letters = [];
     this.group = group;
     this.layersRecord = this.records.find((r) => r.modality === 'segment-layers' && (r.group ?? r.name) === group)!;
     const others = this.records.filter(
@@ -98,6 +105,7 @@ export class SegmentPanel {
     this.layers = [this.layersRecord, ...others]
       .map((r) => layerFor(r, this.store.state.layers?.[r.name]))
       .sort((a, b) => order(a) - order(b));
+    this.view.removeLayersExcept(new Set());
     const [depth, H, W] = this.layersRecord.levelShapes[0]!;
     this.layer = Math.min(this.layer, depth - 1);
     // Layers sampled along the mesh are one scan voxel apart: without their own voxel size, use the scan's.
@@ -109,7 +117,9 @@ export class SegmentPanel {
     const savedView = this.store.state.views?.segment;
     if (savedView) this.view.setView(savedView);
     this.buildSide();
-    await Promise.all([this.loadLayers(), this.loadLetters()]);
+    this.store.update({ segment: { group: this.group, layer: this.layer, flip: this.flip } });
+    this.onChoose?.(group);
+    await Promise.all([this.loadLayers(), this.loadLetters(generation)]);
   }
 
   setLayer(k: number): void {
@@ -149,31 +159,40 @@ export class SegmentPanel {
         }
         this.view.setLayer(l.key, p, styleOf(l), i);
       });
-      this.view.setInfo(
-        `${this.group} · layer ${String(this.layer).padStart(2, '0')}${this.flip ? ' (flipped)' : ''}${this.letters.length ? ` · ${this.letters.length} letters read` : ''}`,
-      );
+      this.view.setInfo(this.infoLine());
+      this.root.dataset.segment = this.group ?? '';
+      this.root.dataset.shownLayers = this.layers
+        .filter((l) => this.view.planeOf(l.key))
+        .map((l) => l.key)
+        .join(',');
     } catch (e) {
       if (!controller.signal.aborted) this.onStatus(`segment failed: ${(e as Error).message}`);
     }
   }
 
-  private async loadLetters(): Promise<void> {
-    this.letters = [];
+  private async loadLetters(generation: number): Promise<void> {
+    const group = this.group!;
+    let letters: PlacedLetter[] = [];
     try {
-      const files = await this.api.readings();
-      for (const f of files) {
-        const json = await this.api.fileJson<unknown>(f);
-        if (readingsMatch(json, this.group!, this.layersRecord!.name) || files.length === 1) {
-          this.letters = lettersIn(json);
-          if (this.letters.length) break;
-        }
-      }
+      const found = await readingFor(
+        await this.api.readings(),
+        (f) => this.api.fileJson<unknown>(f),
+        group,
+        this.layersRecord!.name,
+      );
+      if (found) letters = lettersIn(found.json);
     } catch (e) {
       console.warn('readings not loaded', e);
     }
-    this.view.setInfo(
-      `${this.group} · layer ${String(this.layer).padStart(2, '0')}${this.flip ? ' (flipped)' : ''}${this.letters.length ? ` · ${this.letters.length} letters read` : ''}`,
-    );
+    if (generation !== this.generation) return; // another segment was chosen meanwhile
+    this.letters = letters;
+    this.root.dataset.letters = String(letters.length);
+    this.view.setInfo(this.infoLine());
+    this.view.requestRender();
+  }
+
+  private infoLine(): string {
+    return `${this.group} · layer ${String(this.layer).padStart(2, '0')}${this.flip ? ' (flipped)' : ''}${this.letters.length ? ` · ${this.letters.length} letters read` : ''}`;
   }
 
   private drawLetters(
@@ -213,6 +232,7 @@ export class SegmentPanel {
     const depth = this.layersRecord?.levelShapes[0]![0] ?? 65;
     const groupSelect = h('select', {
       className: 'segment-select',
+      title: 'the segment shown (its layers, labels, ink and reading only)',
       onchange: (e: Event) => void this.choose((e.target as HTMLSelectElement).value),
     });
     for (const g of this.groups) groupSelect.append(h('option', { value: g, selected: g === this.group }, g));
@@ -229,6 +249,7 @@ export class SegmentPanel {
           max: String(depth - 1),
           value: String(this.layer),
           className: 'layer-slider',
+          title: 'surface layer (00..64; 32 is on the papyrus surface); wheel or ↑ ↓ on the view',
           oninput: (e: Event) => this.setLayer(Number((e.target as HTMLInputElement).value)),
         }),
         h('b', { className: 'layer-number' }, String(this.layer).padStart(2, '0')),
@@ -239,6 +260,7 @@ export class SegmentPanel {
         h('input', {
           type: 'checkbox',
           className: 'flip',
+          title: 'the segment was traced from the other side: count the layers the other way',
           checked: this.flip,
           onchange: (e: Event) => {
             this.flip = (e.target as HTMLInputElement).checked;
@@ -253,6 +275,7 @@ export class SegmentPanel {
         h('input', {
           type: 'checkbox',
           className: 'show-letters',
+          title: 'draw the letters read on the segment (brighter when surer; blue: supplied by the language model)',
           checked: true,
           onchange: () => this.view.requestRender(),
         }),

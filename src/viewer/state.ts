@@ -10,7 +10,7 @@ import { debounce } from './dom.js';
 import type { LayerStyle } from './layers.js';
 import type { ViewTransform } from './slice-view.js';
 
-export type Tab = 'volume' | 'segment' | 'compare' | 'training';
+export type Tab = 'volume' | 'segment' | 'reading' | 'compare' | 'training';
 
 export interface SavedState {
   tab: Tab;
@@ -29,6 +29,10 @@ export interface SavedState {
     camera?: { position: number[]; target: number[] };
   };
   segment: { group?: string; layer: number; flip: boolean };
+  /** The first-run hint was dismissed. */
+  hintDismissed: boolean;
+  /** Zoom the three slice views of the volume tab together. */
+  linkZoom: boolean;
 }
 
 export class ViewStore {

@@ -63,6 +63,8 @@ describe('uploads', () => {
     expect(r.json().path).toBe('incoming/batch1/scroll.volpkg/volumes/scan.tif');
     expect(await readFile(path.join(dir, 'incoming/batch1/scroll.volpkg/volumes/scan.tif'))).toEqual(bytes);
     expect(await readdir(path.join(dir, 'incoming/batch1/scroll.volpkg/volumes'))).toEqual(['scan.tif']);
+    // A zarr's own dot-files are plain names.
+    expect((await api('/api/uploads?path=batch1/s.zarr/.zarray', { method: 'POST', body: '{}' })).status).toBe(201);
     const job = (
       await api('/api/jobs', {
         method: 'POST',
@@ -74,7 +76,7 @@ describe('uploads', () => {
   });
 
   it('refuses names that could leave incoming/, replacing a file, and bodies over the limit, leaving nothing', async () => {
-    for (const bad of ['../manifest.json', 'a/../../x', '/etc/passwd', '.hidden', 'a/.git/config', 'a\\b', 'a//b', ''])
+    for (const bad of ['../manifest.json', 'a/../../x', '/etc/passwd', '..', 'a/./b', 'a/.partial-1-x', 'a\\b', 'a//b', ''])
       expect(
         (await api(`/api/uploads?path=${encodeURIComponent(bad)}`, { method: 'POST', body: 'x' })).status,
         bad,

@@ -61,6 +61,10 @@ describe('jobs', () => {
       parseProgressLine('@progress {"label":"x","done":5,"total":10,"ratePerS":2,"etaS":2.5,"info":{"loss":0.5}}')
         ?.percent,
     ).toBe(50);
+    // The JSON form carries the unit, so the app shows "3.2 MB/s", not a bare number.
+    expect(
+      parseProgressLine('@progress {"label":"ingest","done":1,"total":2,"ratePerS":3.2,"unit":"MB","etaS":1}'),
+    ).toMatchObject({ ratePerS: 3.2, unit: 'MB' });
     expect(parseProgressLine('wrote 3 records')).toBeUndefined();
   });
 

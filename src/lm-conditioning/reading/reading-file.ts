@@ -30,6 +30,8 @@ export interface ReadLetter {
   bbox?: [number, number, number, number];
   /** Runner-up letters with their probabilities, best first (optional). */
   alternatives?: { char: string; p: number }[];
+  /** Set by an editor's correction: what the reader had read, with its probability. */
+  corrected?: { from: string; confidence: number; source: Evidence };
 }
 
 export interface ReadLine {
