@@ -190,7 +190,7 @@ async function main(): Promise<void> {
     ),
   );
   if (!store.state.hintDismissed || !records.length)
-    document.querySelector('main')!.append(
+    document.querySelector('main')!.before(
       firstRunHint(
         records.length === 0,
         () => store.update({ hintDismissed: true }),

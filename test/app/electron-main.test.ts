@@ -311,9 +311,11 @@ describe('preload', () => {
     ]);
     expect(Object.values(api).includes(electron.ipcRenderer)).toBe(false);
     await api.openCorpus();
+    await api.openCorpus('new');
     await api.savePng(new Uint8Array([1]), 'a.png');
     expect(electron.ipcRenderer.invoke.mock.calls).toEqual([
-      [IPC.openCorpus],
+      [IPC.openCorpus, 'open'],
+      [IPC.openCorpus, 'new'],
       [IPC.savePng, new Uint8Array([1]), 'a.png'],
     ]);
     await expect(api.savePng('not bytes', 'a.png')).rejects.toThrow(TypeError);
