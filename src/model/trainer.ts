@@ -1,8 +1,8 @@
 /**
  * `trainModel`: trains (or resumes, or finetunes) an AUNN over a corpus in worker threads, so the caller's thread
  * stays free. Creates `<modelDir>/v0001.ckpt` on the first run; resumes the latest version's unfinished run
- * (after a crash or kill); continues a finished one with a new run; `newVersion` starts version N+1 from N's weights
- * and leaves N untouched (finetuning).
+ * (after a crash or kill) in place; any new run (more training after a finished one, or finetuning with
+ * `newVersion`) starts version N+1 from N's weights and leaves N untouched.
  *
  *   const r = await trainModel({ corpusDir: 'corpus', modelDir: 'model', minutes: 3,
  *                                onProgress: (p) => console.log(p.step, p.loss, p.heldOutPsnr) });
@@ -204,9 +204,15 @@ async function trainModelLocked(opts: TrainOptions): Promise<TrainResult> {
     sameShape(ck.header.config, opts.config, file);
     config = ck.header.config;
     state = { params: ck.params, m: ck.m, v: ck.v };
-    if (opts.newVersion) {
+    if (!ck.header.run.done && !opts.newVersion) {
+      version = latest;
+      resumed = true;
+      header = { ...ck.header, run: { ...ck.header.run } };
+    } else {
+      // A new run (finetuning, or more training after a finished one) is a new version: version N is never
+      // overwritten, so what was predicted from it stays reproducible.
       version = latest + 1;
-      const run = makeRun(ck.header.step, config, opts.kind ?? 'finetune');
+      const run = makeRun(ck.header.step, config, opts.kind ?? (opts.newVersion ? 'finetune' : 'train'));
       header = {
         ...newHeader(config, ck.header.layout, version, latest, run, corpus, [
           ...ck.header.trainedRecords.map((r) => r.name),
@@ -217,22 +223,6 @@ async function trainModelLocked(opts: TrainOptions): Promise<TrainResult> {
         samplesSeen: ck.header.samplesSeen,
         history: [...ck.header.history],
       };
-    } else if (!ck.header.run.done) {
-      version = latest;
-      resumed = true;
-      header = { ...ck.header, run: { ...ck.header.run } };
-    } else {
-      version = latest;
-      const run = makeRun(ck.header.step, config, opts.kind ?? 'train');
-      header = {
-        ...ck.header,
-        run,
-        schedule: { serialPos: 0, windowStep: 0 },
-        trainedRecords: recordLayout(
-          uniqueRecords(corpus, [...ck.header.trainedRecords.map((r) => r.name), ...run.records]),
-        ),
-      };
-      header.manifestHash = layoutHash(header.trainedRecords);
     }
   }
   const threads = opts.threads ?? config.train.threads;

@@ -31,6 +31,23 @@ function twoScrolls(): SyntheticCorpus {
   return c;
 }
 
+describe('versions', () => {
+  test('more training after a finished run is a new version; the finished one is never overwritten', async () => {
+    const corpus = twoScrolls();
+    const modelDir = path.join(tmp, 'more');
+    await trainModel({ corpus, modelDir, steps: 10, threads: 1, records: ['a/scan'], config });
+    const v1 = readFileSync(versionPath(modelDir, 1));
+    const r = await trainModel({ corpus, modelDir, steps: 10, threads: 1, records: ['a/scan'], config });
+    expect(r.version).toBe(2);
+    expect(listVersions(modelDir)).toEqual([1, 2]);
+    expect(readFileSync(versionPath(modelDir, 1)).equals(v1)).toBe(true);
+    const h = readCheckpoint(versionPath(modelDir, 2)).header;
+    expect(h.parent).toBe(1);
+    expect(h.run.kind).toBe('train');
+    expect(h.step).toBe(20);
+  });
+});
+
 describe('finetuning', () => {
   test('a new version on the new scroll with replay; the previous version is untouched; clear errors', async () => {
     const corpus = twoScrolls();
