@@ -55,6 +55,8 @@ function valueOn(p: Plane, rows: number, cols: number, row: number, col: number)
 export class ComparePanel {
   readonly views = new Map<Kind, SliceView>();
   private planes = new Map<Kind, Plane>();
+  /** Residual and uncertainty windows, fixed from the first slice shown. */
+  private readonly fixedWindows = new Map<Kind, [number, number]>();
   private swipe = false;
   private swipeAt = 0.5;
   private controller?: AbortController;
@@ -75,6 +77,7 @@ export class ComparePanel {
       step: '0.01',
       value: '0.5',
       className: 'swipe-at',
+      title: 'where the swipe divides observed (left) from predicted (right)',
       oninput: (e: Event) => {
         this.swipeAt = Number((e.target as HTMLInputElement).value);
         this.applyStyles();
@@ -92,6 +95,7 @@ export class ComparePanel {
           h('input', {
             type: 'checkbox',
             className: 'swipe',
+            title: 'show observed on the left and predicted on the right of a divider in the first view',
             onchange: (e: Event) => {
               this.swipe = (e.target as HTMLInputElement).checked;
               this.applyStyles();
@@ -113,7 +117,12 @@ export class ComparePanel {
           host,
           h(
             'button',
-            { className: 'shot', 'data-shot': `compare-${kind}`, onclick: () => void this.screenshot(kind) },
+            {
+              className: 'shot',
+              'data-shot': `compare-${kind}`,
+              title: `save the ${kind} view as PNG`,
+              onclick: () => void this.screenshot(kind),
+            },
             'PNG',
           ),
         ),
@@ -195,13 +204,14 @@ export class ComparePanel {
     for (const kind of KINDS) {
       const view = this.views.get(kind)!;
       const p = this.planes.get(kind);
-      // Observed and predicted share the observed layer's window; residual and uncertainty get their own auto-contrast.
-      const win: [number, number] =
-        kind === 'residual' || kind === 'uncertainty'
-          ? p
-            ? autoContrast(p.data, 1, 99)
-            : [0, 255]
-          : (obs?.window ?? [0, 255]);
+      // Observed and predicted share the observed layer's window; residual and uncertainty get one scale, set from
+      // the first slice and then kept, so their colours compare between slices.
+      let win: [number, number] = obs?.window ?? [0, 255];
+      if (kind === 'residual' || kind === 'uncertainty') {
+        const fixed = this.fixedWindows.get(kind) ?? (p ? autoContrast(p.data, 1, 99) : undefined);
+        if (fixed && p) this.fixedWindows.set(kind, fixed);
+        win = fixed ?? [0, 255];
+      }
       const colormap = kind === 'residual' || kind === 'uncertainty' ? 'inferno' : (obs?.colormap ?? 'grey');
       view.setLayer(kind, p, { visible: Boolean(p), opacity: 1, colormap, window: win, threshold: 0 }, 0);
       if (kind === 'observed') {

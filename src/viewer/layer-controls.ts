@@ -1,12 +1,12 @@
 /**
  * The layer list's controls (napari's layer panel): visibility, opacity, colormap, window lo/hi with auto-contrast,
- * and a threshold for overlays. Calls `onChange` after every edit; the caller re-renders and saves the state.
+ * and a threshold for overlays. Window numbers are in the scan's own units (the record's window at ingest). Calls `onChange` after every edit; the caller re-renders and saves the state.
  *
  *   list.append(layerControls(layer, () => panel.refreshStyles(), () => autoContrast(plane.data)));
  */
 import { COLORMAPS, type ColormapName } from './colormaps.js';
 import { h } from './dom.js';
-import type { Layer } from './layers.js';
+import { formatValue, type Layer } from './layers.js';
 
 export function layerControls(
   layer: Layer,
@@ -20,7 +20,7 @@ export function layerControls(
     max: '255',
     value: String(layer.window[0]),
     className: 'win-lo',
-    title: 'window low',
+    title: 'window low: values below show black (in the scan’s units)',
   });
   const hi = h('input', {
     type: 'range',
@@ -28,15 +28,16 @@ export function layerControls(
     max: '255',
     value: String(layer.window[1]),
     className: 'win-hi',
-    title: 'window high',
+    title: 'window high: values above show white (in the scan’s units)',
   });
-  const loText = h('span', { className: 'num' }, String(layer.window[0]));
-  const hiText = h('span', { className: 'num' }, String(layer.window[1]));
+  // The sliders move over stored bytes; the numbers shown are the scan's own values (its window at ingest).
+  const loText = h('span', { className: 'num' }, formatValue(layer, layer.window[0]));
+  const hiText = h('span', { className: 'num' }, formatValue(layer, layer.window[1]));
   const sync = () => {
     lo.value = String(layer.window[0]);
     hi.value = String(layer.window[1]);
-    loText.textContent = String(layer.window[0]);
-    hiText.textContent = String(layer.window[1]);
+    loText.textContent = formatValue(layer, layer.window[0]);
+    hiText.textContent = formatValue(layer, layer.window[1]);
   };
   const onWindow = () => {
     let a = Number(lo.value);
@@ -54,6 +55,7 @@ export function layerControls(
   hi.oninput = onWindow;
   const colormap = h('select', {
     className: 'colormap',
+    title: 'colour map of this layer',
     onchange: (e: Event) => {
       layer.colormap = (e.target as HTMLSelectElement).value as ColormapName;
       onChange();
@@ -65,10 +67,11 @@ export function layerControls(
     { className: 'layer', 'data-layer': layer.key, 'data-role': layer.role, id: `layer-${slug}` },
     h(
       'label',
-      { className: 'layer-name' },
+      { className: 'layer-name', title: `show or hide ${layer.key}` },
       h('input', {
         type: 'checkbox',
         className: 'visible',
+        title: `show or hide ${layer.key}`,
         checked: layer.visible,
         onchange: (e: Event) => {
           layer.visible = (e.target as HTMLInputElement).checked;
@@ -89,6 +92,7 @@ export function layerControls(
         step: '0.05',
         value: String(layer.opacity),
         className: 'opacity',
+        title: 'opacity of this layer over the ones below',
         oninput: (e: Event) => {
           layer.opacity = Number((e.target as HTMLInputElement).value);
           onChange();
@@ -129,6 +133,7 @@ export function layerControls(
           max: '255',
           value: String(layer.threshold),
           className: 'threshold',
+          title: 'values below this are transparent (for ink: the probability × 255 the mask starts at)',
           oninput: (e: Event) => {
             layer.threshold = Number((e.target as HTMLInputElement).value);
             onChange();

@@ -59,7 +59,10 @@ export function layerFor(rec: RecordInfo, saved?: Partial<LayerStyle>): Layer {
     record: rec,
     role,
     ...style,
-    autoWindow: !saved?.window && (role === 'observed' || role === 'surface' || role === 'predicted'),
+    // Contrast is set once from the first data and then kept, so colours mean the same on every slice (the
+    // uncertainty too: with the full byte range it opened as a flat wash).
+    autoWindow:
+      !saved?.window && (role === 'observed' || role === 'surface' || role === 'predicted' || role === 'uncertainty'),
   };
 }
 
@@ -74,4 +77,20 @@ export function voxelSizeAt(rec: RecordInfo, level: number): [number, number, nu
   const s0 = rec.levelShapes[0]!;
   const sl = rec.levelShapes[level] ?? s0;
   return [0, 1, 2].map((i) => (base[i]! * s0[i]!) / sl[i]!) as [number, number, number];
+}
+
+/**
+ * A stored byte in the scan's own units: 16-bit sources were windowed linearly to 0..255 at ingest (the record's
+ * `window`, in source units), so byte b stands for lo + b/255·(hi − lo). Without a window the bytes are the values.
+ */
+export function sourceValue(rec: Pick<RecordInfo, 'window'>, byte: number): number {
+  const w = rec.window;
+  return w ? w[0] + (byte / 255) * (w[1] - w[0]) : byte;
+}
+
+/** A value for the user: the scan's units for intensities, a probability for ink and uncertainty layers. */
+export function formatValue(layer: Pick<Layer, 'role' | 'record'>, byte: number): string {
+  if (layer.role === 'ink') return (byte / 255).toFixed(2);
+  const v = sourceValue(layer.record, byte);
+  return Math.abs(v) >= 100 || Number.isInteger(v) ? v.toFixed(0) : v.toPrecision(3);
 }

@@ -10,7 +10,7 @@ import type { ApiClient, RecordInfo } from './api.js';
 import { autoContrast } from './colormaps.js';
 import { h } from './dom.js';
 import { layerControls } from './layer-controls.js';
-import { layerFor, styleOf, voxelSizeAt, type Layer } from './layers.js';
+import { formatValue, layerFor, styleOf, voxelSizeAt, type Layer } from './layers.js';
 import { lettersIn, readingFor, type PlacedLetter } from './readings.js';
 import { SliceView } from './slice-view.js';
 import type { ViewStore } from './state.js';
@@ -63,8 +63,7 @@ export class SegmentPanel {
       const parts = [`row ${row} col ${col} · layer ${this.displayLayer()}`];
       for (const l of this.layers) {
         const v = this.view.valueAt(l.key, row, col);
-        if (v !== undefined)
-          parts.push(`${l.role === 'surface' ? 'surface' : l.role} ${l.role === 'ink' ? (v / 255).toFixed(2) : v}`);
+        if (v !== undefined) parts.push(`${l.role} ${formatValue(l, v)}`);
       }
       this.onStatus(parts.join(' · '));
     };

@@ -74,6 +74,9 @@ export interface ViewTransform {
   cy: number;
 }
 
+/** How long a click waits to see whether it is half of a double-click. */
+const DOUBLE_CLICK_MS = 250;
+
 export class SliceView {
   readonly canvas: HTMLCanvasElement;
   readonly overlay: HTMLCanvasElement;
@@ -389,20 +392,32 @@ export class SliceView {
   }
 
   /** Grid pixel under a mouse event. */
-  private pixelAt(e: MouseEvent): [number, number] {
+  private worldAt(e: { clientX: number; clientY: number }): THREE.Vector3 {
     const rect = this.canvas.getBoundingClientRect();
     const ndc = new THREE.Vector3(
       ((e.clientX - rect.left) / rect.width) * 2 - 1,
       -((e.clientY - rect.top) / rect.height) * 2 + 1,
       0,
     );
-    const world = ndc.unproject(this.camera);
+    return ndc.unproject(this.camera);
+  }
+
+  private pixelAt(e: MouseEvent): [number, number] {
+    const world = this.worldAt(e);
     return [Math.floor(-world.y / this.spacing[0]), Math.floor(world.x / this.spacing[1])];
   }
 
-  zoomBy(factor: number): void {
+  /** Zoom by `factor`, about the point under the pointer when given (it stays where it is), else the centre. */
+  zoomBy(factor: number, at?: { clientX: number; clientY: number }): void {
+    const before = at ? this.worldAt(at) : undefined;
     this.camera.zoom = Math.min(64, Math.max(0.1, this.camera.zoom * factor));
     this.camera.updateProjectionMatrix();
+    if (at && before) {
+      const after = this.worldAt(at);
+      this.camera.position.x += before.x - after.x;
+      this.camera.position.y += before.y - after.y;
+      this.camera.updateProjectionMatrix();
+    }
     this.onViewChange?.(this.getView());
     this.requestRender();
   }
@@ -414,7 +429,7 @@ export class SliceView {
       'wheel',
       (e) => {
         e.preventDefault();
-        if (e.ctrlKey || e.shiftKey || e.metaKey) this.zoomBy(e.deltaY < 0 ? 1.15 : 1 / 1.15);
+        if (e.ctrlKey || e.shiftKey || e.metaKey) this.zoomBy(e.deltaY < 0 ? 1.15 : 1 / 1.15, e);
         else this.onSliceStep?.((e.deltaY > 0 ? 1 : -1) * (e.altKey ? 10 : 1));
       },
       { passive: false },
@@ -446,18 +461,32 @@ export class SliceView {
       const [r, c] = this.pixelAt(e);
       if (r >= 0 && c >= 0 && r < this.rows && c < this.cols) this.onHover?.(r, c);
     });
-    el.addEventListener('pointerup', (e) => {
-      const d = this.dragging;
+    let dragged = false;
+    let pendingPick: ReturnType<typeof setTimeout> | undefined;
+    el.addEventListener('pointerup', () => {
+      dragged = Boolean(this.dragging?.moved);
       this.dragging = undefined;
-      if (d && !d.moved) {
-        const [r, c] = this.pixelAt(e);
-        if (r >= 0 && c >= 0 && r < this.rows && c < this.cols) this.onPick?.(r, c);
-      }
     });
-    el.addEventListener('dblclick', () => this.fit());
+    // A click moves the crosshair a moment later, unless it turns out to be the first half of a double-click
+    // ("fit"), which must leave the crosshair, and so the other views' slices, where they were.
+    el.addEventListener('click', (e) => {
+      if (dragged) return;
+      clearTimeout(pendingPick);
+      if (e.detail >= 2) return;
+      const [r, c] = this.pixelAt(e);
+      if (r >= 0 && c >= 0 && r < this.rows && c < this.cols)
+        pendingPick = setTimeout(() => this.onPick?.(r, c), DOUBLE_CLICK_MS);
+    });
+    el.addEventListener('dblclick', () => {
+      clearTimeout(pendingPick);
+      this.fit();
+    });
+    let lastPointer: { clientX: number; clientY: number } | undefined;
+    el.addEventListener('pointermove', (e) => (lastPointer = e));
+    el.addEventListener('pointerleave', () => (lastPointer = undefined));
     el.addEventListener('keydown', (e) => {
-      if (e.key === '+' || e.key === '=') this.zoomBy(1.25);
-      else if (e.key === '-') this.zoomBy(0.8);
+      if (e.key === '+' || e.key === '=') this.zoomBy(1.25, lastPointer);
+      else if (e.key === '-') this.zoomBy(0.8, lastPointer);
       else if (e.key === 'PageUp' || e.key === 'ArrowUp') this.onSliceStep?.(-1);
       else if (e.key === 'PageDown' || e.key === 'ArrowDown') this.onSliceStep?.(1);
     });

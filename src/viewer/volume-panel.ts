@@ -10,7 +10,7 @@ import type { ApiClient, Axis, Plane, RecordInfo } from './api.js';
 import { autoContrast } from './colormaps.js';
 import { h } from './dom.js';
 import { layerControls } from './layer-controls.js';
-import { layerFor, styleOf, voxelSizeAt, type Layer } from './layers.js';
+import { formatValue, layerFor, styleOf, voxelSizeAt, type Layer } from './layers.js';
 import { extentOf, layerIndex, placementOf } from './placement.js';
 import { SliceView } from './slice-view.js';
 import type { ViewStore } from './state.js';
@@ -82,6 +82,7 @@ export class VolumePanel {
     // Another scan as the base: saved, then the page reloads on it (every view follows the base record).
     const baseSelect = h('select', {
       className: 'base-select',
+      title: 'the scan the volume and compare tabs show (the page reloads on it)',
       onchange: (e: Event) => {
         store.state = { ...store.state, base: (e.target as HTMLSelectElement).value, cursor: undefined, views: {} };
         void store.flush().then(() => location.reload());
@@ -166,7 +167,7 @@ export class VolumePanel {
       this.store.update({ volume3d: { ...this.volume3dState(), camera: this.volume.getCamera() } });
   }
 
-  /** "z 24 y 50 x 31 (µm …) · observed 210 · predicted 200 · uncertainty 40". */
+  /** "z 24 y 50 x 31 (µm …) · observed 21038 · predicted 20650 · uncertainty 1210": values in the scan's units. */
   private readout(v: AxisView, row: number, col: number, zyx: [number, number, number]): string {
     const um = voxelSizeAt(this.base, this.level);
     const parts = [
@@ -174,7 +175,7 @@ export class VolumePanel {
     ];
     for (const l of this.layers) {
       const value = v.view.valueAt(l.key, row, col);
-      if (value !== undefined) parts.push(`${l.role === 'observed' ? 'observed' : l.role} ${value}`);
+      if (value !== undefined) parts.push(`${l.role} ${formatValue(l, value)}`);
     }
     return parts.join(' · ');
   }
@@ -286,6 +287,7 @@ export class VolumePanel {
       'select',
       {
         className: 'render-mode',
+        title: 'MIP: brightest voxel along each ray; DVR: voxels blended through a transfer function',
         onchange: (e: Event) => set({ mode: (e.target as HTMLSelectElement).value as 'mip' | 'dvr' }),
       },
       h('option', { value: 'mip', selected: s.mode === 'mip' }, 'MIP'),
@@ -295,6 +297,7 @@ export class VolumePanel {
       'select',
       {
         className: 'render-source',
+        title: 'what the 3-D view loads: the whole record at a coarse level, or a full-resolution box at the crosshair',
         onchange: (e: Event) => set({ source: (e.target as HTMLSelectElement).value as 'level' | 'crosshair' }, true),
       },
       h('option', { value: 'level', selected: s.source === 'level' }, `whole record, coarse level`),
@@ -305,6 +308,7 @@ export class VolumePanel {
       'select',
       {
         className: 'render-layer',
+        title: 'which layer the 3-D view renders',
         onchange: (e: Event) => set({ layer: (e.target as HTMLSelectElement).value }, true),
       },
       ...this.layers.map((l) =>
@@ -318,6 +322,7 @@ export class VolumePanel {
       step: '0.1',
       value: String(s.density),
       className: 'density',
+      title: 'opacity of the volume rendering (DVR)',
       oninput: (e: Event) => set({ density: Number((e.target as HTMLInputElement).value) }),
     });
     this.volumeControls.replaceChildren(
@@ -331,12 +336,17 @@ export class VolumePanel {
         h('input', {
           type: 'checkbox',
           className: 'show-mesh',
+          title: 'draw the segment mesh in the 3-D view',
           checked: true,
           onchange: (e: Event) => this.volume.setMeshVisible((e.target as HTMLInputElement).checked),
         }),
         ' segment mesh',
       ),
-      h('button', { onclick: () => this.volume.resetCamera() }, 'reset camera'),
+      h(
+        'button',
+        { title: 'put the 3-D camera back where it started', onclick: () => this.volume.resetCamera() },
+        'reset camera',
+      ),
     );
   }
 

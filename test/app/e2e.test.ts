@@ -305,4 +305,39 @@ describe.skipIf(!haveChromium)('the app in headless chromium', () => {
     expect(hi).toBe('60');
     await page.screenshot({ path: path.join(OUT, 'app-volume.png') });
   });
+
+  it('fits on double-click without moving the crosshair, moves it on a click, zooms about the pointer', async () => {
+    const cursor = () =>
+      page.evaluate(() => [
+        ...(window as unknown as { __aunn: { volumePanel: { cursor: number[] } } }).__aunn.volumePanel.cursor,
+      ]);
+    const xy = page.locator('[data-view="xy"] canvas.overlay');
+    const box = (await xy.boundingBox())!;
+    const before = await cursor();
+    await xy.dblclick({ position: { x: box.width * 0.3, y: box.height * 0.3 } });
+    await page.waitForTimeout(500);
+    expect(await cursor(), 'double-click leaves the crosshair').toEqual(before);
+    await xy.click({ position: { x: box.width * 0.3, y: box.height * 0.3 } });
+    await page.waitForTimeout(500);
+    const moved = await cursor();
+    expect(moved[0]).toBe(before[0]);
+    expect(moved.slice(1), 'a click moves it').not.toEqual(before.slice(1));
+    // The voxel under the pointer stays under it while zooming in.
+    const at = { x: box.x + box.width * 0.7, y: box.y + box.height * 0.6 };
+    const voxelUnder = async () => {
+      await page.mouse.move(at.x + 1, at.y);
+      await page.mouse.move(at.x, at.y);
+      return /y (\d+) x (\d+)/.exec((await page.locator('.status').textContent()) ?? '')?.slice(1);
+    };
+    const v0 = await voxelUnder();
+    expect(v0).toBeDefined();
+    await page.keyboard.down('Control');
+    for (let i = 0; i < 4; i++) await page.mouse.wheel(0, -100);
+    await page.keyboard.up('Control');
+    await page.waitForTimeout(200);
+    const v1 = await voxelUnder();
+    expect(Math.abs(Number(v1![0]) - Number(v0![0])) + Math.abs(Number(v1![1]) - Number(v0![1]))).toBeLessThanOrEqual(
+      2,
+    );
+  });
 });
