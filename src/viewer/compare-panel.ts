@@ -142,7 +142,8 @@ export class ComparePanel {
         );
       };
       view.onSliceStep = (d) => {
-        volume.cursor[0] = Math.max(0, Math.min(volume.shape[0] - 1, volume.cursor[0] + d));
+        // One cursor: the volume tab's views follow (its z slice and the crosshair lines of the others).
+        volume.stepCursor(0, d);
         void this.show();
       };
       this.views.set(kind, view);

@@ -180,6 +180,12 @@ export class VolumePanel {
     return parts.join(' · ');
   }
 
+  /** Step the crosshair along z (0), y (1) or x (2): the Compare tab steps through this same cursor. */
+  stepCursor(index: 0 | 1 | 2, delta: number): void {
+    this.cursor[index] = Math.max(0, Math.min(this.shape[index] - 1, this.cursor[index] + delta));
+    this.cursorChanged(new Set(this.views.filter((v) => v.index === index).map((v) => v.axis)));
+  }
+
   private cursorChanged(axes: Set<Axis>): void {
     this.store.update({ cursor: [...this.cursor] });
     void this.loadSlices(axes);
@@ -230,6 +236,7 @@ export class VolumePanel {
 
   private decorate(v: AxisView): void {
     v.view.setCrosshair([this.cursor[v.rows], this.cursor[v.cols]]);
+    v.view.container.dataset.slice = String(this.cursor[v.index]);
     const names = ['z', 'y', 'x'];
     v.view.setInfo(
       `${v.view.opts.name.toUpperCase()} · ${names[v.index]} ${this.cursor[v.index]}/${this.shape[v.index] - 1} · ${this.base.name}${this.level ? ` · level ${this.level}` : ''}`,

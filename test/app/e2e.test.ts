@@ -285,6 +285,15 @@ describe.skipIf(!haveChromium)('the app in headless chromium', () => {
       const img = await shot(`compare-${k}`, `[data-view="compare-${k}"]`);
       expect(stats(img).std, k).toBeGreaterThan(5);
     }
+    // One cursor: stepping through z in Compare moves the volume tab's XY slice with it.
+    const z0 = Number(await page.getAttribute('[data-view="xy"]', 'data-slice'));
+    await page.hover('[data-view="compare-observed"] canvas.overlay');
+    await page.mouse.wheel(0, 100);
+    await page.waitForFunction(
+      (z) => Number(document.querySelector<HTMLElement>('[data-view="xy"]')?.dataset.slice) === z + 1,
+      z0,
+      { timeout: 10_000 },
+    );
   });
 
   it('shows the training dashboard', async () => {

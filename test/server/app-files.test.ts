@@ -76,7 +76,17 @@ describe('uploads', () => {
   });
 
   it('refuses names that could leave incoming/, replacing a file, and bodies over the limit, leaving nothing', async () => {
-    for (const bad of ['../manifest.json', 'a/../../x', '/etc/passwd', '..', 'a/./b', 'a/.partial-1-x', 'a\\b', 'a//b', ''])
+    for (const bad of [
+      '../manifest.json',
+      'a/../../x',
+      '/etc/passwd',
+      '..',
+      'a/./b',
+      'a/.partial-1-x',
+      'a\\b',
+      'a//b',
+      '',
+    ])
       expect(
         (await api(`/api/uploads?path=${encodeURIComponent(bad)}`, { method: 'POST', body: 'x' })).status,
         bad,
