@@ -9,7 +9,8 @@
 import type { ApiClient, Plane } from './api.js';
 import { autoContrast } from './colormaps.js';
 import { h } from './dom.js';
-import type { Layer } from './layers.js';
+import { colorbar, type Colorbar } from './colorbar.js';
+import { formatValue, type Layer } from './layers.js';
 import { extentOf, layerIndex, placementOf } from './placement.js';
 import { SliceView, type Extent, type ViewTransform } from './slice-view.js';
 import type { VolumePanel } from './volume-panel.js';
@@ -57,6 +58,7 @@ export class ComparePanel {
   private planes = new Map<Kind, Plane>();
   /** Residual and uncertainty windows, fixed from the first slice shown. */
   private readonly fixedWindows = new Map<Kind, [number, number]>();
+  private readonly bars = new Map<Kind, Colorbar>();
   private swipe = false;
   private swipeAt = 0.5;
   private controller?: AbortController;
@@ -115,6 +117,7 @@ export class ComparePanel {
           'div',
           { className: 'cell' },
           host,
+          this.bar(kind),
           h(
             'button',
             {
@@ -152,6 +155,28 @@ export class ComparePanel {
 
   private link(from: SliceView, t: ViewTransform): void {
     for (const v of this.views.values()) if (v !== from) v.setView(t);
+  }
+
+  private bar(kind: Kind): Colorbar {
+    const bar = colorbar(`colour scale of the ${kind} view (the same on every slice)`);
+    this.bars.set(kind, bar);
+    return bar;
+  }
+
+  /** A byte of a compare view in the scan's units (a residual is a difference: no offset). */
+  private format(kind: Kind, byte: number): string {
+    const obs = this.layerOf('observed');
+    if (kind === 'uncertainty') {
+      const unc = this.layerOf('uncertainty');
+      return unc ? formatValue(unc, byte) : String(byte);
+    }
+    if (!obs) return String(byte);
+    if (kind === 'residual') {
+      const w = obs.record.window;
+      const v = w ? (byte * (w[1] - w[0])) / 255 : byte;
+      return v >= 100 ? v.toFixed(0) : v.toPrecision(3);
+    }
+    return formatValue(obs, byte);
   }
 
   private layerOf(kind: 'observed' | 'predicted' | 'uncertainty'): Layer | undefined {
@@ -215,6 +240,7 @@ export class ComparePanel {
       }
       const colormap = kind === 'residual' || kind === 'uncertainty' ? 'inferno' : (obs?.colormap ?? 'grey');
       view.setLayer(kind, p, { visible: Boolean(p), opacity: 1, colormap, window: win, threshold: 0 }, 0);
+      this.bars.get(kind)?.set(colormap, win, (b) => this.format(kind, b));
       if (kind === 'observed') {
         // swipe: the predicted plane over the right part of the first view
         const pred = this.planes.get('predicted');

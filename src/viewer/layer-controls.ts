@@ -1,18 +1,19 @@
 /**
- * The layer list's controls (napari's layer panel): visibility, opacity, colormap, window lo/hi with auto-contrast,
- * and a threshold for overlays. Window numbers are in the scan's own units (the record's window at ingest). Calls `onChange` after every edit; the caller re-renders and saves the state.
+ * The layer list's controls (napari's layer panel): visibility, opacity, colormap, window lo/hi with presets, the
+ * shown slice's histogram with a draggable window and a colorbar, and a threshold for overlays. Window numbers are
+ * in the scan's own units (the record's window at ingest). Calls `onChange` after every edit; the caller
+ * re-renders and saves the state, and calls the row's `refresh()` when the shown slice changed.
  *
- *   list.append(layerControls(layer, () => panel.refreshStyles(), () => autoContrast(plane.data)));
+ *   list.append(layerControls(layer, () => panel.refreshStyles(), () => view.planeOf(layer.key)?.data));
  */
 import { COLORMAPS, type ColormapName } from './colormaps.js';
 import { h } from './dom.js';
+import { PRESETS, presetWindow, windowHistogram, type PresetName } from './histogram.js';
 import { formatValue, type Layer } from './layers.js';
 
-export function layerControls(
-  layer: Layer,
-  onChange: () => void,
-  auto?: () => [number, number] | undefined,
-): HTMLElement {
+export type LayerRow = HTMLElement & { syncWindow: () => void; refresh: () => void };
+
+export function layerControls(layer: Layer, onChange: () => void, plane?: () => Uint8Array | undefined): LayerRow {
   const slug = layer.key.replace(/[^\w]+/g, '-');
   const lo = h('input', {
     type: 'range',
@@ -33,11 +34,19 @@ export function layerControls(
   // The sliders move over stored bytes; the numbers shown are the scan's own values (its window at ingest).
   const loText = h('span', { className: 'num' }, formatValue(layer, layer.window[0]));
   const hiText = h('span', { className: 'num' }, formatValue(layer, layer.window[1]));
+  let histogram: ReturnType<typeof windowHistogram> | undefined;
   const sync = () => {
     lo.value = String(layer.window[0]);
     hi.value = String(layer.window[1]);
     loText.textContent = formatValue(layer, layer.window[0]);
     hiText.textContent = formatValue(layer, layer.window[1]);
+    histogram?.sync();
+  };
+  const setWindow = (w: [number, number]) => {
+    layer.window = w;
+    layer.autoWindow = false;
+    sync();
+    onChange();
   };
   const onWindow = () => {
     let a = Number(lo.value);
@@ -46,10 +55,7 @@ export function layerControls(
       if (document.activeElement === lo) a = b - 1;
       else b = a + 1;
     }
-    layer.window = [Math.max(0, a), Math.min(255, b)];
-    layer.autoWindow = false;
-    sync();
-    onChange();
+    setWindow([Math.max(0, a), Math.min(255, b)]);
   };
   lo.oninput = onWindow;
   hi.oninput = onWindow;
@@ -58,6 +64,7 @@ export function layerControls(
     title: 'colour map of this layer',
     onchange: (e: Event) => {
       layer.colormap = (e.target as HTMLSelectElement).value as ColormapName;
+      histogram?.sync();
       onChange();
     },
   });
@@ -102,24 +109,24 @@ export function layerControls(
     ),
     h('div', { className: 'layer-row' }, 'window ', lo, loText, hi, hiText),
   );
-  if (auto) {
-    row.querySelector('.layer-row:last-child')!.append(
-      h(
-        'button',
-        {
-          className: 'auto',
-          title: 'auto-contrast (0.5–99.5 percentile of the shown slice)',
-          onclick: () => {
-            const w = auto();
-            if (!w) return;
-            layer.window = w;
-            sync();
-            onChange();
-          },
+  if (plane) {
+    const preset = h(
+      'select',
+      {
+        className: 'preset',
+        title: 'window presets, computed on the shown slice',
+        onchange: () => {
+          const w = presetWindow(preset.value as PresetName, plane());
+          preset.value = '';
+          if (w) setWindow(w);
         },
-        'auto',
-      ),
+      },
+      h('option', { value: '' }, 'preset…'),
+      ...PRESETS.map((p) => h('option', { value: p.name, title: p.title }, p.label)),
     );
+    row.querySelector('.layer-row:last-child')!.append(preset);
+    histogram = windowHistogram(layer, plane, setWindow);
+    row.append(histogram);
   }
   if (layer.role === 'ink' || layer.role === 'labels' || layer.role === 'mask') {
     row.append(
@@ -142,6 +149,5 @@ export function layerControls(
       ),
     );
   }
-  (row as HTMLElement & { syncWindow?: () => void }).syncWindow = sync;
-  return row;
+  return Object.assign(row, { syncWindow: sync, refresh: () => histogram?.refresh() });
 }

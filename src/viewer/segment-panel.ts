@@ -9,7 +9,7 @@
 import type { ApiClient, RecordInfo } from './api.js';
 import { autoContrast } from './colormaps.js';
 import { h } from './dom.js';
-import { layerControls } from './layer-controls.js';
+import { layerControls, type LayerRow } from './layer-controls.js';
 import { formatValue, layerFor, styleOf, voxelSizeAt, type Layer } from './layers.js';
 import { lettersIn, readingFor, type PlacedLetter } from './readings.js';
 import { SliceView } from './slice-view.js';
@@ -27,6 +27,7 @@ export class SegmentPanel {
   ready: Promise<void>;
   private readonly side: HTMLElement;
   private controller?: AbortController;
+  private readonly rows = new Map<string, LayerRow>();
   private generation = 0;
   /** Called when the user picks another segment (the reading tab follows). */
   onChoose?: (group: string) => void;
@@ -159,6 +160,7 @@ export class SegmentPanel {
         this.view.setLayer(l.key, p, styleOf(l), i);
       });
       this.view.setInfo(this.infoLine());
+      for (const row of this.rows.values()) row.refresh();
       this.root.dataset.segment = this.group ?? '';
       this.root.dataset.shownLayers = this.layers
         .filter((l) => this.view.planeOf(l.key))
@@ -228,6 +230,7 @@ export class SegmentPanel {
   }
 
   private buildSide(): void {
+    this.rows.clear();
     const depth = this.layersRecord?.levelShapes[0]![0] ?? 65;
     const groupSelect = h('select', {
       className: 'segment-select',
@@ -281,16 +284,15 @@ export class SegmentPanel {
         ' letters read',
       ),
       h('h3', {}, 'Layers'),
-      ...this.layers.map((l) =>
-        layerControls(
+      ...this.layers.map((l) => {
+        const row = layerControls(
           l,
           () => this.refreshStyles(),
-          () => {
-            const p = this.view.planeOf(l.key);
-            return p ? autoContrast(p.data) : undefined;
-          },
-        ),
-      ),
+          () => this.view.planeOf(l.key)?.data,
+        );
+        this.rows.set(l.key, row);
+        return row;
+      }),
     );
   }
 

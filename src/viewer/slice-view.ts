@@ -273,6 +273,20 @@ export class SliceView {
     this.requestRender();
   }
 
+  /** Magnification: µm of the scan per screen pixel. */
+  umPerPixel(): number {
+    return (this.camera.top - this.camera.bottom) / this.camera.zoom / Math.max(1, this.canvas.clientHeight);
+  }
+
+  /** Zoom (about the view's centre) to `um` µm per screen pixel: linked zoom across views of different extents. */
+  setUmPerPixel(um: number): void {
+    const zoom = (this.camera.top - this.camera.bottom) / (um * Math.max(1, this.canvas.clientHeight));
+    if (!Number.isFinite(zoom) || zoom <= 0 || Math.abs(zoom - this.camera.zoom) < 1e-9) return;
+    this.camera.zoom = zoom;
+    this.camera.updateProjectionMatrix();
+    this.requestRender();
+  }
+
   /** Fit the grid in the view. */
   fit(): void {
     const w = this.cols * this.spacing[1];

@@ -9,7 +9,7 @@
 import type { ApiClient, Axis, Plane, RecordInfo } from './api.js';
 import { autoContrast } from './colormaps.js';
 import { h } from './dom.js';
-import { layerControls } from './layer-controls.js';
+import { layerControls, type LayerRow } from './layer-controls.js';
 import { formatValue, layerFor, styleOf, voxelSizeAt, type Layer } from './layers.js';
 import { extentOf, layerIndex, placementOf } from './placement.js';
 import { SliceView } from './slice-view.js';
@@ -96,6 +96,18 @@ export class VolumePanel {
         { className: 'side' },
         h('h3', {}, 'Scan'),
         baseSelect,
+        h(
+          'label',
+          { className: 'layer-row', title: 'zoom the XY, XZ and YZ views together (same µm per screen pixel)' },
+          h('input', {
+            type: 'checkbox',
+            className: 'link-zoom',
+            title: 'zoom the XY, XZ and YZ views together (same µm per screen pixel)',
+            checked: Boolean(store.state.linkZoom),
+            onchange: (e: Event) => store.update({ linkZoom: (e.target as HTMLInputElement).checked }),
+          }),
+          ' link zoom',
+        ),
         h('h3', {}, 'Layers'),
         this.layerList,
         h('h3', {}, '3D'),
@@ -160,8 +172,18 @@ export class VolumePanel {
         zyx[v.cols] = col;
         this.onStatus(this.readout(v, row, col, zyx));
       };
-      v.view.onViewChange = () =>
-        this.store.update({ views: { ...this.store.state.views, [v.view.opts.name]: v.view.getView() } });
+      v.view.onViewChange = () => {
+        // Linked zoom: the other slice views take the same µm per screen pixel (each keeps its own centre).
+        if (this.store.state.linkZoom)
+          for (const o of this.views) if (o !== v) o.view.setUmPerPixel(v.view.umPerPixel());
+        const linked = this.store.state.linkZoom ? this.views : [v];
+        this.store.update({
+          views: {
+            ...this.store.state.views,
+            ...Object.fromEntries(linked.map((o) => [o.view.opts.name, o.view.getView()])),
+          },
+        });
+      };
     }
     this.volume.onCameraChange = () =>
       this.store.update({ volume3d: { ...this.volume3dState(), camera: this.volume.getCamera() } });
@@ -226,6 +248,8 @@ export class VolumePanel {
             v.view.setLayer(l.key, plane, styleOf(l), i, extentOf(placements[i]!, v.rows, v.cols));
           });
           this.decorate(v);
+          // The histograms are of the first view's slice (XY).
+          if (v === this.views[0]) for (const row of this.rows.values()) row.refresh();
           this.volume.setStyle({ window: this.volumeLayer().window, colormap: this.volumeLayer().colormap });
         } catch (e) {
           if (!controller.signal.aborted) this.onStatus(`slice failed: ${(e as Error).message}`);
@@ -258,19 +282,21 @@ export class VolumePanel {
     });
   }
 
-  private buildLayerList(): void {
-    this.layerList.replaceChildren(
-      ...this.layers.map((l) =>
-        layerControls(
-          l,
-          () => this.refreshStyles(),
-          () => {
-            const p = this.views[0]!.view.planeOf(l.key);
-            return p ? autoContrast(p.data) : undefined;
-          },
-        ),
-      ),
+  private readonly rows = new Map<string, LayerRow>();
+
+  private rowFor(l: Layer): LayerRow {
+    const row = layerControls(
+      l,
+      () => this.refreshStyles(),
+      () => this.views[0]!.view.planeOf(l.key)?.data,
     );
+    this.rows.set(l.key, row);
+    return row;
+  }
+
+  private buildLayerList(): void {
+    this.rows.clear();
+    this.layerList.replaceChildren(...this.layers.map((l) => this.rowFor(l)));
   }
 
   private volume3dState() {

@@ -1,9 +1,10 @@
-/** The app's pure logic, in node: job form checks, job lines, uploads, letter looks, shortcuts, source units. */
+/** The app's pure logic, in node: job form checks, job lines, uploads, letter looks, shortcuts, source units, window dragging. */
 import { describe, expect, it } from 'vitest';
 import { JOB_SPECS } from '../../src/api/index.js';
 import { ingestInputs, uploadLine } from '../../src/viewer/add-data.js';
 import { formatRate, jobTitle } from '../../src/viewer/dashboard.js';
 import { shortcutFor } from '../../src/viewer/help.js';
+import { dragWindow, grabAt, histogram256, presetWindow } from '../../src/viewer/histogram.js';
 import { checkField } from '../../src/viewer/job-form.js';
 import { formatValue, sourceValue } from '../../src/viewer/layers.js';
 import { confidenceColour, letterLook } from '../../src/viewer/reading-panel.js';
@@ -90,5 +91,33 @@ describe('shortcuts and units', () => {
     expect(sourceValue({}, 17)).toBe(17);
     expect(formatValue({ role: 'observed', record: rec as RecordInfo }, 255)).toBe('37381');
     expect(formatValue({ role: 'ink', record: {} as RecordInfo }, 255)).toBe('1.00');
+  });
+});
+
+describe('the window histogram', () => {
+  it('drags an edge or the whole window and keeps it inside the stored range with hi > lo', () => {
+    expect(grabAt([40, 200], 44)).toBe('lo');
+    expect(grabAt([40, 200], 195)).toBe('hi');
+    expect(grabAt([40, 200], 120)).toBe('both');
+    expect(dragWindow([40, 200], 'lo', -10)).toEqual([30, 200]);
+    expect(dragWindow([40, 200], 'lo', 500)).toEqual([199, 200]);
+    expect(dragWindow([40, 200], 'hi', -500)).toEqual([40, 41]);
+    expect(dragWindow([40, 200], 'both', 100)).toEqual([95, 255]);
+    expect(dragWindow([40, 200], 'both', -100)).toEqual([0, 160]);
+  });
+  it('counts the slice and offers presets computed on it', () => {
+    const data = new Uint8Array(1000);
+    for (let i = 0; i < data.length; i++) data[i] = 50 + (i % 101); // 50..150, evenly
+    const hist = histogram256(data);
+    expect(hist[49]).toBe(0);
+    expect(hist[50]! + hist[150]!).toBeGreaterThan(0);
+    expect([...hist].reduce((a, b) => a + b, 0)).toBe(1000);
+    expect(presetWindow('minmax', data)).toEqual([50, 150]);
+    const tight = presetWindow('tight', data)!;
+    const auto = presetWindow('auto', data)!;
+    expect(tight[0]).toBeGreaterThan(auto[0]);
+    expect(tight[1]).toBeLessThan(auto[1]);
+    expect(presetWindow('full')).toEqual([0, 255]);
+    expect(presetWindow('auto')).toBeUndefined();
   });
 });

@@ -349,4 +349,68 @@ describe.skipIf(!haveChromium)('the app in headless chromium', () => {
       2,
     );
   });
+
+  it('drags the window on the histogram, applies presets, draws a colorbar per layer, links zoom', async () => {
+    const row = '[data-panel="volume"] .layer[data-role="observed"]';
+    const hiBefore = Number(await page.inputValue(`${row} input.win-hi`));
+    const hist = page.locator(`${row} canvas.histogram`);
+    const box = (await hist.boundingBox())!;
+    const n = await frames('[data-view="xy"]');
+    const before = await shot('xy-histogram-before', '[data-view="xy"]');
+    // Take the high edge and drag it 40 px to the left: the window narrows, the slice gets brighter.
+    const x = box.x + (hiBefore / 255) * box.width;
+    await page.mouse.move(x, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(x - 40, box.y + box.height / 2, { steps: 4 });
+    await page.mouse.up();
+    const hiAfter = Number(await page.inputValue(`${row} input.win-hi`));
+    await shot('layer-histogram', row);
+    expect(hiAfter).toBeLessThan(hiBefore - 30);
+    await waitFrames('[data-view="xy"]', n);
+    expect(stats(await shot('xy-histogram-after', '[data-view="xy"]')).mean).toBeGreaterThan(stats(before).mean);
+    // The colorbar's labels follow the window, in the same units as the window's numbers.
+    const hiLabel = await page.getAttribute(`${row} .colorbar`, 'data-hi');
+    expect(hiLabel).toBe(await page.locator(`${row} input.win-hi + .num`).textContent());
+    // Presets: full range puts the sliders at 0 and 255.
+    await page.selectOption(`${row} select.preset`, 'full');
+    expect(await page.inputValue(`${row} input.win-lo`)).toBe('0');
+    expect(await page.inputValue(`${row} input.win-hi`)).toBe('255');
+    await page.selectOption(`${row} select.preset`, 'auto');
+    expect(Number(await page.inputValue(`${row} input.win-hi`))).toBeLessThan(255);
+    // Every layer row and every compare view has a colorbar.
+    const layers = await page.locator('[data-panel="volume"] .layer').count();
+    expect(await page.locator('[data-panel="volume"] .layer .colorbar').count()).toBe(layers);
+    // Linked zoom: zooming XY zooms XZ and YZ to the same µm per screen pixel.
+    const scales = () =>
+      page.evaluate(() =>
+        (
+          window as unknown as { __aunn: { volumePanel: { views: { view: { umPerPixel(): number } }[] } } }
+        ).__aunn.volumePanel.views.map((v) => v.view.umPerPixel()),
+      );
+    await page.check('[data-panel="volume"] input.link-zoom');
+    const xy = (await page.locator('[data-view="xy"] canvas.overlay').boundingBox())!;
+    await page.mouse.move(xy.x + xy.width / 2, xy.y + xy.height / 2);
+    await page.keyboard.down('Control');
+    await page.mouse.wheel(0, -100);
+    await page.keyboard.up('Control');
+    await page.waitForTimeout(200);
+    const [a, b, c] = await scales();
+    expect(b! / a!).toBeCloseTo(1, 3);
+    expect(c! / a!).toBeCloseTo(1, 3);
+    await page.uncheck('[data-panel="volume"] input.link-zoom');
+    await page.mouse.move(xy.x + xy.width / 2, xy.y + xy.height / 2);
+    await page.keyboard.down('Control');
+    await page.mouse.wheel(0, -100);
+    await page.keyboard.up('Control');
+    await page.waitForTimeout(200);
+    const [a2, b2] = await scales();
+    expect(b2! / a2!).toBeGreaterThan(1.05);
+    await page.click('.tabs [data-tab="compare"]');
+    await page.waitForSelector('[data-panel="compare"] .cell > .colorbar[data-hi]', { timeout: 10_000 });
+    expect(await page.locator('[data-panel="compare"] .cell > .colorbar').count()).toBe(4);
+    expect(await page.getAttribute('[data-panel="compare"] .cell > .colorbar >> nth=2', 'data-colormap')).toBe(
+      'inferno',
+    );
+    await page.click('.tabs [data-tab="volume"]');
+  });
 });
