@@ -149,10 +149,13 @@ export const JOB_SPECS: Readonly<Record<JobCommand, JobCommandSpec>> = {
       segment: SEGMENT,
       transcription: {
         kind: 'corpus-file',
-        required: true,
         help: 'the known text of the labelled region (inside the corpus; the app saves it in transcriptions/)',
       },
       glyphsFrom: { kind: 'name', help: 'learn the glyphs on this labelled segment (for a segment without labels)' },
+      correctedLines: {
+        kind: 'flag',
+        help: 'learn the glyphs from the lines corrected in the Reading tab too (alone, on a segment without labels)',
+      },
       align: {
         kind: 'enum',
         values: ['auto', 'rendered', 'cuts'],

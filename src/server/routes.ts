@@ -11,7 +11,8 @@
  *   GET  /api/view-state   PUT /api/view-state           the UI's saved state (DIR/view-state.json, atomic)
  *   GET  /api/jobs   POST /api/jobs {command, input?, options} (src/api/job-spec.ts)   GET /api/jobs/:id/events (SSE)   DELETE /api/jobs/:id
  *   POST /api/uploads?path=REL                           raw body -> <corpus>/incoming/REL (what ingest jobs may read)
- *   GET  /api/transcriptions?segment=G   PUT {text}      the known text of a segment's labelled region
+ *   GET  /api/transcriptions?segment=G   PUT {text}      the known text of a segment's labelled region (GET: and
+ *                                                         how many of its lines were corrected in the app)
  *   GET  /api/exports                                    files under <corpus>/exports, newest first
  *   GET  /api/models                                     names of the model folders jobs may use
  */
@@ -27,6 +28,7 @@ import { ForbiddenPath, LIMITS, confinedAbsolute, confinedPath } from './securit
 import {
   applyCorrection,
   linesFileName,
+  loadCorrectedLines,
   saveCorrection,
   type LetterCorrection,
 } from '../lm-conditioning/reading/corrections.js';
@@ -126,7 +128,16 @@ export async function handleApi(
     const group = url.searchParams.get('segment');
     if (group === null) throw new HttpError(400, "missing parameter 'segment'");
     if (method === 'GET')
-      return sendJson(res, 200, { segment: group, text: (await loadTranscription(corpus, group)) ?? '' });
+      return sendJson(res, 200, {
+        segment: group,
+        text: (await loadTranscription(corpus, group)) ?? '',
+        correctedLines: (
+          await loadCorrectedLines(
+            { readSideFile: async (rel) => (await readSideFile(corpus.dir, rel))?.toString('utf8') },
+            group,
+          ).catch(() => [])
+        ).length,
+      });
     if (method === 'PUT') {
       const body = (await readJsonBody(req, LIMITS.bodyBytes)) as { text?: unknown } | null;
       const text = body?.text;

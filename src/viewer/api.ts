@@ -132,6 +132,14 @@ export class ApiClient {
   }
 
   /** The saved known text of a segment's labelled region ('' when none). */
+  /** How many lines of the segment were corrected in the Reading tab (known text for `read --corrected-lines`). */
+  async correctedLines(segment: string): Promise<number> {
+    const r = (await (await this.get(`/api/transcriptions?segment=${encodeURIComponent(segment)}`)).json()) as {
+      correctedLines?: number;
+    };
+    return r.correctedLines ?? 0;
+  }
+
   async transcription(segment: string): Promise<string> {
     return (
       (await (await this.get(`/api/transcriptions?segment=${encodeURIComponent(segment)}`)).json()) as {

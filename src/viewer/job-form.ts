@@ -41,7 +41,7 @@ const MAIN: Record<JobCommand, string[]> = {
   finetune: ['model', 'scroll', 'steps'],
   predict: ['model', 'record'],
   ink: ['segment', 'steps', 'trainLabels'],
-  read: ['segment', 'glyphsFrom', 'lm', 'beam'],
+  read: ['segment', 'glyphsFrom', 'correctedLines', 'lm', 'beam'],
   export: ['segment', 'format'],
   condition: ['model', 'record', 'steps'],
 };
@@ -52,7 +52,7 @@ export const FORM_DEFAULTS: Partial<Record<JobCommand, Record<string, JobOptionV
   finetune: { model: 'main', steps: 300 },
   predict: { model: 'main' },
   ink: { steps: 150 },
-  read: { lm: 'decode', beam: 200 },
+  read: { lm: 'decode', beam: 200, correctedLines: true },
   export: { format: 'txt,leiden,epidoc' },
   condition: { model: 'main', steps: 20 },
 };
@@ -270,10 +270,16 @@ export class JobForm {
       request.input = src;
     }
     const text = this.transcription.value;
-    if (this.command === 'read' && !/[\u0370-\u03ff\u1f00-\u1fff]/.test(text))
+    const hasText = /[\u0370-\u03ff\u1f00-\u1fff]/.test(text);
+    // Without the labelled region's text the glyphs can still be learned from lines corrected in the Reading tab.
+    if (
+      this.command === 'read' &&
+      !hasText &&
+      !(options.correctedLines && !options.glyphsFrom && (await this.api.correctedLines(String(options.segment))) > 0)
+    )
       errors.push('known text: type the Greek text of the labelled region (one papyrus line per line)');
     if (errors.length) throw new Error(errors.join(' · '));
-    if (this.command === 'read') {
+    if (this.command === 'read' && hasText) {
       const owner = (options.glyphsFrom as string | undefined) ?? (options.segment as string);
       options.transcription = await this.api.saveTranscription(owner, text);
     }

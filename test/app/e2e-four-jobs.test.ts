@@ -288,6 +288,17 @@ describe.skipIf(!haveChromium)('the four jobs in the app, from an empty folder',
     expect(await page.locator('.reading-text .letter.corrected').count()).toBe(1);
   }, 120_000);
 
+  it('reads again, learning the glyphs from the corrected line too', async () => {
+    await tab('reading');
+    await page.click('.read-again');
+    await page.waitForSelector('body[data-active-tab="training"]');
+    expect(await page.isChecked('.job-form input[name="correctedLines"]')).toBe(true);
+    await page.fill('.job-form input[name="beam"]', '50');
+    expect(await startAndWait()).toBe('done');
+    expect(await page.locator('.job-log').textContent()).toMatch(/1 corrected lines of \S+ to learn from/);
+    await tab('reading');
+  }, 300_000);
+
   it('exports into the corpus, lists the export, opens it and offers it as a download', async () => {
     await page.click('.export-leiden');
     await page.waitForSelector('.export-file[data-path$=".leiden.txt"]', LONG);

@@ -91,6 +91,48 @@ describe('reading a synthetic page', () => {
   });
 });
 
+describe('lines corrected by an editor', () => {
+  it('teach the glyphs on a segment without labels: found again by their box, lines with lost letters left out', () => {
+    const labels = renderPage();
+    const ink = degradeInk(labels, { seed: 3, noise: 0.15, contrast: 0.7, blur: 0.7 });
+    const first = readSegment({
+      segment: 'synthetic/seg',
+      ink,
+      labels,
+      labelledRegion: [0, 0, 240, H],
+      transcription: [labelledText],
+      mode: 'off',
+    });
+    // The editor corrected the first column line by line (the app keeps each line's text and box).
+    const col1 = first.reading.columns[0]!;
+    const corrected = col1.lines.map((l, i) => ({ text: labelledText[i]!, bbox: l.bbox }));
+    const again = readSegment({ segment: 'synthetic/seg', ink, mode: 'off', correctedLines: corrected });
+    expect(again.trainingLines).toBe(3);
+    const cer = readingCer(again.reading, truthColumns, { minX: 240 });
+    expect(cer.cer).toBeLessThan(0.15);
+    // A line still holding an unknown letter, and a box where the layout finds no line, teach nothing.
+    const partial = readSegment({
+      segment: 'synthetic/seg',
+      ink,
+      mode: 'off',
+      correctedLines: [
+        ...corrected.slice(0, 2),
+        { text: 'ΕΝΑΡ?ΗΗΝΟΛΟΓΟΣ', bbox: corrected[2]!.bbox },
+        { text: 'ΑΒΓ', bbox: [0, 0, 5, 5] },
+      ],
+    });
+    expect(partial.trainingLines).toBe(2);
+    expect(() =>
+      readSegment({
+        segment: 'synthetic/seg',
+        ink,
+        mode: 'off',
+        correctedLines: [{ text: 'ΑΒΓ', bbox: [0, 0, 5, 5] }],
+      }),
+    ).toThrow(/no corrected line is found on the map again/);
+  });
+});
+
 describe('the line decoder', () => {
   it('never prunes the best path: without an LM (one state per x) a beam of 1 reads a noisy map as a beam of 1000 does', () => {
     const labels = renderPage();

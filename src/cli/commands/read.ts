@@ -6,6 +6,7 @@
  *   aunn read --corpus ./corpus --segment seg1 --transcription labelled.txt --lm decode --truth sample/truth
  *   aunn read --corpus ./corpus --segment scroll2/seg --glyphs-from seg1 --transcription labelled.txt   # no labels
  *   aunn read ... --lm-weight 0.7       # lean less on the LM (default 1: its log-probability as is)
+ *   aunn read --corpus ./corpus --segment scroll2/seg --corrected-lines   # glyphs from the lines corrected in the app
  *
  * Glyphs are learned where the text is known: the labelled region (the segment's ink labels) and its
  * transcription (--transcription: a UTF-8 file, one line of the papyrus per line, a blank line between columns,
@@ -20,6 +21,7 @@ import { UserError } from '../../core/errors.js';
 import { Corpus } from '../../corpus/index.js';
 import { loadKneserNey } from '../../lm-conditioning/models.js';
 import { lineText, saveReading } from '../../lm-conditioning/reading/reading-file.js';
+import { loadCorrectedLines } from '../../lm-conditioning/reading/corrections.js';
 import { resolveSegment } from '../../lm-conditioning/segment-ref.js';
 import { degradeInk, inkMapFromBytes, type InkMap } from '../../lm-conditioning/reading/ink-map.js';
 import { alignmentSummary, readingCer, readSegment, type TruthColumn } from '../../lm-conditioning/reading/reader.js';
@@ -176,6 +178,10 @@ export async function run(argv: string[]): Promise<void> {
       'learn the glyphs on this labelled segment (with --transcription) and read --segment with them (a scroll without labels)',
     )
     .option(
+      '--corrected-lines',
+      'learn the glyphs from the lines corrected in the app too (transcriptions/<segment>.lines.json; alone, on a segment without labels)',
+    )
+    .option(
       '--scale <f>',
       "with --glyphs-from: read the map at this scale (the other hand's size here) instead of fitting it",
     )
@@ -195,6 +201,7 @@ export async function run(argv: string[]): Promise<void> {
       lmWeight: string;
       selfTrain: string;
       glyphsFrom?: string;
+      correctedLines?: boolean;
       align: string;
       scale?: string;
     }>();
@@ -223,11 +230,18 @@ export async function run(argv: string[]): Promise<void> {
   const own = seg.labels ? await segmentLabels(corpus, seg, o.labelledRegion) : undefined;
   // The ink read: a stored prediction or a picture (--lm condition reads the AUNN's own rendering instead).
   const inkSource = o.lm === 'condition' ? undefined : await segmentInk(corpus, seg, o);
-  if (!o.transcription)
-    throw new UserError(
-      'give --transcription FILE: the known text of the labelled region (glyphs are learned from it)',
+  // Lines an editor corrected in the app: known text for the glyphs, with or instead of the labelled region's.
+  const corrected = o.correctedLines && !o.glyphsFrom ? await loadCorrectedLines(corpus, seg.group) : [];
+  if (o.correctedLines && o.glyphsFrom)
+    console.log(
+      `--glyphs-from: the glyphs are learned on ${o.glyphsFrom}; corrected lines of ${seg.group} are not used`,
     );
-  const transcription = await readTranscription(o.transcription);
+  else if (o.correctedLines) console.log(`${corrected.length} corrected lines of ${seg.group} to learn from`);
+  if (!o.transcription && !corrected.length)
+    throw new UserError(
+      'give --transcription FILE: the known text of the labelled region (glyphs are learned from it), or --corrected-lines once lines were corrected in the app',
+    );
+  const transcription = o.transcription ? await readTranscription(o.transcription) : undefined;
   const lm = o.lm === 'off' ? undefined : await loadKneserNey(o.lmModel);
   const t0 = performance.now();
   if (o.glyphsFrom && o.lm === 'condition')
@@ -235,9 +249,9 @@ export async function run(argv: string[]): Promise<void> {
       "--glyphs-from reads with another segment's glyphs; --lm condition needs the segment's own labels: use one or the other",
     );
   if (o.lm === 'condition') {
-    if (!own)
+    if (!own || !transcription)
       throw new UserError(
-        `segment ${seg.group} has no ink labels in ${o.corpus}: glyphs are learned from a labelled region (or give --glyphs-from SEGMENT)`,
+        `segment ${seg.group} has no ink labels in ${o.corpus} or no --transcription: --lm condition learns glyphs from a labelled region and its text`,
       );
     await readConditioned({
       corpus,
@@ -273,6 +287,10 @@ export async function run(argv: string[]): Promise<void> {
   if (o.glyphsFrom) {
     // Glyphs learned on another, labelled segment (its newest ink prediction, its labels, the transcription).
     const from = resolveSegment(corpus, o.glyphsFrom);
+    if (!transcription)
+      throw new UserError(
+        `--glyphs-from ${o.glyphsFrom}: give --transcription FILE, the known text of its labelled region`,
+      );
     if (!from.labels)
       throw new UserError(`--glyphs-from ${o.glyphsFrom}: segment ${from.group} has no ink labels in ${o.corpus}`);
     const fromInk = await segmentInk(corpus, from, { model: o.model });
@@ -294,15 +312,16 @@ export async function run(argv: string[]): Promise<void> {
     result = readSegment({ ...common, glyphs: learned.glyphs, scale });
     console.log(`read at scale ${result.scale} (the other hand's size on this map)`);
   } else {
-    if (!own)
+    if (!own && !corrected.length)
       throw new UserError(
-        `segment ${seg.group} has no ink labels in ${o.corpus}: glyphs are learned from a labelled region (or give --glyphs-from SEGMENT)`,
+        `segment ${seg.group} has no ink labels in ${o.corpus}: glyphs are learned from a labelled region (or give --glyphs-from SEGMENT, or correct lines in the app and give --corrected-lines)`,
       );
     result = readSegment({
       ...common,
-      labels: own.labels,
-      labelledRegion: own.region,
+      labels: own?.labels,
+      labelledRegion: own && transcription ? own.region : undefined,
       transcription,
+      correctedLines: corrected,
       selfTrain: Number(o.selfTrain) || 0,
       align,
     });

@@ -5,6 +5,7 @@
  *
  *   const { reading, line } = applyCorrection(reading, { column: 1, line: 2, index: 4, char: 'Λ' });
  *   await saveCorrection(corpus, reading, line, await readFile(linesFile, 'utf8').catch(() => undefined));
+ *   readSegment({ ..., correctedLines: await loadCorrectedLines(corpus, 'scroll2/seg1') });   // `aunn read --corrected-lines`
  */
 import { UserError } from '../../core/errors.js';
 import { GREEK_ALPHABET } from '../greek-text.js';
@@ -70,4 +71,22 @@ export async function saveCorrection(
   doc.lines.sort((a, b) => a.column - b.column || a.line - b.line);
   await saveReading(corpus, reading);
   await corpus.writeSideFile(linesFileName(reading.segment), JSON.stringify(doc, null, 1));
+}
+
+/** The segment's corrected lines (`transcriptions/<group>.lines.json`), none when there is no such file. */
+export async function loadCorrectedLines(
+  corpus: { readSideFile(rel: string): Promise<string | undefined> },
+  segment: string,
+): Promise<LineTranscription[]> {
+  const rel = linesFileName(segment);
+  const raw = await corpus.readSideFile(rel);
+  if (raw === undefined) return [];
+  let doc: LineTranscriptions;
+  try {
+    doc = JSON.parse(raw) as LineTranscriptions;
+  } catch (err) {
+    throw new UserError(`${rel}: not JSON: ${(err as Error).message}`, { cause: err });
+  }
+  if (!Array.isArray(doc.lines)) throw new UserError(`${rel}: expected { lines: [{ column, line, text, bbox }] }`);
+  return doc.lines.filter((l) => typeof l.text === 'string');
 }

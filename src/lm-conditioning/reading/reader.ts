@@ -24,7 +24,7 @@ import { fillLostLetters } from './lost-letters.js';
 import { normalizeInk, rescaleInk } from './normalize.js';
 import { learnGlyphs, lineBand, type Band, type LabelledLine, type GlyphModel, type LearnOptions } from './glyphs.js';
 import type { InkMap } from './ink-map.js';
-import { estimatePitch, findColumns, type ColumnBox } from './layout.js';
+import { estimatePitch, findColumns, type ColumnBox, type LineBox } from './layout.js';
 import { explainedInk, sampleBands } from './scale-fit.js';
 import { calibrateReading } from './calibrate.js';
 
@@ -39,6 +39,10 @@ export interface ReadSegmentOptions {
   /** Known text of the labelled region: per column (left to right), its lines. Columns that reach outside the
    *  region contribute only the lines that lie wholly inside it. */
   transcription?: string[][];
+  /** Lines an editor corrected (the app saves them in `transcriptions/<group>.lines.json`), with their boxes in this
+   *  map's pixels: known text too. Glyphs are learned from them with the labelled lines, or from them alone on a
+   *  segment without labels. A line is used only where the layout finds a line at its box again. */
+  correctedLines?: { text: string; bbox?: [number, number, number, number] }[];
   /** Read with this hand, learned on another scroll (`readSegment(...).glyphs`), instead of learning one here: no
    *  labels or transcription needed. The map is first rescaled to the glyphs' size (`fitScale`). */
   glyphs?: GlyphModel;
@@ -164,6 +168,47 @@ function labelledLines(
   return training;
 }
 
+/** Intersection over union of two [x0, y0, x1, y1) boxes. */
+function iou(a: [number, number, number, number], b: [number, number, number, number]): number {
+  const w = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
+  const h = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
+  const area = (r: typeof a) => Math.max(0, r[2] - r[0]) * Math.max(0, r[3] - r[1]);
+  const inter = w * h;
+  return inter > 0 ? inter / (area(a) + area(b) - inter) : 0;
+}
+
+/**
+ * Corrected lines as training lines: each paired with the found line its box overlaps most (IoU at least 0.5, so a
+ * changed layout does not teach a letter's shape from the wrong place), replacing a labelled line at the same place
+ * (the editor's text is the later word).
+ */
+export function correctedTraining(
+  columns: ColumnBox[],
+  pitch: number,
+  corrected: NonNullable<ReadSegmentOptions['correctedLines']>,
+  labelled: LabelledLine[],
+): LabelledLine[] {
+  const found = columns.flatMap((c) => c.lines);
+  const out = [...labelled];
+  for (const c of corrected) {
+    // A line with a letter still unknown ('?': lost) is not known text: its letters could not be placed.
+    const text = c.text;
+    if (!c.bbox || !text || ![...text].every((ch) => GREEK_ALPHABET.includes(ch))) continue;
+    let best: LineBox | undefined;
+    let bestIou = 0.5;
+    for (const line of found) {
+      const v = iou(c.bbox, [line.x0, line.y0, line.x1, line.y1]);
+      if (v >= bestIou) [best, bestIou] = [line, v];
+    }
+    if (!best) continue;
+    const band = lineBand(best, pitch);
+    const at = out.findIndex((l) => l.band.yc === band.yc && l.band.xs === band.xs);
+    if (at >= 0) out[at] = { band, text };
+    else out.push({ band, text });
+  }
+  return out;
+}
+
 /** Line pitch of the labels inside the labelled region, or undefined when they hold too little ink to tell. */
 function labelledPitch(labels: InkMap, region?: [number, number, number, number]): number | undefined {
   const [x0, y0, x1, y1] = region ?? [0, 0, labels.width, labels.height];
@@ -208,18 +253,24 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
   if (o.glyphs) {
     model = o.glyphs;
   } else {
-    if (!region || !o.transcription)
+    const corrected = o.correctedLines?.length ? o.correctedLines : undefined;
+    if ((!region || !o.transcription) && !corrected)
       throw new UserError(
         `segment ${o.segment}: give a labelled region and its transcription to learn glyphs from, or glyphs learned on another scroll`,
       );
-    training = labelledLines(o, region, o.transcription, columns, pitch);
-    // A poor ink map (e.g. a barely trained AUNN's rendering) can give a pitch at which the labels' lines do not
-    // match the transcription: then the labels' own pitch decides how the known lines lie.
-    if (!training.length && o.labels)
-      training = labelledLines(o, region, o.transcription, columns, pitch, estimatePitch(o.labels));
+    if (region && o.transcription) {
+      training = labelledLines(o, region, o.transcription, columns, pitch);
+      // A poor ink map (e.g. a barely trained AUNN's rendering) can give a pitch at which the labels' lines do not
+      // match the transcription: then the labels' own pitch decides how the known lines lie.
+      if (!training.length && o.labels)
+        training = labelledLines(o, region, o.transcription, columns, pitch, estimatePitch(o.labels));
+    }
+    if (corrected) training = correctedTraining(columns, pitch, corrected, training);
     if (!training.length) {
       throw new UserError(
-        `segment ${o.segment}: no labelled line with a known transcription lies wholly inside the labelled region [${region.join(', ')}]; glyphs cannot be learned`,
+        region
+          ? `segment ${o.segment}: no labelled line with a known transcription lies wholly inside the labelled region [${region.join(', ')}]${corrected ? ' and no corrected line is found on the map again' : ''}; glyphs cannot be learned`
+          : `segment ${o.segment}: no corrected line is found on the map again (the layout changed); glyphs cannot be learned`,
       );
     }
     // Progress counts the labelled lines read twice to choose the alignment, then the segment's lines.
