@@ -74,6 +74,13 @@ async function tab(name: string): Promise<void> {
 }
 
 /** Start the job the form holds and wait for it to end; returns its final state. */
+/** The form's message for what is missing (the form checks some fields with the server first). */
+async function formError(text: string): Promise<void> {
+  await page.waitForFunction((t) => document.querySelector('.form-error')?.textContent?.includes(t), text, {
+    timeout: 10_000,
+  });
+}
+
 async function startAndWait(): Promise<string> {
   // Forget the previous job's end, so only the new job's can satisfy the wait.
   await page.evaluate(() => delete document.querySelector<HTMLElement>('[data-panel="training"]')!.dataset.jobState);
@@ -179,7 +186,7 @@ describe.skipIf(!haveChromium)('the four jobs in the app, from an empty folder',
     // The form checks before it sends: a step count out of range is refused on the field.
     await page.fill('.job-form input[name="steps"]', '0');
     await page.click('.job-start');
-    expect(await page.locator('.form-error').textContent()).toContain('steps: at least 1 steps');
+    await formError('steps: at least 1 steps');
     await page.fill('.job-form input[name="steps"]', '20');
     expect(await startAndWait()).toBe('done');
     expect(await page.locator('.job-title').textContent()).toMatch(/^Train the AUNN — main · 20 steps · done/);
@@ -212,7 +219,7 @@ describe.skipIf(!haveChromium)('the four jobs in the app, from an empty folder',
     await page.fill('textarea.transcription', '');
     const jobsBefore = await page.locator('li.job').count();
     await page.click('.job-start');
-    expect(await page.locator('.form-error').textContent()).toContain('type the Greek text of the labelled region');
+    await formError('type the Greek text of the labelled region');
     expect(await page.locator('li.job').count()).toBe(jobsBefore);
     await page.fill('textarea.transcription', known);
     await page.fill('.job-form input[name="beam"]', '50');
