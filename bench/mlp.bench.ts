@@ -1,26 +1,16 @@
 /**
  * The reference MLP's speed on this machine: 40 address bits → 6 hidden layers of 256 → 256-way softmax, batch
  * 4096, AdamW — as the trainer runs it (worker threads, shared-memory gradient averaging), with 1 and 2 threads;
- * inference samples/s (model.predict); samples per CPU-second of both (process CPU time, every thread: far less
- * disturbed than samples/s by others on shared cores); peak RSS; backend. Our layers are pre-RMSNorm residual
- * blocks, a little more work than the plain MLP of the PyTorch reference (/work/shared/bench/torch_ref.py).
- *
- * Measured 2026-11-27 10:45–10:51 in one sitting, interleaved (torch, before, now, now, before, torch), 2 shared
- * cores with load average 3.6–5.4 (other users: every number here is noisy, the CPU-second ones least):
- *   | samples/s (per CPU-second)  | train 1 thread | train 2 threads | infer 1 thread | infer 2 threads | peak RSS |
- *   | before (51e1a47)            | 4,267–6,082    | 5,374–6,108     | 21,352–21,983  | 21,099–21,571   | 971 MiB  |
- *   | now                         | 7,639–7,726 (7,882) | 7,378–7,423 (7,583–7,671) | 24,738–25,053 (24.9–25.5k) | 24,098–24,573 | 786–822 MiB |
- *   | PyTorch 1.13 (torch_cpu.py) | 7,327–11,852 (11.7–11.9k) | 3,963–4,296 | 36,618–37,292 (36.8–37.5k) | 19,864–20,328 | – |
- * A quieter moment (10:54–10:57, load 2.1–2.8: our run and little else), torch_ref.py / now / torch_ref.py:
- *   PyTorch 14,662 train, 40,850 infer; now 7,949 (1 thread) and 14,772 (2 threads) train, 24,847 and 49,619
- *   infer, peak RSS 812 MiB; PyTorch 15,873 train, 40,139 infer → we train at 0.93–1.01x and infer at 1.21–1.24x.
- * Under load, 2 threads gain nothing (the second core is busy) and PyTorch's OpenMP threads collapse; per CPU-second
- * PyTorch (oneDNN, AVX-512) does 1.5x our work (train and infer). Before this work, on the quiet machine: 12,128 train
- * (2 threads) and 43,132 inference/s vs PyTorch 14,620 / 44,129. Where a step goes now (CPU time, 2048 samples, one
- * thread, ~255 ms): ~87% the 19 matMuls (XNNPACK at ~24 GFLOP/s; weight gradients by our SIMD GEMM), the rest the
- * fused kernels of src/model/fused-ops.ts; the leader's average + clip + AdamW ~3.5 ms a step.
+ * inference samples/s (model.predict) on the default engine (ONNX Runtime, native) and on the tfjs wasm fallback;
+ * samples per CPU-second (process CPU time, every thread: less disturbed than samples/s by others on shared cores);
+ * peak RSS; and PyTorch on the same MLP (bench/torch_cpu.py, run before and after ours, its BLAS threads pinned) with
+ * the ratios, when a python3 with torch is found ($PYTHON, python3, /usr/bin/python3). Our layers are pre-RMSNorm
+ * residual blocks and our inference includes the softmax head: a little more work than the plain MLP of PyTorch's.
+ * The README's Speed table is this bench's output.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import type { Emit, BenchOptions } from '../src/cli/commands/bench.js';
@@ -32,6 +22,33 @@ import { scrollField, SyntheticCorpus } from '../test/model/synthetic.js';
 function cpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
+}
+
+type TorchRates = Record<'1t' | '2t', { train_sps: number; infer_sps: number }>;
+
+/**
+ * bench/torch_cpu.py's rates (the reference MLP in PyTorch on the CPU) at `threads` threads, or undefined without
+ * python3 + torch. The BLAS's own threads are pinned too (OpenBLAS ignores torch.set_num_threads).
+ */
+function torchReference(quick: boolean, threads: 1 | 2): TorchRates['1t'] | undefined {
+  if (quick) return undefined;
+  const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
+  // $PYTHON, else the first python3 on the PATH, else the system's (a pyenv python3 may lack the Debian torch).
+  for (const python of [process.env.PYTHON, 'python3', '/usr/bin/python3']) {
+    if (!python) continue;
+    const r = spawnSync(python, [fileURLToPath(new URL('./torch_cpu.py', import.meta.url))], {
+      encoding: 'utf8',
+      timeout: 600_000,
+      env,
+    });
+    if (r.status !== 0) continue;
+    try {
+      return (JSON.parse(r.stdout.trim().split('\n').pop()!) as TorchRates)[threads === 1 ? '1t' : '2t'];
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
 }
 
 export const name = 'mlp';
@@ -51,6 +68,7 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
   let rssPeak = process.memoryUsage().rss;
   const timer = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 100);
   let modelDir = '';
+  const trainRates: Record<string, number> = {};
   try {
     for (const threads of [1, 2]) {
       modelDir = mkdtempSync(path.join(opts.tmpDir || os.tmpdir(), `mlp-${threads}-`));
@@ -63,6 +81,7 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
       const r = await trainModel({ corpus, modelDir, steps, threads });
       const c2 = cpuSeconds();
       const label = `${threads} thread${threads > 1 ? 's' : ''}`;
+      trainRates[label] = r.samplesPerS;
       emit(`train samples/s (${label})`, Math.round(r.samplesPerS), 'samples/s');
       emit(
         `train samples per CPU-second (${label})`,
@@ -77,16 +96,46 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
     const model = await loadModel(modelDir);
     const n = opts.quick ? 16384 : 131072;
     const addresses = Float64Array.from({ length: n }, (_, i) => (i * 7919) % (32 * 128 * 128));
-    await model.predict(addresses.subarray(0, 8192), corpus.manifest);
-    for (const threads of [1, 2]) {
-      await model.predict(addresses.subarray(0, 8 * 8192 * threads), corpus.manifest, { batchSize: 8192, threads });
-      const t0 = performance.now();
-      const c0 = cpuSeconds();
-      await model.predict(addresses, corpus.manifest, { batchSize: 8192, threads });
-      const label = `${threads} thread${threads > 1 ? 's' : ''}`;
-      emit(`inference samples/s (${label})`, Math.round(n / ((performance.now() - t0) / 1000)), 'samples/s');
-      emit(`inference samples per CPU-second (${label})`, Math.round(n / (cpuSeconds() - c0)), 'samples/CPU-s');
+    // PyTorch in the same sitting, before and after our inference runs (the machine is shared: the pair is the number).
+    const torchRuns = [{ 1: torchReference(opts.quick, 1), 2: torchReference(opts.quick, 2) }];
+    const ours: Record<string, number> = {};
+    for (const engine of ['onnxruntime', 'tfjs'] as const) {
+      await model.predict(addresses.subarray(0, 8192), corpus.manifest, { engine });
+      for (const threads of [1, 2]) {
+        await model.predict(addresses.subarray(0, 8 * 8192 * threads), corpus.manifest, {
+          batchSize: 8192,
+          threads,
+          engine,
+        });
+        const t0 = performance.now();
+        const c0 = cpuSeconds();
+        await model.predict(addresses, corpus.manifest, { batchSize: 8192, threads, engine });
+        const rate = n / ((performance.now() - t0) / 1000);
+        // The default engine keeps the plain names; the wasm fallback is named.
+        const label = `${threads} thread${threads > 1 ? 's' : ''}${engine === 'tfjs' ? ', tfjs wasm' : ''}`;
+        ours[label] = rate;
+        emit(`inference samples/s (${label})`, Math.round(rate), 'samples/s');
+        emit(`inference samples per CPU-second (${label})`, Math.round(n / (cpuSeconds() - c0)), 'samples/CPU-s');
+      }
+      if (engine === 'onnxruntime') emit('default inference engine', model.engine ?? '');
     }
+    torchRuns.push({ 1: torchReference(opts.quick, 1), 2: torchReference(opts.quick, 2) });
+    if (torchRuns.every((t) => t[1] && t[2])) {
+      for (const th of [1, 2] as const) {
+        const mean = (f: (r: TorchRates['1t']) => number) => (f(torchRuns[0]![th]!) + f(torchRuns[1]![th]!)) / 2;
+        const label = `${th} thread${th > 1 ? 's' : ''}`;
+        emit(`PyTorch train samples/s (${label})`, Math.round(mean((r) => r.train_sps)), 'samples/s');
+        emit(`PyTorch inference samples/s (${label})`, Math.round(mean((r) => r.infer_sps)), 'samples/s');
+        emit(`inference vs PyTorch (${label})`, (ours[label]! / mean((r) => r.infer_sps)).toFixed(2), 'x');
+        emit(
+          `inference vs PyTorch (${label}, tfjs wasm)`,
+          (ours[`${label}, tfjs wasm`]! / mean((r) => r.infer_sps)).toFixed(2),
+          'x',
+        );
+        if (trainRates[label])
+          emit(`train vs PyTorch (${label})`, (trainRates[label]! / mean((r) => r.train_sps)).toFixed(2), 'x');
+      }
+    } else emit('PyTorch reference', 'skipped', '(python3 with torch not found)');
     model.dispose();
   } finally {
     clearInterval(timer);

@@ -16,6 +16,7 @@ import { latestVersion, readCheckpoint, versionPath, type CheckpointHeader } fro
 import type { ModelConfig } from './config.js';
 import { Encoder } from './encoding.js';
 import { InferencePool } from './infer-pool.js';
+import { nativeEngine, preferredEngine, type EngineName, type NativeEngine } from './native-engine.js';
 import {
   gridView,
   paramLayout,
@@ -45,6 +46,8 @@ export interface PredictOptions extends TaskOptions {
   threads?: number;
   /** Names the progress events (default 'predict'); they count voxels. */
   label?: string;
+  /** onnxruntime (native, when it loads) or tfjs (the wasm workers); default AUNN_ENGINE, else onnxruntime. */
+  engine?: EngineName;
 }
 
 const LN256 = Math.log(256);
@@ -59,6 +62,9 @@ export class AunnModel {
   private weights: UploadedParams | undefined;
   private pool: InferencePool | undefined;
   private encoder: { records: readonly RecordMeta[]; enc: Encoder } | undefined;
+  private native: { threads: number; engine: Promise<NativeEngine | undefined> } | undefined;
+  /** The engine the last prediction ran on. */
+  engine: EngineName | undefined;
 
   constructor(
     readonly dir: string,
@@ -101,6 +107,11 @@ export class AunnModel {
     const n = addresses.length;
     const bs = opts.batchSize ?? 8192;
     const threads = opts.threads ?? 2;
+    if ((opts.engine ?? preferredEngine()) === 'onnxruntime') {
+      const engine = await this.nativeFor(threads);
+      if (engine) return this.predictNative(engine, addresses, manifest.records, bs, opts);
+    }
+    this.engine = 'tfjs';
     if (threads > 1 && n >= 4 * bs) return this.predictParallel(addresses, manifest.records, threads, opts);
     const enc = this.encoderFor(manifest.records);
     const w = this.ensureWeights();
@@ -233,6 +244,47 @@ export class AunnModel {
     return { value, entropy };
   }
 
+  private nativeFor(threads: number): Promise<NativeEngine | undefined> {
+    if (!this.native || this.native.threads !== threads) {
+      void this.native?.engine.then((e) => e?.release());
+      this.native = { threads, engine: nativeEngine(this.config, this.params, threads) };
+    }
+    return this.native.engine;
+  }
+
+  /** The native engine runs a batch on its own threads while this thread encodes the next one. */
+  private async predictNative(
+    engine: NativeEngine,
+    addresses: Float64Array,
+    records: readonly RecordMeta[],
+    bs: number,
+    opts: PredictOptions,
+  ): Promise<BatchPrediction> {
+    this.engine = 'onnxruntime';
+    const enc = this.encoderFor(records);
+    const n = addresses.length;
+    const out: BatchPrediction = { mean: new Float32Array(n), argmax: new Uint8Array(n), entropy: new Float32Array(n) };
+    const x = new Float32Array(Math.min(bs, n) * enc.dim);
+    const tracker = progressTracker(opts.label ?? 'predict', n, opts.onProgress, { unit: 'voxels' });
+    let running: Promise<void> | undefined;
+    for (let s = 0; s < n; s += bs) {
+      opts.signal?.throwIfAborted();
+      const m = Math.min(bs, n - s);
+      enc.encode(addresses.subarray(s, s + m), x, m);
+      const batch = engine.run(x, m); // x is copied before this returns
+      await running;
+      running = batch.then((p) => {
+        out.mean.set(p.mean, s);
+        out.argmax.set(p.argmax, s);
+        out.entropy.set(p.entropy, s);
+        tracker.set(s + m);
+      });
+    }
+    await running;
+    tracker.done();
+    return out;
+  }
+
   /** Large requests: slices of `4 × threads` batches at a time across the worker pool, with progress. */
   private async predictParallel(
     addresses: Float64Array,
@@ -265,6 +317,8 @@ export class AunnModel {
   dispose(): void {
     this.weights?.dispose();
     this.weights = undefined;
+    void this.native?.engine.then((e) => e?.release());
+    this.native = undefined;
     void this.pool?.close();
     this.pool = undefined;
   }
