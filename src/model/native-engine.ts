@@ -6,11 +6,13 @@
  *
  *   const engine = await nativeEngine(config, params, 2);        // undefined: use the tfjs path
  *   const p = await engine.run(x, n);                            // { mean, argmax, entropy } of n encoded rows
+ *   const g = await nativeGradients(config, { labelSigma: 0, inputGrad: false, threads: 1 });
+ *   const { loss, sse } = await g!.run(params, x, labels, n, grads);   // as network.ts's lossAndGrads
  */
 import type { ModelConfig } from './config.js';
 import { inputDim } from './config.js';
-import type { BatchPrediction } from './network.js';
-import { onnxInferenceModel } from './onnx-graph.js';
+import { gaussianTargetRows, paramLayout, type BatchPrediction, type LossAndGrads } from './network.js';
+import { onnxGradientModel, onnxInferenceModel } from './onnx-graph.js';
 
 export type EngineName = 'onnxruntime' | 'tfjs';
 
@@ -65,6 +67,62 @@ export async function nativeEngine(
       const am = new Uint8Array(n);
       for (let i = 0; i < n; i++) am[i] = Number(argmax[i]);
       return { mean: r.mean!.data as Float32Array, argmax: am, entropy: r.entropy!.data as Float32Array };
+    },
+    release: () => session.release(),
+  };
+}
+
+export interface NativeGradients {
+  /** network.ts's lossAndGrads on the native engine: the same arguments, the same numbers (float tolerance). */
+  run(
+    params: Float32Array,
+    x: Float32Array,
+    labels: Uint8Array,
+    n: number,
+    grads: Float32Array,
+    inputGrad?: Float32Array,
+  ): Promise<LossAndGrads>;
+  release(): Promise<void>;
+}
+
+/**
+ * The training step's gradients (forward and hand-written backward, onnx-graph.ts) on onnxruntime, `threads` threads
+ * per session; undefined when onnxruntime is not to be had or AUNN_ENGINE=tfjs.
+ */
+export async function nativeGradients(
+  config: Pick<ModelConfig, 'encoding' | 'width' | 'depth'>,
+  opts: { labelSigma: number; inputGrad: boolean; threads: number },
+): Promise<NativeGradients | undefined> {
+  if (preferredEngine() !== 'onnxruntime') return undefined;
+  const rt = await loadOrt();
+  if (!rt) return undefined;
+  const model = onnxGradientModel(config, {
+    targets: opts.labelSigma > 0 ? gaussianTargetRows(opts.labelSigma) : undefined,
+    inputGrad: opts.inputGrad,
+  });
+  const session = await rt.InferenceSession.create(model, {
+    intraOpNumThreads: Math.max(1, opts.threads),
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
+  const dense = paramLayout(config).entries.filter((e) => e.group !== 'grid');
+  const d = inputDim(config.encoding);
+  let labels64 = new BigInt64Array(0);
+  return {
+    async run(params, x, labels, n, grads, inputGrad) {
+      if (labels64.length !== n) labels64 = new BigInt64Array(n);
+      for (let i = 0; i < n; i++) labels64[i] = BigInt(labels[i]!);
+      const feeds: Record<string, InstanceType<Ort['Tensor']>> = {
+        x: new rt.Tensor('float32', x.subarray(0, n * d), [n, d]),
+        labels: new rt.Tensor('int64', labels64, [n]),
+      };
+      for (const e of dense)
+        feeds[e.name] = new rt.Tensor('float32', params.subarray(e.offset, e.offset + e.size), e.shape);
+      const r = await session.run(feeds);
+      for (const e of dense) grads.set(r[`d.${e.name}`]!.data as Float32Array, e.offset);
+      if (inputGrad && r.dx) inputGrad.set(r.dx.data as Float32Array);
+      return { loss: (r.loss!.data as Float32Array)[0]! / n, sse: (r.sse!.data as Float32Array)[0]! };
     },
     release: () => session.release(),
   };

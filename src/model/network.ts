@@ -234,18 +234,23 @@ export function predictBatch(
   return out;
 }
 
+/** [256, 256], row v: a Gaussian of width sigma (bytes) centred on v, normalised over the 256 bytes. */
+export function gaussianTargetRows(sigma: number): Float32Array {
+  const m = new Float32Array(OUTPUTS * OUTPUTS);
+  for (let v = 0; v < OUTPUTS; v++) {
+    let s = 0;
+    for (let k = 0; k < OUTPUTS; k++) s += m[v * OUTPUTS + k] = Math.exp(-0.5 * ((k - v) / sigma) ** 2);
+    for (let k = 0; k < OUTPUTS; k++) m[v * OUTPUTS + k] /= s;
+  }
+  return m;
+}
+
 const targetCache = new Map<number, tf.Tensor2D>();
-/** Row v: a Gaussian of width sigma (bytes) centred on v, normalised over the 256 bytes. */
+/** gaussianTargetRows as a kept tensor, one per sigma. */
 function gaussianTargets(sigma: number): tf.Tensor2D {
   let t = targetCache.get(sigma);
   if (!t || t.isDisposed) {
-    const m = new Float32Array(OUTPUTS * OUTPUTS);
-    for (let v = 0; v < OUTPUTS; v++) {
-      let s = 0;
-      for (let k = 0; k < OUTPUTS; k++) s += m[v * OUTPUTS + k] = Math.exp(-0.5 * ((k - v) / sigma) ** 2);
-      for (let k = 0; k < OUTPUTS; k++) m[v * OUTPUTS + k] /= s;
-    }
-    t = tf.keep(tf.tensor2d(m, [OUTPUTS, OUTPUTS]));
+    t = tf.keep(tf.tensor2d(gaussianTargetRows(sigma), [OUTPUTS, OUTPUTS]));
     targetCache.set(sigma, t);
   }
   return t;

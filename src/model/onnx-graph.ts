@@ -107,3 +107,156 @@ export function onnxInferenceModel(
   };
   return onnx.ModelProto.encode(model).finish();
 }
+
+/** Names of the gradient graph's outputs, in paramLayout order (then 'loss', 'sse' and, with the grid, 'dx'). */
+export function gradientNames(config: Pick<ModelConfig, 'encoding' | 'width' | 'depth'>): string[] {
+  return paramLayout(config)
+    .entries.filter((e) => e.group !== 'grid')
+    .map((e) => `d.${e.name}`);
+}
+
+/**
+ * One training step's forward and hand-written backward pass as an ONNX graph, the same arithmetic as network.ts's
+ * lossAndGrads: inputs the dense parameters (by their layout names), x [n, inputDim] and labels [n] (int64); outputs
+ * every parameter's gradient of the mean cross-entropy (against one-hot targets, or rows of `targets` [256, 256] when
+ * the labels are Gaussian-smoothed), the summed loss, the summed squared error of the expected byte and, with
+ * `inputGrad`, dx (what the hash grid's tables learn from).
+ */
+export function onnxGradientModel(
+  config: Pick<ModelConfig, 'encoding' | 'width' | 'depth'>,
+  opts: { targets?: Float32Array; inputGrad: boolean },
+): Uint8Array {
+  const layout = paramLayout(config);
+  const dense = layout.entries.filter((e) => e.group !== 'grid');
+  const nodes: Onnx.INodeProto[] = [];
+  const inits: Onnx.ITensorProto[] = [
+    floatTensor('eps', [], Float32Array.of(RMS_EPS)),
+    floatTensor(
+      'bytes',
+      [OUTPUTS],
+      Float32Array.from({ length: OUTPUTS }, (_, k) => k),
+    ),
+    floatTensor('width', [], Float32Array.of(config.width)),
+    floatTensor('zero', [], Float32Array.of(0)),
+    { name: 'axis0', dims: [1], dataType: INT64, int64Data: [0] },
+    { name: 'axis1', dims: [1], dataType: INT64, int64Data: [1] },
+  ];
+  if (opts.targets) inits.push(floatTensor('targets', [OUTPUTS, OUTPUTS], opts.targets));
+  let k = 0;
+  const node = (opType: string, inputs: string[], attribute: Onnx.IAttributeProto[] = [], output?: string) => {
+    const out = output ?? `t${k++}`;
+    nodes.push({ opType, input: inputs, output: [out], attribute, name: out });
+    return out;
+  };
+  const matMul = (a: string, b: string, transA = 0, transB = 0) =>
+    transA || transB
+      ? node('Gemm', [a, b], [attrInt('transA', transA), attrInt('transB', transB)])
+      : node('MatMul', [a, b]);
+  const denseRelu = (x: string, W: string, b: string) => node('Relu', [node('Add', [matMul(x, W), b])]);
+  const rowSum = (t: string) => node('ReduceSum', [t, 'axis1'], [attrInt('keepdims', 1)]);
+  // r = 1/sqrt(mean(h²) + eps), [n, 1]
+  const rmsR = (h: string) =>
+    node('Reciprocal', [
+      node('Sqrt', [
+        node('Add', [
+          node('ReduceMean', [node('Mul', [h, h])], [attrInts('axes', [-1]), attrInt('keepdims', 1)]),
+          'eps',
+        ]),
+      ]),
+    ]);
+  // ∂y/∂h·dy for y = h·r: r·dy − h·r³·Σ(dy·h)/width (fused-ops.ts compositeRmsNormBackward)
+  const rmsBack = (h: string, r: string, dy: string) =>
+    node('Sub', [
+      node('Mul', [dy, r]),
+      node('Mul', [
+        h,
+        node('Div', [node('Mul', [node('Mul', [node('Mul', [r, r]), r]), rowSum(node('Mul', [dy, h]))]), 'width']),
+      ]),
+    ]);
+  // ReLU backward given the layer's output a ≥ 0: sign(a) is 1 where it passed, 0 where it did not.
+  const reluBack = (dh: string, a: string) => node('Mul', [dh, node('Sign', [a])]);
+
+  // Forward, keeping per block its stream h, the norm's r, its normalised input y and its output a.
+  const a0 = denseRelu('x', 'in.W', 'in.b');
+  let h = a0;
+  let pending: string | undefined;
+  const saved: { h: string; r: string; y: string; a: string }[] = [];
+  for (let i = 1; i < config.depth; i++) {
+    if (pending) h = node('Add', [h, pending]);
+    const r = rmsR(h);
+    const y = node('Mul', [h, r]);
+    const a = denseRelu(y, `block${i}.W`, `block${i}.b`);
+    saved.push({ h, r, y, a });
+    pending = a;
+  }
+  if (pending) h = node('Add', [h, pending]);
+  const rOut = rmsR(h);
+  const yOut = node('Mul', [h, rOut]);
+  const logits = node('Add', [matMul(yOut, 'out.W'), 'out.b']);
+  const logp = node('LogSoftmax', [logits], [attrInt('axis', -1)]);
+  const p = node('Exp', [logp]);
+  const target = opts.targets
+    ? node('Gather', ['targets', 'labels'], [attrInt('axis', 0)])
+    : node('OneHot', ['labels', 'depth', 'onOff'], [attrInt('axis', -1)]);
+  if (!opts.targets) {
+    inits.push({ name: 'depth', dims: [], dataType: INT64, int64Data: [OUTPUTS] });
+    inits.push(floatTensor('onOff', [2], Float32Array.of(0, 1)));
+  }
+  node('Neg', [node('ReduceSum', [node('Mul', [target, logp])], [attrInt('keepdims', 0)])], [], 'loss');
+  const err = node('Sub', [
+    node('ReduceSum', [node('Mul', [p, 'bytes']), 'axis1'], [attrInt('keepdims', 0)]),
+    node('Cast', ['labels'], [attrInt('to', FLOAT)]),
+  ]);
+  node('ReduceSum', [node('Mul', [err, err])], [attrInt('keepdims', 0)], 'sse');
+  // dlg = (p − t)/n
+  const n = node(
+    'Cast',
+    [node('Gather', [node('Shape', ['x']), 'zeroIndex'], [attrInt('axis', 0)])],
+    [attrInt('to', FLOAT)],
+  );
+  inits.push({ name: 'zeroIndex', dims: [], dataType: INT64, int64Data: [0] });
+  const dlg = node('Div', [node('Sub', [p, target]), n]);
+  const colSum = (t: string, out: string) => node('ReduceSum', [t, 'axis0'], [attrInt('keepdims', 0)], out);
+
+  // Backward.
+  node('Gemm', [yOut, dlg], [attrInt('transA', 1), attrInt('transB', 0)], 'd.out.W');
+  colSum(dlg, 'd.out.b');
+  let dh = rmsBack(h, rOut, matMul(dlg, 'out.W', 0, 1));
+  let dpre = reluBack(dh, config.depth > 1 ? saved[config.depth - 2]!.a : a0);
+  for (let i = config.depth - 1; i >= 1; i--) {
+    const s = saved[i - 1]!;
+    node('Gemm', [s.y, dpre], [attrInt('transA', 1), attrInt('transB', 0)], `d.block${i}.W`);
+    colSum(dpre, `d.block${i}.b`);
+    const dy = matMul(dpre, `block${i}.W`, 0, 1);
+    dh = node('Add', [dh, rmsBack(s.h, s.r, dy)]);
+    dpre = reluBack(dh, i > 1 ? saved[i - 2]!.a : a0);
+  }
+  node('Gemm', ['x', dpre], [attrInt('transA', 1), attrInt('transB', 0)], 'd.in.W');
+  colSum(dpre, 'd.in.b');
+  if (opts.inputGrad) node('Gemm', [dpre, 'in.W'], [attrInt('transA', 0), attrInt('transB', 1)], 'dx');
+
+  const d = inputDim(config.encoding);
+  const outputs = [
+    ...dense.map((e) => valueInfo(`d.${e.name}`, FLOAT, e.shape)),
+    valueInfo('loss', FLOAT, []),
+    valueInfo('sse', FLOAT, []),
+    ...(opts.inputGrad ? [valueInfo('dx', FLOAT, ['n', d])] : []),
+  ];
+  const model: Onnx.IModelProto = {
+    irVersion: 8,
+    producerName: 'scroll-aunn',
+    opsetImport: [{ domain: '', version: ONNX_OPSET }],
+    graph: {
+      name: 'aunn-gradients',
+      node: nodes,
+      initializer: inits,
+      input: [
+        valueInfo('x', FLOAT, ['n', d]),
+        valueInfo('labels', INT64, ['n']),
+        ...dense.map((e) => valueInfo(e.name, FLOAT, e.shape)),
+      ],
+      output: outputs,
+    },
+  };
+  return onnx.ModelProto.encode(model).finish();
+}

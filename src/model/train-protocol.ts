@@ -34,7 +34,8 @@ export interface WorkerInit {
 }
 
 export type WorkerMessage =
-  | { type: 'ready'; workerId: number; backend: BackendName }
+  /** backend: the tfjs backend, or 'onnxruntime' when the native engine computes the gradients. */
+  | { type: 'ready'; workerId: number; backend: BackendName | 'onnxruntime' }
   | {
       type: 'progress';
       step: number;

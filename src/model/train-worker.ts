@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { hashAddress } from './addressing.js';
 import { initBackend } from './backend.js';
+import { nativeGradients } from './native-engine.js';
 import { barrier, STOP, STOP_REQ, type WorkerInit, type WorkerMessage } from './train-protocol.js';
 import { writeCheckpoint, type CheckpointHeader, type HistoryPoint } from './checkpoint.js';
 import type { ModelConfig } from './config.js';
@@ -73,7 +74,10 @@ async function main(init: WorkerInit): Promise<void> {
   const myGrads = grads.subarray(w * P, (w + 1) * P);
   const myGridGrads = gridView(layout, myGrads);
   const inputGrad = myGridGrads ? new Float32Array(share * enc.dim) : undefined;
-  port.postMessage({ type: 'ready', workerId: w, backend } satisfies WorkerMessage);
+  // The step's gradients on the native engine when it loads (one engine thread per worker), else tfjs.
+  const native = await nativeGradients(cfg, { labelSigma: t.labelSigma, inputGrad: Boolean(myGridGrads), threads: 1 });
+  const engine = native ? 'onnxruntime' : backend;
+  port.postMessage({ type: 'ready', workerId: w, backend: engine } satisfies WorkerMessage);
 
   // Leader state.
   const header = init.header;
@@ -115,7 +119,7 @@ async function main(init: WorkerInit): Promise<void> {
       heldOutPsnr: heldOut,
       perRecordPsnr: perRecord ?? header.perRecordPsnr,
       history,
-      backend,
+      backend: engine,
       createdAt: new Date().toISOString(),
     };
     return writeCheckpoint(init.checkpointFile, h, opt!.state);
@@ -149,7 +153,9 @@ async function main(init: WorkerInit): Promise<void> {
     if (nSerial < share) sampler.minibatch(addresses, labels, nSerial, share, rng);
     localParams.set(params);
     enc.encode(addresses, x, share);
-    const r = lossAndGrads(cfg, layout, localParams, x, labels, share, myGrads, t.labelSigma, inputGrad);
+    const r = native
+      ? await native.run(localParams, x, labels, share, myGrads, inputGrad)
+      : lossAndGrads(cfg, layout, localParams, x, labels, share, myGrads, t.labelSigma, inputGrad);
     if (myGridGrads) {
       myGridGrads.fill(0);
       enc.gridBackward(inputGrad!, share, myGridGrads);

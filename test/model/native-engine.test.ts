@@ -1,14 +1,17 @@
 /**
- * The native engine (onnxruntime-node running the ONNX graph of onnx-graph.ts) and the tfjs path (wasm) predict the
- * same numbers for the same trained model: every encoding, seen voxels, a record's padding and addresses past the
- * last record.
+ * The native engine (onnxruntime-node running the ONNX graphs of onnx-graph.ts) and the tfjs path (wasm) predict the
+ * same numbers for the same trained model (every encoding, seen voxels, a record's padding and addresses past the
+ * last record), and compute the same training gradients.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { loadModel } from '../../src/model/model.js';
-import { preferredEngine } from '../../src/model/native-engine.js';
+import { initBackend } from '../../src/model/backend.js';
+import { inputDim, modelConfig } from '../../src/model/config.js';
+import { nativeGradients, preferredEngine } from '../../src/model/native-engine.js';
+import { initParams, lossAndGrads, mulberry32, paramLayout } from '../../src/model/network.js';
 import { trainModel } from '../../src/model/trainer.js';
 import { scrollField, SyntheticCorpus } from './synthetic.js';
 
@@ -61,6 +64,46 @@ describe('native inference', () => {
       expect(argmaxDiffer).toBeLessThanOrEqual(n * 1e-3);
       model.dispose();
     }, 120_000);
+  }
+
+  for (const labelSigma of [0, 1.5]) {
+    test(`the training step's gradients match tfjs (label sigma ${labelSigma}, with the grid's input gradient)`, async () => {
+      await initBackend();
+      const cfg = modelConfig({ width: 64, depth: 4 });
+      const layout = paramLayout(cfg);
+      const params = initParams(layout, 7);
+      const d = inputDim(cfg.encoding);
+      const n = 512;
+      const rnd = mulberry32(3);
+      const x = Float32Array.from({ length: n * d }, () => rnd() * 2 - 1);
+      const labels = Uint8Array.from({ length: n }, () => Math.floor(rnd() * 256));
+      const ref = new Float32Array(layout.total);
+      const refDx = new Float32Array(n * d);
+      const want = lossAndGrads(cfg, layout, params, x, labels, n, ref, labelSigma, refDx);
+      const native = (await nativeGradients(cfg, { labelSigma, inputGrad: true, threads: 1 }))!;
+      expect(native, 'onnxruntime loads here').toBeDefined();
+      const got = new Float32Array(layout.total);
+      const dx = new Float32Array(n * d);
+      const r = await native.run(params, x, labels, n, got, dx);
+      await native.release();
+      expect(r.loss).toBeCloseTo(want.loss, 4);
+      expect(r.sse / want.sse).toBeCloseTo(1, 4);
+      const rel = (a: Float32Array, b: Float32Array) => {
+        let num = 0;
+        let den = 0;
+        for (let i = 0; i < a.length; i++) {
+          num += (a[i]! - b[i]!) ** 2;
+          den += b[i]! ** 2;
+        }
+        return Math.sqrt(num / den);
+      };
+      for (const e of layout.entries.filter((x) => x.group !== 'grid')) {
+        const a = got.subarray(e.offset, e.offset + e.size);
+        const b = ref.subarray(e.offset, e.offset + e.size);
+        expect(rel(a, b), e.name).toBeLessThan(1e-3);
+      }
+      expect(rel(dx, refDx)).toBeLessThan(1e-3);
+    });
   }
 
   test('AUNN_ENGINE chooses the engine; anything else is refused by name', () => {
