@@ -9,6 +9,8 @@
  *   await writeFile('ink-readout.json', JSON.stringify(readoutToJson(readout)));
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { Worker } from 'node:worker_threads';
+import { spawnTsWorker } from '../core/spawn-worker.js';
 import { initBackend } from '../model/index.js';
 import { chooseBand } from './band.js';
 import { bandSize, layerBand, localNormalise, type LayerBand } from './features.js';
@@ -74,6 +76,8 @@ export interface ReadoutOptions {
    * reader feels more than the F0.5 does.
    */
   ensemble?: number;
+  /** Worker threads the ensemble trains on, one network each at a time (default 2; 1: in turn, on this thread). */
+  threads?: number;
   signal?: AbortSignal;
   /** Training steps of all networks, as ProgressEvents (unit 'steps', info: loss, val). */
   onProgress?: ProgressListener;
@@ -296,7 +300,7 @@ function bce(prob: Float32Array, y: Uint8Array, mask: Uint8Array): number {
 
 /**
  * Trains the readout (an ensemble of `opts.ensemble` networks, default one) on the labelled pixels of `segments`.
- * The log is the first network's, with steps and seconds summed over all; the threshold is chosen on the held-out
+ * The log is the first network's, with the steps of all and the wall time they took; the threshold is chosen on the held-out
  * stripe for the ensemble's mean.
  */
 export async function trainReadout(
@@ -306,23 +310,46 @@ export async function trainReadout(
   const k = Math.max(1, Math.round(opts.ensemble ?? 1));
   const maxSteps = opts.maxSteps ?? 150;
   const seed = opts.seed ?? 1;
-  const runs: { readout: InkReadout; log: TrainLog }[] = [];
-  const tracker = progressTracker('ink readout', k * maxSteps, opts.onProgress, { unit: 'steps' });
-  for (let i = 0; i < k; i++) {
-    const first = runs[0]?.readout;
-    runs.push(
-      await trainNetwork(segments, {
-        ...opts,
-        seed: seed + i,
-        maxSeconds: (opts.maxSeconds ?? 300) / k,
-        // every member reads the band (and normalisation) the first one chose
-        band: first?.band ?? opts.band,
-        localRadius: first?.localRadius ?? opts.localRadius,
-        onStep: (step, _max, info) => tracker.set(i * maxSteps + step, { loss: info.loss, val: info.valLoss ?? NaN }),
-      }),
+  const labelled = segments.filter((s) => s.labels);
+  if (labelled.length === 0) throw new Error('trainReadout: none of the segments has ink labels');
+  for (const s of labelled) validateSegment(s);
+  // Every member reads the same band and normalisation, chosen once here.
+  let correlation: number[] | undefined;
+  let band = opts.band;
+  if (!band) ({ band, correlation } = chooseBand(labelled));
+  const shape: NetworkShape = {
+    inChannels: bandSize(band),
+    kernels: opts.kernels ?? [5, 5, 1],
+    channels: opts.channels ?? [16, 16],
+  };
+  const localRadius = opts.localRadius ?? 4 * receptiveRadius(shape);
+  const { signal, onProgress, ...rest } = opts;
+  // Plain data only: callers may pass wider option objects (a log callback and the like) that cannot be sent.
+  const plain = Object.fromEntries(Object.entries(rest).filter(([, v]) => typeof v !== 'function')) as MemberOptions;
+  const members: MemberOptions[] = Array.from({ length: k }, (_, i) => ({
+    ...plain,
+    seed: seed + i,
+    maxSeconds: (opts.maxSeconds ?? 300) / k,
+    band,
+    localRadius,
+  }));
+  const tracker = progressTracker('ink readout', k * maxSteps, onProgress, { unit: 'steps' });
+  const done = new Array<number>(k).fill(0);
+  const onStep = (i: number, step: number, info: { loss: number; valLoss?: number }) => {
+    done[i] = step;
+    tracker.set(
+      done.reduce((a, b) => a + b, 0),
+      { loss: info.loss, val: info.valLoss ?? NaN },
     );
-  }
+  };
+  const threads = Math.min(k, Math.max(1, opts.threads ?? 2));
+  const t0 = performance.now();
+  const runs =
+    threads > 1
+      ? await trainMembersInWorkers(labelled, members, threads, onStep, signal)
+      : await sequentialMembers(labelled, members, onStep, signal);
   tracker.done();
+  if (correlation) runs[0]!.log.correlation = correlation;
   const readout: InkReadout = {
     ...runs[0]!.readout,
     ...(k > 1 ? { members: runs.slice(1).map((r) => r.readout.net) } : {}),
@@ -345,9 +372,87 @@ export async function trainReadout(
     Uint8Array.from(held.ink, (v) => (v ? 255 : 0)),
   ).threshold;
   const steps = runs.reduce((a, r) => a + r.log.steps, 0);
-  const seconds = runs.reduce((a, r) => a + r.log.seconds, 0);
+  // Wall time of the members' training (they may train side by side).
+  const seconds = (performance.now() - t0) / 1000;
   return { readout, log: { ...runs[0]!.log, steps, seconds, stepsPerSecond: steps / Math.max(1e-9, seconds) } };
 }
+
+async function sequentialMembers(
+  segments: InkSegment[],
+  members: MemberOptions[],
+  onStep: (i: number, step: number, info: { loss: number; valLoss?: number }) => void,
+  signal?: AbortSignal,
+): Promise<{ readout: InkReadout; log: TrainLog }[]> {
+  const runs: { readout: InkReadout; log: TrainLog }[] = [];
+  for (const [i, m] of members.entries())
+    runs.push(await trainNetwork(segments, { ...m, signal, onStep: (step, _max, info) => onStep(i, step, info) }));
+  return runs;
+}
+
+/** The members on `threads` worker threads, each taking the next member when it is free; the same networks as in turn. */
+async function trainMembersInWorkers(
+  segments: InkSegment[],
+  members: MemberOptions[],
+  threads: number,
+  onStep: (i: number, step: number, info: { loss: number; valLoss?: number }) => void,
+  signal?: AbortSignal,
+): Promise<{ readout: InkReadout; log: TrainLog }[]> {
+  signal?.throwIfAborted();
+  const results: { readout: InkReadout; log: TrainLog }[] = [];
+  const live = new Set<Worker>();
+  let next = 0;
+  const abort = () => {
+    for (const w of live) void w.terminate();
+  };
+  signal?.addEventListener('abort', abort, { once: true });
+  const runOne = (i: number) =>
+    new Promise<void>((resolve, reject) => {
+      const w = spawnTsWorker(new URL('./readout-worker.ts', import.meta.url), {
+        workerData: { segments, opts: members[i]! } satisfies MemberJob,
+      });
+      live.add(w);
+      w.on('message', (m: MemberReply) => {
+        if (m.type === 'step') onStep(i, m.step, m.info);
+        else if (m.type === 'done') {
+          results[i] = m.result;
+          resolve();
+        } else reject(new Error(`ink readout network ${i + 1}: ${m.message}`));
+      });
+      w.on('error', reject);
+      w.on('exit', () => {
+        live.delete(w);
+        // A reply posted just before the exit is still delivered: look after it.
+        setImmediate(() => {
+          if (signal?.aborted) reject(signal.reason);
+          else if (!results[i]) reject(new Error(`ink readout network ${i + 1}: its worker stopped`));
+        });
+      });
+    });
+  const lane = async () => {
+    while (next < members.length) await runOne(next++);
+  };
+  try {
+    await Promise.all(Array.from({ length: threads }, lane));
+  } finally {
+    signal?.removeEventListener('abort', abort);
+    abort();
+  }
+  return results;
+}
+
+/** What readout-worker.ts is started with: the segments and one member's options. */
+export interface MemberJob {
+  segments: InkSegment[];
+  opts: MemberOptions;
+}
+
+/** Options of one ensemble member, as sent to its worker (plain data: no signal, no callbacks). */
+export type MemberOptions = Omit<ReadoutOptions, 'signal' | 'onProgress' | 'ensemble'>;
+
+export type MemberReply =
+  | { type: 'step'; step: number; info: { loss: number; valLoss?: number } }
+  | { type: 'done'; result: { readout: InkReadout; log: TrainLog } }
+  | { type: 'error'; message: string };
 
 /** Held-out ink pixels needed to fit the calibration. */
 const MIN_CALIBRATION_INK = 100;
@@ -378,7 +483,8 @@ async function heldOutPredictions(
 }
 
 /** One network (its threshold is left at 0.5: trainReadout chooses it). */
-async function trainNetwork(
+/** One network of the readout (exported for readout-worker.ts). */
+export async function trainNetwork(
   segments: InkSegment[],
   opts: ReadoutOptions & { onStep?: StepHook },
 ): Promise<{ readout: InkReadout; log: TrainLog }> {

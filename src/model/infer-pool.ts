@@ -13,7 +13,7 @@ import type { BackendName } from './backend.js';
 import type { ModelConfig } from './config.js';
 import type { InferReply } from './infer-worker.js';
 import type { BatchPrediction } from './network.js';
-import { spawnTsWorker } from './spawn.js';
+import { spawnTsWorker } from '../core/spawn-worker.js';
 
 export class InferencePool {
   private readonly workers: Worker[];

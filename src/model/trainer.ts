@@ -28,7 +28,7 @@ import { gridParams, modelConfig, type DeepPartial, type ModelConfig, type Sched
 import { loadTrainSet, Sampler, shareable, type CorpusLike } from './data.js';
 import { hashAddress } from './addressing.js';
 import { initParams, mulberry32, paramLayout } from './network.js';
-import { spawnTsWorker } from './spawn.js';
+import { spawnTsWorker } from '../core/spawn-worker.js';
 import { STOP_REQ, type WorkerInit, type WorkerMessage } from './train-protocol.js';
 
 export interface TrainProgress {
