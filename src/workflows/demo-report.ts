@@ -54,7 +54,10 @@ function overviewSection(run: DemoRun): void {
   overview.table(
     ['setting', 'value'],
     [
-      ['AUNN engine', `TensorFlow.js, backend ${train1.backend}, ${train1.threads} worker threads`],
+      [
+        'AUNN engine',
+        `${train1.backend === 'onnxruntime' ? 'ONNX Runtime (native CPU)' : `TensorFlow.js, backend ${train1.backend}`}, ${train1.threads} worker threads`,
+      ],
       ['AUNN network', train1.network ?? 'n/a'],
       ['AUNN training on scroll 1', `${settings.trainSteps} steps (${train1.seconds.toFixed(0)} s here)`],
       ['finetune / scratch steps', transferSteps],

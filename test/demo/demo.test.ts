@@ -108,7 +108,9 @@ describe('aunn demo --quick', () => {
     const seconds = column(steps!, 'time (s)').map(Number);
     for (const s of seconds) expect(s).toBeGreaterThanOrEqual(0);
     expect(seconds[2]).toBeGreaterThan(1); // training took measurable time
-    expect(md).toMatch(/backend (wasm|tensorflow|cpu), \d+ worker threads/);
+    expect(md).toMatch(
+      /(ONNX Runtime \(native CPU\)|TensorFlow\.js, backend (wasm|tensorflow|cpu)), \d+ worker threads/,
+    );
   });
 
   it('scores ink like the field on both scrolls, with the baseline in the same table', () => {
