@@ -10,6 +10,7 @@
  *   r.version; r.before.psnr; r.after.psnr;   // fit on the pairs before and after
  */
 import type { Manifest } from '../corpus/index.js';
+import { nativeGradients } from './native-engine.js';
 import { UserError } from '../core/errors.js';
 import { hashAddress } from './addressing.js';
 import { initBackend } from './backend.js';
@@ -173,24 +174,31 @@ async function updateOnPairsLocked(opts: UpdateOnPairsOptions): Promise<UpdateOn
     const inputGrad = gridGrads ? new Float32Array(bs * enc.dim) : undefined;
     const nReplay = sampler ? Math.round(bs * replay) : 0;
     const lr = opts.lr ?? t.lr * 0.5;
-    for (let s = 0; s < steps; s++) {
-      opts.signal?.throwIfAborted();
-      const rng = mulberry32(hashAddress(s, t.seed ^ 0xc0d));
-      for (let i = nReplay; i < bs; i++) {
-        const k = Math.floor(rng() * n);
-        addr[i] = opts.addresses[k];
-        labels[i] = opts.bytes[k];
+    // The gradients on the native engine when it loads (both cores: this runs on the calling thread), else tfjs.
+    const native = await nativeGradients(cfg, { labelSigma: t.labelSigma, inputGrad: Boolean(gridGrads), threads: 2 });
+    try {
+      for (let s = 0; s < steps; s++) {
+        opts.signal?.throwIfAborted();
+        const rng = mulberry32(hashAddress(s, t.seed ^ 0xc0d));
+        for (let i = nReplay; i < bs; i++) {
+          const k = Math.floor(rng() * n);
+          addr[i] = opts.addresses[k];
+          labels[i] = opts.bytes[k];
+        }
+        if (sampler && nReplay > 0) sampler.minibatch(addr, labels, 0, nReplay, rng);
+        enc.encode(addr, x, bs);
+        if (native) await native.run(params, x, labels, bs, grads, gridGrads ? inputGrad : undefined);
+        else lossAndGrads(cfg, layout, params, x, labels, bs, grads, t.labelSigma, gridGrads ? inputGrad : undefined);
+        if (gridGrads) {
+          // The grid is where a bits+grid model keeps local memory: the new pairs' vertices learn too.
+          gridGrads.fill(0);
+          enc.gridBackward(inputGrad!, bs, gridGrads);
+        }
+        clipGradients(grads, t.clipNorm);
+        opt.step(grads, lr, ck.header.step + s + 1, gridGrads ? t.groupLr : { ...t.groupLr, grid: 0 });
       }
-      if (sampler && nReplay > 0) sampler.minibatch(addr, labels, 0, nReplay, rng);
-      enc.encode(addr, x, bs);
-      lossAndGrads(cfg, layout, params, x, labels, bs, grads, t.labelSigma, gridGrads ? inputGrad : undefined);
-      if (gridGrads) {
-        // The grid is where a bits+grid model keeps local memory: the new pairs' vertices learn too.
-        gridGrads.fill(0);
-        enc.gridBackward(inputGrad!, bs, gridGrads);
-      }
-      clipGradients(grads, t.clipNorm);
-      opt.step(grads, lr, ck.header.step + s + 1, gridGrads ? t.groupLr : { ...t.groupLr, grid: 0 });
+    } finally {
+      await native?.release();
     }
   }
   const after = fit(cfg, layout, params, xPairs, opts.bytes);
