@@ -5,7 +5,7 @@
  * Ctrl-C stops at once (a training run keeps its checkpoint; running the demo again resumes where it stopped).
  *
  *   aunn demo                       # default settings, about 12 minutes on 2 cores
- *   aunn demo --quick --out /tmp/d  # tiny budgets, about 2 minutes
+ *   aunn demo --quick --out /tmp/d  # tiny budgets (under a minute on 2 cores)
  */
 import path from 'node:path';
 import { Command } from 'commander';
@@ -17,7 +17,10 @@ export async function run(argv: string[]): Promise<void> {
   const o = new Command('aunn demo')
     .description('run the whole chain on the bundled sample scrolls and write a report')
     .option('--out <dir>', 'output folder (samples, corpus, models, report)', 'demo-output')
-    .option('--quick', 'tiny training budgets (about 2 minutes): shows the chain works, not what it can reach')
+    .option(
+      '--quick',
+      'tiny training budgets (under a minute on 2 cores): shows the chain works, not what it can reach',
+    )
     .option('--fresh', 'rebuild the corpus and the models even when the settings are unchanged')
     .parse(argv, { from: 'user' })
     .opts<{ out: string; quick?: boolean; fresh?: boolean }>();
