@@ -3,12 +3,17 @@
  * ONNX graph (onnx-graph.ts) on its own thread pool, 4–5x the wasm backend per thread on the reference MLP (`npm
  * run bench -- --only mlp`). Chosen by `AUNN_ENGINE` (onnxruntime | tfjs; default: onnxruntime when it loads); the
  * tfjs path (wasm workers, infer-pool.ts) stays the fallback and gives the same numbers (test/model/native-engine).
+ * Where ONNX Runtime's CUDA provider was installed the sessions run on the GPU (AUNN_ENGINE_CPU=1 keeps the CPU);
+ * not yet run on a GPU.
  *
  *   const engine = await nativeEngine(config, params, 2);        // undefined: use the tfjs path
  *   const p = await engine.run(x, n);                            // { mean, argmax, entropy } of n encoded rows
  *   const g = await nativeGradients(config, { labelSigma: 0, inputGrad: false, threads: 1 });
  *   const { loss, sse } = await g!.run(params, x, labels, n, grads);   // as network.ts's lossAndGrads
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import type { ModelConfig } from './config.js';
 import { inputDim } from './config.js';
 import { gaussianTargetRows, paramLayout, type BatchPrediction, type LossAndGrads } from './network.js';
@@ -17,6 +22,39 @@ import { onnxGradientModel, onnxInferenceModel } from './onnx-graph.js';
 export type EngineName = 'onnxruntime' | 'tfjs';
 
 type Ort = typeof import('onnxruntime-node');
+type SessionOptions = import('onnxruntime-node').InferenceSession.SessionOptions;
+
+/**
+ * ONNX Runtime's CUDA provider when it was installed with the package (`npm install
+ * --onnxruntime-node-install=cuda12`: its library then lies beside the CPU binaries), else none.
+ */
+function cudaInstalled(): boolean {
+  try {
+    const pkg = createRequire(import.meta.url).resolve('onnxruntime-node/package.json');
+    const bin = path.join(path.dirname(pkg), 'bin', 'napi-v6', `${process.platform}`, `${process.arch}`);
+    return existsSync(path.join(bin, 'libonnxruntime_providers_cuda.so'));
+  } catch {
+    return false;
+  }
+}
+
+/** A session on the GPU when the CUDA provider is installed and a device answers, else on the CPU threads. */
+async function createSession(rt: Ort, model: Uint8Array, threads: number) {
+  const options: SessionOptions = {
+    intraOpNumThreads: Math.max(1, threads),
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  };
+  if (process.env.AUNN_ENGINE_CPU !== '1' && cudaInstalled()) {
+    try {
+      return await rt.InferenceSession.create(model, { ...options, executionProviders: ['cuda', 'cpu'] });
+    } catch {
+      // no usable GPU: the CPU below
+    }
+  }
+  return rt.InferenceSession.create(model, { ...options, executionProviders: ['cpu'] });
+}
 let ort: Promise<Ort | undefined> | undefined;
 
 function loadOrt(): Promise<Ort | undefined> {
@@ -49,12 +87,7 @@ export async function nativeEngine(
 ): Promise<NativeEngine | undefined> {
   const rt = await loadOrt();
   if (!rt) return undefined;
-  const session = await rt.InferenceSession.create(onnxInferenceModel(config, params), {
-    intraOpNumThreads: Math.max(1, threads),
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-  });
+  const session = await createSession(rt, onnxInferenceModel(config, params), threads);
   const d = inputDim(config.encoding);
   return {
     name: 'onnxruntime',
@@ -100,12 +133,7 @@ export async function nativeGradients(
     targets: opts.labelSigma > 0 ? gaussianTargetRows(opts.labelSigma) : undefined,
     inputGrad: opts.inputGrad,
   });
-  const session = await rt.InferenceSession.create(model, {
-    intraOpNumThreads: Math.max(1, opts.threads),
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-  });
+  const session = await createSession(rt, model, opts.threads);
   const dense = paramLayout(config).entries.filter((e) => e.group !== 'grid');
   const d = inputDim(config.encoding);
   let labels64 = new BigInt64Array(0);
