@@ -5,7 +5,7 @@ nibabel, pydicom), so the TypeScript readers are tested on files this project di
 Run once (Debian: apt-get install -y python3-tifffile python3-zarr python3-numpy python3-nibabel python3-pydicom
 python3-pil), then commit the outputs; CI does not need python.
 
-    /usr/bin/python3 scripts/make-fixtures.py
+    /usr/bin/python3 scripts/make-fixtures.py [writer ...]   # e.g. unitless_ome; all when none is named
 
 Every volume holds values from a formula the tests recompute (test/ingest/fixture-values.ts), so they compare voxel by
 voxel without storing expected arrays.
@@ -105,6 +105,28 @@ def zarrs():
     g.attrs['aunn'] = {'affineToScanA': [2, 0, 0, 1, 0, 2, 0, 2, 0, 0, 2, 3, 0, 0, 0, 1], 'energyKeV': 70}
 
 
+def unitless_ome():
+    # scroll2zarr's layout: OME-Zarr multiscales whose scale has no unit ([1,1,1], [2,2,2]: level-0 voxels), written
+    # as a volpkg volume folder with the Vesuvius meta.json inside it (VC3D), and once bare, without a meta.json.
+    for name, meta in [(('zarr', 'unitless', '20230205180739'), True), (('zarr', 'unitless-bare.zarr'), False)]:
+        g = zarr.open_group(fresh(*name), mode='w')
+        level0 = v16((6, 20, 24))
+        g.create_dataset('0', data=level0, chunks=(4, 8, 8), compressor=Blosc(cname='zstd', clevel=3))
+        g.create_dataset('1', data=level0[::2, ::2, ::2], chunks=(4, 8, 8), compressor=Blosc(cname='zstd', clevel=3))
+        g.attrs['multiscales'] = [{
+            'version': '0.4', 'name': name[-1],
+            'axes': [{'name': a, 'type': 'space'} for a in 'zyx'],
+            'datasets': [
+                {'path': '0', 'coordinateTransformations': [{'type': 'scale', 'scale': [1.0, 1.0, 1.0]}]},
+                {'path': '1', 'coordinateTransformations': [{'type': 'scale', 'scale': [2.0, 2.0, 2.0]}]},
+            ],
+        }]
+        if meta:
+            with open(os.path.join(ROOT, *name, 'meta.json'), 'w') as f:
+                json.dump({'uuid': name[-1], 'name': name[-1], 'type': 'vol', 'width': 24, 'height': 20, 'slices': 6,
+                           'voxelsize': 7.91, 'min': 0.0, 'max': 65535.0, 'format': 'zarr'}, f)
+
+
 def nifti():
     vol = v16((6, 20, 24))  # z, y, x
     img = nibabel.Nifti1Image(np.ascontiguousarray(vol.transpose(2, 1, 0)), affine=np.diag([0.01, 0.01, 0.02, 1.0]))
@@ -183,9 +205,9 @@ def segment():
 
 
 if __name__ == '__main__':
-    tiffs()
-    zarrs()
-    nifti()
-    dicom()
-    segment()
+    import sys
+    # With names (e.g. `unitless_ome`), only those writers run: the other committed fixtures stay byte for byte.
+    writers = {f.__name__: f for f in [tiffs, zarrs, unitless_ome, nifti, dicom, segment]}
+    for name in sys.argv[1:] or list(writers):
+        writers[name]()
     print('fixtures written under', os.path.normpath(ROOT))

@@ -78,6 +78,13 @@ export const JOB_SPECS: Readonly<Record<JobCommand, JobCommandSpec>> = {
       scroll: { kind: 'name', help: 'scroll the data belongs to' },
       as: { kind: 'enum', values: ['scan', 'segment', 'labels', 'text'], help: 'what the input holds' },
       level: { kind: 'int', min: 0, max: 20, help: 'scale level of a multiscale source' },
+      voxelSize: {
+        kind: 'number',
+        min: 0.001,
+        max: 100_000,
+        unit: 'µm',
+        help: 'voxel size, for files that do not say it',
+      },
       maxDim: { kind: 'int', min: 1, max: 1_000_000, unit: 'voxels', help: 'largest size allowed per axis' },
       addressBits: { kind: 'int', min: 16, max: 52, help: 'address bits of a new corpus' },
     },

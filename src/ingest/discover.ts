@@ -34,6 +34,8 @@ export interface DiscoverOptions {
   level?: number;
   /** Largest size allowed on any axis (default 65536). */
   maxDim?: number;
+  /** Voxel size [z, y, x] in µm of everything found, over what the files say (`--voxel-size`). */
+  voxelSizeUm?: [number, number, number];
   signal?: AbortSignal;
 }
 
@@ -66,6 +68,11 @@ export async function discover(location: string, opts: DiscoverOptions = {}): Pr
     if (item.scroll !== opts.scroll) checkScrollName(item.scroll, item.source.path);
     assertDims(item.volume.shape, maxDim, item.source.path);
     if (opts.window && item.volume.dtype === 'uint16') item.window = opts.window;
+    if (opts.voxelSizeUm) {
+      item.volume.voxelSizeUm = [...opts.voxelSizeUm];
+      // The reader's request for a voxel size is answered.
+      item.volume.warnings = item.volume.warnings.filter((w) => !w.includes('give --voxel-size'));
+    }
   }
   resolveScanAffines(items);
   return items;

@@ -32,6 +32,8 @@ export interface IngestOptions {
   maxDim?: number;
   /** Source bytes read per slab (default 32 MiB); memory stays a small multiple of this. */
   slabBytes?: number;
+  /** Voxel size [z, y, x] in µm of everything ingested, over what the files say (for files that do not say). */
+  voxelSizeUm?: [number, number, number];
 }
 
 /** What ingest will write for one item: its record name, group and block bits (validated, allocation checked). */
@@ -54,6 +56,7 @@ export async function discoverItems(path: string, opts: IngestOptions & TaskOpti
     window: opts.window,
     level: opts.level,
     maxDim: opts.maxDim,
+    voxelSizeUm: opts.voxelSizeUm,
     signal,
   });
   if (items.length === 0) throw new UserError(`${path}: nothing to ingest found there`);

@@ -55,6 +55,30 @@ describe('zarr v2 written by python zarr 2.13', () => {
     await expectUserError(openZarr(path.join(Z, 'ome-u8.zarr'), { level: 2 }), /no multiscale level 2/);
   });
 
+  it("takes a unit-less OME scale (scroll2zarr's [1,1,1]) as level-0 voxels: µm from meta.json, else unknown", async () => {
+    // Inside a volpkg, the volume folder is the OME-Zarr and holds the Vesuvius meta.json (voxelsize 7.91).
+    const dir = tempDir();
+    const pkg = path.join(dir, 'PHerc0332.volpkg');
+    mkdirSync(path.join(pkg, 'volumes'), { recursive: true });
+    writeFileSync(path.join(pkg, 'config.json'), JSON.stringify({ name: 'PHerc0332' }));
+    copyFixture('zarr/unitless/20230205180739', path.join(pkg, 'volumes'));
+    const [scan] = await discover(pkg, {});
+    expect(scan!.name).toBe('20230205180739');
+    expect(scan!.volume.voxelSizeUm).toEqual([7.91, 7.91, 7.91]);
+    expect(scan!.volume.warnings).toEqual([]);
+    await expectVolume(scan!.volume, v16);
+    const level1 = await openZarr(path.join(pkg, 'volumes', '20230205180739'), { level: 1 });
+    expect(level1.volume.voxelSizeUm).toEqual([15.82, 15.82, 15.82]);
+    // Without a meta.json the size is unknown, not 1 µm, and the warning asks for it.
+    const bare = await openZarr(path.join(Z, 'unitless-bare.zarr'));
+    expect(bare.volume.voxelSizeUm).toBeUndefined();
+    expect(bare.volume.warnings.join('\n')).toMatch(/no unit .*give --voxel-size/);
+    // --voxel-size answers it.
+    const [given] = await discover(path.join(Z, 'unitless-bare.zarr'), { voxelSizeUm: [3.24, 3.24, 3.24] });
+    expect(given!.volume.voxelSizeUm).toEqual([3.24, 3.24, 3.24]);
+    expect(given!.volume.warnings).toEqual([]);
+  });
+
   it('turns affineToScanA into a µm affine when scan A is ingested with it', async () => {
     const dir = tempDir();
     const pkg = path.join(dir, 'two.volpkg');

@@ -1,6 +1,6 @@
 /**
  * `aunn ingest PATH --corpus DIR [--scroll NAME] [--as scan|segment|labels|text] [--window LO,HI] [--level L]
- *  [--max-dim N] [--address-bits N] [--quiet] [--json]`: add what PATH holds to the corpus (created when missing).
+ *  [--voxel-size UM|Z,Y,X] [--max-dim N] [--address-bits N] [--quiet] [--json]`: add what PATH holds to the corpus (created when missing).
  * Bad input: one line naming the file and the reason, non-zero exit, corpus unchanged.
  *
  *   aunn ingest ./scroll1.volpkg --corpus ./corpus --scroll scroll1
@@ -28,6 +28,13 @@ function nonNegativeInt(v: string): number {
   return Number(v);
 }
 
+function voxelSize(v: string): [number, number, number] {
+  const n = v.split(',').map((x) => Number(x.trim()));
+  if (!(n.length === 1 || n.length === 3) || !n.every((x) => Number.isFinite(x) && x > 0 && x < 1e6))
+    throw new InvalidArgumentError('must be a positive number of µm, or three (z,y,x)');
+  return n.length === 1 ? [n[0]!, n[0]!, n[0]!] : (n as [number, number, number]);
+}
+
 export async function run(argv: string[]): Promise<void> {
   const cmd = parseArgs(argv, 'aunn ingest', (c) =>
     c
@@ -41,6 +48,7 @@ export async function run(argv: string[]): Promise<void> {
         '16→8-bit window in source units for the 16-bit data (8-bit labels, masks and scans are kept as they are; default: 0.5/99.5 percentiles)',
       )
       .option('--level <n>', 'scale level of a multiscale source', nonNegativeInt)
+      .option('--voxel-size <um>', 'voxel size in µm, one number or z,y,x (over what the files say)', voxelSize)
       .option('--max-dim <n>', 'largest size allowed per axis', positiveInt)
       .option('--address-bits <n>', 'address bits of a new corpus (default 40)', positiveInt)
       .option('--quiet', 'no progress output')
@@ -54,6 +62,7 @@ export async function run(argv: string[]): Promise<void> {
     as?: string;
     window?: string;
     level?: number;
+    voxelSize?: [number, number, number];
     maxDim?: number;
     addressBits?: number;
     quiet?: boolean;
@@ -68,6 +77,7 @@ export async function run(argv: string[]): Promise<void> {
     window: o.window !== undefined ? parseWindow(o.window) : undefined,
     level: o.level,
     maxDim: o.maxDim,
+    voxelSizeUm: o.voxelSize,
   };
 
   const items = await discoverItems(source, opts);

@@ -3,7 +3,9 @@
  * https URL (zarrita + @zarrita/storage). uint8 / uint16 only. Missing chunks read as the fill value and are listed in
  * `volume.warnings`; a chunk that fails to decompress is a UserError naming the chunk.
  *
- * Metadata kept: OME `coordinateTransformations` scale → voxelSizeUm (by the axes' unit; none given = µm); the
+ * Metadata kept: OME `coordinateTransformations` scale → voxelSizeUm (by the axes' unit; a scale without a unit is in
+ * level-0 voxels: the µm then come from a Vesuvius `meta.json` `voxelsize` in the store's folder, else none and a
+ * warning asking for `--voxel-size`); the
  * sample generator's `"aunn": { affineToScanA, energyKeV }` in the group attributes → energyKeV and
  * `extra.affineToScanA` (voxel (x,y,z,1) of this scan → voxel coords of scan A). Turning that into a µm affine needs
  * scan A's voxel size: `discover` does it when scan A is ingested in the same call (see resolveScanAffines).
@@ -174,6 +176,18 @@ const UNIT_TO_UM: Record<string, number> = {
 
 type Json = Record<string, unknown>;
 
+/** `voxelsize` (µm) of a Vesuvius meta.json in the store's folder, when there is one and it is a positive number. */
+function metaVoxelSize(location: string): number | undefined {
+  const file = path.join(location, 'meta.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    const v = (JSON.parse(readFileSync(file, 'utf8')) as Json).voxelsize;
+    return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function multiscalesOf(attrs: Json): Json[] | undefined {
   const ome = attrs.ome as Json | undefined;
   const ms = (ome?.multiscales ?? attrs.multiscales) as Json[] | undefined;
@@ -247,6 +261,7 @@ export async function openZarr(
   let arrayPath = '';
   let scaleZyx: number[] | undefined;
   let unitToUm = 1;
+  let unitWarning: string | undefined;
   let format: OpenedZarr['format'] = store.metadata.some((m) => m.name.endsWith('zarr.json')) ? 'zarr-v3' : 'zarr-v2';
   let arr: zarr.Array<zarr.DataType, TrackingStore>;
   if (node instanceof zarr.Group) {
@@ -287,6 +302,17 @@ export async function openZarr(
       ?.map((a) => (typeof a === 'string' ? undefined : (a.unit as string | undefined)))
       .find((u) => u);
     if (spaceUnit) unitToUm = UNIT_TO_UM[spaceUnit] ?? NaN;
+    else if (scaleZyx) {
+      // A scale without a unit (scroll2zarr writes [1,1,1], [2,2,2]…) counts voxels of level 0, not µm: the
+      // voxel size is the Vesuvius meta.json's beside it (VC3D keeps one in the volume folder), else unknown.
+      const level0 = scaleOf(datasets[0]!.coordinateTransformations)?.map((s, i) => s * (msScale?.[i] ?? 1));
+      const metaUm = url ? undefined : metaVoxelSize(location);
+      if (metaUm !== undefined && level0) scaleZyx = scaleZyx.map((s, i) => (s / (level0[i] || 1)) * metaUm);
+      else {
+        scaleZyx = undefined;
+        unitWarning = `${location}: the OME scale has no unit and there is no meta.json voxelsize beside it, so the voxel size is unknown (not taken as µm): give --voxel-size`;
+      }
+    }
     extra.omeVersion = ms.version ?? (attrs.ome as Json | undefined)?.version;
     extra.level = level;
     extra.levels = datasets.length;
@@ -308,7 +334,7 @@ export async function openZarr(
   const full = arr.shape;
   if (full.length < 2) throw new UserError(`${location}: a ${full.length}-D array is not an image or volume`);
   const lead = full.slice(0, Math.max(0, full.length - 3));
-  const warnings: string[] = [];
+  const warnings: string[] = unitWarning ? [unitWarning] : [];
   if (lead.some((n) => n > 1))
     warnings.push(`${location}: leading axes ${JSON.stringify(lead)} (time/channel): reading index 0 of each`);
   const shape: Shape3 = full.length === 2 ? [1, full[0]!, full[1]!] : [full.at(-3)!, full.at(-2)!, full.at(-1)!];
