@@ -74,6 +74,29 @@ describe('segments', () => {
     await expectVolume(items[1]!.volume, inkAt, 1);
   });
 
+  it("a fragment volpkg: volumes/ gives the scan, working/<name>/ the fragment's layers, labels and mask", async () => {
+    const pkg = path.join(tempDir(), 'PHercParis2Fr47.volpkg');
+    mkdirSync(path.join(pkg, 'volumes'), { recursive: true });
+    writeFileSync(path.join(pkg, 'config.json'), JSON.stringify({ name: 'PHercParis2Fr47' }));
+    cpSync(path.join(FIXTURES, 'tiff', 'stack16-deflate'), path.join(pkg, 'volumes', '20230525'), { recursive: true });
+    const frag = path.join(pkg, 'working', '54keV_exposed_surface');
+    cpSync(path.join(FIXTURES, 'segment', SEG), frag, { recursive: true });
+    renameSync(path.join(frag, 'layers'), path.join(frag, 'surface_volume'));
+    renameSync(path.join(frag, `${SEG}_inklabels.png`), path.join(frag, 'inklabels.png'));
+    renameSync(path.join(frag, `${SEG}_mask.png`), path.join(frag, 'mask.png'));
+    rmSync(path.join(frag, `${SEG}.obj`));
+    const items = await discover(pkg, {});
+    expect(items.map((i) => [i.name, i.modality])).toEqual([
+      ['20230525', 'scan'],
+      ['54keV_exposed_surface/layers', 'segment-layers'],
+      ['54keV_exposed_surface/inklabels', 'ink-labels'],
+      ['54keV_exposed_surface/mask', 'mask'],
+    ]);
+    expect(new Set(items.map((i) => i.scroll))).toEqual(new Set(['PHercParis2Fr47']));
+    await expectVolume(items[1]!.volume, vLayers, 16);
+    await expectVolume(items[2]!.volume, inkAt, 1);
+  });
+
   it('a lone ink-label PNG (fast-png encoder, 16-bit) joins its segment group by name', async () => {
     const dir = tempDir();
     const data = new Uint16Array(4 * 5).map((_, i) => (i % 3 === 0 ? 60000 : 1000));

@@ -1,7 +1,7 @@
 /**
  * A Vesuvius volume package (`*.volpkg/`) → the IngestItems of one scroll: every `volumes/<id>/` (TIFF slice stack +
- * meta.json, or a zarr / OME-Zarr) as a 'scan' named `<id>`, and every `paths/<segment>/` as segment items (see
- * segment.ts). The scroll is config.json's `name`, else the folder name without `.volpkg`. Every file used must stay
+ * meta.json, or a zarr / OME-Zarr) as a 'scan' named `<id>`, and every `paths/<segment>/` and a fragment package's
+ * `working/<name>/` (surface_volume/, inklabels.png, mask.png) as segment items (see segment.ts). The scroll is config.json's `name`, else the folder name without `.volpkg`. Every file used must stay
  * inside the package after resolving symlinks (`../`, links out → UserError).
  *
  *   const items = await openVolpkg('/data/PHerc0332.volpkg', {});
@@ -19,7 +19,7 @@ export function isVolpkgDir(dir: string): boolean {
   return (
     /\.volpkg$/i.test(path.resolve(dir)) ||
     (existsSync(path.join(dir, 'config.json')) &&
-      (existsSync(path.join(dir, 'volumes')) || existsSync(path.join(dir, 'paths'))))
+      ['volumes', 'paths', 'working'].some((d) => existsSync(path.join(dir, d))))
   );
 }
 
@@ -58,12 +58,15 @@ export async function openVolpkg(dir: string, opts: VolpkgOptions): Promise<Inge
       });
     }
   }
-  const pathsDir = path.join(dir, 'paths');
-  if (existsSync(pathsDir)) {
-    await guard(pathsDir);
-    for (const entry of await listVisible(pathsDir)) {
+  // Segments of the scroll (paths/), and a fragment package's working/<name>/ (surface_volume/, inklabels.png,
+  // mask.png): both are segments of layers on a surface.
+  for (const sub of ['paths', 'working']) {
+    const segmentsDir = path.join(dir, sub);
+    if (!existsSync(segmentsDir)) continue;
+    await guard(segmentsDir);
+    for (const entry of await listVisible(segmentsDir)) {
       if (!entry.isDir) continue;
-      const segmentDir = path.join(pathsDir, entry.name);
+      const segmentDir = path.join(segmentsDir, entry.name);
       await guard(segmentDir);
       if (!isSegmentDir(segmentDir)) continue;
       items.push(
@@ -72,7 +75,9 @@ export async function openVolpkg(dir: string, opts: VolpkgOptions): Promise<Inge
     }
   }
   if (items.length === 0)
-    throw new UserError(`${dir}: volpkg without volumes or segments (volumes/<id>/, paths/<segment>/layers/)`);
+    throw new UserError(
+      `${dir}: volpkg without volumes or segments (volumes/<id>/, paths/<segment>/layers/, working/<fragment>/surface_volume/)`,
+    );
   linkSegmentsToVolumes(items);
   return items;
 }
