@@ -57,6 +57,28 @@ describe('segments', () => {
     expect(Object.keys(layers!.attachments!).sort()).toEqual(['tifxyz.json', 'x.tif', 'y.tif', 'z.tif']);
   });
 
+  it("VC3D's tifxyz segment with rendered layers: mask.tif on the coarser tifxyz grid goes with the surface", async () => {
+    const dir = copyFixture(`segment/${SEG}`);
+    rmSync(path.join(dir, `${SEG}.obj`));
+    rmSync(path.join(dir, `${SEG}_mask.png`));
+    for (const axis of ['x', 'y', 'z'])
+      copyFileSync(path.join(FIXTURES, 'tiff', 'float32.tif'), path.join(dir, `${axis}.tif`));
+    // A Pillow-written single-page TIFF of another size than the layers stands for the grid's mask.
+    copyFileSync(path.join(FIXTURES, 'tiff', 'packbits8.tif'), path.join(dir, 'mask.tif'));
+    writeFileSync(path.join(dir, 'meta.json'), JSON.stringify({ format: 'tifxyz', scale: [0.05, 0.05], uuid: SEG }));
+    const items = await discover(dir, { as: 'segment', scroll: 's' });
+    expect(items.map((i) => i.modality)).toEqual(['segment-layers', 'ink-labels']);
+    expect(Object.keys(items[0]!.attachments!).sort()).toEqual([
+      'tifxyz-mask.tif',
+      'tifxyz.json',
+      'x.tif',
+      'y.tif',
+      'z.tif',
+    ]);
+    expect(items[0]!.extra?.mesh).toMatchObject({ format: 'tifxyz', mask: 'tifxyz-mask.tif' });
+    expect(items[1]!.extra?.sheetMask).toBeUndefined();
+  });
+
   it('a fragment (surface_volume/, inklabels.png, mask.png, no mesh)', async () => {
     const dir = path.join(tempDir(), 'Frag1');
     cpSync(path.join(FIXTURES, 'segment', SEG), dir, { recursive: true });

@@ -100,6 +100,13 @@ export async function openSegment(dir: string, opts: SegmentOptions): Promise<In
     await guard(file);
     const volume = binarize(await openLabelImage(file));
     if (volume.shape[1] !== height || volume.shape[2] !== width) {
+      // VC3D writes the tifxyz grid's valid-vertex mask as mask.tif beside x/y/z.tif, on that (coarser) grid: it
+      // belongs to the surface, not to the layers.
+      if (kind === 'mask' && mesh?.format === 'tifxyz' && path.basename(file) === 'mask.tif') {
+        layersItem.attachments = { ...layersItem.attachments, 'tifxyz-mask.tif': path.resolve(file) };
+        (layersItem.extra!.mesh as Record<string, unknown>).mask = 'tifxyz-mask.tif';
+        continue;
+      }
       throw new UserError(
         `${file}: ${volume.shape[2]}x${volume.shape[1]} does not match the segment layers (${width}x${height})`,
       );
@@ -121,6 +128,9 @@ export async function openSegment(dir: string, opts: SegmentOptions): Promise<In
       },
     });
   }
+  // A mask that went to the tifxyz surface is no sheet mask of the labels.
+  if (!items.some((i) => i.name === maskName))
+    for (const i of items) if (i.extra?.sheetMask === maskName) delete i.extra.sheetMask;
   return items;
 }
 
