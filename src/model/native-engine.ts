@@ -45,6 +45,8 @@ async function createSession(rt: Ort, model: Uint8Array, threads: number) {
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    // Errors only: its warnings are about graph rewrites, not about the user's data.
+    logSeverityLevel: 3,
   };
   if (process.env.AUNN_ENGINE_CPU !== '1' && cudaInstalled()) {
     try {

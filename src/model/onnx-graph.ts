@@ -137,7 +137,6 @@ export function onnxGradientModel(
       Float32Array.from({ length: OUTPUTS }, (_, k) => k),
     ),
     floatTensor('width', [], Float32Array.of(config.width)),
-    floatTensor('zero', [], Float32Array.of(0)),
     { name: 'axis0', dims: [1], dataType: INT64, int64Data: [0] },
     { name: 'axis1', dims: [1], dataType: INT64, int64Data: [1] },
   ];
