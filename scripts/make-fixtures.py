@@ -127,6 +127,15 @@ def unitless_ome():
                            'voxelsize': 7.91, 'min': 0.0, 'max': 65535.0, 'format': 'zarr'}, f)
 
 
+def surface_volume_zarr():
+    # A fragment's surface volume as the Vesuvius data server keeps it: zarr v2, shape (H, W, 65), one chunk per
+    # layer (chunks (H, W, 1) here, (1024, 1024, 1) there). Voxel (y, x, layer) holds v8(layer, y, x).
+    layers = v8((65, 140, 136))
+    a = zarr.open(fresh('zarr', 'surface-volume.zarr'), mode='w', shape=(140, 136, 65), chunks=(140, 136, 1),
+                  dtype='u1', compressor=Blosc(cname='zstd', clevel=3))
+    a[:] = np.ascontiguousarray(layers.transpose(1, 2, 0))
+
+
 def nifti():
     vol = v16((6, 20, 24))  # z, y, x
     img = nibabel.Nifti1Image(np.ascontiguousarray(vol.transpose(2, 1, 0)), affine=np.diag([0.01, 0.01, 0.02, 1.0]))
@@ -207,7 +216,7 @@ def segment():
 if __name__ == '__main__':
     import sys
     # With names (e.g. `unitless_ome`), only those writers run: the other committed fixtures stay byte for byte.
-    writers = {f.__name__: f for f in [tiffs, zarrs, unitless_ome, nifti, dicom, segment]}
+    writers = {f.__name__: f for f in [tiffs, zarrs, unitless_ome, surface_volume_zarr, nifti, dicom, segment]}
     for name in sys.argv[1:] or list(writers):
         writers[name]()
     print('fixtures written under', os.path.normpath(ROOT))

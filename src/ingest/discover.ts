@@ -17,10 +17,10 @@ import type { Modality } from '../corpus/index.js';
 import { sha256File } from './checksum.js';
 import { openVolume } from './open-volume.js';
 import { binarize } from './readers/image2d.js';
-import { isSegmentDir, openLabelImage, openSegment } from './readers/segment.js';
+import { isSegmentDir, LAYER_COUNT, openLabelImage, openSegment, SURFACE_LAYER } from './readers/segment.js';
 import { openText } from './readers/text.js';
 import { isVolpkgDir, openVolpkg } from './readers/volpkg.js';
-import { hasZarrMetadata, isUrl } from './readers/zarr.js';
+import { hasZarrMetadata, isUrl, openZarr } from './readers/zarr.js';
 import { assertDims, DEFAULT_MAX_DIM } from './readers/volume-util.js';
 import { listVisible, readJson, sniffFile, stem, volumeStem } from './sniff.js';
 import type { IngestItem } from './source.js';
@@ -92,6 +92,7 @@ async function discoverItems(location: string, opts: DiscoverOptions & { maxDim:
     if ((await listVisible(abs)).length === 0 && !hasZarrMetadata(abs)) throw new UserError(`${abs}: empty folder`);
     if (opts.as === 'text' || opts.as === 'labels')
       throw new UserError(`${abs}: ingesting as ${opts.as} needs a file, not a folder`, { file: abs, options: ['as'] });
+    if (opts.as === 'segment' && hasZarrMetadata(abs)) return [await surfaceVolumeItem(abs, opts)];
     if (opts.as === 'segment') {
       if (!isSegmentDir(abs)) throw new UserError(`${abs}: not a segment folder (no layers/ or surface_volume/)`);
       return openSegment(abs, await segmentOptions(abs, opts));
@@ -114,7 +115,11 @@ async function discoverItems(location: string, opts: DiscoverOptions & { maxDim:
         return all;
       }
     }
-    return [await scanItem(abs, opts, volumeStem(abs))];
+    const scan = await scanItem(abs, opts, volumeStem(abs));
+    // A zarr of (H, W, 65) is a fragment's surface volume (layers last), not a scan 65 voxels wide.
+    if (!opts.as && hasZarrMetadata(abs) && looksLikeSurfaceVolume(scan.volume.shape))
+      return [await surfaceVolumeItem(abs, opts)];
+    return [scan];
   }
   // a file
   if (opts.as === 'segment')
@@ -177,6 +182,33 @@ async function scanItem(
   const opened = await openVolume(location, opts);
   const scroll = opts.scroll ?? (await volpkgAncestorName(location)) ?? name;
   return { name, scroll, modality: 'scan', volume: opened.volume, source: opened.source, extra: opened.extra };
+}
+
+/** (H, W, 65) with H and W well above 65: the Vesuvius surface-volume zarr (chunks (1024, 1024, 1)). */
+function looksLikeSurfaceVolume([h, w, layers]: [number, number, number]): boolean {
+  return layers === LAYER_COUNT && h > 2 * LAYER_COUNT && w > 2 * LAYER_COUNT;
+}
+
+/** A surface-volume zarr (H, W, layers) as a segment's layers [layers, H, W]. */
+async function surfaceVolumeItem(abs: string, opts: DiscoverOptions): Promise<IngestItem> {
+  const opened = await openZarr(abs, { level: opts.level, signal: opts.signal, layersLast: true });
+  const id = volumeStem(abs);
+  const scroll = opts.scroll ?? (await volpkgAncestorName(abs)) ?? id;
+  const layers = opened.volume.shape[0];
+  const surfaceLayer = layers === LAYER_COUNT ? SURFACE_LAYER : Math.floor(layers / 2);
+  if (layers !== LAYER_COUNT)
+    opened.volume.warnings.push(
+      `${abs}: ${layers} layers, not ${LAYER_COUNT}; surface assumed at layer ${surfaceLayer}`,
+    );
+  return {
+    name: `${id}/layers`,
+    scroll,
+    modality: 'segment-layers',
+    volume: opened.volume,
+    source: { path: abs, sha256: opened.sha256, format: opened.format },
+    group: `${scroll}/${id}`,
+    extra: { ...opened.extra, segment: id, surfaceLayer, layerCount: layers, sourceAxes: 'y,x,layer' },
+  };
 }
 
 async function segmentOptions(dir: string, opts: DiscoverOptions) {

@@ -79,6 +79,19 @@ describe('zarr v2 written by python zarr 2.13', () => {
     expect(given!.volume.warnings).toEqual([]);
   });
 
+  it('reads a surface-volume zarr (H, W, 65; one chunk per layer) as a segment of 65 layers, not a scan 65 wide', async () => {
+    for (const as of [undefined, 'segment'] as const) {
+      const [seg, ...rest] = await discover(path.join(Z, 'surface-volume.zarr'), { scroll: 'frag', as });
+      expect(rest).toEqual([]);
+      expect(seg!.modality).toBe('segment-layers');
+      expect(seg!.name).toBe('surface-volume/layers');
+      expect(seg!.group).toBe('frag/surface-volume');
+      expect(seg!.volume.shape).toEqual([65, 140, 136]);
+      expect(seg!.extra?.surfaceLayer).toBe(32);
+      await expectVolume(seg!.volume, v8, 5);
+    }
+  });
+
   it('turns affineToScanA into a µm affine when scan A is ingested with it', async () => {
     const dir = tempDir();
     const pkg = path.join(dir, 'two.volpkg');

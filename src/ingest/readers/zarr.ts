@@ -238,7 +238,12 @@ async function timedFetch(request: Request): Promise<Response> {
 /** Opens a zarr array or OME-Zarr group at `location` (folder or http(s) URL). */
 export async function openZarr(
   location: string,
-  opts: { level?: number; signal?: AbortSignal } = {},
+  opts: {
+    level?: number;
+    signal?: AbortSignal;
+    /** The array is a surface volume (H, W, layers), as the Vesuvius fragment zarrs are: read it as [layers, H, W]. */
+    layersLast?: boolean;
+  } = {},
 ): Promise<OpenedZarr> {
   const url = isUrl(location);
   if (!url && !hasZarrMetadata(location)) {
@@ -337,7 +342,13 @@ export async function openZarr(
   const warnings: string[] = unitWarning ? [unitWarning] : [];
   if (lead.some((n) => n > 1))
     warnings.push(`${location}: leading axes ${JSON.stringify(lead)} (time/channel): reading index 0 of each`);
-  const shape: Shape3 = full.length === 2 ? [1, full[0]!, full[1]!] : [full.at(-3)!, full.at(-2)!, full.at(-1)!];
+  const layersLast = opts.layersLast === true && full.length >= 3;
+  const shape: Shape3 =
+    full.length === 2
+      ? [1, full[0]!, full[1]!]
+      : layersLast
+        ? [full.at(-1)!, full.at(-3)!, full.at(-2)!]
+        : [full.at(-3)!, full.at(-2)!, full.at(-1)!];
   const voxelSizeUm =
     scaleZyx && scaleZyx.length >= 3 && Number.isFinite(unitToUm)
       ? (scaleZyx.slice(-3).map((s) => s * unitToUm) as [number, number, number])
@@ -350,11 +361,13 @@ export async function openZarr(
   const reported = new Set<string>();
   const plane = shape[1] * shape[2];
   const planeBytes = plane * (dtype === 'uint16' ? 2 : 1);
-  const chunkZ = full.length >= 3 ? arr.chunks.at(-3)! : 1;
+  const chunkZ = full.length >= 3 ? arr.chunks.at(layersLast ? -1 : -3)! : 1;
   extra.chunkShape = arr.chunks;
   let cached: { z0: number; z1: number; data: Voxels } | undefined;
   const readRows = async (z0: number, z1: number, signal?: AbortSignal): Promise<Voxels> => {
-    const selection = [...lead.map(() => 0), ...(full.length === 2 ? [] : [zarr.slice(z0, z1)]), null, null];
+    const selection = layersLast
+      ? [...lead.map(() => 0), null, null, zarr.slice(z0, z1)]
+      : [...lead.map(() => 0), ...(full.length === 2 ? [] : [zarr.slice(z0, z1)]), null, null];
     let chunk: zarr.Chunk<zarr.DataType>;
     try {
       chunk = await zarr.get(arr, selection, signal ? { signal } : {});
@@ -369,6 +382,7 @@ export async function openZarr(
       else if (reported.size === 21)
         warnings.push(`${location}: more chunks missing (not all listed); read as fill value`);
     }
+    if (layersLast) return layersFirst(chunk as zarr.Chunk<'uint8' | 'uint16'>, [z1 - z0, shape[1], shape[2]]);
     return toRasterOrder(chunk as zarr.Chunk<'uint8' | 'uint16'>, [z1 - z0, shape[1], shape[2]]);
   };
   const volume: VolumeSource = {
@@ -396,6 +410,18 @@ export async function openZarr(
   };
   volume.sampleValues = (count) => samplePlanes(volume, count);
   return { volume, format, sha256, extra };
+}
+
+/** A (H, W, layers) selection, any strides, as [layers, H, W] raster order. */
+function layersFirst(chunk: zarr.Chunk<'uint8' | 'uint16'>, out3: Shape3): Voxels {
+  const data = chunk.data as Voxels;
+  const [sy, sx, sl] = chunk.stride.slice(-3) as [number, number, number];
+  const [nl, ny, nx] = out3;
+  const out = data instanceof Uint16Array ? new Uint16Array(nl * ny * nx) : new Uint8Array(nl * ny * nx);
+  let i = 0;
+  for (let l = 0; l < nl; l++)
+    for (let y = 0; y < ny; y++) for (let x = 0; x < nx; x++) out[i++] = data[y * sy + x * sx + l * sl]!;
+  return out;
 }
 
 /** zarrita returns C-order data for C arrays; F-order v2 arrays come back strided: copy those to raster order. */
