@@ -118,6 +118,13 @@ async function openFolder(dir: string, opts: OpenVolumeOptions): Promise<OpenedV
   }
   if (tiffs.length > 0 && dicoms.length > 0)
     throw new UserError(`${dir}: mixes TIFF and DICOM files; give one series per folder`);
+  // volume_grids cells are tiles of the volume in y, x and z (multi-page each), not slices: stacked they would
+  // silently make a wrong volume.
+  const cell = tiffs.find((f) => /^cell_yxz_\d+_\d+_\d+\.tiff?$/i.test(path.basename(f)));
+  if (cell)
+    throw new UserError(
+      `${dir}: volume_grids cells (${path.basename(cell)}: tiles in y, x and z) are not supported; ingest the volume's slices (volumes/<id>/) or its zarr`,
+    );
   const names = (files: string[]) => files.map((f) => path.basename(f));
   if (dicoms.length > 0) {
     const { volume, extra } = await openDicomSeries(dicoms, opts);

@@ -93,6 +93,14 @@ describe('bad TIFF input', () => {
     expect((err as Error).message).toMatch(pattern);
   };
 
+  it('volume_grids cells (multi-page tiles in y, x, z) are refused, not stacked into a wrong volume', async () => {
+    const dir = path.join(tempDir(), 'volume_grids', '20230205180739');
+    mkdirSync(dir, { recursive: true });
+    for (const name of ['cell_yxz_001_001_001.tif', 'cell_yxz_001_002_001.tif'])
+      copyFileSync(path.join(FIXTURES, 'tiff', 'multipage16-be.tif'), path.join(dir, name));
+    await expectUserError(discover(dir, {}), /volume_grids cells \(cell_yxz_001_001_001\.tif: tiles in y, x and z\)/);
+  });
+
   it('a truncated file names the file and says truncated', async () => {
     const file = copyFixture('tiff/multipage16-be.tif');
     truncateSync(file, 1500);
