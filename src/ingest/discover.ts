@@ -17,7 +17,15 @@ import type { Modality } from '../corpus/index.js';
 import { sha256File } from './checksum.js';
 import { openVolume } from './open-volume.js';
 import { binarize } from './readers/image2d.js';
-import { isSegmentDir, LAYER_COUNT, openLabelImage, openSegment, SURFACE_LAYER } from './readers/segment.js';
+import {
+  isSegmentDir,
+  isTifxyzDir,
+  LAYER_COUNT,
+  openLabelImage,
+  openSegment,
+  SURFACE_LAYER,
+  tifxyzOnlyMessage,
+} from './readers/segment.js';
 import { openText } from './readers/text.js';
 import { isVolpkgDir, openVolpkg } from './readers/volpkg.js';
 import { hasZarrMetadata, isUrl, openZarr } from './readers/zarr.js';
@@ -115,6 +123,7 @@ async function discoverItems(location: string, opts: DiscoverOptions & { maxDim:
         return all;
       }
     }
+    if (isTifxyzDir(abs) && !isSegmentDir(abs)) throw new UserError(tifxyzOnlyMessage(abs), { file: abs });
     const scan = await scanItem(abs, opts, volumeStem(abs));
     // A zarr of (H, W, 65) is a fragment's surface volume (layers last), not a scan 65 voxels wide.
     if (!opts.as && hasZarrMetadata(abs) && looksLikeSurfaceVolume(scan.volume.shape))

@@ -79,6 +79,26 @@ describe('segments', () => {
     expect(items[1]!.extra?.sheetMask).toBeUndefined();
   });
 
+  it('a tifxyz surface without rendered layers is refused by name, alone or inside a volpkg (not skipped silently)', async () => {
+    const tifxyz = (dir: string) => {
+      mkdirSync(dir, { recursive: true });
+      for (const axis of ['x', 'y', 'z'])
+        copyFileSync(path.join(FIXTURES, 'tiff', 'float32.tif'), path.join(dir, `${axis}.tif`));
+      writeFileSync(path.join(dir, 'meta.json'), JSON.stringify({ format: 'tifxyz', type: 'seg', uuid: 'w01' }));
+    };
+    const alone = path.join(tempDir(), 'w01');
+    tifxyz(alone);
+    await expectUserError(discover(alone, {}), /w01: a tifxyz surface without rendered layers \(no layers\/\)/);
+    const pkg = path.join(tempDir(), 'scroll5.volpkg');
+    mkdirSync(path.join(pkg, 'volumes'), { recursive: true });
+    writeFileSync(path.join(pkg, 'config.json'), JSON.stringify({ name: 'scroll5' }));
+    cpSync(path.join(FIXTURES, 'tiff', 'stack16-deflate'), path.join(pkg, 'volumes', '20230525'), { recursive: true });
+    tifxyz(path.join(pkg, 'paths', 'w01'));
+    const items = await discover(pkg, {});
+    expect(items.map((i) => i.name)).toEqual(['20230525']);
+    expect(items[0]!.volume.warnings.join('\n')).toMatch(/paths\/w01: a tifxyz surface without rendered layers/);
+  });
+
   it('a fragment (surface_volume/, inklabels.png, mask.png, no mesh)', async () => {
     const dir = path.join(tempDir(), 'Frag1');
     cpSync(path.join(FIXTURES, 'segment', SEG), dir, { recursive: true });

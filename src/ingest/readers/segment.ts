@@ -9,7 +9,7 @@
  *
  *   const items = await openSegment('/data/scroll1.volpkg/paths/20230503225234', { scroll: 'scroll1' });
  */
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../../core/errors.js';
 import { sha256File, sha256Files } from '../checksum.js';
@@ -31,6 +31,21 @@ export interface SegmentOptions {
 /** Whether `dir` looks like a segment (has a layers/ or surface_volume/ folder of TIFFs). */
 export function isSegmentDir(dir: string): boolean {
   return existsSync(path.join(dir, 'layers')) || existsSync(path.join(dir, 'surface_volume'));
+}
+
+/** A VC3D tifxyz surface (x.tif, y.tif, z.tif and a meta.json of format tifxyz) in `dir` itself. */
+export function isTifxyzDir(dir: string): boolean {
+  if (!['x.tif', 'y.tif', 'z.tif', 'meta.json'].every((n) => existsSync(path.join(dir, n)))) return false;
+  try {
+    return (JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { format?: unknown }).format === 'tifxyz';
+  } catch {
+    return false;
+  }
+}
+
+/** Why a tifxyz surface without rendered layers is not ingested, and what to do. */
+export function tifxyzOnlyMessage(dir: string): string {
+  return `${dir}: a tifxyz surface without rendered layers (no layers/): not ingested yet; render its 65 layers from the scan (VC3D's vc_render_tifxyz) and ingest the segment folder again`;
 }
 
 export async function openSegment(dir: string, opts: SegmentOptions): Promise<IngestItem[]> {

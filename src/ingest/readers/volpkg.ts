@@ -13,7 +13,7 @@ import { UserError } from '../../core/errors.js';
 import { openVolume } from '../open-volume.js';
 import { assertInside, listVisible, readJson, stem } from '../sniff.js';
 import type { IngestItem } from '../source.js';
-import { isSegmentDir, openSegment } from './segment.js';
+import { isSegmentDir, isTifxyzDir, openSegment, tifxyzOnlyMessage } from './segment.js';
 
 export function isVolpkgDir(dir: string): boolean {
   return (
@@ -60,6 +60,7 @@ export async function openVolpkg(dir: string, opts: VolpkgOptions): Promise<Inge
   }
   // Segments of the scroll (paths/), and a fragment package's working/<name>/ (surface_volume/, inklabels.png,
   // mask.png): both are segments of layers on a surface.
+  const skipped: string[] = [];
   for (const sub of ['paths', 'working']) {
     const segmentsDir = path.join(dir, sub);
     if (!existsSync(segmentsDir)) continue;
@@ -68,12 +69,18 @@ export async function openVolpkg(dir: string, opts: VolpkgOptions): Promise<Inge
       if (!entry.isDir) continue;
       const segmentDir = path.join(segmentsDir, entry.name);
       await guard(segmentDir);
-      if (!isSegmentDir(segmentDir)) continue;
+      if (!isSegmentDir(segmentDir)) {
+        if (isTifxyzDir(segmentDir)) skipped.push(tifxyzOnlyMessage(segmentDir));
+        continue;
+      }
       items.push(
         ...(await openSegment(segmentDir, { scroll, guard, ...(opts.signal ? { signal: opts.signal } : {}) })),
       );
     }
   }
+  if (items.length === 0 && skipped.length) throw new UserError(skipped[0]!);
+  // Said at ingest (as the first record's warnings), not skipped in silence.
+  if (skipped.length) items[0]!.volume.warnings.push(...skipped);
   if (items.length === 0)
     throw new UserError(
       `${dir}: volpkg without volumes or segments (volumes/<id>/, paths/<segment>/layers/, working/<fragment>/surface_volume/)`,
