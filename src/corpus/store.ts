@@ -87,7 +87,12 @@ export function omeAttributes(info: RecordArraysInfo, levels: number): Record<st
       ],
     };
   });
-  return { ome: { version: '0.5', multiscales: [{ name: info.name, axes, datasets }] } };
+  // name, type and metadata: what the strict OME-NGFF 0.5 image schema requires of every multiscale.
+  const metadata = {
+    description: 'each level the 2x mean of the one before (axes of size 1 are not pooled)',
+    method: 'scroll-aunn record-writer',
+  };
+  return { ome: { version: '0.5', multiscales: [{ name: info.name, type: 'mean', metadata, axes, datasets }] } };
 }
 
 /**

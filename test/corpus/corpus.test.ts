@@ -76,6 +76,8 @@ describe('corpus round trip', () => {
       }
     ).ome;
     expect(ome.version).toBe('0.5');
+    // The strict OME-NGFF 0.5 image schema requires name, type and metadata of every multiscale.
+    expect(ome.multiscales[0]).toMatchObject({ name: 's/img', type: 'mean', metadata: { method: expect.any(String) } });
     expect(ome.multiscales[0]!.axes.map((a) => a.name)).toEqual(['z', 'y', 'x']);
     expect(ome.multiscales[0]!.datasets.map((d) => d.path)).toEqual(['0', '1', '2']);
     const arr = await zarr.open.v3(zarr.root(store).resolve(`${rec.array}/0`), { kind: 'array' });
