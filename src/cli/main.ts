@@ -24,6 +24,10 @@ const COMMANDS: Record<string, { describe: string; load: () => Promise<CommandMo
   lm: { describe: 'Greek language model: train, eval, restore', load: () => import('./commands/lm.js') },
   read: { describe: 'read text off predicted ink', load: () => import('./commands/read.js') },
   export: { describe: 'export read text and ink images', load: () => import('./commands/export.js') },
+  'export-zarr': {
+    describe: 'write a record as OME-Zarr 0.4 / zarr v2',
+    load: () => import('./commands/export-zarr.js'),
+  },
   serve: { describe: 'serve the app UI on 127.0.0.1', load: () => import('./commands/serve.js') },
   bench: { describe: 'run the benchmarks', load: () => import('./commands/bench.js') },
   demo: { describe: 'run the whole chain on the bundled sample scroll', load: () => import('./commands/demo.js') },

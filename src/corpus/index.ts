@@ -32,3 +32,4 @@ export { levelCountOf, levelShapeOf } from './pyramid.js';
 export type { Manifest, Modality, PredictionKind, RecordMeta, SourceInfo } from './types.js';
 export { MANIFEST_FILE, emptyManifest } from './manifest.js';
 export { readSideFile, sideFilePath, SIDE_FILE_ROOTS } from './side-files.js';
+export { exportRecordZarrV2, omeV04Attributes } from './export-zarr-v2.js';

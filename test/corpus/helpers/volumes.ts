@@ -33,7 +33,13 @@ export async function appendVolume(
   name: string,
   shape: Shape,
   data: Uint8Array,
-  opts: { modality?: Modality; slabPlanes?: number; group?: string; attachments?: Record<string, string> } = {},
+  opts: {
+    modality?: Modality;
+    slabPlanes?: number;
+    group?: string;
+    attachments?: Record<string, string>;
+    voxelSizeUm?: [number, number, number];
+  } = {},
 ): Promise<RecordMeta> {
   const plane = shape[1] * shape[2];
   const step = opts.slabPlanes ?? 7;
@@ -48,6 +54,7 @@ export async function appendVolume(
         source: { path: `/test/${name}`, sha256: 'test', format: 'test' },
         trainable: true,
         ...(opts.group ? { group: opts.group } : {}),
+        ...(opts.voxelSizeUm ? { voxelSizeUm: opts.voxelSizeUm } : {}),
       },
       async (writeSlab) => {
         for (let z = 0; z < shape[0]; z += step)
