@@ -43,31 +43,46 @@ function attrInts(name: string, ints: number[]): Onnx.IAttributeProto {
   return { name, type: onnx.AttributeProto.AttributeType.INTS, ints };
 }
 
-/** The ONNX model of `config` with weights `params` (the flat vector of network.ts's paramLayout). */
-export function onnxInferenceModel(
-  config: Pick<ModelConfig, 'encoding' | 'width' | 'depth'>,
-  params: Float32Array,
-): Uint8Array {
-  const layout = paramLayout(config);
+/**
+ * One graph being written: its nodes and initializers (with the constants both graphs use: eps, the byte values
+ * 0..255, axis 1), `node` adding an op and returning its output's name, and `encode` giving the model's bytes.
+ */
+function graphBuilder() {
   const nodes: Onnx.INodeProto[] = [];
-  const inits: Onnx.ITensorProto[] = [];
-  for (const e of layout.entries)
-    if (e.group !== 'grid') inits.push(floatTensor(e.name, e.shape, params.subarray(e.offset, e.offset + e.size)));
-  inits.push(floatTensor('eps', [], Float32Array.of(RMS_EPS)));
-  inits.push(
+  const inits: Onnx.ITensorProto[] = [
+    floatTensor('eps', [], Float32Array.of(RMS_EPS)),
     floatTensor(
       'bytes',
       [OUTPUTS],
       Float32Array.from({ length: OUTPUTS }, (_, k) => k),
     ),
-  );
-  inits.push({ name: 'axis1', dims: [1], dataType: INT64, int64Data: [1] });
+    { name: 'axis1', dims: [1], dataType: INT64, int64Data: [1] },
+  ];
   let k = 0;
   const node = (opType: string, inputs: string[], attribute: Onnx.IAttributeProto[] = [], output?: string) => {
     const out = output ?? `t${k++}`;
     nodes.push({ opType, input: inputs, output: [out], attribute, name: out });
     return out;
   };
+  const encode = (name: string, input: Onnx.IValueInfoProto[], output: Onnx.IValueInfoProto[]) =>
+    onnx.ModelProto.encode({
+      irVersion: 8,
+      producerName: 'scroll-aunn',
+      opsetImport: [{ domain: '', version: ONNX_OPSET }],
+      graph: { name, node: nodes, initializer: inits, input, output },
+    }).finish();
+  return { inits, node, encode };
+}
+
+/** The ONNX model of `config` with weights `params` (the flat vector of network.ts's paramLayout). */
+export function onnxInferenceModel(
+  config: Pick<ModelConfig, 'encoding' | 'width' | 'depth'>,
+  params: Float32Array,
+): Uint8Array {
+  const layout = paramLayout(config);
+  const { inits, node, encode } = graphBuilder();
+  for (const e of layout.entries)
+    if (e.group !== 'grid') inits.push(floatTensor(e.name, e.shape, params.subarray(e.offset, e.offset + e.size)));
   const dense = (x: string, W: string, b: string) => node('Add', [node('MatMul', [x, W]), b]);
   // RMSNorm without gain: h · rsqrt(mean(h²) + eps) (network.ts)
   const rms = (h: string) =>
@@ -93,19 +108,11 @@ export function onnxInferenceModel(
   node('ReduceSum', [node('Mul', [p, 'bytes']), 'axis1'], [attrInt('keepdims', 0)], 'mean');
   node('ArgMax', [logits], [attrInt('axis', 1), attrInt('keepdims', 0)], 'argmax');
   node('Neg', [node('ReduceSum', [node('Mul', [p, logp]), 'axis1'], [attrInt('keepdims', 0)])], [], 'entropy');
-  const model: Onnx.IModelProto = {
-    irVersion: 8,
-    producerName: 'scroll-aunn',
-    opsetImport: [{ domain: '', version: ONNX_OPSET }],
-    graph: {
-      name: 'aunn',
-      node: nodes,
-      initializer: inits,
-      input: [valueInfo('x', FLOAT, ['n', inputDim(config.encoding)])],
-      output: [valueInfo('mean', FLOAT, ['n']), valueInfo('argmax', INT64, ['n']), valueInfo('entropy', FLOAT, ['n'])],
-    },
-  };
-  return onnx.ModelProto.encode(model).finish();
+  return encode(
+    'aunn',
+    [valueInfo('x', FLOAT, ['n', inputDim(config.encoding)])],
+    [valueInfo('mean', FLOAT, ['n']), valueInfo('argmax', INT64, ['n']), valueInfo('entropy', FLOAT, ['n'])],
+  );
 }
 
 /** Names of the gradient graph's outputs, in paramLayout order (then 'loss', 'sse' and, with the grid, 'dx'). */
@@ -128,25 +135,14 @@ export function onnxGradientModel(
 ): Uint8Array {
   const layout = paramLayout(config);
   const dense = layout.entries.filter((e) => e.group !== 'grid');
-  const nodes: Onnx.INodeProto[] = [];
-  const inits: Onnx.ITensorProto[] = [
-    floatTensor('eps', [], Float32Array.of(RMS_EPS)),
-    floatTensor(
-      'bytes',
-      [OUTPUTS],
-      Float32Array.from({ length: OUTPUTS }, (_, k) => k),
-    ),
-    floatTensor('width', [], Float32Array.of(config.width)),
-    { name: 'axis0', dims: [1], dataType: INT64, int64Data: [0] },
-    { name: 'axis1', dims: [1], dataType: INT64, int64Data: [1] },
-  ];
+  const { inits, node, encode } = graphBuilder();
+  inits.push(floatTensor('width', [], Float32Array.of(config.width)), {
+    name: 'axis0',
+    dims: [1],
+    dataType: INT64,
+    int64Data: [0],
+  });
   if (opts.targets) inits.push(floatTensor('targets', [OUTPUTS, OUTPUTS], opts.targets));
-  let k = 0;
-  const node = (opType: string, inputs: string[], attribute: Onnx.IAttributeProto[] = [], output?: string) => {
-    const out = output ?? `t${k++}`;
-    nodes.push({ opType, input: inputs, output: [out], attribute, name: out });
-    return out;
-  };
   const matMul = (a: string, b: string, transA = 0, transB = 0) =>
     transA || transB
       ? node('Gemm', [a, b], [attrInt('transA', transA), attrInt('transB', transB)])
@@ -241,21 +237,13 @@ export function onnxGradientModel(
     valueInfo('sse', FLOAT, []),
     ...(opts.inputGrad ? [valueInfo('dx', FLOAT, ['n', d])] : []),
   ];
-  const model: Onnx.IModelProto = {
-    irVersion: 8,
-    producerName: 'scroll-aunn',
-    opsetImport: [{ domain: '', version: ONNX_OPSET }],
-    graph: {
-      name: 'aunn-gradients',
-      node: nodes,
-      initializer: inits,
-      input: [
-        valueInfo('x', FLOAT, ['n', d]),
-        valueInfo('labels', INT64, ['n']),
-        ...dense.map((e) => valueInfo(e.name, FLOAT, e.shape)),
-      ],
-      output: outputs,
-    },
-  };
-  return onnx.ModelProto.encode(model).finish();
+  return encode(
+    'aunn-gradients',
+    [
+      valueInfo('x', FLOAT, ['n', d]),
+      valueInfo('labels', INT64, ['n']),
+      ...dense.map((e) => valueInfo(e.name, FLOAT, e.shape)),
+    ],
+    outputs,
+  );
 }
