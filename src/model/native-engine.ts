@@ -67,6 +67,18 @@ function loadOrt(): Promise<Ort | undefined> {
   return ort;
 }
 
+/**
+ * onnxruntime and a session for any ONNX model (bytes) on `threads` threads (the GPU where its provider is
+ * installed), or undefined when onnxruntime is not to be had or AUNN_ENGINE=tfjs. For graphs outside this module
+ * (the ink readout's).
+ */
+export async function ortSession(model: Uint8Array, threads: number) {
+  if (preferredEngine() !== 'onnxruntime') return undefined;
+  const rt = await loadOrt();
+  if (!rt) return undefined;
+  return { rt, session: await createSession(rt, model, threads) };
+}
+
 /** The engine asked for (AUNN_ENGINE), else onnxruntime. */
 export function preferredEngine(env = process.env.AUNN_ENGINE): EngineName {
   if (env === undefined || env === '') return 'onnxruntime';

@@ -7,49 +7,17 @@
  *   const bytes = onnxInferenceModel(config, params);   // Uint8Array, an ONNX ModelProto (opset 17)
  *   const session = await ort.InferenceSession.create(bytes);
  */
-import onnxProto, { type onnx as Onnx } from 'onnx-proto';
-
-// A CommonJS module: its namespace comes as the default export under Node's ESM loader.
-const { onnx } = onnxProto as unknown as { onnx: typeof Onnx };
 import { inputDim, type ModelConfig } from './config.js';
 import { RMS_EPS } from './fused-ops.js';
 import { OUTPUTS, paramLayout } from './network.js';
+import { attrInt, attrInts, FLOAT, floatTensor, INT64, onnxBuilder, valueInfo } from './onnx-builder.js';
 
-const FLOAT = onnx.TensorProto.DataType.FLOAT;
-const INT64 = onnx.TensorProto.DataType.INT64;
-export const ONNX_OPSET = 17;
+export { ONNX_OPSET } from './onnx-builder.js';
 
-function floatTensor(name: string, dims: number[], data: Float32Array): Onnx.ITensorProto {
-  // raw_data: little-endian bytes, what every ONNX reader takes (and far smaller to write than float_data).
-  return { name, dims, dataType: FLOAT, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
-}
-
-function valueInfo(name: string, elemType: number, dims: (number | string)[]): Onnx.IValueInfoProto {
-  return {
-    name,
-    type: {
-      tensorType: {
-        elemType,
-        shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
-      },
-    },
-  };
-}
-
-function attrInt(name: string, i: number): Onnx.IAttributeProto {
-  return { name, type: onnx.AttributeProto.AttributeType.INT, i };
-}
-function attrInts(name: string, ints: number[]): Onnx.IAttributeProto {
-  return { name, type: onnx.AttributeProto.AttributeType.INTS, ints };
-}
-
-/**
- * One graph being written: its nodes and initializers (with the constants both graphs use: eps, the byte values
- * 0..255, axis 1), `node` adding an op and returning its output's name, and `encode` giving the model's bytes.
- */
+/** A builder with the constants both AUNN graphs use: eps, the byte values 0..255, axis 1. */
 function graphBuilder() {
-  const nodes: Onnx.INodeProto[] = [];
-  const inits: Onnx.ITensorProto[] = [
+  const b = onnxBuilder();
+  b.inits.push(
     floatTensor('eps', [], Float32Array.of(RMS_EPS)),
     floatTensor(
       'bytes',
@@ -57,21 +25,8 @@ function graphBuilder() {
       Float32Array.from({ length: OUTPUTS }, (_, k) => k),
     ),
     { name: 'axis1', dims: [1], dataType: INT64, int64Data: [1] },
-  ];
-  let k = 0;
-  const node = (opType: string, inputs: string[], attribute: Onnx.IAttributeProto[] = [], output?: string) => {
-    const out = output ?? `t${k++}`;
-    nodes.push({ opType, input: inputs, output: [out], attribute, name: out });
-    return out;
-  };
-  const encode = (name: string, input: Onnx.IValueInfoProto[], output: Onnx.IValueInfoProto[]) =>
-    onnx.ModelProto.encode({
-      irVersion: 8,
-      producerName: 'scroll-aunn',
-      opsetImport: [{ domain: '', version: ONNX_OPSET }],
-      graph: { name, node: nodes, initializer: inits, input, output },
-    }).finish();
-  return { inits, node, encode };
+  );
+  return b;
 }
 
 /** The ONNX model of `config` with weights `params` (the flat vector of network.ts's paramLayout). */
