@@ -148,21 +148,48 @@ function flippedFilter(w: Float32Array, k: number, cin: number, cout: number): t
 }
 
 /**
+ * Inverted-dropout masks for one training step: per hidden layer [B, H, W, cout], each unit 1/keep with probability
+ * keep = 1 - dropout, else 0 (drawn from `rand` whatever the activations, so the tfjs and native paths agree).
+ */
+export function dropoutMasks(
+  shape: NetworkShape,
+  dims4: [number, number, number, number],
+  dropout: number,
+  rand: () => number,
+): Float32Array[] {
+  const [b, h, w] = dims4;
+  const keep = 1 - dropout;
+  return layerDims(shape)
+    .slice(0, -1)
+    .map(({ cout }) => {
+      // A plain loop, two units per draw (its 16-bit halves): the masks had taken a third of a training step.
+      const m = new Float32Array(b * h * w * cout).fill(1);
+      if (keep >= 1) return m;
+      const cut = Math.round(keep * 65536);
+      for (let i = 0; i < m.length; i += 2) {
+        const r = rand() * 4294967296;
+        m[i] = (r & 0xffff) < cut ? 1 / keep : 0;
+        if (i + 1 < m.length) m[i + 1] = r >>> 16 < cut ? 1 / keep : 0;
+      }
+      return m;
+    });
+}
+
+/**
  * Forward pass for training: logits [B*H*W] and the cache for `backward`. `weights` are the arrays of
- * `params.tensors` (W0, b0, W1, b1, ...); x is [B, H, W, C]. Dropout masks come from `rand` (none without it).
+ * `params.tensors` (W0, b0, W1, b1, ...); x is [B, H, W, C]; `masks` the dropout masks of dropoutMasks (none without).
  */
 export function forward(
   shape: NetworkShape,
   weights: Float32Array[],
   x: Float32Array,
   dims4: [number, number, number, number],
-  opts: { dropout?: number; rand?: () => number } = {},
+  opts: { masks?: Float32Array[] } = {},
 ): { logits: Float32Array; cache: ForwardCache } {
   const [b, h, w] = dims4;
   const dims = layerDims(shape);
   const inputs: Float32Array[] = [];
   const gates: tf.Tensor4D[] = [];
-  const keep = 1 - (opts.rand ? (opts.dropout ?? 0) : 0);
   let act = x;
   dims.forEach(({ k, cin, cout }, i) => {
     inputs.push(act);
@@ -176,8 +203,9 @@ export function forward(
       const zs = z.dataSync() as Float32Array;
       const gate = new Float32Array(zs.length);
       const out = new Float32Array(zs.length);
+      const mask = opts.masks?.[i];
       for (let j = 0; j < zs.length; j++) {
-        const g = zs[j]! > 0 && (keep === 1 || opts.rand!() < keep) ? 1 / keep : 0;
+        const g = zs[j]! > 0 ? (mask ? mask[j]! : 1) : 0;
         gate[j] = g;
         out[j] = zs[j]! * g;
       }

@@ -16,8 +16,11 @@ import { chooseBand } from './band.js';
 import { bandSize, layerBand, localNormalise, type LayerBand } from './features.js';
 import { chooseThreshold } from './metrics.js';
 import { applyPlatt, fitPlatt, type Platt } from './calibration.js';
+import { availableParallelism } from 'node:os';
+import { readoutInferenceEngine, readoutStepEngine } from './native-network.js';
 import {
   backward,
+  dropoutMasks,
   forward,
   inferLogits,
   initNetwork,
@@ -78,6 +81,8 @@ export interface ReadoutOptions {
   ensemble?: number;
   /** Worker threads the ensemble trains on, one network each at a time (default 2; 1: in turn, on this thread). */
   threads?: number;
+  /** Threads of the native engine (onnxruntime) for one network's steps and predictions (default: the cores). */
+  engineThreads?: number;
   signal?: AbortSignal;
   /** Training steps of all networks, as ProgressEvents (unit 'steps', info: loss, val). */
   onProgress?: ProgressListener;
@@ -177,6 +182,12 @@ function prepare(seg: InkSegment, band: LayerBand, valFraction: number, gap: num
   return { seg, x, y, train, val, trainIdx };
 }
 
+/** 65,536 standard normal draws (fixed seed): the crops' pixel noise, indexed by random 16-bit numbers. */
+const NORMAL_TABLE = (() => {
+  const r = mulberry32(0x9e3779b9);
+  return Float32Array.from({ length: 65536 }, () => gaussian(r));
+})();
+
 /** Fills one augmented crop (flips, transpose, intensity jitter) centred on a random training pixel. */
 function fillCrop(
   p: Prepared,
@@ -216,8 +227,17 @@ function fillCrop(
       ws[dst] = p.train[src]!;
       ys[dst] = p.y[src]!;
       const on = !p.seg.sheetMask || p.seg.sheetMask[src] !== 0;
-      for (let k = 0; k < c; k++)
-        xs[dst * c + k] = on ? p.x[src * c + k]! * chanGain[k]! * gain + offset + 0.05 * gaussian(rand) : 0;
+      for (let k = 0; k < c; k += 2) {
+        // pixel noise from a table of normal draws, two 16-bit indices per draw (a Box–Muller pair per value had
+        // taken a quarter of a training step)
+        const r = rand() * 4294967296;
+        const v0 = p.x[src * c + k]! * chanGain[k]! * gain + offset + 0.05 * NORMAL_TABLE[r & 0xffff]!;
+        xs[dst * c + k] = on ? v0 : 0;
+        if (k + 1 < c) {
+          const v1 = p.x[src * c + k + 1]! * chanGain[k + 1]! * gain + offset + 0.05 * NORMAL_TABLE[r >>> 16]!;
+          xs[dst * c + k + 1] = on ? v1 : 0;
+        }
+      }
     }
   }
 }
@@ -230,20 +250,28 @@ async function inferImage(
   width: number,
   channels: number,
   signal?: AbortSignal,
+  threads = availableParallelism(),
 ): Promise<Float32Array> {
   const margin = receptiveRadius(net.shape);
   const tileRows = Math.max(8, Math.floor(2_000_000 / Math.max(1, width * channels * 9)));
   const out = new Float32Array(height * width);
+  const native = await readoutInferenceEngine(net.shape, threads);
+  const weights = net.tensors.map((t) => t.data);
   for (let y0 = 0; y0 < height; y0 += tileRows) {
     signal?.throwIfAborted();
     const y1 = Math.min(height, y0 + tileRows);
     const a = Math.max(0, y0 - margin),
       b = Math.min(height, y1 + margin);
-    const tile = tf.tensor4d(x.subarray(a * width * channels, b * width * channels), [1, b - a, width, channels]);
-    const probT = tf.tidy(() => tf.sigmoid(inferLogits(net, tile)));
-    const prob = (await probT.data()) as Float32Array;
-    tile.dispose();
-    probT.dispose();
+    const features = x.subarray(a * width * channels, b * width * channels);
+    let prob: Float32Array;
+    if (native) prob = await native.run(weights, features, b - a, width);
+    else {
+      const tile = tf.tensor4d(features, [1, b - a, width, channels]);
+      const probT = tf.tidy(() => tf.sigmoid(inferLogits(net, tile)));
+      prob = (await probT.data()) as Float32Array;
+      tile.dispose();
+      probT.dispose();
+    }
     out.set(prob.subarray((y0 - a) * width, (y1 - a) * width), y0 * width);
   }
   return out;
@@ -333,6 +361,15 @@ export async function trainReadout(
     band,
     localRadius,
   }));
+  const threads = Math.min(k, Math.max(1, opts.threads ?? 2));
+  // Side by side on worker threads, each network's engine keeps to one core; the networks left over once the
+  // others are done (the third of three on two workers) share the cores among themselves.
+  if (threads > 1) {
+    const rest = k % threads;
+    members.forEach((m, i) => {
+      m.engineThreads = rest && i >= k - rest ? Math.max(1, Math.floor(availableParallelism() / rest)) : 1;
+    });
+  }
   const tracker = progressTracker('ink readout', k * maxSteps, onProgress, { unit: 'steps' });
   const done = new Array<number>(k).fill(0);
   const onStep = (i: number, step: number, info: { loss: number; valLoss?: number }) => {
@@ -342,7 +379,6 @@ export async function trainReadout(
       { loss: info.loss, val: info.valLoss ?? NaN },
     );
   };
-  const threads = Math.min(k, Math.max(1, opts.threads ?? 2));
   const t0 = performance.now();
   const runs =
     threads > 1
@@ -553,6 +589,9 @@ export async function trainNetwork(
   const xs = new Float32Array(batch * crop * crop * c);
   const ys = new Float32Array(batch * crop * crop);
   const ws = new Float32Array(batch * crop * crop);
+  const wn = new Float32Array(batch * crop * crop);
+  const engineThreads = opts.engineThreads ?? availableParallelism();
+  const native = await readoutStepEngine(shape, engineThreads);
   const pick = prepared.map((p) => p.trainIdx.length);
   const wsum = pick.reduce((a, b) => a + b, 0);
 
@@ -568,7 +607,7 @@ export async function trainNetwork(
       let count = 0;
       for (const v of p.val) count += v;
       if (!count) continue;
-      const prob = await inferImage(params, p.x, p.seg.height, p.seg.width, c, opts.signal);
+      const prob = await inferImage(params, p.x, p.seg.height, p.seg.width, c, opts.signal, engineThreads);
       s += bce(prob, p.y, p.val) * count;
       n += count;
     }
@@ -594,18 +633,26 @@ export async function trainNetwork(
       let wTotal = 0;
       for (let j = 0; j < ws.length; j++) wTotal += ws[j]!;
       wTotal = Math.max(1, wTotal);
-      const { logits: z, cache } = forward(shape, weights, xs, [batch, crop, crop, c], { dropout, rand });
-      const dz = new Float32Array(z.length);
+      const dims4: [number, number, number, number] = [batch, crop, crop, c];
+      const masks = dropoutMasks(shape, dims4, dropout, rand);
+      for (let j = 0; j < ws.length; j++) wn[j] = ws[j]! / wTotal;
+      let z: Float32Array, grads: Float32Array[];
+      if (native) ({ logits: z, grads } = await native.run(weights, xs, ys, wn, masks, dims4));
+      else {
+        const pass = forward(shape, weights, xs, dims4, { masks });
+        z = pass.logits;
+        const dz = new Float32Array(z.length);
+        for (let j = 0; j < z.length; j++) if (ws[j]) dz[j] = (1 / (1 + Math.exp(-z[j]!)) - ys[j]!) * wn[j]!;
+        grads = backward(shape, weights, pass.cache, dz).grads;
+        pass.cache.dispose();
+      }
       let loss = 0;
       for (let j = 0; j < z.length; j++) {
         if (!ws[j]) continue;
         const zj = z[j]!;
-        // softplus(z) - y z, computed stably; its derivative is sigmoid(z) - y
+        // softplus(z) - y z, computed stably; its derivative sigmoid(z) - y is the gradient's seed
         loss += (Math.max(zj, 0) + Math.log1p(Math.exp(-Math.abs(zj))) - ys[j]! * zj) * ws[j]!;
-        dz[j] = ((1 / (1 + Math.exp(-zj)) - ys[j]!) * ws[j]!) / wTotal;
       }
-      const { grads } = backward(shape, weights, cache, dz);
-      cache.dispose();
       adamW(step, grads);
       lossAcc += loss / wTotal;
       lossN++;
