@@ -9,7 +9,7 @@
  *   AUNN_READING_SEEDS=1,3,4,5,6 AUNN_READING_ENSEMBLE=1 npm run bench -- --only reading
  *
  * Variables: AUNN_READING_SEEDS (default 3,4,5: not the demo's scrolls), AUNN_READING_ENSEMBLE (readout networks,
- * default 3), AUNN_READING_STEPS (steps per network, default 150), AUNN_READING_BEAM (default decode.ts DEFAULT_BEAM, 1000).
+ * default 3), AUNN_READING_STEPS (steps per network, default 150), AUNN_READING_BEAM (default decode.ts DEFAULT_BEAM, 200).
  */
 import path from 'node:path';
 import type { BenchOptions, Emit } from '../src/cli/commands/bench.js';

@@ -4,7 +4,7 @@
  * truth/text.json (character error rate over the columns of the unlabelled region). The decoded reading is saved in
  * the corpus (readings/<group>.json), where `aunn export` and the app's segment view find it.
  *
- *   const r = await readSampleSegment(corpus, { group, ink, segment, truthDir, labelledXMax: 208, lm, beam: 1000 });
+ *   const r = await readSampleSegment(corpus, { group, ink, segment, truthDir, labelledXMax: 208, lm, beam: 200 });
  *   r.cer.off.cer, r.cer.decode.cer, r.text   // text: the decoded reading, one line per written line
  *   const r2 = await readSampleSegment(corpus, { …scroll 2…, glyphsFrom: r.glyphs });   // no labels of its own
  *
