@@ -13,6 +13,7 @@
  *   const { volume, format } = await openZarr('/data/scan.ome.zarr', { level: 1 });
  *   const slab = await volume.readSlab(0, 8);
  */
+import { cachedFetch, httpCacheDir } from '../http-cache.js';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import * as zarr from 'zarrita';
@@ -251,7 +252,9 @@ export async function openZarr(
   }
   if (!url) checkDeclaredDtype(location);
   const store = new TrackingStore(
-    url ? new zarr.FetchStore(location, { fetch: timedFetch }) : new FileSystemStore(location),
+    url
+      ? new zarr.FetchStore(location, { fetch: cachedFetch(timedFetch, { dir: httpCacheDir() }) })
+      : new FileSystemStore(location),
   );
   let node: zarr.Array<zarr.DataType, TrackingStore> | zarr.Group<TrackingStore>;
   try {
