@@ -9,6 +9,7 @@
  * Defaults: the scroll is the volpkg's config name, else the name of the folder/file given (without extension); a
  * segment inside `<pkg>/paths/` takes the package's name. Every axis must be ≤ maxDim (default 65536).
  */
+import type { Region } from '../core/region.js';
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -40,6 +41,8 @@ export interface DiscoverOptions {
   window?: [number, number];
   /** OME-Zarr multiscale level (default 0). */
   level?: number;
+  /** Only this box of a zarr scan (the level's voxels). */
+  region?: Region;
   /** Largest size allowed on any axis (default 65536). */
   maxDim?: number;
   /** Voxel size [z, y, x] in µm of everything found, over what the files say (`--voxel-size`). */

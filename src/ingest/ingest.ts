@@ -9,8 +9,10 @@
  *   // or, with items made by hand (tests, the sample generator):
  *   await ingestItems(corpus, [{ name: 'scanA', scroll: 's1', modality: 'scan', volume, source }]);
  */
+import type { Region } from '../core/region.js';
 import { UserError } from '../core/errors.js';
 import { progressTracker, type TaskOptions } from '../core/task.js';
+import { formatBytes } from '../core/limits.js';
 import { allocate, blockSize, paddedBits, type Bits3 } from '../corpus/index.js';
 import type { Corpus, CorpusWriter, NewRecordMeta } from '../corpus/index.js';
 import type { Manifest, RecordMeta } from '../corpus/index.js';
@@ -28,6 +30,8 @@ export interface IngestOptions {
   window?: Window;
   /** Scale level of a multiscale source (OME-Zarr); default 0. */
   level?: number;
+  /** Only this box of a zarr scan, in the level's voxels (`--region z0:z1,y0:y1,x0:x1`). */
+  region?: Region;
   /** Largest size allowed per axis (default 65536). */
   maxDim?: number;
   /** Source bytes read per slab (default 32 MiB); memory stays a small multiple of this. */
@@ -55,6 +59,7 @@ export async function discoverItems(path: string, opts: IngestOptions & TaskOpti
     as: opts.as,
     window: opts.window,
     level: opts.level,
+    region: opts.region,
     maxDim: opts.maxDim,
     voxelSizeUm: opts.voxelSizeUm,
     signal,
@@ -167,8 +172,22 @@ export async function ingestItems(
     const slabBytes = opts.slabBytes ?? DEFAULT_SLAB_BYTES;
     const records: RecordMeta[] = [];
     try {
+      const t0 = performance.now();
+      // a remote source also shows what came over the network and what the disk cache served
+      const network = (v: IngestItem['volume']) => {
+        const t = v.transfer?.();
+        if (!t) return undefined;
+        const s = Math.max(1e-3, (performance.now() - t0) / 1000);
+        return {
+          fetched: formatBytes(t.fetchedBytes),
+          network: `${formatBytes(Math.round(t.fetchedBytes / s))}/s`,
+          'from cache': formatBytes(t.cachedBytes),
+        };
+      };
       for (const [k, p] of plan.entries()) {
-        records.push(await writeItem(writer, p, windows[k], slabBytes, (n) => bar.tick(n), signal));
+        records.push(
+          await writeItem(writer, p, windows[k], slabBytes, (n) => bar.tick(n, network(p.item.volume)), signal),
+        );
       }
     } finally {
       bar.done();

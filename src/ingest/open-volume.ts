@@ -5,6 +5,7 @@
  *   const opened = await openVolume('/data/volumes/20231201', { level: 0 });
  *   opened.volume.shape; opened.source.format;   // [z, y, x], 'tiff-stack'
  */
+import type { Region } from '../core/region.js';
 import path from 'node:path';
 import { readFile, stat } from 'node:fs/promises';
 import { UserError } from '../core/errors.js';
@@ -25,6 +26,8 @@ export interface OpenedVolume {
 
 export interface OpenVolumeOptions {
   level?: number;
+  /** A box of a zarr source (its level's voxels); other formats refuse it. */
+  region?: Region;
   maxDim?: number;
   signal?: AbortSignal;
   /** Checks each file used stays where it may (volpkg). */
@@ -39,6 +42,8 @@ export async function openVolume(location: string, opts: OpenVolumeOptions = {})
     return { volume: z.volume, source: { path: location, sha256: z.sha256, format: z.format }, extra: z.extra };
   }
   const abs = path.resolve(location);
+  if (opts.region && !hasZarrMetadata(abs))
+    throw new UserError(`${location}: --region reads a box of a zarr store; this is not one`);
   const info = await stat(abs).catch(() => undefined);
   if (!info) throw new UserError(`${location}: no such file or folder`);
   if (info.isDirectory()) return openFolder(abs, opts);

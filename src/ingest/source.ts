@@ -24,6 +24,8 @@ export interface VolumeSource {
   sampleValues?(count: number): Promise<Uint16Array | Uint8Array>;
   /** Warnings found while opening/reading (e.g. missing chunks read as fill value). */
   warnings: string[];
+  /** A remote source's bytes so far: fetched over the network and served by the disk cache (for progress). */
+  transfer?(): { fetchedBytes: number; cachedBytes: number };
 }
 
 /** One thing to add to the corpus, as a reader found it. */

@@ -3,6 +3,10 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
+import type { ProgressEvent } from '../../src/core/task.js';
+import { Corpus } from '../../src/corpus/index.js';
+import { ingestPath } from '../../src/ingest/ingest.js';
+import { discover } from '../../src/ingest/discover.js';
 import { cachedFetch } from '../../src/ingest/http-cache.js';
 import { openZarr } from '../../src/ingest/readers/zarr.js';
 import { expectVolume, FIXTURES, tempDir, v8 } from './fixture-values.js';
@@ -52,6 +56,58 @@ describe('remote zarr through the disk cache', () => {
     const second = await openZarr(url);
     await expectVolume(second.volume, v8, 1);
     expect(count(chunkRe)).toBe(18);
+  });
+
+  it('ingest of a remote volume shows the bytes fetched and served from the cache in its progress', async () => {
+    handler = serveFixtures;
+    const last = async (dir: string) => {
+      const corpus = await Corpus.open(dir, { create: true });
+      const events: ProgressEvent[] = [];
+      await ingestPath(corpus, `${base}/v2-gzip-u8.zarr`, { scroll: 'remote', onProgress: (e) => events.push(e) });
+      return events.filter((e) => e.label.startsWith('ingest')).at(-1)!.info!;
+    };
+    const first = await last(path.join(tempDir('aunn-http-ingest-'), 'corpus'));
+    expect(first.fetched).toMatch(/^[1-9]\d* bytes$|KiB$/);
+    expect(first['from cache']).toBe('0 bytes');
+    expect(first.network).toMatch(/\/s$/);
+    const second = await last(path.join(tempDir('aunn-http-ingest-'), 'corpus'));
+    expect(second.fetched).toBe('0 bytes');
+    expect(second['from cache']).toBe(first.fetched);
+  });
+
+  it('a region of a remote level fetches only the chunks it touches, and reads their values', async () => {
+    handler = serveFixtures;
+    hits.clear();
+    // level 0 is 6x20x24 in chunks of 4x8x8: this box lies in the chunk 0.1.0 alone (a fresh cache: the first
+    // test's chunks are in the shared one)
+    const saved = process.env.AUNN_HTTP_CACHE;
+    process.env.AUNN_HTTP_CACHE = tempDir('aunn-http-region-');
+    try {
+      const z = await openZarr(`${base}/ome-u8.zarr`, { region: { z: [1, 3], y: [9, 15], x: [2, 7] } });
+      expect(z.volume.shape).toEqual([2, 6, 5]);
+      await expectVolume(z.volume, (zz, y, x) => v8(zz + 1, y + 9, x + 2), 1);
+    } finally {
+      process.env.AUNN_HTTP_CACHE = saved;
+    }
+    expect([...hits.keys()].filter((p) => chunkRe.test(p))).toEqual(['/ome-u8.zarr/0/0.1.0']);
+    const outside = await openZarr(`${base}/ome-u8.zarr`, { region: { z: [0, 7], y: [0, 1], x: [0, 1] } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(outside).toBeInstanceOf(UserError);
+    expect((outside as Error).message).toMatch(
+      /ome-u8\.zarr: region z 0:7 is not inside the z extent 0:6 of this level/,
+    );
+  });
+
+  it('--region is refused for what is not a zarr store, with the file named', async () => {
+    const tif = path.join(FIXTURES, 'tiff', 'multipage16-be.tif');
+    const err = await discover(tif, { region: { z: [0, 1], y: [0, 1], x: [0, 1] } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toBe(`${tif}: --region reads a box of a zarr store; this is not one`);
   });
 
   it('answers 503 and resets are tried again; every chunk still arrives right', async () => {

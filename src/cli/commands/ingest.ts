@@ -1,6 +1,6 @@
 /**
  * `aunn ingest PATH --corpus DIR [--scroll NAME] [--as scan|segment|labels|text] [--window LO,HI] [--level L]
- *  [--voxel-size UM|Z,Y,X] [--max-dim N] [--address-bits N] [--quiet] [--json]`: add what PATH holds to the corpus (created when missing).
+ *  [--region Z0:Z1,Y0:Y1,X0:X1] [--voxel-size UM|Z,Y,X] [--max-dim N] [--address-bits N] [--quiet] [--json]`: add what PATH holds to the corpus (created when missing).
  * Bad input: one line naming the file and the reason, non-zero exit, corpus unchanged.
  *
  *   aunn ingest ./scroll1.volpkg --corpus ./corpus --scroll scroll1
@@ -8,6 +8,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
+import type { Region } from '../../core/region.js';
 import { Corpus } from '../../corpus/index.js';
 import { emptyManifest, MANIFEST_FILE } from '../../corpus/index.js';
 import { discoverItems, ingestItems, planItems, type IngestOptions } from '../../ingest/ingest.js';
@@ -35,6 +36,15 @@ function voxelSize(v: string): [number, number, number] {
   return n.length === 1 ? [n[0]!, n[0]!, n[0]!] : (n as [number, number, number]);
 }
 
+/** `z0:z1,y0:y1,x0:x1`, half-open, in the level's voxels. */
+function region(v: string): Region {
+  const parts = v.split(',').map((p) => p.split(':').map((x) => Number(x.trim())));
+  if (parts.length !== 3 || !parts.every((p) => p.length === 2 && p.every((x) => Number.isInteger(x) && x >= 0)))
+    throw new InvalidArgumentError('must be z0:z1,y0:y1,x0:x1 (whole voxels of the level, end excluded)');
+  const [z, y, x] = parts as [[number, number], [number, number], [number, number]];
+  return { z, y, x };
+}
+
 export async function run(argv: string[]): Promise<void> {
   const cmd = parseArgs(argv, 'aunn ingest', (c) =>
     c
@@ -48,6 +58,11 @@ export async function run(argv: string[]): Promise<void> {
         '16→8-bit window in source units for the 16-bit data (8-bit labels, masks and scans are kept as they are; default: 0.5/99.5 percentiles)',
       )
       .option('--level <n>', 'scale level of a multiscale source', nonNegativeInt)
+      .option(
+        '--region <z0:z1,y0:y1,x0:x1>',
+        'only this box of a zarr scan (a remote one fetches just its chunks)',
+        region,
+      )
       .option('--voxel-size <um>', 'voxel size in µm, one number or z,y,x (over what the files say)', voxelSize)
       .option('--max-dim <n>', 'largest size allowed per axis', positiveInt)
       .option('--address-bits <n>', 'address bits of a new corpus (default 40)', positiveInt)
@@ -62,6 +77,7 @@ export async function run(argv: string[]): Promise<void> {
     as?: string;
     window?: string;
     level?: number;
+    region?: Region;
     voxelSize?: [number, number, number];
     maxDim?: number;
     addressBits?: number;
@@ -76,6 +92,7 @@ export async function run(argv: string[]): Promise<void> {
     as: o.as as IngestOptions['as'],
     window: o.window !== undefined ? parseWindow(o.window) : undefined,
     level: o.level,
+    region: o.region,
     maxDim: o.maxDim,
     voxelSizeUm: o.voxelSize,
   };

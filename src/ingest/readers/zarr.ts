@@ -13,6 +13,7 @@
  *   const { volume, format } = await openZarr('/data/scan.ome.zarr', { level: 1 });
  *   const slab = await volume.readSlab(0, 8);
  */
+import type { Region } from '../../core/region.js';
 import { cachedFetch, httpCacheDir } from '../http-cache.js';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -244,6 +245,8 @@ export async function openZarr(
     signal?: AbortSignal;
     /** The array is a surface volume (H, W, layers), as the Vesuvius fragment zarrs are: read it as [layers, H, W]. */
     layersLast?: boolean;
+    /** Only this box of the level (its voxels): a remote store then fetches the chunks it touches and no others. */
+    region?: Region;
   } = {},
 ): Promise<OpenedZarr> {
   const url = isUrl(location);
@@ -251,10 +254,9 @@ export async function openZarr(
     throw new UserError(`${location}: not a readable zarr store (no .zarray, .zgroup or zarr.json at its root)`);
   }
   if (!url) checkDeclaredDtype(location);
+  const remote = url ? cachedFetch(timedFetch, { dir: httpCacheDir() }) : undefined;
   const store = new TrackingStore(
-    url
-      ? new zarr.FetchStore(location, { fetch: cachedFetch(timedFetch, { dir: httpCacheDir() }) })
-      : new FileSystemStore(location),
+    remote ? new zarr.FetchStore(location, { fetch: remote }) : new FileSystemStore(location),
   );
   let node: zarr.Array<zarr.DataType, TrackingStore> | zarr.Group<TrackingStore>;
   try {
@@ -346,12 +348,25 @@ export async function openZarr(
   if (lead.some((n) => n > 1))
     warnings.push(`${location}: leading axes ${JSON.stringify(lead)} (time/channel): reading index 0 of each`);
   const layersLast = opts.layersLast === true && full.length >= 3;
-  const shape: Shape3 =
+  const fullShape: Shape3 =
     full.length === 2
       ? [1, full[0]!, full[1]!]
       : layersLast
         ? [full.at(-1)!, full.at(-3)!, full.at(-2)!]
         : [full.at(-3)!, full.at(-2)!, full.at(-1)!];
+  const region = opts.region ?? { z: [0, fullShape[0]], y: [0, fullShape[1]], x: [0, fullShape[2]] };
+  if (opts.region) {
+    if (layersLast) throw new UserError(`${location}: --region is not for a surface volume (read it whole)`);
+    (['z', 'y', 'x'] as const).forEach((axis, i) => {
+      const [a, b] = region[axis];
+      if (!(Number.isInteger(a) && Number.isInteger(b) && a >= 0 && a < b && b <= fullShape[i]!))
+        throw new UserError(
+          `${location}: region ${axis} ${a}:${b} is not inside the ${axis} extent 0:${fullShape[i]} of this level`,
+        );
+    });
+    extra.region = region;
+  }
+  const shape: Shape3 = [region.z[1] - region.z[0], region.y[1] - region.y[0], region.x[1] - region.x[0]];
   const voxelSizeUm =
     scaleZyx && scaleZyx.length >= 3 && Number.isFinite(unitToUm)
       ? (scaleZyx.slice(-3).map((s) => s * unitToUm) as [number, number, number])
@@ -367,10 +382,12 @@ export async function openZarr(
   const chunkZ = full.length >= 3 ? arr.chunks.at(layersLast ? -1 : -3)! : 1;
   extra.chunkShape = arr.chunks;
   let cached: { z0: number; z1: number; data: Voxels } | undefined;
+  const [rz, ry, rx] = [region.z[0], region.y[0], region.x[0]];
+  const yx = opts.region ? [zarr.slice(...region.y), zarr.slice(...region.x)] : [null, null];
   const readRows = async (z0: number, z1: number, signal?: AbortSignal): Promise<Voxels> => {
     const selection = layersLast
       ? [...lead.map(() => 0), null, null, zarr.slice(z0, z1)]
-      : [...lead.map(() => 0), ...(full.length === 2 ? [] : [zarr.slice(z0, z1)]), null, null];
+      : [...lead.map(() => 0), ...(full.length === 2 ? [] : [zarr.slice(rz + z0, rz + z1)]), ...yx];
     let chunk: zarr.Chunk<zarr.DataType>;
     try {
       chunk = await zarr.get(arr, selection, signal ? { signal } : {});
@@ -394,14 +411,17 @@ export async function openZarr(
     warnings,
     ...(voxelSizeUm ? { voxelSizeUm } : {}),
     ...(typeof extra.energyKeV === 'number' ? { energyKeV: extra.energyKeV as number } : {}),
+    ...(remote
+      ? { transfer: () => ({ fetchedBytes: remote.stats.bytesFetched, cachedBytes: remote.stats.bytesFromCache }) }
+      : {}),
     async readSlab(z0, z1, signal) {
       assertSlabRange(shape, z0, z1, location);
       if (cached && z0 >= cached.z0 && z1 <= cached.z1)
         return cached.data.subarray((z0 - cached.z0) * plane, (z1 - cached.z0) * plane);
       // Slabs thinner than a chunk would fetch and decode the same chunks again for every slab: read whole chunk
       // rows (z-aligned) while they fit the cache budget, and serve the following slabs from memory.
-      const a0 = Math.floor(z0 / chunkZ) * chunkZ,
-        a1 = Math.min(shape[0], Math.ceil(z1 / chunkZ) * chunkZ);
+      const a0 = Math.max(0, Math.floor((rz + z0) / chunkZ) * chunkZ - rz),
+        a1 = Math.min(shape[0], Math.ceil((rz + z1) / chunkZ) * chunkZ - rz);
       if ((a0 !== z0 || a1 !== z1) && (a1 - a0) * planeBytes <= ZARR_BLOCK_CACHE_BYTES) {
         cached = undefined;
         const data = await readRows(a0, a1, signal);
