@@ -139,12 +139,13 @@ export class RecordWriter {
         const yn = Math.min(cy, h - y0);
         const xn = Math.min(cx, w - x0);
         let any = 0;
+        const buf = sink.buffer;
         for (let z = 0; z < n; z++) {
           for (let y = 0; y < yn; y++) {
+            // a plain loop: rows are short (a chunk's width), and a subarray + set per row cost more than the copy
             const from = (z * h + y0 + y) * w + x0;
-            const row = sink.buffer.subarray(from, from + xn);
-            chunk.set(row, (z * cy + y) * cx);
-            if (!any) for (let k = 0; k < xn; k++) any |= row[k]!;
+            const to = (z * cy + y) * cx;
+            for (let k = 0; k < xn; k++) any |= chunk[to + k] = buf[from + k]!;
           }
         }
         if (!any) continue;

@@ -89,6 +89,16 @@ export function windowLut(dtype: SourceDtype, window: Window): Uint8Array {
 export function applyWindow(values: Uint8Array | Uint16Array, lut: Uint8Array, out?: Uint8Array): Uint8Array {
   const n = values.length;
   const target = out && out.length >= n ? out.subarray(0, n) : new Uint8Array(n);
-  for (let i = 0; i < n; i++) target[i] = lut[values[i]!]!;
+  // one loop per element type: a loop over the union stays polymorphic and runs at half the speed
+  if (values instanceof Uint16Array) windowU16(values, lut, target);
+  else windowU8(values, lut, target);
   return target;
+}
+
+function windowU16(values: Uint16Array, lut: Uint8Array, target: Uint8Array): void {
+  for (let i = 0; i < values.length; i++) target[i] = lut[values[i]!]!;
+}
+
+function windowU8(values: Uint8Array, lut: Uint8Array, target: Uint8Array): void {
+  for (let i = 0; i < values.length; i++) target[i] = lut[values[i]!]!;
 }
