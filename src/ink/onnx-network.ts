@@ -4,9 +4,9 @@
  * network.ts's forward + backward with given dropout masks). Weights are graph inputs in network.ts's layout (W{i}
  * [k·k·cin, cout] = HWIO filters flattened, b{i} [cout]), so one session serves every step and every snapshot.
  *
- * The backward of a 'same' stride-1 convolution, in plain ONNX ops:
- *   dInput  = ConvTranspose(dZ, W)                                  (the filter's adjoint)
- *   dFilter = Conv(inputᵀ, dZᵀ) with inputs [cin, B, H, W] and dZ [cout, B, H, W] taken as the kernel: [cin, cout, k, k]
+ * The backward of a 'same' stride-1 convolution, in plain ONNX ops: the input's gradient is the ConvTranspose of dZ
+ * with the same filter (its adjoint); the filter's gradient is a Conv of the input transposed to [cin, B, H, W] with
+ * dZ transposed to [cout, B, H, W] taken as the kernel, which gives [cin, cout, k, k].
  *
  *   const bytes = onnxReadoutTraining(shape);     // inputs x [B,H,W,C] (NHWC), y, w [B,1,H,W], m{i} [B,H,W,cout], W{i}, b{i}
  *   const bytes = onnxReadoutInference(shape);    // inputs x [1,H,W,C], W{i}, b{i}; output prob [1,1,H,W]

@@ -9,7 +9,7 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 const GLOBALS = new Set(
   (
     'await import require new if for while switch return typeof Number String Boolean Array Object Math JSON Promise Date Error ' +
-    'Uint8Array Uint16Array Float32Array Float64Array Int32Array BigInt Map Set URL fetch setTimeout structuredClone ' +
+    'Uint8Array Uint16Array Float32Array Float64Array Int32Array BigInt Map Set URL fetch Request setTimeout structuredClone ' +
     'writeFile readFile mkdir console describe it expect async for if'
   ).split(' '),
 );
