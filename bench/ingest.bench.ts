@@ -1,13 +1,14 @@
 /**
  * Ingest throughput (MB/s of source data) and peak RSS: a 512 MiB uint16 TIFF slice stack, a 512 MiB uint16 zarr v3
- * volume, and (unless --quick) a 2 GiB uint16 stack, whose peak RSS must stay under 1 GiB. Each ingest runs in a
+ * volume, and (unless --quick) a 2 GiB uint16 stack, whose peak RSS must stay under 1 GiB; beside each, the raw read
+ * speed of the same files (read whole, in turn, just before the ingest) and the ratio of the two times. Each ingest runs in a
  * child process (this file with `--child`) so its peak RSS is its own: discover → window → slabs → zarr + pyramid.
  *
  *   npm run bench -- --only ingest --json
  *   node --import tsx bench/ingest.bench.ts --child SOURCE CORPUS     # one ingest, prints JSON
  */
 import { execFile } from 'node:child_process';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -118,6 +119,17 @@ interface ChildResult {
   records: number;
 }
 
+/** Every file under `dir` read whole, one after another: the raw read speed of the same files (MB of file data/s). */
+async function rawRead(dir: string): Promise<{ bytes: number; seconds: number }> {
+  const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
+  const t = performance.now();
+  let bytes = 0;
+  for (const f of files) bytes += (await readFile(f)).byteLength;
+  return { bytes, seconds: (performance.now() - t) / 1000 };
+}
+
 async function ingestInChild(source: string, corpusDir: string): Promise<ChildResult> {
   const { stdout } = await promisify(execFile)(
     process.execPath,
@@ -156,9 +168,13 @@ export async function run(emit: Emit, { quick, tmpDir }: BenchOptions): Promise<
     const src = path.join(tmpDir, `src-${c.mib}-${c.label.replace(/\W/g, '')}`);
     const corpusDir = path.join(tmpDir, `corpus-${c.mib}`);
     await c.make(src);
+    // the raw read first, then the ingest: both find the files in the same state (just written, in the page cache)
+    const raw = await rawRead(src);
     const r = await ingestInChild(src, corpusDir);
     const what = `${c.label} ${c.mib} MiB uint16`;
     emit(`${what}: throughput`, r.sourceBytes / 1e6 / r.seconds, 'MB/s');
+    emit(`${what}: raw read of the same files`, raw.bytes / 1e6 / raw.seconds, 'MB/s');
+    emit(`${what}: ingest time / raw read time`, r.seconds / raw.seconds, 'x');
     emit(`${what}: time`, r.seconds, 's');
     emit(`${what}: of which discover (headers + sha256)`, r.discoverSeconds, 's');
     emit(`${what}: peak RSS`, r.maxRssMiB, 'MiB');
