@@ -48,6 +48,11 @@ export interface ConditionedSample {
   /** Rendering loss before and after (same target). */
   loss: number;
   lossAfter: number;
+  /** Letters confident enough to shape the rendering loss, and the layer pseudo-targets they gave (absent in a
+   * demo-output/ written before they were recorded). */
+  letters?: number;
+  layerPairs?: number;
+  textLetters?: number;
   seconds: number;
 }
 
@@ -91,6 +96,9 @@ export async function conditionSample(corpus: Corpus, o: ConditionSampleOptions)
     psnrAfter: round.psnrAfter,
     loss: round.loss,
     lossAfter: round.lossAfter,
+    letters: round.letters,
+    layerPairs: round.layerPairs,
+    textLetters: round.textLetters,
     seconds: (performance.now() - t0) / 1000,
   };
 }
