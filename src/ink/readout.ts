@@ -226,17 +226,18 @@ function fillCrop(
       const src = y * W + x;
       ws[dst] = p.train[src]!;
       ys[dst] = p.y[src]!;
-      const on = !p.seg.sheetMask || p.seg.sheetMask[src] !== 0;
+      if (p.seg.sheetMask && p.seg.sheetMask[src] === 0) {
+        for (let k = 0; k < c; k++) xs[dst * c + k] = 0;
+        continue;
+      }
       for (let k = 0; k < c; k += 2) {
         // pixel noise from a table of normal draws, two 16-bit indices per draw (a Box–Muller pair per value had
         // taken a quarter of a training step)
         const r = rand() * 4294967296;
-        const v0 = p.x[src * c + k]! * chanGain[k]! * gain + offset + 0.05 * NORMAL_TABLE[r & 0xffff]!;
-        xs[dst * c + k] = on ? v0 : 0;
-        if (k + 1 < c) {
-          const v1 = p.x[src * c + k + 1]! * chanGain[k + 1]! * gain + offset + 0.05 * NORMAL_TABLE[r >>> 16]!;
-          xs[dst * c + k + 1] = on ? v1 : 0;
-        }
+        xs[dst * c + k] = p.x[src * c + k]! * chanGain[k]! * gain + offset + 0.05 * NORMAL_TABLE[r & 0xffff]!;
+        if (k + 1 < c)
+          xs[dst * c + k + 1] =
+            p.x[src * c + k + 1]! * chanGain[k + 1]! * gain + offset + 0.05 * NORMAL_TABLE[r >>> 16]!;
       }
     }
   }

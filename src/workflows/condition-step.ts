@@ -56,6 +56,9 @@ export interface ConditionedSample {
   seconds: number;
 }
 
+/** As `aunn read --lm condition`: only letters read at least this confidently shape the rendering loss. */
+export const CONDITION_MIN_CONFIDENCE = 0.8;
+
 export async function conditionSample(corpus: Corpus, o: ConditionSampleOptions): Promise<ConditionedSample> {
   const t0 = performance.now();
   const { conditionSegment } = await import('../lm-conditioning/condition/index.js');
@@ -79,8 +82,7 @@ export async function conditionSample(corpus: Corpus, o: ConditionSampleOptions)
       beam: o.beam,
       pixelSizeUm: o.pixelSizeUm,
     },
-    // as `aunn read --lm condition`: only confidently read letters shape the rendering loss
-    minConfidence: 0.8,
+    minConfidence: CONDITION_MIN_CONFIDENCE,
     signal: o.signal,
     onStage: o.onStage,
   });

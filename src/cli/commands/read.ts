@@ -26,6 +26,7 @@ import { resolveSegment } from '../../lm-conditioning/segment-ref.js';
 import { degradeInk, inkMapFromBytes, type InkMap } from '../../lm-conditioning/reading/ink-map.js';
 import { alignmentSummary, readingCer, readSegment, type TruthColumn } from '../../lm-conditioning/reading/reader.js';
 import { DEFAULT_BEAM } from '../../lm-conditioning/reading/decode.js';
+import { CONDITION_MIN_CONFIDENCE } from '../../workflows/condition-step.js';
 import { normalizeGreek } from '../../lm-conditioning/greek-text.js';
 
 /** Columns of lines from a transcription file (plain text or the sample's text.json shape). */
@@ -350,7 +351,7 @@ export async function run(argv: string[]): Promise<void> {
 /**
  * `--lm condition`: the language-conditioned AUNN (src/lm-conditioning/condition/): read from the model's rendering,
  * train the model toward the read text (a new model version), read again. Prints the CER before and after.
- * minConfidence 0.8: only letters read with that confidence shape the rendering loss (measured best once; see
+ * minConfidence CONDITION_MIN_CONFIDENCE (0.8): only letters read with that confidence shape the rendering loss (measured best once; see
  * condition/index.ts for the numbers and their spread).
  */
 async function readConditioned(o: {
@@ -379,7 +380,7 @@ async function readConditioned(o: {
       beam: o.beam,
       pixelSizeUm: o.pixelSizeUm,
     },
-    minConfidence: 0.8,
+    minConfidence: CONDITION_MIN_CONFIDENCE,
     onStage: (stage) => process.stderr.write(`${stage}\n`),
   });
   const file = await saveReading(o.corpus, r.reading);

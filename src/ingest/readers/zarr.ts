@@ -382,7 +382,7 @@ export async function openZarr(
   const chunkZ = full.length >= 3 ? arr.chunks.at(layersLast ? -1 : -3)! : 1;
   extra.chunkShape = arr.chunks;
   let cached: { z0: number; z1: number; data: Voxels } | undefined;
-  const [rz, ry, rx] = [region.z[0], region.y[0], region.x[0]];
+  const rz = region.z[0];
   const yx = opts.region ? [zarr.slice(...region.y), zarr.slice(...region.x)] : [null, null];
   const readRows = async (z0: number, z1: number, signal?: AbortSignal): Promise<Voxels> => {
     const selection = layersLast
