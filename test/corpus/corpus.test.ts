@@ -70,14 +70,12 @@ describe('corpus round trip', () => {
     const ome = (
       group.attrs as {
         ome: {
-          version: string;
-          multiscales: Array<{ datasets: Array<{ path: string }>; axes: Array<{ name: string }> }>;
+          multiscales: Array<{ name: string; datasets: Array<{ path: string }>; axes: Array<{ name: string }> }>;
         };
       }
     ).ome;
-    expect(ome.version).toBe('0.5');
-    // The strict OME-NGFF 0.5 image schema requires name, type and metadata of every multiscale.
-    expect(ome.multiscales[0]).toMatchObject({ name: 's/img', type: 'mean', metadata: { method: expect.any(String) } });
+    // Conformance to the OME-NGFF 0.5 schema is ome-ngff-schema.test.ts; here the values the corpus chose.
+    expect(ome.multiscales[0]!.name).toBe('s/img');
     expect(ome.multiscales[0]!.axes.map((a) => a.name)).toEqual(['z', 'y', 'x']);
     expect(ome.multiscales[0]!.datasets.map((d) => d.path)).toEqual(['0', '1', '2']);
     const arr = await zarr.open.v3(zarr.root(store).resolve(`${rec.array}/0`), { kind: 'array' });
