@@ -213,10 +213,20 @@ def segment():
         json.dump({'type': 'seg', 'uuid': seg, 'name': seg, 'volume': '20230205180739', 'format': 'obj'}, f)
 
 
+def fragment_ir():
+    # A fragment's infrared photograph (ir.png beside surface_volume/): 8-bit grey on the segment fixture's 10x8
+    # grid, ink dark where the segment's labels say ink.
+    d = fresh('segment', 'ir', 'ir.png')
+    y, x = np.indices((8, 10))
+    ir = (120 + 5 * y + 3 * x).astype(np.uint8)
+    ir[2:5, 3:7] = 20 + x[2:5, 3:7]
+    Image.fromarray(ir).save(d)
+
+
 if __name__ == '__main__':
     import sys
     # With names (e.g. `unitless_ome`), only those writers run: the other committed fixtures stay byte for byte.
-    writers = {f.__name__: f for f in [tiffs, zarrs, unitless_ome, surface_volume_zarr, nifti, dicom, segment]}
+    writers = {f.__name__: f for f in [tiffs, zarrs, unitless_ome, surface_volume_zarr, nifti, dicom, segment, fragment_ir]}
     for name in sys.argv[1:] or list(writers):
         writers[name]()
     print('fixtures written under', os.path.normpath(ROOT))

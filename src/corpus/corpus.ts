@@ -83,7 +83,7 @@ export interface CorpusWriter {
   ): Promise<RecordMeta>;
 }
 
-const MODALITIES: readonly Modality[] = ['scan', 'segment-layers', 'ink-labels', 'mask', 'text', 'prediction'];
+const MODALITIES: readonly Modality[] = ['scan', 'segment-layers', 'ink-labels', 'mask', 'photo', 'text', 'prediction'];
 
 export class Corpus {
   readonly dir: string;

@@ -7,7 +7,7 @@
  * `[record bits | z bits | y bits | x bits]`. Addresses are JS numbers (exact up to 2^53; 40 bits by default).
  */
 
-export type Modality = 'scan' | 'segment-layers' | 'ink-labels' | 'mask' | 'text' | 'prediction';
+export type Modality = 'scan' | 'segment-layers' | 'ink-labels' | 'mask' | 'photo' | 'text' | 'prediction';
 
 /** What a derived (prediction) array holds. */
 export type PredictionKind = 'value' | 'uncertainty' | 'ink' | 'rendered-layers';

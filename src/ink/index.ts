@@ -49,6 +49,7 @@ export {
   type TrainLog,
 } from './readout.js';
 export { findLayersRecord, loadCorpusSegment, readGrayImage, type LoadedSegment } from './load.js';
+export { otsuThreshold, photoAgreement, type PhotoAgreement } from './photo-evidence.js';
 export {
   ensureReadout,
   exportInkImages,

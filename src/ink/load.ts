@@ -1,6 +1,6 @@
 /**
- * Reads a segment for the ink readout out of the corpus: its `segment-layers` record, its `ink-labels` and `mask`
- * records (same group), and the labelled region, which is the box `labelledRegion` [x0, y0, x1, y1) (on the ink-labels
+ * Reads a segment for the ink readout out of the corpus: its `segment-layers` record, its `ink-labels`, `mask` and
+ * `photo` records (same group), and the labelled region, which is the box `labelledRegion` [x0, y0, x1, y1) (on the ink-labels
  * record or in the segment's meta.json kept by ingest), else `labelledXMax`, else the record named by the labels'
  * `labelledMask`, else the whole sheet.
  *
@@ -43,16 +43,21 @@ export interface LoadedSegment {
   layersRecord: RecordMeta;
   labelsRecord?: RecordMeta;
   maskRecord?: RecordMeta;
+  /** A photograph of the segment on its grid (a fragment's infrared photo), and its values: ink evidence. */
+  photoRecord?: RecordMeta;
+  photo?: Uint8Array;
 }
 
 export async function loadCorpusSegment(corpus: Corpus, segment: string, signal?: AbortSignal): Promise<LoadedSegment> {
   const layersRecord = findLayersRecord(corpus, segment);
   const [depth, height, width] = layersRecord.shape;
   const group = layersRecord.group;
-  const sibling = (modality: 'ink-labels' | 'mask') => (group ? corpus.records({ group, modality })[0] : undefined);
+  const sibling = (modality: 'ink-labels' | 'mask' | 'photo') =>
+    group ? corpus.records({ group, modality })[0] : undefined;
   const labelsRecord = sibling('ink-labels');
   const maskRecord = sibling('mask');
-  for (const r of [labelsRecord, maskRecord]) {
+  const photoRecord = sibling('photo');
+  for (const r of [labelsRecord, maskRecord, photoRecord]) {
     if (r && (r.shape[1] !== height || r.shape[2] !== width)) {
       throw new UserError(
         `${r.name}: ${r.shape[2]}x${r.shape[1]} does not match the segment layers ${layersRecord.name} (${width}x${height})`,
@@ -62,6 +67,7 @@ export async function loadCorpusSegment(corpus: Corpus, segment: string, signal?
   const layers = await corpus.readRecord(layersRecord, 0, signal);
   const labels = labelsRecord ? await corpus.readRecord(labelsRecord, 0, signal) : undefined;
   const sheetMask = maskRecord ? await corpus.readRecord(maskRecord, 0, signal) : undefined;
+  const photo = photoRecord ? await corpus.readRecord(photoRecord, 0, signal) : undefined;
   let labelledMask: Uint8Array | undefined;
   if (labels) {
     const segMeta = (layersRecord.extra?.segmentMeta ?? {}) as Record<string, unknown>;
@@ -93,6 +99,7 @@ export async function loadCorpusSegment(corpus: Corpus, segment: string, signal?
     layersRecord,
     labelsRecord,
     maskRecord,
+    ...(photoRecord && photo ? { photoRecord, photo } : {}),
   };
 }
 

@@ -8,7 +8,7 @@
 import type { RecordInfo } from './api.js';
 import type { ColormapName } from './colormaps.js';
 
-export type LayerRole = 'observed' | 'predicted' | 'uncertainty' | 'ink' | 'labels' | 'mask' | 'surface';
+export type LayerRole = 'observed' | 'predicted' | 'uncertainty' | 'ink' | 'labels' | 'mask' | 'photo' | 'surface';
 
 export interface LayerStyle {
   visible: boolean;
@@ -38,6 +38,7 @@ export function roleOf(rec: RecordInfo): LayerRole {
   }
   if (rec.modality === 'ink-labels') return 'labels';
   if (rec.modality === 'mask') return 'mask';
+  if (rec.modality === 'photo') return 'photo';
   if (rec.modality === 'segment-layers') return 'surface';
   return 'observed';
 }
@@ -52,6 +53,8 @@ export function layerFor(rec: RecordInfo, saved?: Partial<LayerStyle>): Layer {
     ink: { visible: true, opacity: 0.7, colormap: 'ink', window: [0, 255], threshold: 128 },
     labels: { visible: true, opacity: 0.45, colormap: 'labels', window: [0, 255], threshold: 1 },
     mask: { visible: false, opacity: 0.3, colormap: 'labels', window: [0, 255], threshold: 1 },
+    // a fragment's infrared photo: ink evidence to compare with the predicted ink, off until asked for
+    photo: { visible: false, opacity: 1, colormap: 'grey', window: [0, 255], threshold: 0 },
   };
   const style = { ...defaults[role], ...saved };
   return {
@@ -62,7 +65,8 @@ export function layerFor(rec: RecordInfo, saved?: Partial<LayerStyle>): Layer {
     // Contrast is set once from the first data and then kept, so colours mean the same on every slice (the
     // uncertainty too: with the full byte range it opened as a flat wash).
     autoWindow:
-      !saved?.window && (role === 'observed' || role === 'surface' || role === 'predicted' || role === 'uncertainty'),
+      !saved?.window &&
+      (role === 'observed' || role === 'surface' || role === 'photo' || role === 'predicted' || role === 'uncertainty'),
   };
 }
 

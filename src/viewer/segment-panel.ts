@@ -98,10 +98,11 @@ export class SegmentPanel {
         (r.group === group || r.prediction?.of === this.layersRecord!.name) &&
         (r.modality === 'ink-labels' ||
           r.modality === 'mask' ||
+          r.modality === 'photo' ||
           r.prediction?.kind === 'ink' ||
           r.prediction?.kind === 'rendered-layers'),
     );
-    const order = (l: Layer) => ['surface', 'predicted', 'observed', 'mask', 'labels', 'ink'].indexOf(l.role);
+    const order = (l: Layer) => ['surface', 'photo', 'predicted', 'observed', 'mask', 'labels', 'ink'].indexOf(l.role);
     this.layers = [this.layersRecord, ...others]
       .map((r) => layerFor(r, this.store.state.layers?.[r.name]))
       .sort((a, b) => order(a) - order(b));

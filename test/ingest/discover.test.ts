@@ -21,6 +21,9 @@ const expectUserError = async (p: Promise<unknown>, pattern: RegExp) => {
 const inkAt = (_z: number, y: number, x: number) =>
   (y >= 2 && y < 5 && x >= 3 && x < 7) || (y === 6 && x === 1) ? 255 : 0;
 
+/** The infrared photo written by Pillow (scripts/make-fixtures.py fragment_ir): dark ink where the labels' block is. */
+const irAt = (_z: number, y: number, x: number) => (y >= 2 && y < 5 && x >= 3 && x < 7 ? 20 + x : 120 + 5 * y + 3 * x);
+
 describe('segments', () => {
   it('a segment folder → layers [65,H,W], ink labels and mask of one group, mesh attached', async () => {
     const dir = path.join(FIXTURES, 'segment', SEG);
@@ -127,16 +130,31 @@ describe('segments', () => {
     renameSync(path.join(frag, `${SEG}_inklabels.png`), path.join(frag, 'inklabels.png'));
     renameSync(path.join(frag, `${SEG}_mask.png`), path.join(frag, 'mask.png'));
     rmSync(path.join(frag, `${SEG}.obj`));
+    cpSync(path.join(FIXTURES, 'segment', 'ir', 'ir.png'), path.join(frag, 'ir.png'));
     const items = await discover(pkg, {});
     expect(items.map((i) => [i.name, i.modality])).toEqual([
       ['20230525', 'scan'],
       ['54keV_exposed_surface/layers', 'segment-layers'],
       ['54keV_exposed_surface/inklabels', 'ink-labels'],
       ['54keV_exposed_surface/mask', 'mask'],
+      ['54keV_exposed_surface/ir', 'photo'],
     ]);
     expect(new Set(items.map((i) => i.scroll))).toEqual(new Set(['PHercParis2Fr47']));
+    expect(new Set(items.slice(1).map((i) => i.group))).toEqual(new Set(['PHercParis2Fr47/54keV_exposed_surface']));
     await expectVolume(items[1]!.volume, vLayers, 16);
     await expectVolume(items[2]!.volume, inkAt, 1);
+    // the infrared photo is kept as Pillow wrote it (grey values, not binarized), with where its ink shows
+    await expectVolume(items[4]!.volume, irAt, 1);
+    expect(items[4]!.extra).toMatchObject({ segment: '54keV_exposed_surface', band: 'infrared', inkIs: 'dark' });
+  });
+
+  it('an infrared photo of another size than the layers is refused, naming it', async () => {
+    const dir = copyFixture(`segment/${SEG}`);
+    writeFileSync(
+      path.join(dir, 'ir.png'),
+      encodePng({ width: 4, height: 3, data: new Uint8Array(12), depth: 8, channels: 1 }),
+    );
+    await expectUserError(discover(dir, {}), /ir\.png: 4x3 does not match the segment layers \(10x8\)/);
   });
 
   it('a lone ink-label PNG (fast-png encoder, 16-bit) joins its segment group by name', async () => {

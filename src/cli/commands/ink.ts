@@ -14,7 +14,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { Corpus } from '../../corpus/index.js';
 import { evaluateInk, type InkScore } from '../../ink/index.js';
 import { readGrayImage } from '../../ink/index.js';
-import { ensureReadout, exportInkImages, predictInk, type LayerSource } from '../../ink/index.js';
+import { ensureReadout, exportInkImages, photoAgreement, predictInk, type LayerSource } from '../../ink/index.js';
 import { labelledPixels } from '../../ink/index.js';
 import { UserError } from '../../core/errors.js';
 import { terminalProgress } from '../progress.js';
@@ -130,6 +130,13 @@ export async function run(argv: string[]): Promise<void> {
         threshold: hasLabels ? undefined : ensured.readout.threshold,
       });
     }
+    // A photograph of the segment (a fragment's infrared photo) is evidence where there are no labels.
+    const photo = result.loaded.photo
+      ? {
+          record: result.loaded.photoRecord!.name,
+          ...photoAgreement(result.prob, result.loaded.photo, seg.sheetMask, photoInk(result.loaded.photoRecord!)),
+        }
+      : undefined;
     const summary = {
       segment: seg.name,
       source,
@@ -148,6 +155,7 @@ export async function run(argv: string[]): Promise<void> {
       predictSeconds: (performance.now() - t1) / 1000,
       files,
       score,
+      photo,
     };
     if (o.json) console.log(JSON.stringify(summary));
     else {
@@ -155,6 +163,10 @@ export async function run(argv: string[]): Promise<void> {
       if (result.psnr !== undefined)
         console.log(`  model reconstruction vs observed layers: PSNR ${result.psnr.toFixed(2)} dB`);
       for (const f of files) console.log(`  ${f}`);
+      if (photo)
+        console.log(
+          `  agreement with the photo ${photo.record}: AUC ${photo.auc.toFixed(3)} (its ink: ${(100 * photo.inkShare).toFixed(1)}% of ${photo.pixels} pixels, Otsu threshold ${photo.threshold.toFixed(1)})`,
+        );
       if (score)
         console.log(
           `  F0.5 ${score.f05.toFixed(3)}  precision ${score.precision.toFixed(3)}  recall ${score.recall.toFixed(3)}  AUC ${score.auc.toFixed(3)}  threshold ${score.threshold.toFixed(3)} (unlabelled pixels: ${score.pixels})`,
@@ -167,4 +179,9 @@ export async function run(argv: string[]): Promise<void> {
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** Which way ink shows in a photo record (its ingest says; infrared photos show it dark). */
+function photoInk(rec: { extra?: Record<string, unknown> }): 'dark' | 'bright' {
+  return rec.extra?.inkIs === 'bright' ? 'bright' : 'dark';
 }

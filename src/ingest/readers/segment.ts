@@ -6,6 +6,8 @@
  *                           'x.tif' 'y.tif' 'z.tif' 'tifxyz.json'; the segment's meta.json in extra.segmentMeta.
  *   `<segment>/inklabels`  'ink-labels' [1, H, W] from `<id>_inklabels.png` / `inklabels.png` (> 127 → 255, else 0)
  *   `<segment>/mask`       'mask' [1, H, W] from `<id>_mask.png` / `mask.png`
+ *   `<segment>/ir`         'photo' [1, H, W] from a fragment's infrared photograph `<id>_ir.png` / `ir.png`, kept as
+ *                           it is (not binarized): ink evidence where no labels exist (extra.band 'infrared')
  *
  *   const items = await openSegment('/data/scroll1.volpkg/paths/20230503225234', { scroll: 'scroll1' });
  */
@@ -141,6 +143,29 @@ export async function openSegment(dir: string, opts: SegmentOptions): Promise<In
         segment: id,
         ...(kind === 'inklabels' ? labelledExtra(segmentMeta, maskFile ? maskName : undefined) : {}),
       },
+    });
+  }
+  const irFile = pick(`${id}_ir.png`, 'ir.png', `${id}_ir.tif`, `${id}_ir.tiff`, 'ir.tif');
+  if (irFile) {
+    await guard(irFile);
+    const volume = await openLabelImage(irFile);
+    if (volume.shape[1] !== height || volume.shape[2] !== width)
+      throw new UserError(
+        `${irFile}: ${volume.shape[2]}x${volume.shape[1]} does not match the segment layers (${width}x${height})`,
+      );
+    items.push({
+      name: `${id}/ir`,
+      scroll: opts.scroll,
+      modality: 'photo',
+      volume,
+      source: {
+        path: path.resolve(irFile),
+        sha256: await sha256File(irFile, opts.signal),
+        format: irFile.toLowerCase().endsWith('.png') ? 'png' : 'tiff',
+      },
+      group,
+      // Ink is dark in the infrared photographs of the Herculaneum fragments.
+      extra: { segment: id, band: 'infrared', inkIs: 'dark' },
     });
   }
   // A mask that went to the tifxyz surface is no sheet mask of the labels.
