@@ -78,6 +78,10 @@ export const JOB_SPECS: Readonly<Record<JobCommand, JobCommandSpec>> = {
       scroll: { kind: 'name', help: 'scroll the data belongs to' },
       as: { kind: 'enum', values: ['scan', 'segment', 'labels', 'text'], help: 'what the input holds' },
       level: { kind: 'int', min: 0, max: 20, help: 'scale level of a multiscale source' },
+      region: {
+        kind: 'region',
+        help: 'only this box z0:z1,y0:y1,x0:x1 of the level (zarr): a remote volume is not copied whole',
+      },
       voxelSize: {
         kind: 'number',
         min: 0.001,

@@ -53,6 +53,34 @@ async function filesOfEntry(entry: FileSystemEntry, prefix = ''): Promise<Picked
   return out;
 }
 
+/**
+ * The ingest of a remote OME-Zarr volume as the form gives it: the https address, and optionally a scale level and a
+ * box of that level, so a user looks at a part of a scroll without copying the whole volume (only the chunks the box
+ * touches are fetched, through the on-disk cache). An error line for what cannot be sent.
+ */
+export function remoteVolumeOptions(
+  url: string,
+  level: string,
+  region: string,
+): { url: string; options: Record<string, string> } | { error: string } {
+  const u = url.trim();
+  if (!/^https:\/\/\S+$/i.test(u)) return { error: 'give an https:// address of an OME-Zarr volume' };
+  const options: Record<string, string> = {};
+  const l = level.trim();
+  if (l) {
+    if (!/^\d{1,2}$/.test(l) || Number(l) > 20) return { error: `level ${l}: a whole number 0..20` };
+    options.level = String(Number(l));
+  }
+  const r = region.replace(/\s+/g, '');
+  if (r) {
+    const axes = r.split(',').map((a) => /^(\d+):(\d+)$/.exec(a));
+    if (axes.length !== 3 || axes.some((m) => !m || Number(m[1]) >= Number(m[2])))
+      return { error: `box ${region.trim()}: give z0:z1,y0:y1,x0:x1 with each start below its end` };
+    options.region = r;
+  }
+  return { url: u, options };
+}
+
 export class AddData {
   readonly dialog = h('dialog', { className: 'add-data' });
   private readonly progress = h('progress', {
@@ -80,6 +108,22 @@ export class AddData {
     className: 'add-url',
     placeholder: 'https://…/Scroll1.zarr',
     title: 'an https OME-Zarr volume to stream in (its chunks are read over the network)',
+  });
+  private readonly urlLevel = h('input', {
+    type: 'number',
+    min: '0',
+    max: '20',
+    step: '1',
+    className: 'add-url-level',
+    placeholder: '0',
+    title:
+      'the scale level to read (0 full resolution; each level halves every axis): a coarse level is a quick overview',
+  });
+  private readonly urlRegion = h('input', {
+    type: 'text',
+    className: 'add-url-region',
+    placeholder: 'z0:z1,y0:y1,x0:x1 (all)',
+    title: 'only this box of the level, in its voxels: only the chunks it touches are fetched, not the whole volume',
   });
   private readonly filesInput = h('input', {
     type: 'file',
@@ -162,6 +206,8 @@ export class AddData {
         'div',
         { className: 'layer-row' },
         this.url,
+        h('label', { title: this.urlLevel.title }, ' level ', this.urlLevel),
+        h('label', { title: this.urlRegion.title }, ' box ', this.urlRegion),
         h('button', { type: 'button', title: this.url.title, onclick: () => void this.addUrl() }, 'Add URL'),
       ),
       h(
@@ -225,9 +271,9 @@ export class AddData {
   }
 
   private async addUrl(): Promise<void> {
-    const url = this.url.value.trim();
-    if (!/^https:\/\//i.test(url)) return this.say('give an https:// address of an OME-Zarr volume', true);
-    await this.ingest([url]).catch((e: Error) => this.say(e.message, true));
+    const remote = remoteVolumeOptions(this.url.value, this.urlLevel.value, this.urlRegion.value);
+    if ('error' in remote) return this.say(remote.error, true);
+    await this.ingest([remote.url], remote.options).catch((e: Error) => this.say(e.message, true));
   }
 
   private async addNative(): Promise<void> {
@@ -236,12 +282,12 @@ export class AddData {
   }
 
   /** One ingest job per input, one after another (each writes the corpus); their states listed as they end. */
-  private async ingest(inputs: string[]): Promise<void> {
+  private async ingest(inputs: string[], extra: Record<string, string> = {}): Promise<void> {
     const finished: JobInfo[] = [];
     for (const input of inputs) {
       const item = h('li', { className: 'add-job' }, `adding ${input.split('/').pop()} …`);
       this.jobsLine.append(item);
-      const job = await this.hooks.startJob({ command: 'ingest', input, options: this.options() });
+      const job = await this.hooks.startJob({ command: 'ingest', input, options: { ...this.options(), ...extra } });
       const end = await this.api.waitForJob(job.id);
       item.textContent = `${input.split('/').pop()}: ${end.state}${end.error ? ` — ${end.error}` : ''}`;
       item.className = `add-job ${end.state}`;

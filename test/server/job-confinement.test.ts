@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobRequestFromArgs } from '../../src/api/index.js';
 import { buildJobArgs, type JobPlaces } from '../../src/server/job-request.js';
+import { remoteVolumeOptions } from '../../src/viewer/add-data.js';
 import { JobRunner, type JobEvent } from '../../src/server/jobs.js';
 
 let tmp: string;
@@ -110,6 +111,29 @@ describe('typed job requests', () => {
     expect(
       (await buildJobArgs({ command: 'ingest', input: 'https://data.example/s.zarr', options: {} }, places)).args,
     ).toEqual(['https://data.example/s.zarr']);
+    // a part of a remote volume, as the Add data form sends it (src/viewer/add-data.ts remoteVolumeOptions)
+    const part = remoteVolumeOptions(' https://data.example/s.zarr ', '2', '0:64, 128:256, 128:256');
+    expect(part).toEqual({
+      url: 'https://data.example/s.zarr',
+      options: { level: '2', region: '0:64,128:256,128:256' },
+    });
+    if ('error' in part) throw new Error(part.error);
+    expect((await buildJobArgs({ command: 'ingest', input: part.url, options: part.options }, places)).args).toEqual([
+      'https://data.example/s.zarr',
+      '--level',
+      '2',
+      '--region',
+      '0:64,128:256,128:256',
+    ]);
+    expect(remoteVolumeOptions('http://data.example/s.zarr', '', '')).toEqual({
+      error: expect.stringMatching(/https/),
+    });
+    expect(remoteVolumeOptions('https://d/s.zarr', '21', '')).toEqual({ error: expect.stringMatching(/0\.\.20/) });
+    expect(remoteVolumeOptions('https://d/s.zarr', '', '0:9,5:5,0:1')).toEqual({
+      error: expect.stringMatching(/below/),
+    });
+    expect(remoteVolumeOptions('https://d/s.zarr', '', '0:9,0:1')).toEqual({ error: expect.stringMatching(/z0:z1/) });
+    expect(await refusal({ command: 'ingest', input: part.url, options: { region: '0:1,0:1' } })).toMatch(/z0:z1/);
   });
 
   it('turns a typed command line into the same request', () => {
