@@ -3,11 +3,14 @@
  * walked reading only directory bytes, and a page is decoded by reading only its strips or tiles. Decompression:
  * none, deflate (node:zlib), LZW and PackBits (utif2's decoders); horizontal predictor; 8/16-bit unsigned samples;
  * the first sample of multi-sample pixels. Every structural problem is a UserError naming the file and the reason.
+ * 32-bit float pages (a VC3D tifxyz surface's x/y/z.tif) are opened only when asked (`float32: true`) and read only
+ * by readFloat32Page (also the floating-point predictor 3), so the scan readers still refuse them.
  *
  *   const tiff = await TiffFile.open('/data/00000.tif');
  *   const page = tiff.pages[0];                    // { width, height, bitsPerSample, ... }
  *   const pixels = await tiff.readPage(0);         // Uint8Array | Uint16Array, raster y,x
  *   await tiff.close();
+ *   const { width, height, values } = await readFloat32Tiff('/data/seg/x.tif');   // Float32Array, raster y,x
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { inflateAtMost, TooLarge } from './inflate.js';
@@ -23,6 +26,7 @@ export interface TiffPage {
   /** 1 unsigned int, 2 signed int, 3 float (TIFF tag 339). */
   sampleFormat: number;
   compression: number;
+  /** 1 none, 2 horizontal differencing, 3 floating point (float pages only). */
   predictor: number;
   planarConfig: number;
   rowsPerStrip: number;
@@ -31,6 +35,7 @@ export interface TiffPage {
   /** Strip or tile offsets and byte counts (emptied for pages past the first few; reread from ifdOffset). */
   offsets: number[];
   byteCounts: number[];
+  /** The sample type of an integer page; a float page (sampleFormat 3) says 'uint8' and is read by readFloat32Page. */
   dtype: SourceDtype;
   /** Where this page's directory starts, and the file's layout, to reread the chunk tables when needed. */
   ifdOffset: number;
@@ -83,8 +88,11 @@ export class TiffFile {
     readonly pages: TiffPage[],
   ) {}
 
-  /** Opens `file` and reads its directories (all pages, or only the first with `firstPageOnly`). */
-  static async open(file: string, opts: { firstPageOnly?: boolean } = {}): Promise<TiffFile> {
+  /**
+   * Opens `file` and reads its directories (all pages, or only the first with `firstPageOnly`). 32-bit float pages
+   * are refused unless `float32` is set.
+   */
+  static async open(file: string, opts: { firstPageOnly?: boolean; float32?: boolean } = {}): Promise<TiffFile> {
     const handle = await open(file, 'r');
     try {
       const size = (await handle.stat()).size;
@@ -104,7 +112,7 @@ export class TiffFile {
         if (seen.has(ifdOffset) || pages.length >= MAX_PAGES)
           throw new UserError(`${file}: corrupt TIFF (the directory chain loops)`);
         seen.add(ifdOffset);
-        const { page, next } = await readDirectory(reader, ifdOffset, littleEndian, big, pages.length);
+        const { page, next } = await readDirectory(reader, ifdOffset, littleEndian, big, pages.length, opts.float32);
         if (pages.length >= KEPT_CHUNK_TABLES) {
           page.offsets = [];
           page.byteCounts = [];
@@ -129,12 +137,41 @@ export class TiffFile {
 
   /** Decodes page `index` to samples in raster order (y, x); multi-sample pixels keep their first sample. */
   async readPage(index: number, signal?: AbortSignal): Promise<Voxels> {
+    const { page, bytes, samples } = await this.pageBytes(index, signal);
+    if (page.sampleFormat === 3) throw new UserError(`${this.file}: page ${index} holds floats, not 8/16-bit samples`);
+    const values: Voxels = page.bitsPerSample === 16 ? new Uint16Array(bytes.buffer, 0, bytes.length / 2) : bytes;
+    if (samples === 1) return values;
+    const first =
+      page.bitsPerSample === 16 ? new Uint16Array(page.width * page.height) : new Uint8Array(page.width * page.height);
+    for (let i = 0; i < first.length; i++) first[i] = values[i * samples]!;
+    return first;
+  }
+
+  /** Decodes 32-bit float page `index` (opened with `float32: true`) to values in raster order (y, x). */
+  async readFloat32Page(index: number, signal?: AbortSignal): Promise<Float32Array> {
+    const { page, bytes, samples } = await this.pageBytes(index, signal);
+    if (page.sampleFormat !== 3 || page.bitsPerSample !== 32)
+      throw new UserError(
+        `${this.file}: not 32-bit float samples (${page.bitsPerSample}-bit, sample format ${page.sampleFormat})`,
+      );
+    const values = new Float32Array(bytes.buffer, 0, bytes.length / 4);
+    if (samples === 1) return values;
+    const first = new Float32Array(page.width * page.height);
+    for (let i = 0; i < first.length; i++) first[i] = values[i * samples]!;
+    return first;
+  }
+
+  /** Page `index` decoded to native-endian sample bytes (raster y, x, sample). */
+  private async pageBytes(
+    index: number,
+    signal?: AbortSignal,
+  ): Promise<{ page: TiffPage; bytes: Uint8Array; samples: number }> {
     signal?.throwIfAborted();
     let page = this.pages[index];
     if (!page) throw new RangeError(`${this.file}: no page ${index} (has ${this.pages.length})`);
     if (page.offsets.length === 0) {
       const direct = new ByteReader(this.file, this.handle, this.size);
-      page = (await readDirectory(direct, page.ifdOffset, this.littleEndian, page.bigTiff, index)).page;
+      page = (await readDirectory(direct, page.ifdOffset, this.littleEndian, page.bigTiff, index, true)).page;
     }
     const reader = await this.pageReader(page);
     const bytesPerSample = page.bitsPerSample / 8;
@@ -168,12 +205,7 @@ export class TiffFile {
         out.set(decodeChunk(ctx, raw, page.width, rows, `strip ${s}`), s * page.rowsPerStrip * outRowBytes);
       }
     }
-    const values: Voxels = bytesPerSample === 2 ? new Uint16Array(out.buffer, 0, out.length / 2) : out;
-    if (samples === 1) return values;
-    const first =
-      bytesPerSample === 2 ? new Uint16Array(page.width * page.height) : new Uint8Array(page.width * page.height);
-    for (let i = 0; i < first.length; i++) first[i] = values[i * samples]!;
-    return first;
+    return { page, bytes: out, samples };
   }
 
   /**
@@ -232,6 +264,7 @@ async function readDirectory(
   le: boolean,
   big: boolean,
   index: number,
+  float32 = false,
 ): Promise<{ page: TiffPage; next: number }> {
   const file = reader.file;
   const countBytes = big ? 8 : 2,
@@ -273,7 +306,7 @@ async function readDirectory(
     tags.set(tag, list);
   }
   const next = big ? Number(block.getBigUint64(count * entryBytes, le)) : block.getUint32(count * entryBytes, le);
-  return { page: validatePage(file, index, tags, reader.size, offset, big), next };
+  return { page: validatePage(file, index, tags, reader.size, offset, big, float32), next };
 }
 
 function validatePage(
@@ -283,6 +316,7 @@ function validatePage(
   fileSize: number,
   ifdOffset: number,
   bigTiff: boolean,
+  float32: boolean,
 ): TiffPage {
   const one = (tag: number, fallback?: number): number => {
     const v = tags.get(tag)?.[0] ?? fallback;
@@ -297,16 +331,18 @@ function validatePage(
   const sampleFormat = one(339, 1);
   const compression = one(259, 1);
   if (width < 1 || height < 1) throw new UserError(`${file}: corrupt TIFF (page ${index} is ${width}x${height})`);
-  if (sampleFormat === 3)
+  const isFloat32 = float32 && sampleFormat === 3 && bitsPerSample === 32 && bitsList.every((b) => b === 32);
+  if (sampleFormat === 3 && float32 && !isFloat32)
+    throw new UserError(`${file}: unsupported dtype float${bitsPerSample} (only 32-bit float here)`);
+  if (sampleFormat === 3 && !isFloat32)
     throw new UserError(`${file}: unsupported dtype float${bitsPerSample} (only 8- and 16-bit unsigned integer TIFF)`);
   if (sampleFormat === 2)
     throw new UserError(
       `${file}: unsupported dtype int${bitsPerSample} (signed; only 8- and 16-bit unsigned integer TIFF)`,
     );
   if (
-    sampleFormat !== 1 ||
-    (bitsPerSample !== 8 && bitsPerSample !== 16) ||
-    bitsList.some((b) => b !== bitsPerSample)
+    !isFloat32 &&
+    (sampleFormat !== 1 || (bitsPerSample !== 8 && bitsPerSample !== 16) || bitsList.some((b) => b !== bitsPerSample))
   ) {
     throw new UserError(
       `${file}: unsupported dtype (${bitsPerSample}-bit, sample format ${sampleFormat}; only 8- and 16-bit unsigned integer TIFF)`,
@@ -342,7 +378,7 @@ function validatePage(
     bigTiff,
     ...(tiled ? { tileWidth, tileHeight } : {}),
   };
-  if (page.predictor !== 1 && page.predictor !== 2)
+  if (page.predictor !== 1 && page.predictor !== 2 && !(isFloat32 && page.predictor === 3))
     throw new UserError(`${file}: unsupported TIFF predictor ${page.predictor}`);
   const needed = chunksPerPlane(page);
   if (offsets.length < needed)
@@ -422,6 +458,7 @@ function decodeChunk(ctx: ChunkContext, raw: Uint8Array, width: number, rows: nu
   }
   if (bytes.length < expected) throw corrupt(`decompressed to ${bytes.length} bytes, expected ${expected}`);
   if (bytes.byteOffset !== 0 || bytes.length !== expected) bytes = bytes.slice(0, expected);
+  if (page.predictor === 3) return undoFloatPredictor(bytes, width * samples, rows, samples);
   if (bytesPerSample === 2 && !ctx.littleEndian) {
     for (let i = 0; i < expected; i += 2) {
       const t = bytes[i]!;
@@ -429,9 +466,24 @@ function decodeChunk(ctx: ChunkContext, raw: Uint8Array, width: number, rows: nu
       bytes[i + 1] = t;
     }
   }
+  if (bytesPerSample === 4 && !ctx.littleEndian) {
+    for (let i = 0; i < expected; i += 4) {
+      const a = bytes[i]!,
+        b = bytes[i + 1]!;
+      bytes[i] = bytes[i + 3]!;
+      bytes[i + 1] = bytes[i + 2]!;
+      bytes[i + 2] = b;
+      bytes[i + 3] = a;
+    }
+  }
   if (page.predictor === 2) {
     const rowValues = width * samples;
-    if (bytesPerSample === 2) {
+    if (bytesPerSample === 4) {
+      // libtiff differences 32-bit samples (floats too) as unsigned words, after the byte swap.
+      const v = new Uint32Array(bytes.buffer, 0, expected / 4);
+      for (let r = 0; r < rows; r++)
+        for (let j = r * rowValues + samples; j < (r + 1) * rowValues; j++) v[j] = (v[j]! + v[j - samples]!) >>> 0;
+    } else if (bytesPerSample === 2) {
       const v = new Uint16Array(bytes.buffer, 0, expected / 2);
       for (let r = 0; r < rows; r++)
         for (let j = r * rowValues + samples; j < (r + 1) * rowValues; j++) v[j] = (v[j]! + v[j - samples]!) & 0xffff;
@@ -442,6 +494,39 @@ function decodeChunk(ctx: ChunkContext, raw: Uint8Array, width: number, rows: nu
     }
   }
   return bytes;
+}
+
+/**
+ * TIFF's floating-point predictor (3), as libtiff's fpAcc undoes it: each row is byte-differenced (stride: samples per
+ * pixel), then holds the samples' bytes as planes, most significant first, whatever the file's byte order. Returns
+ * little-endian floats.
+ */
+function undoFloatPredictor(bytes: Uint8Array, rowValues: number, rows: number, stride: number): Uint8Array {
+  const rowBytes = rowValues * 4;
+  const out = new Uint8Array(bytes.length);
+  for (let r = 0; r < rows; r++) {
+    const row = bytes.subarray(r * rowBytes, (r + 1) * rowBytes);
+    for (let j = stride; j < rowBytes; j++) row[j] = (row[j]! + row[j - stride]!) & 0xff;
+    for (let i = 0; i < rowValues; i++)
+      for (let b = 0; b < 4; b++) out[r * rowBytes + i * 4 + b] = row[(3 - b) * rowValues + i]!;
+  }
+  return out;
+}
+
+/** Page 0 of a 32-bit float TIFF (a tifxyz coordinate file), read whole; refused past `maxValues` samples. */
+export async function readFloat32Tiff(
+  file: string,
+  opts: { maxValues?: number; signal?: AbortSignal } = {},
+): Promise<{ width: number; height: number; values: Float32Array }> {
+  const tiff = await TiffFile.open(file, { firstPageOnly: true, float32: true });
+  try {
+    const { width, height } = tiff.pages[0]!;
+    if (opts.maxValues !== undefined && width * height > opts.maxValues)
+      throw new UserError(`${file}: ${width}x${height} values, over the limit of ${opts.maxValues} for one float grid`);
+    return { width, height, values: await tiff.readFloat32Page(0, opts.signal) };
+  } finally {
+    await tiff.close();
+  }
 }
 
 function dv(bytes: Uint8Array): DataView {
