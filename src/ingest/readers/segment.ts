@@ -1,7 +1,8 @@
 /**
  * A Vesuvius segment folder → IngestItems of one group `<scroll>/<segment>`:
- *   `<segment>/layers`     'segment-layers' [n, H, W] from `layers/00..64.tif` (or a fragment's `surface_volume/`),
- *                           layer 32 on the surface (extra.surfaceLayer); the mesh kept as attachments:
+ *   `<segment>/layers`     'segment-layers' [n, H, W] from `layers/00..64.tif` (or a fragment's `surface_volume/`, or
+ *                           rendered from a scan: render-tifxyz.ts), layer 32 on the surface (extra.surfaceLayer);
+ *                           the mesh kept as attachments:
  *                           `<id>.obj` (with `vt` UVs) → 'mesh.obj', or tifxyz `x.tif y.tif z.tif meta.json` →
  *                           'x.tif' 'y.tif' 'z.tif' 'tifxyz.json'; the segment's meta.json in extra.segmentMeta.
  *   `<segment>/inklabels`  'ink-labels' [1, H, W] from `<id>_inklabels.png` / `inklabels.png` (> 127 → 255, else 0)
@@ -28,6 +29,10 @@ export interface SegmentOptions {
   signal?: AbortSignal;
   /** Called for every file the segment uses (the volpkg reader checks it stays inside the package). */
   guard?: (file: string) => Promise<void>;
+  /** The segment's id in its record names (`<id>/layers`); default: the folder's name. */
+  id?: string;
+  /** Layers made elsewhere instead of a layers/ folder (a tifxyz surface rendered from a scan: render-tifxyz.ts). */
+  layers?: { volume: VolumeSource; source: IngestItem['source']; extra?: Record<string, unknown> };
 }
 
 /** Whether `dir` looks like a segment (has a layers/ or surface_volume/ folder of TIFFs). */
@@ -47,31 +52,26 @@ export function isTifxyzDir(dir: string): boolean {
 
 /** Why a tifxyz surface without rendered layers is not ingested, and what to do. */
 export function tifxyzOnlyMessage(dir: string): string {
-  return `${dir}: a tifxyz surface without rendered layers (no layers/): not ingested yet; render its 65 layers from the scan (VC3D's vc_render_tifxyz) and ingest the segment folder again`;
+  return `${dir}: a tifxyz surface without rendered layers (no layers/): not ingested; ingest its scan, then render its 65 layers from it into the corpus with \`aunn render\` (or render layers/ with VC3D's vc_render_tifxyz and ingest the folder again)`;
 }
 
 export async function openSegment(dir: string, opts: SegmentOptions): Promise<IngestItem[]> {
-  const id = path.basename(path.resolve(dir));
+  const id = opts.id ?? path.basename(path.resolve(dir));
   const guard = opts.guard ?? (async () => {});
-  const layersDir = ['layers', 'surface_volume'].map((d) => path.join(dir, d)).find((d) => existsSync(d));
-  if (!layersDir) throw new UserError(`${dir}: not a segment (no layers/ or surface_volume/ folder)`);
+  const layersDir = opts.layers
+    ? undefined
+    : ['layers', 'surface_volume'].map((d) => path.join(dir, d)).find((d) => existsSync(d));
+  if (!opts.layers && !layersDir) throw new UserError(`${dir}: not a segment (no layers/ or surface_volume/ folder)`);
   const entries = await listVisible(dir);
   const files = new Map(entries.filter((e) => e.isFile).map((e) => [e.name, path.join(dir, e.name)]));
   const group = `${opts.scroll}/${id}`;
 
-  // layers
-  const layerNames = (await listVisible(layersDir))
-    .filter((e) => e.isFile && /\.tiff?$/i.test(e.name))
-    .map((e) => e.name);
-  if (layerNames.length === 0) throw new UserError(`${layersDir}: empty folder (no layer .tif files)`);
-  const layerFiles = layerNames.map((n) => path.join(layersDir, n));
-  for (const f of layerFiles) await guard(f);
-  const layers = await openTiffStack(layerFiles, opts.signal);
-  const [, height, width] = layers.shape;
-  const surfaceLayer = layerFiles.length === LAYER_COUNT ? SURFACE_LAYER : Math.floor(layerFiles.length / 2);
-  if (layerFiles.length !== LAYER_COUNT) {
+  const { volume: layers, source } = opts.layers ?? (await layersFolder(layersDir!, guard, opts.signal));
+  const [layerCount, height, width] = layers.shape;
+  const surfaceLayer = layerCount === LAYER_COUNT ? SURFACE_LAYER : Math.floor(layerCount / 2);
+  if (layerCount !== LAYER_COUNT) {
     layers.warnings.push(
-      `${layersDir}: ${layerFiles.length} layers, not ${LAYER_COUNT}; surface assumed at layer ${surfaceLayer}`,
+      `${layersDir ?? dir}: ${layerCount} layers, not ${LAYER_COUNT}; surface assumed at layer ${surfaceLayer}`,
     );
   }
   const segmentMeta = files.has('meta.json') ? await readJson(files.get('meta.json')!) : undefined;
@@ -81,18 +81,15 @@ export async function openSegment(dir: string, opts: SegmentOptions): Promise<In
     scroll: opts.scroll,
     modality: 'segment-layers',
     volume: layers,
-    source: {
-      path: path.resolve(layersDir),
-      sha256: await sha256Files(layersDir, layerNames, opts.signal),
-      format: 'tiff-stack',
-    },
+    source,
     group,
     extra: {
       segment: id,
       surfaceLayer,
-      layerCount: layerFiles.length,
+      layerCount,
       ...(mesh ? { mesh } : {}),
       ...(segmentMeta ? { segmentMeta } : {}),
+      ...opts.layers?.extra,
     },
     ...(Object.keys(attachments).length ? { attachments } : {}),
   };
@@ -172,6 +169,29 @@ export async function openSegment(dir: string, opts: SegmentOptions): Promise<In
   if (!items.some((i) => i.name === maskName))
     for (const i of items) if (i.extra?.sheetMask === maskName) delete i.extra.sheetMask;
   return items;
+}
+
+/** The layers of a `layers/` (or `surface_volume/`) folder of TIFFs, one per layer in name order. */
+async function layersFolder(
+  layersDir: string,
+  guard: (file: string) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<{ volume: VolumeSource; source: IngestItem['source'] }> {
+  const layerNames = (await listVisible(layersDir))
+    .filter((e) => e.isFile && /\.tiff?$/i.test(e.name))
+    .map((e) => e.name);
+  if (layerNames.length === 0) throw new UserError(`${layersDir}: empty folder (no layer .tif files)`);
+  const layerFiles = layerNames.map((n) => path.join(layersDir, n));
+  for (const f of layerFiles) await guard(f);
+  const volume = await openTiffStack(layerFiles, signal);
+  return {
+    volume,
+    source: {
+      path: path.resolve(layersDir),
+      sha256: await sha256Files(layersDir, layerNames, signal),
+      format: 'tiff-stack',
+    },
+  };
 }
 
 /**
