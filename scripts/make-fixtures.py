@@ -223,10 +223,144 @@ def fragment_ir():
     Image.fromarray(ir).save(d)
 
 
+def set_predictor(file, predictor):
+    # tifffile (without imagecodecs) writes no predictor for floats: the data is differenced here, written with a
+    # stand-in tag 316 (HostComputer, just below Predictor 317 so the directory stays sorted), renamed to 317 here.
+    with open(file, 'r+b') as f:
+        head = f.read(8)
+        assert head[:4] == b'II*\0'
+        ifd = struct.unpack('<I', head[4:8])[0]
+        f.seek(ifd)
+        count = struct.unpack('<H', f.read(2))[0]
+        for e in range(count):
+            f.seek(ifd + 2 + 12 * e)
+            code, typ, n, value = struct.unpack('<HHII', f.read(12))
+            if code == 316:
+                f.seek(ifd + 2 + 12 * e)
+                f.write(struct.pack('<HHIHH', 317, 3, 1, predictor, 0))
+                return
+    raise AssertionError('no stand-in tag 316 in ' + file)
+
+
+def tifxyz():
+    # A VC3D tifxyz surface: a tilted plane on a 9x7 grid at scale 0.5 (a vertex every 2 voxels), written the ways
+    # VC3D and tifffile write float32 grids (deflate + horizontal predictor on 32-bit words and tiled; the
+    # floating-point predictor in strips; uncompressed big-endian), with invalid vertices (-1 -1 -1; z = 0; masked),
+    # a uint8 scan whose values are linear in x, y, z (trilinear sampling is exact), and the 65 layers expected,
+    # computed here from the plane itself: pixel i at grid column cols/2 + s (i - (W-1)/2), layer k at
+    # P + (k - 32) n, n = unit (column direction x row direction), 0 outside the scan or where a vertex with a weight
+    # is invalid; -1 where a sample lies within 1e-6 of the scan's border (either answer is right). The second
+    # expectation is for the scan ingested as the box z 8:48, y 4:40, x 2:44 (a region, corner subtracted).
+    d = fresh('tifxyz')
+    seg = os.path.join(d, 'w01')
+    os.makedirs(seg)
+    rows, cols, s = 7, 9, 0.5
+    O = np.array([12.0, 10.0, 24.0])
+    A = np.array([2.0, 0.25, 0.5])     # per grid column
+    B = np.array([0.25, 2.0, -0.5])    # per grid row
+    r, c = np.indices((rows, cols), dtype=np.float64)
+    P = (O + c[..., None] * A + r[..., None] * B).astype(np.float32)
+    P[3, 4] = -1.0
+    P[6, 0, 2] = 0.0
+    mask = np.full((rows, cols), 255, dtype=np.uint8)
+    mask[5, 2] = 0
+    mask[1, 6] = 128
+    # x.tif: deflate, horizontal predictor on the words (as libtiff does for VC3D's float32), 16x16 tiles
+    words = P[..., 0].view(np.uint32).astype(np.int64)
+    words[:, 1:] = (words[:, 1:] - words[:, :-1]) % (1 << 32)
+    tifffile.imwrite(os.path.join(seg, 'x.tif'), words.astype(np.uint32).view(np.float32), byteorder='<',
+                     compression='zlib', tile=(16, 16), extratags=[(316, 'H', 1, 2, False)])
+    set_predictor(os.path.join(seg, 'x.tif'), 2)
+    # y.tif: deflate, floating-point predictor (byte planes, most significant first, byte-differenced), 3 rows a strip
+    be = P[..., 1].astype('>f4').view(np.uint8).reshape(rows, cols, 4)
+    planes = be.transpose(0, 2, 1).reshape(rows, 4 * cols).astype(np.int64)
+    planes[:, 1:] = (planes[:, 1:] - planes[:, :-1]) % 256
+    tifffile.imwrite(os.path.join(seg, 'y.tif'), planes.astype(np.uint8).view('<f4'), byteorder='<',
+                     compression='zlib', rowsperstrip=3, extratags=[(316, 'H', 1, 3, False)])
+    set_predictor(os.path.join(seg, 'y.tif'), 3)
+    # z.tif: uncompressed, big-endian
+    tifffile.imwrite(os.path.join(seg, 'z.tif'), P[..., 2].astype('>f4'), byteorder='>')
+    tifffile.imwrite(os.path.join(seg, 'mask.tif'), mask)
+    with open(os.path.join(seg, 'meta.json'), 'w') as f:
+        json.dump({'type': 'seg', 'uuid': 'w01', 'format': 'tifxyz', 'scale': [s, s]}, f)
+
+    D, Y, X = 48, 40, 44
+    z, y, x = np.indices((D, Y, X))
+    scan = (x + 2 * y + 2 * z + 3).astype(np.uint8)
+    tifffile.imwrite(os.path.join(d, 'scan-u8.tif'), scan, compression='zlib')
+
+    valid = (P[..., 2] > 0) & (mask >= 255)
+    W, H = int(round(cols / s)), int(round(rows / s))
+    n = np.cross(A, B)
+    n /= np.linalg.norm(n)
+
+    def grid(count, size, i):
+        g = min(count - 1.0, max(0.0, count / 2 + s * (i - (size - 1) / 2)))
+        g0 = min(int(np.floor(g)), count - 2)
+        return g, g0, g - g0
+
+    def expect(low, high):
+        # low/high: the scan's first and last voxel (x, y, z) in full-scan coordinates
+        low, high = np.array(low, dtype=np.float64), np.array(high, dtype=np.float64)
+        out = np.zeros((65, H, W), dtype=np.int16)
+        for j in range(H):
+            v, r0, fv = grid(rows, H, j)
+            for i in range(W):
+                u, c0, fu = grid(cols, W, i)
+                corners = [(r0, c0, (1 - fu) * (1 - fv)), (r0, c0 + 1, fu * (1 - fv)),
+                           (r0 + 1, c0, (1 - fu) * fv), (r0 + 1, c0 + 1, fu * fv)]
+                if any(w > 0 and not valid[rr, cc] for rr, cc, w in corners):
+                    continue
+                p = O + u * A + v * B
+                for k in range(65):
+                    q = p + (k - 32) * n
+                    if np.any(np.abs(q - low) < 1e-6) or np.any(np.abs(q - high) < 1e-6):
+                        out[k, j, i] = -1
+                    elif np.all(q >= low) and np.all(q <= high):
+                        out[k, j, i] = int(np.floor(q[0] + 2 * q[1] + 2 * q[2] + 3 + 0.5))
+        return out
+
+    np.save(os.path.join(d, 'w01-expected-layers.npy'), expect([0, 0, 0], [X - 1, Y - 1, D - 1]))
+    np.save(os.path.join(d, 'w01-expected-layers-crop.npy'), expect([2, 4, 8], [X - 1, Y - 1, D - 1]))
+
+
+def blosc_frames():
+    # Blosc 1.x frames as numcodecs writes them, one per layout the decoder must handle: zstd with and without byte
+    # shuffle, a leftover block, bit shuffle and lz4 (decoded by numcodecs' own blosc), stored uncompressed (clevel 0),
+    # and noise blocks stored as they are. Values: v16 / v8 of a (1, 1, n) volume.
+    d = fresh('blosc', 'frames.json')
+    os.makedirs(os.path.dirname(d), exist_ok=True)
+    cases = [
+        ('zstd-noshuffle-u8', 'zstd', 3, Blosc.NOSHUFFLE, 'u1', 20000, 4096),
+        ('zstd-shuffle-u16', 'zstd', 3, Blosc.SHUFFLE, 'u2', 12000, 0),
+        ('zstd-shuffle-u16-leftover', 'zstd', 5, Blosc.SHUFFLE, 'u2', 10001, 4096),
+        ('zstd-bitshuffle-u16', 'zstd', 3, Blosc.BITSHUFFLE, 'u2', 6000, 0),
+        ('lz4-shuffle-u16', 'lz4', 5, Blosc.SHUFFLE, 'u2', 6000, 0),
+        ('zstd-clevel0-u8', 'zstd', 0, Blosc.NOSHUFFLE, 'u1', 3000, 0),
+        ('zstd-noise-u8', 'zstd', 1, Blosc.NOSHUFFLE, 'u1', 16384, 4096),
+    ]
+    index = []
+    for (name, cname, clevel, shuffle, dtype, n, blocksize) in cases:
+        if name.endswith('noise-u8'):
+            # half smooth, half noise: the noise blocks are stored as they are inside a compressed frame
+            values = np.concatenate([v8((1, 1, n // 2)).reshape(-1),
+                                     np.random.default_rng(5).integers(0, 256, n - n // 2, dtype=np.uint8)])
+        else:
+            values = (v16 if dtype == 'u2' else v8)((1, 1, n)).reshape(-1)
+        frame = Blosc(cname=cname, clevel=clevel, shuffle=shuffle, blocksize=blocksize).encode(values)
+        with open(os.path.join(os.path.dirname(d), name + '.blosc'), 'wb') as f:
+            f.write(frame)
+        if name.endswith('noise-u8'):
+            values.tofile(os.path.join(os.path.dirname(d), name + '.raw'))
+        index.append({'name': name, 'dtype': dtype, 'count': n, 'bytes': int(values.nbytes), 'flags': frame[2]})
+    with open(d, 'w') as f:
+        json.dump(index, f, indent=1)
+
+
 if __name__ == '__main__':
     import sys
     # With names (e.g. `unitless_ome`), only those writers run: the other committed fixtures stay byte for byte.
-    writers = {f.__name__: f for f in [tiffs, zarrs, unitless_ome, surface_volume_zarr, nifti, dicom, segment, fragment_ir]}
+    writers = {f.__name__: f for f in [tiffs, zarrs, unitless_ome, surface_volume_zarr, nifti, dicom, segment, fragment_ir, tifxyz, blosc_frames]}
     for name in sys.argv[1:] or list(writers):
         writers[name]()
     print('fixtures written under', os.path.normpath(ROOT))

@@ -12,6 +12,10 @@ type CommandModule = { run(argv: string[]): Promise<void> };
 const COMMANDS: Record<string, { describe: string; load: () => Promise<CommandModule> }> = {
   sample: { describe: 'generate the synthetic sample scroll', load: () => import('./commands/sample.js') },
   ingest: { describe: 'add scans, segments, labels or text to a corpus', load: () => import('./commands/ingest.js') },
+  render: {
+    describe: "render a tifxyz surface's layers from a scan in the corpus",
+    load: () => import('./commands/render.js'),
+  },
   info: { describe: 'list the records of a corpus', load: () => import('./commands/info.js') },
   train: { describe: 'train the AUNN over a corpus', load: () => import('./commands/train.js') },
   condition: { describe: 'condition a model on new address+byte pairs', load: () => import('./commands/condition.js') },
