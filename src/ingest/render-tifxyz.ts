@@ -45,6 +45,8 @@ const MAX_LAYER_PIXELS = 2 ** 31;
 const MAX_MASK_PIXELS = 1 << 28;
 /** Pixels a side of the tiles a slab is drawn in. */
 const TILE = 64;
+/** Tiles drawn at once. */
+const TILES_IN_FLIGHT = 4;
 /** Voxels of scan one read may take; a tile whose box is larger (a surface folded on itself) is split. */
 const BOX_VOXELS = 1 << 23;
 
@@ -456,9 +458,13 @@ export function tifxyzLayers(corpus: Corpus, surface: TifxyzSurface, scan: Recor
       assertSlabRange(volume.shape, z0, z1, surface.dir);
       const out = new Uint8Array((z1 - z0) * plane);
       const countSurface = z0 <= SURFACE_LAYER && SURFACE_LAYER < z1;
-      for (let y0 = 0; y0 < H; y0 += TILE)
-        for (let x0 = 0; x0 < W; x0 += TILE) {
+      // A few tiles at once: one samples while the codec threads decode the others' boxes (they write apart).
+      const inFlight = new Set<Promise<void>>();
+      let failed: { error: unknown } | undefined;
+      for (let y0 = 0; y0 < H && !failed; y0 += TILE)
+        for (let x0 = 0; x0 < W && !failed; x0 += TILE) {
           signal?.throwIfAborted();
+          while (inFlight.size >= TILES_IN_FLIGHT) await Promise.race(inFlight);
           const tw = Math.min(TILE, W - x0),
             th = Math.min(TILE, H - y0);
           const g = tileGeometry(x0, y0, tw, th);
@@ -469,8 +475,17 @@ export function tifxyzLayers(corpus: Corpus, surface: TifxyzSurface, scan: Recor
               const [x, y, z] = [g[k]!, g[k + 1]!, g[k + 2]!];
               if (!(x >= 0 && x <= X - 1 && y >= 0 && y <= Y - 1 && z >= 0 && z <= D - 1)) surfaceOutside++;
             }
-          await drawRect(g, tw, x0, y0, [0, 0, tw, th], z0, z1, out, signal);
+          const p: Promise<void> = drawRect(g, tw, x0, y0, [0, 0, tw, th], z0, z1, out, signal).then(
+            () => void inFlight.delete(p),
+            (error: unknown) => {
+              inFlight.delete(p);
+              failed ??= { error };
+            },
+          );
+          inFlight.add(p);
         }
+      await Promise.all(inFlight);
+      if (failed) throw failed.error;
       if (countSurface && surfaceOutside > 0)
         warnings.push(
           `${surface.dir}: ${surfaceOutside} of ${surfacePixels} surface pixels lie outside scan '${scan.name}' (rendered 0)`,
