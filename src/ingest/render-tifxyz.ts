@@ -18,8 +18,9 @@
  * Here a pixel's position is bilinear between the vertices around it and the pixel is 0 unless every vertex with a
  * weight is valid (VC3D takes the nearest vertex's validity and blends the -1 sentinels in at the edges); normals are
  * interpolated between the vertices' own, one-sided or from the next row or column beside a hole (where VC3D has none
- * and puts every layer on the surface). A scan ingested from level L of a pyramid, or as a region box, is sampled at P / 2^L less the box's corner,
- * still one level-0 voxel between layers. Samples outside the scan are 0.
+ * and puts every layer on the surface). A scan ingested from level L of a pyramid, or as a region box, is sampled at
+ * P / 2^L less the box's corner, still one level-0 voxel between layers (VC3D steps a voxel of the level it reads).
+ * Samples outside the scan are 0.
  *
  *   const items = await tifxyzRenderItems(corpus, '/data/scroll1.volpkg/paths/w01', { scan: 'scroll1/volume' });
  *   const records = await renderTifxyz(corpus, '/data/scroll1.volpkg/paths/w01', { scan: 'scroll1/volume' });
