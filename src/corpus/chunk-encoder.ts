@@ -1,15 +1,21 @@
 /**
- * zstd compression and decompression of zarr chunks on worker threads (numcodecs' wasm zstd, the codec the arrays
- * declare), so writing and loading a record use every core while the main thread reads, windows, downsamples or
- * assembles. Workers start on first use, are shared by the whole process, and never keep it alive when idle.
+ * zstd compression and decompression of zarr chunks on worker threads, so writing and loading a record use every
+ * core while the main thread reads, windows, downsamples or assembles: compression by @bokuweb/zstd-wasm (one copy
+ * into wasm memory), decompression by numcodecs' wasm zstd (it checks the frame). A record writer hands over a whole
+ * slab on a SharedArrayBuffer and the threads cut, compress and write its chunks (slab-chunks.mjs), so no chunk is
+ * copied on the main thread. Workers start on first use, are shared by the whole process, and never keep it alive
+ * when idle.
  *
  *   const bytes = await encodeChunk(chunkData);       // a zstd frame, what zarr's `zstd` codec stores
  *   const back = await decodeChunk(bytes);
+ *   const stored = await writeSlabChunksOnThreads(job);   // a slab's chunks written as zarr chunk files
  *   await drainEncoders();                             // optional: stop the workers (tests, benchmarks)
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import Zstd from 'numcodecs/zstd';
+import { writeSlabChunks, type SlabChunksJob } from './slab-chunks.mjs';
+import { bloscDecompress, bloscIsZstd, zstdCompress, zstdDecompress } from './zstd-wasm.mjs';
 
 /** Chunks being read, compressed or written at once by one flush or read (bounds their memory). */
 export const MAX_CHUNKS_IN_FLIGHT = 32;
@@ -19,8 +25,11 @@ export const ZSTD_LEVEL = 1;
 
 const WORKER_URL = new URL('./zstd-worker.mjs', import.meta.url);
 
+/** encode: zstd. decode: a zstd frame (numcodecs without an expected size). decode-blosc: a blosc frame. */
+type Op = 'encode' | 'decode' | 'decode-blosc';
+
 interface Pending {
-  resolve: (bytes: Uint8Array) => void;
+  resolve: (result: Uint8Array | number) => void;
   reject: (err: Error) => void;
 }
 
@@ -29,23 +38,30 @@ class EncoderWorker {
   readonly pending = new Map<number, Pending>();
   constructor() {
     this.worker = new Worker(WORKER_URL, { workerData: { level: ZSTD_LEVEL } });
-    this.worker.on('message', (msg: { id: number; out?: Uint8Array; error?: string }) => {
+    this.worker.on('message', (msg: { id: number; out?: Uint8Array; stored?: number; error?: string }) => {
       const p = this.pending.get(msg.id);
       if (!p) return;
       this.pending.delete(msg.id);
       if (this.pending.size === 0) this.worker.unref();
       if (msg.error !== undefined) p.reject(new Error(`zstd worker: ${msg.error}`));
-      else p.resolve(msg.out!);
+      else p.resolve(msg.out ?? msg.stored!);
     });
     this.worker.on('error', (err) => this.failAll(err));
     this.worker.on('exit', (code) => this.failAll(new Error(`zstd worker exited with code ${code}`)));
     this.worker.unref(); // after the listeners: an idle encoder never keeps the process alive
   }
-  run(id: number, op: 'encode' | 'decode', data: Uint8Array): Promise<Uint8Array> {
+  run(id: number, op: Op, data: Uint8Array, expected?: number): Promise<Uint8Array> {
+    return this.post(id, { id, op, data, expected }, [data.buffer as ArrayBuffer]) as Promise<Uint8Array>;
+  }
+  /** A slab job: its slab is on a SharedArrayBuffer, so posting shares it rather than copying. */
+  runSlab(id: number, job: SlabChunksJob): Promise<number> {
+    return this.post(id, { id, op: 'slab', job }, []) as Promise<number>;
+  }
+  private post(id: number, msg: unknown, transfer: ArrayBuffer[]): Promise<Uint8Array | number> {
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, op, data }, [data.buffer as ArrayBuffer]);
+      this.worker.postMessage(msg, transfer);
     });
   }
   private failAll(err: Error): void {
@@ -57,7 +73,7 @@ class EncoderWorker {
 
 let workers: EncoderWorker[] | undefined;
 let nextId = 0;
-let inlineCodec: { encode(d: Uint8Array): Promise<Uint8Array>; decode(d: Uint8Array): Promise<Uint8Array> } | undefined;
+let inlineCodec: { decode(d: Uint8Array): Promise<Uint8Array> } | undefined;
 
 /** How many encoder threads to run: one per core, at most 8 (0 would mean: encode on the calling thread). */
 export function encoderThreads(): number {
@@ -82,22 +98,62 @@ export function encodeChunk(data: Uint8Array): Promise<Uint8Array> {
   return runOnPool('encode', data);
 }
 
-/** zstd-decompress one stored chunk (transferred like encodeChunk's input). */
-export function decodeChunk(bytes: Uint8Array): Promise<Uint8Array> {
-  return runOnPool('decode', bytes);
+/**
+ * zstd-decompress one stored chunk (transferred like encodeChunk's input). With `expected`, the frame must decode to
+ * exactly that many bytes (checked before allocating; the faster decoder); without, numcodecs decodes it.
+ */
+export function decodeChunk(bytes: Uint8Array, expected?: number): Promise<Uint8Array> {
+  return runOnPool('decode', bytes, expected);
 }
 
-async function runOnPool(op: 'encode' | 'decode', data: Uint8Array): Promise<Uint8Array> {
+/**
+ * Decode a blosc frame of a source zarr chunk (transferred) into exactly `expected` bytes on the codec threads: zstd
+ * inside is unpacked around the faster decoder, other inner codecs by numcodecs' blosc.
+ */
+export function decodeBloscChunk(bytes: Uint8Array, expected: number): Promise<Uint8Array> {
+  return runOnPool('decode-blosc', bytes, expected);
+}
+
+/**
+ * Cut, compress and write the chunks of one slab (slab-chunks.mjs), its cells dealt out to the codec threads in
+ * turn; resolves with how many chunks were stored. The slab must be on a SharedArrayBuffer when there are threads,
+ * and must not change until this resolves.
+ */
+export async function writeSlabChunksOnThreads(job: Omit<SlabChunksJob, 'level'>): Promise<number> {
+  const ws = pool();
+  const full = { ...job, level: ZSTD_LEVEL };
+  if (!ws) return writeSlabChunks(full);
+  if (!(job.slab.buffer instanceof SharedArrayBuffer))
+    throw new TypeError('writeSlabChunksOnThreads: the slab must be on a SharedArrayBuffer');
+  const cellCount = job.cells.length / 2;
+  const parts = Math.min(ws.length, cellCount);
+  const jobs: Promise<number>[] = [];
+  for (let t = 0; t < parts; t++) {
+    const cells = new Int32Array(2 * Math.ceil((cellCount - t) / parts));
+    for (let c = t, k = 0; c < cellCount; c += parts, k += 2) {
+      cells[k] = job.cells[2 * c]!;
+      cells[k + 1] = job.cells[2 * c + 1]!;
+    }
+    jobs.push(ws[t]!.runSlab(nextId++, { ...full, cells }));
+  }
+  const stored = await Promise.all(jobs);
+  return stored.reduce((a, b) => a + b, 0);
+}
+
+async function runOnPool(op: Op, data: Uint8Array, expected?: number): Promise<Uint8Array> {
   const ws = pool();
   if (!ws) {
+    if (op === 'encode') return zstdCompress(data, ZSTD_LEVEL);
+    if (op === 'decode-blosc') return decodeBloscHere(data, expected!);
+    if (expected !== undefined) return zstdDecompress(data, expected);
     const codec = (inlineCodec ??= Zstd.fromConfig({ level: ZSTD_LEVEL }));
-    return op === 'decode' ? codec.decode(data) : codec.encode(data);
+    return codec.decode(data);
   }
   if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) data = data.slice();
   // Least-loaded worker.
   let best = ws[0]!;
   for (const w of ws) if (w.pending.size < best.pending.size) best = w;
-  return best.run(nextId++, op, data);
+  return best.run(nextId++, op, data, expected);
 }
 
 /** Stop the encoder threads (they restart on the next encodeChunk). */
@@ -105,4 +161,13 @@ export async function drainEncoders(): Promise<void> {
   const ws = workers;
   workers = undefined;
   if (ws) await Promise.all(ws.map((w) => w.worker.terminate()));
+}
+
+/** A blosc frame on this thread: zstd inside by the faster decoder, others by numcodecs' blosc (sizes checked). */
+async function decodeBloscHere(data: Uint8Array, expected: number): Promise<Uint8Array> {
+  if (bloscIsZstd(data)) return bloscDecompress(data, expected);
+  const { default: Blosc } = await import('numcodecs/blosc');
+  const out = await Blosc.fromConfig({}).decode(data);
+  if (out.length !== expected) throw new Error(`blosc frame decoded ${out.length} bytes, expected ${expected}`);
+  return out;
 }

@@ -121,7 +121,7 @@ async function readBoxFast(
       if (!(await arrayPresent)) throw new Error(`${arrayDir}: the array was removed (replaced by another writer?)`);
       return;
     }
-    const chunk = await decodeChunk(bytes).catch((err: Error) => {
+    const chunk = await decodeChunk(bytes, chunkSize).catch((err: Error) => {
       throw new Error(`${file}: chunk does not decompress (${err.message.split('\n')[0]})`, { cause: err });
     });
     if (chunk.length !== chunkSize)

@@ -1,18 +1,17 @@
 /**
  * Streams a record's level-0 planes (z order) into its zarr arrays and builds the 2× mean pyramid on the way: each
- * level buffers one chunk-deep slab of planes, cuts it into whole chunks (edge chunks padded with the fill value 0),
- * has them zstd-compressed on the codec threads and writes them as zarr v3 `c/z/y/x` files. All-zero chunks are not
- * stored (they read as the fill value). A flush returns once its chunks are copied out and queued, so the caller
- * reads and downsamples the next planes while the codec threads compress. Memory: one chunk-deep slab per level plus
- * at most MAX_CHUNKS_IN_FLIGHT chunks.
+ * level buffers one chunk-deep slab of planes and hands it whole to the codec threads, which cut it into chunks (edge
+ * chunks padded with the fill value 0), zstd-compress them and write them as zarr v3 `c/z/y/x` files
+ * (chunk-encoder.ts). All-zero chunks are not stored (they read as the fill value). Each level has two slab buffers
+ * on SharedArrayBuffers: the caller reads and downsamples the next planes into one while the threads write the other.
+ * Memory: two chunk-deep slabs per level.
  *
  *   const writer = await createRecordArrays(store, 'records/7.partial-1', info, levels);   // store.ts
  *   await writer.writeSlab(0, planes);   // any number of whole planes, in z order
  *   await writer.finish();               // flushes every level; throws if planes are missing
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { encodeChunk, MAX_CHUNKS_IN_FLIGHT } from './chunk-encoder.js';
+import { writeSlabChunksOnThreads } from './chunk-encoder.js';
 import { PlaneDownsampler, type Shape3 } from './pyramid.js';
 import type { Uint8ZarrArray } from './zarr-types.js';
 import { TaskLimiter } from './task-limiter.js';
@@ -24,6 +23,10 @@ interface LevelSink {
   planeSize: number;
   slabPlanes: number;
   buffer: Uint8Array;
+  /** The other slab buffer: written by the codec threads while `buffer` fills. */
+  spare: Uint8Array;
+  /** One slab job at a time per level: when add() returns, the spare is free again. */
+  jobs: TaskLimiter;
   buffered: number;
   /** Planes already written to the store. */
   written: number;
@@ -32,9 +35,6 @@ interface LevelSink {
 export class RecordWriter {
   private readonly sinks: LevelSink[];
   private readonly downsamplers: PlaneDownsampler[];
-  /** Chunk compress+write tasks, shared by every level: a flush returns once its chunks are handed over. */
-  private readonly chunkTasks = new TaskLimiter(MAX_CHUNKS_IN_FLIGHT);
-  private readonly madeDirs = new Map<string, Promise<unknown>>();
   private nextZ = 0;
 
   constructor(
@@ -51,7 +51,9 @@ export class RecordWriter {
         shape,
         planeSize,
         slabPlanes,
-        buffer: new Uint8Array(slabPlanes * planeSize),
+        buffer: sharedBytes(slabPlanes * planeSize),
+        spare: sharedBytes(slabPlanes * planeSize),
+        jobs: new TaskLimiter(1),
         buffered: 0,
         written: 0,
       };
@@ -93,7 +95,7 @@ export class RecordWriter {
       if (last) await this.pushPlane(level + 1, last, signal);
     }
     await this.settle();
-    this.chunkTasks.throwIfFailed();
+    for (const sink of this.sinks) sink.jobs.throwIfFailed();
     for (const sink of this.sinks) {
       if (sink.written !== sink.shape[0])
         throw new Error(`${this.what}: level wrote ${sink.written} of ${sink.shape[0]} planes`);
@@ -101,8 +103,8 @@ export class RecordWriter {
   }
 
   /** Wait for every chunk write already started (call before removing the arrays after an error). */
-  settle(): Promise<void> {
-    return this.chunkTasks.settle();
+  async settle(): Promise<void> {
+    await Promise.all(this.sinks.map((s) => s.jobs.settle()));
   }
 
   private async pushPlane(level: number, plane: Uint8Array, signal?: AbortSignal): Promise<void> {
@@ -118,9 +120,9 @@ export class RecordWriter {
   }
 
   /**
-   * Write the buffered planes of one level as whole chunks (zarr v3 `c/z/y/x` keys, edge chunks padded with the fill
-   * value 0), zstd-compressed on the encoder threads. All-zero chunks are not stored: they read as the fill value.
-   * Returns once every chunk is copied out of the slab buffer and queued (finish() waits for the writes).
+   * Hand the buffered planes of one level to the codec threads as one slab job (chunk-encoder.ts): they write its
+   * whole chunks. Returns once the job has started (and the level's previous job has ended), so its spare buffer is
+   * free for the next planes; finish() waits for the last jobs.
    */
   private async flush(level: number, signal?: AbortSignal): Promise<void> {
     const sink = this.sinks[level]!;
@@ -129,37 +131,32 @@ export class RecordWriter {
     const [cz, cy, cx] = sink.array.chunks as Shape3;
     const [, h, w] = sink.shape;
     const n = sink.buffered;
-    const iz = sink.written / cz;
-    const arrayDir = path.join(this.storeRoot, sink.array.path);
-    const madeDirs = this.madeDirs;
-    for (let y0 = 0, iy = 0; y0 < h; y0 += cy, iy++) {
-      const rowDir = path.join(arrayDir, 'c', String(iz), String(iy));
-      for (let x0 = 0, ix = 0; x0 < w; x0 += cx, ix++) {
-        const chunk = new Uint8Array(cz * cy * cx);
-        const yn = Math.min(cy, h - y0);
-        const xn = Math.min(cx, w - x0);
-        let any = 0;
-        const buf = sink.buffer;
-        for (let z = 0; z < n; z++) {
-          for (let y = 0; y < yn; y++) {
-            // a plain loop: rows are short (a chunk's width), and a subarray + set per row cost more than the copy
-            const from = (z * h + y0 + y) * w + x0;
-            const to = (z * cy + y) * cx;
-            for (let k = 0; k < xn; k++) any |= chunk[to + k] = buf[from + k]!;
-          }
-        }
-        if (!any) continue;
-        signal?.throwIfAborted();
-        const file = path.join(rowDir, String(ix));
-        await this.chunkTasks.add(async () => {
-          let made = madeDirs.get(rowDir);
-          if (!made) madeDirs.set(rowDir, (made = mkdir(rowDir, { recursive: true })));
-          const [bytes] = await Promise.all([encodeChunk(chunk), made]);
-          await writeFile(file, bytes);
-        });
+    const rows = Math.ceil(h / cy);
+    const cols = Math.ceil(w / cx);
+    const cells = new Int32Array(2 * rows * cols);
+    for (let iy = 0, k = 0; iy < rows; iy++)
+      for (let ix = 0; ix < cols; ix++, k += 2) {
+        cells[k] = iy;
+        cells[k + 1] = ix;
       }
-    }
+    const job = {
+      slab: sink.buffer.subarray(0, n * sink.planeSize),
+      n,
+      h,
+      w,
+      chunks: [cz, cy, cx] as Shape3,
+      iz: sink.written / cz,
+      arrayDir: path.join(this.storeRoot, sink.array.path),
+      cells,
+    };
+    await sink.jobs.add(async () => void (await writeSlabChunksOnThreads(job)));
+    [sink.buffer, sink.spare] = [sink.spare, sink.buffer];
     sink.written += n;
     sink.buffered = 0;
   }
+}
+
+/** Bytes on a SharedArrayBuffer: the codec threads read the slab where it lies. */
+function sharedBytes(n: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(n));
 }
