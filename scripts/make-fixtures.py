@@ -324,6 +324,17 @@ def tifxyz():
     np.save(os.path.join(d, 'w01-expected-layers-crop.npy'), expect([2, 4, 8], [X - 1, Y - 1, D - 1]))
 
 
+def zarr_layouts():
+    # Chunk layouts the chunk-by-chunk reader must get right or hand back: Fortran order (read through the general
+    # selection), and the hosted Vesuvius layout (blosc zstd shuffle 0, '/' keys) with edge chunks on every axis.
+    a = zarr.open(fresh('zarr', 'v2-forder-u16.zarr'), mode='w', shape=(5, 9, 11), chunks=(2, 4, 4), dtype='<u2',
+                  order='F', compressor=Blosc(cname='zstd', clevel=3, shuffle=Blosc.SHUFFLE), fill_value=0)
+    a[:] = v16((5, 9, 11))
+    b = zarr.open(fresh('zarr', 'v2-hosted-u8.zarr'), mode='w', shape=(7, 13, 10), chunks=(4, 4, 4), dtype='u1',
+                  compressor=Blosc(cname='zstd', clevel=3, shuffle=0), fill_value=0, dimension_separator='/')
+    b[:] = v8((7, 13, 10))
+
+
 def blosc_frames():
     # Blosc 1.x frames as numcodecs writes them, one per layout the decoder must handle: zstd with and without byte
     # shuffle, a leftover block, bit shuffle and lz4 (decoded by numcodecs' own blosc), stored uncompressed (clevel 0),
@@ -360,7 +371,7 @@ def blosc_frames():
 if __name__ == '__main__':
     import sys
     # With names (e.g. `unitless_ome`), only those writers run: the other committed fixtures stay byte for byte.
-    writers = {f.__name__: f for f in [tiffs, zarrs, unitless_ome, surface_volume_zarr, nifti, dicom, segment, fragment_ir, tifxyz, blosc_frames]}
+    writers = {f.__name__: f for f in [tiffs, zarrs, unitless_ome, surface_volume_zarr, nifti, dicom, segment, fragment_ir, tifxyz, blosc_frames, zarr_layouts]}
     for name in sys.argv[1:] or list(writers):
         writers[name]()
     print('fixtures written under', os.path.normpath(ROOT))

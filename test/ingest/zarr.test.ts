@@ -41,6 +41,17 @@ describe('zarr v2 written by python zarr 2.13', () => {
     expect(b.volume.warnings).toEqual([]);
   });
 
+  it('reads Fortran-order chunks and the hosted layout (blosc zstd, edge chunks on every axis) value by value', async () => {
+    const f = await openZarr(path.join(Z, 'v2-forder-u16.zarr'));
+    await expectVolume(f.volume, v16, 2);
+    const hosted = await openZarr(path.join(Z, 'v2-hosted-u8.zarr'));
+    expect(hosted.volume.shape).toEqual([7, 13, 10]);
+    await expectVolume(hosted.volume, v8, 3);
+    // a box that starts and ends inside chunks
+    const box = await openZarr(path.join(Z, 'v2-hosted-u8.zarr'), { region: { z: [1, 6], y: [3, 11], x: [2, 9] } });
+    await expectVolume(box.volume, (z, y, x) => v8(z + 1, y + 3, x + 2), 2);
+  });
+
   it('reads OME-Zarr multiscales: level 0 by default, any level on request, scale → µm, the aunn key', async () => {
     const [scan] = await discover(path.join(Z, 'ome-u8.zarr'), { scroll: 's' });
     expect(scan!.source.format).toBe('ome-zarr');
