@@ -1,6 +1,7 @@
 /**
  * Ingest throughput (MB/s of source data) and peak RSS: a 512 MiB uint16 TIFF slice stack, a 512 MiB uint16 zarr v3
- * volume, and (unless --quick) a 2 GiB uint16 stack, whose peak RSS must stay under 1 GiB; beside each, the raw read
+ * volume (zstd), a 512 MiB uint8 zarr v2 in the hosted Vesuvius layout (blosc zstd, 128³), and (unless --quick) a 2 GiB
+ * uint16 stack, whose peak RSS must stay under 1 GiB; beside each, the raw read
  * speed of the same files (read whole, in turn, just before the ingest) and the ratio of the two times. Each ingest runs in a
  * child process (this file with `--child`) so its peak RSS is its own: discover → window → slabs → zarr + pyramid.
  *
@@ -8,7 +9,7 @@
  *   node --import tsx bench/ingest.bench.ts --child SOURCE CORPUS     # one ingest, prints JSON
  */
 import { execFile } from 'node:child_process';
-import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -17,7 +18,8 @@ import * as zarr from 'zarrita';
 import type { BenchOptions, Emit } from '../src/cli/commands/bench.js';
 
 export const name = 'ingest';
-export const description = 'ingest MB/s and peak RSS: 512 MiB uint16 TIFF stack, 512 MiB zarr, 2 GiB TIFF stack';
+export const description =
+  'ingest MB/s and peak RSS: 512 MiB uint16 TIFF stack, 512 MiB zarr v3, 512 MiB hosted blosc-zstd zarr, 2 GiB TIFF stack';
 
 const thisFile = fileURLToPath(import.meta.url);
 
@@ -110,6 +112,54 @@ export async function writeZarrVolume(dir: string, depth: number, side: number):
   }
 }
 
+/**
+ * The hosted Vesuvius layout (REFERENCE: OME-Zarr levels as zarr v2, uint8, 128³ chunks, blosc zstd clevel 3 shuffle
+ * 0, '/' keys), written chunk by chunk with numcodecs' blosc: `depth` CT-like 8-bit slices of side × side.
+ */
+export async function writeHostedZarr(dir: string, depth: number, side: number): Promise<void> {
+  const { default: Blosc } = await import('numcodecs/blosc');
+  const codec = Blosc.fromConfig({ cname: 'zstd', clevel: 3, shuffle: 0, blocksize: 0 });
+  const c = 128;
+  await mkdir(dir, { recursive: true });
+  await writeFile(
+    path.join(dir, '.zarray'),
+    JSON.stringify({
+      zarr_format: 2,
+      shape: [depth, side, side],
+      chunks: [c, c, c],
+      dtype: '|u1',
+      compressor: { id: 'blosc', cname: 'zstd', clevel: 3, shuffle: 0, blocksize: 0 },
+      fill_value: 0,
+      order: 'C',
+      filters: null,
+      dimension_separator: '/',
+    }),
+  );
+  const seed = { s: 13 };
+  const slice = new Uint16Array(side * side);
+  const slab = new Uint8Array(c * side * side);
+  const chunk = new Uint8Array(c * c * c);
+  for (let z0 = 0; z0 < depth; z0 += c) {
+    const n = Math.min(c, depth - z0);
+    for (let k = 0; k < n; k++) {
+      fillSlice(slice, side, z0 + k, seed);
+      for (let i = 0; i < slice.length; i++) slab[k * side * side + i] = slice[i]! >> 7;
+    }
+    for (let y0 = 0; y0 < side; y0 += c)
+      for (let x0 = 0; x0 < side; x0 += c) {
+        chunk.fill(0);
+        for (let z = 0; z < n; z++)
+          for (let y = 0; y < c && y0 + y < side; y++) {
+            const from = (z * side + y0 + y) * side + x0;
+            chunk.set(slab.subarray(from, from + Math.min(c, side - x0)), (z * c + y) * c);
+          }
+        const file = path.join(dir, String(z0 / c), String(y0 / c), String(x0 / c));
+        await mkdir(path.dirname(file), { recursive: true });
+        await writeFile(file, await codec.encode(chunk));
+      }
+  }
+}
+
 interface ChildResult {
   /** Whole ingest: discover (headers, sha256 of the source) + window + read/convert/pyramid/compress/write + commit. */
   seconds: number;
@@ -149,9 +199,13 @@ async function childMain(source: string, corpusDir: string): Promise<void> {
   const t = performance.now();
   const items = await discoverItems(source, { scroll: 'bench' });
   const discoverSeconds = (performance.now() - t) / 1000;
+  // the source's own bytes: 2 a voxel for uint16, 1 for uint8
+  const sourceBytes = items.reduce(
+    (s, i) => s + i.volume.shape[0] * i.volume.shape[1] * i.volume.shape[2] * (i.volume.dtype === 'uint16' ? 2 : 1),
+    0,
+  );
   const records = await ingestItems(corpus, items, {});
   const seconds = (performance.now() - t) / 1000;
-  const sourceBytes = records.reduce((s, r) => s + r.shape[0] * r.shape[1] * r.shape[2] * 2, 0);
   const maxRssMiB = process.resourceUsage().maxRSS / 1024;
   const result: ChildResult = { seconds, discoverSeconds, sourceBytes, maxRssMiB, records: records.length };
   console.log(JSON.stringify(result));
@@ -159,19 +213,25 @@ async function childMain(source: string, corpusDir: string): Promise<void> {
 
 export async function run(emit: Emit, { quick, tmpDir }: BenchOptions): Promise<void> {
   const side = 1024;
-  const cases: Array<{ label: string; make: (dir: string) => Promise<void>; mib: number }> = [
+  const cases: Array<{ label: string; make: (dir: string) => Promise<void>; mib: number; dtype?: string }> = [
     { label: 'tiff stack', mib: quick ? 32 : 512, make: (d) => writeTiffStack(d, (quick ? 32 : 512) / 2, side) },
     { label: 'zarr v3', mib: quick ? 16 : 512, make: (d) => writeZarrVolume(d, (quick ? 16 : 512) / 2, side) },
+    {
+      label: 'hosted zarr v2 blosc-zstd',
+      dtype: 'uint8',
+      mib: quick ? 128 : 512,
+      make: (d) => writeHostedZarr(d, quick ? 128 : 512, side),
+    },
   ];
   if (!quick) cases.push({ label: 'tiff stack', mib: 2048, make: (d) => writeTiffStack(d, 1024, side) });
   for (const c of cases) {
     const src = path.join(tmpDir, `src-${c.mib}-${c.label.replace(/\W/g, '')}`);
-    const corpusDir = path.join(tmpDir, `corpus-${c.mib}`);
+    const corpusDir = path.join(tmpDir, `corpus-${c.mib}-${c.label.replace(/\W/g, '')}`);
     await c.make(src);
     // the raw read first, then the ingest: both find the files in the same state (just written, in the page cache)
     const raw = await rawRead(src);
     const r = await ingestInChild(src, corpusDir);
-    const what = `${c.label} ${c.mib} MiB uint16`;
+    const what = `${c.label} ${c.mib} MiB ${c.dtype ?? 'uint16'}`;
     emit(`${what}: throughput`, r.sourceBytes / 1e6 / r.seconds, 'MB/s');
     emit(`${what}: raw read of the same files`, raw.bytes / 1e6 / raw.seconds, 'MB/s');
     emit(`${what}: ingest time / raw read time`, r.seconds / raw.seconds, 'x');

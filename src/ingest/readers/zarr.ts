@@ -482,6 +482,7 @@ async function readChunkRows(
   const ow = xb - xa;
   const n = (zb - za) * oh * ow;
   const out = arr.dtype === 'uint16' ? new Uint16Array(n) : new Uint8Array(n);
+  const outWords = out.byteLength % 4 === 0 ? new Uint32Array(out.buffer, 0, out.byteLength >> 2) : undefined;
   const cells: Array<[number, number, number]> = [];
   for (let iz = Math.floor(za / cz); iz * cz < zb; iz++)
     for (let iy = Math.floor(ya / cy); iy * cy < yb; iy++)
@@ -505,10 +506,26 @@ async function readChunkRows(
         y1 = Math.min(yb, (iy + 1) * cy);
       const x0 = Math.max(xa, ix * cx),
         x1 = Math.min(xb, (ix + 1) * cx);
+      const rowLen = x1 - x0;
+      // whole 32-bit words where every row starts on one (rows are a chunk wide: set() per short row costs more)
+      const bpe = data.BYTES_PER_ELEMENT;
+      const words =
+        outWords &&
+        ((cx * bpe) | (ow * bpe) | ((x0 - ix * cx) * bpe) | ((x0 - xa) * bpe) | (rowLen * bpe) | data.byteOffset) %
+          4 ===
+          0
+          ? { src: new Uint32Array(data.buffer, data.byteOffset, (data.length * bpe) >> 2), dst: outWords!, k: bpe / 4 }
+          : undefined;
       for (let z = z0; z < z1; z++)
         for (let y = y0; y < y1; y++) {
           const from = ((z - iz * cz) * cy + (y - iy * cy)) * cx + (x0 - ix * cx);
-          out.set(data.subarray(from, from + x1 - x0), ((z - za) * oh + (y - ya)) * ow + (x0 - xa));
+          const to = ((z - za) * oh + (y - ya)) * ow + (x0 - xa);
+          if (words) {
+            const a = from * words.k,
+              b = to * words.k,
+              n = rowLen * words.k;
+            for (let i = 0; i < n; i++) words.dst[b + i] = words.src[a + i]!;
+          } else out.set(data.subarray(from, from + rowLen), to);
         }
     }
   };
