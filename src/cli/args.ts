@@ -12,8 +12,7 @@ export function parseArgs(argv: string[], name: string, build: (cmd: Command) =>
   } catch (err) {
     const e = err as { code?: string; message?: string };
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') {
-      console.log(cmd.helpInformation());
-      return undefined;
+      return undefined; // commander has printed the help
     }
     throw new UserError((e.message ?? String(err)).replace(/^error: /, ''), { exitCode: 2 });
   }

@@ -45,6 +45,16 @@ describe('aunn command', () => {
       expect(r.stdout).toContain(c);
   });
 
+  it("prints each command's help once, exit 0, nothing on stderr", async () => {
+    const commands = ['sample', 'ingest', 'render', 'info', 'train', 'condition', 'finetune', 'predict', 'ink', 'read'];
+    commands.push('export', 'export-zarr', 'serve', 'bench', 'demo');
+    for (const c of commands) {
+      const r = await aunnRun([c, '--help']);
+      expect([c, r.code, r.stderr]).toEqual([c, 0, '']);
+      expect([c, r.stdout.match(/^Usage: /gm)?.length]).toEqual([c, 1]);
+    }
+  });
+
   it('rejects an unknown command with exit code 2 and one line naming it', async () => {
     const r = await aunnRun(['frobnicate']);
     expect(r.code).toBe(2);

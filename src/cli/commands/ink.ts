@@ -53,6 +53,8 @@ export async function run(argv: string[]): Promise<void> {
   try {
     cmd.parse(argv, { from: 'user' });
   } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.help') return; // commander has printed the help
     throw new UserError(`aunn ink: ${(err as Error).message.replace(/^error: /, '')}`, { cause: err });
   }
   const o = cmd.opts<{

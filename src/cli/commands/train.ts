@@ -31,8 +31,7 @@ export function parseArgs(cmd: Command, argv: string[]): Record<string, unknown>
   } catch (err) {
     const e = err as { code?: string; message?: string };
     if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help') {
-      console.log(cmd.helpInformation());
-      return undefined;
+      return undefined; // commander has printed the help
     }
     throw new UserError((e.message ?? String(err)).replace(/^error: /, ''), { exitCode: 2 });
   }
