@@ -135,6 +135,40 @@ export class TiffFile {
     return new TiffFile(file, handle, (await handle.stat()).size, littleEndian, pages);
   }
 
+  /**
+   * Reads page `index` straight into `dest` (its bytes, raster order) when the page is stored as they are: one
+   * sample, no compression or predictor, native byte order, strips one after another. Returns false for any other
+   * page (use readPage). Saves the two copies and the allocation of readPage for plain slice stacks.
+   */
+  async readPageInto(index: number, dest: Uint8Array, signal?: AbortSignal): Promise<boolean> {
+    signal?.throwIfAborted();
+    const page = this.pages[index];
+    if (!page || page.offsets.length === 0) return false;
+    const expected = page.width * page.height * (page.bitsPerSample / 8);
+    const plain =
+      page.compression === 1 &&
+      page.predictor === 1 &&
+      page.samplesPerPixel === 1 &&
+      page.sampleFormat === 1 &&
+      page.tileWidth === undefined &&
+      (page.bitsPerSample === 8 || (page.bitsPerSample === 16 && this.littleEndian)) &&
+      dest.length === expected;
+    if (!plain) return false;
+    let end = page.offsets[0]!;
+    for (let s = 0; s < page.offsets.length; s++) {
+      if (page.offsets[s] !== end) return false;
+      end += page.byteCounts[s]!;
+    }
+    if (end - page.offsets[0]! < expected) return false; // short strips: readPage says how it is corrupt
+    let done = 0;
+    while (done < expected) {
+      const { bytesRead } = await this.handle.read(dest, done, expected - done, page.offsets[0]! + done);
+      if (bytesRead === 0) throw new UserError(`${this.file}: corrupt TIFF (page ${index}: the file ends in its data)`);
+      done += bytesRead;
+    }
+    return true;
+  }
+
   /** Decodes page `index` to samples in raster order (y, x); multi-sample pixels keep their first sample. */
   async readPage(index: number, signal?: AbortSignal): Promise<Voxels> {
     const { page, bytes, samples } = await this.pageBytes(index, signal);

@@ -62,6 +62,29 @@ describe('TIFF written by python tifffile and Pillow', () => {
   });
 });
 
+describe('plain pages read straight into the slab', () => {
+  it('uncompressed native-order pages (tifffile, 8 and 16 bit) go straight in, equal to the decoded page; others decline', async () => {
+    const plain = [path.join(FIXTURES, 'segment', '20230101000000', 'layers', '07.tif'), path.join(T, 'bigtiff8.tif')];
+    for (const file of plain) {
+      const tiff = await TiffFile.open(file);
+      const page = tiff.pages[0]!;
+      const dest = new Uint8Array(page.width * page.height * (page.bitsPerSample / 8));
+      expect(await tiff.readPageInto(0, dest), file).toBe(true);
+      const decoded = await tiff.readPage(0);
+      expect(Buffer.from(dest).equals(Buffer.from(decoded.buffer, decoded.byteOffset, decoded.byteLength))).toBe(true);
+      expect(await tiff.readPageInto(0, new Uint8Array(dest.length - 1)), 'a wrong size declines').toBe(false);
+      await tiff.close();
+    }
+    // big-endian, deflate, tiled: decoded by readPage
+    for (const name of ['multipage16-be.tif', 'tiled16.tif', 'stack16-deflate/00000.tif']) {
+      const tiff = await TiffFile.open(path.join(T, name));
+      const page = tiff.pages[0]!;
+      expect(await tiff.readPageInto(0, new Uint8Array(page.width * page.height * 2)), name).toBe(false);
+      await tiff.close();
+    }
+  });
+});
+
 describe('TIFF written by utif2 (RGBA encoder)', () => {
   it('keeps the first sample of each pixel', async () => {
     const dir = tempDir();

@@ -75,7 +75,13 @@ export async function openTiffStack(files: string[], signal?: AbortSignal): Prom
             if (!page || page.width !== shape[2] || page.height !== shape[1] || page.dtype !== dtype) {
               throw new UserError(`${files[f]}: changed since the stack was opened`);
             }
-            out.set(await tiff.readPage(z - firstPlane[f]!, slabSignal), (z - z0) * plane);
+            const bytes = new Uint8Array(
+              out.buffer,
+              out.byteOffset + (z - z0) * plane * out.BYTES_PER_ELEMENT,
+              plane * out.BYTES_PER_ELEMENT,
+            );
+            if (!(await tiff.readPageInto(z - firstPlane[f]!, bytes, slabSignal)))
+              out.set(await tiff.readPage(z - firstPlane[f]!, slabSignal), (z - z0) * plane);
           }
         } finally {
           await tiff.close();
