@@ -5,6 +5,7 @@ import { encode as encodePng } from 'fast-png';
 import { UserError } from '../../src/core/errors.js';
 import { discover } from '../../src/ingest/discover.js';
 import { copyFixture, expectVolume, FIXTURES, tempDir, v16, vLayers } from './fixture-values.js';
+import { tifxyzOnlySurfaces } from '../../src/ingest/volpkg-surfaces.js';
 
 const SEG = '20230101000000';
 
@@ -97,9 +98,18 @@ describe('segments', () => {
     writeFileSync(path.join(pkg, 'config.json'), JSON.stringify({ name: 'scroll5' }));
     cpSync(path.join(FIXTURES, 'tiff', 'stack16-deflate'), path.join(pkg, 'volumes', '20230525'), { recursive: true });
     tifxyz(path.join(pkg, 'paths', 'w01'));
+    // with a scan in the package, aunn ingest renders the surface from it (test/ingest/render-tifxyz.test.ts)
     const items = await discover(pkg, {});
     expect(items.map((i) => i.name)).toEqual(['20230525']);
-    expect(items[0]!.volume.warnings.join('\n')).toMatch(/paths\/w01: a tifxyz surface without rendered layers/);
+    expect(await tifxyzOnlySurfaces(pkg)).toEqual([{ dir: path.join(pkg, 'paths', 'w01') }]);
+    // without one, the package's other items say it
+    const noScan = path.join(tempDir(), 'frag.volpkg');
+    mkdirSync(noScan, { recursive: true });
+    writeFileSync(path.join(noScan, 'config.json'), JSON.stringify({ name: 'frag' }));
+    cpSync(path.join(FIXTURES, 'segment', SEG), path.join(noScan, 'paths', SEG), { recursive: true });
+    tifxyz(path.join(noScan, 'paths', 'w01'));
+    const segItems = await discover(noScan, {});
+    expect(segItems[0]!.volume.warnings.join('\n')).toMatch(/paths\/w01: a tifxyz surface without rendered layers/);
   });
 
   it('a fragment (surface_volume/, inklabels.png, mask.png, no mesh)', async () => {

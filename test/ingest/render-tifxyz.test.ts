@@ -1,7 +1,7 @@
 // A VC3D tifxyz surface rendered from a scan of the corpus, checked voxel by voxel against the layers numpy computes
 // from the plane itself (scripts/make-fixtures.py tifxyz), and bad input refused with the corpus left as it was.
 import { execFile } from 'node:child_process';
-import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -222,5 +222,40 @@ describe('tifxyz surfaces', () => {
     expect((JSON.parse(ok.stdout) as RecordMeta[]).map((r) => [r.name, r.shape])).toEqual([
       ['s1/seg7/layers', [65, H, W]],
     ]);
+  });
+
+  it('aunn ingest of a volpkg renders its tifxyz surfaces from the scan their meta.json names; one it cannot is said', async () => {
+    const pkg = path.join(tempDir('aunn-render-'), 'scroll5.volpkg');
+    mkdirSync(path.join(pkg, 'volumes'), { recursive: true });
+    writeFileSync(path.join(pkg, 'config.json'), JSON.stringify({ name: 'scroll5' }));
+    cpSync(SCAN, path.join(pkg, 'volumes', '20230525.tif'));
+    cpSync(SURFACE, path.join(pkg, 'paths', 'w01'), { recursive: true });
+    const meta = JSON.parse(readFileSync(path.join(SURFACE, 'meta.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(path.join(pkg, 'paths', 'w01', 'meta.json'), JSON.stringify({ ...meta, volume: '20230525' }));
+    // a surface whose scale claims a rendering of 10^10 pixels a side: not rendered, said in one line, the rest ingested
+    cpSync(SURFACE, path.join(pkg, 'paths', 'far'), { recursive: true });
+    writeFileSync(path.join(pkg, 'paths', 'far', 'meta.json'), JSON.stringify({ ...meta, scale: [1e-9, 1e-9] }));
+    const corpusDir = path.join(path.dirname(pkg), 'corpus');
+    const aunn = path.resolve(import.meta.dirname, '../../bin/aunn.js');
+    const r = await promisify(execFile)(process.execPath, [
+      aunn,
+      'ingest',
+      pkg,
+      '--corpus',
+      corpusDir,
+      '--json',
+      '--quiet',
+    ]);
+    const records = JSON.parse(r.stdout) as RecordMeta[];
+    expect(records.map((x) => x.name)).toEqual(['scroll5/20230525', 'scroll5/w01/layers']);
+    expect(records[1]!.extra).toMatchObject({ renderedFrom: { scan: 'scroll5/20230525' }, surfaceLayer: 32 });
+    expect(r.stderr).toMatch(/paths\/far: not rendered \(/);
+    expect(r.stderr.split('\n').filter((l) => /far/.test(l))).toHaveLength(1);
+    // the same layers as numpy computes from the plane
+    const corpus = await Corpus.open(corpusDir);
+    expectLayers(
+      await corpus.readRecord(corpus.record('scroll5/w01/layers'), 0),
+      path.join(T, 'w01-expected-layers.npy'),
+    );
   });
 });

@@ -12,6 +12,7 @@ import type { Region } from '../../core/region.js';
 import { Corpus } from '../../corpus/index.js';
 import { emptyManifest, MANIFEST_FILE } from '../../corpus/index.js';
 import { discoverItems, ingestItems, planItems, type IngestOptions } from '../../ingest/ingest.js';
+import { renderVolpkgSurfaces } from '../../ingest/volpkg-surfaces.js';
 import { parseWindow } from '../../ingest/window.js';
 import { UserError } from '../../core/errors.js';
 import { formatRecordTable } from './info.js';
@@ -118,6 +119,14 @@ export async function run(argv: string[]): Promise<void> {
       signal: abort.signal,
       onProgress: terminalProgress({ unit: 'MB', scale: 1e-6, quiet: o.quiet }),
     });
+    // a volpkg's tifxyz surfaces without layers: rendered from its scans, now in the corpus (as aunn render does)
+    records.push(
+      ...(await renderVolpkgSurfaces(corpus, source, records, {
+        signal: abort.signal,
+        onProgress: terminalProgress({ quiet: o.quiet }),
+        onWarning: (line) => console.error(`warning: ${line}`),
+      })),
+    );
   } catch (err) {
     if (abort.signal.aborted) throw abort.signal.reason;
     throw err;

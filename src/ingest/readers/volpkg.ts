@@ -79,8 +79,9 @@ export async function openVolpkg(dir: string, opts: VolpkgOptions): Promise<Inge
     }
   }
   if (items.length === 0 && skipped.length) throw new UserError(skipped[0]!);
-  // Said at ingest (as the first record's warnings), not skipped in silence.
-  if (skipped.length) items[0]!.volume.warnings.push(...skipped);
+  // With a scan in the package, ingest renders these surfaces from it afterwards (volpkg-surfaces.ts); without one,
+  // said at ingest (as the first record's warnings), not skipped in silence.
+  if (skipped.length && !items.some((i) => i.modality === 'scan')) items[0]!.volume.warnings.push(...skipped);
   if (items.length === 0)
     throw new UserError(
       `${dir}: volpkg without volumes or segments (volumes/<id>/, paths/<segment>/layers/, working/<fragment>/surface_volume/)`,
