@@ -364,7 +364,9 @@ function textSection(run: DemoRun, ctx: StepContext): void {
     const round =
       c.layerPairs !== 0
         ? `one round of conditioning moves the AUNN toward that reading (${c.layerPairs === undefined ? '' : `${c.letters} confident letters rendered as ${c.layerPairs} layer pseudo-targets; `}rendering loss ${c.loss.toExponential(2)} -> ${c.lossAfter.toExponential(2)}, band ${c.psnrAfter.toFixed(2)} dB)`
-        : `one round of conditioning ran, but no letter of that reading was confident enough (${CONDITION_MIN_CONFIDENCE}) to render an expected ink, so the round had no layer target: it trained on the reading's ${c.textLetters ?? 0} text letters (and replay) only, and any change below comes from that (band ${c.psnrAfter.toFixed(2)} dB)`;
+        : c.toVersion === c.fromVersion
+          ? `no letter of that reading was confident enough (${CONDITION_MIN_CONFIDENCE}) to render an expected ink, so the round had no layer target and left the AUNN as it was (a round on the reading's ${c.textLetters ?? 0} text letters alone pulls the rendered layers away from the scan); the reading after is the reading before`
+          : `one round of conditioning ran, but no letter of that reading was confident enough (${CONDITION_MIN_CONFIDENCE}) to render an expected ink, so the round had no layer target: it trained on the reading's ${c.textLetters ?? 0} text letters (and replay) only, and any change below comes from that (band ${c.psnrAfter.toFixed(2)} dB)`;
     textSec.text(
       `Language-conditioned AUNN (\`aunn read --lm condition\`, on a copy of the scroll-1 model): the ink readout reads the AUNN's own rendering of the layers (band PSNR ${c.psnrBefore.toFixed(2)} dB against the observed ones), the text is read from it, ${round}, and the text is read again. ` +
         "It can only help where the rendering carries the ink: here the readout on the AUNN's layers scores well below the observed ones (see Ink), so these readings are far worse than the decode of the observed ink. Scroll 2 is not conditioned: the conditioning learns its glyphs from the segment's own labelled region, which the new scroll does not have.",

@@ -3,7 +3,7 @@
  * its left column, a small AUNN trained on it, an ink readout trained on the AUNN's rendering; then one round of
  * conditionSegment.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -181,7 +181,25 @@ describe('conditionSegment', () => {
     expect(log.layerPairs).toBeGreaterThan(0);
     expect(log.letters).toBeGreaterThan(0);
     expect(Number.isFinite(log.loss) && Number.isFinite(log.lossAfter)).toBe(true);
-  }, 90_000);
+
+    // No letter confident enough to give the layers a target: the round leaves the AUNN as it was (no version 3).
+    const skipped = await conditionSegment({
+      corpus: again,
+      modelDir,
+      segment: 'syn/seg',
+      readout,
+      read: { labels, labelledRegion: [0, 0, 135, H], transcription: [labelledText], lm, beam: 8 },
+      steps: 4,
+      minConfidence: 1.01,
+    });
+    expect([skipped.previousVersion, skipped.modelVersion]).toEqual([2, 2]);
+    expect(skipped.log[0]).toMatchObject({ skipped: true, layerPairs: 0, fromVersion: 2, modelVersion: 2 });
+    expect(skipped.log[0]!.textLetters).toBeGreaterThan(0);
+    expect(existsSync(versionPath(modelDir, 3))).toBe(false);
+    expect(skipped.reading.columns.map((c) => c.lines.map(lineText))).toEqual(
+      skipped.before.columns.map((c) => c.lines.map(lineText)),
+    );
+  }, 120_000);
 
   it('renders soft letters as glyph templates weighted by their probabilities', () => {
     const glyphs = {
