@@ -81,6 +81,11 @@ describe('segments', () => {
     ]);
     expect(items[0]!.extra?.mesh).toMatchObject({ format: 'tifxyz', mask: 'tifxyz-mask.tif' });
     expect(items[1]!.extra?.sheetMask).toBeUndefined();
+    // a mask.tif of several pages (tifffile, big-endian, 3 pages) goes with the surface too, not refused
+    copyFileSync(path.join(FIXTURES, 'tiff', 'multipage16-be.tif'), path.join(dir, 'mask.tif'));
+    const again = await discover(dir, { as: 'segment', scroll: 's' });
+    expect(again.map((i) => i.modality)).toEqual(['segment-layers', 'ink-labels']);
+    expect(again[0]!.attachments!['tifxyz-mask.tif']).toBe(path.join(dir, 'mask.tif'));
   });
 
   it('a tifxyz surface without rendered layers is refused by name, alone or inside a volpkg (not skipped silently)', async () => {

@@ -20,6 +20,7 @@ import { listVisible, readJson, sniffFile } from '../sniff.js';
 import type { IngestItem, VolumeSource } from '../source.js';
 import { binarize, openPng } from './image2d.js';
 import { openTiffPages, openTiffStack } from './tiff.js';
+import { TiffFile } from '../../formats/tiff-reader.js';
 
 export const SURFACE_LAYER = 32;
 export const LAYER_COUNT = 65;
@@ -112,15 +113,16 @@ export async function openSegment(dir: string, opts: SegmentOptions): Promise<In
   ] as const) {
     if (!file) continue;
     await guard(file);
+    // VC3D writes the tifxyz grid's valid-vertex mask as mask.tif beside x/y/z.tif, on that (coarser) grid and at
+    // times with more than one page: it belongs to the surface, not to the layers.
+    const surfaceMask = kind === 'mask' && mesh?.format === 'tifxyz' && path.basename(file) === 'mask.tif';
+    if (surfaceMask && !(await isOnePageOf(file, height, width))) {
+      layersItem.attachments = { ...layersItem.attachments, 'tifxyz-mask.tif': path.resolve(file) };
+      (layersItem.extra!.mesh as Record<string, unknown>).mask = 'tifxyz-mask.tif';
+      continue;
+    }
     const volume = binarize(await openLabelImage(file));
     if (volume.shape[1] !== height || volume.shape[2] !== width) {
-      // VC3D writes the tifxyz grid's valid-vertex mask as mask.tif beside x/y/z.tif, on that (coarser) grid: it
-      // belongs to the surface, not to the layers.
-      if (kind === 'mask' && mesh?.format === 'tifxyz' && path.basename(file) === 'mask.tif') {
-        layersItem.attachments = { ...layersItem.attachments, 'tifxyz-mask.tif': path.resolve(file) };
-        (layersItem.extra!.mesh as Record<string, unknown>).mask = 'tifxyz-mask.tif';
-        continue;
-      }
       throw new UserError(
         `${file}: ${volume.shape[2]}x${volume.shape[1]} does not match the segment layers (${width}x${height})`,
       );
@@ -205,6 +207,14 @@ function labelledExtra(segmentMeta: unknown, maskName: string | undefined): Reco
   const region = meta.labelledRegion;
   const valid = Array.isArray(region) && region.length === 4 && region.every((v) => typeof v === 'number');
   return { ...(valid ? { labelledRegion: region } : {}), ...(maskName ? { sheetMask: maskName } : {}) };
+}
+
+/** Whether a TIFF is one page of height x width (read from its directories only). */
+async function isOnePageOf(file: string, height: number, width: number): Promise<boolean> {
+  if ((await sniffFile(file)) !== 'tiff') return false;
+  const tiff = await TiffFile.open(file);
+  await tiff.close();
+  return tiff.pages.length === 1 && tiff.pages[0]!.height === height && tiff.pages[0]!.width === width;
 }
 
 /** A 2-D label image (PNG or single-page TIFF), by content. */
