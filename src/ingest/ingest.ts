@@ -106,10 +106,10 @@ export function planItems(manifest: Manifest, items: IngestItem[], opts: IngestO
     shape.forEach((n, axis) => {
       if (!Number.isInteger(n) || n < 1) throw new UserError(`${file}: invalid size ${n} on axis ${'zyx'[axis]}`);
       if (n > maxDim)
-        throw new UserError(`${file}: dimension ${'zyx'[axis]} = ${n} is over the limit of ${maxDim} per axis`, {
-          file,
-          options: ['maxDim'],
-        });
+        throw new UserError(
+          `${file}: dimension ${'zyx'[axis]} = ${n} is over the limit of ${maxDim} per axis${partHint(item)}`,
+          { file, options: ['maxDim'] },
+        );
     });
     if (item.volume.dtype !== 'uint8' && item.volume.dtype !== 'uint16') {
       throw new UserError(`${file}: unsupported dtype ${String(item.volume.dtype)} (uint8 or uint16 only)`);
@@ -146,10 +146,28 @@ export function planItems(manifest: Manifest, items: IngestItem[], opts: IngestO
     const group = groupOf(item);
     const bits = group ? groupBits.get(group)! : paddedBits(item.volume.shape);
     const name = `${item.scroll}/${item.name}`;
-    const base = allocate({ addressBits: manifest.addressBits, next }, bits, `${item.source.path} (${name})`);
+    let base: number;
+    try {
+      base = allocate({ addressBits: manifest.addressBits, next }, bits, `${item.source.path} (${name})`);
+    } catch (err) {
+      if (err instanceof UserError && partHint(item))
+        throw new UserError(`${err.message}${partHint(item)}`, { cause: err });
+      throw err;
+    }
     next = base + blockSize(bits);
     return { item, name, group, bits, base };
   });
+}
+
+/**
+ * For a zarr source too large to take whole (a hosted scroll is hundreds of GB at level 0): how to take part of it.
+ * Empty for other sources.
+ */
+function partHint(item: IngestItem): string {
+  if (!/zarr/.test(item.source.format)) return '';
+  const levels = item.extra?.levels;
+  const level = typeof levels === 'number' && levels > 1 ? ` a coarser level (--level 1..${levels - 1}) or` : '';
+  return `; take${level} a box of it (--region Z0:Z1,Y0:Y1,X0:X1): only the chunks it touches are read`;
 }
 
 /** Validate, then write every item as a record (all or none). */

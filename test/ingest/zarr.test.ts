@@ -16,6 +16,8 @@ import * as zarr from 'zarrita';
 import FileSystemStore from '@zarrita/storage/fs';
 import { UserError } from '../../src/core/errors.js';
 import { discover } from '../../src/ingest/discover.js';
+import { planItems } from '../../src/ingest/ingest.js';
+import { emptyManifest } from '../../src/corpus/index.js';
 import { openZarr } from '../../src/ingest/readers/zarr.js';
 import { copyFixture, expectVolume, FIXTURES, tempDir, v16, v8 } from './fixture-values.js';
 
@@ -50,6 +52,16 @@ describe('zarr v2 written by python zarr 2.13', () => {
     // a box that starts and ends inside chunks
     const box = await openZarr(path.join(Z, 'v2-hosted-u8.zarr'), { region: { z: [1, 6], y: [3, 11], x: [2, 9] } });
     await expectVolume(box.volume, (z, y, x) => v8(z + 1, y + 3, x + 2), 2);
+  });
+
+  it('a zarr too large to take whole is refused with how to take part of it: a coarser level or a box', async () => {
+    const items = await discover(path.join(Z, 'ome-u8.zarr'), { scroll: 's' });
+    expect(() => planItems(emptyManifest(), items, { maxDim: 10 })).toThrow(
+      /dimension y = 20 is over the limit of 10 per axis; take a coarser level \(--level 1\.\.1\) or a box of it \(--region Z0:Z1,Y0:Y1,X0:X1\)/,
+    );
+    // a TIFF stack has no levels or boxes to offer
+    const tiff = await discover(path.join(FIXTURES, 'tiff', 'stack16-deflate'), {});
+    expect(() => planItems(emptyManifest(), tiff, { maxDim: 10 })).toThrow(/over the limit of 10 per axis$/);
   });
 
   it('reads OME-Zarr multiscales: level 0 by default, any level on request, scale → µm, the aunn key', async () => {
