@@ -60,7 +60,16 @@ export async function writeSlabChunks(job) {
       mkdirSync(rowDir, { recursive: true });
       madeDirs.add(rowDir);
     }
-    writeFileSync(path.join(rowDir, String(ix)), zstdCompressSync(chunk, level));
+    const file = path.join(rowDir, String(ix));
+    const bytes = zstdCompressSync(chunk, level);
+    try {
+      writeFileSync(file, bytes);
+    } catch (err) {
+      // a folder made for an earlier record at the same path (removed after it failed): make it again
+      if (err.code !== 'ENOENT') throw err;
+      mkdirSync(rowDir, { recursive: true });
+      writeFileSync(file, bytes);
+    }
     stored++;
   }
   return stored;
