@@ -14,6 +14,7 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import Zstd from 'numcodecs/zstd';
+import { sha256FileSync } from './file-hash.mjs';
 import { writeSlabChunks, type SlabChunksJob } from './slab-chunks.mjs';
 import { bloscDecompress, bloscIsZstd, zstdCompress, zstdDecompress } from './zstd-wasm.mjs';
 
@@ -29,7 +30,7 @@ const WORKER_URL = new URL('./zstd-worker.mjs', import.meta.url);
 type Op = 'encode' | 'decode' | 'decode-blosc';
 
 interface Pending {
-  resolve: (result: Uint8Array | number) => void;
+  resolve: (result: Uint8Array | number | string) => void;
   reject: (err: Error) => void;
 }
 
@@ -38,14 +39,17 @@ class EncoderWorker {
   readonly pending = new Map<number, Pending>();
   constructor() {
     this.worker = new Worker(WORKER_URL, { workerData: { level: ZSTD_LEVEL } });
-    this.worker.on('message', (msg: { id: number; out?: Uint8Array; stored?: number; error?: string }) => {
-      const p = this.pending.get(msg.id);
-      if (!p) return;
-      this.pending.delete(msg.id);
-      if (this.pending.size === 0) this.worker.unref();
-      if (msg.error !== undefined) p.reject(new Error(`zstd worker: ${msg.error}`));
-      else p.resolve(msg.out ?? msg.stored!);
-    });
+    this.worker.on(
+      'message',
+      (msg: { id: number; out?: Uint8Array; stored?: number; hex?: string; error?: string }) => {
+        const p = this.pending.get(msg.id);
+        if (!p) return;
+        this.pending.delete(msg.id);
+        if (this.pending.size === 0) this.worker.unref();
+        if (msg.error !== undefined) p.reject(new Error(`zstd worker: ${msg.error}`));
+        else p.resolve(msg.out ?? msg.hex ?? msg.stored!);
+      },
+    );
     this.worker.on('error', (err) => this.failAll(err));
     this.worker.on('exit', (code) => this.failAll(new Error(`zstd worker exited with code ${code}`)));
     this.worker.unref(); // after the listeners: an idle encoder never keeps the process alive
@@ -57,7 +61,11 @@ class EncoderWorker {
   runSlab(id: number, job: SlabChunksJob): Promise<number> {
     return this.post(id, { id, op: 'slab', job }, []) as Promise<number>;
   }
-  private post(id: number, msg: unknown, transfer: ArrayBuffer[]): Promise<Uint8Array | number> {
+  /** The sha256 of a file, read and hashed on this thread. */
+  runSha256(id: number, file: string): Promise<string> {
+    return this.post(id, { id, op: 'sha256', file }, []) as Promise<string>;
+  }
+  private post(id: number, msg: unknown, transfer: ArrayBuffer[]): Promise<Uint8Array | number | string> {
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
@@ -112,6 +120,15 @@ export function decodeChunk(bytes: Uint8Array, expected?: number): Promise<Uint8
  */
 export function decodeBloscChunk(bytes: Uint8Array, expected: number): Promise<Uint8Array> {
   return runOnPool('decode-blosc', bytes, expected);
+}
+
+/** Hex sha256 of a file, read and hashed on the least busy codec thread (on this one when there are none). */
+export async function sha256FileOnThreads(file: string): Promise<string> {
+  const ws = pool();
+  if (!ws) return sha256FileSync(file);
+  let best = ws[0]!;
+  for (const w of ws) if (w.pending.size < best.pending.size) best = w;
+  return best.runSha256(nextId++, file);
 }
 
 /**

@@ -33,4 +33,4 @@ export type { Manifest, Modality, PredictionKind, RecordMeta, SourceInfo } from 
 export { MANIFEST_FILE, emptyManifest } from './manifest.js';
 export { readSideFile, sideFilePath, SIDE_FILE_ROOTS } from './side-files.js';
 export { exportRecordZarrV2, omeV04Attributes } from './export-zarr-v2.js';
-export { decodeBloscChunk, decodeChunk, drainEncoders, encodeChunk } from './chunk-encoder.js';
+export { decodeBloscChunk, decodeChunk, drainEncoders, encodeChunk, sha256FileOnThreads } from './chunk-encoder.js';

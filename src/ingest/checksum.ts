@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
+import { sha256FileOnThreads } from '../corpus/index.js';
 
 export async function sha256File(file: string, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
@@ -21,14 +22,14 @@ export async function sha256File(file: string, signal?: AbortSignal): Promise<st
 export async function sha256Files(root: string, relativeNames: string[], signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
   const sorted = [...relativeNames].sort();
-  // A few files at once, so one is read while another is hashed (a slice stack is thousands of small files).
+  // A few files at once, read and hashed on the codec threads (a slice stack is thousands of files: every core).
   const digests = new Array<string>(sorted.length);
   let next = 0;
   const worker = async () => {
     while (next < sorted.length) {
       signal?.throwIfAborted();
       const k = next++;
-      digests[k] = await sha256File(path.join(root, sorted[k]!), signal);
+      digests[k] = await sha256FileOnThreads(path.join(root, sorted[k]!));
     }
   };
   await Promise.all(Array.from({ length: Math.min(FILES_AT_ONCE, sorted.length) }, worker));
@@ -36,7 +37,7 @@ export async function sha256Files(root: string, relativeNames: string[], signal?
   return hash.digest('hex');
 }
 
-/** Files sha256Files reads at once (each streamed in 1 MiB pieces). */
+/** Files sha256Files has hashed at once (two per codec thread on two cores). */
 const FILES_AT_ONCE = 4;
 
 /** Digest of bytes already in memory (e.g. metadata documents fetched from a URL). */

@@ -29,6 +29,18 @@ describe('source checksums', () => {
   });
 });
 
+describe('source checksums on the codec threads', () => {
+  it('a file of several read pieces (9 MiB + 5 bytes) and an empty one hash as their bytes do', async () => {
+    const dir = tempDir();
+    const big = Buffer.alloc((9 << 20) + 5);
+    for (let i = 0; i < big.length; i += 4093) big[i] = i & 255;
+    writeFileSync(path.join(dir, 'big'), big);
+    writeFileSync(path.join(dir, 'empty'), '');
+    const h = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+    expect(await sha256Files(dir, ['empty', 'big'])).toBe(h(`big\0${h(big)}\nempty\0${h('')}\n`));
+  });
+});
+
 describe('cancellation', () => {
   it('an aborted signal stops a slab read', async () => {
     const [item] = await discover(path.join(FIXTURES, 'tiff', 'stack16-deflate'), {});
