@@ -81,7 +81,22 @@ export class PlaneDownsampler {
         ? new Uint32Array(plane.buffer, plane.byteOffset, plane.length >> 2)
         : undefined;
     const quads = w >> 2;
-    for (let y = 0; y < h; y++) {
+    // Two input rows a step into one output row where both exist (one read-modify-write of the sums, not two).
+    let y0 = 0;
+    if (words && ys) {
+      const quadsPerRow = w >> 2;
+      for (; y0 + 1 < h; y0 += 2) {
+        const a = (y0 * w) >> 2;
+        const b = a + quadsPerRow;
+        for (let j = 0, o = (y0 >> 1) * wo; j < quads; j++, o += 2) {
+          const p = words[a + j]!;
+          const q = words[b + j]!;
+          acc[o] = acc[o]! + (p & 255) + ((p >>> 8) & 255) + (q & 255) + ((q >>> 8) & 255);
+          acc[o + 1] = acc[o + 1]! + ((p >>> 16) & 255) + (p >>> 24) + ((q >>> 16) & 255) + (q >>> 24);
+        }
+      }
+    }
+    for (let y = y0; y < h; y++) {
       const row = (y >> ys) * wo;
       const src = y * w;
       if (words) {
