@@ -1,7 +1,7 @@
 /**
  * zstd compression and decompression of zarr chunks on worker threads, so writing and loading a record use every
- * core while the main thread reads, windows, downsamples or assembles: compression by @bokuweb/zstd-wasm (one copy
- * into wasm memory), decompression by numcodecs' wasm zstd (it checks the frame). A record writer hands over a whole
+ * core while the main thread reads, windows, downsamples or assembles (zstd-wasm.mjs's codecOp: @bokuweb/zstd-wasm,
+ * numcodecs for what it does not cover). A record writer hands over a whole
  * slab on a SharedArrayBuffer and the threads cut, compress and write its chunks (slab-chunks.mjs), so no chunk is
  * copied on the main thread. Workers start on first use, are shared by the whole process, and never keep it alive
  * when idle.
@@ -13,10 +13,9 @@
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import Zstd from 'numcodecs/zstd';
 import { sha256FileSync } from './file-hash.mjs';
 import { writeSlabChunks, type SlabChunksJob } from './slab-chunks.mjs';
-import { bloscDecompress, bloscIsZstd, zstdCompress, zstdDecompress } from './zstd-wasm.mjs';
+import { codecOp, type CodecOp } from './zstd-wasm.mjs';
 
 /** Chunks being read, compressed or written at once by one flush or read (bounds their memory). */
 export const MAX_CHUNKS_IN_FLIGHT = 32;
@@ -25,9 +24,6 @@ export const MAX_CHUNKS_IN_FLIGHT = 32;
 export const ZSTD_LEVEL = 1;
 
 const WORKER_URL = new URL('./zstd-worker.mjs', import.meta.url);
-
-/** encode: zstd. decode: a zstd frame (numcodecs without an expected size). decode-blosc: a blosc frame. */
-type Op = 'encode' | 'decode' | 'decode-blosc';
 
 interface Pending {
   resolve: (result: Uint8Array | number | string) => void;
@@ -54,7 +50,7 @@ class EncoderWorker {
     this.worker.on('exit', (code) => this.failAll(new Error(`zstd worker exited with code ${code}`)));
     this.worker.unref(); // after the listeners: an idle encoder never keeps the process alive
   }
-  run(id: number, op: Op, data: Uint8Array, expected?: number): Promise<Uint8Array> {
+  run(id: number, op: CodecOp, data: Uint8Array, expected?: number): Promise<Uint8Array> {
     return this.post(id, { id, op, data, expected }, [data.buffer as ArrayBuffer]) as Promise<Uint8Array>;
   }
   /** A slab job: its slab is on a SharedArrayBuffer, so posting shares it rather than copying. */
@@ -81,7 +77,6 @@ class EncoderWorker {
 
 let workers: EncoderWorker[] | undefined;
 let nextId = 0;
-let inlineCodec: { decode(d: Uint8Array): Promise<Uint8Array> } | undefined;
 
 /** How many encoder threads to run: one per core, at most 8 (0 would mean: encode on the calling thread). */
 export function encoderThreads(): number {
@@ -126,9 +121,7 @@ export function decodeBloscChunk(bytes: Uint8Array, expected: number): Promise<U
 export async function sha256FileOnThreads(file: string): Promise<string> {
   const ws = pool();
   if (!ws) return sha256FileSync(file);
-  let best = ws[0]!;
-  for (const w of ws) if (w.pending.size < best.pending.size) best = w;
-  return best.runSha256(nextId++, file);
+  return leastBusy(ws).runSha256(nextId++, file);
 }
 
 /**
@@ -157,20 +150,17 @@ export async function writeSlabChunksOnThreads(job: Omit<SlabChunksJob, 'level'>
   return stored.reduce((a, b) => a + b, 0);
 }
 
-async function runOnPool(op: Op, data: Uint8Array, expected?: number): Promise<Uint8Array> {
+async function runOnPool(op: CodecOp, data: Uint8Array, expected?: number): Promise<Uint8Array> {
   const ws = pool();
-  if (!ws) {
-    if (op === 'encode') return zstdCompress(data, ZSTD_LEVEL);
-    if (op === 'decode-blosc') return decodeBloscHere(data, expected!);
-    if (expected !== undefined) return zstdDecompress(data, expected);
-    const codec = (inlineCodec ??= Zstd.fromConfig({ level: ZSTD_LEVEL }));
-    return codec.decode(data);
-  }
+  if (!ws) return codecOp(op, data, expected, ZSTD_LEVEL);
   if (data.byteOffset !== 0 || data.byteLength !== data.buffer.byteLength) data = data.slice();
-  // Least-loaded worker.
+  return leastBusy(ws).run(nextId++, op, data, expected);
+}
+
+function leastBusy(ws: EncoderWorker[]): EncoderWorker {
   let best = ws[0]!;
   for (const w of ws) if (w.pending.size < best.pending.size) best = w;
-  return best.run(nextId++, op, data, expected);
+  return best;
 }
 
 /** Stop the encoder threads (they restart on the next encodeChunk). */
@@ -178,13 +168,4 @@ export async function drainEncoders(): Promise<void> {
   const ws = workers;
   workers = undefined;
   if (ws) await Promise.all(ws.map((w) => w.worker.terminate()));
-}
-
-/** A blosc frame on this thread: zstd inside by the faster decoder, others by numcodecs' blosc (sizes checked). */
-async function decodeBloscHere(data: Uint8Array, expected: number): Promise<Uint8Array> {
-  if (bloscIsZstd(data)) return bloscDecompress(data, expected);
-  const { default: Blosc } = await import('numcodecs/blosc');
-  const out = await Blosc.fromConfig({}).decode(data);
-  if (out.length !== expected) throw new Error(`blosc frame decoded ${out.length} bytes, expected ${expected}`);
-  return out;
 }

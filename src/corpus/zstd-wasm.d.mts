@@ -5,3 +5,10 @@ export function zstdCompressSync(data: Uint8Array, level: number): Uint8Array;
 export function zstdDecompress(data: Uint8Array, expected: number): Promise<Uint8Array>;
 export function bloscIsZstd(data: Uint8Array): boolean;
 export function bloscDecompress(data: Uint8Array, expected: number): Promise<Uint8Array>;
+export type CodecOp = 'encode' | 'decode' | 'decode-blosc';
+export function codecOp(
+  op: CodecOp,
+  data: Uint8Array,
+  expected: number | undefined,
+  level: number,
+): Promise<Uint8Array>;

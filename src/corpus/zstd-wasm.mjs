@@ -2,8 +2,8 @@
  * The zstd codec of the codec threads (and of the calling thread when there are none): @bokuweb/zstd-wasm's
  * ZSTD_compress / ZSTD_decompress, with the chunk going into wasm memory in one copy (numcodecs' embind wrapper copies
  * byte by byte, which cost as long as compressing), and blosc frames whose inner codec is zstd (the hosted Vesuvius
- * volumes: blosc zstd, shuffle 0) unpacked here around it. Plain JS so a worker thread starts without a TypeScript
- * loader.
+ * volumes: blosc zstd, shuffle 0) unpacked here around it; numcodecs for what it does not cover (codecOp). Plain JS so
+ * a worker thread starts without a TypeScript loader.
  */
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -147,4 +147,25 @@ function unshuffle(heap, from, to, size, typesize) {
   }
   const rest = size - count * typesize;
   if (rest) heap.copyWithin(to + size - rest, from + size - rest, from + size);
+}
+
+let numcodecsZstd;
+let numcodecsBlosc;
+/**
+ * One chunk operation of the codec threads, the same on the calling thread when there are none: 'encode' (zstd at
+ * `level`); 'decode' (a zstd frame: into exactly `expected` bytes when given, else by numcodecs, which needs no size);
+ * 'decode-blosc' (a blosc frame into exactly `expected` bytes: zstd inside here, other inner codecs by numcodecs).
+ */
+export async function codecOp(op, data, expected, level) {
+  if (op === 'encode') return zstdCompress(data, level);
+  if (op === 'decode-blosc') {
+    if (bloscIsZstd(data)) return bloscDecompress(data, expected);
+    numcodecsBlosc ??= (await import('numcodecs/blosc')).default.fromConfig({});
+    const out = await numcodecsBlosc.decode(data);
+    if (out.length !== expected) throw new Error(`blosc frame decoded ${out.length} bytes, expected ${expected}`);
+    return out;
+  }
+  if (expected !== undefined) return zstdDecompress(data, expected);
+  numcodecsZstd ??= (await import('numcodecs/zstd')).default.fromConfig({ level });
+  return numcodecsZstd.decode(data);
 }
