@@ -107,6 +107,32 @@ export async function openSegment(dir: string, opts: SegmentOptions): Promise<In
   );
   const maskFile = pick(`${id}_mask.png`, 'mask.png', `${id}_mask.tif`, 'mask.tif');
   const maskName = `${id}/mask`;
+  // A 2-D image on the layers' grid, as a record of the segment's group.
+  const imageItem = async (
+    file: string,
+    kind: string,
+    modality: IngestItem['modality'],
+    volume: VolumeSource,
+    extra: Record<string, unknown>,
+  ): Promise<IngestItem> => {
+    if (volume.shape[1] !== height || volume.shape[2] !== width)
+      throw new UserError(
+        `${file}: ${volume.shape[2]}x${volume.shape[1]} does not match the segment layers (${width}x${height})`,
+      );
+    return {
+      name: `${id}/${kind}`,
+      scroll: opts.scroll,
+      modality,
+      volume,
+      source: {
+        path: path.resolve(file),
+        sha256: await sha256File(file, opts.signal),
+        format: file.toLowerCase().endsWith('.png') ? 'png' : 'tiff',
+      },
+      group,
+      extra: { segment: id, ...extra },
+    };
+  };
   for (const [file, kind] of [
     [inkFile, 'inklabels'],
     [maskFile, 'mask'],
@@ -122,50 +148,15 @@ export async function openSegment(dir: string, opts: SegmentOptions): Promise<In
       continue;
     }
     const volume = binarize(await openLabelImage(file));
-    if (volume.shape[1] !== height || volume.shape[2] !== width) {
-      throw new UserError(
-        `${file}: ${volume.shape[2]}x${volume.shape[1]} does not match the segment layers (${width}x${height})`,
-      );
-    }
-    items.push({
-      name: `${id}/${kind}`,
-      scroll: opts.scroll,
-      modality: kind === 'mask' ? 'mask' : 'ink-labels',
-      volume,
-      source: {
-        path: path.resolve(file),
-        sha256: await sha256File(file, opts.signal),
-        format: file.toLowerCase().endsWith('.png') ? 'png' : 'tiff',
-      },
-      group,
-      extra: {
-        segment: id,
-        ...(kind === 'inklabels' ? labelledExtra(segmentMeta, maskFile ? maskName : undefined) : {}),
-      },
-    });
+    const extra = kind === 'inklabels' ? labelledExtra(segmentMeta, maskFile ? maskName : undefined) : {};
+    items.push(await imageItem(file, kind, kind === 'mask' ? 'mask' : 'ink-labels', volume, extra));
   }
   const irFile = pick(`${id}_ir.png`, 'ir.png', `${id}_ir.tif`, `${id}_ir.tiff`, 'ir.tif');
   if (irFile) {
     await guard(irFile);
-    const volume = await openLabelImage(irFile);
-    if (volume.shape[1] !== height || volume.shape[2] !== width)
-      throw new UserError(
-        `${irFile}: ${volume.shape[2]}x${volume.shape[1]} does not match the segment layers (${width}x${height})`,
-      );
-    items.push({
-      name: `${id}/ir`,
-      scroll: opts.scroll,
-      modality: 'photo',
-      volume,
-      source: {
-        path: path.resolve(irFile),
-        sha256: await sha256File(irFile, opts.signal),
-        format: irFile.toLowerCase().endsWith('.png') ? 'png' : 'tiff',
-      },
-      group,
-      // Ink is dark in the infrared photographs of the Herculaneum fragments.
-      extra: { segment: id, band: 'infrared', inkIs: 'dark' },
-    });
+    // kept grey; ink is dark in the infrared photographs of the Herculaneum fragments
+    const extra = { band: 'infrared', inkIs: 'dark' };
+    items.push(await imageItem(irFile, 'ir', 'photo', await openLabelImage(irFile), extra));
   }
   // A mask that went to the tifxyz surface is no sheet mask of the labels.
   if (!items.some((i) => i.name === maskName))
