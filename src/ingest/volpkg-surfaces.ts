@@ -7,45 +7,36 @@
  *   const records = await ingestItems(corpus, await discoverItems(pkg), opts);
  *   const rendered = await renderVolpkgSurfaces(corpus, pkg, records, { onWarning: console.warn });   // aunn ingest does this
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Corpus, RecordMeta } from '../corpus/index.js';
 import type { TaskOptions } from '../core/task.js';
 import { isSegmentDir, isTifxyzDir } from './readers/segment.js';
-import { isVolpkgDir } from './readers/volpkg.js';
-import { listVisible } from './sniff.js';
+import { isNamedVolume, isVolpkgDir, volpkgSegmentDirs } from './readers/volpkg.js';
 import { renderTifxyz } from './render-tifxyz.js';
 
 /** tifxyz-only surface folders under a volpkg's paths/ and working/, with the volume id their meta.json names. */
 export async function tifxyzOnlySurfaces(pkg: string): Promise<Array<{ dir: string; volume?: string }>> {
   if (!isVolpkgDir(pkg)) return [];
   const found: Array<{ dir: string; volume?: string }> = [];
-  for (const sub of ['paths', 'working']) {
-    const parent = path.join(pkg, sub);
-    if (!existsSync(parent)) continue;
-    for (const entry of await listVisible(parent)) {
-      const dir = path.join(parent, entry.name);
-      if (!entry.isDir || isSegmentDir(dir) || !isTifxyzDir(dir)) continue;
-      let volume: string | undefined;
-      try {
-        const v = (JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { volume?: unknown }).volume;
-        if (typeof v === 'string') volume = v;
-      } catch {
-        // isTifxyzDir parsed it; a file changed since is the renderer's to report
-      }
-      found.push({ dir, ...(volume ? { volume } : {}) });
+  for (const dir of await volpkgSegmentDirs(pkg)) {
+    if (isSegmentDir(dir) || !isTifxyzDir(dir)) continue;
+    let volume: string | undefined;
+    try {
+      const v = (JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { volume?: unknown }).volume;
+      if (typeof v === 'string') volume = v;
+    } catch {
+      // isTifxyzDir parsed it; a file changed since is the renderer's to report
     }
+    found.push({ dir, ...(volume ? { volume } : {}) });
   }
   return found;
 }
 
 /** The scan record a surface is drawn from: the one its meta.json names, else the only one; undefined if unclear. */
 export function scanForSurface(scans: RecordMeta[], volume: string | undefined): RecordMeta | undefined {
-  if (volume) {
-    const named = scans.find((s) => s.extra?.volumeId === volume || s.name.split('/').pop() === volume);
-    if (named) return named;
-  }
-  return scans.length === 1 ? scans[0] : undefined;
+  const named = volume ? scans.find((s) => isNamedVolume(s, volume)) : undefined;
+  return named ?? (scans.length === 1 ? scans[0] : undefined);
 }
 
 export async function renderVolpkgSurfaces(

@@ -61,22 +61,12 @@ export async function openVolpkg(dir: string, opts: VolpkgOptions): Promise<Inge
   // Segments of the scroll (paths/), and a fragment package's working/<name>/ (surface_volume/, inklabels.png,
   // mask.png): both are segments of layers on a surface.
   const skipped: string[] = [];
-  for (const sub of ['paths', 'working']) {
-    const segmentsDir = path.join(dir, sub);
-    if (!existsSync(segmentsDir)) continue;
-    await guard(segmentsDir);
-    for (const entry of await listVisible(segmentsDir)) {
-      if (!entry.isDir) continue;
-      const segmentDir = path.join(segmentsDir, entry.name);
-      await guard(segmentDir);
-      if (!isSegmentDir(segmentDir)) {
-        if (isTifxyzDir(segmentDir)) skipped.push(tifxyzOnlyMessage(segmentDir));
-        continue;
-      }
-      items.push(
-        ...(await openSegment(segmentDir, { scroll, guard, ...(opts.signal ? { signal: opts.signal } : {}) })),
-      );
+  for (const segmentDir of await volpkgSegmentDirs(dir, guard)) {
+    if (!isSegmentDir(segmentDir)) {
+      if (isTifxyzDir(segmentDir)) skipped.push(tifxyzOnlyMessage(segmentDir));
+      continue;
     }
+    items.push(...(await openSegment(segmentDir, { scroll, guard, ...(opts.signal ? { signal: opts.signal } : {}) })));
   }
   if (items.length === 0 && skipped.length) throw new UserError(skipped[0]!);
   // With a scan in the package, ingest renders these surfaces from it afterwards (volpkg-surfaces.ts); without one,
@@ -100,10 +90,7 @@ function linkSegmentsToVolumes(items: IngestItem[]): void {
   for (const layers of items.filter((i) => i.modality === 'segment-layers')) {
     const volumeId = (layers.extra?.segmentMeta as Record<string, unknown> | undefined)?.volume;
     if (typeof volumeId !== 'string') continue;
-    const scan = scans.find(
-      (s) =>
-        s.name === volumeId || s.extra?.volumeId === volumeId || stem(String(s.extra?.volumeId ?? '')) === volumeId,
-    );
+    const scan = scans.find((s) => isNamedVolume(s, volumeId));
     if (!scan) continue;
     for (const member of items.filter((i) => i.group !== undefined && i.group === layers.group)) {
       member.extra = { ...member.extra, volume: scan.name };
@@ -111,4 +98,33 @@ function linkSegmentsToVolumes(items: IngestItem[]): void {
         member.volume.voxelSizeUm = [...scan.volume.voxelSizeUm];
     }
   }
+}
+
+/** The folders under a package's paths/ and working/: its segments, and surfaces without layers (each guarded). */
+export async function volpkgSegmentDirs(
+  dir: string,
+  guard: (file: string) => Promise<void> = async () => {},
+): Promise<string[]> {
+  const dirs: string[] = [];
+  for (const sub of ['paths', 'working']) {
+    const parent = path.join(dir, sub);
+    if (!existsSync(parent)) continue;
+    await guard(parent);
+    for (const entry of await listVisible(parent)) {
+      if (!entry.isDir) continue;
+      const segmentDir = path.join(parent, entry.name);
+      await guard(segmentDir);
+      dirs.push(segmentDir);
+    }
+  }
+  return dirs;
+}
+
+/**
+ * Whether a scan (an item named `<id>`, or its record `<scroll>/<id>`) is the volume a segment's meta.json names:
+ * by that name, or by its volume folder or file (`extra.volumeId`, with or without its extension).
+ */
+export function isNamedVolume(scan: { name: string; extra?: Record<string, unknown> }, volumeId: string): boolean {
+  const folder = String(scan.extra?.volumeId ?? '');
+  return scan.name.split('/').pop() === volumeId || folder === volumeId || stem(folder) === volumeId;
 }
