@@ -39,6 +39,16 @@ function hex(n: number): string {
 
 const fmtNum = (n: number) => (Number.isInteger(n) ? String(n) : n.toPrecision(4));
 
+/** What ingest and render print for the records they added: each one's warnings on stderr, then the table or JSON. */
+export function printNewRecords(records: RecordMeta[], json?: boolean): void {
+  for (const rec of records) {
+    const warnings = (rec.extra?.warnings as string[] | undefined) ?? [];
+    for (const w of warnings) console.error(`warning: ${rec.name}: ${w}`);
+  }
+  if (json) console.log(JSON.stringify(records, null, 1));
+  else console.log(formatRecordTable(records));
+}
+
 /** Plain-text table of records; predictions are marked `*` with a footnote. */
 export function formatRecordTable(records: RecordMeta[]): string {
   const header = [

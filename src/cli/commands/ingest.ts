@@ -15,7 +15,7 @@ import { discoverItems, ingestItems, planItems, type IngestOptions } from '../..
 import { renderVolpkgSurfaces } from '../../ingest/volpkg-surfaces.js';
 import { parseWindow } from '../../ingest/window.js';
 import { UserError } from '../../core/errors.js';
-import { formatRecordTable } from './info.js';
+import { printNewRecords } from './info.js';
 import { parseArgs } from '../args.js';
 import { terminalProgress } from '../progress.js';
 
@@ -123,7 +123,7 @@ export async function run(argv: string[]): Promise<void> {
     records.push(
       ...(await renderVolpkgSurfaces(corpus, source, records, {
         signal: abort.signal,
-        onProgress: terminalProgress({ quiet: o.quiet }),
+        onProgress: terminalProgress({ unit: 'MB', scale: 1e-6, quiet: o.quiet }),
         onWarning: (line) => console.error(`warning: ${line}`),
       })),
     );
@@ -133,10 +133,5 @@ export async function run(argv: string[]): Promise<void> {
   } finally {
     process.off('SIGINT', onSigint);
   }
-  for (const rec of records) {
-    const warnings = (rec.extra?.warnings as string[] | undefined) ?? [];
-    for (const w of warnings) console.error(`warning: ${rec.name}: ${w}`);
-  }
-  if (o.json) console.log(JSON.stringify(records, null, 1));
-  else console.log(formatRecordTable(records));
+  printNewRecords(records, o.json);
 }

@@ -11,7 +11,7 @@ import { InvalidArgumentError } from 'commander';
 import { Corpus } from '../../corpus/index.js';
 import { UserError } from '../../core/errors.js';
 import { renderTifxyz } from '../../ingest/render-tifxyz.js';
-import { formatRecordTable } from './info.js';
+import { printNewRecords } from './info.js';
 import { parseArgs } from '../args.js';
 import { terminalProgress } from '../progress.js';
 
@@ -65,10 +65,5 @@ export async function run(argv: string[]): Promise<void> {
   } finally {
     process.off('SIGINT', onSigint);
   }
-  for (const rec of records) {
-    const warnings = (rec.extra?.warnings as string[] | undefined) ?? [];
-    for (const w of warnings) console.error(`warning: ${rec.name}: ${w}`);
-  }
-  if (o.json) console.log(JSON.stringify(records, null, 1));
-  else console.log(formatRecordTable(records));
+  printNewRecords(records, o.json);
 }
