@@ -337,7 +337,8 @@ export async function run(argv: string[]): Promise<void> {
     console.log(
       `glyphs learned from ${result.trainingLines} labelled lines (${result.trainingLetters} letters)${alignmentSummary(result.alignment)}`,
     );
-  console.log(`line pitch ${result.pitch} px; ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const slant = result.slant ? `; slant ${result.slant.toFixed(2)} corrected` : '';
+  console.log(`line pitch ${result.pitch} px${slant}; ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   console.log(`wrote ${file}`);
   if (o.truth) {
     const truth = JSON.parse(await readFile(path.join(o.truth, 'text.json'), 'utf8')) as { columns: TruthColumn[] };

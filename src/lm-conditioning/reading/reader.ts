@@ -1,5 +1,6 @@
 /**
- * Reading a segment: the ink map's contrast normalised, layout (columns, lines) from it, glyph templates learned
+ * Reading a segment: the ink map's contrast normalised, the hand's slant corrected line by line (deslant.ts), layout
+ * (columns, lines) from it, glyph templates learned
  * where the text is known (a labelled region with its transcription) or taken from another scroll (the map then
  * rescaled to the size of their hand), every line decoded with or without the language model, and stretches of a line
  * with no ink at all filled with lost letters of the count their width gives (supplied by the LM when decoding).
@@ -27,6 +28,7 @@ import type { InkMap } from './ink-map.js';
 import { estimatePitch, findColumns, type ColumnBox, type LineBox } from './layout.js';
 import { explainedInk, sampleBands } from './scale-fit.js';
 import { calibrateReading } from './calibrate.js';
+import { deslant, estimateSlant } from './deslant.js';
 
 export interface ReadSegmentOptions {
   segment: string;
@@ -93,6 +95,9 @@ export interface SegmentReadResult {
   selfTrainedLines: number;
   /** The map's scale before reading (fitted to the given glyphs; 1 when learned here). */
   scale: number;
+  /** The hand's slant corrected before reading (deslant.ts: a letter's top this many pixels right of its foot per
+   *  pixel of height; 0 when upright). */
+  slant: number;
   /** How the glyphs learned here were aligned, and how each candidate read the labelled lines. */
   alignment?: AlignmentChoice;
 }
@@ -228,11 +233,20 @@ function scaleBox(b: [number, number, number, number], f: number): [number, numb
 
 export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
   // Contrast first (maps of other readouts and scrolls alike), then, with glyphs from elsewhere, scale.
-  const norm = normalizeInk(o.ink);
+  const slantedNorm = normalizeInk(o.ink);
   // The labels, where there are any, show the lines cleanly: their pitch is the page's.
   const ownPitch =
-    o.labels && !o.glyphs ? (labelledPitch(o.labels, o.labelledRegion) ?? estimatePitch(norm)) : estimatePitch(norm);
-  const ownColumns = findColumns(norm, ownPitch);
+    o.labels && !o.glyphs
+      ? (labelledPitch(o.labels, o.labelledRegion) ?? estimatePitch(slantedNorm))
+      : estimatePitch(slantedNorm);
+  // The hand's slant, corrected line by line on the map and its labels alike (deslant.ts): letters stand upright and
+  // stop overlapping their neighbours' columns before the layout is found again and glyphs are learned or fitted.
+  const slantedColumns = findColumns(slantedNorm, ownPitch);
+  const slantedLines = slantedColumns.flatMap((c) => c.lines);
+  const slant = estimateSlant(slantedNorm, slantedLines, ownPitch);
+  const norm = deslant(slantedNorm, slantedLines, ownPitch, slant);
+  const labels = o.labels && deslant(o.labels, slantedLines, ownPitch, slant);
+  const ownColumns = slant ? findColumns(norm, ownPitch) : slantedColumns;
   const fitted = o.glyphs ? fitScale(norm, o.glyphs, o.scale) : { scale: 1, ink: norm };
   const { scale, ink } = fitted;
   const pitch = ink === norm ? ownPitch : estimatePitch(ink);
@@ -259,11 +273,11 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
         `segment ${o.segment}: give a labelled region and its transcription to learn glyphs from, or glyphs learned on another scroll`,
       );
     if (region && o.transcription) {
-      training = labelledLines(o, region, o.transcription, columns, pitch);
+      training = labelledLines({ ...o, labels }, region, o.transcription, columns, pitch);
       // A poor ink map (e.g. a barely trained AUNN's rendering) can give a pitch at which the labels' lines do not
       // match the transcription: then the labels' own pitch decides how the known lines lie.
-      if (!training.length && o.labels)
-        training = labelledLines(o, region, o.transcription, columns, pitch, estimatePitch(o.labels));
+      if (!training.length && labels)
+        training = labelledLines({ ...o, labels }, region, o.transcription, columns, pitch, estimatePitch(labels));
     }
     if (corrected) training = correctedTraining(columns, pitch, corrected, training);
     if (!training.length) {
@@ -275,7 +289,7 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
     }
     // Progress counts the labelled lines read twice to choose the alignment, then the segment's lines.
     if ((o.align ?? 'auto') === 'auto') total += 2 * training.length;
-    const choice = chooseAlignment(ink, training, { pitch, alignOn: o.labels }, o.align ?? 'auto', {
+    const choice = chooseAlignment(ink, training, { pitch, alignOn: labels }, o.align ?? 'auto', {
       lm: o.lm,
       beam: o.beam,
       lmWeight: o.lmWeight,
@@ -285,7 +299,7 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
     model = choice.model;
     alignment = choice;
     // Letter confidence calibrated on labelled lines the templates did not learn from (calibrate.ts).
-    const cal = calibrateReading(ink, training, { pitch, alignOn: o.labels, align: choice.align }, o.signal);
+    const cal = calibrateReading(ink, training, { pitch, alignOn: labels, align: choice.align }, o.signal);
     if (cal) model = { ...model, confidenceAlpha: cal.confidenceAlpha, letterPenalty: cal.letterPenalty };
   }
   const lmForMode = o.mode === 'decode' ? o.lm : undefined;
@@ -339,7 +353,7 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
     );
     if (!extra.length) break;
     selfLines = extra.length;
-    const alignOn = o.labels ? compositeAlignMap(o.labels, ink, rx1) : undefined;
+    const alignOn = labels ? compositeAlignMap(labels, ink, rx1) : undefined;
     model = {
       ...learnGlyphs(ink, [...training, ...extra], { pitch, alignOn, align: alignment?.align }).model,
       pitch,
@@ -368,6 +382,7 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
     trainingLetters: training.reduce((s, l) => s + l.text.length, 0),
     selfTrainedLines: selfLines,
     scale: ink === norm ? 1 : scale,
+    slant,
     alignment,
   };
 }
