@@ -71,6 +71,7 @@ export async function readSample(out: string): Promise<SampleSummary | undefined
         layers,
         labelledXMax: meta.labelledXMax,
       },
+      damage: meta.damage ?? [],
       truth: path.join(dir, 'truth'),
       letters: {
         total: meta.letters,
@@ -88,14 +89,24 @@ export async function readSample(out: string): Promise<SampleSummary | undefined
   }
 }
 
-/** The sample in `out` if it matches (seed, size, scroll), else a freshly generated one (replacing what was there). */
+/** The sample in `out` if it matches (seed, size, scroll, damage), else a freshly generated one (replacing what was there). */
 export async function ensureSample(opts: SampleOptions): Promise<SampleSummary> {
   const seed = opts.seed ?? 1;
   const size = opts.size ?? 'small';
   const family = opts.family ?? 'dev';
   const scroll = opts.scroll ?? sampleScrollName(seed, family);
+  const damage = [...new Set(opts.damage ?? [])];
   const have = await readSample(opts.out);
-  if (have && have.seed === seed && have.size === size && have.family === family && have.scroll === scroll) return have;
+  const sameDamage = (d: SampleSummary['damage']) => d.map((x) => x.kind).join() === damage.join();
+  if (
+    have &&
+    have.seed === seed &&
+    have.size === size &&
+    have.family === family &&
+    have.scroll === scroll &&
+    sameDamage(have.damage)
+  )
+    return have;
   const fresh = await generateSample({ ...opts, force: true });
   // Another scroll was there: its volpkg goes too (truth/ and previews/ were replaced).
   if (have && have.scroll !== scroll) await rm(have.volpkg, { recursive: true, force: true });

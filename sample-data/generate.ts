@@ -15,10 +15,14 @@ import { labelGlyph, glyphBox } from './glyphs.js';
 import { planText, renderInk, shiftGlyph, type TextPlan } from './layout.js';
 import { inkContrastToNoise } from './measure.js';
 import {
+  DAMAGE_KINDS,
+  DAMAGE_NOISE_GAIN,
   FAMILIES,
   scribeOf,
   SAMPLE_SIZES,
   scrollParams,
+  type Damage,
+  type DamageKind,
   type Family,
   type SampleSize,
   type ScrollParams,
@@ -60,6 +64,9 @@ export interface SampleOptions {
   scroll?: string;
   /** Replace an earlier sample in `out` (its volpkg, truth/ and previews/). */
   force?: boolean;
+  /** Damage scan A (params.ts damageFor): a slab of slices missing (0) or far noisier; none by default. Its layers
+   *  are sampled from the damaged scan, as a real segment would be; truth/meta.json says where. */
+  damage?: DamageKind[];
   onProgress?: (e: { stage: string; done: number; total: number }) => void;
   signal?: AbortSignal;
 }
@@ -81,6 +88,8 @@ export interface SampleSummary {
     affineToScanA: number[];
   };
   segment: { id: string; dir: string; width: number; height: number; layers: number; labelledXMax: number };
+  /** Damage to the scans, with the segment rows [r0, r1) it falls on (empty: none). */
+  damage: SampleDamage[];
   truth: string;
   letters: { total: number; labelled: number; unlabelled: number; columns: number; linesPerColumn: number };
   /** Contrast-to-noise ratio of the truth ink at layer 32 (see measure.ts). */
@@ -90,6 +99,32 @@ export interface SampleSummary {
 }
 
 export const LABELLED_FRACTION = 1 / 3;
+
+export interface SampleDamage extends Damage {
+  rows: [number, number];
+}
+
+/** Segment rows of a slab of scan-A slices: row = H − 1 − z (sample-data/README.md). */
+export function damageRows(d: Damage, height: number): SampleDamage {
+  return { ...d, rows: [Math.max(0, height - d.z[1]), Math.min(height, height - d.z[0])] };
+}
+
+/** A missing slab reads 0; a noisy one gets DAMAGE_NOISE_GAIN times the scan's Gaussian noise on top of its own. */
+function damageScan(
+  vol: Float32Array,
+  shape: [number, number, number],
+  damage: Damage[],
+  scan: ScrollParams['scanA'],
+  rng: Rng,
+): void {
+  const slice = shape[1] * shape[2];
+  for (const d of damage) {
+    const from = d.z[0] * slice;
+    const to = Math.min(shape[0], d.z[1]) * slice;
+    if (d.kind === 'missing-slab') vol.fill(-UINT16_OFFSET / UINT16_GAIN, from, to);
+    else for (let i = from; i < to; i++) vol[i]! += DAMAGE_NOISE_GAIN * scan.gaussNoise * scan.papyrus * rng.gauss();
+  }
+}
 const TEXT_CREDIT =
   'Text: SBL Greek New Testament (SBLGNT), Society of Biblical Literature and Logos Bible Software, CC BY 4.0';
 
@@ -120,7 +155,13 @@ async function scrollText(params: ScrollParams): Promise<string> {
   return text;
 }
 
-function validate(opts: SampleOptions): { seed: number; size: SampleSize; scroll: string; family: Family } {
+function validate(opts: SampleOptions): {
+  seed: number;
+  size: SampleSize;
+  scroll: string;
+  family: Family;
+  damage: DamageKind[];
+} {
   const seed = opts.seed ?? 1;
   if (!Number.isSafeInteger(seed) || seed < 0)
     throw new UserError(`--seed must be a non-negative integer (got ${opts.seed})`);
@@ -131,7 +172,10 @@ function validate(opts: SampleOptions): { seed: number; size: SampleSize; scroll
   const scroll = opts.scroll ?? sampleScrollName(seed, family);
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(scroll))
     throw new UserError(`--scroll '${scroll}' may only hold letters, digits, '.', '_' and '-'`);
-  return { seed, size, scroll, family };
+  const damage = [...new Set(opts.damage ?? [])];
+  for (const d of damage)
+    if (!DAMAGE_KINDS.includes(d)) throw new UserError(`--damage must be ${DAMAGE_KINDS.join(' or ')} (got '${d}')`);
+  return { seed, size, scroll, family, damage };
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -143,7 +187,7 @@ async function exists(p: string): Promise<boolean> {
 
 export async function generateSample(opts: SampleOptions): Promise<SampleSummary> {
   const t0 = performance.now();
-  const { seed, size, scroll, family } = validate(opts);
+  const { seed, size, scroll, family, damage } = validate(opts);
   const out = path.resolve(opts.out);
   const signal = opts.signal;
   const outStat = await stat(out).catch(() => undefined);
@@ -155,7 +199,7 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
         throw new UserError(`${path.join(out, t)} already exists (pass --force to replace it)`);
   const progress = (stage: string, done: number, total: number) => opts.onProgress?.({ stage, done, total });
 
-  const params = scrollParams(seed, size, (await loadSblgnt()).sample.length, family);
+  const params = scrollParams(seed, size, (await loadSblgnt()).sample.length, family, damage);
   const sourceText = await scrollText(params);
   const [nz, ny, nx] = params.scanA.shape;
   const sheet = new Sheet(params.spiral, nz);
@@ -197,6 +241,7 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
     }
     const noisy = clean.slice();
     applyScanner(noisy, shapeA, params.scanA, new Rng(seedFrom(seed, 'scanner-A')));
+    damageScan(noisy, shapeA, params.damage, params.scanA, new Rng(seedFrom(seed, 'damage-A')));
     const scanA = toUint16(noisy);
     const cleanA = toUint16(clean);
     const sliceLen = ny * nx;
@@ -424,6 +469,7 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
           segmentStartU: plan.segmentStart,
           surfaceDepthVoxels: SURFACE_DEPTH,
           cnrLayer32: cnr.cnr,
+          damage: params.damage.map((d) => damageRows(d, H)),
           // Ink's mean effect at layer 32 as a fraction of the papyrus-air contrast (after blur and partial volume).
           inkEffectLayer32: round3((cnr.meanInk - cnr.meanSheet) / (UINT16_GAIN * (1 - AIR))),
           physics: describePhysics(params),
@@ -495,6 +541,7 @@ export async function generateSample(opts: SampleOptions): Promise<SampleSummary
         layers: LAYERS,
         labelledXMax,
       },
+      damage: params.damage.map((d) => damageRows(d, H)),
       truth: path.join(out, 'truth'),
       letters: {
         total: letters.length,

@@ -8,17 +8,23 @@
  */
 export { ensureSample, readSample } from './ensure.js';
 export {
+  damageRows,
   generateSample,
   LABELLED_FRACTION,
   sampleScrollName,
+  type SampleDamage,
   type SampleOptions,
   type SampleSummary,
 } from './generate.js';
 export {
+  DAMAGE_KINDS,
+  damageFor,
   FAMILIES,
   SAMPLE_SIZES,
   scribeOf,
   scrollParams,
+  type Damage,
+  type DamageKind,
   type Family,
   type SampleSize,
   type ScrollParams,

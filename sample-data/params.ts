@@ -99,9 +99,32 @@ export interface InkParams {
 
 export interface Damage {
   scan: 'A' | 'B';
-  kind: 'missing-slab' | 'noise';
+  /** `missing-slab`: the slices hold 0 (lost in reconstruction or transfer); `noise`: they are far noisier. */
+  kind: DamageKind;
   /** Slices [z0, z1) of that scan. */
   z: [number, number];
+}
+
+export const DAMAGE_KINDS = ['missing-slab', 'noise'] as const;
+export type DamageKind = (typeof DAMAGE_KINDS)[number];
+
+/** How much noisier a `noise` slab is than the rest of its scan (Gaussian, times the scan's own noise level). */
+export const DAMAGE_NOISE_GAIN = 4;
+
+/**
+ * Damage to scan A asked for by kind (none by default, so a family member's bytes do not change): each kind takes a
+ * quarter of the slices (at least 4) at a seeded place inside its own share of the middle 80 %, so two kinds never
+ * overlap. Drawn from a stream of its own, so the rest of the scroll is the same scroll.
+ */
+export function damageFor(seed: number, family: Family, kinds: readonly DamageKind[], nz: number): Damage[] {
+  const rng = new Rng(seedFrom(seed, `${family}:damage`));
+  return kinds.map((kind, i) => {
+    const lo = Math.round(nz * (0.1 + (0.8 * i) / kinds.length));
+    const hi = Math.round(nz * (0.1 + (0.8 * (i + 1)) / kinds.length));
+    const width = Math.min(hi - lo, Math.max(4, Math.round(nz / 4)));
+    const z0 = lo + rng.int(0, hi - lo - width + 1);
+    return { scan: 'A', kind, z: [z0, z0 + width] };
+  });
 }
 
 /** Dev scrolls are for development and tuning; test scrolls only for reporting (see `scrollParams`). */
@@ -125,7 +148,7 @@ export interface ScrollParams {
   fibre: number;
   densityVar: number;
   ink: InkParams;
-  /** Damage to the scans (none yet; the AUNN's gap filling will need a missing or corrupted slab, a noisy region). */
+  /** Damage to the scans (none unless asked for: `damageFor`). */
   damage: Damage[];
   /** Distance (along the sheet) from the outer end to the start of the segment, voxels. */
   segmentStart: number;
@@ -153,6 +176,7 @@ export function scrollParams(
   size: SampleSize,
   trainLength = 600_000,
   family: Family = 'dev',
+  damage: readonly DamageKind[] = [],
 ): ScrollParams {
   const rng = new Rng(seedFrom(seed, family === 'dev' ? 'scroll-params' : 'test:scroll-params'));
   const scribe = new Rng(seedFrom(scribeOf(seed), `${family}:scribe`));
@@ -287,7 +311,7 @@ export function scrollParams(
       depth: inkDepth,
       lift: rng.uniform(0, 0.5),
     },
-    damage: [],
+    damage: damageFor(seed, family, damage, b.nz),
     segmentStart: Math.round(rng.uniform(12, 30)),
   };
 }

@@ -1,12 +1,19 @@
 /**
- * `aunn sample --out DIR [--seed N] [--family dev|test] [--size small|medium] [--scroll NAME] [--force]`: writes a synthetic carbonized
+ * `aunn sample --out DIR [--seed N] [--family dev|test] [--size small|medium] [--scroll NAME] [--damage KINDS] [--force]`: writes a synthetic carbonized
  * scroll in the Vesuvius layout (DIR/<scroll>.volpkg), its truth (DIR/truth, never ingested) and previews
  * (DIR/previews/*.png). Same seed, same bytes. See sample-data/generate.ts.
  *
  *   aunn sample --out ./sample --seed 2
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { generateSample, SAMPLE_SIZES, type Family, type SampleSize } from '../../../sample-data/index.js';
+import {
+  DAMAGE_KINDS,
+  generateSample,
+  SAMPLE_SIZES,
+  type DamageKind,
+  type Family,
+  type SampleSize,
+} from '../../../sample-data/index.js';
 import { UserError } from '../../core/errors.js';
 import { progress, type Progress } from '../progress.js';
 
@@ -23,6 +30,10 @@ export async function run(argv: string[]): Promise<void> {
     .option('--family <family>', 'dev (for development and tuning) or test (only for reporting results)', 'dev')
     .option('--size <size>', 'small (160x160x96) or medium (400x400x240); tiny (112x112x64) for quick tests', 'small')
     .option('--scroll <name>', 'scroll name (default sample-s<seed>)')
+    .option(
+      '--damage <kinds>',
+      `damage scan A: ${DAMAGE_KINDS.join(', ')} (comma-separated; a quarter of its slices each, the layers sampled from it)`,
+    )
     .option('--force', 'replace an earlier sample in --out')
     .option('--quiet', 'no progress output')
     .option('--json', 'print the summary as JSON')
@@ -42,6 +53,7 @@ export async function run(argv: string[]): Promise<void> {
     family: string;
     size: string;
     scroll?: string;
+    damage?: string;
     force?: boolean;
     quiet?: boolean;
     json?: boolean;
@@ -55,6 +67,7 @@ export async function run(argv: string[]): Promise<void> {
     family: o.family as Family,
     size: o.size as SampleSize,
     scroll: o.scroll,
+    damage: o.damage?.split(',').map((d) => d.trim() as DamageKind),
     force: o.force,
     onProgress: ({ stage, done, total }) => {
       if (o.quiet) return;
@@ -86,5 +99,9 @@ export async function run(argv: string[]): Promise<void> {
     `  text     ${summary.letters.total} letters in ${summary.letters.columns} columns of ${summary.letters.linesPerColumn} lines (${summary.letters.unlabelled} unlabelled)`,
   );
   console.log(`  ink CNR at layer 32: ${summary.cnrLayer32.toFixed(2)}`);
+  for (const d of summary.damage)
+    console.log(
+      `  damage   scan ${d.scan} slices ${d.z[0]}-${d.z[1] - 1}: ${d.kind} (segment rows ${d.rows[0]}-${d.rows[1] - 1})`,
+    );
   console.log(`  truth    ${summary.truth}`);
 }
