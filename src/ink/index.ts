@@ -64,6 +64,6 @@ export {
   type PredictInkOptions,
   type PredictInkResult,
 } from './pipeline.js';
-export { labelledPixels, unlabelledPixels, InkInputError, type InkSegment } from './segment.js';
+export { labelledPixels, unlabelledPixels, withoutMissingData, InkInputError, type InkSegment } from './segment.js';
 export { rowPrior, syntheticSegment } from './synthetic.js';
 export { localNormalise } from './features.js';

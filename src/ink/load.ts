@@ -2,7 +2,7 @@
  * Reads a segment for the ink readout out of the corpus: its `segment-layers` record, its `ink-labels`, `mask` and
  * `photo` records (same group), and the labelled region, which is the box `labelledRegion` [x0, y0, x1, y1) (on the ink-labels
  * record or in the segment's meta.json kept by ingest), else `labelledXMax`, else the record named by the labels'
- * `labelledMask`, else the whole sheet.
+ * `labelledMask`, else the whole sheet. Pixels without data (0 in the layers at the surface) are off the sheet (withoutMissingData).
  *
  *   const corpus = await Corpus.open('corpus');
  *   const { segment, layersRecord } = await loadCorpusSegment(corpus, 'scroll1/seg0001');
@@ -13,7 +13,7 @@ import { decode } from 'fast-png';
 import type { Corpus } from '../corpus/index.js';
 import type { RecordMeta } from '../corpus/index.js';
 import { UserError } from '../core/errors.js';
-import type { InkSegment } from './segment.js';
+import { withoutMissingData, type InkSegment } from './segment.js';
 
 /** The segment-layers record meant by a group (`scroll/seg`), a record name, or a bare segment id. */
 export function findLayersRecord(corpus: Corpus, segment: string): RecordMeta {
@@ -85,7 +85,7 @@ export async function loadCorpusSegment(corpus: Corpus, segment: string, signal?
   const surfaceRaw = layersRecord.extra?.surfaceLayer;
   const surface = typeof surfaceRaw === 'number' ? surfaceRaw : Math.floor(depth / 2);
   return {
-    segment: {
+    segment: withoutMissingData({
       name: group ?? layersRecord.name,
       depth,
       height,
@@ -95,7 +95,7 @@ export async function loadCorpusSegment(corpus: Corpus, segment: string, signal?
       labels,
       labelledMask,
       sheetMask,
-    },
+    }),
     layersRecord,
     labelsRecord,
     maskRecord,

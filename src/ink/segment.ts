@@ -66,6 +66,30 @@ export function labelledPixels(seg: InkSegment): Uint8Array {
   return out;
 }
 
+/** Layers each side of the surface that must all read 0 for a pixel to count as without data. */
+export const MISSING_DATA_LAYERS = 2;
+
+/**
+ * The segment with pixels the scan gave no data for taken off the sheet, so the readout neither learns from them nor
+ * is normalised by them, and predicts no ink there (the reader then marks those letters lost). A pixel is without
+ * data when the surface layer and MISSING_DATA_LAYERS each side all read 0 (a slab lost in reconstruction or transfer,
+ * or the surface off the scan): papyrus at the surface never windows to 0, and layers further out may still reach
+ * slices beside a missing slab where the sheet bends. Unchanged when every pixel has data.
+ */
+export function withoutMissingData(seg: InkSegment): InkSegment {
+  const plane = seg.height * seg.width;
+  const data = new Uint8Array(plane);
+  const from = Math.max(0, seg.surface - MISSING_DATA_LAYERS);
+  const to = Math.min(seg.depth - 1, seg.surface + MISSING_DATA_LAYERS);
+  for (let d = from; d <= to; d++) {
+    const layer = seg.layers.subarray(d * plane, (d + 1) * plane);
+    for (let i = 0; i < plane; i++) if (layer[i]) data[i] = 1;
+  }
+  if (data.every((v) => v)) return seg;
+  const sheetMask = Uint8Array.from(data, (v, i) => (v && (!seg.sheetMask || seg.sheetMask[i]) ? 1 : 0));
+  return { ...seg, sheetMask };
+}
+
 /** Pixels (0/1) on the sheet but outside the labelled region: where ink has to be recovered. */
 export function unlabelledPixels(seg: InkSegment): Uint8Array {
   const plane = seg.height * seg.width;
