@@ -39,6 +39,7 @@ import { inkCalibration, layoutScore, letterAccuracy, type TruthLetterBox } from
 import { GENERALIZATION_FILE, saveGeneralization } from '../src/workflows/generalization-results.js';
 import { UNDERDOT_THRESHOLD } from '../src/lm-conditioning/reading/reading-file.js';
 import { ensureSample, scribeOf, scrollParams, type Family, type SampleSummary } from '../sample-data/index.js';
+import { MetricStats, seedList } from './summary-stats.js';
 
 export const name = 'generalization';
 export const description =
@@ -58,13 +59,6 @@ interface ScrollRun {
   glyphs?: SegmentReading['glyphs'];
 }
 
-function seedList(spec: string): number[] {
-  return spec.split(',').flatMap((part) => {
-    const [a, b] = part.split('-').map(Number);
-    return b === undefined ? [a!] : Array.from({ length: b - a! + 1 }, (_, i) => a! + i);
-  });
-}
-
 export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
   const family = (process.env.AUNN_GEN_FAMILY ?? 'test') as Family;
   const seeds = seedList(process.env.AUNN_GEN_SEEDS ?? (opts.quick ? '1-4' : '1-20'));
@@ -79,14 +73,9 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
   // AUNN_GEN_DIR keeps the scrolls, corpora and trained readouts between runs (for development on dev scrolls).
   const root = process.env.AUNN_GEN_DIR ?? opts.tmpDir;
   const lm = await loadKneserNey();
-  const stats = new Map<string, number[]>();
+  const stats = new MetricStats();
   const add = (condition: string, metric: string, v: number) => {
-    if (!Number.isFinite(v)) return;
-    for (const key of [`${condition} · ${metric}`, `all · ${metric}`]) {
-      const a = stats.get(key) ?? [];
-      a.push(v);
-      stats.set(key, a);
-    }
+    for (const key of [`${condition} · ${metric}`, `all · ${metric}`]) stats.add(key, v);
   };
 
   const runs = new Map<number, ScrollRun>();
@@ -180,18 +169,7 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
     await scoreReading(r, me.sample, 'cross', me.source, add, emit, `${family} s${seed}`);
   }
 
-  const summary: Record<string, { mean: number; sd: number; min: number; n: number }> = {};
-  for (const [key, values] of [...stats.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-    const n = values.length;
-    const mean = values.reduce((s, v) => s + v, 0) / n;
-    const sd = n > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : 0;
-    const min = Math.min(...values);
-    summary[key] = { mean, sd, min, n };
-    emit(`${key}: mean`, round(mean));
-    emit(`${key}: sd`, round(sd));
-    emit(`${key}: min`, round(min));
-    emit(`${key}: n`, n);
-  }
+  const summary = stats.emit(emit);
   // Only a full run on the default test scrolls is the project's result (the demo reports it).
   if (!opts.quick && family === 'test' && !process.env.AUNN_GEN_SEEDS)
     await saveGeneralization(GENERALIZATION_FILE, {
@@ -202,8 +180,6 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
       summary,
     });
 }
-
-const round = (v: number) => Math.round(v * 1e4) / 1e4;
 
 async function scoreReading(
   r: SegmentReading,
