@@ -1,10 +1,11 @@
 /**
  * Reading a segment: the ink map's contrast normalised, the hand's slant corrected line by line (deslant.ts), layout
- * (columns, lines) from it, glyph templates learned
- * where the text is known (a labelled region with its transcription) or taken from another scroll (the map then
- * rescaled to the size of their hand), every line decoded with or without the language model, and stretches of a line
- * with no ink at all filled with lost letters of the count their width gives (supplied by the LM when decoding).
- * Also the score against a known text (character error rate per column, summed).
+ * (columns, lines) from it, glyph templates learned where the text is known (a labelled region with its
+ * transcription) or taken from another scroll (the map then rescaled to the size of their hand), every line decoded
+ * with or without the language model, and stretches of a line with no ink at all filled with lost letters of the
+ * count their width gives (supplied by the LM when decoding). Letter boxes are in the map's own pixels: the slant
+ * correction keeps each line's centre row in place. Also the score against a known text (character error rate per
+ * column, summed).
  *
  *   const first = readSegment({ segment: 'scroll1/seg1', ink, labels, labelledRegion: [0, 0, 198, 96],
  *                               transcription: [['ΡΙΣΘΗ...', ...], ...], lm, mode: 'decode' });
