@@ -125,6 +125,7 @@ function damageScan(
     else for (let i = from; i < to; i++) vol[i]! += DAMAGE_NOISE_GAIN * scan.gaussNoise * scan.papyrus * rng.gauss();
   }
 }
+
 const TEXT_CREDIT =
   'Text: SBL Greek New Testament (SBLGNT), Society of Biblical Literature and Logos Bible Software, CC BY 4.0';
 
