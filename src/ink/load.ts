@@ -46,6 +46,8 @@ export interface LoadedSegment {
   /** A photograph of the segment on its grid (a fragment's infrared photo), and its values: ink evidence. */
   photoRecord?: RecordMeta;
   photo?: Uint8Array;
+  /** Pixels of the segment's own mask (or of the whole grid) left off the sheet for having no data (withoutMissingData). */
+  missingPixels: number;
 }
 
 export async function loadCorpusSegment(corpus: Corpus, segment: string, signal?: AbortSignal): Promise<LoadedSegment> {
@@ -84,18 +86,24 @@ export async function loadCorpusSegment(corpus: Corpus, segment: string, signal?
   }
   const surfaceRaw = layersRecord.extra?.surfaceLayer;
   const surface = typeof surfaceRaw === 'number' ? surfaceRaw : Math.floor(depth / 2);
+  const inkSegment = withoutMissingData({
+    name: group ?? layersRecord.name,
+    depth,
+    height,
+    width,
+    surface,
+    layers,
+    labels,
+    labelledMask,
+    sheetMask,
+  });
+  let missingPixels = 0;
+  if (inkSegment.sheetMask !== sheetMask)
+    for (let i = 0; i < inkSegment.sheetMask!.length; i++)
+      if (!inkSegment.sheetMask![i] && (!sheetMask || sheetMask[i])) missingPixels++;
   return {
-    segment: withoutMissingData({
-      name: group ?? layersRecord.name,
-      depth,
-      height,
-      width,
-      surface,
-      layers,
-      labels,
-      labelledMask,
-      sheetMask,
-    }),
+    segment: inkSegment,
+    missingPixels,
     layersRecord,
     labelsRecord,
     maskRecord,

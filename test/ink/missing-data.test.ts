@@ -7,6 +7,7 @@ import { Corpus } from '../../src/corpus/index.js';
 import { ingestPath } from '../../src/ingest/ingest.js';
 import { labelledPixels, loadCorpusSegment, withoutMissingData, type InkSegment } from '../../src/ink/index.js';
 import { generateSample } from '../../sample-data/index.js';
+import { run as runInk } from '../../src/cli/commands/ink.js';
 
 const tmp: string[] = [];
 afterAll(async () => {
@@ -42,11 +43,32 @@ describe('missing data', () => {
     const sample = await generateSample({ out: dir, seed: 2, size: 'tiny', damage: ['missing-slab'] });
     const corpus = await Corpus.open(path.join(dir, 'corpus'), { create: true });
     await ingestPath(corpus, sample.volpkg, {});
-    const { segment: seg } = await loadCorpusSegment(corpus, `${sample.scroll}/${sample.segment.id}`);
+    const group = `${sample.scroll}/${sample.segment.id}`;
+    const loaded = await loadCorpusSegment(corpus, group);
+    const seg = loaded.segment;
     const [r0, r1] = sample.damage[0]!.rows;
     const rowSheet = (r: number) => seg.sheetMask!.subarray(r * seg.width, (r + 1) * seg.width).some((v) => v);
     for (let r = r0 + 1; r < r1 - 1; r++) expect(rowSheet(r)).toBe(false);
     expect(rowSheet(r0 - 3)).toBe(true);
     expect(rowSheet(r1 + 2)).toBe(true);
-  }, 60_000);
+    expect(loaded.missingPixels).toBeGreaterThanOrEqual((r1 - r0 - 2) * seg.width * 0.5);
+
+    // `aunn ink` says so, and its prediction holds no ink there
+    const logs: string[] = [];
+    const orig = console.log;
+    console.log = (line: string) => logs.push(line);
+    try {
+      await runInk(['--corpus', corpus.dir, '--segment', group, '--out', path.join(dir, 'ink'), '--steps', '12']);
+      await runInk(['--corpus', corpus.dir, '--segment', group, '--out', path.join(dir, 'ink'), '--json']);
+    } finally {
+      console.log = orig;
+    }
+    expect(logs.join('\n')).toContain(`${loaded.missingPixels} pixels have no data`);
+    const summary = JSON.parse(logs.at(-1)!) as { record: string; missingPixels: number };
+    expect(summary.missingPixels).toBe(loaded.missingPixels);
+    await corpus.reload();
+    const prob = await corpus.readRecord(corpus.record(summary.record));
+    for (let i = 0; i < prob.length; i++) if (!seg.sheetMask![i]) expect(prob[i]).toBe(0);
+    expect(prob.some((v) => v > 0)).toBe(true);
+  }, 120_000);
 });

@@ -158,6 +158,7 @@ export async function run(argv: string[]): Promise<void> {
       files,
       score,
       photo,
+      missingPixels: result.loaded.missingPixels,
     };
     if (o.json) console.log(JSON.stringify(summary));
     else {
@@ -165,6 +166,10 @@ export async function run(argv: string[]): Promise<void> {
       if (result.psnr !== undefined)
         console.log(`  model reconstruction vs observed layers: PSNR ${result.psnr.toFixed(2)} dB`);
       for (const f of files) console.log(`  ${f}`);
+      if (summary.missingPixels)
+        console.log(
+          `  ${summary.missingPixels} pixels have no data (0 in the layers at the surface: a slab missing from the scan?): left out, no ink predicted there`,
+        );
       if (photo)
         console.log(
           `  agreement with the photo ${photo.record}: AUC ${photo.auc.toFixed(3)} (its ink: ${(100 * photo.inkShare).toFixed(1)}% of ${photo.pixels} pixels, Otsu threshold ${photo.threshold.toFixed(1)})`,
