@@ -16,7 +16,7 @@ import { trainReadout, type InkReadout } from '../../src/ink/readout.js';
 import { GREEK_ALPHABET, loadSblgnt } from '../../src/lm-conditioning/greek-text.js';
 import { toLetterIds } from '../../src/lm-conditioning/char-lm.js';
 import { KneserNeyLM } from '../../src/lm-conditioning/kneser-ney.js';
-import { renderedTemplates } from '../../src/lm-conditioning/reading/glyphs.js';
+import { bitmapCapitals } from './bitmap-capitals.js';
 import { inkMapFromBytes } from '../../src/lm-conditioning/reading/ink-map.js';
 import {
   columnTextLines,
@@ -42,7 +42,7 @@ const DEPTH = 5;
 
 function renderPage(): Float32Array {
   const r = 10;
-  const glyphs = renderedTemplates(14, 2, r, 0);
+  const glyphs = bitmapCapitals(14, 2, r, 0);
   const ink = new Float32Array(W * H);
   const put = (lines: string[], x0: number) =>
     lines.forEach((t, li) => {

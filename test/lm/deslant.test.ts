@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GREEK_ALPHABET } from '../../src/lm-conditioning/greek-text.js';
-import { renderedTemplates } from '../../src/lm-conditioning/reading/glyphs.js';
+import { bitmapCapitals } from './bitmap-capitals.js';
 import { deslant, estimateSlant } from '../../src/lm-conditioning/reading/deslant.js';
 import { findColumns } from '../../src/lm-conditioning/reading/layout.js';
 import type { InkMap } from '../../src/lm-conditioning/reading/ink-map.js';
@@ -9,7 +9,7 @@ import type { InkMap } from '../../src/lm-conditioning/reading/ink-map.js';
 function page(slant: number): { map: InkMap; pitch: number } {
   const pitch = 24;
   const r = Math.round(0.45 * pitch);
-  const glyphs = renderedTemplates(14, 2, r, 0);
+  const glyphs = bitmapCapitals(14, 2, r, 0);
   const width = 420;
   const lines = ['ΕΝΑΡΧΗΗΝΟΛΟΓΟΣΚΑΙ', 'ΟΛΟΓΟΣΗΝΠΡΟΣΤΟΝΘΕ', 'ΟΝΚΑΙΘΕΟΣΗΝΟΛΟΓΟΣ', 'ΟΥΤΟΣΗΝΕΝΑΡΧΗΠΡΟΣ'];
   const height = pitch * (lines.length + 1);

@@ -2,7 +2,7 @@
 // comes out uncertain or lost (never as confident letters), and the LM may only choose letters the ink allows.
 import { describe, expect, it } from 'vitest';
 import { GREEK_ALPHABET, loadSblgnt } from '../../src/lm-conditioning/greek-text.js';
-import { renderedTemplates } from '../../src/lm-conditioning/reading/glyphs.js';
+import { bitmapCapitals } from './bitmap-capitals.js';
 import { KneserNeyLM } from '../../src/lm-conditioning/kneser-ney.js';
 import { toLetterIds } from '../../src/lm-conditioning/char-lm.js';
 import { UNDERDOT_THRESHOLD } from '../../src/lm-conditioning/reading/reading-file.js';
@@ -16,7 +16,7 @@ const unread = ['ΟΛΟΓΟΣΟΥΤΟΣΗ', 'ΝΕΝΑΡΧΗΠΡΟΣ', 'ΤΟΝΘ�
 function page(noise?: { line: number; x0: number; x1: number }) {
   const pitch = 24;
   const r = Math.round(0.45 * pitch);
-  const glyphs = renderedTemplates(14, 2, r, 0);
+  const glyphs = bitmapCapitals(14, 2, r, 0);
   const width = 640;
   const height = pitch * 5;
   const data = new Float32Array(width * height);

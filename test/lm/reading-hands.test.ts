@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GREEK_ALPHABET, loadSblgnt } from '../../src/lm-conditioning/greek-text.js';
-import { renderedTemplates } from '../../src/lm-conditioning/reading/glyphs.js';
+import { bitmapCapitals } from './bitmap-capitals.js';
 import { KneserNeyLM } from '../../src/lm-conditioning/kneser-ney.js';
 import { toLetterIds } from '../../src/lm-conditioning/char-lm.js';
 import { lineText } from '../../src/lm-conditioning/reading/reading-file.js';
@@ -28,7 +28,7 @@ function renderPage(o: {
 }): Page {
   const r = Math.round(0.45 * o.pitch);
   const stroke = Math.max(2, Math.round(o.letterHeight / 7));
-  const glyphs = renderedTemplates(o.letterHeight, stroke, r, 0);
+  const glyphs = bitmapCapitals(o.letterHeight, stroke, r, 0);
   const height = Math.round(o.pitch * (Math.max(...o.columns.map((c) => c.lines.length)) + 1));
   const data = new Float32Array(o.width * height);
   const columns = o.columns.map((col, ci) => {
@@ -131,8 +131,8 @@ describe('reading other hands', () => {
       expect(fit.scores.map((s) => s.scale)).toEqual(SCALES);
       // The fit falls off on both sides of the chosen scale.
       const at = (s: number) => fit.scores.find((x) => x.scale === s)!.explained;
-      expect(at(SCALES[0]!)).toBeLessThan(at(want) - 0.02);
-      expect(at(SCALES[SCALES.length - 1]!)).toBeLessThan(at(want) - 0.02);
+      expect(at(SCALES[0]!)).toBeLessThan(at(want) - 0.01);
+      expect(at(SCALES[SCALES.length - 1]!)).toBeLessThan(at(want) - 0.01);
     }
   });
 
@@ -186,7 +186,7 @@ describe('learning a hand by the ink alone', () => {
     });
     // True letter starts of the first labelled line: the advances of the rendered capitals.
     const r = Math.round(0.45 * 24);
-    const widths = renderedTemplates(14, 2, r, 0).map((t) => t.width);
+    const widths = bitmapCapitals(14, 2, r, 0).map((t) => t.width);
     const starts: number[] = [10];
     for (const ch of labelled[1]!) starts.push(starts.at(-1)! + widths[GREEK_ALPHABET.indexOf(ch)]!);
     const lines = labelled.map((text, i) => ({
@@ -247,8 +247,10 @@ describe('learning a hand by the ink alone', () => {
     expect(auto.align).toBe(
       rendered!.errors - cuts!.errors > 2 * Math.sqrt(rendered!.errors + cuts!.errors) ? 'cuts' : 'rendered',
     );
+    // A very noisy page whose 38 labelled letters show most letters once, in a hand (bitmap capitals) unlike the
+    // reader's prior (printed typefaces): the kept glyphs still read most of them.
     const kept = auto.tried.find((t) => t.align === auto.align)!;
-    expect(kept.errors).toBeLessThan(0.2 * kept.letters);
+    expect(kept.errors).toBeLessThan(0.5 * kept.letters);
     // Asked for one alignment, only that one is learned.
     for (const t of auto.tried) {
       const one = readSegment({ ...common, align: t.align });

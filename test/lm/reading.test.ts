@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GREEK_ALPHABET } from '../../src/lm-conditioning/greek-text.js';
-import { renderedTemplates } from '../../src/lm-conditioning/reading/glyphs.js';
+import { bitmapCapitals } from './bitmap-capitals.js';
 import { KneserNeyLM } from '../../src/lm-conditioning/kneser-ney.js';
 import { toLetterIds } from '../../src/lm-conditioning/char-lm.js';
 import { loadSblgnt } from '../../src/lm-conditioning/greek-text.js';
@@ -23,7 +23,7 @@ const COL2_X = 250;
 
 function renderPage(): InkMap {
   const r = 10;
-  const glyphs = renderedTemplates(14, 2, r, 0);
+  const glyphs = bitmapCapitals(14, 2, r, 0);
   const data = new Float32Array(W * H);
   const put = (lines: string[], x0: number) =>
     lines.forEach((t, li) => {
@@ -78,7 +78,8 @@ describe('reading a synthetic page', () => {
     expect(off.reading.columns).toHaveLength(2);
     const offCer = readingCer(off.reading, truthColumns, { minX: 240 });
     expect(offCer.letters).toBe(unreadText.join('').length);
-    expect(offCer.cer).toBeLessThan(0.15);
+    // The page's hand (bitmap capitals) is not the reader's prior (printed typefaces): 3 labelled lines teach it.
+    expect(offCer.cer).toBeLessThan(0.2);
     const dec = readSegment({ ...common, mode: 'decode', lm });
     const decCer = readingCer(dec.reading, truthColumns, { minX: 240 });
     expect(decCer.cer).toBeLessThanOrEqual(offCer.cer + 0.05);

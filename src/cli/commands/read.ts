@@ -171,7 +171,7 @@ export async function run(argv: string[]): Promise<void> {
     .option('--self-train <rounds>', 'rounds of self-training on confidently read lines', '0')
     .option(
       '--align <how>',
-      'align the known text to the labelled lines: auto (both, the one whose glyphs read the labelled lines better) | rendered (built-in capitals) | cuts (by the ink alone)',
+      'align the known text to the labelled lines: auto (both, the one whose glyphs read the labelled lines better) | rendered (printed capitals) | cuts (by the ink alone)',
       'auto',
     )
     .option(

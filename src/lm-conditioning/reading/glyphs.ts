@@ -13,7 +13,7 @@ import { ALPHABET_SIZE, toLetterIds } from '../char-lm.js';
 import type { InkMap } from './ink-map.js';
 import { alignCuts, inkedExtent, learnAdvances, uniformAdvances } from './letter-boxes.js';
 import { GREEK_ALPHABET } from '../greek-text.js';
-import { glyphBitmap, GLYPH_H, GLYPH_W } from '../export/bitmap-font.js';
+import { ATLAS_HEIGHT, LETTER_ATLAS } from './letter-atlas.js';
 
 /** A line band: rows centred on `yc` (half-height `r`), columns [xs, xe). */
 export interface Band {
@@ -144,7 +144,7 @@ export function scoreTable(model: GlyphModel, map: InkMap, band: Band): Float64A
  * Advance widths of the capitals relative to the letter height, as in common Greek book hands and typefaces
  * (Ι narrow; Μ, Φ, Ψ, Ω wide). Only used to start the alignment; learned widths replace them.
  */
-const RELATIVE_WIDTH: Record<string, number> = {
+export const RELATIVE_WIDTH: Record<string, number> = {
   Α: 0.74,
   Β: 0.6,
   Γ: 0.54,
@@ -189,7 +189,45 @@ export function estimateLetterHeight(map: InkMap, bands: Band[]): number {
   return Math.min(hs[Math.floor(hs.length / 2)] ?? bands[0]!.r, 1.4 * bands[0]!.r);
 }
 
-/** Templates rendered from the built-in bitmap capitals at the text's letter height (a starting point only). */
+/** The atlas's letters decoded once: per typeface, per letter, coverage in [0, 1]. */
+let atlas: { width: number; cov: Float32Array }[][] | undefined;
+function atlasLetters(): { width: number; cov: Float32Array }[][] {
+  atlas ??= LETTER_ATLAS.map((face) =>
+    face.letters.map((l) => ({ width: l.width, cov: Float32Array.from(l.hex, (d) => parseInt(d, 16) / 15) })),
+  );
+  return atlas;
+}
+
+/**
+ * Coverage of letter c printed `height` px high and stretched to `width` px, averaged over the atlas's typefaces
+ * (letter-atlas.ts): each output pixel the mean of 4x4 samples of each face's glyph.
+ */
+export function printedLetter(c: number, height: number, width: number): Float32Array {
+  const out = new Float32Array(Math.max(0, height * width));
+  const faces = atlasLetters();
+  const S = 4;
+  for (const face of faces) {
+    const g = face[c]!;
+    for (let i = 0; i < height; i++)
+      for (let j = 0; j < width; j++) {
+        let sum = 0;
+        for (let a = 0; a < S; a++)
+          for (let e = 0; e < S; e++) {
+            const sy = Math.floor(((i + (a + 0.5) / S) / height) * ATLAS_HEIGHT);
+            const sx = Math.floor(((j + (e + 0.5) / S) / width) * g.width);
+            sum += g.cov[Math.min(ATLAS_HEIGHT - 1, sy) * g.width + Math.min(g.width - 1, sx)]!;
+          }
+        out[i * width + j] = out[i * width + j]! + sum / (S * S * faces.length);
+      }
+  }
+  return out;
+}
+
+/**
+ * Templates of the capitals as typefaces print them (letter-atlas.ts), at the text's letter height, stretched over
+ * each letter's width (book-hand proportions, RELATIVE_WIDTH, unless widths are given): a starting point only, and
+ * the prior that letters seen a few times in the labelled lines are shrunk toward.
+ */
 export function renderedTemplates(
   letterHeight: number,
   strokeWidth: number,
@@ -198,18 +236,18 @@ export function renderedTemplates(
   widths?: number[],
 ): GlyphTemplate[] {
   const h = 2 * r + 1;
+  const lh = Math.max(1, Math.round(letterHeight));
+  const top = Math.round(r - lh / 2);
   return [...GREEK_ALPHABET].map((ch, c) => {
     const w = widths?.[c] ?? Math.max(3, Math.round(RELATIVE_WIDTH[ch]! * letterHeight + strokeWidth)) + 2;
-    const bits = glyphBitmap(ch);
-    const t = new Float32Array(h * w);
-    const top = r - letterHeight / 2;
-    for (let i = 0; i < h; i++)
-      for (let j = 0; j < w; j++) {
-        // The bitmap is stretched over the letter's width (book-hand proportions, RELATIVE_WIDTH).
-        const fy = Math.floor(((i + 0.5 - top) / letterHeight) * GLYPH_H);
-        const fx = Math.floor(((j - 0.5) / Math.max(1, w - 2)) * GLYPH_W);
-        t[i * w + j] = fy >= 0 && fy < GLYPH_H && fx >= 0 && fx < GLYPH_W && bits[fy]![fx] ? 0.8 : b;
-      }
+    const t = new Float32Array(h * w).fill(b);
+    // A pixel of margin each side, as the learned templates have.
+    const cov = printedLetter(c, lh, Math.max(1, w - 2));
+    for (let i = 0; i < lh; i++) {
+      const y = top + i;
+      if (y < 0 || y >= h) continue;
+      for (let j = 0; j < w - 2; j++) t[y * w + j + 1] = b + (0.8 - b) * cov[i * (w - 2) + j]!;
+    }
     return { width: w, t: blurTemplate(t, h, w).map((v) => Math.min(0.9, Math.max(Math.max(0.02, b), v))), count: 0 };
   });
 }
@@ -368,10 +406,12 @@ function buildTemplates(
   }
   const clamp = (v: number) => Math.min(0.95, Math.max(Math.max(0.02, b), v));
   const genericMean = Float32Array.from(generic, (v) => v / Math.max(1, total));
-  // Few examples per letter: shrink each mean toward a prior (the rendered letter if given, else the generic
+  // Few examples per letter: shrink each mean toward a prior (the printed letter if given, else the generic
   // letter) by SHRINK pseudo-examples, then blur by about a stroke's jitter so a template generalises to letters
-  // written a pixel off.
-  const SHRINK = prior ? 2 : 0.5;
+  // written a pixel off. Four for the printed letter: on dev scrolls 1-8 it read their truth ink LM off at 36.0 %
+  // CER (2: 37.5 %, 8: 37.5 %, 16: 35.9 %), their predicted ink decoded at 62.5 % own and 72.6 % cross (2: 62.6 and
+  // 70.5 %); the typefaces tell a letter about as well as its few written examples.
+  const SHRINK = prior ? 4 : 0.5;
   return widths.map((w, c) => {
     const pr = prior?.[c];
     if (pr && pr.width === w) {
@@ -424,7 +464,7 @@ function inkStatistics(
 }
 
 /** 3x3 binomial blur of a template (edges replicate). */
-function blurTemplate(t: Float32Array, h: number, w: number): Float32Array {
+export function blurTemplate(t: Float32Array, h: number, w: number): Float32Array {
   const out = new Float32Array(t.length);
   const k = [0.25, 0.5, 0.25];
   for (let i = 0; i < h; i++)
@@ -470,9 +510,10 @@ export interface LearnOptions {
   /** Re-estimate letter widths from the advances of a first alignment (for hands far from book proportions). */
   relearnWidths?: boolean;
   /**
-   * How the known text is first aligned to its lines: 'rendered' (default) by the built-in capitals at book-hand
-   * proportions, or 'cuts' by the ink alone (letter-boxes.ts: cuts through the least ink, advances learned per
-   * letter; no letter shapes assumed), for hands far from book capitals. Neither is better on every scroll (reader.ts chooseAlignment tries both).
+   * How the known text is first aligned to its lines: 'rendered' (default) by the printed capitals
+   * (letter-atlas.ts) at book-hand proportions, or 'cuts' by the ink alone (letter-boxes.ts: cuts through the least
+   * ink, advances learned per letter; no letter shapes assumed), for hands far from book capitals. Neither is better
+   * on every scroll (reader.ts chooseAlignment tries both). Either way rare letters lean on the printed capitals.
    */
   align?: 'cuts' | 'rendered';
 }
@@ -495,7 +536,7 @@ export function learnGlyphs(map: InkMap, lines: LabelledLine[], opts: LearnOptio
     alignMap,
     lines.map((l) => l.band),
   );
-  // Start: forced alignment of the known text with rendered capitals, on the cleaner map.
+  // Start: forced alignment of the known text with the printed capitals, on the cleaner map.
   const rendered: GlyphModel = {
     r,
     background: alignB,
@@ -625,7 +666,9 @@ function learnGlyphsFromCuts(map: InkMap, lines: LabelledLine[], opts: LearnOpti
     ...l,
     placed: l.placed.map((p) => ({ ...p, dy: bestShift(first, alignMap, l.band, p.c, p.x) })),
   }));
-  return finishGlyphs(map, alignMap, alignB, lines, aligned, r, maxShift, widths);
+  // Letters seen a few times lean on how typefaces print them, as with the rendered alignment.
+  const prior = renderedTemplates(unit, Math.max(1, unit / 6), r, alignB, widths);
+  return finishGlyphs(map, alignMap, alignB, lines, aligned, r, maxShift, widths, prior);
 }
 
 /**
