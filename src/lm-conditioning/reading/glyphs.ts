@@ -605,9 +605,10 @@ export function learnGlyphs(map: InkMap, lines: LabelledLine[], opts: LearnOptio
 }
 
 /**
- * Glyphs learned without any assumed letter shapes: the known text cut into letters by the ink (letter-boxes.ts),
+ * Glyphs aligned without any assumed letter shapes: the known text cut into letters by the ink (letter-boxes.ts),
  * templates as wide as each letter's learned advance plus a pixel each side, registered vertically with a first set
- * of templates, then averaged again (rare letters shrink toward the mean letter).
+ * of templates (rare letters shrunk toward the mean letter), then averaged again, rare letters now shrunk toward the
+ * printed capital at that width.
  */
 function learnGlyphsFromCuts(map: InkMap, lines: LabelledLine[], opts: LearnOptions): LearnedGlyphs {
   const { pitch } = opts;
