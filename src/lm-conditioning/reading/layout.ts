@@ -1,10 +1,12 @@
 /**
- * Page layout from an ink map, with projection profiles: the line pitch (autocorrelation of the row profile),
- * columns (runs of inked x separated by gaps wider than ~0.6 line pitch) and the lines of each column (peaks of the
- * column's smoothed row profile at least 0.75 pitch apart). No sizes are assumed; everything scales with the pitch.
+ * Page layout from an ink map, with projection profiles: the line pitch (the row profile's period, by phase
+ * dispersion), columns (runs of inked x separated by gaps wider than MIN_COLUMN_GAP pitch; set to the page's column
+ * width where it is known, e.g. from the labelled columns) and the lines of each column (the teeth of the regular
+ * comb that fits the column's row profile best). No sizes are assumed; everything scales with the pitch.
  *
  *   const pitch = estimatePitch(map);
  *   const cols = findColumns(map, pitch);            // [{ x0, x1, lines: [{ y0, y1, x0, x1 }] }]
+ *   const fitted = findColumns(map, pitch, { columnWidth: 180 });
  */
 import type { InkMap } from './ink-map.js';
 
@@ -52,44 +54,86 @@ function rowProfile(ex: Float32Array, W: number, y0: number, y1: number, x0: num
   return p;
 }
 
-/**
- * Line pitch in pixels: for each candidate pitch (4 px .. half the written height, quarter-pixel steps) and phase,
- * the mean contrast between the row profile under a comb's teeth (line centres) and a third, half and two thirds of
- * the way to the next tooth (the gaps); the pitch with the highest contrast wins. Twice or three times the true pitch
- * puts some of those off-teeth on lines, and half of it puts teeth on gaps, so none scores: no harmonic confusion,
- * and noise that is the same everywhere cancels out.
- */
-export function estimatePitch(map: InkMap): number {
-  const ex = excess(map);
-  const full = smooth(rowProfile(ex, map.width, 0, map.height, 0, map.width), 2);
-  // Only the written rows: margins would dilute the contrast.
+/** The row profile of the written rows: margins (rows under 0.3 of the peak at either end) would dilute it. */
+function writtenRows(map: InkMap): Float64Array {
+  const full = smooth(rowProfile(excess(map), map.width, 0, map.height, 0, map.width), 1);
   const pmax = Math.max(...full);
   let first = 0;
   let last = full.length - 1;
   while (first < last && full[first]! < 0.3 * pmax) first++;
   while (last > first && full[last]! < 0.3 * pmax) last--;
-  const p = full.subarray(first, last + 1);
-  let best = { pitch: Math.max(4, Math.round(map.height / 8)), score: 0 };
-  for (let pt = 4; pt <= Math.max(5, p.length / 2); pt += 0.25) {
-    for (let phase = 0; phase < pt; phase += 0.5) {
-      let on = 0;
-      let off = 0;
-      let n = 0;
-      // Off-teeth at 1/3, 1/2 and 2/3 of the pitch: at twice the true pitch the half-way tooth is on a line, at three
-      // times the third-way ones are.
-      for (let y = phase; y + pt / 2 < p.length; y += pt) {
-        on += at(p, y);
-        off += (at(p, y + pt / 3) + at(p, y + pt / 2) + at(p, y + (2 * pt) / 3)) / 3;
-        n++;
-      }
-      // Averaged over at least three teeth: summed, a short pitch won on the bars inside large letters (a line of
-      // 16-px capitals has strokes every ~8 px); three teeth keep a long pitch from winning on one lucky phase.
-      if (n < 3) continue;
-      const score = (on - off) / n;
-      if (score > best.score * 1.02) best = { pitch: pt, score };
+  return full.subarray(first, last + 1);
+}
+
+/** Phase dispersion of a profile folded at period T into `bins` phase bins: within-bin variance over total (0..1). */
+function phaseDispersion(p: Float64Array, T: number, bins: number): number {
+  let mean = 0;
+  for (const v of p) mean += v;
+  mean /= p.length;
+  let total = 0;
+  for (const v of p) total += (v - mean) ** 2;
+  const sum = new Float64Array(bins);
+  const sum2 = new Float64Array(bins);
+  const count = new Float64Array(bins);
+  for (let y = 0; y < p.length; y++) {
+    const b = Math.min(bins - 1, Math.floor(((y % T) / T) * bins));
+    sum[b] = sum[b]! + p[y]!;
+    sum2[b] = sum2[b]! + p[y]! ** 2;
+    count[b] = count[b]! + 1;
+  }
+  let within = 0;
+  for (let b = 0; b < bins; b++) if (count[b]) within += sum2[b]! - sum[b]! ** 2 / count[b]!;
+  return within / Math.max(1e-12, total);
+}
+
+/** How much worse (share of the remaining dispersion) a third or half of the best period may fold and still win. */
+export const PITCH_HARMONIC_SLACK = 0.4;
+
+/**
+ * Line pitch in pixels, by phase dispersion minimisation (Stellingwerf 1978, the period finder of variable-star
+ * astronomy): the row profile of the written rows folded at each candidate period (4 px .. half the written height,
+ * quarter-pixel steps) into 8 phase bins; the period whose bins are most alike inside wins. Twice the pitch folds as
+ * well as the pitch and, on a noisy map with a few lines of unequal ink, a little better (each bin then averages
+ * fewer lines): a third or a half of the winner is taken instead when it folds within PITCH_HARMONIC_SLACK of it.
+ * On dev scrolls 1-30 this finds the truth's pitch within 8 % on 28 predicted ink maps (15 with the comb contrast
+ * used before) and 29 truth maps (27).
+ */
+export function estimatePitch(map: InkMap): number {
+  const p = writtenRows(map);
+  const fold: { T: number; d: number }[] = [];
+  for (let T = 4; T <= p.length / 2; T += 0.25) fold.push({ T, d: phaseDispersion(p, T, 8) });
+  if (!fold.length) return Math.max(4, Math.round(map.height / 8));
+  let best = fold.reduce((a, b) => (b.d < a.d ? b : a));
+  for (const k of [3, 2]) {
+    const near = fold.filter((f) => Math.abs(f.T - best.T / k) <= Math.max(0.5, (0.04 * best.T) / k));
+    if (!near.length) continue;
+    const sub = near.reduce((a, b) => (b.d < a.d ? b : a));
+    if (sub.d <= best.d + PITCH_HARMONIC_SLACK * (1 - best.d)) {
+      best = sub;
+      break;
     }
   }
-  return Math.round(best.pitch);
+  return Math.round(refinePitch(p, best.T));
+}
+
+/**
+ * Folding few lines places the period only roughly (on pages of three or four lines, 5-10 % long); near it, the
+ * comb whose teeth (line centres) stand highest above the points half-way between them (interlinear gaps) is the
+ * pitch. Within ±12 % no harmonic is in reach.
+ */
+function refinePitch(p: Float64Array, T0: number): number {
+  let best = { T: T0, score: -Infinity };
+  for (let T = Math.max(4, 0.88 * T0); T <= 1.12 * T0; T += 0.25) {
+    let score = -Infinity;
+    for (let phase = 0; phase < T; phase += 0.5) {
+      let s = 0;
+      let n = 0;
+      for (let y = phase; y + T / 2 < p.length; y += T) ((s += at(p, y) - at(p, y + T / 2)), n++);
+      if (n >= 2) score = Math.max(score, s / n);
+    }
+    if (score > best.score) best = { T, score };
+  }
+  return best.T;
 }
 
 function runs(active: boolean[], minGap: number): [number, number][] {
@@ -123,8 +167,9 @@ function at(p: Float64Array, y: number): number {
 
 /**
  * Line centres in a column's row profile: the regular comb (pitch refined to ±1 px in 0.05 steps, any phase) with
- * the most ink under its teeth, teeth kept where the profile is clearly above background, each then moved to the
- * local maximum within a quarter pitch (scribes do not rule perfectly).
+ * the most ink under its teeth, each tooth moved to the local maximum within an eighth of a pitch (scribes do not
+ * rule perfectly; a quarter let teeth wander on blurred maps), from the first to the last tooth that stands clearly
+ * above background.
  */
 function combPeaks(prof: Float64Array, pitch: number): number[] {
   let best = { score: -Infinity, pitch, phase: 0 };
@@ -140,17 +185,22 @@ function combPeaks(prof: Float64Array, pitch: number): number[] {
   const sorted = Float64Array.from(prof).sort();
   const high = sorted[Math.floor(0.95 * sorted.length)]!;
   const low = sorted[Math.floor(0.05 * sorted.length)]!;
-  const peaks: number[] = [];
-  const r = Math.max(1, Math.round(best.pitch / 4));
+  const teeth: { c: number; strong: boolean }[] = [];
+  const r = Math.max(1, Math.round(best.pitch / 8));
   for (let y = best.phase; y < prof.length; y += best.pitch) {
     let c = Math.min(prof.length - 1, Math.round(y));
     for (let d = -r; d <= r; d++) {
       const yy = Math.round(y) + d;
       if (yy >= 0 && yy < prof.length && prof[yy]! > prof[c]!) c = yy;
     }
-    if (c >= 0 && c < prof.length && prof[c]! > low + 0.35 * (high - low)) peaks.push(c);
+    if (c >= 0 && c < prof.length) teeth.push({ c, strong: prof[c]! > low + 0.35 * (high - low) });
   }
-  return peaks;
+  // Faint teeth beyond the first and last clear line are margin; between them they are lines whose ink is faint
+  // (read as uncertain or lost, not skipped).
+  const first = teeth.findIndex((t) => t.strong);
+  let last = teeth.length - 1;
+  while (last >= 0 && !teeth[last]!.strong) last--;
+  return first < 0 ? [] : teeth.slice(first, last + 1).map((t) => t.c);
 }
 
 /**
@@ -199,7 +249,90 @@ function balanceColumns(xr: [number, number][], sm: Float64Array, valley: number
  */
 export const MIN_COLUMN_GAP = 0.45;
 
-export function findColumns(map: InkMap, pitch = estimatePitch(map)): ColumnBox[] {
+/**
+ * How much of a window [x0, x1) is written lines: the contrast of its row profile between the line centres and the
+ * interlinear gaps half a pitch away (best phase). Ink that is not in lines (clutter, texture) raises both alike.
+ */
+function windowScore(ex: Float32Array, W: number, pitch: number): (x0: number, x1: number) => number {
+  const H = ex.length / W;
+  // Per row, cumulative sums along x: a window's row profile in O(H).
+  const cum = new Float64Array(H * (W + 1));
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++) cum[y * (W + 1) + x + 1] = cum[y * (W + 1) + x]! + ex[y * W + x]!;
+  return (x0, x1) => {
+    const prof = new Float64Array(H);
+    for (let y = 0; y < H; y++) prof[y] = cum[y * (W + 1) + x1]! - cum[y * (W + 1) + x0]!;
+    let best = -Infinity;
+    for (let phase = 0; phase < pitch; phase += 0.5) {
+      let s = 0;
+      let n = 0;
+      for (let y = phase; y + pitch / 2 < H; y += pitch) ((s += at(prof, y) - at(prof, y + pitch / 2)), n++);
+      if (n) best = Math.max(best, s / n);
+    }
+    return best;
+  };
+}
+
+/**
+ * Runs whose width is off the page's column width by more than 12 % are set to it: a wider one holds clutter beside
+ * its column (the readout's response to fibres in an intercolumnium) and is cut to 1.05 widths, a narrower one lost
+ * a stretch of its column and is widened over the run to one width (keeping `minGap` from its neighbours); in both
+ * the window placed is the one that holds the most line structure (windowScore), not the most ink, as clutter can
+ * be brighter than the writing. On dev scrolls 1-30 (predicted ink, labelled width) this took the layout found right
+ * from 8 to 19 scrolls.
+ */
+function fitColumnWidths(
+  xr: [number, number][],
+  ex: Float32Array,
+  W: number,
+  width: number,
+  minGap: number,
+  pitch: number,
+): void {
+  // A column the map's noise split in two: neighbours at most 2 pitches apart, one of them short, together at most 1.6
+  // widths, are one run (cut to width below).
+  for (let i = 0; i + 1 < xr.length; i++) {
+    const [a0, b0] = xr[i]!;
+    const [a1, b1] = xr[i + 1]!;
+    if (a1 - b0 <= 2 * pitch && Math.min(b0 - a0, b1 - a1) < 0.88 * width && b1 - a0 <= 1.6 * width) {
+      xr.splice(i, 2, [a0, b1]);
+      i--;
+    }
+  }
+  const score = windowScore(ex, W, pitch);
+  xr.forEach((r, i) => {
+    const [a, b] = r;
+    let lo: number;
+    let hi: number;
+    let w: number;
+    if (b - a > 1.12 * width) {
+      w = Math.round(1.05 * width);
+      [lo, hi] = [a, b - w];
+    } else if (b - a < 0.88 * width) {
+      w = Math.round(width);
+      const left = i > 0 ? xr[i - 1]![1] + minGap : 0;
+      const right = i + 1 < xr.length ? xr[i + 1]![0] - minGap : W;
+      [lo, hi] = [Math.max(left, b - w), Math.min(a, right - w)];
+    } else return;
+    if (hi < lo) return;
+    let at = lo;
+    let best = -Infinity;
+    for (let x = lo; x <= hi; x++) {
+      const v = score(x, x + w);
+      if (v > best) ((best = v), (at = x));
+    }
+    r[0] = at;
+    r[1] = at + w;
+  });
+}
+
+export interface FindColumnsOptions {
+  /** The page's column width (px), where known (the labelled columns): runs much wider are trimmed to it. Without
+   *  it, the median width of three or more runs stands in. */
+  columnWidth?: number;
+}
+
+export function findColumns(map: InkMap, pitch = estimatePitch(map), opts: FindColumnsOptions = {}): ColumnBox[] {
   const { width: W, height: H } = map;
   const ex = excess(map);
   const colProfile = new Float64Array(W);
@@ -228,6 +361,9 @@ export function findColumns(map: InkMap, pitch = estimatePitch(map)): ColumnBox[
     i--;
   }
   balanceColumns(xr, sm, low + 0.45 * (high - low), pitch);
+  const widths = xr.map(([a, b]) => b - a).sort((p, q) => p - q);
+  const width = opts.columnWidth ?? (widths.length >= 3 ? widths[Math.floor(widths.length / 2)] : undefined);
+  if (width) fitColumnWidths(xr, ex, W, width, Math.round(MIN_COLUMN_GAP * pitch), pitch);
   // Background level of a line band's x-profile: the column profile's low level, per row.
   const bgLine = (low / H) * pitch;
   return xr.map(([x0, x1]) => {

@@ -228,11 +228,41 @@ function labelledPitch(labels: InkMap, region?: [number, number, number, number]
   return ink > 0.01 * w * h ? estimatePitch({ width: w, height: h, data }) : undefined;
 }
 
+/** Width of the widest column lying wholly inside the labelled region (labels are blank outside it). */
+function labelledColumnWidth(
+  labels: InkMap,
+  pitch: number,
+  region?: [number, number, number, number],
+): number | undefined {
+  const x1 = region?.[2] ?? labels.width;
+  // A column cut by the region's edge reaches it; the labels are blank beyond.
+  const inside = findColumns(labels, pitch).filter((c) => c.x1 < x1 - 2);
+  return inside.length ? Math.max(...inside.map((c) => c.x1 - c.x0)) : undefined;
+}
+
 function scaleBox(b: [number, number, number, number], f: number): [number, number, number, number] {
   return [Math.round(b[0] * f), Math.round(b[1] * f), Math.round(b[2] * f), Math.round(b[3] * f)];
 }
 
-export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
+export interface PageLayout {
+  /** The map normalized and deslanted, and the labels deslanted the same way. */
+  norm: InkMap;
+  labels?: InkMap;
+  /** Line pitch of the map as given, and the slant corrected. */
+  ownPitch: number;
+  slant: number;
+  /** The map the lines are read on (norm, or norm rescaled to the given glyphs), its scale and pitch. */
+  ink: InkMap;
+  scale: number;
+  pitch: number;
+  /** Columns and lines found on `ink`. */
+  columns: ColumnBox[];
+}
+
+/** The page's layout as the reader sees it: contrast normalized, slant corrected, scaled to given glyphs. */
+export function pageLayout(
+  o: Pick<ReadSegmentOptions, 'ink' | 'labels' | 'labelledRegion' | 'glyphs' | 'scale'>,
+): PageLayout {
   // Contrast first (maps of other readouts and scrolls alike), then, with glyphs from elsewhere, scale.
   const slantedNorm = normalizeInk(o.ink);
   // The labels, where there are any, show the lines cleanly: their pitch is the page's.
@@ -242,16 +272,22 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
       : estimatePitch(slantedNorm);
   // The hand's slant, corrected line by line on the map and its labels alike (deslant.ts): letters stand upright and
   // stop overlapping their neighbours' columns before the layout is found again and glyphs are learned or fitted.
-  const slantedColumns = findColumns(slantedNorm, ownPitch);
+  // The labelled columns are the page's width (the ink map's runs can reach into clutter beside them).
+  const columnWidth = o.labels && !o.glyphs ? labelledColumnWidth(o.labels, ownPitch, o.labelledRegion) : undefined;
+  const slantedColumns = findColumns(slantedNorm, ownPitch, { columnWidth });
   const slantedLines = slantedColumns.flatMap((c) => c.lines);
   const slant = estimateSlant(slantedNorm, slantedLines, ownPitch);
   const norm = deslant(slantedNorm, slantedLines, ownPitch, slant);
   const labels = o.labels && deslant(o.labels, slantedLines, ownPitch, slant);
-  const ownColumns = slant ? findColumns(norm, ownPitch) : slantedColumns;
-  const fitted = o.glyphs ? fitScale(norm, o.glyphs, o.scale) : { scale: 1, ink: norm };
-  const { scale, ink } = fitted;
+  const ownColumns = slant ? findColumns(norm, ownPitch, { columnWidth }) : slantedColumns;
+  const { scale, ink } = o.glyphs ? fitScale(norm, o.glyphs, o.scale) : { scale: 1, ink: norm };
   const pitch = ink === norm ? ownPitch : estimatePitch(ink);
   const columns = ink === norm ? ownColumns : findColumns(ink, pitch);
+  return { norm, labels, ownPitch, slant, ink, scale: ink === norm ? 1 : scale, pitch, columns };
+}
+
+export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
+  const { norm, labels, ownPitch, slant, ink, scale, pitch, columns } = pageLayout(o);
   if (!columns.length) throw new UserError(`segment ${o.segment}: no text columns found on the ink map`);
   let total = columns.reduce((s, c) => s + c.lines.length, 0) * (1 + (o.selfTrain ?? 0));
   let done = 0;
@@ -305,7 +341,7 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
   }
   const lmForMode = o.mode === 'decode' ? o.lm : undefined;
   const r = o.glyphs ? model.r : Math.round(0.45 * pitch);
-  const back = 1 / (ink === norm ? 1 : scale);
+  const back = 1 / scale;
   const readAll = (m: GlyphModel): ReadColumn[] => {
     const bands = columns.map((col) => col.lines.map((line) => ({ ...lineBand(line, pitch), r })));
     const opts = {
@@ -382,7 +418,7 @@ export function readSegment(o: ReadSegmentOptions): SegmentReadResult {
     trainingLines: training.length,
     trainingLetters: training.reduce((s, l) => s + l.text.length, 0),
     selfTrainedLines: selfLines,
-    scale: ink === norm ? 1 : scale,
+    scale,
     slant,
     alignment,
   };
