@@ -326,6 +326,51 @@ function fitColumnWidths(
   });
 }
 
+/**
+ * A run's edges moved in to where its line structure ends: per x, the ink on the run's line centres minus the ink
+ * half a pitch away (the run's best comb phase); the stretch with the largest sum of that contrast above a tenth of
+ * its high level is kept (Kadane's maximum subarray). Clutter beside a column is as inked on the gaps as on the
+ * lines and falls away; the run only shrinks, and never below half its width.
+ */
+function trimToLines(r: [number, number], ex: Float32Array, W: number, pitch: number): void {
+  const [a, b] = r;
+  const H = ex.length / W;
+  const prof = new Float64Array(H);
+  for (let y = 0; y < H; y++) for (let x = a; x < b; x++) prof[y] = prof[y]! + ex[y * W + x]!;
+  let phase = 0;
+  let best = -Infinity;
+  for (let ph = 0; ph < pitch; ph += 0.5) {
+    let s = 0;
+    for (let y = ph; y + pitch / 2 < H; y += pitch) s += at(prof, y) - at(prof, y + pitch / 2);
+    if (s > best) ((best = s), (phase = ph));
+  }
+  const c = new Float64Array(b - a);
+  for (let x = a; x < b; x++) {
+    let s = 0;
+    for (let y = phase; y + pitch / 2 < H; y += pitch) {
+      const y0 = Math.round(y);
+      const y1 = Math.round(y + pitch / 2);
+      s += ex[y0 * W + x]! - ex[Math.min(H - 1, y1) * W + x]!;
+    }
+    c[x - a] = s;
+  }
+  const cs = smooth(c, Math.max(1, Math.round(pitch / 3)));
+  const sorted = Float64Array.from(cs).sort();
+  const tau = 0.1 * sorted[Math.floor(0.9 * sorted.length)]!;
+  let sum = 0;
+  let start = 0;
+  let top = { sum: -Infinity, x0: 0, x1: cs.length };
+  for (let i = 0; i < cs.length; i++) {
+    if (sum <= 0) ((sum = 0), (start = i));
+    sum += cs[i]! - tau;
+    if (sum > top.sum) top = { sum, x0: start, x1: i + 1 };
+  }
+  if (top.x1 - top.x0 >= 0.5 * (b - a)) {
+    r[0] = a + top.x0;
+    r[1] = a + top.x1;
+  }
+}
+
 export interface FindColumnsOptions {
   /** The page's column width (px), where known (the labelled columns): runs much wider are trimmed to it. Without
    *  it, the median width of three or more runs stands in. */
@@ -361,6 +406,8 @@ export function findColumns(map: InkMap, pitch = estimatePitch(map), opts: FindC
     i--;
   }
   balanceColumns(xr, sm, low + 0.45 * (high - low), pitch);
+  // Without the page's width, each run's edges first follow its lines (with it, the width decides).
+  if (!opts.columnWidth) for (const r of xr) trimToLines(r, ex, W, pitch);
   const widths = xr.map(([a, b]) => b - a).sort((p, q) => p - q);
   const width = opts.columnWidth ?? (widths.length >= 3 ? widths[Math.floor(widths.length / 2)] : undefined);
   if (width) fitColumnWidths(xr, ex, W, width, Math.round(MIN_COLUMN_GAP * pitch), pitch);
