@@ -1,5 +1,6 @@
-// The reader does not fabricate: letter confidence is calibrated on held-out labelled lines, a noise-only stretch
-// comes out uncertain or lost (never as confident letters), and the LM may only choose letters the ink allows.
+// The reader does not fabricate: letter confidence is calibrated on held-out labelled lines (and cooled on lines
+// fainter than those), a noise-only stretch comes out uncertain or lost (never as confident letters), and the LM may
+// only choose letters the ink allows.
 import { describe, expect, it } from 'vitest';
 import { GREEK_ALPHABET, loadSblgnt } from '../../src/lm-conditioning/greek-text.js';
 import { bitmapCapitals } from './bitmap-capitals.js';
@@ -13,7 +14,7 @@ import { rightLetters } from '../../src/lm-conditioning/reading/align-text.js';
 const labelled = ['ΕΝΑΡΧΗΗΝΟΛΟΓ', 'ΟΣΚΑΙΟΛΟΓΟΣ', 'ΗΝΠΡΟΣΤΟΝΘΕ', 'ΟΝΚΑΙΘΕΟΣΗΝ'];
 const unread = ['ΟΛΟΓΟΣΟΥΤΟΣΗ', 'ΝΕΝΑΡΧΗΠΡΟΣ', 'ΤΟΝΘΕΟΝΠΑΝΤ', 'ΑΔΙΑΥΤΟΥΕΓΕ'];
 
-function page(noise?: { line: number; x0: number; x1: number }) {
+function page(noise?: { line: number; x0: number; x1: number }, faintLine?: number) {
   const pitch = 24;
   const r = Math.round(0.45 * pitch);
   const glyphs = bitmapCapitals(14, 2, r, 0);
@@ -37,6 +38,12 @@ function page(noise?: { line: number; x0: number; x1: number }) {
   );
   const map: InkMap = { width, height, data };
   const ink = degradeInk(map, { seed: 7, noise: 0.12, contrast: 0.7, blur: 0.7 });
+  if (faintLine !== undefined) {
+    // One line of the unread column at 60 % of the contrast (ink that faded, or a readout that sees it poorly).
+    const yc = pitch * (faintLine + 1);
+    for (let y = yc - r; y <= yc + r; y++)
+      for (let x = 330; x < width; x++) ink.data[y * width + x] = 0.15 + (ink.data[y * width + x]! - 0.15) / 1.6;
+  }
   if (noise) {
     // Replace a stretch of one line by ink-like noise: blobs as bright as letters, no letter shapes.
     const yc = pitch * (noise.line + 1);
@@ -69,6 +76,30 @@ describe('honest reading', () => {
     expect(plain.length).toBeGreaterThan(letters.length / 2);
     const plainRight = letters.filter((l, i) => right[i] && l.source === 'ink' && l.confidence >= UNDERDOT_THRESHOLD);
     expect(plainRight.length / plain.length).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('a line fainter than the calibration lines is read with less confidence; the others about as before', () => {
+    const clean = page();
+    const learned = readSegment({
+      segment: 'a/seg',
+      ink: clean.ink,
+      labels: clean.map,
+      labelledRegion: [0, 0, 320, clean.map.height],
+      transcription: [labelled],
+      mode: 'off',
+    });
+    expect(learned.glyphs.confidenceContrast).toBeGreaterThan(0);
+    const { ink } = page(undefined, 1);
+    const read = (glyphs: typeof learned.glyphs) =>
+      readSegment({ segment: 'b/seg', ink, glyphs, mode: 'off', scale: 1 }).reading.columns.find(
+        (c) => c.bbox && c.bbox[0] > 300,
+      )!.lines;
+    const scaled = read(learned.glyphs);
+    const unscaled = read({ ...learned.glyphs, confidenceContrast: undefined });
+    const mean = (ls: { confidence: number }[]) => ls.reduce((s, l) => s + l.confidence, 0) / ls.length;
+    expect(mean(scaled[1]!.letters)).toBeLessThan(mean(unscaled[1]!.letters) - 0.05);
+    // Lines as clear as the labelled ones (half of them a little below their median) keep about their confidence.
+    for (const li of [0, 2, 3]) expect(mean(scaled[li]!.letters)).toBeCloseTo(mean(unscaled[li]!.letters), 1);
   });
 
   it('a noise-only stretch is read as uncertain or lost, with and without the LM, never as confident letters', async () => {

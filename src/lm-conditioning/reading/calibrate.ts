@@ -14,7 +14,7 @@ import { ALPHABET_SIZE } from '../char-lm.js';
 import { GREEK_ALPHABET } from '../greek-text.js';
 import { alignText } from './align-text.js';
 import { decodeLines, lineTables } from './decode.js';
-import { learnGlyphs, type LabelledLine, type LearnOptions } from './glyphs.js';
+import { learnGlyphs, type Band, type LabelledLine, type LearnOptions } from './glyphs.js';
 import type { InkMap } from './ink-map.js';
 
 interface Sample {
@@ -97,6 +97,29 @@ export function calibrateReading(
     errors: best.errors,
     letters: best.letters,
   };
+}
+
+/**
+ * How clearly a line stands out of the map: the mean ink of its band's middle rows (within a quarter pitch of its
+ * centre) minus the mean of the interlinear rows half a pitch above and below, over its inked extent, in units of
+ * the spread of those interlinear rows. Fainter or noisier ink than the calibration lines' gives letters whose glyph
+ * evidence overstates itself.
+ */
+export function lineContrast(ink: InkMap, band: Band, pitch: number): number {
+  const { width: W, height: H } = ink;
+  const core: number[] = [];
+  const gap: number[] = [];
+  const q = Math.max(1, Math.round(pitch / 4));
+  const h = Math.round(pitch / 2);
+  for (let x = Math.max(0, band.xs); x < Math.min(W, band.xe); x++) {
+    for (let y = band.yc - q; y <= band.yc + q; y++) if (y >= 0 && y < H) core.push(ink.data[y * W + x]!);
+    for (const y of [band.yc - h, band.yc + h]) if (y >= 0 && y < H) gap.push(ink.data[y * W + x]!);
+  }
+  if (!core.length || gap.length < 2) return 0;
+  const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+  const g = mean(gap);
+  const sd = Math.sqrt(gap.reduce((s, v) => s + (v - g) ** 2, 0) / (gap.length - 1));
+  return (mean(core) - g) / Math.max(1e-6, sd);
 }
 
 /** The temperature minimising the log loss of "this letter is right" against its probability. */

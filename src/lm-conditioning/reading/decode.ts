@@ -29,6 +29,9 @@ export interface DecodeOptions {
    * readings the ink allows; it cannot write a letter the ink speaks against.
    */
   inkFloor?: number;
+  /** Per band, a factor (≤ 1) on the calibrated confidence temperature: lines whose ink is fainter than the lines the
+   *  calibration was fitted on (lineContrast) are read with less confidence. */
+  confidenceScale?: ArrayLike<number>;
   /** Called for every letter of the reading with its raw glyph log-likelihood ratios (one per letter of the alphabet). */
   onLetter?: (line: number, index: number, llr: Float64Array) => void;
   /** The bands' glyph scores from lineTables (same map, bands and templates), when already computed. */
@@ -183,7 +186,7 @@ export function decodeLines(map: InkMap, bands: Band[], model: GlyphModel, opts:
     if (opts.lm && !calibrated) opts.lm.distribution(ids.slice(-opts.lm.contextLength), lmDist);
     const v = Array.from({ length: ALPHABET_SIZE }, (_, k) =>
       calibrated
-        ? calibrated * table[k]![x]!
+        ? calibrated * (opts.confidenceScale?.[line] ?? 1) * table[k]![x]!
         : model.alpha * table[k]![x]! + (lmWeight ? lmWeight * Math.log(lmDist[k]!) : 0),
     );
     if (opts.onLetter)

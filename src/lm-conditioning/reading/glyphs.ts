@@ -61,6 +61,9 @@ export interface GlyphModel {
    * letters fill every gap of a noisy map.
    */
   letterPenalty?: number;
+  /** Median lineContrast (calibrate.ts) of the labelled lines the confidence was calibrated on: lines read fainter
+   *  than this get a proportionally cooler confidence. */
+  confidenceContrast?: number;
   /** Vertical shifts tried when scoring. */
   maxShift: number;
   /** Line pitch (px) of the map the glyphs were learned on. */
