@@ -203,6 +203,10 @@ async function scoreReading(
   add(source, `CER decode (${where})`, r.cer.decode.cer);
   const acc = letterAccuracy(r.reading, truth.columns, { minX: r.minX, threshold: UNDERDOT_THRESHOLD });
   add(source, `plain letters right (${where})`, acc.plain ? acc.plainRight / acc.plain : NaN);
+  // Counts too: over the family, the share of all plain letters that are right is their means' ratio (a scroll
+  // that prints two plain letters weighs as much as one that prints fifty in the per-scroll share above).
+  add(source, `plain letters printed (${where})`, acc.plain);
+  add(source, `plain letters printed right (${where})`, acc.plainRight);
   add(
     source,
     `letters marked uncertain or lost (${where})`,
