@@ -22,6 +22,7 @@ import { Corpus } from '../src/corpus/index.js';
 import { ingestPath } from '../src/ingest/ingest.js';
 import { loadKneserNey } from '../src/lm-conditioning/models.js';
 import {
+  chooseThreshold,
   evaluateInk,
   loadCorpusSegment,
   predictReadout,
@@ -109,7 +110,8 @@ export async function run(emit: Emit, opts: BenchOptions): Promise<void> {
       threshold: trained.threshold,
     });
     const evalMask = unlabelledPixels(seg);
-    const oracle = evaluateInk(prob, truth, evalMask, { sheetMask: seg.sheetMask });
+    // The oracle's threshold is the best one on the unlabelled pixels themselves, and is scored there.
+    const oracle = scoreInk(prob, truth, evalMask, chooseThreshold(prob, truth, evalMask).threshold);
     const cal = inkCalibration(prob, truth, evalMask);
     add(source, 'ink F0.5 (own, tool threshold)', own.f05);
     add(source, 'ink F0.5 gap to oracle (own)', oracle.f05 - own.f05);

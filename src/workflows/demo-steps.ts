@@ -241,7 +241,7 @@ export async function runDemoSteps(opts: DemoOptions) {
       });
       const { readout } = await ensureReadout(corpus, { modelDir, signal }); // the saved one
       ctx.note(
-        `readout: ${readoutInfo.networks ?? 1} network(s), ${readoutInfo.steps} steps in ${readoutInfo.seconds.toFixed(1)} s, layers ${readoutInfo.band.from}..${readoutInfo.band.to}, threshold ${readoutInfo.threshold.toFixed(3)} (chosen on a held-out stripe of the labelled third)`,
+        `readout: ${readoutInfo.networks ?? 1} network(s), ${readoutInfo.steps} steps in ${readoutInfo.seconds.toFixed(1)} s, layers ${readoutInfo.band.from}..${readoutInfo.band.to}, threshold ${readoutInfo.threshold.toFixed(3)} (chosen on the labelled third)`,
       );
       const loaded = await loadCorpusSegment(corpus, group1, signal);
       logistic1.value = trainLogistic([loaded.segment]);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { chooseBand } from '../../src/ink/band.js';
 import { trainLogistic, predictLogistic } from '../../src/ink/logistic.js';
-import { evaluateInk } from '../../src/ink/metrics.js';
+import { chooseThreshold, evaluateInk } from '../../src/ink/metrics.js';
+import { labelledPixels } from '../../src/ink/segment.js';
 import { predictReadout, readoutFromJson, readoutToJson, splitLabelled, trainReadout } from '../../src/ink/readout.js';
 import { rowPrior, syntheticSegment } from '../../src/ink/synthetic.js';
 
@@ -78,6 +79,8 @@ describe('ink readout on a synthetic segment (faint, noisy letters; labels on th
     );
     expect(cnn.auc).toBeGreaterThan(prior.auc + 0.02);
     expect(cnn.f05).toBeGreaterThan(prior.f05 + 0.05);
+    // Its threshold is the F0.5-best one over every labelled pixel (the held-out stripe alone is too few to choose it).
+    expect(readout.threshold).toBe(chooseThreshold(prob, segment.labels!, labelledPixels(segment)).threshold);
     const again = readoutFromJson(JSON.parse(JSON.stringify(readoutToJson(readout))) as Record<string, unknown>);
     const prob2 = await predictReadout(again, segment);
     expect(Array.from(prob2.subarray(0, 500))).toEqual(Array.from(prob.subarray(0, 500)));
