@@ -1,8 +1,8 @@
 /**
  * Calibrated ink probabilities (Platt scaling): the readout's probability p becomes σ(a·logit(p) + b), with a and b
- * fitted by maximum likelihood on held-out labelled pixels, so that of the pixels given 0.3, about 30 % are ink. A
- * network trained with dropout and early stopping ranks ink well but its raw probabilities sit far from the ink's
- * frequency (on unseen scrolls every raw value was below 0.36 while the threshold was 0.5).
+ * fitted by maximum likelihood on held-out labelled pixels, so that of the pixels given 0.3, about 30 % are ink. The
+ * readout uses it only on request (`trainReadout` `calibrate`): its raw probabilities now sit closer to the ink's
+ * frequency elsewhere on the dev scrolls than the scaling fitted on its small held-out stripe.
  *
  *   const cal = fitPlatt(heldOutProbs, heldOutIsInk);    // { a, b }
  *   applyPlatt(prob, cal);                               // in place

@@ -79,12 +79,26 @@ describe('ink readout on a synthetic segment (faint, noisy letters; labels on th
     );
     expect(cnn.auc).toBeGreaterThan(prior.auc + 0.02);
     expect(cnn.f05).toBeGreaterThan(prior.f05 + 0.05);
-    // Its threshold is the F0.5-best one over every labelled pixel (the held-out stripe alone is too few to choose it).
+    // Its threshold is the F0.5-best one over every labelled pixel (the held-out stripe alone is too few to choose it),
+    // on the network's own probabilities.
     expect(readout.threshold).toBe(chooseThreshold(prob, segment.labels!, labelledPixels(segment)).threshold);
+    expect(readout.calibration).toBeUndefined();
     const again = readoutFromJson(JSON.parse(JSON.stringify(readoutToJson(readout))) as Record<string, unknown>);
     const prob2 = await predictReadout(again, segment);
     expect(Array.from(prob2.subarray(0, 500))).toEqual(Array.from(prob.subarray(0, 500)));
     expect(again.threshold).toBe(readout.threshold);
+  });
+
+  it('Platt-scales its probabilities on the held-out stripe on request, and keeps the scaling through JSON', async () => {
+    const { segment } = syntheticSegment({ seed: 5, height: 64, width: 240, inkContrast: 0.8 });
+    const opts = { maxSteps: 20, maxSeconds: 60, batch: 4, crop: 40, evalEvery: 10, seed: 3 };
+    const { readout } = await trainReadout([segment], { ...opts, calibrate: true });
+    expect(readout.calibration).toBeDefined();
+    const scaled = await predictReadout(readout, segment);
+    const raw = await predictReadout({ ...readout, calibration: undefined }, segment);
+    expect(Array.from(scaled.subarray(0, 200))).not.toEqual(Array.from(raw.subarray(0, 200)));
+    const again = readoutFromJson(JSON.parse(JSON.stringify(readoutToJson(readout))) as Record<string, unknown>);
+    expect(again.calibration).toEqual(readout.calibration);
   });
 
   it('an ensemble predicts the mean of its networks (each trained with its own seed) and keeps them through JSON', async () => {
