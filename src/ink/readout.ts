@@ -399,10 +399,10 @@ export async function trainReadout(
     ...(k > 1 ? { members: runs.slice(1).map((r) => r.readout.net) } : {}),
   };
   if (opts.calibrate) {
-    const held = await heldOutPredictions(
+    const held = await predictionsOn(
       readout,
       segments.filter((s) => s.labels),
-      opts.valFraction ?? 0.2,
+      (seg) => heldOutStripe(seg, opts.valFraction ?? 0.2, readout),
       opts.signal,
     );
     // Too little held-out ink to calibrate on: the raw probabilities stay.
@@ -412,9 +412,10 @@ export async function trainReadout(
   }
   // The threshold on every labelled pixel: on dev scrolls 1-30 the held-out stripe alone, a fifth of
   // them, gave a threshold above the unlabelled part's best on 10 of 12 (F0.5 there 0.574 against 0.586; best 0.592).
-  const all = await labelledPredictions(
+  const all = await predictionsOn(
     readout,
     segments.filter((s) => s.labels),
+    labelledPixels,
     opts.signal,
   );
   readout.threshold = chooseThreshold(
@@ -507,41 +508,17 @@ export type MemberReply =
 /** Held-out ink pixels needed to fit the calibration. */
 const MIN_CALIBRATION_INK = 100;
 
-/** The readout's raw prediction on the held-out stripes (all labelled pixels without one), and whether each is ink. */
-async function heldOutPredictions(
+/** The readout's prediction on the pixels `pick` chooses of each labelled segment, and whether each is ink. */
+async function predictionsOn(
   readout: InkReadout,
   labelled: InkSegment[],
-  valFraction: number,
-  signal?: AbortSignal,
-): Promise<{ probs: Float32Array; ink: Uint8Array }> {
-  const probs: number[] = [];
-  const ink: number[] = [];
-  const raw = { ...readout, calibration: undefined };
-  for (const seg of labelled) {
-    const { val } = splitLabelled(seg, valFraction, receptiveRadius(readout.net.shape));
-    let count = 0;
-    for (const v of val) count += v;
-    const use = count ? val : labelledPixels(seg);
-    const prob = await predictReadout(raw, seg, signal);
-    for (let i = 0; i < prob.length; i++)
-      if (use[i]) {
-        probs.push(prob[i]!);
-        ink.push(seg.labels![i]! > 127 ? 1 : 0);
-      }
-  }
-  return { probs: Float32Array.from(probs), ink: Uint8Array.from(ink) };
-}
-
-/** The readout's (calibrated) prediction on every labelled pixel, and whether each is ink. */
-async function labelledPredictions(
-  readout: InkReadout,
-  labelled: InkSegment[],
+  pick: (seg: InkSegment) => Uint8Array,
   signal?: AbortSignal,
 ): Promise<{ probs: Float32Array; ink: Uint8Array }> {
   const probs: number[] = [];
   const ink: number[] = [];
   for (const seg of labelled) {
-    const use = labelledPixels(seg);
+    const use = pick(seg);
     const prob = await predictReadout(readout, seg, signal);
     for (let i = 0; i < prob.length; i++)
       if (use[i]) {
@@ -552,7 +529,12 @@ async function labelledPredictions(
   return { probs: Float32Array.from(probs), ink: Uint8Array.from(ink) };
 }
 
-/** One network (its threshold is left at 0.5: trainReadout chooses it). */
+/** The held-out stripe of a labelled segment (all its labelled pixels when it has none). */
+function heldOutStripe(seg: InkSegment, valFraction: number, readout: InkReadout): Uint8Array {
+  const { val } = splitLabelled(seg, valFraction, receptiveRadius(readout.net.shape));
+  return val.some((v) => v !== 0) ? val : labelledPixels(seg);
+}
+
 /** One network of the readout (exported for readout-worker.ts). */
 export async function trainNetwork(
   segments: InkSegment[],

@@ -55,17 +55,22 @@ function page(noise?: { line: number; x0: number; x1: number }, faintLine?: numb
   return { map, ink };
 }
 
+/** Glyphs learned on the clean page's labelled column (its left one), with their calibration. */
+function learnOnCleanPage() {
+  const clean = page();
+  return readSegment({
+    segment: 'a/seg',
+    ink: clean.ink,
+    labels: clean.map,
+    labelledRegion: [0, 0, 320, clean.map.height],
+    transcription: [labelled],
+    mode: 'off',
+  });
+}
+
 describe('honest reading', () => {
   it('calibrates letter confidence on held-out labelled lines: confident letters are right', () => {
-    const { map, ink } = page();
-    const r = readSegment({
-      segment: 'a/seg',
-      ink,
-      labels: map,
-      labelledRegion: [0, 0, 320, map.height],
-      transcription: [labelled],
-      mode: 'off',
-    });
+    const r = learnOnCleanPage();
     expect(r.glyphs.confidenceAlpha).toBeGreaterThan(0);
     const letters = r.reading.columns[1]!.lines.flatMap((l) => l.letters);
     const right = rightLetters(
@@ -79,15 +84,7 @@ describe('honest reading', () => {
   });
 
   it('a line fainter than the calibration lines is read with less confidence; the others about as before', () => {
-    const clean = page();
-    const learned = readSegment({
-      segment: 'a/seg',
-      ink: clean.ink,
-      labels: clean.map,
-      labelledRegion: [0, 0, 320, clean.map.height],
-      transcription: [labelled],
-      mode: 'off',
-    });
+    const learned = learnOnCleanPage();
     expect(learned.glyphs.confidenceContrast).toBeGreaterThan(0);
     const { ink } = page(undefined, 1);
     const read = (glyphs: typeof learned.glyphs) =>
@@ -103,15 +100,7 @@ describe('honest reading', () => {
   });
 
   it('a noise-only stretch is read as uncertain or lost, with and without the LM, never as confident letters', async () => {
-    const clean = page();
-    const first = readSegment({
-      segment: 'a/seg',
-      ink: clean.ink,
-      labels: clean.map,
-      labelledRegion: [0, 0, 320, clean.map.height],
-      transcription: [labelled],
-      mode: 'off',
-    });
+    const first = learnOnCleanPage();
     const stretch = { line: 2, x0: 400, x1: 470 };
     const { ink } = page(stretch);
     const { train } = await loadSblgnt();

@@ -124,13 +124,7 @@ export function estimatePitch(map: InkMap): number {
 function refinePitch(p: Float64Array, T0: number): number {
   let best = { T: T0, score: -Infinity };
   for (let T = Math.max(4, 0.88 * T0); T <= 1.12 * T0; T += 0.25) {
-    let score = -Infinity;
-    for (let phase = 0; phase < T; phase += 0.5) {
-      let s = 0;
-      let n = 0;
-      for (let y = phase; y + T / 2 < p.length; y += T) ((s += at(p, y) - at(p, y + T / 2)), n++);
-      if (n >= 2) score = Math.max(score, s / n);
-    }
+    const { score } = combContrast(p, T, 2);
     if (score > best.score) best = { T, score };
   }
   return best.T;
@@ -163,6 +157,22 @@ function at(p: Float64Array, y: number): number {
   if (i < 0) return p[0]!;
   if (i >= p.length - 1) return p[p.length - 1]!;
   return p[i]! + (y - i) * (p[i + 1]! - p[i]!);
+}
+
+/**
+ * The comb contrast of a row profile at period T: the mean, over teeth, of the profile on a tooth (a line centre)
+ * minus half a period on (the interlinear gap), at the phase (0.5-px steps) where it is largest. Ink that is not in
+ * lines raises teeth and gaps alike. -Infinity with fewer than `minTeeth` teeth.
+ */
+function combContrast(p: Float64Array, T: number, minTeeth = 1): { score: number; phase: number } {
+  let best = { score: -Infinity, phase: 0 };
+  for (let phase = 0; phase < T; phase += 0.5) {
+    let s = 0;
+    let n = 0;
+    for (let y = phase; y + T / 2 < p.length; y += T) ((s += at(p, y) - at(p, y + T / 2)), n++);
+    if (n >= minTeeth && s / n > best.score) best = { score: s / n, phase };
+  }
+  return best;
 }
 
 /**
@@ -250,8 +260,7 @@ function balanceColumns(xr: [number, number][], sm: Float64Array, valley: number
 export const MIN_COLUMN_GAP = 0.45;
 
 /**
- * How much of a window [x0, x1) is written lines: the contrast of its row profile between the line centres and the
- * interlinear gaps half a pitch away (best phase). Ink that is not in lines (clutter, texture) raises both alike.
+ * How much of a window [x0, x1) is written lines: the comb contrast of its row profile at the pitch.
  */
 function windowScore(ex: Float32Array, W: number, pitch: number): (x0: number, x1: number) => number {
   const H = ex.length / W;
@@ -262,14 +271,7 @@ function windowScore(ex: Float32Array, W: number, pitch: number): (x0: number, x
   return (x0, x1) => {
     const prof = new Float64Array(H);
     for (let y = 0; y < H; y++) prof[y] = cum[y * (W + 1) + x1]! - cum[y * (W + 1) + x0]!;
-    let best = -Infinity;
-    for (let phase = 0; phase < pitch; phase += 0.5) {
-      let s = 0;
-      let n = 0;
-      for (let y = phase; y + pitch / 2 < H; y += pitch) ((s += at(prof, y) - at(prof, y + pitch / 2)), n++);
-      if (n) best = Math.max(best, s / n);
-    }
-    return best;
+    return combContrast(prof, pitch).score;
   };
 }
 
@@ -335,15 +337,7 @@ function fitColumnWidths(
 function trimToLines(r: [number, number], ex: Float32Array, W: number, pitch: number): void {
   const [a, b] = r;
   const H = ex.length / W;
-  const prof = new Float64Array(H);
-  for (let y = 0; y < H; y++) for (let x = a; x < b; x++) prof[y] = prof[y]! + ex[y * W + x]!;
-  let phase = 0;
-  let best = -Infinity;
-  for (let ph = 0; ph < pitch; ph += 0.5) {
-    let s = 0;
-    for (let y = ph; y + pitch / 2 < H; y += pitch) s += at(prof, y) - at(prof, y + pitch / 2);
-    if (s > best) ((best = s), (phase = ph));
-  }
+  const { phase } = combContrast(rowProfile(ex, W, 0, H, a, b), pitch);
   const c = new Float64Array(b - a);
   for (let x = a; x < b; x++) {
     let s = 0;
